@@ -1,0 +1,35 @@
+# tapstack: the two commands are `make run` and `make test` (see README.md).
+#   make run    install missing Debian packages, build, start `tapstack serve` (SQLite, demo network)
+#   make test   install missing Debian packages, build, run every test through CTest
+#   make bench  build and run the benchmarks
+# CI=true turns compiler warnings into errors.
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+DATA_DIR ?= data
+JOBS ?= $(shell nproc)
+WERROR := $(if $(filter true 1 yes,$(CI)),ON,OFF)
+
+.PHONY: run test bench build bootstrap format clean
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DTAPSTACK_WERROR=$(WERROR) >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	$(BUILD_DIR)/src/cli/tapstack serve --data-dir $(DATA_DIR)
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+bench: build
+	$(BUILD_DIR)/bench/arqc_bench --benchmark_min_time=0.5
+
+format:
+	@git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,40 @@
+// The `tapstack` command: one binary for every role and tool.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/crypto_command.h"
+#include "cli/serve_command.h"
+#include "cli/usage_error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tapstack: mobile payments platform (wallet, TSP, network, issuers, transit, "
+               "digital currency)",
+               "tapstack"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tapstack 0.1.0");
+  tapstack::cli::RegisterServeCommand(app);
+  tapstack::cli::RegisterCryptoCommand(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "tapstack: " << e.what() << "\n";
+    return tapstack::cli::kExitUsage;
+  } catch (const tapstack::cli::UsageError& e) {
+    std::cerr << "tapstack: " << e.what() << "\n";
+    return tapstack::cli::kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "tapstack: " << e.what() << "\n";
+    return tapstack::cli::kExitFailure;
+  }
+  std::fflush(stdout);
+  return tapstack::cli::kExitOk;
+}

@@ -1,0 +1,80 @@
+#include "cli/serve_command.h"
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/usage_error.h"
+#include "server/demo_node.h"
+#include "server/serve_config.h"
+
+namespace tapstack::cli {
+
+namespace {
+
+struct ServeOptions {
+  std::string config_file;
+  std::string data_dir;
+  std::string http_bind;
+  int http_port = -1;
+  bool reset = false;
+};
+
+void RunServe(const ServeOptions& opts) {
+  server::ServeConfig config;
+  if (!opts.config_file.empty()) {
+    OkOrUsageError(server::LoadServeConfigFile(opts.config_file, config), "--config");
+  }
+  if (!opts.data_dir.empty()) config.data_dir = opts.data_dir;
+  if (!opts.http_bind.empty()) config.http_bind = opts.http_bind;
+  if (opts.http_port >= 0) config.http_port = static_cast<std::uint16_t>(opts.http_port);
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+
+  if (opts.reset) {
+    Status reset = server::DemoNode::ResetData(config.data_dir);
+    if (!reset.ok()) throw std::runtime_error(reset.ToString());
+    spdlog::info("reset: removed the databases under {}", config.data_dir);
+  }
+
+  // Block the stop signals before any thread starts so that only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto node = server::DemoNode::Start(config);
+  if (!node.ok()) throw std::runtime_error(node.status().ToString());
+  std::printf("tapstack serve\n");
+  std::printf("  HTTP API      %s   (GET /health, GET /v1/currencies)\n", (*node)->http_url().c_str());
+  std::printf("  data          %s   (start #%lld on this directory)\n",
+              (*node)->store_description().c_str(), static_cast<long long>((*node)->start_count()));
+  std::printf("  stop          Ctrl-C or SIGTERM (clean shutdown; a restart keeps all data)\n");
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  spdlog::info("received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  (*node)->Stop();
+  std::printf("tapstack serve stopped\n");
+}
+
+}  // namespace
+
+void RegisterServeCommand(CLI::App& app) {
+  auto opts = std::make_shared<ServeOptions>();
+  CLI::App* serve = app.add_subcommand("serve", "Start the demo network in one process (SQLite)");
+  serve->add_option("--config", opts->config_file, "TOML configuration file (docs/CONFIG.md)")
+      ->check(CLI::ExistingFile);
+  serve->add_option("--data-dir", opts->data_dir, "Directory of the SQLite databases (default data)");
+  serve->add_option("--http-bind", opts->http_bind, "HTTP listen address (default 127.0.0.1)");
+  serve->add_option("--http-port", opts->http_port, "HTTP port (default 8080)")
+      ->check(CLI::Range(1, 65535));
+  serve->add_flag("--reset", opts->reset, "Delete the databases in the data directory first");
+  serve->callback([opts] { RunServe(*opts); });
+}
+
+}  // namespace tapstack::cli

@@ -1,0 +1,63 @@
+// DemoNode: the roles of the demo network wired into one process, on the embedded store, behind
+// one HTTP listener. This is what `tapstack serve` runs; later roles (network, issuers, TSP,
+// wallet, transit, digital currency) attach here.
+//
+// Thread-safety: Start/Stop from one thread; HTTP handlers run on the listener's worker threads
+// and only read state fixed at start-up.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "core/status.h"
+#include "server/serve_config.h"
+#include "store/store.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace tapstack::server {
+
+// Database files the demo node owns under the data directory.
+inline constexpr char kNodeRole[] = "node";
+
+class DemoNode {
+ public:
+  // Opens (creating when missing) <data_dir>/node.db, applies migrations, records this start and
+  // begins serving HTTP on config.http_bind:http_port.
+  // Errors: the store's (kIoError, kCorruption, kFailedPrecondition for a newer schema) and
+  // kUnavailable when the HTTP address cannot be bound (port in use).
+  static Result<std::unique_ptr<DemoNode>> Start(const ServeConfig& config);
+
+  // Deletes every role database under `data_dir` (the `--reset` of `tapstack serve`).
+  // Errors: kIoError naming the file that could not be removed.
+  static Status ResetData(const std::string& data_dir);
+
+  ~DemoNode();
+  DemoNode(const DemoNode&) = delete;
+  DemoNode& operator=(const DemoNode&) = delete;
+
+  // Stops accepting HTTP, waits for in-flight requests and closes the store. Idempotent.
+  void Stop();
+
+  std::string http_url() const;
+  // How many times a node has started on this data directory, this start included.
+  std::int64_t start_count() const { return start_count_; }
+  const std::string& store_description() const { return store_->description(); }
+
+ private:
+  DemoNode() = default;
+  void InstallRoutes();
+
+  ServeConfig config_;
+  std::unique_ptr<store::Store> store_;
+  std::int64_t start_count_ = 0;
+  std::unique_ptr<httplib::Server> http_;
+  std::thread http_thread_;
+  int bound_port_ = 0;
+};
+
+}  // namespace tapstack::server

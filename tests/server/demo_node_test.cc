@@ -1,0 +1,86 @@
+#include "server/demo_node.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+namespace tapstack::server {
+namespace {
+
+class DemoNodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tapstack-node-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    config_.data_dir = dir_.string();
+    config_.http_port = 0;  // any free port
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  static nlohmann::json GetJson(const DemoNode& node, const std::string& path, int* status) {
+    httplib::Client client(node.http_url());
+    auto res = client.Get(path);
+    if (!res) return nullptr;
+    *status = res->status;
+    return nlohmann::json::parse(res->body);
+  }
+
+  std::filesystem::path dir_;
+  ServeConfig config_;
+};
+
+TEST_F(DemoNodeTest, ServesHealthAndKeepsDataAcrossRestarts) {
+  {
+    auto node = DemoNode::Start(config_);
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+    int status = 0;
+    auto health = GetJson(**node, "/health", &status);
+    EXPECT_EQ(status, 200);
+    EXPECT_EQ(health["status"], "ok");
+    EXPECT_EQ(health["start_count"], 1);
+    EXPECT_NE(health["store"].get<std::string>().find("node.db"), std::string::npos);
+    EXPECT_TRUE(std::filesystem::exists(dir_ / "node.db"));
+  }
+  auto again = DemoNode::Start(config_);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->start_count(), 2);
+  (*again)->Stop();
+  ASSERT_TRUE(DemoNode::ResetData(dir_.string()).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "node.db"));
+  auto fresh = DemoNode::Start(config_);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ((*fresh)->start_count(), 1);
+}
+
+TEST_F(DemoNodeTest, ListsCurrenciesAndAnswersUnknownRoutesWithJson) {
+  auto node = DemoNode::Start(config_);
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  int status = 0;
+  auto body = GetJson(**node, "/v1/currencies", &status);
+  EXPECT_EQ(status, 200);
+  bool has_pkr = false;
+  for (const auto& c : body["currencies"]) has_pkr |= c["code"] == "PKR" && c["numeric"] == 586;
+  EXPECT_TRUE(has_pkr);
+  auto missing = GetJson(**node, "/v1/nope", &status);
+  EXPECT_EQ(status, 404);
+  EXPECT_EQ(missing["error"], "not_found");
+}
+
+TEST_F(DemoNodeTest, PortInUseIsUnavailable) {
+  auto first = DemoNode::Start(config_);
+  ASSERT_TRUE(first.ok());
+  ServeConfig clash = config_;
+  clash.data_dir = (dir_ / "other").string();
+  std::string url = (*first)->http_url();
+  clash.http_port = static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+  auto second = DemoNode::Start(clash);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), ErrorCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace tapstack::server
