@@ -23,3 +23,24 @@ function(tapstack_test_suite name)
   set(labels unit ${ARG_LABELS})
   gtest_discover_tests(${name}_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${labels}")
 endfunction()
+
+# tapstack_fuzz_target(<name> SOURCE <file.cc> DEPS ...): a fuzz target defining
+# LLVMFuzzerTestOneInput, with its seed corpus in fuzz/corpus/<name>/.
+#  * Every build: `fuzz_<name>_replay` runs each corpus file through the target once (CTest test
+#    `fuzz_<name>_corpus`, label unit), so the seeds are regression tests, under ASan in CI too.
+#  * With -DTAPSTACK_FUZZ=ON (clang): `fuzz_<name>` is a libFuzzer program with ASan+UBSan;
+#    .ci/run runs each for a bounded time.
+function(tapstack_fuzz_target name)
+  cmake_parse_arguments(ARG "" "SOURCE" "DEPS" ${ARGN})
+  set(corpus ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
+  add_executable(fuzz_${name}_replay ${ARG_SOURCE} ${PROJECT_SOURCE_DIR}/fuzz/replay_main.cc)
+  target_link_libraries(fuzz_${name}_replay PRIVATE ${ARG_DEPS})
+  add_test(NAME fuzz_${name}_corpus COMMAND fuzz_${name}_replay ${corpus})
+  set_tests_properties(fuzz_${name}_corpus PROPERTIES LABELS "unit;fuzz")
+  if(TAPSTACK_FUZZ)
+    add_executable(fuzz_${name} ${ARG_SOURCE})
+    target_link_libraries(fuzz_${name} PRIVATE ${ARG_DEPS})
+    target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
+    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
+  endif()
+endfunction()
