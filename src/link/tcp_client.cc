@@ -1,0 +1,400 @@
+#include "link/tcp_client.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <deque>
+#include <vector>
+
+#include "core/clock.h"
+#include "iso8583/codec.h"
+#include "link/request_key.h"
+
+namespace tapstack::link {
+
+namespace {
+
+constexpr std::size_t kReadChunkBytes = 64 * 1024;
+constexpr int kSweepIntervalMs = 10;
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// DE7 transmission date and time, MMDDhhmmss UTC.
+std::string TransmissionTime() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%02d%02d%02d%02d%02d", (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
+                tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
+  return buf;
+}
+
+}  // namespace
+
+class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Iso8583Client& client)
+      : client_(client),
+        socket_(client.io_),
+        strand_(asio::make_strand(client.io_)),
+        sweep_timer_(client.io_) {}
+
+  void Connect() {
+    auto self = shared_from_this();
+    asio::dispatch(strand_, [self] {
+      auto resolver = std::make_shared<asio::ip::tcp::resolver>(self->client_.io_);
+      const ClientOptions& o = self->client_.options_;
+      resolver->async_resolve(
+          o.host, std::to_string(o.port),
+          asio::bind_executor(self->strand_, [self, resolver](asio::error_code ec,
+                                                              asio::ip::tcp::resolver::results_type results) {
+            if (ec) return self->Fail("resolve: " + ec.message());
+            asio::async_connect(self->socket_, results,
+                                asio::bind_executor(self->strand_, [self](asio::error_code ec2, const auto&) {
+                                  if (ec2) return self->Fail("connect: " + ec2.message());
+                                  self->OnConnected();
+                                }));
+          }));
+    });
+  }
+
+  void Send(iso8583::Message request, ResponseCallback done, bool internal) {
+    auto self = shared_from_this();
+    asio::dispatch(strand_, [self, request = std::move(request), done = std::move(done), internal]() mutable {
+      self->SendOnStrand(std::move(request), std::move(done), internal);
+    });
+  }
+
+  void Close(bool sign_off) {
+    auto self = shared_from_this();
+    asio::dispatch(strand_, [self, sign_off] {
+      if (sign_off && self->connected_) {
+        iso8583::Message m = self->NetworkManagement("002");
+        std::string wire;
+        if (self->Frame(m, wire).ok()) {
+          asio::error_code ec;
+          asio::write(self->socket_, asio::buffer(wire), ec);
+        }
+      }
+      self->Shutdown("link stopped", /*reconnect=*/false);
+    });
+  }
+
+ private:
+  struct Pending {
+    ResponseCallback done;
+    SteadyTime deadline;
+  };
+
+  void OnConnected() {
+    connected_ = true;
+    asio::error_code ec;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    last_traffic_ = std::chrono::steady_clock::now();
+    Read();
+    Sweep();
+    if (!client_.options_.sign_on) {
+      SetReady(true);
+      return;
+    }
+    SendOnStrand(NetworkManagement("001"),
+                 [self = shared_from_this()](Result<iso8583::Message> r) {
+                   if (r.ok() && r->Get(39) == std::string_view("00")) {
+                     self->SetReady(true);
+                   } else {
+                     self->Shutdown("sign-on refused" + (r.ok() ? std::string() : ": " + r.status().message()), true);
+                   }
+                 },
+                 /*internal=*/true);
+  }
+
+  iso8583::Message NetworkManagement(std::string_view code) {
+    iso8583::Message m("0800");
+    m.Set(7, TransmissionTime());
+    m.Set(11, NextStan());
+    m.Set(33, client_.options_.institution_id);
+    m.Set(70, code);
+    return m;
+  }
+
+  std::string NextStan() {
+    stan_ = stan_ % 999999 + 1;
+    std::string s = std::to_string(stan_);
+    return std::string(6 - s.size(), '0') + s;
+  }
+
+  void SetReady(bool ready) {
+    ready_ = ready;
+    client_.OnSessionReady(ready);
+  }
+
+  Status Frame(const iso8583::Message& m, std::string& out) {
+    const ClientOptions& o = client_.options_;
+    const std::size_t at = out.size();
+    TS_RETURN_IF_ERROR(iso8583::AppendFrameHeader(o.frame, 0, out));
+    Status s = iso8583::Pack(m, *o.profile, out);
+    if (!s.ok()) {
+      out.resize(at);
+      return s;
+    }
+    iso8583::PatchFrameHeader(o.frame, at, out);
+    return Status::Ok();
+  }
+
+  void SendOnStrand(iso8583::Message request, ResponseCallback done, bool internal) {
+    const ClientOptions& o = client_.options_;
+    if (!connected_ || (!ready_ && !internal)) {
+      done(Unavailable(o.name + ": link not ready"));
+      return;
+    }
+    if (pending_.size() >= o.in_flight_max) {
+      done(Unavailable(o.name + ": " + std::to_string(o.in_flight_max) + " requests in flight"));
+      return;
+    }
+    std::string key = MatchKey(request);
+    if (key.empty() || pending_.contains(key)) {
+      done(FailedPrecondition(o.name + ": a request with key " + key + " is already in flight"));
+      return;
+    }
+    Status s = Frame(request, out_);
+    if (!s.ok()) {
+      done(s);
+      return;
+    }
+    const SteadyTime deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(o.request_timeout_ms);
+    deadlines_.emplace_back(deadline, key);
+    pending_.emplace(std::move(key), Pending{std::move(done), deadline});
+    Flush();
+  }
+
+  void Flush() {
+    if (writing_ || out_.empty() || !connected_) return;
+    writing_ = true;
+    writing_buffer_.swap(out_);
+    out_.clear();
+    last_traffic_ = std::chrono::steady_clock::now();
+    asio::async_write(socket_, asio::buffer(writing_buffer_),
+                      asio::bind_executor(strand_, [self = shared_from_this()](asio::error_code ec, std::size_t) {
+                        self->writing_ = false;
+                        self->writing_buffer_.clear();
+                        if (ec) return self->Shutdown("write: " + ec.message(), true);
+                        self->Flush();
+                      }));
+  }
+
+  void Read() {
+    const std::size_t used = buffer_.size();
+    buffer_.resize(used + kReadChunkBytes);
+    socket_.async_read_some(
+        asio::buffer(buffer_.data() + used, kReadChunkBytes),
+        asio::bind_executor(strand_, [self = shared_from_this(), used](asio::error_code ec, std::size_t n) {
+          self->buffer_.resize(used + n);
+          if (ec) return self->Shutdown("read: " + ec.message(), true);
+          self->last_traffic_ = std::chrono::steady_clock::now();
+          if (!self->ProcessFrames()) return;
+          self->Read();
+        }));
+  }
+
+  bool ProcessFrames() {
+    const ClientOptions& o = client_.options_;
+    std::size_t consumed = 0;
+    while (connected_) {
+      ByteView rest(buffer_.data() + consumed, buffer_.size() - consumed);
+      auto frame = iso8583::NextFrame(o.frame, rest);
+      if (!frame.ok()) {
+        Shutdown("bad frame: " + frame.status().message(), true);
+        return false;
+      }
+      if (!frame->has_value()) break;
+      consumed += (*frame)->frame_bytes;
+      if ((*frame)->message.empty()) continue;  // keep-alive
+      iso8583::Message message;
+      Status s = iso8583::Unpack((*frame)->message, *o.profile, message);
+      if (!s.ok()) {
+        spdlog::warn("{}: dropping a message that does not unpack: {}", o.name, s.message());
+        continue;
+      }
+      OnMessage(std::move(message));
+    }
+    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(consumed));
+    return connected_;
+  }
+
+  void OnMessage(iso8583::Message message) {
+    if (message.mti() == "0800") {  // the peer's echo or sign-on: acknowledge
+      iso8583::Message response("0810");
+      for (int f : {7, 11, 33, 70}) {
+        if (auto v = message.Get(f)) response.Set(f, *v);
+      }
+      response.Set(39, "00");
+      if (Frame(response, out_).ok()) Flush();
+      return;
+    }
+    auto it = pending_.find(MatchKey(message));
+    if (it == pending_.end()) {
+      std::function<void(iso8583::Message)> late;
+      {
+        std::lock_guard lock(client_.mu_);
+        late = client_.late_handler_;
+      }
+      if (late) late(std::move(message));
+      return;
+    }
+    ResponseCallback done = std::move(it->second.done);
+    pending_.erase(it);
+    done(std::move(message));
+  }
+
+  // Expires timed-out requests (deadlines_ is in send order, which is deadline order) and sends
+  // an echo when the link has been idle.
+  void Sweep() {
+    sweep_timer_.expires_after(std::chrono::milliseconds(kSweepIntervalMs));
+    sweep_timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](asio::error_code ec) {
+      if (ec || !self->connected_) return;
+      const auto now = std::chrono::steady_clock::now();
+      while (!self->deadlines_.empty() && self->deadlines_.front().first <= now) {
+        auto it = self->pending_.find(self->deadlines_.front().second);
+        if (it != self->pending_.end() && it->second.deadline <= now) {
+          ResponseCallback done = std::move(it->second.done);
+          self->pending_.erase(it);
+          self->client_.timeouts_++;
+          done(Unavailable(self->client_.options_.name + ": no response within " +
+                           std::to_string(self->client_.options_.request_timeout_ms) + " ms"));
+        }
+        self->deadlines_.pop_front();
+      }
+      const auto idle = std::chrono::milliseconds(self->client_.options_.echo_idle_ms);
+      if (self->ready_ && now - self->last_traffic_ > idle) {
+        self->last_traffic_ = now;
+        self->SendOnStrand(self->NetworkManagement("301"),
+                           [self](Result<iso8583::Message> r) {
+                             if (!r.ok()) self->Shutdown("echo unanswered", true);
+                           },
+                           true);
+      }
+      self->Sweep();
+    }));
+  }
+
+  void Fail(const std::string& why) { Shutdown(why, true); }
+
+  void Shutdown(const std::string& why, bool reconnect) {
+    if (shut_down_) return;
+    shut_down_ = true;
+    const bool was_ready = ready_;
+    connected_ = false;
+    ready_ = false;
+    asio::error_code ec;
+    sweep_timer_.cancel();
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    auto pending = std::move(pending_);
+    pending_.clear();
+    deadlines_.clear();
+    for (auto& [key, p] : pending) p.done(Unavailable(client_.options_.name + ": link lost (" + why + ")"));
+    if (was_ready) client_.OnSessionReady(false);
+    spdlog::info("{}: disconnected from {}:{}: {}", client_.options_.name, client_.options_.host,
+                 client_.options_.port, why);
+    if (reconnect) client_.ScheduleReconnect();
+  }
+
+  Iso8583Client& client_;
+  asio::ip::tcp::socket socket_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  asio::steady_timer sweep_timer_;
+  std::vector<std::uint8_t> buffer_;
+  std::string out_;
+  std::string writing_buffer_;
+  std::unordered_map<std::string, Pending> pending_;
+  std::deque<std::pair<SteadyTime, std::string>> deadlines_;
+  SteadyTime last_traffic_{};
+  int stan_ = 0;
+  bool connected_ = false;
+  bool ready_ = false;
+  bool writing_ = false;
+  bool shut_down_ = false;
+};
+
+Iso8583Client::Iso8583Client(asio::io_context& io, ClientOptions options)
+    : io_(io),
+      options_(std::move(options)),
+      reconnect_timer_(io),
+      backoff_ms_(options_.reconnect_backoff_min_ms) {}
+
+Iso8583Client::~Iso8583Client() { Stop(); }
+
+void Iso8583Client::Start() {
+  stopped_ = false;
+  Connect();
+}
+
+void Iso8583Client::Connect() {
+  if (stopped_) return;
+  auto session = std::make_shared<Session>(*this);
+  {
+    std::lock_guard lock(mu_);
+    session_ = session;
+  }
+  session->Connect();
+}
+
+void Iso8583Client::ScheduleReconnect() {
+  if (stopped_) return;
+  std::lock_guard lock(mu_);
+  reconnect_timer_.expires_after(std::chrono::milliseconds(backoff_ms_));
+  backoff_ms_ = std::min(backoff_ms_ * 2, options_.reconnect_backoff_max_ms);
+  reconnect_timer_.async_wait([this](asio::error_code ec) {
+    if (!ec) Connect();
+  });
+}
+
+void Iso8583Client::OnSessionReady(bool ready) {
+  ready_ = ready;
+  std::function<void(bool)> handler;
+  {
+    std::lock_guard lock(mu_);
+    if (ready) backoff_ms_ = options_.reconnect_backoff_min_ms;
+    handler = ready_handler_;
+  }
+  if (ready) spdlog::info("{}: signed on to {}:{}", options_.name, options_.host, options_.port);
+  if (handler) handler(ready);
+}
+
+void Iso8583Client::Stop() {
+  if (stopped_.exchange(true)) return;
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard lock(mu_);
+    reconnect_timer_.cancel();
+    session = session_;
+  }
+  if (session) session->Close(/*sign_off=*/true);
+}
+
+void Iso8583Client::Send(iso8583::Message request, ResponseCallback done) {
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard lock(mu_);
+    session = session_;
+  }
+  if (!session || !ready_) {
+    done(Unavailable(options_.name + ": link not ready"));
+    return;
+  }
+  session->Send(std::move(request), std::move(done), /*internal=*/false);
+}
+
+void Iso8583Client::set_late_response_handler(std::function<void(iso8583::Message)> handler) {
+  std::lock_guard lock(mu_);
+  late_handler_ = std::move(handler);
+}
+
+void Iso8583Client::set_ready_handler(std::function<void(bool)> handler) {
+  std::lock_guard lock(mu_);
+  ready_handler_ = std::move(handler);
+}
+
+}  // namespace tapstack::link
