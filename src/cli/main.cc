@@ -7,6 +7,7 @@
 
 #include "cli/crypto_command.h"
 #include "cli/iso8583_command.h"
+#include "cli/qr_command.h"
 #include "cli/serve_command.h"
 #include "cli/usage_error.h"
 
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   tapstack::cli::RegisterServeCommand(app);
   tapstack::cli::RegisterCryptoCommand(app);
   tapstack::cli::RegisterIso8583Command(app);
+  tapstack::cli::RegisterQrCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -30,6 +32,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::cerr << "tapstack: " << e.what() << "\n";
     return tapstack::cli::kExitUsage;
+  } catch (const tapstack::cli::ExitWithCode& e) {
+    std::fflush(stdout);
+    return e.code();
   } catch (const tapstack::cli::UsageError& e) {
     std::cerr << "tapstack: " << e.what() << "\n";
     return tapstack::cli::kExitUsage;

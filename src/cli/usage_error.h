@@ -18,6 +18,19 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Ends the command with a specific exit code after it has printed its own output (e.g.
+// `tapstack qr decode` exits 1 for an invalid payload, its JSON already on stdout).
+class ExitWithCode : public std::exception {
+ public:
+  ExitWithCode(int code, std::string reason) : code_(code), reason_(std::move(reason)) {}
+  int code() const { return code_; }
+  const char* what() const noexcept override { return reason_.c_str(); }
+
+ private:
+  int code_;
+  std::string reason_;
+};
+
 // Returns the value of `result`, or throws UsageError naming `what` (e.g. "--key") on error.
 template <typename T>
 T ValueOrUsageError(Result<T> result, const std::string& what) {

@@ -111,10 +111,11 @@ class [[nodiscard]] Result {
 #define TS_CONCAT_(a, b) TS_CONCAT_INNER_(a, b)
 
 // Returns the Status from the enclosing function when `expr` (a Status) is not OK.
-#define TS_RETURN_IF_ERROR(expr)                  \
-  do {                                            \
-    ::tapstack::Status ts_status_ = (expr);       \
-    if (!ts_status_.ok()) return ts_status_;      \
+#define TS_RETURN_IF_ERROR(expr) TS_RETURN_IF_ERROR_IMPL_(TS_CONCAT_(ts_status_, __LINE__), expr)
+#define TS_RETURN_IF_ERROR_IMPL_(tmp, expr) \
+  do {                                      \
+    ::tapstack::Status tmp = (expr);        \
+    if (!tmp.ok()) return tmp;              \
   } while (false)
 
 // `TS_ASSIGN_OR_RETURN(auto x, MakeX())` declares x from a Result or returns its Status.

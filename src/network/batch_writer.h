@@ -1,0 +1,52 @@
+// BatchWriter: one thread that owns a Store and applies submitted writes in group commits: every
+// operation waiting when the thread wakes runs inside one transaction, then one commit (one sync)
+// acknowledges them all. Used for the switch's store-and-forward queue (whose callers wait for
+// durability before answering) and its journal (fire and forget).
+// Thread-safety: Submit from any thread; callbacks run on the writer thread.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "core/status.h"
+#include "store/store.h"
+
+namespace tapstack::network {
+
+class BatchWriter {
+ public:
+  using Operation = std::function<Status(store::Store&)>;
+  using Done = std::function<void(const Status&)>;
+
+  // Most operations applied in one transaction.
+  static constexpr std::size_t kBatchOperationsMax = 4'096;
+
+  explicit BatchWriter(std::unique_ptr<store::Store> store);
+  ~BatchWriter();  // drains what was submitted, then stops
+
+  // Queues `op`; `done` (may be empty) gets the commit's outcome after the batch is durable.
+  void Submit(Operation op, Done done = {});
+
+  // Runs `fn` on the writer thread with exclusive use of the store and waits for it (reads at
+  // start-up, reports). Not for the hot path.
+  Status RunExclusive(const std::function<Status(store::Store&)>& fn);
+
+  std::uint64_t batches_committed() const { return batches_; }
+
+ private:
+  void Loop();
+
+  std::unique_ptr<store::Store> store_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<Operation, Done>> queue_;
+  bool stopping_ = false;
+  std::uint64_t batches_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace tapstack::network

@@ -1,0 +1,63 @@
+// DuplicateDetector: remembers recent requests by (DE32 acquirer, DE41 terminal, DE11 STAN,
+// DE7 transmission time) so that a repeat (0101, 0201, 0401, 0421) gets the stored response
+// without re-authorising and a second original with the same key gets DE39 "94".
+// Entries expire after window_ms; at most entries_max are kept (oldest dropped first).
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "iso8583/message.h"
+
+namespace tapstack::network {
+
+class DuplicateDetector {
+ public:
+  struct Options {
+    std::int64_t window_ms = 24 * 3600 * 1000;
+    std::size_t entries_max = 2'000'000;
+  };
+  using Waiter = std::function<void(const iso8583::Message& response)>;
+
+  enum class Verdict {
+    kNew,          // first sighting: process it, then call Complete()
+    kDuplicate,    // an original seen before: answer 94
+    kRepeatDone,   // a repeat of a completed request: `stored` holds the response
+    kRepeatWaiting // a repeat of a request still in progress: `waiter` will get the response
+  };
+
+  DuplicateDetector(const Clock& clock, Options options) : clock_(clock), options_(options) {}
+
+  // The key of a request (empty when DE11 or DE41 is missing).
+  static std::string Key(const iso8583::Message& request);
+
+  // Classifies `request`. For kRepeatWaiting, `waiter` is kept and called by Complete().
+  Verdict Check(const iso8583::Message& request, iso8583::Message* stored, Waiter waiter);
+
+  // Records the response of a kNew request and releases repeats waiting for it.
+  void Complete(const std::string& key, const iso8583::Message& response);
+
+ private:
+  struct Entry {
+    std::int64_t seen_unix_ms = 0;
+    std::optional<iso8583::Message> response;
+    std::vector<Waiter> waiters;
+  };
+  void ExpireLocked(std::int64_t now_ms);
+
+  const Clock& clock_;
+  Options options_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+  std::deque<std::pair<std::int64_t, std::string>> order_;
+};
+
+}  // namespace tapstack::network

@@ -1,0 +1,166 @@
+// Switch: the card network's authorisation switch, a pipeline of small steps over ISO 8583:
+//   check fields → detect duplicates → route by BIN → (token ranges: TSP step) → convert
+//   currency → forward to the issuer → answer the acquirer
+// with stand-in processing (STIP) when the issuer cannot answer, store-and-forward advices for
+// what was decided on its behalf, reversals of late approvals, a masked message journal, clearing
+// records and settlement.
+//
+// Messages from acquirers (OnRequest):
+//   0100/0101, 0200/0201  authorisation / financial request (and repeats)
+//   0400/0401, 0420/0421  reversal request / advice (DE90 names the original)
+//   0120/0220             advices from acquirers (forwarded, stored while the issuer is away)
+//   0800                  network management (sign-on 001, sign-off 002, echo 301) → 0810
+//   anything else         answered with DE39 "12" (invalid transaction) when it is a request
+// Response codes set by the switch itself: 30 format error (DE44 names the field), 15 no such
+// issuer, 94 duplicate transmission, 91 issuer unavailable (STIP declined), 12 invalid transaction.
+//
+// Durability: a clearing record for an approval and every store-and-forward advice are committed
+// to the switch's store before the acquirer gets the response (group commit, BatchWriter).
+// Issuers are reached only through link::RequestSender (TCP or in-memory); the wiring calls
+// OnIssuerReady and OnLateResponse from the links' handlers.
+// Thread-safety: OnRequest and the callbacks may be called from many threads at once.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/amount.h"
+#include "core/clock.h"
+#include "core/status.h"
+#include "link/message_handler.h"
+#include "network/batch_writer.h"
+#include "network/bin_table.h"
+#include "network/duplicate_detector.h"
+#include "network/fx.h"
+#include "store/store.h"
+
+namespace tapstack::network {
+
+// Issuer-set stand-in parameters ("enhanced" STIP approves within limits, "basic" declines).
+struct StandInParameters {
+  bool approve_within_limits = true;
+  std::int64_t per_transaction_limit_minor = 50'000;  // in the issuer's billing currency
+};
+
+struct IssuerConfig {
+  std::string institution_id;   // e.g. "48020000"
+  std::string name;
+  const Currency* billing_currency = nullptr;
+  link::RequestSender* link = nullptr;  // not owned; must outlive the switch
+  StandInParameters stand_in;
+};
+
+struct SwitchOptions {
+  std::string network_institution_id = "00010000";  // DE33 on forwarded messages
+  std::int64_t fx_markup_bps = 100;                   // 1.00% on cross-border conversions
+  std::int64_t interchange_bps = 50;                  // paid by the acquirer to the issuer
+  std::int64_t scheme_fee_bps = 5;                    // paid by each side to the network
+  int saf_retry_interval_ms = 1'000;
+  int saf_attempts_before_manual = 50;                // then the advice waits for an operator
+  DuplicateDetector::Options duplicates;
+};
+
+struct SwitchStats {
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> approved{0};
+  std::atomic<std::uint64_t> declined{0};
+  std::atomic<std::uint64_t> stand_in_approved{0};
+  std::atomic<std::uint64_t> stand_in_declined{0};
+  std::atomic<std::uint64_t> duplicates{0};
+  std::atomic<std::uint64_t> format_errors{0};
+  std::atomic<std::uint64_t> late_reversals{0};
+  std::atomic<std::uint64_t> advices_delivered{0};
+};
+
+// One bank's position in one currency for a settlement cycle.
+struct SettlementPosition {
+  std::string institution_id;
+  std::string currency;          // ISO 4217 alpha
+  std::int64_t as_issuer_minor = 0;    // negative: owes for its cardholders' spending
+  std::int64_t as_acquirer_minor = 0;  // positive: is owed for its merchants' sales
+  std::int64_t fees_minor = 0;         // interchange received minus scheme fees paid (network: fees earned)
+  std::int64_t net_minor = 0;
+  std::int64_t transactions = 0;
+};
+
+struct SettlementReport {
+  std::int64_t cycle = 0;
+  std::int64_t records = 0;
+  std::vector<SettlementPosition> positions;  // sorted by currency, institution
+  std::string ToCsv() const;
+  std::string ToJson() const;
+};
+
+class Switch final : public link::MessageHandler {
+ public:
+  // Opens the switch on `store` (migrations applied; the store-and-forward queue reloaded).
+  static Result<std::unique_ptr<Switch>> Create(SwitchOptions options, BinTable bins, FxTable fx,
+                                                const Clock& clock,
+                                                std::unique_ptr<store::Store> store);
+  ~Switch() override;
+
+  // Registers an issuer (before traffic). Errors: duplicate id, missing link or currency.
+  Status AddIssuer(IssuerConfig issuer);
+
+  void OnRequest(iso8583::Message request, link::Reply reply) override;
+
+  // The issuer's link became ready: deliver its stored advices.
+  void OnIssuerReady(const std::string& institution_id);
+  // A response that arrived after its request timed out: a late approval is reversed.
+  void OnLateResponse(const std::string& institution_id, iso8583::Message response);
+  // Retries undelivered advices for every ready issuer (called periodically by the wiring).
+  void DeliverStoredAdvices();
+
+  // Closes the current clearing cycle: every unreversed clearing record is settled into net
+  // positions per bank and currency (they sum to zero per currency). Durable before returned.
+  Result<SettlementReport> CutOff();
+
+  // Advices not yet acknowledged, per issuer (for the console and tests).
+  std::map<std::string, std::int64_t> PendingAdvices();
+
+  const SwitchStats& stats() const { return stats_; }
+
+ private:
+  struct Issuer;
+  struct Advice;
+  Switch(SwitchOptions options, BinTable bins, FxTable fx, const Clock& clock);
+
+  void Authorize(iso8583::Message request, link::Reply reply);
+  void Reverse(iso8583::Message request, link::Reply reply);
+  void Advise(iso8583::Message request, link::Reply reply);
+  void OnIssuerResponse(std::shared_ptr<Issuer> issuer, iso8583::Message request,
+                        Result<iso8583::Message> response, link::Reply reply,
+                        std::string duplicate_key);
+  void StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, link::Reply reply,
+               std::string duplicate_key, const std::string& why);
+  void Finish(const iso8583::Message& request, iso8583::Message response, link::Reply reply,
+              const std::string& duplicate_key, const Issuer* issuer);
+  void StoreAdvice(const Issuer& issuer, iso8583::Message advice, std::function<void(const Status&)> done);
+  void SendAdvice(std::shared_ptr<Issuer> issuer, std::shared_ptr<Advice> advice);
+  void Journal(const char* direction, const std::string& peer, const iso8583::Message& m);
+  std::shared_ptr<Issuer> IssuerFor(const std::string& pan, std::string* range_error);
+  std::string NextApprovalCode();
+  std::string NextStan();
+
+  SwitchOptions options_;
+  BinTable bins_;
+  FxTable fx_;
+  const Clock& clock_;
+  std::unique_ptr<BatchWriter> writer_;
+  DuplicateDetector duplicates_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Issuer>> issuers_;
+  std::atomic<std::int64_t> next_id_{1};
+  std::atomic<std::uint32_t> approval_counter_{0};
+  std::atomic<std::uint32_t> stan_counter_{0};
+  std::int64_t cycle_ = 1;
+  SwitchStats stats_;
+};
+
+}  // namespace tapstack::network
