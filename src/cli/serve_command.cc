@@ -20,6 +20,7 @@ struct ServeOptions {
   std::string data_dir;
   std::string http_bind;
   int http_port = -1;
+  int iso8583_port = -1;
   bool reset = false;
 };
 
@@ -31,6 +32,7 @@ void RunServe(const ServeOptions& opts) {
   if (!opts.data_dir.empty()) config.data_dir = opts.data_dir;
   if (!opts.http_bind.empty()) config.http_bind = opts.http_bind;
   if (opts.http_port >= 0) config.http_port = static_cast<std::uint16_t>(opts.http_port);
+  if (opts.iso8583_port >= 0) config.iso8583_port = static_cast<std::uint16_t>(opts.iso8583_port);
   spdlog::set_level(spdlog::level::from_str(config.log_level));
 
   if (opts.reset) {
@@ -49,7 +51,10 @@ void RunServe(const ServeOptions& opts) {
   auto node = server::DemoNode::Start(config);
   if (!node.ok()) throw std::runtime_error(node.status().ToString());
   std::printf("tapstack serve\n");
-  std::printf("  HTTP API      %s   (GET /health, GET /v1/currencies)\n", (*node)->http_url().c_str());
+  std::printf("  HTTP API      %s   (GET /health, /v1/currencies, /v1/network/stats; POST /v1/settlement/cutoff)\n",
+              (*node)->http_url().c_str());
+  std::printf("  ISO 8583      %s:%u   (ascii profile, 2-byte length frame; switch → 22 demo issuer banks)\n",
+              config.iso8583_bind.c_str(), static_cast<unsigned>((*node)->iso8583_port()));
   std::printf("  data          %s   (start #%lld on this directory)\n",
               (*node)->store_description().c_str(), static_cast<long long>((*node)->start_count()));
   std::printf("  stop          Ctrl-C or SIGTERM (clean shutdown; a restart keeps all data)\n");
@@ -72,6 +77,8 @@ void RegisterServeCommand(CLI::App& app) {
   serve->add_option("--data-dir", opts->data_dir, "Directory of the SQLite databases (default data)");
   serve->add_option("--http-bind", opts->http_bind, "HTTP listen address (default 127.0.0.1)");
   serve->add_option("--http-port", opts->http_port, "HTTP port (default 8080)")
+      ->check(CLI::Range(1, 65535));
+  serve->add_option("--iso8583-port", opts->iso8583_port, "ISO 8583 port of the switch (default 8583)")
       ->check(CLI::Range(1, 65535));
   serve->add_flag("--reset", opts->reset, "Delete the databases in the data directory first");
   serve->callback([opts] { RunServe(*opts); });

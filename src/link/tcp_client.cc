@@ -359,7 +359,7 @@ void Iso8583Client::OnSessionReady(bool ready) {
     if (ready) backoff_ms_ = options_.reconnect_backoff_min_ms;
     handler = ready_handler_;
   }
-  if (ready) spdlog::info("{}: signed on to {}:{}", options_.name, options_.host, options_.port);
+  if (ready) spdlog::debug("{}: signed on to {}:{}", options_.name, options_.host, options_.port);
   if (handler) handler(ready);
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 
 #include <httplib.h>
@@ -51,6 +52,19 @@ Result<std::unique_ptr<DemoNode>> DemoNode::Start(const ServeConfig& config) {
         .status();
   }));
 
+  // The card payment rail: network switch and issuer banks of the seeded demo network.
+  std::filesystem::path seed = config.seed_file;
+  if (seed.empty()) {
+    TS_ASSIGN_OR_RETURN(seed, demo::DefaultSeedPath());
+  }
+  TS_ASSIGN_OR_RETURN(node->demo_, demo::LoadDemoNetwork(seed));
+  PaymentRailOptions rail_options;
+  rail_options.data_dir = config.data_dir;
+  rail_options.tcp = true;
+  rail_options.switch_bind = config.iso8583_bind;
+  rail_options.switch_port = config.iso8583_port;
+  TS_ASSIGN_OR_RETURN(node->rail_, PaymentRail::Start(node->demo_, rail_options));
+
   node->http_ = std::make_unique<httplib::Server>();
   // cpp-httplib's default also sets SO_REUSEPORT, which lets a second node silently share the
   // port; keep only SO_REUSEADDR (fast restart after a crash).
@@ -92,6 +106,38 @@ void DemoNode::InstallRoutes() {
     }
     ReplyJson(res, {{"currencies", list}});
   });
+  http_->Get("/v1/network/stats", [this](const httplib::Request&, httplib::Response& res) {
+    const network::SwitchStats& s = rail_->network().stats();
+    nlohmann::json advices = nlohmann::json::object();
+    for (const auto& [id, n] : rail_->network().PendingAdvices()) {
+      if (n > 0) advices[id] = n;
+    }
+    ReplyJson(res, {{"requests", s.requests.load()},
+                    {"approved", s.approved.load()},
+                    {"declined", s.declined.load()},
+                    {"stand_in_approved", s.stand_in_approved.load()},
+                    {"stand_in_declined", s.stand_in_declined.load()},
+                    {"duplicates", s.duplicates.load()},
+                    {"format_errors", s.format_errors.load()},
+                    {"late_reversals", s.late_reversals.load()},
+                    {"advices_delivered", s.advices_delivered.load()},
+                    {"advices_pending", advices}});
+  });
+  // Closes the clearing cycle: net positions per bank and currency (they sum to zero), also
+  // written to <data_dir>/settlement/cycle-N.csv and .json.
+  http_->Post("/v1/settlement/cutoff", [this](const httplib::Request&, httplib::Response& res) {
+    auto report = rail_->network().CutOff();
+    if (!report.ok()) {
+      return ReplyJson(res, {{"error", ErrorCodeName(report.status().code())}, {"message", report.status().message()}}, 500);
+    }
+    const std::filesystem::path dir = std::filesystem::path(config_.data_dir) / "settlement";
+    std::filesystem::create_directories(dir);
+    const std::string base = "cycle-" + std::to_string(report->cycle);
+    std::ofstream(dir / (base + ".csv")) << report->ToCsv();
+    std::ofstream(dir / (base + ".json")) << report->ToJson();
+    res.status = 200;
+    res.set_content(report->ToJson(), "application/json");
+  });
   http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 404) {
       ReplyJson(res, {{"error", "not_found"}, {"message", "no route for " + req.method + " " + req.path}},
@@ -105,7 +151,8 @@ Status DemoNode::ResetData(const std::string& data_dir) {
   if (!std::filesystem::exists(data_dir, ec)) return Status::Ok();
   for (const auto& entry : std::filesystem::directory_iterator(data_dir, ec)) {
     const std::string name = entry.path().filename().string();
-    bool is_db = name.ends_with(".db") || name.ends_with(".db-wal") || name.ends_with(".db-shm");
+    bool is_db = name.ends_with(".db") || name.ends_with(".db-wal") || name.ends_with(".db-shm") ||
+                 name.ends_with(".wal");
     if (!is_db) continue;
     if (!std::filesystem::remove(entry.path(), ec) && ec) {
       return IoError("cannot remove " + entry.path().string() + ": " + ec.message());
@@ -116,6 +163,7 @@ Status DemoNode::ResetData(const std::string& data_dir) {
 }
 
 void DemoNode::Stop() {
+  rail_.reset();
   if (http_) {
     http_->stop();
     if (http_thread_.joinable()) http_thread_.join();

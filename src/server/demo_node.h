@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/status.h"
+#include "server/payment_rail.h"
 #include "server/serve_config.h"
 #include "store/store.h"
 
@@ -21,7 +22,8 @@ class Server;
 
 namespace tapstack::server {
 
-// Database files the demo node owns under the data directory.
+// Database files the demo node owns under the data directory (the roles add their own:
+// network.db, issuer.db, issuer_ledger.wal).
 inline constexpr char kNodeRole[] = "node";
 
 class DemoNode {
@@ -44,6 +46,8 @@ class DemoNode {
   void Stop();
 
   std::string http_url() const;
+  std::uint16_t iso8583_port() const { return rail_->switch_port(); }
+  PaymentRail& rail() { return *rail_; }
   // How many times a node has started on this data directory, this start included.
   std::int64_t start_count() const { return start_count_; }
   const std::string& store_description() const { return store_->description(); }
@@ -54,6 +58,8 @@ class DemoNode {
 
   ServeConfig config_;
   std::unique_ptr<store::Store> store_;
+  demo::DemoNetwork demo_;
+  std::unique_ptr<PaymentRail> rail_;
   std::int64_t start_count_ = 0;
   std::unique_ptr<httplib::Server> http_;
   std::thread http_thread_;

@@ -139,6 +139,7 @@ Result<std::unique_ptr<PaymentRail>> PaymentRail::Start(const demo::DemoNetwork&
   if (options.tcp) {
     link::ServerOptions acquirer_server;
     acquirer_server.name = "switch";
+    acquirer_server.bind = options.switch_bind;
     acquirer_server.port = options.switch_port;
     rail->switch_server_ = std::make_unique<link::Iso8583Server>(*rail->io_, acquirer_server, *rail->switch_);
     TS_RETURN_IF_ERROR(rail->switch_server_->Start());

@@ -32,6 +32,7 @@ struct PaymentRailOptions {
   int io_threads = 2;                 // TCP only
   int issuer_timeout_ms = 2'000;
   int cards_per_bank = -1;            // -1: as the seed says
+  std::string switch_bind = "127.0.0.1";
   std::uint16_t switch_port = 0;      // TCP: acquirer-facing port (0: any)
 };
 

@@ -34,6 +34,17 @@ Status ReadString(const toml::table& table, std::string_view section, std::strin
   return Status::Ok();
 }
 
+Status ReadPort(const toml::table& table, std::string_view section, std::uint16_t& out) {
+  const toml::node* port = table.get("port");
+  if (port == nullptr) return Status::Ok();
+  auto value = port->value<std::int64_t>();
+  if (!port->is_integer() || !value || *value < 1 || *value > 65535) {
+    return InvalidArgument("config: " + std::string(section) + ".port: expected an integer 1-65535");
+  }
+  out = static_cast<std::uint16_t>(*value);
+  return Status::Ok();
+}
+
 const toml::table* Section(const toml::table& root, std::string_view name, Status& status) {
   const toml::node* node = root.get(name);
   if (node == nullptr) return nullptr;
@@ -53,7 +64,7 @@ Status ParseServeConfig(std::string_view toml_text, ServeConfig& config) {
                            std::to_string(err.source().begin.column) + ": " +
                            std::string(err.description()));
   }
-  TS_RETURN_IF_ERROR(UnknownKeys(root, "", {"store", "http", "log"}));
+  TS_RETURN_IF_ERROR(UnknownKeys(root, "", {"store", "http", "iso8583", "demo", "log"}));
 
   ServeConfig next = config;
   Status status;
@@ -66,13 +77,18 @@ Status ParseServeConfig(std::string_view toml_text, ServeConfig& config) {
   if (const toml::table* http = Section(root, "http", status)) {
     TS_RETURN_IF_ERROR(UnknownKeys(*http, "http.", {"bind", "port"}));
     TS_RETURN_IF_ERROR(ReadString(*http, "http", "bind", next.http_bind));
-    if (const toml::node* port = http->get("port")) {
-      auto value = port->value<std::int64_t>();
-      if (!port->is_integer() || !value || *value < 1 || *value > 65535) {
-        return InvalidArgument("config: http.port: expected an integer 1-65535");
-      }
-      next.http_port = static_cast<std::uint16_t>(*value);
-    }
+    TS_RETURN_IF_ERROR(ReadPort(*http, "http", next.http_port));
+  }
+  TS_RETURN_IF_ERROR(status);
+  if (const toml::table* iso = Section(root, "iso8583", status)) {
+    TS_RETURN_IF_ERROR(UnknownKeys(*iso, "iso8583.", {"bind", "port"}));
+    TS_RETURN_IF_ERROR(ReadString(*iso, "iso8583", "bind", next.iso8583_bind));
+    TS_RETURN_IF_ERROR(ReadPort(*iso, "iso8583", next.iso8583_port));
+  }
+  TS_RETURN_IF_ERROR(status);
+  if (const toml::table* demo = Section(root, "demo", status)) {
+    TS_RETURN_IF_ERROR(UnknownKeys(*demo, "demo.", {"seed_file"}));
+    TS_RETURN_IF_ERROR(ReadString(*demo, "demo", "seed_file", next.seed_file));
   }
   TS_RETURN_IF_ERROR(status);
   if (const toml::table* log = Section(root, "log", status)) {

@@ -16,6 +16,11 @@ struct ServeConfig {
   // [http]
   std::string http_bind = "127.0.0.1";  // loopback by default: a demo is not an internet service
   std::uint16_t http_port = 8080;     // 0 (not allowed in the file) = any free port, for tests
+  // [iso8583]
+  std::uint16_t iso8583_port = 8583;    // acquirer-facing ISO 8583 listener of the switch (0: any)
+  std::string iso8583_bind = "127.0.0.1";
+  // [demo]
+  std::string seed_file;                // "" = the seed/demo_network.json shipped with tapstack
   // [log]
   std::string log_level = "info";       // trace | debug | info | warn | error
 };

@@ -18,6 +18,7 @@ class DemoNodeTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     config_.data_dir = dir_.string();
     config_.http_port = 0;  // any free port
+    config_.iso8583_port = 0;
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
