@@ -8,6 +8,7 @@
 #include "cli/crypto_command.h"
 #include "cli/emv_command.h"
 #include "cli/iso8583_command.h"
+#include "cli/ledger_command.h"
 #include "cli/qr_command.h"
 #include "cli/serve_command.h"
 #include "cli/usage_error.h"
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   tapstack::cli::RegisterCryptoCommand(app);
   tapstack::cli::RegisterEmvCommand(app);
   tapstack::cli::RegisterIso8583Command(app);
+  tapstack::cli::RegisterLedgerCommand(app);
   tapstack::cli::RegisterQrCommand(app);
   try {
     app.parse(argc, argv);
