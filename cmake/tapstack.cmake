@@ -20,6 +20,9 @@ function(tapstack_test_suite name)
     TAPSTACK_VECTORS_DIR="${PROJECT_SOURCE_DIR}/tests/vectors"
     TAPSTACK_BINARY_DIR="${PROJECT_BINARY_DIR}")
   target_include_directories(${name}_tests PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  # GoogleTest and nlohmann/json dominate test compile times: parse them once per suite.
+  target_precompile_headers(${name}_tests PRIVATE <gtest/gtest.h> <nlohmann/json.hpp> <string> <vector>
+                            <map> <memory> <functional>)
   set(labels unit ${ARG_LABELS})
   gtest_discover_tests(${name}_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${labels}")
 endfunction()

@@ -46,6 +46,19 @@ CREATE TABLE clearing_records (
   reversed BOOLEAN NOT NULL,
   settled_cycle BIGINT NOT NULL,
   created_unix_ms BIGINT NOT NULL);
+CREATE TABLE settlement_cycles (
+  cycle BIGINT PRIMARY KEY,
+  closed_unix_ms BIGINT NOT NULL,
+  report_json TEXT NOT NULL);
+)",
+     .sqlite_sql = "",
+     .postgres_sql = ""},
+};
+
+const store::Migration kJournalMigrations[] = {
+    {.version = 1,
+     .description = "message journal",
+     .sql = R"(
 CREATE TABLE journal (
   entry_id BIGINT PRIMARY KEY,
   unix_ms BIGINT NOT NULL,
@@ -56,10 +69,6 @@ CREATE TABLE journal (
   masked_pan TEXT NOT NULL,
   response_code TEXT NOT NULL,
   message_json TEXT NOT NULL);
-CREATE TABLE settlement_cycles (
-  cycle BIGINT PRIMARY KEY,
-  closed_unix_ms BIGINT NOT NULL,
-  report_json TEXT NOT NULL);
 )",
      .sqlite_sql = "",
      .postgres_sql = ""},
@@ -123,21 +132,29 @@ Switch::Switch(SwitchOptions options, BinTable bins, FxTable fx, const Clock& cl
       clock_(clock),
       duplicates_(clock, options_.duplicates) {}
 
-Switch::~Switch() { writer_.reset(); }
+Switch::~Switch() {
+  writer_.reset();
+  journal_writer_.reset();
+}
 
 Result<std::unique_ptr<Switch>> Switch::Create(SwitchOptions options, BinTable bins, FxTable fx,
                                                const Clock& clock,
-                                               std::unique_ptr<store::Store> store) {
+                                               std::unique_ptr<store::Store> store,
+                                               std::unique_ptr<store::Store> journal_store) {
   TS_RETURN_IF_ERROR(store::ApplyMigrations(*store, kMigrations));
+  TS_RETURN_IF_ERROR(store::ApplyMigrations(*journal_store, kJournalMigrations));
+  TS_ASSIGN_OR_RETURN(store::Row journal_max,
+                      journal_store->QueryRow("SELECT COALESCE(MAX(entry_id), 0) AS j FROM journal"));
+  TS_ASSIGN_OR_RETURN(std::int64_t last_journal_id, journal_max.GetInt64("j"));
   std::int64_t next_id = 1;
   std::int64_t cycle = 1;
   TS_ASSIGN_OR_RETURN(
       store::Row ids,
       store->QueryRow("SELECT COALESCE(MAX(advice_id), 0) AS a, "
                       "(SELECT COALESCE(MAX(record_id), 0) FROM clearing_records) AS c, "
-                      "(SELECT COALESCE(MAX(entry_id), 0) FROM journal) AS j, "
                       "(SELECT COALESCE(MAX(cycle), 0) FROM settlement_cycles) AS s FROM saf_advices"));
-  for (const char* col : {"a", "c", "j"}) {
+  next_id = last_journal_id + 1;
+  for (const char* col : {"a", "c"}) {
     TS_ASSIGN_OR_RETURN(std::int64_t v, ids.GetInt64(col));
     next_id = std::max(next_id, v + 1);
   }
@@ -150,6 +167,7 @@ Result<std::unique_ptr<Switch>> Switch::Create(SwitchOptions options, BinTable b
   sw->next_id_ = next_id;
   sw->cycle_ = cycle;
   sw->writer_ = std::make_unique<BatchWriter>(std::move(store));
+  sw->journal_writer_ = std::make_unique<BatchWriter>(std::move(journal_store));
   // Stored advices wait for their issuer to be registered.
   for (const store::Row& row : pending) {
     TS_ASSIGN_OR_RETURN(std::int64_t id, row.GetInt64("advice_id"));
@@ -214,7 +232,7 @@ void Switch::Journal(const char* direction, const std::string& peer, const iso85
   const std::int64_t id = next_id_++;
   const std::int64_t now = clock_.NowUnixMillis();
   std::string masked_pan = m.Has(2) ? MaskCardNumber(*m.Get(2)) : std::string();
-  writer_->Submit([=, mti = std::string(m.mti()), stan = std::string(m.Get(11).value_or("")),
+  journal_writer_->Submit([=, mti = std::string(m.mti()), stan = std::string(m.Get(11).value_or("")),
                    code = std::string(m.Get(39).value_or("")), json = JournalJson(m).dump(),
                    direction = std::string(direction)](store::Store& s) -> Status {
     return s.Execute("INSERT INTO journal (entry_id, unix_ms, direction, peer, mti, stan, masked_pan, "

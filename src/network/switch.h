@@ -99,10 +99,13 @@ struct SettlementReport {
 
 class Switch final : public link::MessageHandler {
  public:
-  // Opens the switch on `store` (migrations applied; the store-and-forward queue reloaded).
+  // Opens the switch on `store` (clearing records, store-and-forward queue: migrations applied,
+  // the queue reloaded) and `journal_store` (the message journal, written on its own thread so
+  // journaling never delays an approval).
   static Result<std::unique_ptr<Switch>> Create(SwitchOptions options, BinTable bins, FxTable fx,
                                                 const Clock& clock,
-                                                std::unique_ptr<store::Store> store);
+                                                std::unique_ptr<store::Store> store,
+                                                std::unique_ptr<store::Store> journal_store);
   ~Switch() override;
 
   // Registers an issuer (before traffic). Errors: duplicate id, missing link or currency.
@@ -153,6 +156,7 @@ class Switch final : public link::MessageHandler {
   FxTable fx_;
   const Clock& clock_;
   std::unique_ptr<BatchWriter> writer_;
+  std::unique_ptr<BatchWriter> journal_writer_;
   DuplicateDetector duplicates_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Issuer>> issuers_;

@@ -90,8 +90,10 @@ Result<std::unique_ptr<PaymentRail>> PaymentRail::Start(const demo::DemoNetwork&
   network::SwitchOptions switch_options;
   switch_options.network_institution_id = demo.network_institution_id;
   TS_ASSIGN_OR_RETURN(auto switch_store, store::OpenSqlite(options.data_dir, "network"));
-  TS_ASSIGN_OR_RETURN(rail->switch_, network::Switch::Create(switch_options, std::move(bins), std::move(fx),
-                                                             clock, std::move(switch_store)));
+  TS_ASSIGN_OR_RETURN(auto journal_store, store::OpenSqlite(options.data_dir, "network_journal"));
+  TS_ASSIGN_OR_RETURN(rail->switch_,
+                      network::Switch::Create(switch_options, std::move(bins), std::move(fx), clock,
+                                              std::move(switch_store), std::move(journal_store)));
 
   if (options.tcp) {
     rail->io_ = std::make_unique<asio::io_context>();

@@ -1,0 +1,31 @@
+#include "network/journal.h"
+
+#include <gtest/gtest.h>
+
+#include "iso8583/token_data.h"
+
+namespace tapstack::network {
+namespace {
+
+TEST(JournalTest, NoFullCardNumberSurvives) {
+  iso8583::Message m("0100");
+  m.Set(2, "6299010000000003");
+  m.Set(35, "6299010000000003=29122011");
+  m.Set(45, "B6299010000000003^HOLDER^2912");
+  m.Set(52, std::string(8, '\x11'));
+  m.Set(55, std::string("\x5A\x08\x62\x99\x01\x00\x00\x00\x00\x03", 10));
+  iso8583::TokenData token;
+  token.Set(iso8583::token_tag::kToken, "6500000000000001");
+  m.Set(48, *token.ToField());
+  m.Set(4, "000000001000");
+  const std::string dump = JournalJson(m).dump();
+  EXPECT_EQ(dump.find("6299010000000003"), std::string::npos) << dump;
+  EXPECT_EQ(dump.find("6500000000000001"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("629901******0003"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("650000******0001"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("000000001000"), std::string::npos);
+  EXPECT_EQ(MaskCardNumber("12345"), "*2345");
+}
+
+}  // namespace
+}  // namespace tapstack::network
