@@ -18,6 +18,7 @@
 
 #include "core/hex.h"
 #include "core/pan.h"
+#include "support/subprocess.h"
 #include "support/vectors.h"
 
 namespace tapstack::cli {
@@ -25,73 +26,11 @@ namespace {
 
 using nlohmann::json;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using RunResult = tapstack::testing::ProcessResult;
 
-// Runs TAPSTACK_BINARY_DIR/src/cli/tapstack with `args` (no shell), capturing stdout, stderr and
-// the exit code.
+// Runs the built `tapstack` binary with `args` (no shell).
 RunResult Run(const std::vector<std::string>& args) {
-  const std::string binary = TAPSTACK_BINARY_DIR "/src/cli/tapstack";
-  std::vector<std::string> argv_storage = {binary};
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  argv.reserve(argv_storage.size() + 1);
-  for (std::string& a : argv_storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  int out_pipe[2];
-  int err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
-    throw std::runtime_error("pipe failed");
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-  pid_t pid = 0;
-  const int spawn_error =
-      posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  if (spawn_error != 0) {
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    throw std::runtime_error("cannot run " + binary);
-  }
-
-  RunResult result;
-  std::array<pollfd, 2> fds = {pollfd{out_pipe[0], POLLIN, 0}, pollfd{err_pipe[0], POLLIN, 0}};
-  std::array<std::string*, 2> sinks = {&result.out, &result.err};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    if (poll(fds.data(), fds.size(), 10000) <= 0) {
-      if (errno == EINTR) continue;
-      break;  // timeout: the process is reaped below and the test fails on its output
-    }
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-      std::array<char, 4096> buf{};
-      const ssize_t n = read(fds[i].fd, buf.data(), buf.size());
-      if (n > 0) {
-        sinks[i]->append(buf.data(), static_cast<std::size_t>(n));
-      } else {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  for (pollfd& p : fds) {
-    if (p.fd >= 0) close(p.fd);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return tapstack::testing::RunProcess(tapstack::testing::TapstackBinary(), args);
 }
 
 // Runs a crypto subcommand that must succeed and returns its one output line (without "\n").
