@@ -10,6 +10,7 @@ namespace tapstack::server {
 
 namespace {
 constexpr int kSafRetryIntervalMs = 1'000;
+constexpr int kShutdownDrainMs = 2'000;
 constexpr char kDemoKeyMaster[] = "tapstack demo key set: PAN fingerprint master (not a production secret)";
 }  // namespace
 
@@ -147,19 +148,18 @@ Result<std::unique_ptr<PaymentRail>> PaymentRail::Start(const demo::DemoNetwork&
     TS_RETURN_IF_ERROR(rail->switch_server_->Start());
     // Stored advices are retried every second for issuers that are signed on.
     rail->saf_timer_ = std::make_unique<asio::steady_timer>(*rail->io_);
-    auto tick = std::make_shared<std::function<void()>>();
-    PaymentRail* self = rail.get();
-    *tick = [self, tick] {
-      self->saf_timer_->expires_after(std::chrono::milliseconds(kSafRetryIntervalMs));
-      self->saf_timer_->async_wait([self, tick](asio::error_code ec) {
-        if (ec) return;
-        self->switch_->DeliverStoredAdvices();
-        (*tick)();
-      });
-    };
-    (*tick)();
+    rail->ScheduleAdviceDelivery();
   }
   return rail;
+}
+
+void PaymentRail::ScheduleAdviceDelivery() {
+  saf_timer_->expires_after(std::chrono::milliseconds(kSafRetryIntervalMs));
+  saf_timer_->async_wait([this](asio::error_code ec) {
+    if (ec) return;  // cancelled at shutdown
+    switch_->DeliverStoredAdvices();
+    ScheduleAdviceDelivery();
+  });
 }
 
 std::uint16_t PaymentRail::switch_port() const { return switch_server_ ? switch_server_->port() : 0; }
@@ -172,13 +172,21 @@ void PaymentRail::SetIssuerLinkUp(const std::string& institution_id, bool up) {
 }
 
 PaymentRail::~PaymentRail() {
-  if (saf_timer_) saf_timer_->cancel();
-  for (auto& [id, link] : tcp_links_) link->Stop();
-  if (switch_server_) switch_server_->Stop();
-  if (issuer_server_) issuer_server_->Stop();
-  if (work_) work_.reset();
   if (io_) {
-    // Let the links finish their sign-off, then stop.
+    // Close every link and timer, then let the io threads drain what is left (sign-offs, closed
+    // sockets' cancelled handlers, which hold the sessions) before stopping: stopping first would
+    // strand those handlers and the sessions they keep alive.
+    asio::post(*io_, [this] {
+      if (saf_timer_) saf_timer_->cancel();
+    });
+    for (auto& [id, link] : tcp_links_) link->Stop();
+    if (switch_server_) switch_server_->Stop();
+    if (issuer_server_) issuer_server_->Stop();
+    work_.reset();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kShutdownDrainMs);
+    while (!io_->stopped() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     io_->stop();
   }
   for (auto& t : threads_) t.join();

@@ -56,6 +56,7 @@ class PaymentRail {
 
  private:
   PaymentRail() = default;
+  void ScheduleAdviceDelivery();
 
   PaymentRailOptions options_;
   std::unique_ptr<asio::io_context> io_;
