@@ -26,6 +26,15 @@ std::string OriginalOfRepeat(std::string_view mti) {
 
 bool IsRepeat(std::string_view mti) { return mti.size() == 4 && (mti[3] == '1' || mti[3] == '3'); }
 
+bool IsAuthorizationRequest(std::string_view mti) { return mti == "0100" || mti == "0101"; }
+bool IsFinancialRequest(std::string_view mti) { return mti == "0200" || mti == "0201"; }
+bool IsReversal(std::string_view mti) {
+  return mti == "0400" || mti == "0401" || mti == "0420" || mti == "0421";
+}
+bool IsAuthorizationOrFinancialAdvice(std::string_view mti) {
+  return mti == "0120" || mti == "0121" || mti == "0220" || mti == "0221";
+}
+
 std::string DescribeMti(std::string_view mti) {
   if (mti.size() != 4 || !IsAllDigits(mti)) return "invalid MTI";
   static constexpr std::string_view kClass[] = {

@@ -19,6 +19,12 @@ std::string OriginalOfRepeat(std::string_view mti);
 // True for repeats (origin digit 1 or 3).
 bool IsRepeat(std::string_view mti);
 
+// Message kinds a switch or host dispatches on (originals and repeats alike).
+bool IsAuthorizationRequest(std::string_view mti);  // 0100, 0101
+bool IsFinancialRequest(std::string_view mti);      // 0200, 0201
+bool IsReversal(std::string_view mti);              // 0400, 0401, 0420, 0421
+bool IsAuthorizationOrFinancialAdvice(std::string_view mti);  // 0120, 0121, 0220, 0221
+
 // A short English description: "authorization request", "reversal advice repeat", …
 std::string DescribeMti(std::string_view mti);
 

@@ -7,6 +7,7 @@
 #include "core/hex.h"
 #include "crypto/hash.h"
 #include "crypto/mac.h"
+#include "iso8583/mti.h"
 #include "iso8583/original_data_elements.h"
 #include "iso8583/response.h"
 #include "ledger/limits.h"
@@ -81,15 +82,6 @@ std::string TodayYymmdd(const Clock& clock) {
 
 // The approval code (DE38): 6 characters of the hold's id, so a dispute finds the transfer.
 std::string ApprovalCode(const Id128& id) { return id.ToHex().substr(0, 6); }
-
-bool IsAuthorization(std::string_view mti) { return mti == "0100" || mti == "0101"; }
-bool IsFinancial(std::string_view mti) { return mti == "0200" || mti == "0201"; }
-bool IsReversal(std::string_view mti) {
-  return mti == "0400" || mti == "0401" || mti == "0420" || mti == "0421";
-}
-bool IsStandInAdvice(std::string_view mti) {
-  return mti == "0120" || mti == "0121" || mti == "0220" || mti == "0221";
-}
 
 }  // namespace
 
@@ -392,10 +384,10 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
     const iso8583::Message& m = batch[i].request;
     Plan& plan = plans[i];
     const std::string_view mti = m.mti();
-    const bool auth = IsAuthorization(mti);
-    const bool financial = IsFinancial(mti);
-    const bool reversal = IsReversal(mti);
-    const bool advice = IsStandInAdvice(mti);
+    const bool auth = iso8583::IsAuthorizationRequest(mti);
+    const bool financial = iso8583::IsFinancialRequest(mti);
+    const bool reversal = iso8583::IsReversal(mti);
+    const bool advice = iso8583::IsAuthorizationOrFinancialAdvice(mti);
     if (!auth && !financial && !reversal && !advice) {
       plan.code = rc::kInvalidTransaction;
       continue;

@@ -76,16 +76,6 @@ CREATE TABLE journal (
 
 constexpr int kMandatoryAuthFields[] = {2, 3, 4, 7, 11, 41, 49};
 
-bool IsAuthorization(std::string_view mti) {
-  return mti == "0100" || mti == "0101" || mti == "0200" || mti == "0201";
-}
-bool IsReversal(std::string_view mti) {
-  return mti == "0400" || mti == "0401" || mti == "0420" || mti == "0421";
-}
-bool IsAdvice(std::string_view mti) {
-  return mti == "0120" || mti == "0121" || mti == "0220" || mti == "0221";
-}
-
 std::string ClearingKey(std::string_view acquirer, std::string_view terminal, std::string_view stan,
                         std::string_view transmission_time) {
   std::string key(acquirer);
@@ -247,9 +237,11 @@ void Switch::Journal(const char* direction, const std::string& peer, const iso85
 
 void Switch::OnRequest(iso8583::Message request, link::Reply reply) {
   const std::string_view mti = request.mti();
-  if (IsAuthorization(mti)) return Authorize(std::move(request), std::move(reply));
-  if (IsReversal(mti)) return Reverse(std::move(request), std::move(reply));
-  if (IsAdvice(mti)) return Advise(std::move(request), std::move(reply));
+  if (iso8583::IsAuthorizationRequest(mti) || iso8583::IsFinancialRequest(mti)) {
+    return Authorize(std::move(request), std::move(reply));
+  }
+  if (iso8583::IsReversal(mti)) return Reverse(std::move(request), std::move(reply));
+  if (iso8583::IsAuthorizationOrFinancialAdvice(mti)) return Advise(std::move(request), std::move(reply));
   if (mti == "0800") {
     iso8583::Message response = ResponseTo(request, "00");
     if (auto code = request.Get(70)) response.Set(70, *code);

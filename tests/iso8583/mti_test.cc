@@ -23,6 +23,13 @@ TEST(MtiTest, RepeatsAndDescriptions) {
   EXPECT_FALSE(IsRepeat("0420"));
   EXPECT_EQ(OriginalOfRepeat("0101"), "0100");
   EXPECT_EQ(OriginalOfRepeat("0200"), "0200");
+  EXPECT_TRUE(IsAuthorizationRequest("0101"));
+  EXPECT_FALSE(IsAuthorizationRequest("0200"));
+  EXPECT_TRUE(IsFinancialRequest("0200"));
+  EXPECT_TRUE(IsReversal("0421"));
+  EXPECT_FALSE(IsReversal("0410"));
+  EXPECT_TRUE(IsAuthorizationOrFinancialAdvice("0221"));
+  EXPECT_FALSE(IsAuthorizationOrFinancialAdvice("0130"));
   EXPECT_EQ(DescribeMti("0100"), "authorization request");
   EXPECT_EQ(DescribeMti("0421"), "reversal advice repeat");
   EXPECT_EQ(DescribeMti("0810"), "network management request response");
