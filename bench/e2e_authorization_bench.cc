@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "acquirer/pos_terminal.h"
+#include "demo/demo_keys.h"
 #include "link/tcp_client.h"
 #include "server/payment_rail.h"
 
@@ -99,9 +100,16 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
 
   // Card numbers of the load: debit and credit cards of every bank.
-  std::vector<std::string> cards;
+  struct LoadCard {
+    std::string pan, cvv2;  // the CVV2 printed on the demo card (card-not-present purchases)
+  };
+  std::vector<LoadCard> cards;
   for (std::size_t b = 0; b < demo->banks.size(); ++b) {
-    for (int i = 4; i < cards_per_bank; ++i) cards.push_back(*server::PaymentRail::CardNumber(*demo, static_cast<int>(b), i));
+    for (int i = 4; i < cards_per_bank; ++i) {
+      std::string pan = *server::PaymentRail::CardNumber(*demo, static_cast<int>(b), i);
+      std::string cvv2 = *demo::DemoCardCvv2(demo->banks[b].institution_id, pan, demo::kDemoCardExpiry);
+      cards.push_back({std::move(pan), std::move(cvv2)});
+    }
   }
 
   asio::io_context client_io;
@@ -133,7 +141,9 @@ int main(int argc, char** argv) {
   std::function<void(int)> send_one = [&](int c) {
     if (!running.load()) return;
     acquirer::Purchase p;
-    p.pan = cards[next_card.fetch_add(1) % cards.size()];
+    const LoadCard& card = cards[next_card.fetch_add(1) % cards.size()];
+    p.pan = card.pan;
+    p.cvv2 = card.cvv2;
     p.expiry = demo::kDemoCardExpiry;
     p.amount = Amount(100 + static_cast<std::int64_t>(next_card.load() % 900), Cny());
     const auto start = std::chrono::steady_clock::now();

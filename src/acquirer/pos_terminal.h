@@ -2,12 +2,22 @@
 // financial (0200) requests with its own STAN and RRN, sends them over its link, and when the
 // outcome is unknown (timeout, lost link) sends a reversal (0400, repeated as 0401) until it is
 // acknowledged, so a hold never outlives a sale the customer did not complete.
-// Keeps batch totals (approved count and amount per currency) for 0500 reconciliation.
-// Thread-safety: Purchase may be called from many threads; callbacks run on the link's threads.
+//
+// Dual-message authorisations are completed with Complete(): an 0220 financial advice naming the
+// 0100 in DE90 with the final amount in DE4 (at most the authorised one), repeated as 0221 until
+// acknowledged; the network then settles the captured amount.
+//
+// It keeps batch totals per currency (network/reconciliation_totals.h for what counts as debits
+// and debit reversals) and closes a currency's batch with CloseBatch(): an 0500 with those totals;
+// the 0510 says whether the network's records agree (DE66 "1") and carries the network's totals.
+// An in-balance answer resets the batch (what was sent is taken off; sales made meanwhile stay),
+// and the batch's open authorisations can no longer be completed.
+// Thread-safety: every call may be made from many threads; callbacks run on the link's threads.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -17,29 +27,35 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "link/message_handler.h"
+#include "network/reconciliation_totals.h"
 
 namespace tapstack::acquirer {
 
 struct TerminalConfig {
-  std::string terminal_id;   // DE41, 8 characters
-  std::string merchant_id;   // DE42, 15 characters
-  std::string name_location; // DE43, up to 40 characters
-  std::string mcc;           // DE18
+  std::string terminal_id;              // DE41, 8 characters
+  std::string merchant_id;              // DE42, 15 characters
+  std::string name_location;            // DE43, up to 40 characters
+  std::string mcc;                      // DE18
   std::uint16_t country_numeric = 156;  // DE19
-  std::string acquirer_id;   // DE32
+  std::string acquirer_id;              // DE32
   int reversal_attempts_max = 5;
+  int completion_attempts_max = 5;      // 0220 then 0221 repeats; then left to the back office
+  int reconciliation_attempts_max = 3;  // 0500 then 0501 repeats (same STAN: the network answers
+                                        // a repeat with its stored 0510)
+  std::size_t open_authorizations_max = 10'000;  // completable 0100 approvals kept; oldest dropped
 };
 
 enum class EntryMode { kContactless, kCardNotPresent, kManual };
 
 struct Purchase {
-  std::string pan;           // or a payment token
-  std::string expiry;        // YYMM (DE14), optional
+  std::string pan;     // or a payment token
+  std::string expiry;  // YYMM (DE14), optional
   Amount amount{Cny()};
   EntryMode entry = EntryMode::kCardNotPresent;
-  bool single_message = false;   // 0200 instead of 0100
-  std::string icc_data;      // DE55 bytes for contactless, optional
-  std::string token_data;    // DE48, optional
+  bool single_message = false;  // 0200 instead of 0100
+  std::string icc_data;         // DE55 bytes for contactless, optional
+  std::string token_data;       // DE48, optional
+  std::string cvv2;             // card-not-present: the card security code, sent in DE48 tag C2
 };
 
 struct PurchaseResult {
@@ -55,10 +71,22 @@ struct PurchaseResult {
 };
 
 struct BatchTotals {
+  // Purchase outcomes since the terminal started (all currencies; not reset by CloseBatch).
   std::int64_t approved = 0;
   std::int64_t declined = 0;
   std::int64_t unknown = 0;
-  std::map<std::string, std::int64_t> approved_minor;  // per ISO 4217 alpha
+  // The open batch, per ISO 4217 alpha: approved amount net of reversals, at completed amounts
+  // (always debits_minor - debit_reversals_minor of `by_currency`).
+  std::map<std::string, std::int64_t> approved_minor;
+  // The open batch's reconciliation totals, per ISO 4217 alpha (what CloseBatch sends).
+  std::map<std::string, network::ReconciliationTotals> by_currency;
+};
+
+struct ReconciliationResult {
+  bool in_balance = false;                 // 0510 DE66 "1"
+  network::ReconciliationTotals terminal;  // what the 0500 carried
+  network::ReconciliationTotals network;   // the network's totals from the 0510
+  iso8583::Message response;               // the 0510
 };
 
 class PosTerminal {
@@ -70,12 +98,49 @@ class PosTerminal {
   // Builds the request Purchase() would send (for tests and tools).
   iso8583::Message BuildRequest(const acquirer::Purchase& purchase, const std::string& stan);
 
+  // Completes the approved 0100 with STAN `authorization_stan` for `final_amount` (same currency,
+  // 0 < final <= authorised): sends 0220 (repeated as 0221 until acknowledged, at most
+  // completion_attempts_max). `done` gets the 0230 (DE39 "00": the batch now counts the final
+  // amount; "25": the network does not know the original), or, without sending anything,
+  // kNotFound (no open approved 0100 with that STAN), kInvalidArgument (currency or amount),
+  // kFailedPrecondition (a completion of it is already in flight); or kUnavailable when no
+  // attempt was acknowledged.
+  void Complete(const std::string& authorization_stan, const Amount& final_amount,
+                std::function<void(Result<iso8583::Message>)> done);
+
+  // Closes the batch of `currency`: sends 0500 (DE7, DE11, DE15 today's date MMDD, DE32, DE41,
+  // DE42, DE50, DE74-77, DE86-89, DE97), repeated as 0501 when the link fails. `done` gets the
+  // outcome; errors: kUnavailable (no answer), kFailedPrecondition (0510 DE39 not "00"; the
+  // message names DE39 and DE44), kInvalidArgument (an 0510 without DE66 "1"/"2" or totals).
+  void CloseBatch(const Currency& currency, std::function<void(Result<ReconciliationResult>)> done);
+
   BatchTotals totals() const;
   std::uint64_t reversals_sent() const { return reversals_sent_; }
 
  private:
+  struct OpenAuthorization {
+    iso8583::Message request;   // the 0100 as sent
+    std::string approval_code;  // DE38 of the 0110
+    std::string currency;       // ISO 4217 alpha
+    std::int64_t authorized_minor = 0;
+    std::uint64_t sequence = 0;  // order of approval, to tell which batch close covered it
+    bool completing = false;
+  };
+
   void SendReversal(iso8583::Message original, int attempt);
+  void SendCompletion(iso8583::Message advice, int attempt, std::string authorization_stan,
+                      std::string currency, std::int64_t delta_minor,
+                      std::function<void(Result<iso8583::Message>)> done);
+  void SendReconciliation(iso8583::Message request, int attempt, const std::string& currency,
+                          network::ReconciliationTotals sent,
+                          std::function<void(Result<ReconciliationResult>)> done);
   std::string NextStan();
+  // DE7 (MMDDhhmmss, UTC), DE12 (hhmmss), DE13 (MMDD) and day of year for now.
+  struct Now {
+    std::string mmdd, hhmmss;
+    int yday = 0;
+  };
+  Now LocalNow() const;
 
   TerminalConfig config_;
   link::RequestSender& link_;
@@ -83,6 +148,9 @@ class PosTerminal {
   std::atomic<std::uint32_t> stan_{0};
   mutable std::mutex mu_;
   BatchTotals totals_;
+  std::map<std::string, OpenAuthorization> open_authorizations_;  // by STAN
+  std::deque<std::string> open_order_;                            // STANs, oldest first
+  std::uint64_t next_sequence_ = 1;
   std::atomic<std::uint64_t> reversals_sent_{0};
 };
 

@@ -9,6 +9,7 @@
 
 #include "cli/usage_error.h"
 #include "server/demo_node.h"
+#include "server/role_node.h"
 #include "server/serve_config.h"
 
 namespace tapstack::cli {
@@ -17,6 +18,8 @@ namespace {
 
 struct ServeOptions {
   std::string config_file;
+  std::string role;
+  std::string store_url;
   std::string data_dir;
   std::string http_bind;
   int http_port = -1;
@@ -29,11 +32,18 @@ void RunServe(const ServeOptions& opts) {
   if (!opts.config_file.empty()) {
     OkOrUsageError(server::LoadServeConfigFile(opts.config_file, config), "--config");
   }
+  if (!opts.role.empty()) {
+    auto role = server::ParseRole(opts.role);
+    OkOrUsageError(role.status(), "--role");
+    config.role = *role;
+  }
+  if (!opts.store_url.empty()) config.store_url = opts.store_url;
   if (!opts.data_dir.empty()) config.data_dir = opts.data_dir;
   if (!opts.http_bind.empty()) config.http_bind = opts.http_bind;
   if (opts.http_port >= 0) config.http_port = static_cast<std::uint16_t>(opts.http_port);
   if (opts.iso8583_port >= 0) config.iso8583_port = static_cast<std::uint16_t>(opts.iso8583_port);
   spdlog::set_level(spdlog::level::from_str(config.log_level));
+  OkOrUsageError(server::ValidateServeConfig(config), "configuration");
 
   if (opts.reset) {
     Status reset = server::DemoNode::ResetData(config.data_dir);
@@ -48,16 +58,13 @@ void RunServe(const ServeOptions& opts) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto node = server::DemoNode::Start(config);
+  auto node = server::StartRoleNode(config);
   if (!node.ok()) throw std::runtime_error(node.status().ToString());
   std::printf("tapstack serve\n");
-  std::printf("  HTTP API      %s   (GET /health, /v1/currencies, /v1/network/stats; POST /v1/settlement/cutoff)\n",
-              (*node)->http_url().c_str());
-  std::printf("  ISO 8583      %s:%u   (ascii profile, 2-byte length frame; switch → 22 demo issuer banks)\n",
-              config.iso8583_bind.c_str(), static_cast<unsigned>((*node)->iso8583_port()));
-  std::printf("  data          %s   (start #%lld on this directory)\n",
-              (*node)->store_description().c_str(), static_cast<long long>((*node)->start_count()));
-  std::printf("  stop          Ctrl-C or SIGTERM (clean shutdown; a restart keeps all data)\n");
+  for (const auto& [label, value] : (*node)->Summary()) {
+    std::printf("  %-12s  %s\n", label.c_str(), value.c_str());
+  }
+  std::printf("  %-12s  %s\n", "stop", "Ctrl-C or SIGTERM (clean shutdown; a restart keeps all data)");
   std::fflush(stdout);
 
   int signal_number = 0;
@@ -71,7 +78,11 @@ void RunServe(const ServeOptions& opts) {
 
 void RegisterServeCommand(CLI::App& app) {
   auto opts = std::make_shared<ServeOptions>();
-  CLI::App* serve = app.add_subcommand("serve", "Start the demo network in one process (SQLite)");
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Start the demo network in one process (SQLite), or one role of it with --role");
+  serve->add_option("--role", opts->role, "all (default), network, issuer or acquirer");
+  serve->add_option("--store", opts->store_url,
+                    "postgresql://… : keep the role's store on PostgreSQL (default: SQLite under --data-dir)");
   serve->add_option("--config", opts->config_file, "TOML configuration file (docs/CONFIG.md)")
       ->check(CLI::ExistingFile);
   serve->add_option("--data-dir", opts->data_dir, "Directory of the SQLite databases (default data)");

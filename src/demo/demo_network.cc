@@ -45,6 +45,19 @@ const DemoBank* DemoNetwork::BankById(std::string_view institution_id) const {
   return nullptr;
 }
 
+const DemoBank* DemoNetwork::BankForPan(std::string_view pan) const {
+  if (pan.size() < 8) return nullptr;
+  const std::string_view bin = pan.substr(0, 8);
+  for (const DemoBank& b : banks) {
+    for (const auto* list : {&b.credit_bins, &b.debit_bins}) {
+      for (const DemoBinRange& r : *list) {
+        if (bin >= r.low && bin <= r.high) return &b;
+      }
+    }
+  }
+  return nullptr;
+}
+
 Result<DemoNetwork> ParseDemoNetwork(std::string_view json_text) {
   json doc = json::parse(json_text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return InvalidArgument("demo network: not a JSON object");

@@ -60,6 +60,8 @@ struct DemoNetwork {
   std::vector<DemoFxRate> fx_rates;
 
   const DemoBank* BankById(std::string_view institution_id) const;
+  // The bank whose BIN ranges hold the card number's first 8 digits, or nullptr.
+  const DemoBank* BankForPan(std::string_view pan) const;
 };
 
 // Parses the seed JSON. Errors name the entry and field that is wrong.

@@ -31,6 +31,9 @@ inline constexpr std::string_view kDeviceId = "DI";
 inline constexpr std::string_view kToken = "TK";
 inline constexpr std::string_view kTokenExpiry = "TE";
 inline constexpr std::string_view kCryptogramResult = "CV";
+// The card security code (CVV2/CVN2) of a card-not-present purchase: 3 digits, checked by the
+// issuer and never stored by any role.
+inline constexpr std::string_view kCardSecurityCode = "C2";
 }  // namespace token_tag
 
 class TokenData {

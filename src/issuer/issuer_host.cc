@@ -1,10 +1,13 @@
 #include "issuer/issuer_host.h"
 
 #include <ctime>
+#include <optional>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
 #include "core/hex.h"
+#include "crypto/card_verification.h"
 #include "crypto/hash.h"
 #include "crypto/mac.h"
 #include "iso8583/mti.h"
@@ -31,6 +34,15 @@ constexpr std::uint16_t kTransferPurchase = 1;
 constexpr std::uint16_t kTransferOpening = 2;
 constexpr std::uint16_t kTransferRefund = 3;
 constexpr std::uint16_t kTransferStandIn = 4;
+
+// Why a hold was voided, kept in the void's user_data_32, so a stand-in advice arriving later can
+// tell a sale the acquirer reversed from an approval the network gave in the bank's stead.
+constexpr std::uint32_t kVoidReasonReversal = 0;         // the acquirer's reversal (and older voids)
+constexpr std::uint32_t kVoidReasonLateResponse = 1;     // the network's reversal of a late approval
+constexpr std::uint32_t kVoidReasonStandInTakeover = 2;  // the stand-in hold replaced this one
+// DE39 of the network's reversal of an approval that arrived after it had answered the acquirer
+// (network/switch.cc OnLateResponse; ISO 8583 "response received too late").
+constexpr std::string_view kLateResponseCode = "68";
 
 const store::Migration kMigrations[] = {
     {.version = 1,
@@ -83,6 +95,28 @@ std::string TodayYymmdd(const Clock& clock) {
 // The approval code (DE38): 6 characters of the hold's id, so a dispute finds the transfer.
 std::string ApprovalCode(const Id128& id) { return id.ToHex().substr(0, 6); }
 
+// Ledger ids of one authorisation, from its request key.
+Id128 HoldId(const std::string& key) { return IdFor("hold|" + key); }
+// The stand-in hold that replaces the bank's own (see issuer_host.h); also the id older versions
+// gave every 0120 hold, which reversals and completions therefore still find.
+Id128 StandInHoldId(const std::string& key) { return IdFor("advice|" + key); }
+Id128 VoidId(const std::string& key) { return IdFor("void|" + key); }
+Id128 StandInVoidId(const std::string& key) { return IdFor("void|advice|" + key); }
+Id128 PostId(const std::string& key) { return IdFor("post|" + key); }
+// The posted transfer from the stand-in loss account that pays for a stand-in hold the card could
+// not cover.
+Id128 StandInLossId(const Id128& hold) { return IdFor("advice-loss|" + hold.ToHex()); }
+
+using R = ledger::CreateTransferResult;
+
+// `exists` and every `exists_with_different_*`: the id was created before.
+bool IsExists(R r) {
+  return r == R::kExists || (r >= R::kExistsWithDifferentFlags && r <= R::kExistsWithDifferentCode);
+}
+bool IsCreated(R r) { return r == R::kOk || IsExists(r); }
+
+bool IsDigits(std::string_view s, std::size_t n) { return s.size() == n && IsAllDigits(s); }
+
 }  // namespace
 
 struct IssuerHost::Bank {
@@ -93,11 +127,25 @@ struct IssuerHost::Bank {
 };
 
 Result<std::unique_ptr<IssuerHost>> IssuerHost::Open(IssuerOptions options,
-                                                     std::vector<IssuerBankConfig> banks) {
+                                                     std::span<const IssuerBankConfig> banks) {
+  for (const IssuerBankConfig& config : banks) {
+    if (config.currency == nullptr || config.pan_fingerprint_key.size() < 16) {
+      return InvalidArgument("bank " + config.institution_id + ": currency and a 16+ byte PAN key are required");
+    }
+    if (!config.card_verification_key.empty() &&
+        config.card_verification_key.size() != crypto::kCardVerificationKeyBytes) {
+      return InvalidArgument("bank " + config.institution_id + ": the card verification key must be " +
+                             std::to_string(crypto::kCardVerificationKeyBytes) + " bytes (or empty)");
+    }
+  }
   std::unique_ptr<IssuerHost> host(new IssuerHost());
   host->clock_ = options.clock != nullptr ? options.clock : &SystemClock::Instance();
   host->options_ = std::move(options);
-  TS_ASSIGN_OR_RETURN(host->cards_store_, store::OpenSqlite(host->options_.data_dir, host->options_.name));
+  if (host->options_.cards_store != nullptr) {
+    host->cards_store_ = std::move(host->options_.cards_store);
+  } else {
+    TS_ASSIGN_OR_RETURN(host->cards_store_, store::OpenSqlite(host->options_.data_dir, host->options_.name));
+  }
   TS_RETURN_IF_ERROR(store::ApplyMigrations(*host->cards_store_, kMigrations));
   ledger::LedgerOptions ledger_options;
   ledger_options.data_dir = host->options_.data_dir;
@@ -107,10 +155,8 @@ Result<std::unique_ptr<IssuerHost>> IssuerHost::Open(IssuerOptions options,
 
   // Each bank's own accounts, created idempotently.
   std::vector<ledger::Account> accounts;
-  for (IssuerBankConfig& config : banks) {
-    if (config.currency == nullptr || config.pan_fingerprint_key.size() < 16) {
-      return InvalidArgument("bank " + config.institution_id + ": currency and a 16+ byte PAN key are required");
-    }
+  for (const IssuerBankConfig& source : banks) {
+    IssuerBankConfig config = source.Clone();
     auto bank = std::make_unique<Bank>();
     const std::string& id = config.institution_id;
     bank->settlement_account = IdFor("settlement|" + id);
@@ -186,6 +232,18 @@ const IssuerHost::Bank* IssuerHost::BankForPan(std::string_view pan) const {
 std::string IssuerHost::Fingerprint(const Bank& bank, std::string_view pan) const {
   auto mac = crypto::HmacSha256(bank.config.pan_fingerprint_key, AsBytes(pan));
   return mac.ok() ? HexEncode(*mac) : std::string();
+}
+
+IssuerBankConfig IssuerBankConfig::Clone() const {
+  IssuerBankConfig copy;
+  copy.institution_id = institution_id;
+  copy.name = name;
+  copy.currency = currency;
+  copy.bin_ranges = bin_ranges;
+  copy.pan_fingerprint_key = pan_fingerprint_key.Clone();
+  copy.card_verification_key = card_verification_key.Clone();
+  copy.cvv2_required_for_card_not_present = cvv2_required_for_card_not_present;
+  return copy;
 }
 
 Status IssuerHost::IssueCards(std::span<const NewCard> requests) {
@@ -348,7 +406,8 @@ void IssuerHost::Worker() {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (stopping_ && queue_.empty()) return;
-      // Each request may need two ledger events (e.g. none today, but keep room), hence / 2.
+      // A request may need two ledger events in one follow-up request (a stand-in takeover:
+      // void + hold), hence / 2.
       while (!queue_.empty() && batch.size() < ledger::kBatchEventsMax / 2) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -359,26 +418,66 @@ void IssuerHost::Worker() {
   }
 }
 
+namespace {
+
+// What a request of a batch turns into.
+enum class Action : std::uint8_t {
+  kDecided,      // answered with Plan::code, without the ledger
+  kHold,         // 0100 hold or 0200 posted transfer, after the rules
+  kVoid,         // reversal of an 0100: void of its hold
+  kRefund,       // reversal of an 0200
+  kStandInHold,  // 0120 stand-in advice: a hold the bank cannot refuse
+  kStandInPost,  // 0220 stand-in financial advice: a posted transfer
+  kCompletion,   // 0220 naming an 0100: post of its hold
+};
+
+struct Plan {
+  Action action = Action::kDecided;
+  std::string code;       // kDecided
+  int transfer = -1;      // index into the batch's first ledger request
+  int follow_up = -1;     // kStandInHold: index of the stand-in hold placed in the second request
+  bool takeover = false;  // ... placed together with the void of the bank's own hold (one chain)
+  std::string key;        // RequestKey of the authorisation the request acts on
+  std::string masked_pan;
+  std::string fingerprint;
+  std::int64_t amount = 0;
+  Id128 stand_in_loss_account;  // advices: the bank's account that pays what a card cannot
+};
+
+// The response to a completion from the result of its post.
+std::string_view CompletionCode(R r) {
+  if (IsCreated(r) || r == R::kPendingTransferAlreadyPosted) return rc::kApproved;
+  if (r == R::kExceedsPendingTransferAmount) return rc::kInvalidAmount;
+  if (r == R::kPendingTransferAlreadyVoided || r == R::kPendingTransferExpired || r == R::kPendingTransferNotFound ||
+      r == R::kIdAlreadyFailed) {
+    return rc::kUnableToLocateOriginal;
+  }
+  return rc::kSystemMalfunction;
+}
+
+}  // namespace
+
 void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
   const std::string today = TodayYymmdd(*clock_);
   const std::string today_yymm = today.substr(0, 4);
 
-  // What each request turned into: a response code decided without the ledger, or an index into
-  // `transfers` whose result decides.
-  struct Plan {
-    std::string code;            // set when decided without the ledger
-    int transfer = -1;
-    bool void_or_refund = false; // reversals: acknowledged whatever the ledger says
-    bool stand_in = false;       // advices: never declined
-    std::string fingerprint;
-    std::int64_t amount = 0;
-    const Bank* bank = nullptr;
-    Id128 card_account;
-  };
   std::vector<Plan> plans(batch.size());
   std::vector<ledger::Transfer> transfers;
   transfers.reserve(batch.size());
   std::unordered_map<std::string, DailyActivity> tentative;  // this batch's additions per card
+  // Holds planned by earlier requests of this batch: the ledger applies the batch in order, so a
+  // completion later in the same batch finds them.
+  std::set<Id128> planned_holds;
+
+  auto decide = [](Plan& plan, std::string_view code) {
+    plan.action = Action::kDecided;
+    plan.code = code;
+  };
+  auto add = [&transfers](Plan& plan, Action action, const ledger::Transfer& t) {
+    plan.action = action;
+    plan.transfer = static_cast<int>(transfers.size());
+    transfers.push_back(t);
+  };
 
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const iso8583::Message& m = batch[i].request;
@@ -389,39 +488,48 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
     const bool reversal = iso8583::IsReversal(mti);
     const bool advice = iso8583::IsAuthorizationOrFinancialAdvice(mti);
     if (!auth && !financial && !reversal && !advice) {
-      plan.code = rc::kInvalidTransaction;
+      decide(plan, rc::kInvalidTransaction);
       continue;
     }
     if (!m.Has(2) || !m.Has(4) || !m.Has(11) || !m.Has(41)) {
-      plan.code = rc::kFormatError;
+      decide(plan, rc::kFormatError);
       continue;
     }
-    const std::string pan(*m.Get(2));
-    plan.bank = BankForPan(pan);
-    if (plan.bank == nullptr) {
-      plan.code = rc::kInvalidCardNumber;
+    const std::string_view pan = *m.Get(2);
+    const Bank* bank = BankForPan(pan);
+    if (bank == nullptr) {
+      decide(plan, rc::kInvalidCardNumber);
       continue;
     }
-    plan.fingerprint = Fingerprint(*plan.bank, pan);
+    plan.fingerprint = Fingerprint(*bank, pan);
     CardRecord card;
     {
       std::lock_guard lock(cards_mu_);
       auto it = cards_.find(plan.fingerprint);
       if (it == cards_.end()) {
-        plan.code = reversal || advice ? std::string(rc::kApproved) : std::string(rc::kInvalidCardNumber);
+        // Reversals and advices are acknowledged; a completion says its original cannot be found.
+        const bool completion = iso8583::OriginalOfRepeat(mti) == "0220" && m.Has(90);
+        if (completion) {
+          decide(plan, rc::kUnableToLocateOriginal);
+        } else {
+          decide(plan, reversal || advice ? rc::kApproved : rc::kInvalidCardNumber);
+        }
         continue;
       }
       card = it->second;
     }
-    plan.card_account = card.account_id;
+    plan.masked_pan = card.masked_pan;
     // The card is billed in the bank's currency: DE6 when the network converted, else DE4.
     plan.amount = ParseMinor(m.Has(6) ? *m.Get(6) : *m.Get(4));
-    const std::string bank_id = plan.bank->config.institution_id;
-    const std::uint32_t currency = plan.bank->config.currency->numeric;
+    const std::string& bank_id = bank->config.institution_id;
+    const std::uint32_t currency = bank->config.currency->numeric;
+    const std::string acquirer(m.Get(32).value_or(""));
+    const std::string terminal(*m.Get(41));
 
     ledger::Transfer t;
     t.ledger = currency;
     t.amount = static_cast<std::uint64_t>(plan.amount);
+
     if (reversal) {
       // The original: DE90 when present, else this message's own STAN and time.
       std::string orig_mti = "0100";
@@ -429,81 +537,274 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
       std::string time(m.Get(7).value_or(""));
       if (auto de90 = m.Get(90)) {
         if (auto o = iso8583::OriginalDataElements::Parse(*de90); o.ok()) {
-          orig_mti = o->mti;
+          orig_mti = iso8583::OriginalOfRepeat(o->mti);
           stan = o->stan;
           time = o->transmission_time;
         }
       }
-      const std::string key = RequestKey(bank_id, m.Get(32).value_or(""), *m.Get(41), stan, time);
-      plan.void_or_refund = true;
+      plan.key = RequestKey(bank_id, acquirer, terminal, stan, time);
       if (orig_mti == "0200") {
-        t.id = IdFor("refund|" + key);
-        t.debit_account_id = plan.bank->settlement_account;
+        t.id = IdFor("refund|" + plan.key);
+        t.debit_account_id = bank->settlement_account;
         t.credit_account_id = card.account_id;
         t.code = kTransferRefund;
-      } else {
-        t.id = IdFor("void|" + key);
-        t.pending_id = IdFor("hold|" + key);
-        t.flags = ledger::transfer_flags::kVoidPendingTransfer;
-        t.amount = 0;  // a void releases whatever the hold still reserves
-      }
-      plan.transfer = static_cast<int>(transfers.size());
-      transfers.push_back(t);
-      continue;
-    }
-    const std::string key =
-        RequestKey(bank_id, m.Get(32).value_or(""), *m.Get(41), *m.Get(11), m.Get(7).value_or(""));
-    if (advice) {
-      plan.stand_in = true;
-      t.id = IdFor("advice|" + key);
-    } else {
-      // Rules, counting what this batch already approved for the same card.
-      DayActivity& day = activity_[plan.fingerprint];
-      if (day.day != today) day = DayActivity{today, {}};
-      DailyActivity seen = day.today;
-      seen.amount_minor += tentative[plan.fingerprint].amount_minor;
-      seen.transactions += tentative[plan.fingerprint].transactions;
-      RequestFacts facts{plan.amount, m.Get(14).value_or(""), m.Get(18).value_or(""), today_yymm};
-      std::string_view code = CheckAuthorizationRules(card, facts, seen);
-      if (code != rc::kApproved) {
-        plan.code = code;
+        add(plan, Action::kRefund, t);
         continue;
       }
-      tentative[plan.fingerprint].amount_minor += plan.amount;
-      tentative[plan.fingerprint].transactions += 1;
-      t.id = IdFor("hold|" + key);
+      // The network's reversal of a late approval undoes the bank's own hold only; any other
+      // reversal releases the authorisation's live hold, the stand-in one when there is one.
+      const bool late = m.Get(39) == kLateResponseCode;
+      t.id = VoidId(plan.key);
+      t.pending_id = HoldId(plan.key);
+      if (!late) {
+        auto stand_in = ledger_->LookupTransfer(StandInHoldId(plan.key));
+        if (!stand_in.ok()) {
+          spdlog::warn("issuer: ledger look-up failed: {}", stand_in.status().ToString());
+          decide(plan, rc::kSystemMalfunction);
+          continue;
+        }
+        if (stand_in->has_value() && ((*stand_in)->transfer.flags & ledger::transfer_flags::kPending) != 0) {
+          t.id = StandInVoidId(plan.key);
+          t.pending_id = StandInHoldId(plan.key);
+        }
+      }
+      t.flags = ledger::transfer_flags::kVoidPendingTransfer;
+      t.amount = 0;  // a void releases whatever the hold still reserves
+      t.user_data_32 = late ? kVoidReasonLateResponse : kVoidReasonReversal;
+      add(plan, Action::kVoid, t);
+      continue;
     }
-    t.debit_account_id = card.account_id;
-    t.credit_account_id = plan.bank->settlement_account;
-    t.code = advice ? kTransferStandIn : kTransferPurchase;
-    if (auth || mti == "0120" || mti == "0121") {
+
+    if (advice) {
+      // A completion: an 0220 naming an authorisation (0100) in DE90.
+      std::optional<iso8583::OriginalDataElements> original;
+      if (iso8583::OriginalOfRepeat(mti) == "0220" && m.Has(90)) {
+        auto o = iso8583::OriginalDataElements::Parse(*m.Get(90));
+        if (!o.ok()) {
+          decide(plan, rc::kFormatError);
+          continue;
+        }
+        if (iso8583::OriginalOfRepeat(o->mti) == "0100") original = std::move(*o);
+      }
+      if (original) {
+        if (plan.amount <= 0) {
+          decide(plan, rc::kInvalidAmount);
+          continue;
+        }
+        // Without DE6 the amount is in the transaction currency; it cannot be posted against a
+        // hold in another currency.
+        if (!m.Has(6) && m.Has(49) && ParseMinor(*m.Get(49)) != currency) {
+          spdlog::warn("issuer: completion for card {} in currency {} without a billing amount (DE6)",
+                       plan.masked_pan, *m.Get(49));
+          decide(plan, rc::kFormatError);
+          continue;
+        }
+        plan.key = RequestKey(bank_id, acquirer, terminal, original->stan, original->transmission_time);
+        // The live hold: the stand-in one when there is one, else the authorisation's own. Looked
+        // up first, so a completion without a hold does not spend its id on a remembered failure
+        // (which would refuse the same completion once the hold exists).
+        Id128 hold;
+        Status lookup = Status::Ok();
+        for (const Id128& candidate : {StandInHoldId(plan.key), HoldId(plan.key)}) {
+          auto found = ledger_->LookupTransfer(candidate);
+          if (!found.ok()) {
+            lookup = found.status();
+            break;
+          }
+          if ((found->has_value() && ((*found)->transfer.flags & ledger::transfer_flags::kPending) != 0) ||
+              planned_holds.contains(candidate)) {
+            hold = candidate;
+            break;
+          }
+        }
+        bool paid_by_stand_in_loss = false;
+        for (const Id128& candidate : {StandInHoldId(plan.key), HoldId(plan.key)}) {
+          if (!hold.is_zero() || !lookup.ok()) break;
+          auto loss = ledger_->LookupTransfer(StandInLossId(candidate));
+          if (!loss.ok()) lookup = loss.status();
+          if (loss.ok() && loss->has_value()) paid_by_stand_in_loss = true;
+        }
+        if (!lookup.ok()) {
+          spdlog::warn("issuer: ledger look-up failed: {}", lookup.ToString());
+          decide(plan, rc::kSystemMalfunction);
+          continue;
+        }
+        if (hold.is_zero()) {
+          // A stand-in approval the card could not cover was settled from the stand-in loss
+          // account at once: nothing is left to post.
+          if (!paid_by_stand_in_loss) {
+            spdlog::warn("issuer: completion for card {}: no hold for the original (STAN {})", plan.masked_pan,
+                         original->stan);
+          }
+          decide(plan, paid_by_stand_in_loss ? rc::kApproved : rc::kUnableToLocateOriginal);
+          continue;
+        }
+        t.id = PostId(plan.key);
+        t.pending_id = hold;
+        t.flags = ledger::transfer_flags::kPostPendingTransfer;
+        add(plan, Action::kCompletion, t);  // accounts and code 0: as in the hold
+        continue;
+      }
+
+      plan.key = RequestKey(bank_id, acquirer, terminal, *m.Get(11), m.Get(7).value_or(""));
+      plan.stand_in_loss_account = bank->stand_in_loss_account;
+      t.debit_account_id = card.account_id;
+      t.credit_account_id = bank->settlement_account;
+      t.code = kTransferStandIn;
+      if (iso8583::OriginalOfRepeat(mti) == "0220") {
+        t.id = IdFor("advice|" + plan.key);  // posted: the stand-in financial (0200) approval
+        add(plan, Action::kStandInPost, t);
+        continue;
+      }
+      // A reversal that found no hold left a remembered failure of its void: the acquirer
+      // reversed this sale before the bank heard of the network's approval.
+      auto reversed = ledger_->LookupTransferFailure(VoidId(plan.key));
+      if (!reversed.ok()) {
+        spdlog::warn("issuer: ledger look-up failed: {}", reversed.status().ToString());
+        decide(plan, rc::kSystemMalfunction);
+        continue;
+      }
+      if (reversed->has_value()) {
+        spdlog::info("issuer: stand-in advice for card {} names a sale already reversed; not held", plan.masked_pan);
+        decide(plan, rc::kApproved);
+        continue;
+      }
+      t.id = HoldId(plan.key);
       t.flags = ledger::transfer_flags::kPending;
       t.timeout = options_.hold_timeout_s;
+      planned_holds.insert(t.id);
+      add(plan, Action::kStandInHold, t);
+      continue;
     }
-    plan.transfer = static_cast<int>(transfers.size());
-    transfers.push_back(t);
+
+    // 0100 / 0200: the rules, counting what this batch already approved for the same card.
+    plan.key = RequestKey(bank_id, acquirer, terminal, *m.Get(11), m.Get(7).value_or(""));
+    DayActivity& day = activity_[plan.fingerprint];
+    if (day.day != today) day = DayActivity{today, {}};
+    DailyActivity seen = day.today;
+    seen.amount_minor += tentative[plan.fingerprint].amount_minor;
+    seen.transactions += tentative[plan.fingerprint].transactions;
+    RequestFacts facts;
+    facts.amount_minor = plan.amount;
+    facts.expiry_on_request = m.Get(14).value_or("");
+    facts.mcc = m.Get(18).value_or("");
+    facts.today_yymm = today_yymm;
+    facts.card_not_present = IsCardNotPresent(m.Get(22));
+    facts.cvv2_required_for_card_not_present = bank->config.cvv2_required_for_card_not_present;
+    std::string expected_cvv2;  // wiped below
+    if (!bank->config.card_verification_key.empty()) {
+      if (auto de48 = m.Get(48)) {
+        auto presented = Cvv2FromTokenData(*de48);
+        if (!presented.ok()) {
+          decide(plan, rc::kFormatError);
+          continue;
+        }
+        facts.cvv2_presented = *presented;
+      }
+      if (!facts.cvv2_presented.empty() || (facts.card_not_present && facts.cvv2_required_for_card_not_present)) {
+        // CVV2 = the CVV algorithm with service code 000 over the card's own expiry (the one
+        // printed on it).
+        auto cvv2 = crypto::GenerateCardVerificationValue(bank->config.card_verification_key, pan, card.expiry,
+                                                          crypto::cvv_service_code::kCvv2);
+        if (!cvv2.ok()) {
+          spdlog::warn("issuer: CVV2 of card {} not computable: {}", plan.masked_pan, cvv2.status().ToString());
+          decide(plan, rc::kSystemMalfunction);
+          continue;
+        }
+        expected_cvv2 = std::move(*cvv2);
+        facts.cvv2_expected = expected_cvv2;
+      }
+    }
+    const std::string_view code = CheckAuthorizationRules(card, facts, seen);
+    SecureWipe(expected_cvv2.data(), expected_cvv2.size());
+    if (code != rc::kApproved) {
+      decide(plan, code);
+      continue;
+    }
+    tentative[plan.fingerprint].amount_minor += plan.amount;
+    tentative[plan.fingerprint].transactions += 1;
+    t.id = HoldId(plan.key);
+    t.debit_account_id = card.account_id;
+    t.credit_account_id = bank->settlement_account;
+    t.code = kTransferPurchase;
+    if (auth) {
+      t.flags = ledger::transfer_flags::kPending;
+      t.timeout = options_.hold_timeout_s;
+      planned_holds.insert(t.id);
+    }
+    add(plan, Action::kHold, t);
   }
 
   // One group commit for the whole batch: nothing is answered before it is durable.
-  std::vector<ledger::CreateTransferResult> results(transfers.size(), ledger::CreateTransferResult::kOk);
+  std::vector<R> results(transfers.size(), R::kOk);
   Status ledger_status = Status::Ok();
   if (!transfers.empty()) ledger_status = ledger_->CreateTransfers(transfers, results);
 
-  // Stand-in advices the card could not cover are paid by the bank's stand-in loss account.
+  // Stand-in holds whose id existed: the bank had approved the request itself (see issuer_host.h).
+  std::vector<ledger::Transfer> follow_ups;
+  for (std::size_t i = 0; i < plans.size() && ledger_status.ok(); ++i) {
+    Plan& plan = plans[i];
+    if (plan.action != Action::kStandInHold) continue;
+    const auto at = static_cast<std::size_t>(plan.transfer);
+    if (!IsExists(results[at])) continue;
+    auto own = ledger_->LookupTransfer(HoldId(plan.key));
+    if (!own.ok()) {
+      ledger_status = own.status();
+      break;
+    }
+    // Absent cannot happen after `exists`; a stand-in code means this advice already placed it.
+    if (!own->has_value() || (*own)->transfer.code == kTransferStandIn) continue;
+    ledger::Transfer stand_in = transfers[at];
+    stand_in.id = StandInHoldId(plan.key);
+    if ((*own)->pending_state == ledger::PendingState::kPending) {
+      ledger::Transfer release;
+      release.id = VoidId(plan.key);
+      release.pending_id = HoldId(plan.key);
+      release.ledger = stand_in.ledger;
+      release.flags = ledger::transfer_flags::kVoidPendingTransfer | ledger::transfer_flags::kLinked;
+      release.user_data_32 = kVoidReasonStandInTakeover;
+      follow_ups.push_back(release);
+      plan.takeover = true;
+    } else if ((*own)->pending_state == ledger::PendingState::kVoided) {
+      // Voided for lateness (or by an earlier takeover): the network's approval still stands.
+      auto voided = ledger_->LookupTransfer(VoidId(plan.key));
+      if (!voided.ok()) {
+        ledger_status = voided.status();
+        break;
+      }
+      if (!voided->has_value()) continue;
+      const std::uint32_t reason = (*voided)->transfer.user_data_32;
+      if (reason != kVoidReasonLateResponse && reason != kVoidReasonStandInTakeover) continue;  // reversed
+    } else {
+      continue;  // posted (completed) or expired: nothing left to hold
+    }
+    plan.follow_up = static_cast<int>(follow_ups.size());
+    follow_ups.push_back(stand_in);
+  }
+  std::vector<R> follow_up_results(follow_ups.size(), R::kOk);
+  if (!follow_ups.empty() && ledger_status.ok()) {
+    ledger_status = ledger_->CreateTransfers(follow_ups, follow_up_results);
+  }
+
+  // Stand-in approvals the card could not cover are paid by the bank's stand-in loss account. A
+  // takeover chain that failed left the bank's own hold in place, which covers the approval.
   std::vector<ledger::Transfer> fallbacks;
-  std::vector<std::size_t> fallback_plans;
   for (std::size_t i = 0; i < plans.size() && ledger_status.ok(); ++i) {
     const Plan& plan = plans[i];
-    if (!plan.stand_in || plan.transfer < 0) continue;
-    auto r = results[static_cast<std::size_t>(plan.transfer)];
-    if (r == ledger::CreateTransferResult::kOk || r == ledger::CreateTransferResult::kExists) continue;
+    if (plan.action != Action::kStandInHold && plan.action != Action::kStandInPost) continue;
     ledger::Transfer t = transfers[static_cast<std::size_t>(plan.transfer)];
-    t.id = IdFor("advice-loss|" + t.id.ToHex());
-    t.debit_account_id = plan.bank->stand_in_loss_account;
+    R r = results[static_cast<std::size_t>(plan.transfer)];
+    if (plan.follow_up >= 0) {
+      if (plan.takeover) continue;
+      t = follow_ups[static_cast<std::size_t>(plan.follow_up)];
+      r = follow_up_results[static_cast<std::size_t>(plan.follow_up)];
+    }
+    if (IsCreated(r)) continue;
+    t.id = StandInLossId(t.id);
+    t.debit_account_id = plan.stand_in_loss_account;
     t.flags = 0;
     t.timeout = 0;
     fallbacks.push_back(t);
-    fallback_plans.push_back(i);
   }
   if (!fallbacks.empty()) {
     auto fallback_results = ledger_->CreateTransfers(fallbacks);
@@ -515,16 +816,12 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
     iso8583::Message& request = batch[i].request;
     std::string code = plan.code;
     std::string approval;
-    if (code.empty()) {
+    if (plan.action != Action::kDecided) {
+      const R r = results[static_cast<std::size_t>(plan.transfer)];
       if (!ledger_status.ok()) {
         code = rc::kSystemMalfunction;
-      } else {
-        const auto r = results[static_cast<std::size_t>(plan.transfer)];
-        using R = ledger::CreateTransferResult;
-        const bool created = r == R::kOk || r == R::kExists;
-        if (plan.void_or_refund || plan.stand_in) {
-          code = rc::kApproved;  // acknowledged: the original may be unknown, voided or expired
-        } else if (created) {
+      } else if (plan.action == Action::kHold) {
+        if (IsCreated(r)) {
           code = rc::kApproved;
           approval = ApprovalCode(transfers[static_cast<std::size_t>(plan.transfer)].id);
           if (r == R::kOk) {
@@ -538,6 +835,16 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
           spdlog::warn("issuer: ledger refused a transfer: {}", ledger::CreateTransferResultName(r));
           code = rc::kSystemMalfunction;
         }
+      } else if (plan.action == Action::kCompletion) {
+        code = CompletionCode(r);
+        if (code == rc::kUnableToLocateOriginal || code == rc::kSystemMalfunction) {
+          spdlog::warn("issuer: completion for card {} not posted: {}", plan.masked_pan,
+                       ledger::CreateTransferResultName(r));
+        } else if (code == rc::kInvalidAmount) {
+          spdlog::warn("issuer: completion for card {} exceeds its hold", plan.masked_pan);
+        }
+      } else {
+        code = rc::kApproved;  // reversals and advices are acknowledged whatever became of them
       }
     }
     iso8583::Message response = iso8583::ResponseTo(request, code);
@@ -549,6 +856,84 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
     }
     batch[i].reply(std::move(response));
   }
+}
+
+std::string_view AuthorizationStateName(AuthorizationState::State state) {
+  switch (state) {
+    case AuthorizationState::kNotFound: return "not_found";
+    case AuthorizationState::kPending: return "pending";
+    case AuthorizationState::kPosted: return "posted";
+    case AuthorizationState::kVoided: return "voided";
+    case AuthorizationState::kExpired: return "expired";
+  }
+  return "unknown";
+}
+
+Result<AuthorizationState> IssuerHost::FindAuthorization(std::string_view institution_id,
+                                                         std::string_view acquirer_id, std::string_view terminal_id,
+                                                         std::string_view stan, std::string_view transmission_time) {
+  if (!banks_.contains(std::string(institution_id))) {
+    return NotFound("bank " + std::string(institution_id) + " is not hosted here");
+  }
+  if (!IsDigits(stan, 6)) return InvalidArgument("STAN '" + std::string(stan) + "': expected 6 digits (DE11)");
+  if (!IsDigits(transmission_time, 10)) {
+    return InvalidArgument("transmission time '" + std::string(transmission_time) + "': expected MMDDhhmmss (DE7)");
+  }
+  const std::string key = RequestKey(institution_id, acquirer_id, terminal_id, stan, transmission_time);
+  AuthorizationState out;
+
+  // The live hold: the stand-in one when there is one (see issuer_host.h), else the bank's own.
+  std::optional<ledger::TransferRecord> record;
+  TS_ASSIGN_OR_RETURN(auto stand_in, ledger_->LookupTransfer(StandInHoldId(key)));
+  if (stand_in.has_value()) {
+    record = std::move(stand_in);
+    out.stand_in = true;
+  } else {
+    TS_ASSIGN_OR_RETURN(record, ledger_->LookupTransfer(HoldId(key)));
+    out.stand_in = record.has_value() && record->transfer.code == kTransferStandIn;
+  }
+  if (!record.has_value()) {
+    for (const Id128& hold : {StandInHoldId(key), HoldId(key)}) {
+      TS_ASSIGN_OR_RETURN(auto loss, ledger_->LookupTransfer(StandInLossId(hold)));
+      if (!loss.has_value()) continue;
+      out.state = AuthorizationState::kPosted;
+      out.stand_in = true;
+      out.amount_minor = out.posted_minor = static_cast<std::int64_t>(loss->transfer.amount);
+      return out;
+    }
+    return out;  // kNotFound
+  }
+  const ledger::Transfer& hold = record->transfer;
+  out.amount_minor = static_cast<std::int64_t>(hold.amount);
+  if ((hold.flags & ledger::transfer_flags::kPending) == 0) {  // an 0200 (or 0220): posted at once
+    out.state = AuthorizationState::kPosted;
+    out.posted_minor = out.amount_minor;
+    return out;
+  }
+  switch (record->pending_state) {
+    case ledger::PendingState::kPosted: {
+      out.state = AuthorizationState::kPosted;
+      TS_ASSIGN_OR_RETURN(auto post, ledger_->LookupTransfer(PostId(key)));
+      out.posted_minor = post.has_value() ? static_cast<std::int64_t>(post->transfer.amount) : out.amount_minor;
+      break;
+    }
+    case ledger::PendingState::kVoided:
+      out.state = AuthorizationState::kVoided;
+      break;
+    case ledger::PendingState::kExpired:
+      out.state = AuthorizationState::kExpired;
+      break;
+    case ledger::PendingState::kPending:
+    case ledger::PendingState::kNone: {
+      // Due but not yet swept: the ledger already refuses to post or void it.
+      const std::int64_t now_ns = clock_->NowUnixMillis() * 1'000'000;
+      const std::uint64_t due_ns = hold.timestamp + std::uint64_t{hold.timeout} * 1'000'000'000;
+      const bool due = hold.timeout != 0 && now_ns >= 0 && static_cast<std::uint64_t>(now_ns) >= due_ns;
+      out.state = due ? AuthorizationState::kExpired : AuthorizationState::kPending;
+      break;
+    }
+  }
+  return out;
 }
 
 }  // namespace tapstack::issuer

@@ -1,20 +1,52 @@
 // IssuerHost: one process role hosting many issuer banks. It answers ISO 8583 from the network:
 //   0100/0101 authorisation → rules, then a pending hold in the ledger (card account → bank
-//             settlement account), released by reversal or expiry, posted by clearing
+//             settlement account), released by reversal or expiry, posted by a completion
 //   0200/0201 financial      → rules, then a posted transfer
+//   0220/0221 with DE90 naming an 0100 original: a completion (clearing) → posts the original's
+//             hold, all of it or part (the rest is released); a repeat changes nothing.
+//             0230 "00" when posted (or already posted), "13" for a zero amount or one above the
+//             hold, "25" when there is no hold to post (never held, reversed or expired: a
+//             warning with the masked PAN is logged; "25" rather than "00" so the acquirer's
+//             reconciliation sees that no money moved), "30" for a malformed DE90 or an amount in
+//             another currency than the card's without DE6
 //   0400/0420 (+ repeats)    → void of the original hold (0100) or a refund transfer (0200);
 //                              acknowledged even when the original is unknown
-//   0120/0220 stand-in advice → the hold/post the network approved on the bank's behalf; if the
-//                              card cannot cover it, the bank's stand-in loss account pays
+//   0120/0121 stand-in advice → the hold the network approved on the bank's behalf, under the
+//                              same id as the bank's own approval of that request, so a
+//                              completion finds it and a request the bank had approved itself
+//                              is not held twice (see "Stand-in advices" below)
+//   0220/0221 without DE90   → the stand-in financial advice: a posted transfer
 //   0800                     → 0810 "00"
+// Stand-in advices are never declined: if the card cannot cover one, the bank's stand-in loss
+// account pays.
 // Cards are found by a keyed HMAC-SHA-256 fingerprint of the PAN (never stored in clear).
+//
+// Card-not-present requests (IsCardNotPresent(DE22)) of a bank with a card verification key must
+// carry the CVV2 in DE48 tag "C2" (3 digits, tag/length/value as in iso8583/token_data.h, e.g.
+// "C2003123"), unless the bank sets cvv2_required_for_card_not_present = false; a CVV2 that is
+// present is checked whatever the entry mode. Failures answer "N7". The expected CVV2 is computed
+// in memory (crypto/card_verification.h, service code 000, the card's expiry on file), compared in
+// constant time and wiped; neither value is stored or logged.
 //
 // Durability: requests are queued and applied in batches by one worker; a batch's ledger
 // transfers are made durable by one group commit (ledger::Ledger) before any of its responses is
-// sent. Ids of ledger transfers derive from (bank, DE32, DE41, DE11, DE7), so a repeat or a retry
-// after a crash never holds twice.
+// sent. Ids of ledger transfers derive from (bank, DE32, DE41, DE11, DE7) — for reversals and
+// completions those of the original named by DE90 — so a repeat or a retry after a crash never
+// holds or posts twice.
+//
+// Stand-in advices: the advice tries the hold id of the request ("hold|key"). When that id exists
+// because the bank approved the request itself (its response reached the network too late), the
+// network's approval is what the acquirer got, so the advice takes the hold over: in one atomic
+// ledger chain the bank's hold is voided and a stand-in hold ("advice|key") is placed — one hold
+// either way. The network also reverses a late approval (0400 with DE39 "68"); such a reversal only
+// ever voids the bank's own hold, so after a takeover it changes nothing, and when it came first
+// the advice sees the hold voided "for lateness" and places the stand-in hold anew. Reversals
+// from the acquirer and completions act on the stand-in hold when there is one. An advice for a
+// sale the acquirer has already reversed (the bank's hold voided by that reversal, or a reversal
+// that found no hold at all) places nothing.
+//
 // Daily amount and velocity counters are kept in memory (they restart at zero after a restart).
-// Thread-safety: OnRequest from any thread; card administration from any thread.
+// Thread-safety: OnRequest from any thread; card administration and look-ups from any thread.
 #pragma once
 
 #include <condition_variable>
@@ -23,6 +55,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -46,6 +79,14 @@ struct IssuerBankConfig {
   const Currency* currency = nullptr;
   std::vector<std::pair<std::string, std::string>> bin_ranges;  // 8-digit low/high, credit and debit
   crypto::SecretBytes pan_fingerprint_key;                       // HMAC key, 32 bytes
+  // The CVK for CVV2 (key A ‖ key B, 16 bytes; crypto/card_verification.h). Empty: the bank does
+  // not verify CVV2.
+  crypto::SecretBytes card_verification_key;
+  // With a CVK: card-not-present requests without a CVV2 are declined ("N7").
+  bool cvv2_required_for_card_not_present = true;
+
+  // A deliberate copy, keys included (SecretBytes does not copy implicitly).
+  IssuerBankConfig Clone() const;
 };
 
 struct IssuerOptions {
@@ -54,7 +95,24 @@ struct IssuerOptions {
   const Clock* clock = nullptr;                    // default: the system clock
   std::uint32_t hold_timeout_s = 7 * 24 * 3600;    // an uncleared hold is released after this
   std::size_t queue_max = 65'536;                  // beyond this, requests get 91 at once
+  // Where the card records live, e.g. store::OpenPostgres(url, "issuer"); the host takes it over
+  // (nothing else may use it while the host is open). Empty: SQLite <data_dir>/<name>.db. The
+  // ledger is the file ledger in data_dir either way. A shared_ptr rather than a unique_ptr so
+  // IssuerOptions stays copyable for callers that pass it as an lvalue; a unique_ptr converts.
+  std::shared_ptr<store::Store> cards_store;
 };
+
+// What became of an authorisation (FindAuthorization).
+struct AuthorizationState {
+  enum State { kNotFound, kPending, kPosted, kVoided, kExpired };
+  State state = kNotFound;
+  std::int64_t amount_minor = 0;  // held (for an 0200: posted at once), in the card's currency
+  std::int64_t posted_minor = 0;  // kPosted: what the completion (or the 0200 itself) posted
+  bool stand_in = false;          // approved by the network on the bank's behalf (0120 advice)
+};
+
+// "not_found", "pending", "posted", "voided", "expired".
+std::string_view AuthorizationStateName(AuthorizationState::State state);
 
 struct NewCard {
   std::string institution_id;
@@ -77,8 +135,12 @@ struct IssuerStats {
 
 class IssuerHost final : public link::MessageHandler {
  public:
+  // Opens the card store and the ledger, creates the banks' own accounts and starts the worker.
+  // The banks' keys are copied. Errors: a bank without currency, with a PAN key under 16 bytes or
+  // a card verification key that is neither empty nor 16 bytes (kInvalidArgument); store and
+  // ledger errors.
   static Result<std::unique_ptr<IssuerHost>> Open(IssuerOptions options,
-                                                  std::vector<IssuerBankConfig> banks);
+                                                  std::span<const IssuerBankConfig> banks);
   ~IssuerHost() override;
 
   // Issues cards with their ledger accounts and opening funds, in one batch (one ledger group
@@ -94,6 +156,16 @@ class IssuerHost final : public link::MessageHandler {
   std::size_t card_count() const;
 
   void OnRequest(iso8583::Message request, link::Reply reply) override;
+
+  // The authorisation the bank knows by these request fields (DE32, DE41, DE11, DE7 of the 0100;
+  // `acquirer_id` may be empty when the request had no DE32). kNotFound when it never held it.
+  // A hold past its timeout is kExpired even before the ledger's sweep released it. A stand-in
+  // approval the card could not cover (paid by the stand-in loss account) is kPosted, stand_in.
+  // Errors: kNotFound for a bank not hosted here; kInvalidArgument for a STAN that is not 6
+  // digits or a transmission time that is not 10; ledger errors.
+  Result<AuthorizationState> FindAuthorization(std::string_view institution_id, std::string_view acquirer_id,
+                                               std::string_view terminal_id, std::string_view stan,
+                                               std::string_view transmission_time);
 
   ledger::Ledger& ledger() { return *ledger_; }
   const IssuerStats& stats() const { return stats_; }
@@ -113,7 +185,7 @@ class IssuerHost final : public link::MessageHandler {
   IssuerOptions options_;
   const Clock* clock_ = nullptr;
   std::map<std::string, std::unique_ptr<Bank>> banks_;
-  std::unique_ptr<store::Store> cards_store_;  // guarded by cards_mu_
+  std::shared_ptr<store::Store> cards_store_;  // guarded by cards_mu_
   std::unique_ptr<ledger::Ledger> ledger_;
   mutable std::mutex cards_mu_;
   std::unordered_map<std::string, CardRecord> cards_;  // by fingerprint

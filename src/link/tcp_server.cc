@@ -219,6 +219,12 @@ Status Iso8583Server::Start() {
   asio::error_code ec;
   auto address = asio::ip::make_address(options_.bind, ec);
   if (ec) return InvalidArgument(options_.name + ": bad bind address '" + options_.bind + "'");
+  allowed_peers_.clear();
+  for (const std::string& peer : options_.allowed_peers) {
+    auto peer_address = asio::ip::make_address(peer, ec);
+    if (ec) return InvalidArgument(options_.name + ": allowed peer '" + peer + "' is not an IP address");
+    allowed_peers_.push_back(peer_address);
+  }
   asio::ip::tcp::endpoint endpoint(address, options_.port);
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
@@ -236,6 +242,10 @@ Status Iso8583Server::Start() {
 void Iso8583Server::Accept() {
   acceptor_.async_accept([this](asio::error_code ec, asio::ip::tcp::socket socket) {
     if (ec || stopped_) return;
+    if (!PeerAllowed(socket)) {
+      Accept();
+      return;
+    }
     std::shared_ptr<Connection> connection;
     {
       std::lock_guard lock(mu_);
@@ -248,11 +258,33 @@ void Iso8583Server::Accept() {
       stats_.connections_accepted++;
       connection->Start();
     } else {
+      stats_.connections_refused++;
       spdlog::warn("{}: refusing a connection: {} connections open", options_.name,
                    options_.connections_max);
     }
     Accept();
   });
+}
+
+bool Iso8583Server::PeerAllowed(asio::ip::tcp::socket& socket) {
+  if (allowed_peers_.empty()) return true;
+  asio::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  if (!ec) {
+    // An IPv4 peer reaching an IPv6 listener appears as ::ffff:a.b.c.d.
+    auto address = remote.address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    }
+    for (const auto& allowed : allowed_peers_) {
+      if (allowed == address) return true;
+    }
+    spdlog::warn("{}: refusing a connection from {}: not a configured peer", options_.name,
+                 address.to_string());
+  }
+  stats_.connections_refused++;
+  socket.close(ec);
+  return false;
 }
 
 void Iso8583Server::Forget(Connection* c) {

@@ -10,6 +10,8 @@
 // Bad input: a frame that does not unpack gets a response with DE39 "30" (format error) when its
 // MTI is a readable request, and is logged with the field and offset; otherwise the connection is
 // closed. A zero-length frame is a keep-alive and is not answered (no echo storms).
+// Peers: when allowed_peers is set, a connection from any other address is closed at once and
+// logged (an issuer host accepts only its network; a switch only its acquirers).
 // Thread-safety: Start/Stop from one thread; the io_context may be run by many threads.
 #pragma once
 
@@ -21,6 +23,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "iso8583/framing.h"
@@ -39,6 +42,7 @@ struct ServerOptions {
   std::size_t write_queue_bytes_max = 4 * 1024 * 1024;
   std::size_t connections_max = 4'096;
   std::string name = "iso8583";  // for logs
+  std::vector<std::string> allowed_peers = {};  // IP addresses allowed to connect; empty: any
 };
 
 struct ServerStats {
@@ -46,6 +50,7 @@ struct ServerStats {
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> format_errors{0};
   std::atomic<std::uint64_t> connections_closed_for_errors{0};
+  std::atomic<std::uint64_t> connections_refused{0};  // not an allowed peer, or over the limit
 };
 
 class Iso8583Server {
@@ -53,7 +58,8 @@ class Iso8583Server {
   Iso8583Server(asio::io_context& io, ServerOptions options, MessageHandler& handler);
   ~Iso8583Server();
 
-  // Binds and starts accepting. Errors: kUnavailable when the address cannot be bound.
+  // Binds and starts accepting. Errors: kInvalidArgument for a bad bind or peer address,
+  // kUnavailable when the address cannot be bound.
   Status Start();
   // Stops accepting and closes every connection. In-flight replies are dropped.
   void Stop();
@@ -64,6 +70,7 @@ class Iso8583Server {
  private:
   class Connection;
   void Accept();
+  bool PeerAllowed(asio::ip::tcp::socket& socket);  // closes the socket when not
   void Forget(Connection* c);
 
   asio::io_context& io_;
@@ -73,6 +80,7 @@ class Iso8583Server {
   std::uint16_t port_ = 0;
   std::mutex mu_;
   std::set<std::shared_ptr<Connection>> connections_;
+  std::vector<asio::ip::address> allowed_peers_;
   ServerStats stats_;
   std::atomic<bool> stopped_{false};
 };

@@ -65,7 +65,18 @@ Result<Conversion> FxTable::Convert(const Amount& amount, const Currency& to,
   if (it == rates_.end()) {
     return NotFound("no FX rate " + std::string(from.alpha) + "/" + std::string(to.alpha));
   }
-  const FxRate& rate = it->second;
+  return ConvertAt(amount, to, it->second, markup_bps);
+}
+
+Result<Conversion> FxTable::ConvertAt(const Amount& amount, const Currency& to, const FxRate& rate,
+                                      std::int64_t markup_bps) {
+  const Currency& from = amount.currency();
+  if (from == to) return Conversion{amount, FxRate{1, 0, "identity", ""}, 0, "00000001"};
+  if (rate.mantissa <= 0 || rate.scale < 0 || rate.scale > kRateScaleMax) {
+    return InvalidArgument("FX rate " + std::to_string(rate.mantissa) + "e-" +
+                           std::to_string(rate.scale) +
+                           ": expected a positive mantissa and a scale of 0-15");
+  }
   // applied = mantissa * (10000 + markup) / (10^scale * 10000); billing minor units =
   // amount_minor * applied * 10^(exp_to - exp_from), rounded half up.
   Int128 numerator = static_cast<Int128>(amount.minor_units()) * rate.mantissa * (10'000 + markup_bps);

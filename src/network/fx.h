@@ -44,6 +44,12 @@ class FxTable {
   // Errors: kNotFound when no rate is set for the pair; kOutOfRange on overflow.
   Result<Conversion> Convert(const Amount& amount, const Currency& to, std::int64_t markup_bps) const;
 
+  // Converts at a given rate (one kept with a clearing record, so a completion is billed at the
+  // authorisation's rate). Identity when currencies are equal. Errors: a rate that is not
+  // positive or has a scale outside 0-15 (kInvalidArgument); overflow (kOutOfRange).
+  static Result<Conversion> ConvertAt(const Amount& amount, const Currency& to, const FxRate& rate,
+                                      std::int64_t markup_bps);
+
  private:
   std::map<std::pair<std::uint16_t, std::uint16_t>, FxRate> rates_;
 };

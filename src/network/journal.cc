@@ -44,6 +44,10 @@ nlohmann::json JournalJson(const iso8583::Message& message) {
         if (auto token = data->Get(iso8583::token_tag::kToken)) {
           data->Set(iso8583::token_tag::kToken, MaskCardNumber(*token));
         }
+        // The card security code is never stored, not even in the dispute journal.
+        if (data->Get(iso8583::token_tag::kCardSecurityCode)) {
+          data->Set(iso8583::token_tag::kCardSecurityCode, "***");
+        }
         fields[key] = data->ToField().ok() ? *data->ToField() : std::string("(DE48)");
         break;
       }

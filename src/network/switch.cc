@@ -10,6 +10,7 @@
 #include "iso8583/mti.h"
 #include "iso8583/original_data_elements.h"
 #include "iso8583/response.h"
+#include "iso8583/token_data.h"
 #include "network/journal.h"
 #include "store/migration.h"
 
@@ -18,6 +19,28 @@ namespace tapstack::network {
 using iso8583::ResponseTo;
 
 namespace {
+
+// Removes DE48 tag C2 (the CVV2) from a message the switch is about to store.
+void StripCardSecurityCode(iso8583::Message& m) {
+  auto de48 = m.Get(48);
+  if (!de48) return;
+  auto data = iso8583::TokenData::Parse(*de48);
+  if (!data.ok()) {
+    m.Clear(48);  // unparsable: it cannot be shown to hold no CVV2
+    return;
+  }
+  if (!data->Get(iso8583::token_tag::kCardSecurityCode)) return;
+  iso8583::TokenData kept;
+  for (const auto& [tag, value] : data->elements()) {
+    if (tag != iso8583::token_tag::kCardSecurityCode) kept.Set(tag, value);
+  }
+  auto field = kept.ToField();
+  if (field.ok() && !field->empty()) {
+    m.Set(48, *field);
+  } else {
+    m.Clear(48);
+  }
+}
 
 const store::Migration kMigrations[] = {
     {.version = 1,
@@ -50,6 +73,26 @@ CREATE TABLE settlement_cycles (
   cycle BIGINT PRIMARY KEY,
   closed_unix_ms BIGINT NOT NULL,
   report_json TEXT NOT NULL);
+)",
+     .sqlite_sql = "",
+     .postgres_sql = ""},
+    // Completions (the settled amount may fall below the authorised one, billed at the
+    // authorisation's exact FX rate: mantissa, scale and markup as in fx.h; 0 = unknown, for
+    // records written before this version) and terminal reconciliation (per DE41, closed when a
+    // 0500 is in balance).
+    {.version = 2,
+     .description = "clearing records: terminal, completion, reconciliation",
+     .sql = R"(
+ALTER TABLE clearing_records ADD COLUMN terminal_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE clearing_records ADD COLUMN original_mti TEXT NOT NULL DEFAULT '';
+ALTER TABLE clearing_records ADD COLUMN authorized_amount_minor BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE clearing_records ADD COLUMN fx_mantissa BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE clearing_records ADD COLUMN fx_scale BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE clearing_records ADD COLUMN fx_markup_bps BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE clearing_records ADD COLUMN completed BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE clearing_records ADD COLUMN reconciled BOOLEAN NOT NULL DEFAULT FALSE;
+UPDATE clearing_records SET authorized_amount_minor = txn_amount_minor;
+CREATE INDEX clearing_records_by_terminal ON clearing_records (acquirer_id, terminal_id, reconciled);
 )",
      .sqlite_sql = "",
      .postgres_sql = ""},
@@ -98,6 +141,71 @@ __extension__ typedef __int128 Int128;
 
 std::int64_t Bps(std::int64_t amount, std::int64_t bps) {
   return static_cast<std::int64_t>(static_cast<Int128>(amount) * bps / 10'000);
+}
+
+// An amount or count field: 1 to 18 digits (n12 amounts, n16 totals fit in int64).
+bool ParseMinor(std::string_view digits, std::int64_t& out) {
+  if (digits.empty() || digits.size() > 18) return false;
+  std::int64_t v = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  out = v;
+  return true;
+}
+
+// An ISO 4217 numeric currency field (DE49, DE50, DE51); nullptr when not 3 digits or unknown.
+const Currency* CurrencyField(std::optional<std::string_view> field) {
+  std::int64_t numeric = 0;
+  if (!field || field->size() != 3 || !ParseMinor(*field, numeric)) return nullptr;
+  auto currency = CurrencyByNumeric(static_cast<std::uint16_t>(numeric));
+  return currency.ok() ? *currency : nullptr;
+}
+
+std::string Digits(std::int64_t value, std::size_t width) {
+  std::string digits = std::to_string(value);
+  return std::string(width - std::min(width, digits.size()), '0') + digits;
+}
+
+// DE41 is ans8, right-padded with spaces: records and reconciliation use it without the padding.
+std::string TerminalId(const iso8583::Message& m) {
+  std::string_view t = m.Get(41).value_or("");
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  return std::string(t);
+}
+
+// DE15 settlement date, n4 MMDD.
+bool ValidMonthDay(std::string_view mmdd) {
+  std::int64_t v = 0;
+  if (mmdd.size() != 4 || !ParseMinor(mmdd, v)) return false;
+  const std::int64_t month = v / 100;
+  const std::int64_t day = v % 100;
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+// The switch's side of a terminal's open batch: its clearing records not yet in an in-balance
+// reconciliation, in the acquirer's currency (reconciliation_totals.h for what counts as what).
+Result<ReconciliationTotals> OpenBatchTotalsIn(store::Store& s, const std::string& acquirer_id,
+                                               const std::string& terminal_id,
+                                               std::string_view currency) {
+  TS_ASSIGN_OR_RETURN(
+      store::Row row,
+      s.QueryRow(
+          "SELECT COUNT(*) AS debits, COALESCE(SUM(txn_amount_minor), 0) AS debits_minor, "
+          "COALESCE(SUM(CASE WHEN reversed = TRUE THEN 1 ELSE 0 END), 0) AS reversals, "
+          "COALESCE(SUM(CASE WHEN reversed = TRUE THEN txn_amount_minor ELSE 0 END), 0) AS "
+          "reversals_minor "
+          "FROM clearing_records WHERE acquirer_id = ? AND terminal_id = ? AND txn_currency = ? "
+          "AND reconciled = FALSE",
+          {store::Value::Text(acquirer_id), store::Value::Text(terminal_id),
+           store::Value::Text(std::string(currency))}));
+  ReconciliationTotals t;
+  TS_ASSIGN_OR_RETURN(t.debits, row.GetInt64("debits"));
+  TS_ASSIGN_OR_RETURN(t.debits_minor, row.GetInt64("debits_minor"));
+  TS_ASSIGN_OR_RETURN(t.debit_reversals, row.GetInt64("reversals"));
+  TS_ASSIGN_OR_RETURN(t.debit_reversals_minor, row.GetInt64("reversals_minor"));
+  return t;
 }
 
 }  // namespace
@@ -196,6 +304,11 @@ std::shared_ptr<Switch::Issuer> Switch::IssuerFor(const std::string& pan, std::s
     *range_error = range.status().message();
     return nullptr;
   }
+  if ((*range)->kind == RangeKind::kToken) {
+    // Only the TSP step may turn a token into a card number an issuer knows.
+    *range_error = "token range";
+    return nullptr;
+  }
   std::lock_guard lock(mu_);
   auto it = issuers_.find((*range)->institution_id);
   if (it == issuers_.end() || it->second->config.link == nullptr) {
@@ -203,6 +316,76 @@ std::shared_ptr<Switch::Issuer> Switch::IssuerFor(const std::string& pan, std::s
     return nullptr;
   }
   return it->second;
+}
+
+std::shared_ptr<Switch::Issuer> Switch::IssuerById(const std::string& institution_id) {
+  std::lock_guard lock(mu_);
+  auto it = issuers_.find(institution_id);
+  if (it == issuers_.end() || it->second->config.link == nullptr) return nullptr;
+  return it->second;
+}
+
+std::string Switch::TokenStep(iso8583::Message& request, std::string* detail) {
+  auto pan = request.Get(2);
+  if (!pan) return {};
+  auto range = bins_.Lookup(*pan);
+  if (!range.ok() || (*range)->kind != RangeKind::kToken) return {};
+  TokenService* tsp = token_service_.load();
+  if (tsp == nullptr) {
+    *detail = "no token service";
+    return "15";
+  }
+  auto funding = tsp->Detokenize(request);
+  if (!funding.ok()) {
+    // Fixed texts: the service's own message may quote the token.
+    spdlog::info("switch: token not resolved ({})", ErrorCodeName(funding.status().code()));
+    switch (funding.status().code()) {
+      case ErrorCode::kNotFound:
+      case ErrorCode::kInvalidArgument:
+      case ErrorCode::kFailedPrecondition:
+        *detail = "token not resolved";
+        return "14";
+      case ErrorCode::kUnavailable:
+        *detail = "token service unavailable";
+        return "91";
+      default:
+        *detail = "token service failed";
+        return "96";
+    }
+  }
+  auto pan_range = bins_.Lookup(funding->pan);
+  if (!pan_range.ok() || (*pan_range)->kind != RangeKind::kIssuer) {
+    *detail = "token PAN not routable";
+    return "14";
+  }
+  iso8583::TokenData data;
+  if (auto de48 = request.Get(iso8583::kTokenDataField)) {
+    auto parsed = iso8583::TokenData::Parse(*de48);
+    if (!parsed.ok()) {
+      *detail = "DE48 malformed";
+      return "30";
+    }
+    data = std::move(*parsed);
+  }
+  data.Set(iso8583::token_tag::kToken, *pan);
+  auto de48 = data.ToField();
+  if (!de48.ok()) {
+    *detail = "DE48 too long";
+    return "30";
+  }
+  request.Set(iso8583::kTokenDataField, *de48);
+  request.Set(2, funding->pan);
+  if (!funding->expiry.empty()) request.Set(14, funding->expiry);
+  return {};
+}
+
+void Switch::FormatError(const iso8583::Message& request, const std::string& detail,
+                         link::Reply reply) {
+  stats_.format_errors++;
+  iso8583::Message response = ResponseTo(request, "30");
+  response.Set(44, detail.substr(0, 25));
+  Journal("out", "acquirer", response);
+  reply(std::move(response));
 }
 
 std::string Switch::NextApprovalCode() {
@@ -241,7 +424,11 @@ void Switch::OnRequest(iso8583::Message request, link::Reply reply) {
     return Authorize(std::move(request), std::move(reply));
   }
   if (iso8583::IsReversal(mti)) return Reverse(std::move(request), std::move(reply));
+  if ((mti == "0220" || mti == "0221") && request.Has(90)) {
+    return Complete(std::move(request), std::move(reply));  // a completion names its 0100
+  }
   if (iso8583::IsAuthorizationOrFinancialAdvice(mti)) return Advise(std::move(request), std::move(reply));
+  if (mti == "0500" || mti == "0501") return Reconcile(std::move(request), std::move(reply));
   if (mti == "0800") {
     iso8583::Message response = ResponseTo(request, "00");
     if (auto code = request.Get(70)) response.Set(70, *code);
@@ -258,6 +445,21 @@ void Switch::OnRequest(iso8583::Message request, link::Reply reply) {
 void Switch::Authorize(iso8583::Message request, link::Reply reply) {
   stats_.requests++;
   Journal("in", "acquirer", request);
+  // DE48 TK is set by the switch's TSP step only (it maps DE2 back in the response).
+  if (auto de48 = request.Get(iso8583::kTokenDataField)) {
+    if (auto data = iso8583::TokenData::Parse(*de48);
+        data.ok() && data->Get(iso8583::token_tag::kToken)) {
+      iso8583::TokenData kept;
+      for (const auto& [tag, value] : data->elements()) {
+        if (tag != iso8583::token_tag::kToken) kept.Set(tag, value);
+      }
+      if (kept.elements().empty()) {
+        request.Clear(iso8583::kTokenDataField);
+      } else if (auto field = kept.ToField(); field.ok()) {
+        request.Set(iso8583::kTokenDataField, *field);
+      }
+    }
+  }
   for (int f : kMandatoryAuthFields) {
     if (!request.Has(f)) {
       stats_.format_errors++;
@@ -287,6 +489,14 @@ void Switch::Authorize(iso8583::Message request, link::Reply reply) {
       return;
     case DuplicateDetector::Verdict::kNew:
       break;
+  }
+
+  std::string token_detail;
+  if (std::string code = TokenStep(request, &token_detail); !code.empty()) {
+    stats_.token_declines++;
+    iso8583::Message response = ResponseTo(request, code);
+    response.Set(44, token_detail);
+    return Finish(request, std::move(response), std::move(reply), key, nullptr);
   }
 
   std::string route_error;
@@ -359,10 +569,12 @@ void Switch::StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, l
   // The advice tells the issuer what was approved on its behalf: 0120 for 0100, 0220 for 0200.
   iso8583::Message advice = request;
   advice.set_mti(request.mti()[1] == '1' ? "0120" : "0220");
+  StripCardSecurityCode(advice);  // the advice is stored until delivered: no CVV2 in it
   advice.Set(38, *response.Get(38));
   advice.Set(39, "00");
-  StoreAdvice(*issuer, std::move(advice),
-              [this, issuer, request, response, reply = std::move(reply), duplicate_key](const Status& s) mutable {
+  StoreAdvice(issuer->config.institution_id, std::move(advice),
+              [this, issuer, request, response, reply = std::move(reply),
+               duplicate_key](const Status& s) mutable {
                 if (!s.ok()) {
                   // Nothing durable records the approval: do not give it.
                   return Finish(request, ResponseTo(request, "96"), std::move(reply), duplicate_key, nullptr);
@@ -373,6 +585,12 @@ void Switch::StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, l
 
 void Switch::Finish(const iso8583::Message& request, iso8583::Message response, link::Reply reply,
                     const std::string& duplicate_key, const Issuer* issuer) {
+  // After the TSP step the acquirer gets its token back in DE2, never the funding PAN.
+  if (auto de48 = request.Get(iso8583::kTokenDataField)) {
+    if (auto data = iso8583::TokenData::Parse(*de48); data.ok()) {
+      if (auto token = data->Get(iso8583::token_tag::kToken)) response.Set(2, *token);
+    }
+  }
   const bool approved = response.Get(39) == std::string_view("00");
   if (!approved || issuer == nullptr) {
     stats_.declined++;
@@ -391,6 +609,17 @@ void Switch::Finish(const iso8583::Message& request, iso8583::Message response, 
   const std::int64_t txn_minor = std::stoll(std::string(*request.Get(4)));
   const std::int64_t billing_minor = request.Has(6) ? std::stoll(std::string(*request.Get(6))) : txn_minor;
   const std::string billing_alpha(issuer->config.billing_currency->alpha);
+  // The exact rate DE6 was computed at (DE10 keeps only 7 digits), for completions.
+  FxRate rate{1, 0, "identity", ""};
+  std::int64_t markup_bps = 0;
+  if (txn_currency.ok() && !(**txn_currency == *issuer->config.billing_currency)) {
+    auto conversion = fx_.Convert(Amount(txn_minor, **txn_currency),
+                                  *issuer->config.billing_currency, options_.fx_markup_bps);
+    rate = conversion.ok() ? conversion->rate : FxRate{0, 0, "unknown", ""};
+    markup_bps = conversion.ok() ? conversion->markup_bps : 0;
+  }
+  const std::string terminal_id = TerminalId(request);
+  const std::string original_mti = iso8583::OriginalOfRepeat(request.mti());
   const std::string issuer_id = issuer->config.institution_id;
   const std::string acquirer_id(request.Get(32).value_or("unknown"));
   const std::string masked = MaskCardNumber(*request.Get(2));
@@ -399,16 +628,27 @@ void Switch::Finish(const iso8583::Message& request, iso8583::Message response, 
   const bool stand_in = !approval.empty() && approval[0] == 'S';
   writer_->Submit(
       [=](store::Store& s) -> Status {
-        return s.Execute(
-                    "INSERT INTO clearing_records (record_id, match_key, issuer_id, acquirer_id, masked_pan, "
-                    "txn_currency, txn_amount_minor, billing_currency, billing_amount_minor, fx_rate, "
-                    "approval_code, stand_in, reversed, settled_cycle, created_unix_ms) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, 0, ?) ON CONFLICT (match_key) DO NOTHING",
-                    {store::Value::Int64(id), store::Value::Text(key), store::Value::Text(issuer_id),
-                     store::Value::Text(acquirer_id), store::Value::Text(masked), store::Value::Text(txn_alpha),
-                     store::Value::Int64(txn_minor), store::Value::Text(billing_alpha),
-                     store::Value::Int64(billing_minor), store::Value::Text(fx_rate),
-                     store::Value::Text(approval), store::Value::Bool(stand_in), store::Value::Int64(now)})
+        return s
+            .Execute(
+                "INSERT INTO clearing_records (record_id, match_key, issuer_id, acquirer_id, "
+                "masked_pan, "
+                "txn_currency, txn_amount_minor, billing_currency, billing_amount_minor, fx_rate, "
+                "approval_code, stand_in, reversed, settled_cycle, created_unix_ms, terminal_id, "
+                "original_mti, authorized_amount_minor, fx_mantissa, fx_scale, fx_markup_bps, "
+                "completed, "
+                "reconciled) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, 0, ?, ?, ?, ?, ?, ?, ?, FALSE, "
+                "FALSE) "
+                "ON CONFLICT (match_key) DO NOTHING",
+                {store::Value::Int64(id), store::Value::Text(key), store::Value::Text(issuer_id),
+                 store::Value::Text(acquirer_id), store::Value::Text(masked),
+                 store::Value::Text(txn_alpha), store::Value::Int64(txn_minor),
+                 store::Value::Text(billing_alpha), store::Value::Int64(billing_minor),
+                 store::Value::Text(fx_rate), store::Value::Text(approval),
+                 store::Value::Bool(stand_in), store::Value::Int64(now),
+                 store::Value::Text(terminal_id), store::Value::Text(original_mti),
+                 store::Value::Int64(txn_minor), store::Value::Int64(rate.mantissa),
+                 store::Value::Int64(rate.scale), store::Value::Int64(markup_bps)})
             .status();
       },
       [this, response = std::move(response), reply = std::move(reply), duplicate_key,
@@ -423,12 +663,11 @@ void Switch::Finish(const iso8583::Message& request, iso8583::Message response, 
       });
 }
 
-void Switch::StoreAdvice(const Issuer& issuer, iso8583::Message advice,
+void Switch::StoreAdvice(const std::string& issuer_id, iso8583::Message advice,
                          std::function<void(const Status&)> done) {
   auto record = std::make_shared<Advice>();
   record->id = next_id_++;
   record->message = std::move(advice);
-  const std::string issuer_id = issuer.config.institution_id;
   const std::string wire = Packed(record->message);
   const std::int64_t now = clock_.NowUnixMillis();
   writer_->Submit(
@@ -444,7 +683,9 @@ void Switch::StoreAdvice(const Issuer& issuer, iso8583::Message advice,
           std::shared_ptr<Issuer> target;
           {
             std::lock_guard lock(mu_);
-            target = issuers_[issuer_id];
+            auto& slot = issuers_[issuer_id];
+            if (!slot) slot = std::make_shared<Issuer>();  // registered later: waits for it
+            target = slot;
           }
           std::lock_guard lock(target->mu);
           target->advices.push_back(record);
@@ -458,7 +699,8 @@ void Switch::OnIssuerReady(const std::string& institution_id) {
   {
     std::lock_guard lock(mu_);
     auto it = issuers_.find(institution_id);
-    if (it == issuers_.end()) return;
+    if (it == issuers_.end() || it->second->config.link == nullptr)
+      return;  // advices wait for AddIssuer
     issuer = it->second;
   }
   std::vector<std::shared_ptr<Advice>> to_send;
@@ -542,7 +784,7 @@ void Switch::OnLateResponse(const std::string& institution_id, iso8583::Message 
     if (r.ok()) return;
     iso8583::Message advice = reversal;
     advice.set_mti("0420");
-    StoreAdvice(*issuer, std::move(advice), [](const Status&) {});
+    StoreAdvice(issuer->config.institution_id, std::move(advice), [](const Status&) {});
   });
 }
 
@@ -550,13 +792,8 @@ void Switch::Reverse(iso8583::Message request, link::Reply reply) {
   stats_.requests++;
   Journal("in", "acquirer", request);
   for (int f : {2, 4, 11, 41}) {
-    if (!request.Has(f)) {
-      stats_.format_errors++;
-      iso8583::Message response = ResponseTo(request, "30");
-      response.Set(44, "DE" + std::to_string(f) + " missing");
-      Journal("out", "acquirer", response);
-      return reply(std::move(response));
-    }
+    if (!request.Has(f))
+      return FormatError(request, "DE" + std::to_string(f) + " missing", std::move(reply));
   }
   iso8583::Message stored;
   const std::string key = DuplicateDetector::Key(request);
@@ -569,20 +806,39 @@ void Switch::Reverse(iso8583::Message request, link::Reply reply) {
     case DuplicateDetector::Verdict::kNew:
       break;
   }
+  // The issuer sees the funding PAN; a token the switch cannot resolve is not forwarded.
+  iso8583::Message forward = request;
+  std::string token_detail;
   std::string route_error;
-  std::shared_ptr<Issuer> issuer = IssuerFor(std::string(*request.Get(2)), &route_error);
+  std::shared_ptr<Issuer> issuer;
+  if (TokenStep(forward, &token_detail).empty())
+    issuer = IssuerFor(std::string(*forward.Get(2)), &route_error);
   // The original: from DE90 when present, else the reversal's own STAN and time.
   std::string orig_stan(request.Get(11).value_or(""));
   std::string orig_time(request.Get(7).value_or(""));
+  std::string orig_mti;
   if (auto de90 = request.Get(90)) {
     if (auto original = iso8583::OriginalDataElements::Parse(*de90); original.ok()) {
       orig_stan = original->stan;
       orig_time = original->transmission_time;
+      orig_mti = iso8583::OriginalOfRepeat(original->mti);
     }
   }
   const std::string clearing_key =
       ClearingKey(request.Get(32).value_or(""), *request.Get(41), orig_stan, orig_time);
-  // A reversal is acknowledged even when its original was never seen (it may have overtaken it).
+  // An original never seen is recorded as reversed (it may have overtaken it): a late original
+  // then finds its record reversed and is not settled, and reconciliation counts it on both sides.
+  const std::int64_t tombstone_id = next_id_++;
+  const Currency* currency = CurrencyField(request.Get(49));
+  const std::string currency_alpha(currency != nullptr ? currency->alpha : "XXX");
+  std::int64_t amount_minor = 0;
+  (void)ParseMinor(*request.Get(4), amount_minor);
+  const std::string issuer_id = issuer ? issuer->config.institution_id : std::string();
+  const std::string acquirer_id(request.Get(32).value_or("unknown"));
+  const std::string terminal_id = TerminalId(request);
+  const std::string masked = MaskCardNumber(*request.Get(2));
+  const std::int64_t now = clock_.NowUnixMillis();
+  // A reversal is acknowledged even when its original was never seen.
   auto acknowledge = [this, request, reply, key](std::string_view code) {
     iso8583::Message response = ResponseTo(request, code);
     duplicates_.Complete(key, response);
@@ -590,20 +846,41 @@ void Switch::Reverse(iso8583::Message request, link::Reply reply) {
     reply(std::move(response));
   };
   writer_->Submit(
-      [clearing_key](store::Store& s) -> Status {
-        return s.Execute("UPDATE clearing_records SET reversed = TRUE WHERE match_key = ?",
-                         {store::Value::Text(clearing_key)})
+      [=](store::Store& s) -> Status {
+        TS_ASSIGN_OR_RETURN(
+            std::int64_t updated,
+            s.Execute("UPDATE clearing_records SET reversed = TRUE WHERE match_key = ?",
+                      {store::Value::Text(clearing_key)}));
+        if (updated > 0) return Status::Ok();
+        return s
+            .Execute(
+                "INSERT INTO clearing_records (record_id, match_key, issuer_id, acquirer_id, "
+                "masked_pan, "
+                "txn_currency, txn_amount_minor, billing_currency, billing_amount_minor, fx_rate, "
+                "approval_code, stand_in, reversed, settled_cycle, created_unix_ms, terminal_id, "
+                "original_mti, authorized_amount_minor, fx_mantissa, fx_scale, fx_markup_bps, "
+                "completed, "
+                "reconciled) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', FALSE, TRUE, 0, ?, ?, ?, ?, 1, 0, 0, "
+                "FALSE, FALSE) "
+                "ON CONFLICT (match_key) DO NOTHING",
+                {store::Value::Int64(tombstone_id), store::Value::Text(clearing_key),
+                 store::Value::Text(issuer_id), store::Value::Text(acquirer_id),
+                 store::Value::Text(masked), store::Value::Text(currency_alpha),
+                 store::Value::Int64(amount_minor), store::Value::Text(currency_alpha),
+                 store::Value::Int64(amount_minor), store::Value::Int64(now),
+                 store::Value::Text(terminal_id), store::Value::Text(orig_mti),
+                 store::Value::Int64(amount_minor)})
             .status();
       },
-      [this, issuer, request, acknowledge](const Status& s) mutable {
+      [this, issuer, forward, acknowledge](const Status& s) mutable {
         if (!s.ok()) return acknowledge("96");
         if (!issuer) return acknowledge("00");
-        iso8583::Message forward = request;
         forward.Set(33, options_.network_institution_id);
         auto store_for_later = [this, issuer, forward, acknowledge]() {
           iso8583::Message advice = forward;
           advice.set_mti("0420");
-          StoreAdvice(*issuer, std::move(advice),
+          StoreAdvice(issuer->config.institution_id, std::move(advice),
                       [acknowledge](const Status& st) { acknowledge(st.ok() ? "00" : "96"); });
         };
         if (!issuer->config.link->ready()) return store_for_later();
@@ -618,21 +895,299 @@ void Switch::Reverse(iso8583::Message request, link::Reply reply) {
 
 void Switch::Advise(iso8583::Message request, link::Reply reply) {
   Journal("in", "acquirer", request);
+  iso8583::Message advice = request;
   std::string route_error;
-  std::shared_ptr<Issuer> issuer =
-      request.Has(2) ? IssuerFor(std::string(*request.Get(2)), &route_error) : nullptr;
+  std::shared_ptr<Issuer> issuer;
+  if (request.Has(2) && TokenStep(advice, &route_error).empty()) {
+    issuer = IssuerFor(std::string(*advice.Get(2)), &route_error);
+  }
   auto acknowledge = [this, request, reply](std::string_view code) {
     iso8583::Message response = ResponseTo(request, code);
     Journal("out", "acquirer", response);
     reply(std::move(response));
   };
   if (!issuer) return acknowledge("15");
-  iso8583::Message advice = request;
   advice.set_mti(iso8583::OriginalOfRepeat(request.mti()));
-  StoreAdvice(*issuer, std::move(advice), [this, issuer, acknowledge](const Status& s) {
-    acknowledge(s.ok() ? "00" : "96");
-    if (s.ok() && issuer->config.link->ready()) OnIssuerReady(issuer->config.institution_id);
-  });
+  StoreAdvice(issuer->config.institution_id, std::move(advice),
+              [this, issuer, acknowledge](const Status& s) {
+                acknowledge(s.ok() ? "00" : "96");
+                if (s.ok() && issuer->config.link->ready())
+                  OnIssuerReady(issuer->config.institution_id);
+              });
+}
+
+namespace {
+
+// What the completion's store step found and decided (written on the writer thread, read by its
+// callback after the commit).
+struct CompletionOutcome {
+  std::string code;    // DE39 for the acquirer
+  std::string detail;  // DE44 when not approved
+  std::string issuer_id;
+  const Currency* billing_currency = nullptr;
+  std::int64_t billing_minor = 0;
+  std::string de10;
+  bool cross_border = false;
+};
+
+}  // namespace
+
+void Switch::Complete(iso8583::Message request, link::Reply reply) {
+  stats_.requests++;
+  Journal("in", "acquirer", request);
+  for (int f : {2, 4, 7, 11, 32, 41, 49, 90}) {
+    if (!request.Has(f))
+      return FormatError(request, "DE" + std::to_string(f) + " missing", std::move(reply));
+  }
+  auto original = iso8583::OriginalDataElements::Parse(*request.Get(90));
+  if (!original.ok()) return FormatError(request, "DE90: expected n42", std::move(reply));
+  if (iso8583::OriginalOfRepeat(original->mti) != "0100") {
+    return FormatError(request, "DE90: original not 0100", std::move(reply));
+  }
+  std::int64_t final_minor = 0;
+  if (!ParseMinor(*request.Get(4), final_minor))
+    return FormatError(request, "DE4: expected n12", std::move(reply));
+  const Currency* currency = CurrencyField(request.Get(49));
+  if (currency == nullptr) return FormatError(request, "DE49 unknown", std::move(reply));
+
+  iso8583::Message stored;
+  const std::string key = DuplicateDetector::Key(request);
+  auto answer = [this, request, reply, key](std::string_view code, const std::string& detail) {
+    iso8583::Message response = ResponseTo(request, code);
+    if (!detail.empty()) response.Set(44, detail.substr(0, 25));
+    duplicates_.Complete(key, response);
+    Journal("out", "acquirer", response);
+    reply(std::move(response));
+  };
+  switch (duplicates_.Check(request, &stored, [reply](const iso8583::Message& r) { reply(r); })) {
+    case DuplicateDetector::Verdict::kDuplicate: {
+      stats_.duplicates++;
+      iso8583::Message response = ResponseTo(request, "94");
+      Journal("out", "acquirer", response);
+      return reply(std::move(response));
+    }
+    case DuplicateDetector::Verdict::kRepeatDone:
+      Journal("out", "acquirer", stored);
+      return reply(std::move(stored));
+    case DuplicateDetector::Verdict::kRepeatWaiting:
+      return;
+    case DuplicateDetector::Verdict::kNew:
+      break;
+  }
+  if (final_minor == 0) return answer("13", "DE4 zero: reverse instead");
+  iso8583::Message forward = request;
+  std::string token_detail;
+  if (std::string code = TokenStep(forward, &token_detail); !code.empty())
+    return answer(code, token_detail);
+
+  const std::string clearing_key = ClearingKey(request.Get(32).value_or(""), *request.Get(41),
+                                               original->stan, original->transmission_time);
+  auto outcome = std::make_shared<CompletionOutcome>();
+  writer_->Submit(
+      [outcome, clearing_key, final_minor, currency](store::Store& s) -> Status {
+        *outcome = CompletionOutcome{};  // the batch may run again after a conflict
+        auto row = s.QueryRow(
+            "SELECT record_id, issuer_id, original_mti, txn_currency, authorized_amount_minor, "
+            "billing_currency, billing_amount_minor, fx_mantissa, fx_scale, fx_markup_bps, "
+            "reversed, "
+            "settled_cycle FROM clearing_records WHERE match_key = ?",
+            {store::Value::Text(clearing_key)});
+        if (!row.ok() && row.status().code() == ErrorCode::kNotFound) {
+          outcome->code = "25";
+          outcome->detail = "original not found";
+          return Status::Ok();
+        }
+        TS_RETURN_IF_ERROR(row.status());
+        TS_ASSIGN_OR_RETURN(std::int64_t record_id, row->GetInt64("record_id"));
+        TS_ASSIGN_OR_RETURN(outcome->issuer_id, row->GetText("issuer_id"));
+        TS_ASSIGN_OR_RETURN(std::string original_mti, row->GetText("original_mti"));
+        TS_ASSIGN_OR_RETURN(std::string txn_currency, row->GetText("txn_currency"));
+        TS_ASSIGN_OR_RETURN(std::int64_t authorized_minor,
+                            row->GetInt64("authorized_amount_minor"));
+        TS_ASSIGN_OR_RETURN(std::string billing_alpha, row->GetText("billing_currency"));
+        TS_ASSIGN_OR_RETURN(std::int64_t billing_authorized_minor,
+                            row->GetInt64("billing_amount_minor"));
+        FxRate rate;
+        TS_ASSIGN_OR_RETURN(rate.mantissa, row->GetInt64("fx_mantissa"));
+        TS_ASSIGN_OR_RETURN(std::int64_t scale, row->GetInt64("fx_scale"));
+        rate.scale = static_cast<int>(scale);
+        TS_ASSIGN_OR_RETURN(std::int64_t markup_bps, row->GetInt64("fx_markup_bps"));
+        TS_ASSIGN_OR_RETURN(bool reversed, row->GetBool("reversed"));
+        TS_ASSIGN_OR_RETURN(std::int64_t settled_cycle, row->GetInt64("settled_cycle"));
+        if (reversed) {
+          outcome->code = "12";
+          outcome->detail = "original reversed";
+        } else if (original_mti != "0100") {
+          outcome->code = "12";
+          outcome->detail = "original not 0100";
+        } else if (settled_cycle != 0) {
+          outcome->code = "12";
+          outcome->detail = "original already settled";
+        } else if (txn_currency != currency->alpha) {
+          outcome->code = "30";
+          outcome->detail = "DE49 not the original's";
+        } else if (final_minor > authorized_minor) {
+          outcome->code = "13";
+          outcome->detail = "DE4 above authorised";
+        }
+        if (!outcome->code.empty()) return Status::Ok();
+        auto billing = CurrencyByAlpha(billing_alpha);
+        if (!billing.ok())
+          return billing.status().WithContext("clearing record " + std::to_string(record_id));
+        outcome->billing_currency = *billing;
+        outcome->cross_border = !(**billing == *currency);
+        if (!outcome->cross_border) {
+          outcome->billing_minor = final_minor;
+        } else if (rate.mantissa > 0) {
+          TS_ASSIGN_OR_RETURN(Conversion c, FxTable::ConvertAt(Amount(final_minor, *currency),
+                                                               **billing, rate, markup_bps));
+          outcome->billing_minor = c.billing.minor_units();
+          outcome->de10 = c.de10;
+        } else {
+          // A record from before the rate was kept: the billed amount scales with the captured one.
+          const Int128 scaled = static_cast<Int128>(billing_authorized_minor) * final_minor;
+          outcome->billing_minor = authorized_minor == 0
+                                       ? 0
+                                       : static_cast<std::int64_t>((scaled * 2 + authorized_minor) /
+                                                                   (2 * authorized_minor));
+        }
+        TS_RETURN_IF_ERROR(
+            s.Execute("UPDATE clearing_records SET txn_amount_minor = ?, billing_amount_minor = ?, "
+                      "completed = TRUE WHERE record_id = ?",
+                      {store::Value::Int64(final_minor),
+                       store::Value::Int64(outcome->billing_minor), store::Value::Int64(record_id)})
+                .status());
+        outcome->code = "00";
+        return Status::Ok();
+      },
+      [this, outcome, forward, answer](const Status& s) mutable {
+        if (!s.ok()) {
+          spdlog::error("switch: completion not durable ({}); answering 96", s.ToString());
+          return answer("96", "");
+        }
+        if (outcome->code != "00") return answer(outcome->code, outcome->detail);
+        stats_.completions++;
+        // The settled amount is durable; now the issuer must hear of it (or it waits in the SAF).
+        forward.set_mti(iso8583::OriginalOfRepeat(forward.mti()));
+        forward.Set(33, options_.network_institution_id);
+        if (outcome->cross_border) {
+          forward.Set(6, Digits(outcome->billing_minor, 12));
+          if (!outcome->de10.empty()) forward.Set(10, outcome->de10);
+          forward.Set(51, Digits(outcome->billing_currency->numeric, 3));
+        }
+        const std::string issuer_id = outcome->issuer_id;
+        auto store_for_later = [this, issuer_id, forward, answer]() {
+          StoreAdvice(issuer_id, forward,
+                      [answer](const Status& st) { answer(st.ok() ? "00" : "96", ""); });
+        };
+        std::shared_ptr<Issuer> issuer = IssuerById(issuer_id);
+        if (!issuer || !issuer->config.link->ready()) return store_for_later();
+        Journal("out", issuer_id, forward);
+        issuer->config.link->Send(
+            forward, [this, issuer_id, answer, store_for_later](Result<iso8583::Message> r) {
+              if (!r.ok()) return store_for_later();
+              Journal("in", issuer_id, *r);
+              if (r->Get(39) != std::string_view("00")) {
+                spdlog::warn("switch: issuer {} answered a completion advice with {}", issuer_id,
+                             r->Get(39).value_or("no DE39"));
+              }
+              answer("00", "");
+            });
+      });
+}
+
+namespace {
+
+// What the reconciliation's store step found (see CompletionOutcome).
+struct ReconciliationOutcome {
+  ReconciliationTotals network;
+  bool in_balance = false;
+};
+
+}  // namespace
+
+void Switch::Reconcile(iso8583::Message request, link::Reply reply) {
+  stats_.requests++;
+  Journal("in", "acquirer", request);
+  for (int f : {7, 11, 32, 41, 50}) {
+    if (!request.Has(f))
+      return FormatError(request, "DE" + std::to_string(f) + " missing", std::move(reply));
+  }
+  const Currency* currency = CurrencyField(request.Get(50));
+  if (currency == nullptr) return FormatError(request, "DE50 unknown", std::move(reply));
+  if (auto date = request.Get(15); date && !ValidMonthDay(*date)) {
+    return FormatError(request, "DE15: expected MMDD", std::move(reply));
+  }
+  auto terminal = ReconciliationTotals::ReadFrom(request);
+  if (!terminal.ok()) return FormatError(request, terminal.status().message(), std::move(reply));
+
+  iso8583::Message stored;
+  const std::string key = DuplicateDetector::Key(request);
+  switch (duplicates_.Check(request, &stored, [reply](const iso8583::Message& r) { reply(r); })) {
+    case DuplicateDetector::Verdict::kDuplicate: {
+      stats_.duplicates++;
+      iso8583::Message response = ResponseTo(request, "94");
+      Journal("out", "acquirer", response);
+      return reply(std::move(response));
+    }
+    case DuplicateDetector::Verdict::kRepeatDone:
+      Journal("out", "acquirer", stored);
+      return reply(std::move(stored));
+    case DuplicateDetector::Verdict::kRepeatWaiting:
+      return;
+    case DuplicateDetector::Verdict::kNew:
+      break;
+  }
+  const std::string acquirer_id(*request.Get(32));
+  const std::string terminal_id = TerminalId(request);
+  const std::string currency_alpha(currency->alpha);
+  auto outcome = std::make_shared<ReconciliationOutcome>();
+  writer_->Submit(
+      [outcome, acquirer_id, terminal_id, currency_alpha,
+       theirs = *terminal](store::Store& s) -> Status {
+        TS_ASSIGN_OR_RETURN(outcome->network,
+                            OpenBatchTotalsIn(s, acquirer_id, terminal_id, currency_alpha));
+        outcome->in_balance = outcome->network == theirs;
+        if (!outcome->in_balance) return Status::Ok();
+        // In balance: the terminal's batch is closed on both sides, in this same transaction.
+        return s
+            .Execute(
+                "UPDATE clearing_records SET reconciled = TRUE WHERE acquirer_id = ? AND "
+                "terminal_id = ? AND txn_currency = ? AND reconciled = FALSE",
+                {store::Value::Text(acquirer_id), store::Value::Text(terminal_id),
+                 store::Value::Text(currency_alpha)})
+            .status();
+      },
+      [this, outcome, request, reply, key, acquirer_id, terminal_id, currency_alpha,
+       theirs = *terminal](const Status& s) {
+        iso8583::Message response = ResponseTo(request, "00");
+        Status written = s;
+        if (written.ok()) {
+          if (auto date = request.Get(15)) response.Set(15, *date);
+          response.Set(50, *request.Get(50));
+          response.Set(66,
+                       outcome->in_balance ? "1" : "2");  // settlement code: 1 in balance, 2 out
+          written = outcome->network.WriteTo(response);
+        }
+        if (!written.ok()) {
+          spdlog::error("switch: reconciliation of terminal {} failed ({}); answering 96",
+                        terminal_id, written.ToString());
+          response = ResponseTo(request, "96");
+        } else {
+          stats_.reconciliations++;
+          if (!outcome->in_balance) {
+            stats_.reconciliations_out_of_balance++;
+            spdlog::warn(
+                "switch: terminal {} of acquirer {} out of balance in {}: terminal says {}; "
+                "network has {}",
+                terminal_id, acquirer_id, currency_alpha, theirs.ToString(),
+                outcome->network.ToString());
+          }
+        }
+        duplicates_.Complete(key, response);
+        Journal("out", "acquirer", response);
+        reply(std::move(response));
+      });
 }
 
 std::map<std::string, std::int64_t> Switch::PendingAdvices() {
@@ -643,6 +1198,65 @@ std::map<std::string, std::int64_t> Switch::PendingAdvices() {
     out[id] = static_cast<std::int64_t>(issuer->advices.size());
   }
   return out;
+}
+
+Result<std::vector<ClearingRecord>> Switch::ClearingRecords(const ClearingFilter& filter) {
+  std::string sql =
+      "SELECT record_id, issuer_id, acquirer_id, terminal_id, masked_pan, original_mti, "
+      "txn_currency, "
+      "txn_amount_minor, authorized_amount_minor, billing_currency, billing_amount_minor, "
+      "approval_code, "
+      "stand_in, reversed, completed, reconciled, settled_cycle FROM clearing_records WHERE 1 = 1";
+  std::vector<store::Value> params;
+  if (!filter.acquirer_id.empty()) {
+    sql += " AND acquirer_id = ?";
+    params.push_back(store::Value::Text(filter.acquirer_id));
+  }
+  if (!filter.terminal_id.empty()) {
+    sql += " AND terminal_id = ?";
+    params.push_back(store::Value::Text(filter.terminal_id));
+  }
+  if (filter.current_cycle_only) sql += " AND settled_cycle = 0";
+  sql += " ORDER BY record_id";
+  std::vector<ClearingRecord> out;
+  TS_RETURN_IF_ERROR(writer_->RunExclusive([&](store::Store& s) -> Status {
+    out.clear();
+    TS_ASSIGN_OR_RETURN(store::Rows rows, s.Query(sql, params));
+    for (const store::Row& row : rows) {
+      ClearingRecord r;
+      TS_ASSIGN_OR_RETURN(r.record_id, row.GetInt64("record_id"));
+      TS_ASSIGN_OR_RETURN(r.issuer_id, row.GetText("issuer_id"));
+      TS_ASSIGN_OR_RETURN(r.acquirer_id, row.GetText("acquirer_id"));
+      TS_ASSIGN_OR_RETURN(r.terminal_id, row.GetText("terminal_id"));
+      TS_ASSIGN_OR_RETURN(r.masked_pan, row.GetText("masked_pan"));
+      TS_ASSIGN_OR_RETURN(r.original_mti, row.GetText("original_mti"));
+      TS_ASSIGN_OR_RETURN(r.txn_currency, row.GetText("txn_currency"));
+      TS_ASSIGN_OR_RETURN(r.txn_amount_minor, row.GetInt64("txn_amount_minor"));
+      TS_ASSIGN_OR_RETURN(r.authorized_amount_minor, row.GetInt64("authorized_amount_minor"));
+      TS_ASSIGN_OR_RETURN(r.billing_currency, row.GetText("billing_currency"));
+      TS_ASSIGN_OR_RETURN(r.billing_amount_minor, row.GetInt64("billing_amount_minor"));
+      TS_ASSIGN_OR_RETURN(r.approval_code, row.GetText("approval_code"));
+      TS_ASSIGN_OR_RETURN(r.stand_in, row.GetBool("stand_in"));
+      TS_ASSIGN_OR_RETURN(r.reversed, row.GetBool("reversed"));
+      TS_ASSIGN_OR_RETURN(r.completed, row.GetBool("completed"));
+      TS_ASSIGN_OR_RETURN(r.reconciled, row.GetBool("reconciled"));
+      TS_ASSIGN_OR_RETURN(r.settled_cycle, row.GetInt64("settled_cycle"));
+      out.push_back(std::move(r));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<ReconciliationTotals> Switch::OpenBatchTotals(const std::string& acquirer_id,
+                                                     const std::string& terminal_id,
+                                                     const Currency& currency) {
+  ReconciliationTotals totals;
+  TS_RETURN_IF_ERROR(writer_->RunExclusive([&](store::Store& s) -> Status {
+    TS_ASSIGN_OR_RETURN(totals, OpenBatchTotalsIn(s, acquirer_id, terminal_id, currency.alpha));
+    return Status::Ok();
+  }));
+  return totals;
 }
 
 Result<SettlementReport> Switch::CutOff() {

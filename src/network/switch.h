@@ -3,19 +3,38 @@
 //   currency → forward to the issuer → answer the acquirer
 // with stand-in processing (STIP) when the issuer cannot answer, store-and-forward advices for
 // what was decided on its behalf, reversals of late approvals, a masked message journal, clearing
-// records and settlement.
+// records, completions, terminal reconciliation and settlement.
 //
 // Messages from acquirers (OnRequest):
 //   0100/0101, 0200/0201  authorisation / financial request (and repeats)
 //   0400/0401, 0420/0421  reversal request / advice (DE90 names the original)
-//   0120/0220             advices from acquirers (forwarded, stored while the issuer is away)
+//   0220/0221 with DE90   completion of a dual-message 0100 approval: DE4 = final amount (at most
+//                         the authorised one); forwarded to the issuer (DE6 at the authorisation's
+//                         rate when cross-border), stored while the issuer is away, and the
+//                         clearing record settles at the completed amount → 0230
+//   0120/0220             other advices from acquirers (forwarded, stored while the issuer is away)
+//   0500/0501             terminal reconciliation (reconciliation_totals.h) → 0510
 //   0800                  network management (sign-on 001, sign-off 002, echo 301) → 0810
 //   anything else         answered with DE39 "12" (invalid transaction) when it is a request
 // Response codes set by the switch itself: 30 format error (DE44 names the field), 15 no such
-// issuer, 94 duplicate transmission, 91 issuer unavailable (STIP declined), 12 invalid transaction.
+// issuer (also: token range and no token service), 14 token not resolved (token_service.h),
+// 94 duplicate transmission, 91 issuer unavailable (STIP declined), 12 invalid transaction (also:
+// completion of a reversed or already settled original), 13 completion above the authorised
+// amount, 25 completion of an unknown original, 96 a store failure.
 //
-// Durability: a clearing record for an approval and every store-and-forward advice are committed
-// to the switch's store before the acquirer gets the response (group commit, BatchWriter).
+// Reconciliation (0500 → 0510): the terminal's totals (DE74-77, DE86-89, DE97) for one currency
+// (DE50) are compared with the switch's clearing records of that acquirer (DE32) and terminal
+// (DE41) in that currency (acquirer-currency amounts) not yet in an in-balance close: approvals
+// are debits (at their completed amount), reversed ones also debit reversals. The 0510 has DE39
+// "00", DE66 "1" in balance / "2" out of balance and the switch's own totals in DE74-77, DE86-89,
+// DE97 (DE15, DE50 echoed). In balance closes those records (a later 0500 starts from zero);
+// out of balance is logged and changes nothing. A reversal of an original the switch never saw is
+// recorded as a reversed clearing record, so it counts on both sides and an original arriving
+// after its reversal is not settled.
+//
+// Durability: a clearing record for an approval, its completion, a reconciliation close and every
+// store-and-forward advice are committed to the switch's store before the acquirer gets the
+// response (group commit, BatchWriter).
 // Issuers are reached only through link::RequestSender (TCP or in-memory); the wiring calls
 // OnIssuerReady and OnLateResponse from the links' handlers.
 // Thread-safety: OnRequest and the callbacks may be called from many threads at once.
@@ -38,6 +57,8 @@
 #include "network/bin_table.h"
 #include "network/duplicate_detector.h"
 #include "network/fx.h"
+#include "network/reconciliation_totals.h"
+#include "network/token_service.h"
 #include "store/store.h"
 
 namespace tapstack::network {
@@ -76,6 +97,37 @@ struct SwitchStats {
   std::atomic<std::uint64_t> format_errors{0};
   std::atomic<std::uint64_t> late_reversals{0};
   std::atomic<std::uint64_t> advices_delivered{0};
+  std::atomic<std::uint64_t> completions{0};
+  std::atomic<std::uint64_t> reconciliations{0};
+  std::atomic<std::uint64_t> reconciliations_out_of_balance{0};
+  std::atomic<std::uint64_t> token_declines{0};
+};
+
+// One approval as the switch recorded it for clearing and settlement.
+struct ClearingRecord {
+  std::int64_t record_id = 0;
+  std::string issuer_id;
+  std::string acquirer_id;  // DE32
+  std::string terminal_id;  // DE41
+  std::string masked_pan;
+  std::string original_mti;           // 0100 or 0200; empty for a reversal that overtook it
+  std::string txn_currency;           // ISO 4217 alpha, the acquirer's (DE49)
+  std::int64_t txn_amount_minor = 0;  // what settles: authorised, or completed amount
+  std::int64_t authorized_amount_minor = 0;
+  std::string billing_currency;  // the issuer's
+  std::int64_t billing_amount_minor = 0;
+  std::string approval_code;
+  bool stand_in = false;
+  bool reversed = false;
+  bool completed = false;
+  bool reconciled = false;         // in an in-balance terminal reconciliation
+  std::int64_t settled_cycle = 0;  // 0: not settled yet (the current cycle)
+};
+
+struct ClearingFilter {
+  std::string acquirer_id;         // empty: any
+  std::string terminal_id;         // empty: any
+  bool current_cycle_only = true;  // only records not settled yet
 };
 
 // One bank's position in one currency for a settlement cycle.
@@ -111,6 +163,10 @@ class Switch final : public link::MessageHandler {
   // Registers an issuer (before traffic). Errors: duplicate id, missing link or currency.
   Status AddIssuer(IssuerConfig issuer);
 
+  // The TSP step for token BIN ranges (not owned; must outlive the switch; nullptr, the default,
+  // declines token-range card numbers with "15"). See token_service.h. Set before traffic.
+  void SetTokenService(TokenService* service) { token_service_ = service; }
+
   void OnRequest(iso8583::Message request, link::Reply reply) override;
 
   // The issuer's link became ready: deliver its stored advices.
@@ -127,6 +183,15 @@ class Switch final : public link::MessageHandler {
   // Advices not yet acknowledged, per issuer (for the console and tests).
   std::map<std::string, std::int64_t> PendingAdvices();
 
+  // Clearing records matching `filter`, by record id (at most store::StoreOptions::query_rows_max).
+  // Reads on the store's writer thread after every write submitted before the call.
+  Result<std::vector<ClearingRecord>> ClearingRecords(const ClearingFilter& filter);
+
+  // The switch's side of a terminal's open batch in `currency` (what a 0500 is compared with).
+  Result<ReconciliationTotals> OpenBatchTotals(const std::string& acquirer_id,
+                                               const std::string& terminal_id,
+                                               const Currency& currency);
+
   const SwitchStats& stats() const { return stats_; }
 
  private:
@@ -137,6 +202,13 @@ class Switch final : public link::MessageHandler {
   void Authorize(iso8583::Message request, link::Reply reply);
   void Reverse(iso8583::Message request, link::Reply reply);
   void Advise(iso8583::Message request, link::Reply reply);
+  void Complete(iso8583::Message request, link::Reply reply);
+  void Reconcile(iso8583::Message request, link::Reply reply);
+  // The TSP step: for a DE2 in a token range, replaces DE2 with the funding PAN and keeps the
+  // token in DE48 TK. Returns an empty code when the request can be routed, else the DE39 to
+  // answer with and `detail` for DE44.
+  std::string TokenStep(iso8583::Message& request, std::string* detail);
+  void FormatError(const iso8583::Message& request, const std::string& detail, link::Reply reply);
   void OnIssuerResponse(std::shared_ptr<Issuer> issuer, iso8583::Message request,
                         Result<iso8583::Message> response, link::Reply reply,
                         std::string duplicate_key);
@@ -144,10 +216,12 @@ class Switch final : public link::MessageHandler {
                std::string duplicate_key, const std::string& why);
   void Finish(const iso8583::Message& request, iso8583::Message response, link::Reply reply,
               const std::string& duplicate_key, const Issuer* issuer);
-  void StoreAdvice(const Issuer& issuer, iso8583::Message advice, std::function<void(const Status&)> done);
+  void StoreAdvice(const std::string& issuer_id, iso8583::Message advice,
+                   std::function<void(const Status&)> done);
   void SendAdvice(std::shared_ptr<Issuer> issuer, std::shared_ptr<Advice> advice);
   void Journal(const char* direction, const std::string& peer, const iso8583::Message& m);
   std::shared_ptr<Issuer> IssuerFor(const std::string& pan, std::string* range_error);
+  std::shared_ptr<Issuer> IssuerById(const std::string& institution_id);
   std::string NextApprovalCode();
   std::string NextStan();
 
@@ -164,6 +238,7 @@ class Switch final : public link::MessageHandler {
   std::atomic<std::uint32_t> approval_counter_{0};
   std::atomic<std::uint32_t> stan_counter_{0};
   std::int64_t cycle_ = 1;
+  std::atomic<TokenService*> token_service_{nullptr};
   SwitchStats stats_;
 };
 

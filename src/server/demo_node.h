@@ -12,13 +12,11 @@
 #include <thread>
 
 #include "core/status.h"
+#include "server/http_front.h"
 #include "server/payment_rail.h"
+#include "server/role_node.h"
 #include "server/serve_config.h"
 #include "store/store.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace tapstack::server {
 
@@ -26,7 +24,7 @@ namespace tapstack::server {
 // network.db, issuer.db, issuer_ledger.wal).
 inline constexpr char kNodeRole[] = "node";
 
-class DemoNode {
+class DemoNode final : public RoleNode {
  public:
   // Opens (creating when missing) <data_dir>/node.db, applies migrations, records this start and
   // begins serving HTTP on config.http_bind:http_port.
@@ -38,12 +36,13 @@ class DemoNode {
   // Errors: kIoError naming the file that could not be removed.
   static Status ResetData(const std::string& data_dir);
 
-  ~DemoNode();
+  ~DemoNode() override;
   DemoNode(const DemoNode&) = delete;
   DemoNode& operator=(const DemoNode&) = delete;
 
   // Stops accepting HTTP, waits for in-flight requests and closes the store. Idempotent.
-  void Stop();
+  void Stop() override;
+  std::vector<std::pair<std::string, std::string>> Summary() const override;
 
   std::string http_url() const;
   std::uint16_t iso8583_port() const { return rail_->switch_port(); }
@@ -61,9 +60,7 @@ class DemoNode {
   demo::DemoNetwork demo_;
   std::unique_ptr<PaymentRail> rail_;
   std::int64_t start_count_ = 0;
-  std::unique_ptr<httplib::Server> http_;
-  std::thread http_thread_;
-  int bound_port_ = 0;
+  HttpFront http_;
 };
 
 }  // namespace tapstack::server

@@ -22,6 +22,8 @@
 #include "link/tcp_client.h"
 #include "link/tcp_server.h"
 #include "network/switch.h"
+#include "server/demo_wiring.h"
+#include "server/io_threads.h"
 
 namespace tapstack::server {
 
@@ -46,7 +48,7 @@ class PaymentRail {
   // The in-memory link from an acquirer to the switch (valid in both modes).
   link::RequestSender& acquirer_link() { return *acquirer_link_; }
   std::uint16_t switch_port() const;  // TCP mode
-  asio::io_context* io() { return io_.get(); }
+  asio::io_context* io() { return io_ ? &io_->io() : nullptr; }
 
   // In-memory mode: take one bank's issuer link down or up (STIP tests).
   void SetIssuerLinkUp(const std::string& institution_id, bool up);
@@ -56,12 +58,9 @@ class PaymentRail {
 
  private:
   PaymentRail() = default;
-  void ScheduleAdviceDelivery();
 
   PaymentRailOptions options_;
-  std::unique_ptr<asio::io_context> io_;
-  std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  std::vector<std::thread> threads_;
+  std::unique_ptr<IoThreads> io_;
   std::unique_ptr<issuer::IssuerHost> issuers_;
   std::unique_ptr<network::Switch> switch_;
   std::unique_ptr<link::Iso8583Server> issuer_server_;
@@ -69,11 +68,7 @@ class PaymentRail {
   std::map<std::string, std::unique_ptr<link::InMemoryLink>> memory_links_;
   std::map<std::string, std::unique_ptr<link::Iso8583Client>> tcp_links_;
   std::unique_ptr<link::InMemoryLink> acquirer_link_;
-  std::unique_ptr<asio::steady_timer> saf_timer_;
+  std::unique_ptr<AdviceRetryTimer> advice_timer_;
 };
-
-// The demo key set's PAN fingerprint key of a bank (derived from a fixed demo master, never a
-// production secret).
-crypto::SecretBytes DemoPanFingerprintKey(std::string_view institution_id);
 
 }  // namespace tapstack::server

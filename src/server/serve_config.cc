@@ -27,21 +27,86 @@ Status ReadString(const toml::table& table, std::string_view section, std::strin
   if (node == nullptr) return Status::Ok();
   auto value = node->value<std::string>();
   if (!node->is_string() || !value) {
-    return InvalidArgument("config: " + std::string(section) + "." + std::string(key) +
-                           ": expected a string");
+    return InvalidArgument("config: " + std::string(section) + (section.empty() ? "" : ".") +
+                           std::string(key) + ": expected a string");
   }
   out = *value;
   return Status::Ok();
 }
 
-Status ReadPort(const toml::table& table, std::string_view section, std::uint16_t& out) {
-  const toml::node* port = table.get("port");
-  if (port == nullptr) return Status::Ok();
-  auto value = port->value<std::int64_t>();
-  if (!port->is_integer() || !value || *value < 1 || *value > 65535) {
-    return InvalidArgument("config: " + std::string(section) + ".port: expected an integer 1-65535");
+Status ReadInt(const toml::table& table, std::string_view section, std::string_view key,
+               std::int64_t min, std::int64_t max, std::int64_t& out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return Status::Ok();
+  auto value = node->value<std::int64_t>();
+  if (!node->is_integer() || !value || *value < min || *value > max) {
+    return InvalidArgument("config: " + std::string(section) + "." + std::string(key) +
+                           ": expected an integer " + std::to_string(min) + "-" + std::to_string(max));
   }
-  out = static_cast<std::uint16_t>(*value);
+  out = *value;
+  return Status::Ok();
+}
+
+template <typename T>
+Status ReadInt(const toml::table& table, std::string_view section, std::string_view key,
+               std::int64_t min, std::int64_t max, T& out) {
+  std::int64_t value = out;
+  TS_RETURN_IF_ERROR(ReadInt(table, section, key, min, max, value));
+  out = static_cast<T>(value);
+  return Status::Ok();
+}
+
+Status ReadPort(const toml::table& table, std::string_view section, std::string_view key,
+                std::uint16_t& out) {
+  return ReadInt(table, section, key, 1, 65535, out);
+}
+
+Status ReadStrings(const toml::table& table, std::string_view section, std::string_view key,
+                   std::vector<std::string>& out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return Status::Ok();
+  const std::string where = "config: " + std::string(section) + "." + std::string(key);
+  const toml::array* array = node->as_array();
+  if (array == nullptr) return InvalidArgument(where + ": expected an array of strings");
+  std::vector<std::string> values;
+  for (const toml::node& item : *array) {
+    auto value = item.value<std::string>();
+    if (!item.is_string() || !value) return InvalidArgument(where + ": expected an array of strings");
+    values.push_back(*value);
+  }
+  out = std::move(values);
+  return Status::Ok();
+}
+
+// A role's name: it names files and PostgreSQL schemas, so only lower-case letters, digits and _.
+Status ReadName(const toml::table& table, std::string_view section, std::string& out) {
+  std::string name = out;
+  TS_RETURN_IF_ERROR(ReadString(table, section, "name", name));
+  if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+    return InvalidArgument("config: " + std::string(section) + ".name: expected lower-case letters, digits and _");
+  }
+  out = name;
+  return Status::Ok();
+}
+
+Status ReadIssuerLinks(const toml::node& node, std::vector<IssuerLinkConfig>& out) {
+  const toml::array* array = node.as_array();
+  if (array == nullptr) return InvalidArgument("config: network.issuers: expected [[network.issuers]] tables");
+  std::vector<IssuerLinkConfig> links;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const std::string section = "network.issuers[" + std::to_string(i) + "]";
+    const toml::table* table = (*array)[i].as_table();
+    if (table == nullptr) return InvalidArgument("config: " + section + ": expected a table");
+    TS_RETURN_IF_ERROR(UnknownKeys(*table, section + ".", {"host", "port", "banks"}));
+    IssuerLinkConfig link;
+    TS_RETURN_IF_ERROR(ReadString(*table, section, "host", link.host));
+    TS_RETURN_IF_ERROR(ReadPort(*table, section, "port", link.port));
+    TS_RETURN_IF_ERROR(ReadStrings(*table, section, "banks", link.banks));
+    if (link.port == 0) return InvalidArgument("config: " + section + ".port: required");
+    if (link.banks.empty()) return InvalidArgument("config: " + section + ".banks: list the institution ids it hosts");
+    links.push_back(std::move(link));
+  }
+  out = std::move(links);
   return Status::Ok();
 }
 
@@ -64,31 +129,42 @@ Status ParseServeConfig(std::string_view toml_text, ServeConfig& config) {
                            std::to_string(err.source().begin.column) + ": " +
                            std::string(err.description()));
   }
-  TS_RETURN_IF_ERROR(UnknownKeys(root, "", {"store", "http", "iso8583", "demo", "log"}));
+  TS_RETURN_IF_ERROR(UnknownKeys(
+      root, "", {"role", "store", "http", "iso8583", "demo", "log", "network", "issuer", "acquirer"}));
 
   ServeConfig next = config;
   Status status;
+  std::string role;
+  TS_RETURN_IF_ERROR(ReadString(root, "", "role", role));
+  if (!role.empty()) {
+    auto parsed = ParseRole(role);
+    if (!parsed.ok()) return InvalidArgument("config: role: " + parsed.status().message());
+    next.role = *parsed;
+  }
   if (const toml::table* store = Section(root, "store", status)) {
-    TS_RETURN_IF_ERROR(UnknownKeys(*store, "store.", {"data_dir"}));
+    TS_RETURN_IF_ERROR(UnknownKeys(*store, "store.", {"data_dir", "url"}));
     TS_RETURN_IF_ERROR(ReadString(*store, "store", "data_dir", next.data_dir));
+    TS_RETURN_IF_ERROR(ReadString(*store, "store", "url", next.store_url));
     if (next.data_dir.empty()) return InvalidArgument("config: store.data_dir: must not be empty");
   }
   TS_RETURN_IF_ERROR(status);
   if (const toml::table* http = Section(root, "http", status)) {
     TS_RETURN_IF_ERROR(UnknownKeys(*http, "http.", {"bind", "port"}));
     TS_RETURN_IF_ERROR(ReadString(*http, "http", "bind", next.http_bind));
-    TS_RETURN_IF_ERROR(ReadPort(*http, "http", next.http_port));
+    TS_RETURN_IF_ERROR(ReadPort(*http, "http", "port", next.http_port));
   }
   TS_RETURN_IF_ERROR(status);
   if (const toml::table* iso = Section(root, "iso8583", status)) {
-    TS_RETURN_IF_ERROR(UnknownKeys(*iso, "iso8583.", {"bind", "port"}));
+    TS_RETURN_IF_ERROR(UnknownKeys(*iso, "iso8583.", {"bind", "port", "allowed_peers"}));
     TS_RETURN_IF_ERROR(ReadString(*iso, "iso8583", "bind", next.iso8583_bind));
-    TS_RETURN_IF_ERROR(ReadPort(*iso, "iso8583", next.iso8583_port));
+    TS_RETURN_IF_ERROR(ReadPort(*iso, "iso8583", "port", next.iso8583_port));
+    TS_RETURN_IF_ERROR(ReadStrings(*iso, "iso8583", "allowed_peers", next.allowed_peers));
   }
   TS_RETURN_IF_ERROR(status);
   if (const toml::table* demo = Section(root, "demo", status)) {
-    TS_RETURN_IF_ERROR(UnknownKeys(*demo, "demo.", {"seed_file"}));
+    TS_RETURN_IF_ERROR(UnknownKeys(*demo, "demo.", {"seed_file", "cards_per_bank"}));
     TS_RETURN_IF_ERROR(ReadString(*demo, "demo", "seed_file", next.seed_file));
+    TS_RETURN_IF_ERROR(ReadInt(*demo, "demo", "cards_per_bank", 1, 1'000'000, next.cards_per_bank));
   }
   TS_RETURN_IF_ERROR(status);
   if (const toml::table* log = Section(root, "log", status)) {
@@ -100,7 +176,60 @@ Status ParseServeConfig(std::string_view toml_text, ServeConfig& config) {
     }
   }
   TS_RETURN_IF_ERROR(status);
+  if (const toml::table* network = Section(root, "network", status)) {
+    TS_RETURN_IF_ERROR(UnknownKeys(*network, "network.", {"name", "issuers", "issuer_timeout_ms"}));
+    TS_RETURN_IF_ERROR(ReadName(*network, "network", next.network_name));
+    TS_RETURN_IF_ERROR(ReadInt(*network, "network", "issuer_timeout_ms", 10, 60'000, next.issuer_timeout_ms));
+    if (const toml::node* issuers = network->get("issuers")) {
+      TS_RETURN_IF_ERROR(ReadIssuerLinks(*issuers, next.issuer_links));
+    }
+  }
+  TS_RETURN_IF_ERROR(status);
+  if (const toml::table* issuer = Section(root, "issuer", status)) {
+    TS_RETURN_IF_ERROR(UnknownKeys(*issuer, "issuer.", {"name", "banks"}));
+    TS_RETURN_IF_ERROR(ReadName(*issuer, "issuer", next.issuer_name));
+    TS_RETURN_IF_ERROR(ReadStrings(*issuer, "issuer", "banks", next.issuer_banks));
+  }
+  TS_RETURN_IF_ERROR(status);
+  if (const toml::table* acquirer = Section(root, "acquirer", status)) {
+    TS_RETURN_IF_ERROR(UnknownKeys(*acquirer, "acquirer.", {"network_host", "network_port", "network_timeout_ms"}));
+    TS_RETURN_IF_ERROR(ReadString(*acquirer, "acquirer", "network_host", next.network_host));
+    TS_RETURN_IF_ERROR(ReadPort(*acquirer, "acquirer", "network_port", next.network_port));
+    TS_RETURN_IF_ERROR(ReadInt(*acquirer, "acquirer", "network_timeout_ms", 10, 120'000, next.network_timeout_ms));
+  }
+  TS_RETURN_IF_ERROR(status);
   config = next;
+  return Status::Ok();
+}
+
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kAll: return "all";
+    case Role::kNetwork: return "network";
+    case Role::kIssuer: return "issuer";
+    case Role::kAcquirer: return "acquirer";
+  }
+  return "?";
+}
+
+Result<Role> ParseRole(std::string_view name) {
+  for (Role role : {Role::kAll, Role::kNetwork, Role::kIssuer, Role::kAcquirer}) {
+    if (RoleName(role) == name) return role;
+  }
+  return InvalidArgument("'" + std::string(name) + "' is not a role: expected all, network, issuer or acquirer");
+}
+
+Status ValidateServeConfig(const ServeConfig& config) {
+  if (!config.store_url.empty() && !config.store_url.starts_with("postgresql://") &&
+      !config.store_url.starts_with("postgres://")) {
+    return InvalidArgument("store.url: expected postgresql://…");
+  }
+  if (config.role == Role::kAll && !config.store_url.empty()) {
+    return InvalidArgument("store.url: role all runs on the embedded SQLite store; use --role for PostgreSQL");
+  }
+  if (config.role == Role::kNetwork && config.issuer_links.empty()) {
+    return InvalidArgument("network.issuers: a network needs at least one [[network.issuers]] link");
+  }
   return Status::Ok();
 }
 

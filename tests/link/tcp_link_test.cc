@@ -69,6 +69,7 @@ class TcpLinkTest : public ::testing::Test {
   void TearDown() override {
     if (client_) client_->Stop();
     server_->Stop();
+    for (auto& extra : extra_servers_) extra->Stop();
     work_.reset();
     io_.stop();
     for (auto& t : threads_) t.join();
@@ -95,6 +96,11 @@ class TcpLinkTest : public ::testing::Test {
     return s;
   }
 
+  Iso8583Server& ExtraServer(ServerOptions options) {
+    extra_servers_.push_back(std::make_unique<Iso8583Server>(io_, std::move(options), host_));
+    return *extra_servers_.back();
+  }
+
   asio::io_context io_;
   asio::io_context raw_io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
@@ -102,6 +108,8 @@ class TcpLinkTest : public ::testing::Test {
   TestHost host_;
   std::unique_ptr<Iso8583Server> server_;
   std::unique_ptr<Iso8583Client> client_;
+  // Destroyed after TearDown has joined the io threads, before io_.
+  std::vector<std::unique_ptr<Iso8583Server>> extra_servers_;
 };
 
 TEST_F(TcpLinkTest, SignsOnAndMatchesPipelinedResponses) {
@@ -187,6 +195,35 @@ TEST_F(TcpLinkTest, NotReadyBeforeConnectAndAfterServerStops) {
   auto r = p.get_future().get();
   EXPECT_EQ(r.status().code(), ErrorCode::kUnavailable);
   nowhere.Stop();
+}
+
+TEST_F(TcpLinkTest, OnlyConfiguredPeersMayConnect) {
+  // Servers live until the fixture's io threads have stopped (their accept handlers hold them).
+  Iso8583Server& guarded = ExtraServer(ServerOptions{.name = "guarded", .allowed_peers = {"10.9.8.7"}});
+  ASSERT_TRUE(guarded.Start().ok());
+  asio::ip::tcp::socket s(raw_io_);
+  s.connect({asio::ip::make_address("127.0.0.1"), guarded.port()});
+  std::array<char, 1> b{};
+  asio::error_code ec;
+  s.read_some(asio::buffer(b), ec);  // closed at once: 127.0.0.1 is not a configured peer
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+  EXPECT_EQ(guarded.stats().connections_refused.load(), 1u);
+  EXPECT_EQ(guarded.stats().connections_accepted.load(), 0u);
+
+  Iso8583Server& open = ExtraServer(ServerOptions{.name = "open", .allowed_peers = {"127.0.0.1"}});
+  ASSERT_TRUE(open.Start().ok());
+  ClientOptions o;
+  o.port = open.port();
+  client_ = std::make_unique<Iso8583Client>(io_, o);
+  client_->Start();
+  for (int i = 0; i < 500 && !client_->ready(); ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(client_->ready());
+  EXPECT_EQ(open.stats().connections_refused.load(), 0u);
+
+  Iso8583Server& bad = ExtraServer(ServerOptions{.allowed_peers = {"not-an-ip"}});
+  Status started = bad.Start();
+  EXPECT_EQ(started.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(started.message().find("not-an-ip"), std::string::npos);
 }
 
 TEST(InMemoryLinkTest, CarriesTheSameBytesAndCanGoDown) {

@@ -8,6 +8,7 @@
 #include <future>
 
 #include "acquirer/pos_terminal.h"
+#include "demo/demo_keys.h"
 #include "iso8583/original_data_elements.h"
 
 namespace tapstack::server {
@@ -48,10 +49,7 @@ class PaymentRailTest : public ::testing::Test {
 
   acquirer::PurchaseResult Buy(acquirer::PosTerminal& terminal, const std::string& pan, std::int64_t minor,
                                const Currency& currency = Cny()) {
-    acquirer::Purchase p;
-    p.pan = pan;
-    p.expiry = demo::kDemoCardExpiry;
-    p.amount = Amount(minor, currency);
+    acquirer::Purchase p = Sale(pan, Amount(minor, currency));
     std::promise<acquirer::PurchaseResult> done;
     terminal.Purchase(p, [&done](acquirer::PurchaseResult r) { done.set_value(std::move(r)); });
     return done.get_future().get();
@@ -69,11 +67,16 @@ class PaymentRailTest : public ::testing::Test {
     return *rail_->issuers().AvailableMinor(BankId(bank), Card(bank, index));
   }
 
-  static acquirer::Purchase Sale(const std::string& pan, const Amount& amount) {
+  // A card-not-present sale with the CVV2 printed on the demo card.
+  acquirer::Purchase Sale(const std::string& pan, const Amount& amount) {
     acquirer::Purchase p;
     p.pan = pan;
     p.expiry = demo::kDemoCardExpiry;
     p.amount = amount;
+    if (const demo::DemoBank* bank = demo_.BankForPan(pan)) {
+      auto cvv2 = demo::DemoCardCvv2(bank->institution_id, pan, p.expiry);
+      if (cvv2.ok()) p.cvv2 = *cvv2;
+    }
     return p;
   }
 

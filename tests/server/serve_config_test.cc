@@ -44,7 +44,15 @@ TEST(ServeConfigTest, ErrorsNameTheKeyAndLeaveConfigUnchanged) {
                         Case{"[log]\nlevel = \"loud\"\n", "log.level"},
                         Case{"[nope]\n", "unknown key 'nope'"},
                         Case{"http = 1\n", "[http] must be a table"},
-                        Case{"[http\n", "line 1"}}) {
+                        Case{"[http\n", "line 1"},
+                        Case{"role = \"bank\"\n", "role: 'bank' is not a role"},
+                        Case{"[iso8583]\nallowed_peers = \"127.0.0.1\"\n", "iso8583.allowed_peers: expected an array"},
+                        Case{"[issuer]\nname = \"Issuer-A\"\n", "issuer.name: expected lower-case"},
+                        Case{"[[network.issuers]]\nbanks = [\"48020000\"]\n", "network.issuers[0].port: required"},
+                        Case{"[[network.issuers]]\nport = 9101\n", "network.issuers[0].banks"},
+                        Case{"[[network.issuers]]\nport = 9101\nbanks = [1]\n", "network.issuers[0].banks: expected an array of strings"},
+                        Case{"[network]\nissuer_timeout_ms = 0\n", "network.issuer_timeout_ms: expected an integer 10-60000"},
+                        Case{"[acquirer]\nnetwork_port = 0\n", "acquirer.network_port"}}) {
     ServeConfig config;
     config.http_port = 1234;
     Status s = ParseServeConfig(c.toml, config);
@@ -53,6 +61,69 @@ TEST(ServeConfigTest, ErrorsNameTheKeyAndLeaveConfigUnchanged) {
     EXPECT_NE(s.message().find(c.expect), std::string::npos) << s.message();
     EXPECT_EQ(config.http_port, 1234) << c.toml;
   }
+}
+
+TEST(ServeConfigTest, RolesAndTheirSections) {
+  ServeConfig config;
+  Status s = ParseServeConfig(R"(
+role = "network"
+[store]
+url = "postgresql://tapstack@127.0.0.1:5432/tapstack"
+[iso8583]
+port = 8600
+allowed_peers = ["127.0.0.1", "10.0.0.7"]
+[demo]
+cards_per_bank = 20
+[network]
+name = "net_a"
+issuer_timeout_ms = 750
+[[network.issuers]]
+port = 9101
+banks = ["48020000", "48020003"]
+[[network.issuers]]
+host = "10.0.0.9"
+port = 9102
+banks = ["48020001"]
+)",
+                              config);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(config.role, Role::kNetwork);
+  EXPECT_EQ(config.store_url, "postgresql://tapstack@127.0.0.1:5432/tapstack");
+  EXPECT_EQ(config.iso8583_port, 8600);
+  EXPECT_EQ(config.allowed_peers, (std::vector<std::string>{"127.0.0.1", "10.0.0.7"}));
+  EXPECT_EQ(config.cards_per_bank, 20);
+  EXPECT_EQ(config.network_name, "net_a");
+  EXPECT_EQ(config.issuer_timeout_ms, 750);
+  ASSERT_EQ(config.issuer_links.size(), 2u);
+  EXPECT_EQ(config.issuer_links[0].host, "127.0.0.1");
+  EXPECT_EQ(config.issuer_links[0].banks, (std::vector<std::string>{"48020000", "48020003"}));
+  EXPECT_EQ(config.issuer_links[1].host, "10.0.0.9");
+  EXPECT_EQ(config.issuer_links[1].port, 9102);
+  EXPECT_TRUE(ValidateServeConfig(config).ok());
+
+  ServeConfig issuer;
+  ASSERT_TRUE(ParseServeConfig("role = \"issuer\"\n[issuer]\nname = \"issuer_b\"\nbanks = [\"48020001\"]\n", issuer).ok());
+  EXPECT_EQ(issuer.role, Role::kIssuer);
+  EXPECT_EQ(issuer.issuer_name, "issuer_b");
+  EXPECT_EQ(issuer.issuer_banks, std::vector<std::string>{"48020001"});
+}
+
+TEST(ServeConfigTest, ValidationNamesWhatARoleLacks) {
+  ServeConfig network;
+  network.role = Role::kNetwork;
+  Status s = ValidateServeConfig(network);
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("network.issuers"), std::string::npos) << s.message();
+
+  ServeConfig all;
+  all.store_url = "postgresql://x@y/z";
+  EXPECT_NE(ValidateServeConfig(all).message().find("role all"), std::string::npos);
+  ServeConfig bad_url;
+  bad_url.role = Role::kIssuer;
+  bad_url.store_url = "mysql://x";
+  EXPECT_NE(ValidateServeConfig(bad_url).message().find("store.url"), std::string::npos);
+  EXPECT_EQ(ParseRole("acquirer").value(), Role::kAcquirer);
+  EXPECT_FALSE(ParseRole("switch").ok());
 }
 
 TEST(ServeConfigTest, MissingFileIsNotFound) {

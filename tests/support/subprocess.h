@@ -103,6 +103,58 @@ inline ProcessResult RunProcess(const std::string& program, const std::vector<st
   return result;
 }
 
+// A program running in the background (a tapstack role process), its standard output and error
+// appended to `log_path`. Killed with SIGKILL when destroyed and still running.
+class ChildProcess {
+ public:
+  ChildProcess(const std::string& program, const std::vector<std::string>& args, const std::string& log_path) {
+    std::vector<std::string> argv_storage = {program};
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : argv_storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    const int spawn_error = posix_spawnp(&pid_, program.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawn_error != 0) throw std::runtime_error("cannot run " + program);
+  }
+  ~ChildProcess() {
+    if (running()) Signal(SIGKILL);
+    Wait();
+  }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  void Signal(int signal_number) {
+    if (pid_ > 0) kill(pid_, signal_number);
+  }
+  bool running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_status_ = status;
+      pid_ = -1;
+    }
+    return pid_ > 0;
+  }
+  // Waits for the process to end; its raw wait status (-1 when never started).
+  int Wait() {
+    if (pid_ > 0) {
+      waitpid(pid_, &exit_status_, 0);
+      pid_ = -1;
+    }
+    return exit_status_;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int exit_status_ = -1;
+};
+
 // The tapstack binary of this build.
 inline std::string TapstackBinary() { return TAPSTACK_BINARY_DIR "/src/cli/tapstack"; }
 

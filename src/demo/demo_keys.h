@@ -1,0 +1,39 @@
+// The demo network's bank keys, derived from fixed, published strings so every role process (the
+// issuer, load generators, tests) agrees on them without a key exchange. They protect nothing:
+// anyone with the source can derive them. Never use this scheme for a real bank.
+//
+//   PAN fingerprint key (32 bytes) = HMAC-SHA-256(SHA-256(kDemoPanFingerprintMaster), bank id)
+//   card verification key (16 bytes) = the first 16 bytes of
+//                                      HMAC-SHA-256(SHA-256(kDemoCardVerificationMaster), bank id)
+// The PAN fingerprint derivation is the one the payment rail has always used, so card records
+// already on disk keep matching.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "crypto/secret_bytes.h"
+
+namespace tapstack::demo {
+
+inline constexpr std::string_view kDemoPanFingerprintMaster =
+    "tapstack demo key set: PAN fingerprint master (not a production secret)";
+inline constexpr std::string_view kDemoCardVerificationMaster =
+    "tapstack demo key set: card verification key master (not a production secret)";
+
+// The HMAC key an issuer uses to fingerprint the PANs of `institution_id`. Empty only if OpenSSL
+// fails, which IssuerHost::Open then refuses (it requires a 16+ byte key).
+crypto::SecretBytes DemoPanFingerprintKey(std::string_view institution_id);
+
+// The double-length CVK (key A ‖ key B) of `institution_id`, for crypto/card_verification.h. DES
+// parity is not adjusted (the algorithm ignores parity bits). Empty only if OpenSSL fails.
+crypto::SecretBytes DemoCardVerificationKey(std::string_view institution_id);
+
+// The CVV2 "printed on" a demo card: the card verification value of `pan` and `expiry_yymm` with
+// service code 000 under the bank's demo CVK, so load generators and tests can send what a
+// cardholder would type. Errors: as crypto::GenerateCardVerificationValue (bad PAN or expiry).
+Result<std::string> DemoCardCvv2(std::string_view institution_id, std::string_view pan,
+                                 std::string_view expiry_yymm);
+
+}  // namespace tapstack::demo
