@@ -13,7 +13,6 @@ namespace tapstack::server {
 namespace {
 constexpr int kIoThreads = 2;
 // The HTTP answer waits for the terminal's outcome: the network timeout plus room for it.
-constexpr int kOutcomeMarginMs = 2'000;
 
 using nlohmann::json;
 
@@ -158,8 +157,7 @@ void AcquirerNode::InstallRoutes() {
     auto outcome = std::make_shared<std::promise<acquirer::PurchaseResult>>();
     auto future = outcome->get_future();
     terminal.pos->Purchase(purchase, [outcome](acquirer::PurchaseResult r) { outcome->set_value(std::move(r)); });
-    if (future.wait_for(std::chrono::milliseconds(config_.network_timeout_ms + kOutcomeMarginMs)) !=
-        std::future_status::ready) {
+    if (future.wait_for(std::chrono::milliseconds(OutcomeWaitMs())) != std::future_status::ready) {
       return ReplyError(res, Unavailable("no outcome from the terminal"));
     }
     acquirer::PurchaseResult result = future.get();
@@ -183,6 +181,81 @@ void AcquirerNode::InstallRoutes() {
     if (auto billed = result.response->Get(6)) out["cardholder_amount_minor"] = std::stoll(std::string(*billed));
     ReplyJson(res, out);
   });
+  // Completes an approved authorisation for its final amount (0220 with DE90 → 0230).
+  http_.routes().Post("/v1/acquirer/completions", [this](const httplib::Request& req, httplib::Response& res) {
+    json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (!body.is_object()) return ReplyError(res, InvalidArgument("body: expected a JSON object"));
+    Status error;
+    const Terminal* terminal = FindTerminal(body, error);
+    if (terminal == nullptr) return ReplyError(res, error);
+    auto stan = StringField(body, "stan", true);
+    if (!stan.ok()) return ReplyError(res, stan.status());
+    if (!body.contains("amount_minor") || !body["amount_minor"].is_number_integer()) {
+      return ReplyError(res, InvalidArgument("'amount_minor': expected an integer (minor units)"));
+    }
+    auto currency = StringField(body, "currency", false);
+    if (!currency.ok()) return ReplyError(res, currency.status());
+    const Currency* c = terminal->merchant->currency;
+    if (!currency->empty()) {
+      auto parsed = CurrencyByAlpha(*currency);
+      if (!parsed.ok()) return ReplyError(res, InvalidArgument("'currency': " + parsed.status().message()));
+      c = *parsed;
+    }
+    auto outcome = std::make_shared<std::promise<Result<iso8583::Message>>>();
+    auto future = outcome->get_future();
+    terminal->pos->Complete(*stan, Amount(body["amount_minor"].get<std::int64_t>(), *c),
+                            [outcome](Result<iso8583::Message> r) { outcome->set_value(std::move(r)); });
+    if (future.wait_for(std::chrono::milliseconds(OutcomeWaitMs())) != std::future_status::ready) {
+      return ReplyError(res, Unavailable("no outcome from the terminal"));
+    }
+    auto response = future.get();
+    if (!response.ok()) return ReplyError(res, response.status());
+    ReplyJson(res, {{"response_code", std::string(response->Get(39).value_or(""))},
+                    {"completed", response->Get(39) == std::string_view("00")}});
+  });
+  // Closes a terminal's batch in one currency (0500 → 0510) and says whether the network agrees.
+  http_.routes().Post("/v1/acquirer/batches/close", [this](const httplib::Request& req, httplib::Response& res) {
+    json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (!body.is_object()) return ReplyError(res, InvalidArgument("body: expected a JSON object"));
+    Status error;
+    const Terminal* terminal = FindTerminal(body, error);
+    if (terminal == nullptr) return ReplyError(res, error);
+    auto currency = StringField(body, "currency", false);
+    if (!currency.ok()) return ReplyError(res, currency.status());
+    const Currency* c = terminal->merchant->currency;
+    if (!currency->empty()) {
+      auto parsed = CurrencyByAlpha(*currency);
+      if (!parsed.ok()) return ReplyError(res, InvalidArgument("'currency': " + parsed.status().message()));
+      c = *parsed;
+    }
+    auto outcome = std::make_shared<std::promise<Result<acquirer::ReconciliationResult>>>();
+    auto future = outcome->get_future();
+    terminal->pos->CloseBatch(*c, [outcome](Result<acquirer::ReconciliationResult> r) {
+      outcome->set_value(std::move(r));
+    });
+    if (future.wait_for(std::chrono::milliseconds(OutcomeWaitMs())) != std::future_status::ready) {
+      return ReplyError(res, Unavailable("no outcome from the terminal"));
+    }
+    auto result = future.get();
+    if (!result.ok()) return ReplyError(res, result.status());
+    ReplyJson(res, {{"in_balance", result->in_balance},
+                    {"terminal", result->terminal.ToString()},
+                    {"network", result->network.ToString()}});
+  });
+}
+
+const AcquirerNode::Terminal* AcquirerNode::FindTerminal(const nlohmann::json& body, Status& error) const {
+  auto id = StringField(body, "terminal_id", true);
+  if (!id.ok()) {
+    error = id.status();
+    return nullptr;
+  }
+  auto it = terminals_.find(*id);
+  if (it == terminals_.end()) {
+    error = NotFound("'terminal_id': no terminal " + *id);
+    return nullptr;
+  }
+  return &it->second;
 }
 
 std::vector<std::pair<std::string, std::string>> AcquirerNode::Summary() const {

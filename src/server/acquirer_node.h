@@ -4,12 +4,17 @@
 //   POST /v1/acquirer/purchases   {"terminal_id", "card": {"bank", "index", "kind"} | "pan"+"expiry"
 //                                  [+"cvv2"], "amount_minor", "currency", "entry", "message"}
 //                                  → the outcome with STAN, RRN, DE7, approval code (PAN masked)
+//   POST /v1/acquirer/completions {"terminal_id", "stan", "amount_minor"}: completes an approved
+//                                  authorisation for its final amount (0220 → 0230)
+//   POST /v1/acquirer/batches/close {"terminal_id", "currency"}: 0500 → 0510, in balance or not
 //   GET  /v1/acquirer/terminals   the terminals and their batch totals
 // A purchase whose outcome is unknown (network timeout) is reversed by the terminal and answered
 // 504. A full PAN given to the API is used for the request only: never logged or returned.
 #pragma once
 
 #include <map>
+
+#include <nlohmann/json_fwd.hpp>
 #include <memory>
 #include <string>
 
@@ -36,6 +41,10 @@ class AcquirerNode final : public RoleNode {
   };
   AcquirerNode() = default;
   void InstallRoutes();
+  // The terminal named by the body's "terminal_id"; nullptr with `error` set when there is none.
+  const Terminal* FindTerminal(const nlohmann::json& body, Status& error) const;
+  // How long an HTTP answer waits for the terminal: its link timeout, repeats included, and room.
+  int OutcomeWaitMs() const { return config_.network_timeout_ms * 6 + 2'000; }
 
   ServeConfig config_;
   demo::DemoNetwork demo_;

@@ -105,6 +105,15 @@ class Stack {
     return -1;
   }
   std::uint16_t acquirer_port() const { return acq_http_; }
+  json PostAcquirer(const std::string& path, const json& body) {
+    httplib::Client client("127.0.0.1", acq_http_);
+    client.set_read_timeout(30, 0);
+    auto res = client.Post(path, body.dump(), "application/json");
+    if (!res) return json{{"http_error", httplib::to_string(res.error())}};
+    json out = json::parse(res->body, nullptr, false);
+    out["http_status"] = res->status;
+    return out;
+  }
 
   void StartIssuer(int i) {
     issuers_[i] = Spawn("issuer" + std::to_string(i));
@@ -407,6 +416,50 @@ TEST_F(MultiProcessTest, WholeStackKilledUnderLoadLosesNoApproval) {
   // And the restarted stack still works.
   Load again(stack, 2);
   EXPECT_TRUE(WaitFor([&] { return again.approvals() >= 20; }, 20s));
+}
+
+TEST_F(MultiProcessTest, CompletionPostsTheHoldAndTheBatchReconciles) {
+  Stack stack;
+  stack.StartAll();
+  const std::string bank = stack.banks(0).front();
+  std::vector<json> sales;
+  for (int i = 0; i < 3; ++i) {
+    sales.push_back(stack.PostAcquirer("/v1/acquirer/purchases",
+                                       {{"terminal_id", "TERM0001"},
+                                        {"card", {{"bank", bank}, {"index", 5 + i}}},
+                                        {"amount_minor", 10'000}}));
+    ASSERT_EQ(sales.back().value("approved", false), true) << sales.back().dump();
+    EXPECT_EQ(sales.back().value("masked_pan", "").find_first_not_of("0123456789*"), std::string::npos);
+  }
+  // A wrong CVV2 on a card-not-present sale is declined N7 by the issuer.
+  const std::string pan = *demo::DemoCardNumber(*stack.demo().BankById(bank), demo::CardKind::kDebit, 9);
+  json bad_cvv = stack.PostAcquirer("/v1/acquirer/purchases", {{"terminal_id", "TERM0001"},
+                                                               {"pan", pan},
+                                                               {"expiry", demo::kDemoCardExpiry},
+                                                               {"cvv2", "000"},
+                                                               {"amount_minor", 500}});
+  EXPECT_EQ(bad_cvv.value("response_code", ""), "N7") << bad_cvv.dump();
+  EXPECT_EQ(bad_cvv.dump().find(pan), std::string::npos) << "the API never returns a full PAN";
+
+  // Complete the first sale for 70.00 of its 100.00: the issuer posts 70.00 and releases the rest.
+  json done = stack.PostAcquirer("/v1/acquirer/completions",
+                                 {{"terminal_id", "TERM0001"}, {"stan", sales[0]["stan"]}, {"amount_minor", 7'000}});
+  EXPECT_EQ(done.value("completed", false), true) << done.dump();
+  Outcome first;
+  first.bank = bank;
+  first.issuer = 0;
+  first.acquirer_id = sales[0]["acquirer_id"];
+  first.terminal_id = "TERM0001";
+  first.stan = sales[0]["stan"];
+  first.transmission_time = sales[0]["transmission_time"];
+  ASSERT_TRUE(WaitFor([&] { return stack.Authorization(first).value("state", "") == "posted"; }, 10s))
+      << stack.Authorization(first).dump();
+  EXPECT_EQ(stack.Authorization(first).value("posted_minor", 0), 7'000);
+
+  // The terminal's batch (70.00 + 2 × 100.00) agrees with the network's records.
+  json close = stack.PostAcquirer("/v1/acquirer/batches/close", {{"terminal_id", "TERM0001"}});
+  EXPECT_EQ(close.value("in_balance", false), true) << close.dump();
+  ExpectAuditsPass(stack);
 }
 
 }  // namespace
