@@ -583,6 +583,28 @@ void Switch::StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, l
               });
 }
 
+bool Switch::AnsweredAsRepeat(const iso8583::Message& request, const link::Reply& reply) {
+  iso8583::Message stored;
+  switch (duplicates_.Check(request, &stored, [reply](const iso8583::Message& r) { reply(r); })) {
+    case DuplicateDetector::Verdict::kDuplicate: {
+      stats_.duplicates++;
+      iso8583::Message response = ResponseTo(request, "94");
+      Journal("out", "acquirer", response);
+      reply(std::move(response));
+      return true;
+    }
+    case DuplicateDetector::Verdict::kRepeatDone:
+      Journal("out", "acquirer", stored);
+      reply(std::move(stored));
+      return true;
+    case DuplicateDetector::Verdict::kRepeatWaiting:
+      return true;
+    case DuplicateDetector::Verdict::kNew:
+      break;
+  }
+  return false;
+}
+
 void Switch::Finish(const iso8583::Message& request, iso8583::Message response, link::Reply reply,
                     const std::string& duplicate_key, const Issuer* issuer) {
   // After the TSP step the acquirer gets its token back in DE2, never the funding PAN.
@@ -950,7 +972,6 @@ void Switch::Complete(iso8583::Message request, link::Reply reply) {
   const Currency* currency = CurrencyField(request.Get(49));
   if (currency == nullptr) return FormatError(request, "DE49 unknown", std::move(reply));
 
-  iso8583::Message stored;
   const std::string key = DuplicateDetector::Key(request);
   auto answer = [this, request, reply, key](std::string_view code, const std::string& detail) {
     iso8583::Message response = ResponseTo(request, code);
@@ -959,21 +980,7 @@ void Switch::Complete(iso8583::Message request, link::Reply reply) {
     Journal("out", "acquirer", response);
     reply(std::move(response));
   };
-  switch (duplicates_.Check(request, &stored, [reply](const iso8583::Message& r) { reply(r); })) {
-    case DuplicateDetector::Verdict::kDuplicate: {
-      stats_.duplicates++;
-      iso8583::Message response = ResponseTo(request, "94");
-      Journal("out", "acquirer", response);
-      return reply(std::move(response));
-    }
-    case DuplicateDetector::Verdict::kRepeatDone:
-      Journal("out", "acquirer", stored);
-      return reply(std::move(stored));
-    case DuplicateDetector::Verdict::kRepeatWaiting:
-      return;
-    case DuplicateDetector::Verdict::kNew:
-      break;
-  }
+  if (AnsweredAsRepeat(request, reply)) return;
   if (final_minor == 0) return answer("13", "DE4 zero: reverse instead");
   iso8583::Message forward = request;
   std::string token_detail;
@@ -1121,23 +1128,8 @@ void Switch::Reconcile(iso8583::Message request, link::Reply reply) {
   auto terminal = ReconciliationTotals::ReadFrom(request);
   if (!terminal.ok()) return FormatError(request, terminal.status().message(), std::move(reply));
 
-  iso8583::Message stored;
   const std::string key = DuplicateDetector::Key(request);
-  switch (duplicates_.Check(request, &stored, [reply](const iso8583::Message& r) { reply(r); })) {
-    case DuplicateDetector::Verdict::kDuplicate: {
-      stats_.duplicates++;
-      iso8583::Message response = ResponseTo(request, "94");
-      Journal("out", "acquirer", response);
-      return reply(std::move(response));
-    }
-    case DuplicateDetector::Verdict::kRepeatDone:
-      Journal("out", "acquirer", stored);
-      return reply(std::move(stored));
-    case DuplicateDetector::Verdict::kRepeatWaiting:
-      return;
-    case DuplicateDetector::Verdict::kNew:
-      break;
-  }
+  if (AnsweredAsRepeat(request, reply)) return;
   const std::string acquirer_id(*request.Get(32));
   const std::string terminal_id = TerminalId(request);
   const std::string currency_alpha(currency->alpha);

@@ -216,6 +216,9 @@ class Switch final : public link::MessageHandler {
                std::string duplicate_key, const std::string& why);
   void Finish(const iso8583::Message& request, iso8583::Message response, link::Reply reply,
               const std::string& duplicate_key, const Issuer* issuer);
+  // Answers a true duplicate (94) or a repeat (the stored answer, or later when it is still being
+  // decided) and returns true; false for a new request, which the caller must Complete.
+  bool AnsweredAsRepeat(const iso8583::Message& request, const link::Reply& reply);
   void StoreAdvice(const std::string& issuer_id, iso8583::Message advice,
                    std::function<void(const Status&)> done);
   void SendAdvice(std::shared_ptr<Issuer> issuer, std::shared_ptr<Advice> advice);

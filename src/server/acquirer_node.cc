@@ -25,6 +25,15 @@ Result<std::string> StringField(const json& body, const char* name, bool require
   return body[name].get<std::string>();
 }
 
+// The body's "currency" (ISO 4217 alpha), or `fallback` (the merchant's) when absent.
+Result<const Currency*> CurrencyOr(const json& body, const Currency& fallback) {
+  TS_ASSIGN_OR_RETURN(std::string code, StringField(body, "currency", false));
+  if (code.empty()) return &fallback;
+  auto parsed = CurrencyByAlpha(code);
+  if (!parsed.ok()) return InvalidArgument("'currency': " + parsed.status().message());
+  return *parsed;
+}
+
 // The card of a purchase: a demo card by bank and index, or a PAN given by the caller.
 Status ResolveCard(const json& body, const demo::DemoNetwork& demo, acquirer::Purchase& p) {
   if (body.contains("card")) {
@@ -142,14 +151,9 @@ void AcquirerNode::InstallRoutes() {
         body["amount_minor"].get<std::int64_t>() <= 0) {
       return ReplyError(res, InvalidArgument("'amount_minor': expected a positive integer (minor units)"));
     }
-    auto currency_code = StringField(body, "currency", false);
-    if (!currency_code.ok()) return ReplyError(res, currency_code.status());
-    const Currency* currency = terminal.merchant->currency;
-    if (!currency_code->empty()) {
-      auto c = CurrencyByAlpha(*currency_code);
-      if (!c.ok()) return ReplyError(res, InvalidArgument("'currency': " + c.status().message()));
-      currency = *c;
-    }
+    auto currency_or = CurrencyOr(body, *terminal.merchant->currency);
+    if (!currency_or.ok()) return ReplyError(res, currency_or.status());
+    const Currency* currency = *currency_or;
     purchase.amount = Amount(body["amount_minor"].get<std::int64_t>(), *currency);
     if (Status card = ResolveCard(body, demo_, purchase); !card.ok()) return ReplyError(res, card);
 
@@ -193,17 +197,11 @@ void AcquirerNode::InstallRoutes() {
     if (!body.contains("amount_minor") || !body["amount_minor"].is_number_integer()) {
       return ReplyError(res, InvalidArgument("'amount_minor': expected an integer (minor units)"));
     }
-    auto currency = StringField(body, "currency", false);
-    if (!currency.ok()) return ReplyError(res, currency.status());
-    const Currency* c = terminal->merchant->currency;
-    if (!currency->empty()) {
-      auto parsed = CurrencyByAlpha(*currency);
-      if (!parsed.ok()) return ReplyError(res, InvalidArgument("'currency': " + parsed.status().message()));
-      c = *parsed;
-    }
+    auto c = CurrencyOr(body, *terminal->merchant->currency);
+    if (!c.ok()) return ReplyError(res, c.status());
     auto outcome = std::make_shared<std::promise<Result<iso8583::Message>>>();
     auto future = outcome->get_future();
-    terminal->pos->Complete(*stan, Amount(body["amount_minor"].get<std::int64_t>(), *c),
+    terminal->pos->Complete(*stan, Amount(body["amount_minor"].get<std::int64_t>(), **c),
                             [outcome](Result<iso8583::Message> r) { outcome->set_value(std::move(r)); });
     if (future.wait_for(std::chrono::milliseconds(OutcomeWaitMs())) != std::future_status::ready) {
       return ReplyError(res, Unavailable("no outcome from the terminal"));
@@ -220,17 +218,11 @@ void AcquirerNode::InstallRoutes() {
     Status error;
     const Terminal* terminal = FindTerminal(body, error);
     if (terminal == nullptr) return ReplyError(res, error);
-    auto currency = StringField(body, "currency", false);
-    if (!currency.ok()) return ReplyError(res, currency.status());
-    const Currency* c = terminal->merchant->currency;
-    if (!currency->empty()) {
-      auto parsed = CurrencyByAlpha(*currency);
-      if (!parsed.ok()) return ReplyError(res, InvalidArgument("'currency': " + parsed.status().message()));
-      c = *parsed;
-    }
+    auto c = CurrencyOr(body, *terminal->merchant->currency);
+    if (!c.ok()) return ReplyError(res, c.status());
     auto outcome = std::make_shared<std::promise<Result<acquirer::ReconciliationResult>>>();
     auto future = outcome->get_future();
-    terminal->pos->CloseBatch(*c, [outcome](Result<acquirer::ReconciliationResult> r) {
+    terminal->pos->CloseBatch(**c, [outcome](Result<acquirer::ReconciliationResult> r) {
       outcome->set_value(std::move(r));
     });
     if (future.wait_for(std::chrono::milliseconds(OutcomeWaitMs())) != std::future_status::ready) {
