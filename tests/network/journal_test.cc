@@ -27,5 +27,17 @@ TEST(JournalTest, NoFullCardNumberSurvives) {
   EXPECT_EQ(MaskCardNumber("12345"), "*2345");
 }
 
+TEST(JournalTest, CardSecurityCodeIsNeverJournaled) {
+  iso8583::Message m("0100");
+  iso8583::TokenData data;
+  data.Set(iso8583::token_tag::kCardSecurityCode, "739");
+  data.Set(iso8583::token_tag::kWalletId, "W1");
+  m.Set(48, *data.ToField());
+  const std::string dump = JournalJson(m).dump();
+  EXPECT_EQ(dump.find("739"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("C2003***"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("WI002W1"), std::string::npos) << dump;
+}
+
 }  // namespace
 }  // namespace tapstack::network

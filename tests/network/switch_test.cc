@@ -280,7 +280,9 @@ TEST_F(SwitchTest, DuplicateGets94AndARepeatTheStoredResponse) {
 
 TEST_F(SwitchTest, StandInWithinLimitsAdviceStoredAndRepeatedUntilAcknowledged) {
   links_[kBankCny]->set_up(false);
-  iso8583::Message approved = Send(Auth(kPanCny, 30'000, Cny(), "000020"));
+  iso8583::Message sale = Auth(kPanCny, 30'000, Cny(), "000020");
+  sale.Set(48, "C2003739WI002W1");  // a CVV2 (never stored) next to other DE48 data
+  iso8583::Message approved = Send(sale);
   EXPECT_EQ(*approved.Get(39), "00");
   EXPECT_EQ(approved.Get(38)->substr(0, 1), "S");
   EXPECT_EQ(*Send(Auth(kPanCny, 60'000, Cny(), "000021")).Get(39), "91");  // above 500.00
@@ -305,6 +307,7 @@ TEST_F(SwitchTest, StandInWithinLimitsAdviceStoredAndRepeatedUntilAcknowledged) 
   EXPECT_EQ(advices[0].mti(), "0121");
   EXPECT_EQ(*advices[0].Get(38), *approved.Get(38));
   EXPECT_EQ(*advices[0].Get(4), "000000030000");
+  EXPECT_EQ(*advices[0].Get(48), "WI002W1") << "the stored advice must not carry the CVV2";
   // Delivered once: nothing more on the next retry round.
   sw_->DeliverStoredAdvices();
   EXPECT_EQ(issuers_[kBankCny]->Received().size(), 1u);
