@@ -6,8 +6,7 @@
 #pragma once
 
 #include <string>
-
-#include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "iso8583/message.h"
 
@@ -16,7 +15,9 @@ namespace tapstack::network {
 // "622202******1234"; a number too short to mask keeps only its last 4 digits.
 std::string MaskCardNumber(std::string_view digits);
 
-// The journal form of `message`: {"mti": …, "fields": {…}} with the masking above.
-nlohmann::json JournalJson(const iso8583::Message& message);
+// The journal form of `message` as compact JSON text, {"mti":…,"fields":{"2":…,…}} with the
+// masking above, fields in ascending order. Written directly (no JSON tree): the switch journals
+// every message, so this is on the hot path.
+std::string JournalJson(const iso8583::Message& message);
 
 }  // namespace tapstack::network

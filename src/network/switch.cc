@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/hex.h"
@@ -406,7 +407,7 @@ void Switch::Journal(const char* direction, const std::string& peer, const iso85
   const std::int64_t now = clock_.NowUnixMillis();
   std::string masked_pan = m.Has(2) ? MaskCardNumber(*m.Get(2)) : std::string();
   journal_writer_->Submit([=, mti = std::string(m.mti()), stan = std::string(m.Get(11).value_or("")),
-                   code = std::string(m.Get(39).value_or("")), json = JournalJson(m).dump(),
+                   code = std::string(m.Get(39).value_or("")), json = JournalJson(m),
                    direction = std::string(direction)](store::Store& s) -> Status {
     return s.Execute("INSERT INTO journal (entry_id, unix_ms, direction, peer, mti, stan, masked_pan, "
                      "response_code, message_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
