@@ -158,7 +158,7 @@ TEST_F(PosTerminalTest, TimeoutSendsAReversal) {
   EXPECT_EQ(r.response.status().code(), ErrorCode::kUnavailable);
   auto reversals = switch_.Received("0400");
   ASSERT_EQ(reversals.size(), 1u);
-  const iso8583::Message& sale = switch_.Received("0100").at(0);
+  const iso8583::Message sale = switch_.Received("0100").at(0);
   EXPECT_EQ(*reversals[0].Get(11), *sale.Get(11));
   EXPECT_EQ(*reversals[0].Get(4), "000000008800");
   auto original = iso8583::OriginalDataElements::Parse(*reversals[0].Get(90));
@@ -230,7 +230,7 @@ TEST_F(PosTerminalTest, CompleteSendsAnAdviceNamingTheAuthorisation) {
   auto advices = switch_.Received("0221");
   ASSERT_EQ(advices.size(), 1u);
   const iso8583::Message& advice = advices[0];
-  const iso8583::Message& original = switch_.Received("0100").at(0);
+  const iso8583::Message original = switch_.Received("0100").at(0);
   EXPECT_EQ(*advice.Get(2), kPan);
   EXPECT_EQ(*advice.Get(4), "000000006000");
   EXPECT_NE(*advice.Get(11), auth.stan);    // a message of its own

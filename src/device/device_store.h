@@ -1,0 +1,86 @@
+// DeviceStore: the secure element's persistent memory, one SQLite file per device
+// (<data_dir>/<device id>/secure_element.db through store::OpenSqlite).
+//
+// It holds the device's key-agreement private key, the installed tokens with their ATC and keys,
+// and the remaining HCE single-use keys. The emulator keeps key material in this file in clear:
+// it stands for a real element's tamper-resistant non-volatile memory, and the file must be
+// protected like one. Nothing here ever leaves the device.
+//
+// ATC rule (design notes pitfall 11): the ATC only grows. NextAtc() commits the new value before
+// the applet uses it, with a compare-and-set on the old value, and reads it back; so a cryptogram
+// is only ever produced for an ATC already on disk, and a restarted device never repeats one.
+// Not thread-safe (one store::Store connection); the secure element serialises calls.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "crypto/secret_bytes.h"
+#include "device/token_credentials.h"
+#include "store/store.h"
+
+namespace tapstack::device {
+
+inline constexpr std::size_t kDeviceIdBytesMax = 64;
+inline constexpr std::uint16_t kAtcMax = 0xFFFF;  // 9F36 is 2 bytes (Book 3 Annex A)
+
+// A token as stored: credentials without the HCE keys (those stay in their own table).
+struct StoredToken {
+  TokenCredentials credentials;  // limited_use_keys empty
+  std::uint16_t atc = 0;         // the last ATC used (0 before the first transaction)
+  std::int64_t install_order = 0;
+};
+
+class DeviceStore {
+ public:
+  // Device ids are 1-64 characters of a-z, 0-9, '-' and '_' (safe as a directory name).
+  static Status CheckDeviceId(std::string_view device_id);
+
+  // Opens or creates <data_dir>/<device_id>/secure_element.db and applies the schema.
+  // Errors: a bad device id (kInvalidArgument); store errors (kIoError, kCorruption ...).
+  static Result<std::unique_ptr<DeviceStore>> Open(const std::filesystem::path& data_dir,
+                                                   std::string_view device_id);
+
+  // The device's key-agreement private key (PKCS#8), or nullopt before the first start.
+  Result<std::optional<crypto::SecretBytes>> LoadDeviceKey();
+  // Stores it once. Errors: kAlreadyExists when one is stored.
+  Status SaveDeviceKey(const crypto::SecretBytes& pkcs8, std::int64_t created_unix_ms);
+
+  // Stores a new token (ATC 0) and, in HCE mode, its first key batch, in one transaction.
+  // Errors: kAlreadyExists for a known token id.
+  Status InsertToken(const TokenCredentials& credentials);
+  Result<std::vector<StoredToken>> LoadTokens();
+
+  // The last ATC used by `token_id`. Errors: kNotFound.
+  Result<std::uint16_t> Atc(std::string_view token_id);
+
+  // Master-key mode: commits ATC + 1 (compare-and-set on `current`) and returns it.
+  // Errors: kOutOfRange when the ATC is exhausted; kFailedPrecondition when the stored ATC is
+  // not `current` (another writer; never expected); store errors.
+  Result<std::uint16_t> NextAtc(std::string_view token_id, std::uint16_t current);
+
+  // HCE mode: in one transaction, takes the unused key with the smallest ATC above the token's
+  // ATC, deletes it, and sets the token's ATC to the key's. nullopt when none remains.
+  Result<std::optional<LimitedUseKey>> TakeLimitedUseKey(std::string_view token_id);
+
+  // Adds a replenishment batch. Keys whose ATC is not above the token's ATC, or already held,
+  // are refused (kInvalidArgument) and nothing is added.
+  Status AddLimitedUseKeys(std::string_view token_id, const std::vector<LimitedUseKey>& keys);
+
+  Result<std::size_t> CountLimitedUseKeys(std::string_view token_id);
+
+ private:
+  explicit DeviceStore(std::unique_ptr<store::Store> store) : store_(std::move(store)) {}
+  Status InsertKeys(std::string_view token_id, const std::vector<LimitedUseKey>& keys);
+
+  std::unique_ptr<store::Store> store_;
+};
+
+}  // namespace tapstack::device

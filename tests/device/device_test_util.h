@@ -1,0 +1,157 @@
+// Helpers shared by the device tests: a fresh data directory, the demo issuer key and token
+// credentials derived from it the way the TSP will, and wrapping for one device.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "core/bytes.h"
+#include "core/hex.h"
+#include "core/status.h"
+#include "crypto/device_key_wrap.h"
+#include "crypto/secret_bytes.h"
+#include "device/secure_element.h"
+#include "device/token_credentials.h"
+#include "emv/card_keys.h"
+#include "emv/cryptogram_profile.h"
+
+namespace tapstack::device::testing {
+
+// IMK-AC of the published CVN-MC-20 vector in tests/vectors/emv_crypto.json (pyemv). A test key:
+// anyone can read it.
+inline constexpr std::string_view kTestImk = "0123456789ABCDEFFEDCBA9876543210";
+inline constexpr std::string_view kTokenNumber = "5413330089600010";  // Luhn-valid test token
+inline constexpr std::string_view kPsn = "01";
+
+inline Bytes Hex(std::string_view hex) {
+  Result<Bytes> bytes = HexDecode(hex);
+  EXPECT_TRUE(bytes.ok()) << "bad hex in test: " << hex;
+  return bytes.ok() ? *bytes : Bytes();
+}
+
+inline crypto::SecretBytes TestImk() { return crypto::SecretBytes(Hex(kTestImk)); }
+
+inline const emv::CryptogramProfile& Profile() {
+  return *emv::FindCryptogramProfile(kSupportedProfile);
+}
+
+// A directory unique to this test, removed when the object dies.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = std::filesystem::temp_directory_path() /
+            ("tapstack-device-" + std::to_string(::getpid()) + "-" +
+             std::string(info != nullptr ? info->name() : "x") + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The token's MK-AC as the TSP derives it (Option A from the IMK, token number and PSN).
+inline crypto::SecretBytes TokenMasterKey(std::string_view token_number = kTokenNumber,
+                                          std::string_view psn = kPsn) {
+  Result<crypto::SecretBytes> mk =
+      emv::DeriveCardMasterKey(Profile(), TestImk(), token_number, psn);
+  EXPECT_TRUE(mk.ok()) << mk.status().ToString();
+  return mk.ok() ? std::move(mk).value() : crypto::SecretBytes();
+}
+
+inline TokenCredentials MasterKeyCredentials(std::string token_id = "tok-1",
+                                             std::string token_number = std::string(kTokenNumber)) {
+  TokenCredentials c;
+  c.token_id = std::move(token_id);
+  c.token_number = std::move(token_number);
+  c.expiry_yymm = "2812";
+  c.psn = std::string(kPsn);
+  c.profile_name = std::string(kSupportedProfile);
+  c.mode = KeyMode::kMasterKey;
+  c.icc_master_key = TokenMasterKey(c.token_number, c.psn);
+  return c;
+}
+
+// Single-use session keys for ATCs first..first+count-1, as the TSP pre-derives them.
+inline std::vector<LimitedUseKey> LimitedUseKeys(std::uint16_t first, std::size_t count) {
+  const crypto::SecretBytes mk = TokenMasterKey();
+  std::vector<LimitedUseKey> keys;
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto atc = static_cast<std::uint16_t>(first + i);
+    Result<crypto::SecretBytes> sk = emv::DeriveCardSessionKey(Profile(), mk, atc, {});
+    EXPECT_TRUE(sk.ok());
+    keys.push_back(LimitedUseKey{atc, std::move(sk).value()});
+  }
+  return keys;
+}
+
+inline TokenCredentials HceCredentials(std::string token_id, std::size_t keys) {
+  TokenCredentials c = MasterKeyCredentials(std::move(token_id));
+  c.mode = KeyMode::kLimitedUse;
+  c.icc_master_key = crypto::SecretBytes();
+  c.limited_use_keys = LimitedUseKeys(1, keys);
+  return c;
+}
+
+inline Bytes WrapFor(const SecureElement& se, const TokenCredentials& c,
+                     bool replenishment = false) {
+  Result<crypto::SecretBytes> plain = EncodeTokenCredentials(c, replenishment);
+  EXPECT_TRUE(plain.ok()) << plain.status().ToString();
+  Result<Bytes> blob = crypto::WrapForDevice(se.public_key(), se.device_id(), c.token_id, *plain);
+  EXPECT_TRUE(blob.ok()) << blob.status().ToString();
+  return blob.ok() ? *blob : Bytes();
+}
+
+inline std::unique_ptr<SecureElement> OpenDevice(const std::filesystem::path& dir,
+                                                 std::string device_id, const Clock* clock) {
+  SecureElementOptions options;
+  options.data_dir = dir;
+  options.device_id = std::move(device_id);
+  options.clock = clock;
+  Result<std::unique_ptr<SecureElement>> se = SecureElement::Open(std::move(options));
+  EXPECT_TRUE(se.ok()) << se.status().ToString();
+  return se.ok() ? std::move(se).value() : nullptr;
+}
+
+// Sends a C-APDU given in hex; returns the R-APDU.
+inline Bytes Send(SecureElement& se, std::string_view capdu_hex) {
+  return se.Transmit(Hex(capdu_hex));
+}
+
+// SW1 SW2 of an R-APDU as a number (0 when shorter than 2 bytes).
+inline std::uint16_t SwOf(const Bytes& rapdu) {
+  if (rapdu.size() < 2) return 0;
+  return static_cast<std::uint16_t>((rapdu[rapdu.size() - 2] << 8) | rapdu.back());
+}
+
+// The data of an R-APDU (without SW1 SW2).
+inline Bytes DataOf(const Bytes& rapdu) {
+  return rapdu.size() < 2 ? Bytes() : Bytes(rapdu.begin(), rapdu.end() - 2);
+}
+
+}  // namespace tapstack::device::testing
+
+#define DEVICE_ASSERT_OK(expr)                                     \
+  do {                                                             \
+    const ::tapstack::Status device_status_ = (expr);              \
+    ASSERT_TRUE(device_status_.ok()) << device_status_.ToString(); \
+  } while (false)
+
+#define DEVICE_ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  DEVICE_ASSERT_OK_AND_ASSIGN_IMPL_(TS_CONCAT_(device_result_, __LINE__), lhs, expr)
+#define DEVICE_ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                                      \
+  ASSERT_TRUE(tmp.ok()) << tmp.status().ToString();       \
+  lhs = std::move(tmp).value()
