@@ -21,6 +21,10 @@ using iso8583::ResponseTo;
 
 namespace {
 
+// DE48 sub-element carrying the TSP's tag 91 value (hex) from the TSP step to Finish
+// (token_service.h). tapstack-private, like the rest of DE48's layout.
+constexpr std::string_view kIssuerAuthenticationTag = "IA";
+
 // Removes DE48 tag C2 (the CVV2) from a message the switch is about to store.
 void StripCardSecurityCode(iso8583::Message& m) {
   auto de48 = m.Get(48);
@@ -368,7 +372,16 @@ std::string Switch::TokenStep(iso8583::Message& request, std::string* detail) {
     }
     data = std::move(*parsed);
   }
+  // IA is set here only: one the acquirer sent is dropped (Finish trusts it next to TK).
+  iso8583::TokenData kept;
+  for (const auto& [tag, value] : data.elements()) {
+    if (tag != kIssuerAuthenticationTag) kept.Set(tag, value);
+  }
+  data = std::move(kept);
   data.Set(iso8583::token_tag::kToken, *pan);
+  if (!funding->issuer_authentication_data.empty()) {
+    data.Set(kIssuerAuthenticationTag, HexEncode(AsBytes(funding->issuer_authentication_data)));
+  }
   auto de48 = data.ToField();
   if (!de48.ok()) {
     *detail = "DE48 too long";
@@ -608,10 +621,22 @@ bool Switch::AnsweredAsRepeat(const iso8583::Message& request, const link::Reply
 
 void Switch::Finish(const iso8583::Message& request, iso8583::Message response, link::Reply reply,
                     const std::string& duplicate_key, const Issuer* issuer) {
-  // After the TSP step the acquirer gets its token back in DE2, never the funding PAN.
+  // After the TSP step the acquirer gets its token back in DE2, never the funding PAN; with an
+  // approval, the TSP's ARPC for the card in DE55 tag 91 (token_service.h).
   if (auto de48 = request.Get(iso8583::kTokenDataField)) {
     if (auto data = iso8583::TokenData::Parse(*de48); data.ok()) {
-      if (auto token = data->Get(iso8583::token_tag::kToken)) response.Set(2, *token);
+      if (auto token = data->Get(iso8583::token_tag::kToken)) {
+        response.Set(2, *token);
+        auto arpc = data->Get(kIssuerAuthenticationTag);
+        if (arpc && response.Get(39) == std::string_view("00")) {
+          if (auto bytes = HexDecode(*arpc); bytes.ok() && bytes->size() < 0x80) {
+            // BER-TLV, one-byte length (Book 3 Annex B2): 91 L value.
+            std::string de55{static_cast<char>(0x91), static_cast<char>(bytes->size())};
+            de55.append(bytes->begin(), bytes->end());
+            response.Set(55, de55);
+          }
+        }
+      }
     }
   }
   const bool approved = response.Get(39) == std::string_view("00");

@@ -26,6 +26,13 @@ namespace tapstack::network {
 struct Detokenized {
   std::string pan;     // funding PAN: forwarded in DE2
   std::string expiry;  // YYMM of the funding PAN (DE14), empty to leave DE14 as sent
+  // Tag 91 value bytes for the card (Book 2 8.2: ARPC || ARC for method 1), when the service
+  // validated the token's ARQC on the issuer's behalf; empty otherwise. The ARPC carries ARC
+  // "3030" (approve) because it is made before the issuer decides, so the switch returns it to
+  // the acquirer in DE55 (TLV 91) with an approval only: a declined card gets no ARPC and stays
+  // declined. On the way it rides in the request's DE48 as sub-element IA (hex), which the
+  // issuer also sees and ignores (unknown tags are forwarded, iso8583/token_data.h).
+  std::string issuer_authentication_data{};  // {}: Detokenized{pan, expiry} stays warning-free
 };
 
 class TokenService {

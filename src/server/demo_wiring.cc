@@ -74,8 +74,9 @@ Status SeedDemoCards(issuer::IssuerHost& host, const demo::DemoNetwork& demo,
 
 Result<std::unique_ptr<network::Switch>> OpenDemoSwitch(const demo::DemoNetwork& demo, const Clock& clock,
                                                         std::unique_ptr<store::Store> store,
-                                                        std::unique_ptr<store::Store> journal_store) {
-  std::vector<network::BinRange> ranges;
+                                                        std::unique_ptr<store::Store> journal_store,
+                                                        std::span<const network::BinRange> token_ranges) {
+  std::vector<network::BinRange> ranges(token_ranges.begin(), token_ranges.end());
   for (const demo::DemoBank& b : demo.banks) {
     for (const auto* list : {&b.credit_bins, &b.debit_bins}) {
       for (const auto& r : *list) ranges.push_back({r.low, r.high, b.institution_id, network::RangeKind::kIssuer});

@@ -35,10 +35,12 @@ Status SeedDemoCards(issuer::IssuerHost& host, const demo::DemoNetwork& demo,
 std::vector<std::string> InstitutionIds(std::span<const issuer::IssuerBankConfig> banks);
 
 // The network switch of the demo network (BIN table and FX rates from the seed) on `store` and
-// `journal_store`; issuers are added by the caller.
+// `journal_store`; issuers are added by the caller. `token_ranges` (RangeKind::kToken) join the
+// seed's issuer ranges in the BIN table; the caller then sets the switch's token service.
 Result<std::unique_ptr<network::Switch>> OpenDemoSwitch(const demo::DemoNetwork& demo, const Clock& clock,
                                                         std::unique_ptr<store::Store> store,
-                                                        std::unique_ptr<store::Store> journal_store);
+                                                        std::unique_ptr<store::Store> journal_store,
+                                                        std::span<const network::BinRange> token_ranges = {});
 
 // Registers `bank` with the switch, reached through `link` (not owned), with its seed stand-in
 // parameters.

@@ -1,0 +1,163 @@
+// TokenAuthorization: the TSP's decision on one use of a payment token in an authorisation
+// request, on the issuer's behalf ("on-behalf-of" cryptogram validation, emv-and-tokenization.md
+// §7), before the network forwards the funding PAN to the issuer.
+//
+// Authorize() checks, in this order, and stops at the first failure:
+//   1. the token: known to the vault and active (inactive, suspended, deleted are refused);
+//   2. Token Domain Restriction Controls (§3): the channel (DE22 PAN entry mode 07 contactless
+//   chip,
+//      or 81/09 in-app / e-commerce, both with a chip cryptogram in DE55; anything else, e.g. 01
+//      manual key entry or 90 magnetic stripe, is outside a device token's domain); the device the
+//      token was provisioned to (DE48 DI, when sent; required for in-app); the token requestor
+//      (DE48 TR, when sent); the token expiry (DE14, when sent);
+//   3. DE55: an ARQC (9F27 type bits 10, Book 3 Table 15) with its ATC, IAD and the cryptogram
+//   data;
+//      9F02/5F2A in DE55 must equal the request's amount and currency (DE4/DE49), so an ARQC made
+//      for one amount cannot authorise another;
+//   4. the ARQC, with the token's keys: MK-AC derived by the range's profile (Option A for
+//      "mc-cvn20") from the issuer master key held for the token's BIN range, PAN = token number
+//      (the card only knows the token; tags 5A/57 hold it), then the session key from the ATC;
+//   5. the ATC against the token's ATC window (below), recorded durably before anything is
+//      approved, so neither a replayed DE55 nor a restart can make an ATC count twice;
+//   6. the funding PAN, through TokenVault::Detokenize (which audits the access).
+// The ARPC (tag 91, the profile's method: ARPC method 1 with the AC session key for "mc-cvn20",
+// Book 2 8.2.1) is computed with ARC "3030" (approve): it is the TSP's authentication of itself to
+// the card, produced before the issuer decides, so the switch must send it only with an approval
+// (network/token_service.h). Every refusal is audited (action "token_auth_refused", the token id
+// and a reason code; never the token number or PAN).
+//
+// ATC window: per token the highest ATC seen and a bitmap of the kAtcWindow ATCs below it. An ATC
+// is accepted once if it is above the highest (by at most kAtcAheadMax) or within the window
+// below it and not yet seen; a repeat (replay) or an ATC below the window is refused. The state
+// lives in table tsp_token_atc (migration list AtcMigrations()) on the store given to Open. A store
+// records one migration list per database, so this store is a database of its own (role
+// "tsp_atc"), not the vault's, until the table is appended to TspMigrations.
+//
+// Errors map to the switch's response codes (network/token_service.h): kNotFound (unknown token,
+// no keys for its BIN range), kFailedPrecondition (token state, domain controls, ATC replay or
+// outside the window), kInvalidArgument (malformed DE22/DE55, not an ARQC, amount or currency not
+// those of the cryptogram, ARQC does not verify), and the store's (kUnavailable, kIoError ...).
+// Messages name the token by its id, never by its number.
+//
+// Thread-safety: none. The vault and both stores are used from one thread at a time; callers on
+// many threads serialise (server/tsp_token_service.h holds a mutex). The vault and the store must
+// outlive this object.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/clock.h"
+#include "core/status.h"
+#include "crypto/secret_bytes.h"
+#include "emv/arqc_engine.h"
+#include "store/migration.h"
+#include "store/store.h"
+#include "tsp/token_vault.h"
+
+namespace tapstack::tsp {
+
+// ATCs below the highest one seen that are still accepted (each once): transactions that reach
+// the TSP out of order. Fits the 64-bit bitmap column.
+inline constexpr std::uint32_t kAtcWindow = 32;
+// Largest step above the highest ATC seen (and the largest first ATC): the card also spends ATCs
+// on offline declines (no CDCVM) and aborted taps, but a jump beyond this is an emulated or cloned
+// card (emv-and-tokenization.md §14). tapstack's choice; networks configure their own.
+inline constexpr std::uint32_t kAtcAheadMax = 256;
+// Tokens configured with cryptogram keys (one entry per token BIN range).
+inline constexpr std::size_t kTokenKeyRangesMax = kTokenBinRangesMax;
+
+// The key handle the TSP holds for one token BIN range: tokens of the range get their MK-AC from
+// this IMK-AC by the profile's derivation (the same way the device's credentials were made).
+struct TokenRangeKeys {
+  std::string low;                        // 8-digit token BIN, as tsp::TokenBinRange
+  std::string high;                       // 8 digits, >= low
+  std::string profile_name = "mc-cvn20";  // emv/cryptogram_profile.h
+  crypto::SecretBytes issuer_master_key;  // IMK-AC for the profile's cipher (16 bytes TDES)
+};
+
+struct TokenAuthorizationOptions {
+  std::vector<TokenRangeKeys> ranges;  // 1..kTokenKeyRangesMax, not overlapping
+  std::string actor = "network:tsp";   // the audit actor of de-tokenisations and refusals
+  const Clock* clock = nullptr;        // required: ATC record times
+};
+
+// One token use, as the request carries it. Views must outlive the call.
+struct TokenUse {
+  std::string_view token_number;       // DE2
+  std::string_view pos_entry_mode;     // DE22, n3 ("071")
+  ByteView icc_data;                   // DE55, BER-TLV
+  std::int64_t amount_minor = 0;       // DE4
+  std::uint16_t currency_numeric = 0;  // DE49
+  std::string_view psn;           // card sequence number, 2 digits (DE23's last two); empty: "00"
+  std::string_view token_expiry;  // DE14 YYMM; empty when not sent
+  std::string_view device_id;     // DE48 DI; empty when not sent
+  std::string_view requestor_id;  // DE48 TR; empty when not sent
+};
+
+struct TokenAuthorizationResult {
+  DetokenizedPan funding;            // funding PAN, PAN expiry and the token record
+  std::uint16_t atc = 0;             // the ATC now recorded
+  Bytes issuer_authentication_data;  // tag 91 value for the card: ARPC (8) || ARC "3030" (2)
+};
+
+// The ATC state of one token.
+struct AtcState {
+  std::uint32_t highest = 0;  // 0: no ATC seen yet
+  std::uint64_t window = 0;   // bit i set: ATC highest - 1 - i was seen (i < kAtcWindow)
+};
+
+// `state` after accepting `atc`. Errors: kInvalidArgument for ATC 0; kFailedPrecondition for an
+// ATC already seen (replay), below the window, or more than kAtcAheadMax above the highest. Pure.
+Result<AtcState> AdvanceAtcWindow(const AtcState& state, std::uint32_t atc);
+
+// The migrations of the ATC table, for the store given to TokenAuthorization::Open.
+std::span<const store::Migration> AtcMigrations();
+
+class TokenAuthorization {
+ public:
+  // Applies AtcMigrations() to `atc_store` and builds one cryptogram engine per range. Errors
+  // (kInvalidArgument, naming the range index): no or too many ranges, a BIN not 8 digits, low >
+  // high, overlapping ranges, an unknown profile, a profile without an ARPC method, an IMK of the
+  // wrong length; clock missing; the store's.
+  static Result<std::unique_ptr<TokenAuthorization>> Open(TokenVault& vault,
+                                                          store::Store& atc_store,
+                                                          TokenAuthorizationOptions options);
+  ~TokenAuthorization();
+  TokenAuthorization(const TokenAuthorization&) = delete;
+  TokenAuthorization& operator=(const TokenAuthorization&) = delete;
+
+  // The decision for `use` (see the top of this file). On success the ATC is recorded and the
+  // de-tokenisation audited.
+  Result<TokenAuthorizationResult> Authorize(const TokenUse& use);
+
+  // The funding PAN for a follow-up of an authorised use (reversal, completion, advice): these
+  // carry no fresh cryptogram and must not spend an ATC. Audited with `purpose`. Errors:
+  // TokenVault::Detokenize's.
+  Result<DetokenizedPan> ResolveFollowUp(std::string_view token_number, std::string_view purpose);
+
+  // The recorded ATC state of a token (highest 0 when none). Errors: the store's.
+  Result<AtcState> AtcStateOf(std::string_view token_id);
+
+ private:
+  struct Range;
+  TokenAuthorization(TokenVault& vault, store::Store& atc_store, std::string actor,
+                     const Clock& clock);
+
+  const Range* RangeFor(std::string_view token_number) const;
+  Status Refuse(const TokenRecord& record, std::string_view reason, Status why);
+  Result<AtcState> RecordAtc(std::string_view token_id, std::uint32_t atc);
+
+  TokenVault& vault_;
+  store::Store& atc_store_;
+  std::string actor_;
+  const Clock& clock_;
+  std::vector<Range> ranges_;
+};
+
+}  // namespace tapstack::tsp

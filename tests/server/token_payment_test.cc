@@ -1,0 +1,413 @@
+// End to end with a payment token (issue #5, network step): a phone's secure element taps a
+// contactless kernel; the POS sends the 0100 with the token in DE2 and the ARQC in DE55; the
+// switch's TSP step (TspTokenService → tsp::TokenAuthorization) checks the token, its domain, ATC
+// and ARQC, forwards the funding PAN to the issuer, and returns the token with the ARPC, which
+// the card accepts. One process, in-memory links (the same ISO 8583 bytes as TCP), the demo seed.
+//
+// The rail is assembled here as PaymentRail does (issuer host with the demo cards, switch from
+// OpenDemoSwitch, one in-memory link per bank) because the switch needs a token BIN range in its
+// BIN table and the issuer links are wrapped to see what the issuer receives.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <future>
+#include <mutex>
+
+#include "acquirer/contactless_kernel.h"
+#include "acquirer/pos_terminal.h"
+#include "core/hex.h"
+#include "crypto/device_key_wrap.h"
+#include "demo/demo_network.h"
+#include "device/secure_element.h"
+#include "device/token_credentials.h"
+#include "emv/card_keys.h"
+#include "emv/cryptogram_profile.h"
+#include "emv/tlv.h"
+#include "iso8583/token_data.h"
+#include "link/in_memory_link.h"
+#include "server/demo_wiring.h"
+#include "server/payment_rail.h"
+#include "server/tsp_token_service.h"
+#include "store/sqlite_store.h"
+#include "tsp/par.h"
+#include "tsp/token_authorization.h"
+#include "tsp/token_number.h"
+#include "tsp/token_vault.h"
+
+namespace tapstack::server {
+namespace {
+
+constexpr int kCardsPerBank = 4;
+constexpr std::string_view kTokenBinLow = "49990000";  // fictional token range, no demo issuer's
+constexpr std::string_view kTokenBinHigh = "49990099";
+constexpr std::string_view kWalletTrid = "40010000001";
+constexpr std::string_view kDeviceId = "phone-1";
+constexpr std::string_view kPsn = "00";  // the TSP provisions every token with PSN 00
+// Test-only vault keys (32 ASCII bytes each; tests/tsp/tsp_test_support.h has the same style).
+constexpr std::string_view kKek = "tapstack-demo-kek-1-NOT-A-SECRET";
+constexpr std::string_view kFingerprintKey = "tapstack-demo-fpk-1-NOT-A-SECRET";
+constexpr std::string_view kParKey = "tapstack-demo-par-1-NOT-A-SECRET";
+
+const emv::CryptogramProfile& Profile() { return *emv::FindCryptogramProfile("mc-cvn20"); }
+
+#define E2E_ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  E2E_ASSERT_OK_AND_ASSIGN_IMPL_(TS_CONCAT_(e2e_result_, __LINE__), lhs, expr)
+#define E2E_ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                                   \
+  ASSERT_TRUE(tmp.ok()) << tmp.status().ToString();    \
+  lhs = std::move(tmp).value()
+
+// The issuer side of the switch's link: records what the issuer receives, then delivers it.
+class RecordingLink final : public link::RequestSender {
+ public:
+  explicit RecordingLink(link::MessageHandler& issuer) : link_(issuer) {}
+  void Send(iso8583::Message request, link::ResponseCallback done) override {
+    {
+      std::lock_guard lock(mu_);
+      seen_.push_back(request);
+    }
+    link_.Send(std::move(request), std::move(done));
+  }
+  bool ready() const override { return link_.ready(); }
+  std::vector<iso8583::Message> seen() const {
+    std::lock_guard lock(mu_);
+    return seen_;
+  }
+
+ private:
+  link::InMemoryLink link_;
+  mutable std::mutex mu_;
+  std::vector<iso8583::Message> seen_;
+};
+
+class TokenPaymentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tapstack-token-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    E2E_ASSERT_OK_AND_ASSIGN(demo_, demo::LoadDemoNetwork(*demo::DefaultSeedPath()));
+    bank_ = &demo_.banks[0];
+    E2E_ASSERT_OK_AND_ASSIGN(pan_, PaymentRail::CardNumber(demo_, 0, 0));
+
+    // Issuer host with the demo cards.
+    E2E_ASSERT_OK_AND_ASSIGN(std::vector<issuer::IssuerBankConfig> banks,
+                             DemoIssuerBanks(demo_, {}));
+    const std::vector<std::string> bank_ids = InstitutionIds(banks);
+    issuer::IssuerOptions issuer_options;
+    issuer_options.data_dir = dir_;
+    E2E_ASSERT_OK_AND_ASSIGN(issuers_, issuer::IssuerHost::Open(issuer_options, std::move(banks)));
+    ASSERT_TRUE(SeedDemoCards(*issuers_, demo_, bank_ids, kCardsPerBank).ok());
+
+    // The switch, with the token range owned by bank 0.
+    const network::BinRange token_range{std::string(kTokenBinLow), std::string(kTokenBinHigh),
+                                        bank_->institution_id, network::RangeKind::kToken};
+    E2E_ASSERT_OK_AND_ASSIGN(auto switch_store, store::OpenSqlite(dir_, "network"));
+    E2E_ASSERT_OK_AND_ASSIGN(auto journal_store, store::OpenSqlite(dir_, "network_journal"));
+    E2E_ASSERT_OK_AND_ASSIGN(switch_,
+                             OpenDemoSwitch(demo_, SystemClock::Instance(), std::move(switch_store),
+                                            std::move(journal_store), {&token_range, 1}));
+    for (const demo::DemoBank& b : demo_.banks) {
+      auto recording = std::make_unique<RecordingLink>(*issuers_);
+      ASSERT_TRUE(AddDemoIssuer(*switch_, b, *recording).ok());
+      issuer_links_[b.institution_id] = std::move(recording);
+    }
+    acquirer_link_ = std::make_unique<link::InMemoryLink>(*switch_);
+
+    // The TSP: vault and ATC table, keys of the token range, the service the switch calls.
+    std::vector<tsp::IssuerBinRange> issuer_bins;
+    for (const demo::DemoBank& b : demo_.banks) {
+      for (const auto* list : {&b.credit_bins, &b.debit_bins}) {
+        for (const auto& r : *list) issuer_bins.push_back({r.low, r.high});
+      }
+    }
+    E2E_ASSERT_OK_AND_ASSIGN(
+        token_numbers_,
+        tsp::TokenNumberGenerator::Create(
+            {{std::string(kTokenBinLow), std::string(kTokenBinHigh), 16}}, issuer_bins, nullptr));
+    E2E_ASSERT_OK_AND_ASSIGN(
+        par_, tsp::ParGenerator::Create("T001", crypto::SecretBytes(AsBytes(kParKey))));
+    E2E_ASSERT_OK_AND_ASSIGN(vault_store_, store::OpenSqlite(dir_, "tsp"));
+    E2E_ASSERT_OK_AND_ASSIGN(atc_store_, store::OpenSqlite(dir_, "tsp_atc"));
+    tsp::TokenVaultOptions vault_options;
+    vault_options.clock = &SystemClock::Instance();
+    vault_options.random = &random_;
+    vault_options.token_numbers = &*token_numbers_;
+    vault_options.par = &*par_;
+    E2E_ASSERT_OK_AND_ASSIGN(
+        vault_, tsp::TokenVault::Open(
+                    *vault_store_,
+                    tsp::TokenVaultKeys{{"demo-kek-1", crypto::SecretBytes(AsBytes(kKek))},
+                                        crypto::SecretBytes(AsBytes(kFingerprintKey))},
+                    vault_options));
+    tsp::TokenAuthorizationOptions auth_options;
+    auth_options.ranges.push_back(
+        {std::string(kTokenBinLow), std::string(kTokenBinHigh), "mc-cvn20", DemoTokenImk()});
+    auth_options.actor = "network:switch-1";
+    auth_options.clock = &SystemClock::Instance();
+    E2E_ASSERT_OK_AND_ASSIGN(authorization_, tsp::TokenAuthorization::Open(
+                                                 *vault_, *atc_store_, std::move(auth_options)));
+    token_service_ = std::make_unique<TspTokenService>(*authorization_);
+    switch_->SetTokenService(token_service_.get());
+
+    // The demo card tokenised for the wallet on the phone, and activated (ID&V passed).
+    E2E_ASSERT_OK_AND_ASSIGN(const Pan pan, Pan::Parse(pan_));
+    E2E_ASSERT_OK_AND_ASSIGN(tsp::TokenizeResult t,
+                             vault_->Tokenize(pan, {.pan_expiry = demo::kDemoCardExpiry,
+                                                    .requestor_id = std::string(kWalletTrid),
+                                                    .device_id = std::string(kDeviceId)}));
+    E2E_ASSERT_OK_AND_ASSIGN(
+        tsp::TokenTransition active,
+        vault_->ChangeState(t.record.token_id, tsp::LifecycleAction::kActivate,
+                            {tsp::InitiatorKind::kTsp, "idv"}, "otp verified"));
+    token_ = active.record;
+
+    // The phone: its secure element with the token's credentials, wrapped for it alone.
+    device::SecureElementOptions se_options;
+    se_options.data_dir = dir_ / "device";
+    se_options.device_id = std::string(kDeviceId);
+    E2E_ASSERT_OK_AND_ASSIGN(se_, device::SecureElement::Open(se_options));
+    device::TokenCredentials c;
+    c.token_id = token_.token_id;
+    c.token_number = token_.token_number;
+    c.expiry_yymm = token_.token_expiry;
+    c.psn = std::string(kPsn);
+    c.profile_name = "mc-cvn20";
+    c.mode = device::KeyMode::kMasterKey;
+    E2E_ASSERT_OK_AND_ASSIGN(c.icc_master_key, emv::DeriveCardMasterKey(Profile(), DemoTokenImk(),
+                                                                        token_.token_number, kPsn));
+    E2E_ASSERT_OK_AND_ASSIGN(const crypto::SecretBytes plain, device::EncodeTokenCredentials(c));
+    E2E_ASSERT_OK_AND_ASSIGN(
+        const Bytes blob,
+        crypto::WrapForDevice(se_->public_key(), se_->device_id(), token_.token_id, plain));
+    ASSERT_TRUE(se_->InstallToken(token_.token_id, blob).ok());
+
+    kernel_ = std::make_unique<acquirer::ContactlessKernel>(
+        [this](ByteView capdu) -> Result<Bytes> { return se_->Transmit(capdu); }, kernel_random_,
+        SystemClock::Instance());
+    const demo::DemoMerchant& m = demo_.merchants[0];
+    terminal_ = std::make_unique<acquirer::PosTerminal>(
+        acquirer::TerminalConfig{m.terminal_id, m.merchant_id, m.name + " " + m.city, m.mcc,
+                                 (*CountryByAlpha2(m.country))->numeric, m.acquirer_id},
+        *acquirer_link_, SystemClock::Instance());
+  }
+
+  void TearDown() override {
+    terminal_.reset();
+    kernel_.reset();
+    se_.reset();
+    if (switch_) switch_->SetTokenService(nullptr);
+    switch_.reset();
+    acquirer_link_.reset();
+    issuer_links_.clear();
+    token_service_.reset();
+    authorization_.reset();
+    vault_.reset();
+    atc_store_.reset();
+    vault_store_.reset();
+    issuers_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // A tap of `minor` CNY fen: the kernel's outcome (with DE55) after the phone's biometric check.
+  Result<acquirer::ContactlessResult> Tap(std::int64_t minor, bool biometric = true) {
+    if (biometric) se_->BiometricVerified();
+    acquirer::ContactlessTerminalData data;
+    data.amount_authorised_minor = static_cast<std::uint64_t>(minor);
+    data.currency_numeric = Cny().numeric;
+    return kernel_->Run(data);
+  }
+
+  acquirer::Purchase Sale(const acquirer::ContactlessResult& tap, std::int64_t minor,
+                          acquirer::EntryMode entry = acquirer::EntryMode::kContactless) {
+    acquirer::Purchase p;
+    p.pan = tap.token_number;
+    p.expiry = tap.expiry_yymm;
+    p.amount = Amount(minor, Cny());
+    p.entry = entry;
+    p.icc_data.assign(tap.icc_data.begin(), tap.icc_data.end());
+    return p;
+  }
+
+  acquirer::PurchaseResult Buy(const acquirer::Purchase& p) {
+    std::promise<acquirer::PurchaseResult> done;
+    terminal_->Purchase(p, [&done](acquirer::PurchaseResult r) { done.set_value(std::move(r)); });
+    return done.get_future().get();
+  }
+
+  std::int64_t Available() { return *issuers_->AvailableMinor(bank_->institution_id, pan_); }
+  std::vector<iso8583::Message> IssuerSaw() { return issuer_links_[bank_->institution_id]->seen(); }
+
+  // Expects a token decline: 14 "token not resolved", the token in DE2, no ARPC, no hold, and
+  // nothing forwarded to the issuer.
+  void ExpectTokenDecline(const acquirer::PurchaseResult& r, std::int64_t available_before,
+                          std::size_t issuer_requests_before) {
+    ASSERT_TRUE(r.response.ok()) << r.response.status().ToString();
+    EXPECT_EQ(r.response_code(), "14");
+    EXPECT_EQ(r.response->Get(44), std::optional<std::string_view>("token not resolved"));
+    EXPECT_EQ(r.response->Get(2), std::optional<std::string_view>(token_.token_number));
+    EXPECT_FALSE(r.response->Has(55));
+    EXPECT_EQ(Available(), available_before);
+    EXPECT_EQ(IssuerSaw().size(), issuer_requests_before);
+  }
+
+  std::filesystem::path dir_;
+  demo::DemoNetwork demo_;
+  const demo::DemoBank* bank_ = nullptr;
+  std::string pan_;
+  std::unique_ptr<issuer::IssuerHost> issuers_;
+  std::unique_ptr<network::Switch> switch_;
+  std::map<std::string, std::unique_ptr<RecordingLink>> issuer_links_;
+  std::unique_ptr<link::InMemoryLink> acquirer_link_;
+  SeededRandom random_{20260101};
+  SeededRandom kernel_random_{5};
+  std::optional<tsp::TokenNumberGenerator> token_numbers_;
+  std::optional<tsp::ParGenerator> par_;
+  std::unique_ptr<store::Store> vault_store_;
+  std::unique_ptr<store::Store> atc_store_;
+  std::unique_ptr<tsp::TokenVault> vault_;
+  std::unique_ptr<tsp::TokenAuthorization> authorization_;
+  std::unique_ptr<TspTokenService> token_service_;
+  tsp::TokenRecord token_;
+  std::unique_ptr<device::SecureElement> se_;
+  std::unique_ptr<acquirer::ContactlessKernel> kernel_;
+  std::unique_ptr<acquirer::PosTerminal> terminal_;
+};
+
+TEST_F(TokenPaymentTest, TapApprovesOnTheFundingCardAndTheCardAcceptsTheArpc) {
+  const std::int64_t before = Available();
+  E2E_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult tap, Tap(8'800));
+  ASSERT_EQ(tap.outcome, acquirer::KernelOutcome::kOnlineRequest);
+  EXPECT_EQ(tap.token_number, token_.token_number);
+
+  const acquirer::PurchaseResult r = Buy(Sale(tap, 8'800));
+  ASSERT_TRUE(r.response.ok()) << r.response.status().ToString();
+  ASSERT_EQ(r.response_code(), "00") << r.response->Get(44).value_or("");
+  // The hold is on the real card; the acquirer only ever sees the token.
+  EXPECT_EQ(Available(), before - 8'800);
+  EXPECT_EQ(r.response->Get(2), std::optional<std::string_view>(token_.token_number));
+
+  // DE55 = 91 0A ARPC(8) ARC(2); the card's EXTERNAL AUTHENTICATE accepts it.
+  ASSERT_TRUE(r.response->Has(55));
+  const std::string_view de55 = *r.response->Get(55);
+  E2E_ASSERT_OK_AND_ASSIGN(const emv::TlvTree tree, emv::DecodeTlv(AsBytes(de55)));
+  const emv::TlvNode* tag91 = tree.FindRoot(0x91);
+  ASSERT_NE(tag91, nullptr);
+  ASSERT_EQ(tag91->value.size(), 10u);
+  EXPECT_EQ(HexEncode(tag91->value.subspan(8)), "3030");
+  const Bytes arpc(tag91->value.begin(), tag91->value.end());
+  EXPECT_TRUE(kernel_->ExternalAuthenticate(Profile(), arpc).ok());
+
+  // The issuer saw the funding PAN in DE2 and the token in DE48 TK, never the token in DE2.
+  const std::vector<iso8583::Message> seen = IssuerSaw();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].Get(2), std::optional<std::string_view>(pan_));
+  EXPECT_EQ(seen[0].Get(14), std::optional<std::string_view>(demo::kDemoCardExpiry));
+  E2E_ASSERT_OK_AND_ASSIGN(const iso8583::TokenData de48,
+                           iso8583::TokenData::Parse(*seen[0].Get(48)));
+  EXPECT_EQ(de48.Get(iso8583::token_tag::kToken),
+            std::optional<std::string_view>(token_.token_number));
+
+  // The TSP recorded the ATC and audited the de-tokenisation (by token id, not number).
+  EXPECT_EQ(authorization_->AtcStateOf(token_.token_id)->highest, tap.atc);
+  auto head = vault_->audit_log().Head();
+  ASSERT_TRUE(head.ok());
+  auto last = vault_->audit_log().Read(head->seq, 1);
+  ASSERT_TRUE(last.ok() && last->size() == 1);
+  EXPECT_EQ((*last)[0].event.action, "detokenize");
+  EXPECT_EQ((*last)[0].event.subject, token_.token_id);
+
+  // The journal (read after the switch has flushed and closed it) never holds the PAN in clear.
+  switch_->SetTokenService(nullptr);
+  terminal_.reset();
+  switch_.reset();
+  E2E_ASSERT_OK_AND_ASSIGN(auto journal, store::OpenSqlite(dir_, "network_journal"));
+  E2E_ASSERT_OK_AND_ASSIGN(
+      const store::Rows rows,
+      journal->Query("SELECT direction, peer, masked_pan, message_json FROM journal"));
+  EXPECT_GE(rows.size(), 4u);  // in from acquirer, out to issuer, in from issuer, out to acquirer
+  bool journaled_issuer_request = false;
+  for (const store::Row& row : rows) {
+    for (const char* column : {"masked_pan", "message_json"}) {
+      const std::string text = *row.GetText(column);
+      EXPECT_EQ(text.find(pan_), std::string::npos) << column << ": " << text;
+      EXPECT_EQ(text.find(token_.token_number), std::string::npos) << column << ": " << text;
+    }
+    if (*row.GetText("direction") == "out" && *row.GetText("peer") == bank_->institution_id) {
+      journaled_issuer_request = true;
+    }
+  }
+  EXPECT_TRUE(journaled_issuer_request);
+}
+
+TEST_F(TokenPaymentTest, DeclinePaths) {
+  // A first approval, whose DE55 is then replayed.
+  E2E_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult first, Tap(1'000));
+  ASSERT_EQ(Buy(Sale(first, 1'000)).response_code(), "00");
+  std::int64_t available = Available();
+  std::size_t forwarded = IssuerSaw().size();
+  ASSERT_EQ(forwarded, 1u);
+
+  // Replay: the same DE55 (same ATC) in a new request (new STAN).
+  ExpectTokenDecline(Buy(Sale(first, 1'000)), available, forwarded);
+
+  // Tampered ARQC: one bit of 9F26 flipped (DE55 starts 9F 26 08).
+  E2E_ASSERT_OK_AND_ASSIGN(acquirer::ContactlessResult tampered, Tap(1'000));
+  ASSERT_EQ(tampered.icc_data[0], 0x9F);
+  ASSERT_EQ(tampered.icc_data[1], 0x26);
+  tampered.icc_data[3] ^= 0x01;
+  ExpectTokenDecline(Buy(Sale(tampered, 1'000)), available, forwarded);
+
+  // Wrong channel: the token keyed in by hand (DE22 01x), even with a genuine DE55.
+  E2E_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult keyed, Tap(1'000));
+  ExpectTokenDecline(Buy(Sale(keyed, 1'000, acquirer::EntryMode::kManual)), available, forwarded);
+
+  // Suspended token (the issuer suspends it): declined; resumed: a fresh tap approves.
+  ASSERT_TRUE(vault_
+                  ->ChangeState(token_.token_id, tsp::LifecycleAction::kSuspend,
+                                {tsp::InitiatorKind::kIssuer, bank_->institution_id}, "lost phone")
+                  .ok());
+  E2E_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult suspended, Tap(1'000));
+  ExpectTokenDecline(Buy(Sale(suspended, 1'000)), available, forwarded);
+  ASSERT_TRUE(vault_
+                  ->ChangeState(token_.token_id, tsp::LifecycleAction::kResume,
+                                {tsp::InitiatorKind::kIssuer, bank_->institution_id}, "found")
+                  .ok());
+  // The tap refused while suspended spent no ATC at the TSP: it is still good now.
+  EXPECT_EQ(Buy(Sale(suspended, 1'000)).response_code(), "00");
+  EXPECT_EQ(Available(), available - 1'000);
+  available = Available();
+  forwarded = IssuerSaw().size();
+
+  // No biometric: the card declines offline (AAC) and nothing is sent.
+  const std::uint64_t requests = switch_->stats().requests;
+  E2E_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult offline, Tap(1'000, false));
+  EXPECT_EQ(offline.outcome, acquirer::KernelOutcome::kDeclinedOffline);
+  EXPECT_EQ(offline.cid, 0x00);
+  EXPECT_EQ(switch_->stats().requests, requests);
+  EXPECT_EQ(Available(), available);
+  EXPECT_EQ(IssuerSaw().size(), forwarded);
+
+  // Every decline above was counted as a token decline by the switch.
+  EXPECT_EQ(switch_->stats().token_declines, 4u);
+}
+
+TEST_F(TokenPaymentTest, IssuerDeclineCarriesNoArpc) {
+  // More than the debit card holds: the issuer declines (51); the TSP's ARPC (made with ARC
+  // "3030") is not sent, so the card cannot take the decline for an approval.
+  const std::int64_t before = Available();
+  E2E_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult tap, Tap(900'000));
+  const acquirer::PurchaseResult r = Buy(Sale(tap, 900'000));
+  ASSERT_TRUE(r.response.ok());
+  EXPECT_EQ(r.response_code(), "51");
+  EXPECT_FALSE(r.response->Has(55));
+  EXPECT_EQ(r.response->Get(2), std::optional<std::string_view>(token_.token_number));
+  EXPECT_EQ(Available(), before);
+}
+
+}  // namespace
+}  // namespace tapstack::server

@@ -1,0 +1,379 @@
+// TokenAuthorization on SQLite and PostgreSQL: a token use is approved only for an active token,
+// inside its domain, with an ARQC that verifies under the token's keys and an ATC never seen
+// before (also across a restart); refusals are audited, spend no ATC and never name the token
+// number or PAN.
+#include "tsp/token_authorization.h"
+
+#include <gtest/gtest.h>
+
+#include "core/hex.h"
+#include "emv/arqc_engine.h"
+#include "emv/cryptogram_profile.h"
+#include "emv/tlv.h"
+#include "store/postgres_store.h"
+#include "store/sqlite_store.h"
+#include "tsp_test_support.h"
+
+namespace tapstack::tsp {
+namespace {
+
+using testing::kTestPanMastercard;
+using testing::TestPan;
+
+// IMK-AC of the published CVN-MC-20 vector (tests/vectors/emv_crypto.json, pyemv): a test key.
+constexpr std::string_view kTestImk = "0123456789ABCDEFFEDCBA9876543210";
+constexpr std::string_view kDevice = "se-0001";
+
+Bytes Hex(std::string_view hex) { return *HexDecode(hex); }
+
+const emv::CryptogramProfile& Profile() { return *emv::FindCryptogramProfile("mc-cvn20"); }
+
+TokenRangeKeys DemoRangeKeys(std::string low = "49990000", std::string high = "49990099") {
+  return {std::move(low), std::move(high), "mc-cvn20", crypto::SecretBytes(Hex(kTestImk))};
+}
+
+// What the card (and the kernel) put in DE55 for one ARQC: the Book 2 minimum data, CID, ATC,
+// an M/Chip CVN 20 IAD (payment_applet.cc) and the cryptogram over the token number.
+struct Tap {
+  std::uint16_t atc = 1;
+  std::int64_t amount_minor = 1234;
+  std::uint16_t currency = 156;
+  std::uint8_t cid = 0x80;
+  std::string psn = "00";
+};
+
+class TokenAuthorizationTest : public testing::VaultTest {
+ protected:
+  void SetUp() override {
+    VaultTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    OpenAtcStore();
+    ASSERT_NO_FATAL_FAILURE(OpenAuthorization());
+    token_ = ActiveToken(kTestPanMastercard, std::string(kDevice));
+    ASSERT_FALSE(token_.token_number.empty());
+  }
+  void TearDown() override {
+    auth_.reset();
+    if (atc_store_) (void)atc_store_->Close();
+    atc_store_.reset();
+    if (GetParam() == store::Dialect::kPostgres && !pg_url_.empty()) {
+      store::testing::PostgresAdmin(pg_url_, "DROP SCHEMA IF EXISTS \"" + AtcRole() + "\" CASCADE");
+    }
+    VaultTest::TearDown();
+  }
+
+  std::string AtcRole() const { return role_ + "_atc"; }
+  // The ATC table's own database (a store records one migration list per database).
+  void OpenAtcStore() {
+    if (atc_store_) (void)atc_store_->Close();
+    auto opened = GetParam() == store::Dialect::kPostgres
+                      ? store::OpenPostgres(pg_url_, AtcRole())
+                      : store::OpenSqlite(dir_->path(), AtcRole());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    atc_store_ = std::move(*opened);
+  }
+  void OpenAuthorization() {
+    TokenAuthorizationOptions options;
+    options.ranges.push_back(DemoRangeKeys());
+    options.clock = &clock_;
+    auto auth = TokenAuthorization::Open(*vault_, *atc_store_, std::move(options));
+    ASSERT_TRUE(auth.ok()) << auth.status().ToString();
+    auth_ = std::move(*auth);
+  }
+
+  emv::ArqcEngine Card() const {
+    return *emv::ArqcEngine::Create(Profile(), crypto::SecretBytes(Hex(kTestImk)));
+  }
+
+  Bytes Icc(const Tap& tap) {
+    emv::TagValues t;
+    EXPECT_TRUE(t.Set(0x9F02, *BcdEncodeFixed(std::to_string(tap.amount_minor), 6)).ok());
+    EXPECT_TRUE(t.Set(0x9F03, Hex("000000000000")).ok());
+    EXPECT_TRUE(t.Set(0x9F1A, Hex("0156")).ok());
+    EXPECT_TRUE(t.Set(0x95, Hex("0000000000")).ok());
+    EXPECT_TRUE(t.Set(0x5F2A, *BcdEncodeFixed(std::to_string(tap.currency), 2)).ok());
+    EXPECT_TRUE(t.Set(0x9A, Hex("260101")).ok());
+    EXPECT_TRUE(t.Set(0x9C, Hex("00")).ok());
+    EXPECT_TRUE(t.Set(0x9F37, Hex("1A2B3C4D")).ok());
+    EXPECT_TRUE(t.Set(0x82, Hex("1980")).ok());
+    const Bytes iad = Hex("0114A00000000000000000000000000000FF");
+    emv::ArqcInput in;
+    in.pan = token_.token_number;
+    in.psn = tap.psn;
+    in.atc = tap.atc;
+    in.iad = iad;
+    in.tags = emv::TagSources{&t};
+    Result<crypto::ApplicationCryptogram> ac = Card().GenerateArqc(in);
+    EXPECT_TRUE(ac.ok()) << ac.status().ToString();
+    Bytes de55;
+    EXPECT_TRUE(emv::AppendTlv(de55, 0x9F26, *ac).ok());
+    EXPECT_TRUE(emv::AppendTlv(de55, 0x9F27, ByteView(&tap.cid, 1)).ok());
+    EXPECT_TRUE(emv::AppendTlv(de55, 0x9F10, iad).ok());
+    EXPECT_TRUE(emv::AppendTlv(de55, 0x9F36, UintToBytes(tap.atc, 2)).ok());
+    for (const emv::TagValues::Entry& e : t.entries()) {
+      EXPECT_TRUE(emv::AppendTlv(de55, e.tag, e.value).ok());
+    }
+    return de55;
+  }
+
+  TokenUse Use(const Bytes& icc, std::string_view de22 = "071") {
+    TokenUse use;
+    use.token_number = token_.token_number;
+    use.pos_entry_mode = de22;
+    use.icc_data = icc;
+    use.amount_minor = 1234;
+    use.currency_numeric = 156;
+    return use;
+  }
+
+  // The refusal: its code, no token number or PAN in the message, no ATC spent, and an audit
+  // entry "token_auth_refused" with `reason`.
+  void ExpectRefused(const Result<TokenAuthorizationResult>& r, ErrorCode code,
+                     std::string_view reason) {
+    ASSERT_FALSE(r.ok()) << "approved, expected " << reason;
+    EXPECT_EQ(r.status().code(), code) << r.status().ToString();
+    EXPECT_EQ(r.status().message().find(token_.token_number), std::string::npos);
+    EXPECT_EQ(r.status().message().find(kTestPanMastercard), std::string::npos);
+    EXPECT_EQ(auth_->AtcStateOf(token_.token_id)->highest, atc_before_);
+    auto head = vault_->audit_log().Head();
+    ASSERT_TRUE(head.ok());
+    auto last = vault_->audit_log().Read(head->seq, 1);
+    ASSERT_TRUE(last.ok() && last->size() == 1);
+    EXPECT_EQ((*last)[0].event.action, "token_auth_refused");
+    EXPECT_EQ((*last)[0].event.subject, token_.token_id);
+    EXPECT_EQ((*last)[0].event.detail, "reason=" + std::string(reason));
+  }
+
+  std::unique_ptr<store::Store> atc_store_;
+  std::unique_ptr<TokenAuthorization> auth_;
+  TokenRecord token_;
+  std::uint32_t atc_before_ = 0;
+};
+
+TEST_P(TokenAuthorizationTest, ApprovesAValidArqcWithThePanAndAnArpcTheCardAccepts) {
+  const Bytes icc = Icc({.atc = 7});
+  auto r = auth_->Authorize(Use(icc));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->funding.pan, TestPan(kTestPanMastercard));
+  EXPECT_EQ(r->funding.pan_expiry, "2812");
+  EXPECT_EQ(r->funding.record.token_id, token_.token_id);
+  EXPECT_EQ(r->atc, 7);
+  EXPECT_EQ(auth_->AtcStateOf(token_.token_id)->highest, 7u);
+
+  // Tag 91 for method 1 = ARPC (8) || ARC "3030"; the card's own check accepts it, and rejects
+  // it for another ARQC.
+  ASSERT_EQ(r->issuer_authentication_data.size(), 10u);
+  EXPECT_EQ(HexEncode(ByteView(r->issuer_authentication_data).subspan(8)), "3030");
+  auto tree = emv::DecodeTlv(icc);
+  ASSERT_TRUE(tree.ok());
+  emv::TagValues tags;
+  ASSERT_TRUE(tags.AddFromTree(*tree).ok());
+  emv::ArqcInput in;
+  in.pan = token_.token_number;
+  in.psn = "00";
+  in.atc = 7;
+  in.iad = *tags.Get(0x9F10);
+  in.tags = emv::TagSources{&tags};
+  EXPECT_TRUE(Card().VerifyArpc(in, *tags.Get(0x9F26), r->issuer_authentication_data).ok());
+  Bytes other_arqc(tags.Get(0x9F26)->begin(), tags.Get(0x9F26)->end());
+  other_arqc[0] ^= 0x01;
+  EXPECT_EQ(Card().VerifyArpc(in, other_arqc, r->issuer_authentication_data).code(),
+            ErrorCode::kCryptoFailure);
+
+  // The vault audited the de-tokenisation with the ATC.
+  auto head = vault_->audit_log().Head();
+  auto last = vault_->audit_log().Read(head->seq, 1);
+  ASSERT_TRUE(last.ok() && last->size() == 1);
+  EXPECT_EQ((*last)[0].event.action, "detokenize");
+  EXPECT_EQ((*last)[0].event.subject, token_.token_id);
+  EXPECT_NE((*last)[0].event.detail.find("atc=7"), std::string::npos);
+  EXPECT_TRUE(vault_->audit_log().Verify()->intact);
+}
+
+TEST_P(TokenAuthorizationTest, AReplayedAtcIsRefusedAlsoAfterARestart) {
+  const Bytes icc = Icc({.atc = 3});
+  ASSERT_TRUE(auth_->Authorize(Use(icc)).ok());
+  atc_before_ = 3;
+  ExpectRefused(auth_->Authorize(Use(icc)), ErrorCode::kFailedPrecondition, "atc");
+  EXPECT_NE(auth_->Authorize(Use(icc)).status().message().find("replay"), std::string::npos);
+
+  // Restart: a new connection and a new TokenAuthorization see the recorded ATC.
+  auth_.reset();
+  OpenAtcStore();
+  ASSERT_NO_FATAL_FAILURE(OpenAuthorization());
+  ExpectRefused(auth_->Authorize(Use(icc)), ErrorCode::kFailedPrecondition, "atc");
+  // Out of order within the window is fine once; the next ATC too.
+  EXPECT_TRUE(auth_->Authorize(Use(Icc({.atc = 2}))).ok());
+  EXPECT_TRUE(auth_->Authorize(Use(Icc({.atc = 4}))).ok());
+  atc_before_ = 4;
+  ExpectRefused(auth_->Authorize(Use(Icc({.atc = 2}))), ErrorCode::kFailedPrecondition, "atc");
+  // Too far ahead (an emulated card counting on its own).
+  ExpectRefused(
+      auth_->Authorize(Use(Icc({.atc = static_cast<std::uint16_t>(4 + kAtcAheadMax + 1)}))),
+      ErrorCode::kFailedPrecondition, "atc");
+}
+
+TEST_P(TokenAuthorizationTest, OnlyActiveTokensAreAuthorised) {
+  const Bytes icc = Icc({.atc = 1});
+  ASSERT_TRUE(vault_
+                  ->ChangeState(token_.token_id, LifecycleAction::kSuspend,
+                                {InitiatorKind::kIssuer, "bank-a"}, "lost phone")
+                  .ok());
+  ExpectRefused(auth_->Authorize(Use(icc)), ErrorCode::kFailedPrecondition, "state_suspended");
+  ASSERT_TRUE(vault_
+                  ->ChangeState(token_.token_id, LifecycleAction::kResume,
+                                {InitiatorKind::kIssuer, "bank-a"}, "found")
+                  .ok());
+  // The refused use spent nothing: the same tap now passes.
+  EXPECT_TRUE(auth_->Authorize(Use(icc)).ok());
+  atc_before_ = 1;
+  ASSERT_TRUE(vault_
+                  ->ChangeState(token_.token_id, LifecycleAction::kDelete,
+                                {InitiatorKind::kIssuer, "bank-a"}, "C")
+                  .ok());
+  ExpectRefused(auth_->Authorize(Use(Icc({.atc = 2}))), ErrorCode::kFailedPrecondition,
+                "state_deleted");
+
+  // Inactive (pending ID&V) and unknown tokens.
+  auto pending = vault_->Tokenize(TestPan(testing::kTestPanVisa), testing::DemoRequest());
+  ASSERT_TRUE(pending.ok());
+  token_ = pending->record;
+  atc_before_ = 0;
+  ExpectRefused(auth_->Authorize(Use(Icc({.atc = 1}))), ErrorCode::kFailedPrecondition,
+                "state_inactive");
+  std::string unknown = token_.token_number;
+  unknown[10] = unknown[10] == '0' ? '1' : '0';
+  TokenUse use = Use(Icc({.atc = 1}));
+  use.token_number = unknown;
+  const auto r = auth_->Authorize(use);
+  EXPECT_EQ(r.status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(r.status().message().find(unknown), std::string::npos);
+}
+
+TEST_P(TokenAuthorizationTest, DomainRestrictionControls) {
+  const Bytes icc = Icc({.atc = 1});
+  // Channel: manual key entry, magnetic stripe, contact chip, credential on file.
+  for (std::string_view de22 : {"011", "902", "051", "100"}) {
+    ExpectRefused(auth_->Authorize(Use(icc, de22)), ErrorCode::kFailedPrecondition, "channel");
+  }
+  ExpectRefused(auth_->Authorize(Use(icc, "7x1")), ErrorCode::kInvalidArgument, "de22_malformed");
+  // In-app must name its device; it must be the token's device.
+  ExpectRefused(auth_->Authorize(Use(icc, "812")), ErrorCode::kFailedPrecondition,
+                "device_missing");
+  TokenUse use = Use(icc, "812");
+  use.device_id = "se-0002";
+  ExpectRefused(auth_->Authorize(use), ErrorCode::kFailedPrecondition, "device");
+  use = Use(icc);
+  use.requestor_id = testing::kOtherWalletTrid;
+  ExpectRefused(auth_->Authorize(use), ErrorCode::kFailedPrecondition, "requestor");
+  use = Use(icc);
+  use.token_expiry = "2501";
+  ExpectRefused(auth_->Authorize(use), ErrorCode::kFailedPrecondition, "expiry");
+
+  // Inside the domain: in-app from the token's device for its requestor, with its expiry.
+  use = Use(icc, "812");
+  use.device_id = kDevice;
+  use.requestor_id = testing::kWalletTrid;
+  use.token_expiry = token_.token_expiry;
+  EXPECT_TRUE(auth_->Authorize(use).ok());
+}
+
+TEST_P(TokenAuthorizationTest, BadCryptogramsAreRefusedWithoutSpendingTheAtc) {
+  Bytes tampered = Icc({.atc = 1});
+  tampered[3] ^= 0x01;  // inside 9F26's value (9F 26 08 v...)
+  ExpectRefused(auth_->Authorize(Use(tampered)), ErrorCode::kInvalidArgument, "arqc_invalid");
+  // A PSN the card did not use, an AAC sent online, the amount or currency not the request's.
+  ExpectRefused(auth_->Authorize(Use(Icc({.atc = 1, .psn = "01"}))), ErrorCode::kInvalidArgument,
+                "arqc_invalid");
+  ExpectRefused(auth_->Authorize(Use(Icc({.atc = 1, .cid = 0x00}))), ErrorCode::kInvalidArgument,
+                "not_arqc");
+  ExpectRefused(auth_->Authorize(Use(Icc({.atc = 1, .amount_minor = 1}))),
+                ErrorCode::kInvalidArgument, "de55_data");
+  ExpectRefused(auth_->Authorize(Use(Icc({.atc = 1, .currency = 840}))),
+                ErrorCode::kInvalidArgument, "de55_data");
+  ExpectRefused(auth_->Authorize(Use(Bytes())), ErrorCode::kInvalidArgument, "no_cryptogram");
+  ExpectRefused(auth_->Authorize(Use(Hex("9F2608AABB"))), ErrorCode::kInvalidArgument,
+                "de55_malformed");
+  ExpectRefused(auth_->Authorize(Use(Hex("9F270180"))), ErrorCode::kInvalidArgument, "de55_data");
+  // After all that, the genuine tap with ATC 1 still passes.
+  EXPECT_TRUE(auth_->Authorize(Use(Icc({.atc = 1}))).ok());
+}
+
+TEST_P(TokenAuthorizationTest, FollowUpsMapThePanWithoutSpendingAnAtc) {
+  auto pan = auth_->ResolveFollowUp(token_.token_number, "follow-up mti=0400");
+  ASSERT_TRUE(pan.ok()) << pan.status().ToString();
+  EXPECT_EQ(pan->pan, TestPan(kTestPanMastercard));
+  EXPECT_EQ(auth_->AtcStateOf(token_.token_id)->highest, 0u);
+}
+
+TEST_P(TokenAuthorizationTest, OpenRefusesBadKeyConfiguration) {
+  auto open = [&](std::vector<TokenRangeKeys> ranges, const Clock* clock) {
+    TokenAuthorizationOptions options;
+    options.ranges = std::move(ranges);
+    options.clock = clock;
+    return TokenAuthorization::Open(*vault_, *atc_store_, std::move(options)).status();
+  };
+  auto ranges = [](auto... r) {
+    std::vector<TokenRangeKeys> v;
+    (v.push_back(std::move(r)), ...);
+    return v;
+  };
+  EXPECT_EQ(open({}, &clock_).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(open(ranges(DemoRangeKeys()), nullptr).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(open(ranges(DemoRangeKeys("4999000", "49990099")), &clock_).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(open(ranges(DemoRangeKeys("49990099", "49990000")), &clock_).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(open(ranges(DemoRangeKeys(), DemoRangeKeys("49990050", "49990150")), &clock_).code(),
+            ErrorCode::kInvalidArgument);
+  TokenRangeKeys unknown = DemoRangeKeys();
+  unknown.profile_name = "mc-cvn99";
+  EXPECT_EQ(open(ranges(std::move(unknown)), &clock_).code(), ErrorCode::kInvalidArgument);
+  TokenRangeKeys short_key = DemoRangeKeys();
+  short_key.issuer_master_key = crypto::SecretBytes(Hex("0123456789ABCDEF"));
+  EXPECT_EQ(open(ranges(std::move(short_key)), &clock_).code(), ErrorCode::kInvalidArgument);
+
+  // A token outside every configured range has no keys: not found.
+  TokenAuthorizationOptions options;
+  options.ranges.push_back(DemoRangeKeys("12345678", "12345678"));
+  options.clock = &clock_;
+  auto other = TokenAuthorization::Open(*vault_, *atc_store_, std::move(options));
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_EQ((*other)->Authorize(Use(Icc({.atc = 1}))).status().code(), ErrorCode::kNotFound);
+}
+
+TS_INSTANTIATE_FOR_BOTH_DATABASES(TokenAuthorizationTest);
+
+// The ATC window as a pure function.
+TEST(AtcWindowTest, AcceptsEachAtcOnceWithinTheWindow) {
+  AtcState s;
+  EXPECT_EQ(AdvanceAtcWindow(s, 0).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(AdvanceAtcWindow(s, kAtcAheadMax + 1).status().code(), ErrorCode::kFailedPrecondition);
+  s = *AdvanceAtcWindow(s, 10);
+  EXPECT_EQ(s.highest, 10u);
+  EXPECT_EQ(s.window, 0u);
+  EXPECT_EQ(AdvanceAtcWindow(s, 10).status().code(), ErrorCode::kFailedPrecondition);
+  s = *AdvanceAtcWindow(s, 12);  // 10 is now bit 1, 11 unseen
+  EXPECT_EQ(s.window, 0b10u);
+  EXPECT_EQ(AdvanceAtcWindow(s, 10).status().code(), ErrorCode::kFailedPrecondition);
+  s = *AdvanceAtcWindow(s, 11);
+  EXPECT_EQ(s.highest, 12u);
+  EXPECT_EQ(s.window, 0b11u);
+  EXPECT_EQ(AdvanceAtcWindow(s, 11).status().code(), ErrorCode::kFailedPrecondition);
+  // The window's last slot and one beyond it.
+  EXPECT_TRUE(AdvanceAtcWindow(*AdvanceAtcWindow(AtcState{}, 12 + kAtcWindow), 12).ok());
+  EXPECT_EQ(AdvanceAtcWindow(*AdvanceAtcWindow(AtcState{}, 13 + kAtcWindow), 12).status().code(),
+            ErrorCode::kFailedPrecondition);
+  // A big step forward drops the whole window; bits never exceed the window.
+  s = *AdvanceAtcWindow(s, 12 + 100);
+  EXPECT_EQ(s.window, 0u);
+  s = *AdvanceAtcWindow(s, 112 + kAtcWindow);
+  EXPECT_EQ(s.window, std::uint64_t{1} << (kAtcWindow - 1));
+  EXPECT_EQ(AdvanceAtcWindow(s, 112).status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(AdvanceAtcWindow(AtcState{0xFFFE, 0}, 0xFFFF)->highest, 0xFFFFu);
+  EXPECT_EQ(AdvanceAtcWindow(AtcState{0xFFFF, 0}, 0x10000).status().code(),
+            ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tapstack::tsp
