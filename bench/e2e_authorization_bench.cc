@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -135,6 +137,8 @@ int main(int argc, char** argv) {
 
   Histogram latency;
   std::atomic<std::int64_t> approved{0}, declined{0}, unknown{0};
+  std::mutex codes_mu;
+  std::map<std::string, std::int64_t> decline_codes;  // DE39 → count
   std::atomic<bool> running{true};
   std::atomic<std::uint64_t> next_card{0};
   std::atomic<int> outstanding{0};
@@ -157,6 +161,8 @@ int main(int argc, char** argv) {
         approved++;
       } else {
         declined++;
+        std::lock_guard lock(codes_mu);
+        ++decline_codes[r.response_code()];
       }
       outstanding--;
       send_one(c);
@@ -189,6 +195,11 @@ int main(int argc, char** argv) {
               static_cast<long long>(unknown.load()),
               100.0 * static_cast<double>(approved.load()) /
                   std::max<double>(1, static_cast<double>(approved.load() + declined.load() + unknown.load())));
+  if (!decline_codes.empty()) {
+    std::printf("  declines by DE39:");
+    for (const auto& [code, n] : decline_codes) std::printf(" %s×%lld", code.c_str(), static_cast<long long>(n));
+    std::printf("\n");
+  }
   std::printf("  CPU          %.1f s of %.1f s wall (%.0f%% of one core)\n", cpu, elapsed, 100.0 * cpu / elapsed);
   auto audit = (*rail)->issuers().ledger().Audit();
   std::printf("  ledger audit %s\n", audit.ok() ? "ok" : audit.ToString().c_str());

@@ -47,3 +47,11 @@ function(tapstack_fuzz_target name)
     target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
   endif()
 endfunction()
+
+# tapstack_use_jemalloc(<target>): links jemalloc as the program's allocator, except in sanitizer
+# and fuzzing builds.
+function(tapstack_use_jemalloc target)
+  if(TARGET PkgConfig::JEMALLOC)
+    target_link_libraries(${target} PRIVATE PkgConfig::JEMALLOC)
+  endif()
+endfunction()
