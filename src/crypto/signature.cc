@@ -207,17 +207,8 @@ Result<PrivateKey> PrivateKey::FromPkcs8Der(ByteView der) {
   if (der.empty() || der.size() > kKeyDerBytesMax) {
     return InvalidArgument("PKCS#8 key must be 1-" + std::to_string(kKeyDerBytesMax) + " bytes");
   }
-  EVP_PKEY* raw_key = nullptr;
-  OSSL_DECODER_CTX* dctx = OSSL_DECODER_CTX_new_for_pkey(&raw_key, "DER", "PrivateKeyInfo", nullptr,
-                                                         EVP_PKEY_KEYPAIR, nullptr, nullptr);
-  if (dctx == nullptr) return internal::OpenSslError("PKCS#8 decoder setup failed");
-  const unsigned char* p = der.data();
-  std::size_t remaining = der.size();
-  const int ok = OSSL_DECODER_from_data(dctx, &p, &remaining);
-  OSSL_DECODER_CTX_free(dctx);
-  EvpPkeyPtr key(raw_key);
-  if (ok != 1 || !key || remaining != 0) {
-    ERR_clear_error();
+  EvpPkeyPtr key = internal::DecodePkcs8Der(der, nullptr);
+  if (!key) {
     return InvalidArgument("not an unencrypted DER PKCS#8 private key (or trailing bytes)");
   }
   TS_ASSIGN_OR_RETURN(SignatureScheme scheme, DetectScheme(key.get()));
@@ -225,17 +216,7 @@ Result<PrivateKey> PrivateKey::FromPkcs8Der(ByteView der) {
 }
 
 Result<SecretBytes> PrivateKey::ToPkcs8Der() const {
-  OSSL_ENCODER_CTX* ectx =
-      OSSL_ENCODER_CTX_new_for_pkey(key_.get(), EVP_PKEY_KEYPAIR, "DER", "PrivateKeyInfo", nullptr);
-  if (ectx == nullptr) return internal::OpenSslError("PKCS#8 encoder setup failed");
-  unsigned char* data = nullptr;
-  std::size_t len = 0;
-  const int ok = OSSL_ENCODER_to_data(ectx, &data, &len);
-  OSSL_ENCODER_CTX_free(ectx);
-  if (ok != 1 || data == nullptr) return internal::OpenSslError("PKCS#8 encoding failed");
-  SecretBytes out(ByteView(data, len));
-  OPENSSL_clear_free(data, len);
-  return out;
+  return internal::EncodePkcs8Der(key_.get());
 }
 
 Result<Bytes> Sign(const PrivateKey& key, ByteView message, SignatureEncoding encoding) {

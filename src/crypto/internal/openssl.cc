@@ -1,6 +1,8 @@
 #include "crypto/internal/openssl.h"
 
 #include <openssl/core_names.h>
+#include <openssl/decoder.h>
+#include <openssl/encoder.h>
 #include <openssl/err.h>
 
 #include <array>
@@ -186,6 +188,39 @@ Status RunDigest(DigestId id, ByteView data, std::span<std::uint8_t> out) {
     return OpenSslError("digest failed");
   }
   return Status::Ok();
+}
+
+Result<SecretBytes> EncodePkcs8Der(EVP_PKEY* key) {
+  OSSL_ENCODER_CTX* ectx = OSSL_ENCODER_CTX_new_for_pkey(key, EVP_PKEY_KEYPAIR, "DER", "PrivateKeyInfo", nullptr);
+  if (ectx == nullptr) return OpenSslError("PKCS#8 encoder setup failed");
+  unsigned char* data = nullptr;
+  std::size_t len = 0;
+  const int ok = OSSL_ENCODER_to_data(ectx, &data, &len);
+  OSSL_ENCODER_CTX_free(ectx);
+  if (ok != 1 || data == nullptr) return OpenSslError("PKCS#8 encoding failed");
+  SecretBytes out(ByteView(data, len));
+  OPENSSL_clear_free(data, len);
+  return out;
+}
+
+EvpPkeyPtr DecodePkcs8Der(ByteView der, const char* key_type) {
+  EVP_PKEY* raw_key = nullptr;
+  OSSL_DECODER_CTX* dctx = OSSL_DECODER_CTX_new_for_pkey(&raw_key, "DER", "PrivateKeyInfo", key_type,
+                                                         EVP_PKEY_KEYPAIR, nullptr, nullptr);
+  if (dctx == nullptr) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  const unsigned char* p = der.data();
+  std::size_t remaining = der.size();
+  const int ok = OSSL_DECODER_from_data(dctx, &p, &remaining);
+  OSSL_DECODER_CTX_free(dctx);
+  EvpPkeyPtr key(raw_key);
+  if (ok != 1 || !key || remaining != 0) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  return key;
 }
 
 }  // namespace tapstack::crypto::internal

@@ -20,6 +20,7 @@
 
 #include "core/bytes.h"
 #include "core/status.h"
+#include "crypto/secret_bytes.h"
 
 namespace tapstack::crypto::internal {
 
@@ -101,6 +102,13 @@ using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, EvpMdCtxFree>;
 using EvpCipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, EvpCipherCtxFree>;
 using EvpMacCtxPtr = std::unique_ptr<EVP_MAC_CTX, EvpMacCtxFree>;
 using EvpKdfCtxPtr = std::unique_ptr<EVP_KDF_CTX, EvpKdfCtxFree>;
+
+// The unencrypted DER PKCS#8 PrivateKeyInfo of `key` (RFC 5208), as a key handle.
+// Errors: kCryptoFailure when OpenSSL cannot encode it.
+Result<SecretBytes> EncodePkcs8Der(EVP_PKEY* key);
+// Decodes an unencrypted DER PKCS#8 private key of `key_type` ("EC", or nullptr for any type) that
+// fills `der` exactly. Empty (OpenSSL's error queue cleared) when `der` is not one.
+EvpPkeyPtr DecodePkcs8Der(ByteView der, const char* key_type);
 
 // Wipes a fixed buffer when it leaves scope (expanded keys, intermediate MAC states).
 template <std::size_t N>
