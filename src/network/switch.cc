@@ -21,6 +21,22 @@ using iso8583::ResponseTo;
 
 namespace {
 
+// A new clearing record: an approval, or the tombstone of a reversal whose original the switch
+// never saw (so a late original is never settled). Same columns, different constant values.
+const std::string kClearingColumns =
+    "INSERT INTO clearing_records (record_id, match_key, issuer_id, acquirer_id, masked_pan, "
+    "txn_currency, txn_amount_minor, billing_currency, billing_amount_minor, fx_rate, approval_code, "
+    "stand_in, reversed, settled_cycle, created_unix_ms, terminal_id, original_mti, "
+    "authorized_amount_minor, fx_mantissa, fx_scale, fx_markup_bps, completed, reconciled) ";
+const std::string kInsertApprovedSql =
+    kClearingColumns +
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, 0, ?, ?, ?, ?, ?, ?, ?, FALSE, FALSE) "
+    "ON CONFLICT (match_key) DO NOTHING";
+const std::string kInsertReversedSql =
+    kClearingColumns +
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', FALSE, TRUE, 0, ?, ?, ?, ?, 1, 0, 0, FALSE, FALSE) "
+    "ON CONFLICT (match_key) DO NOTHING";
+
 // DE48 sub-element carrying the TSP's tag 91 value (hex) from the TSP step to Finish
 // (token_service.h). tapstack-private, like the rest of DE48's layout.
 constexpr std::string_view kIssuerAuthenticationTag = "IA";
@@ -678,16 +694,7 @@ void Switch::Finish(const iso8583::Message& request, iso8583::Message response, 
       [=](store::Store& s) -> Status {
         return s
             .Execute(
-                "INSERT INTO clearing_records (record_id, match_key, issuer_id, acquirer_id, "
-                "masked_pan, "
-                "txn_currency, txn_amount_minor, billing_currency, billing_amount_minor, fx_rate, "
-                "approval_code, stand_in, reversed, settled_cycle, created_unix_ms, terminal_id, "
-                "original_mti, authorized_amount_minor, fx_mantissa, fx_scale, fx_markup_bps, "
-                "completed, "
-                "reconciled) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, 0, ?, ?, ?, ?, ?, ?, ?, FALSE, "
-                "FALSE) "
-                "ON CONFLICT (match_key) DO NOTHING",
+                kInsertApprovedSql,
                 {store::Value::Int64(id), store::Value::Text(key), store::Value::Text(issuer_id),
                  store::Value::Text(acquirer_id), store::Value::Text(masked),
                  store::Value::Text(txn_alpha), store::Value::Int64(txn_minor),
@@ -902,16 +909,7 @@ void Switch::Reverse(iso8583::Message request, link::Reply reply) {
         if (updated > 0) return Status::Ok();
         return s
             .Execute(
-                "INSERT INTO clearing_records (record_id, match_key, issuer_id, acquirer_id, "
-                "masked_pan, "
-                "txn_currency, txn_amount_minor, billing_currency, billing_amount_minor, fx_rate, "
-                "approval_code, stand_in, reversed, settled_cycle, created_unix_ms, terminal_id, "
-                "original_mti, authorized_amount_minor, fx_mantissa, fx_scale, fx_markup_bps, "
-                "completed, "
-                "reconciled) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', FALSE, TRUE, 0, ?, ?, ?, ?, 1, 0, 0, "
-                "FALSE, FALSE) "
-                "ON CONFLICT (match_key) DO NOTHING",
+                kInsertReversedSql,
                 {store::Value::Int64(tombstone_id), store::Value::Text(clearing_key),
                  store::Value::Text(issuer_id), store::Value::Text(acquirer_id),
                  store::Value::Text(masked), store::Value::Text(currency_alpha),
