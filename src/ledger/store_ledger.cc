@@ -408,31 +408,26 @@ Status StoreLedger::WriteBack(Store& store, std::span<const Id128> account_ids,
   });
 }
 
-Status StoreLedger::CreateAccounts(std::span<const Account> accounts,
-                                   std::span<CreateAccountResult> results) {
-  if (accounts.size() > kBatchEventsMax) return InvalidArgument("too many events");
-  if (accounts.size() != results.size()) {
+template <typename Event, typename EventResult, typename PrefetchFn, typename ApplyFn, typename WriteFn>
+Status StoreLedger::RunBatch(std::span<const Event> events, std::span<EventResult> results,
+                             PrefetchFn prefetch_ids, ApplyFn apply, WriteFn write) {
+  if (events.size() > kBatchEventsMax) return InvalidArgument("too many events");
+  if (events.size() != results.size()) {
     return InvalidArgument("results must have one entry per event");
   }
-  std::vector<CreateAccountResult> local(accounts.size());
+  std::vector<EventResult> local(events.size());
   const Status committed = store_.RunInTransaction(
       [&](Store& store) -> Status {
         state_.Reset();
         TS_RETURN_IF_ERROR(LockForWrite(store));
         TS_ASSIGN_OR_RETURN(const std::uint64_t last, ReadLastTimestamp(store));
         Prefetch prefetch;
-        for (const Account& a : accounts) {
-          if (UsableId(a.id)) prefetch.account_ids.push_back(a.id);
-        }
+        prefetch_ids(prefetch);
         TS_RETURN_IF_ERROR(Load(store, prefetch));
         state_.SetLastTimestamp(last);
         const std::uint64_t timestamp = std::max(NowTimestamp(), last + 1);
-        if (!state_.CreateAccounts(accounts, timestamp, local)) return Status::Ok();
-        std::vector<Id128> created;
-        for (std::size_t i = 0; i < accounts.size(); ++i) {
-          if (local[i] == CreateAccountResult::kOk) created.push_back(accounts[i].id);
-        }
-        TS_RETURN_IF_ERROR(WriteBack(store, created, {}, {}));
+        if (!apply(timestamp, std::span<EventResult>(local))) return Status::Ok();
+        TS_RETURN_IF_ERROR(write(store, timestamp, std::span<const EventResult>(local)));
         return WriteLastTimestamp(store, state_.last_timestamp());
       },
       options_.retry);
@@ -441,19 +436,32 @@ Status StoreLedger::CreateAccounts(std::span<const Account> accounts,
   return Status::Ok();
 }
 
+Status StoreLedger::CreateAccounts(std::span<const Account> accounts,
+                                   std::span<CreateAccountResult> results) {
+  return RunBatch(
+      accounts, results,
+      [&](Prefetch& prefetch) {
+        for (const Account& a : accounts) {
+          if (UsableId(a.id)) prefetch.account_ids.push_back(a.id);
+        }
+      },
+      [&](std::uint64_t timestamp, std::span<CreateAccountResult> local) {
+        return state_.CreateAccounts(accounts, timestamp, local);
+      },
+      [&](Store& store, std::uint64_t, std::span<const CreateAccountResult> local) -> Status {
+        std::vector<Id128> created;
+        for (std::size_t i = 0; i < accounts.size(); ++i) {
+          if (local[i] == CreateAccountResult::kOk) created.push_back(accounts[i].id);
+        }
+        return WriteBack(store, created, {}, {});
+      });
+}
+
 Status StoreLedger::CreateTransfers(std::span<const Transfer> transfers,
                                     std::span<CreateTransferResult> results) {
-  if (transfers.size() > kBatchEventsMax) return InvalidArgument("too many events");
-  if (transfers.size() != results.size()) {
-    return InvalidArgument("results must have one entry per event");
-  }
-  std::vector<CreateTransferResult> local(transfers.size());
-  const Status committed = store_.RunInTransaction(
-      [&](Store& store) -> Status {
-        state_.Reset();
-        TS_RETURN_IF_ERROR(LockForWrite(store));
-        TS_ASSIGN_OR_RETURN(const std::uint64_t last, ReadLastTimestamp(store));
-        Prefetch prefetch;
+  return RunBatch(
+      transfers, results,
+      [&](Prefetch& prefetch) {
         for (const Transfer& t : transfers) {
           if (!UsableId(t.id)) continue;
           prefetch.transfer_ids.push_back(t.id);
@@ -462,10 +470,11 @@ Status StoreLedger::CreateTransfers(std::span<const Transfer> transfers,
           if (UsableId(t.debit_account_id)) prefetch.account_ids.push_back(t.debit_account_id);
           if (UsableId(t.credit_account_id)) prefetch.account_ids.push_back(t.credit_account_id);
         }
-        TS_RETURN_IF_ERROR(Load(store, prefetch));
-        state_.SetLastTimestamp(last);
-        const std::uint64_t timestamp = std::max(NowTimestamp(), last + 1);
-        if (!state_.CreateTransfers(transfers, timestamp, local)) return Status::Ok();
+      },
+      [&](std::uint64_t timestamp, std::span<CreateTransferResult> local) {
+        return state_.CreateTransfers(transfers, timestamp, local);
+      },
+      [&](Store& store, std::uint64_t timestamp, std::span<const CreateTransferResult> local) -> Status {
         std::vector<Id128> accounts_changed;
         std::vector<Id128> transfers_changed;
         std::vector<TransferFailure> failures;
@@ -484,13 +493,8 @@ Status StoreLedger::CreateTransfers(std::span<const Transfer> transfers,
         }
         SortUnique(accounts_changed);
         SortUnique(transfers_changed);
-        TS_RETURN_IF_ERROR(WriteBack(store, accounts_changed, transfers_changed, failures));
-        return WriteLastTimestamp(store, state_.last_timestamp());
-      },
-      options_.retry);
-  if (!committed.ok()) return committed;
-  std::copy(local.begin(), local.end(), results.begin());
-  return Status::Ok();
+        return WriteBack(store, accounts_changed, transfers_changed, failures);
+      });
 }
 
 Result<std::vector<CreateAccountResult>> StoreLedger::CreateAccounts(

@@ -85,6 +85,13 @@ class StoreLedger {
   StoreLedger(store::Store& store, const StoreLedgerOptions& options);
 
   struct Prefetch;
+  // The shared shape of CreateAccounts and CreateTransfers: checks the sizes, then in one
+  // transaction locks, loads what `prefetch(Prefetch&)` names, applies the events with
+  // `apply(timestamp, local_results)` (false: nothing changed, nothing to write) and writes the
+  // changes with `write(store, timestamp, local_results)`; copies the results out after the commit.
+  template <typename Event, typename EventResult, typename PrefetchFn, typename ApplyFn, typename WriteFn>
+  Status RunBatch(std::span<const Event> events, std::span<EventResult> results, PrefetchFn prefetch,
+                  ApplyFn apply, WriteFn write);
   Status Load(store::Store& store, Prefetch& prefetch);
   Status WriteBack(store::Store& store, std::span<const Id128> account_ids,
                    std::span<const Id128> transfer_ids, std::span<const TransferFailure> failures);
