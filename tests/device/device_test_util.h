@@ -28,6 +28,29 @@ inline constexpr std::string_view kTestImk = "0123456789ABCDEFFEDCBA9876543210";
 inline constexpr std::string_view kTokenNumber = "5413330089600010";  // Luhn-valid test token
 inline constexpr std::string_view kPsn = "01";
 
+// PDOL data: TTQ 26804000, 9F02 000000001234, 9F03 0, 9F1A 0156, 95 0, 5F2A 0156, 9A 260101,
+// 9C 00, 9F37 11223344 (33 bytes).
+inline constexpr std::string_view kPdolData =
+    "26804000"
+    "000000001234"
+    "000000000000"
+    "0156"
+    "0000000000"
+    "0156"
+    "260101"
+    "00"
+    "11223344";
+// CDOL1 data: the same transaction data without the TTQ (29 bytes).
+inline constexpr std::string_view kCdolData =
+    "000000001234"
+    "000000000000"
+    "0156"
+    "0000000000"
+    "0156"
+    "260101"
+    "00"
+    "11223344";
+
 inline Bytes Hex(std::string_view hex) {
   Result<Bytes> bytes = HexDecode(hex);
   EXPECT_TRUE(bytes.ok()) << "bad hex in test: " << hex;

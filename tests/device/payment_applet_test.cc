@@ -16,28 +16,8 @@ using testing::Send;
 using testing::SwOf;
 using testing::TempDir;
 
-// PDOL data: TTQ 26804000, 9F02 000000001234, 9F03 0, 9F1A 0156, 95 0, 5F2A 0156, 9A 260101,
-// 9C 00, 9F37 11223344 (33 bytes).
-constexpr std::string_view kPdolData =
-    "26804000"
-    "000000001234"
-    "000000000000"
-    "0156"
-    "0000000000"
-    "0156"
-    "260101"
-    "00"
-    "11223344";
-// CDOL1 data: the same transaction data without the TTQ (29 bytes).
-constexpr std::string_view kCdolData =
-    "000000001234"
-    "000000000000"
-    "0156"
-    "0000000000"
-    "0156"
-    "260101"
-    "00"
-    "11223344";
+using testing::kCdolData;
+using testing::kPdolData;
 
 class PaymentAppletTest : public ::testing::Test {
  protected:

@@ -19,25 +19,8 @@ using testing::SwOf;
 using testing::TempDir;
 using testing::WrapFor;
 
-constexpr std::string_view kPdolData =
-    "26804000"
-    "000000001234"
-    "000000000000"
-    "0156"
-    "0000000000"
-    "0156"
-    "260101"
-    "00"
-    "11223344";
-constexpr std::string_view kCdolData =
-    "000000001234"
-    "000000000000"
-    "0156"
-    "0000000000"
-    "0156"
-    "260101"
-    "00"
-    "11223344";
+using testing::kCdolData;
+using testing::kPdolData;
 
 Bytes Run(SecureElement& se, const Result<emv::CommandApdu>& command) {
   EXPECT_TRUE(command.ok());
