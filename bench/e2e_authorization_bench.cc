@@ -4,9 +4,19 @@
 // Prints TPS, latency percentiles and the approval rate. Not a Google Benchmark: it measures a
 // whole system under sustained load for a bounded time.
 //
+// With --contactless D the load is contactless taps with payment tokens instead: D phones (secure
+// element emulators) each get a demo card bound through the TSP (ID&V with the issuer, OTP,
+// credentials wrapped for the phone), then each phone makes --taps-per-device taps of 1.00 CNY
+// (CDCVM, GPO, GENERATE AC: an ARQC per tap) before the clock starts, so the figure is the
+// network's: terminals → switch → TSP (token state, domain, ATC window, ARQC, de-tokenisation,
+// all durable) → issuer → back with the ARPC. A phone's taps go over one terminal connection in
+// ATC order. The run ends when every tap is answered or after S seconds.
+//
 //   e2e_authorization_bench [--seconds S] [--connections C] [--in-flight N] [--cards-per-bank K]
+//                           [--contactless D] [--taps-per-device T]
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -20,65 +30,23 @@
 #include <spdlog/spdlog.h>
 
 #include "acquirer/pos_terminal.h"
+#include "bench_util.h"
+#include "contactless_taps.h"
 #include "demo/demo_keys.h"
 #include "link/tcp_client.h"
 #include "server/payment_rail.h"
 
 using namespace tapstack;
-
-namespace {
-
-// Log-bucketed latency histogram: buckets of 1 µs below 1 ms, then ~2% wide.
-class Histogram {
- public:
-  void Add(std::int64_t micros) {
-    counts_[Bucket(micros)].fetch_add(1, std::memory_order_relaxed);
-    count_.fetch_add(1, std::memory_order_relaxed);
-    std::int64_t m = max_.load();
-    while (micros > m && !max_.compare_exchange_weak(m, micros)) {}
-  }
-  std::int64_t Percentile(double p) const {
-    const std::int64_t target = static_cast<std::int64_t>(p * static_cast<double>(count_.load()));
-    std::int64_t seen = 0;
-    for (std::size_t b = 0; b < kBuckets; ++b) {
-      seen += counts_[b].load();
-      if (seen > target) return Upper(b);
-    }
-    return max_.load();
-  }
-  std::int64_t count() const { return count_.load(); }
-  std::int64_t max() const { return max_.load(); }
-
- private:
-  static constexpr std::size_t kBuckets = 4096;
-  static std::size_t Bucket(std::int64_t us) {
-    if (us < 1000) return static_cast<std::size_t>(std::max<std::int64_t>(us, 0));
-    double b = 1000 + std::log(static_cast<double>(us) / 1000.0) / std::log(1.02);
-    return std::min<std::size_t>(kBuckets - 1, static_cast<std::size_t>(b));
-  }
-  static std::int64_t Upper(std::size_t b) {
-    if (b < 1000) return static_cast<std::int64_t>(b);
-    return static_cast<std::int64_t>(1000.0 * std::pow(1.02, static_cast<double>(b - 1000 + 1)));
-  }
-  std::atomic<std::int64_t> counts_[kBuckets]{};
-  std::atomic<std::int64_t> count_{0};
-  std::atomic<std::int64_t> max_{0};
-};
-
-int Flag(int argc, char** argv, const char* name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::string(argv[i]) == name) return std::atoi(argv[i + 1]);
-  }
-  return fallback;
-}
-
-}  // namespace
+using bench::Flag;
+using bench::Histogram;
 
 int main(int argc, char** argv) {
   const int seconds = Flag(argc, argv, "--seconds", 10);
   const int connections = Flag(argc, argv, "--connections", 8);
   const int in_flight = Flag(argc, argv, "--in-flight", 64);
   const int cards_per_bank = Flag(argc, argv, "--cards-per-bank", 50);
+  const int contactless_devices = Flag(argc, argv, "--contactless", 0);
+  const int taps_per_device = Flag(argc, argv, "--taps-per-device", 30);
   spdlog::set_level(spdlog::level::warn);
 
   auto demo = demo::LoadDemoNetwork(*demo::DefaultSeedPath());
@@ -113,6 +81,23 @@ int main(int argc, char** argv) {
       cards.push_back({std::move(pan), std::move(cvv2)});
     }
   }
+  // Contactless mode: the pre-made taps of each connection, in send order.
+  std::vector<std::deque<acquirer::Purchase>> taps(static_cast<std::size_t>(connections));
+  std::int64_t taps_total = 0;
+  if (contactless_devices > 0) {
+    const auto made = bench::MakeContactlessTaps(*demo, (*rail)->tsp().service(), dir / "devices",
+                                                 contactless_devices, taps_per_device);
+    if (!made.ok()) {
+      std::fprintf(stderr, "%s\n", made.status().ToString().c_str());
+      return 1;
+    }
+    for (std::size_t d = 0; d < made->size(); ++d) {
+      for (const acquirer::Purchase& p : (*made)[d]) {
+        taps[d % taps.size()].push_back(p);
+        ++taps_total;
+      }
+    }
+  }
 
   asio::io_context client_io;
   auto guard = asio::make_work_guard(client_io);
@@ -142,14 +127,23 @@ int main(int argc, char** argv) {
   std::atomic<bool> running{true};
   std::atomic<std::uint64_t> next_card{0};
   std::atomic<int> outstanding{0};
+  std::mutex taps_mu;
   std::function<void(int)> send_one = [&](int c) {
     if (!running.load()) return;
     acquirer::Purchase p;
-    const LoadCard& card = cards[next_card.fetch_add(1) % cards.size()];
-    p.pan = card.pan;
-    p.cvv2 = card.cvv2;
-    p.expiry = demo::kDemoCardExpiry;
-    p.amount = Amount(100 + static_cast<std::int64_t>(next_card.load() % 900), Cny());
+    if (contactless_devices > 0) {
+      std::lock_guard lock(taps_mu);
+      auto& queue = taps[static_cast<std::size_t>(c)];
+      if (queue.empty()) return;
+      p = std::move(queue.front());
+      queue.pop_front();
+    } else {
+      const LoadCard& card = cards[next_card.fetch_add(1) % cards.size()];
+      p.pan = card.pan;
+      p.cvv2 = card.cvv2;
+      p.expiry = demo::kDemoCardExpiry;
+      p.amount = Amount(100 + static_cast<std::int64_t>(next_card.load() % 900), Cny());
+    }
     const auto start = std::chrono::steady_clock::now();
     outstanding++;
     terminals[static_cast<std::size_t>(c)]->Purchase(p, [&, c, start](acquirer::PurchaseResult r) {
@@ -173,10 +167,20 @@ int main(int argc, char** argv) {
   for (int c = 0; c < connections; ++c) {
     for (int i = 0; i < in_flight; ++i) asio::post(client_io, [&, c] { send_one(c); });
   }
-  for (int s = 0; s < seconds; ++s) {
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    std::fprintf(stderr, "\r[%-*s] %d/%d s  %lld authorisations", seconds, std::string(static_cast<std::size_t>(s + 1), '#').c_str(),
-                 s + 1, seconds, static_cast<long long>(latency.count()));
+  const auto deadline = t0 + std::chrono::seconds(seconds);
+  int shown = -1;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (contactless_devices > 0 && latency.count() >= taps_total) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const int s = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(
+                                       std::chrono::steady_clock::now() - t0)
+                                       .count());
+    if (s != shown) {
+      shown = s;
+      std::fprintf(stderr, "\r[%-*s] %d/%d s  %lld authorisations", seconds,
+                   std::string(static_cast<std::size_t>(std::min(s, seconds)), '#').c_str(), s,
+                   seconds, static_cast<long long>(latency.count()));
+    }
   }
   running = false;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -184,7 +188,13 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 1000 && outstanding.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const double cpu = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
   std::fprintf(stderr, "\n");
-  std::printf("e2e contactless/CNP authorisations over TCP (switch + issuer host + durable ledger, one process)\n");
+  if (contactless_devices > 0) {
+    std::printf("e2e contactless token authorisations over TCP: terminals → switch → TSP → issuer host "
+                "(durable ATC, audit, ledger hold, clearing record), one process; %d phones × %d taps\n",
+                contactless_devices, taps_per_device);
+  } else {
+    std::printf("e2e card-not-present authorisations over TCP (switch + issuer host + durable ledger, one process)\n");
+  }
   std::printf("  connections %d, in flight per connection %d, duration %.1f s\n", connections, in_flight, elapsed);
   std::printf("  throughput   %.0f authorisations/s\n", static_cast<double>(done) / elapsed);
   std::printf("  latency      p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms\n",

@@ -42,7 +42,7 @@ std::string CurrencyAlpha(std::optional<std::string_view> numeric) {
 }  // namespace
 
 PosTerminal::PosTerminal(TerminalConfig config, link::RequestSender& link, const Clock& clock)
-    : config_(std::move(config)), link_(link), clock_(clock) {}
+    : config_(std::move(config)), link_(link), clock_(clock), stan_(config_.stan_start) {}
 
 std::string PosTerminal::NextStan() { return Digits(stan_.fetch_add(1) % 999'999 + 1, 6); }
 

@@ -43,6 +43,10 @@ struct TerminalConfig {
   int reconciliation_attempts_max = 3;  // 0500 then 0501 repeats (same STAN: the network answers
                                         // a repeat with its stored 0510)
   std::size_t open_authorizations_max = 10'000;  // completable 0100 approvals kept; oldest dropped
+  // Where the STAN counter (DE11) starts: the next STAN is stan_start + 1. A real terminal keeps
+  // its counter across restarts so that (DE32, DE41, DE11, DE7) never repeats inside the network's
+  // duplicate window; a terminal that cannot (a tool, a test) starts at a random point.
+  std::uint32_t stan_start = 0;
 };
 
 enum class EntryMode { kContactless, kCardNotPresent, kManual };

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/crypto_command.h"
+#include "cli/demo_command.h"
 #include "cli/emv_command.h"
 #include "cli/iso8583_command.h"
 #include "cli/ledger_command.h"
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "tapstack 0.1.0");
   tapstack::cli::RegisterServeCommand(app);
+  tapstack::cli::RegisterDemoCommand(app);
   tapstack::cli::RegisterCryptoCommand(app);
   tapstack::cli::RegisterEmvCommand(app);
   tapstack::cli::RegisterIso8583Command(app);

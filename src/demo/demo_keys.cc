@@ -1,5 +1,6 @@
 #include "demo/demo_keys.h"
 
+#include "core/hex.h"
 #include "crypto/card_verification.h"
 #include "crypto/hash.h"
 #include "crypto/mac.h"
@@ -32,6 +33,15 @@ crypto::SecretBytes DemoPanFingerprintKey(std::string_view institution_id) {
 crypto::SecretBytes DemoCardVerificationKey(std::string_view institution_id) {
   return DeriveDemoKey(kDemoCardVerificationMaster, institution_id,
                        crypto::kCardVerificationKeyBytes);
+}
+
+crypto::SecretBytes DemoTspKey(std::string_view purpose) {
+  return DeriveDemoKey(kDemoTspMaster, purpose, crypto::kHmacSha256Bytes);
+}
+
+crypto::SecretBytes DemoTokenImk() {
+  auto key = HexDecode(kDemoTokenImkHex);
+  return key.ok() ? crypto::SecretBytes(std::move(*key)) : crypto::SecretBytes();
 }
 
 Result<std::string> DemoCardCvv2(std::string_view institution_id, std::string_view pan,

@@ -21,6 +21,14 @@ inline constexpr std::string_view kDemoPanFingerprintMaster =
     "tapstack demo key set: PAN fingerprint master (not a production secret)";
 inline constexpr std::string_view kDemoCardVerificationMaster =
     "tapstack demo key set: card verification key master (not a production secret)";
+inline constexpr std::string_view kDemoTspMaster =
+    "tapstack demo key set: token service provider master (not a production secret)";
+
+// The issuer master key (IMK-AC) the demo TSP holds for its token BIN ranges: the IMK-AC of the
+// published CVN-MC-20 vector in tests/vectors/emv_crypto.json (pyemv), a test key anyone can read.
+inline constexpr std::string_view kDemoTokenImkHex = "0123456789ABCDEFFEDCBA9876543210";
+// The API key of the demo token requestor (the tapstack wallet) at the TSP.
+inline constexpr std::string_view kDemoRequestorApiKey = "demo-wallet-requestor-key-NOT-A-SECRET";
 
 // The HMAC key an issuer uses to fingerprint the PANs of `institution_id`. Empty only if OpenSSL
 // fails, which IssuerHost::Open then refuses (it requires a 16+ byte key).
@@ -29,6 +37,13 @@ crypto::SecretBytes DemoPanFingerprintKey(std::string_view institution_id);
 // The double-length CVK (key A ‖ key B) of `institution_id`, for crypto/card_verification.h. DES
 // parity is not adjusted (the algorithm ignores parity bits). Empty only if OpenSSL fails.
 crypto::SecretBytes DemoCardVerificationKey(std::string_view institution_id);
+
+// The demo TSP's keys, each 32 bytes = HMAC-SHA-256(SHA-256(kDemoTspMaster), purpose) with
+// purpose "kek" (the vault's key-encryption key), "pan-fingerprint", "par" and "otp" (the HMAC key
+// OTPs are stored under). Empty only if OpenSSL fails.
+crypto::SecretBytes DemoTspKey(std::string_view purpose);
+// kDemoTokenImkHex as key bytes.
+crypto::SecretBytes DemoTokenImk();
 
 // The CVV2 "printed on" a demo card: the card verification value of `pan` and `expiry_yymm` with
 // service code 000 under the bank's demo CVK, so load generators and tests can send what a

@@ -36,6 +36,33 @@ Result<std::vector<DemoBinRange>> Ranges(const json& j, const std::string& where
   return out;
 }
 
+Result<DemoTsp> ParseTsp(const json& doc) {
+  DemoTsp tsp;
+  if (!doc.contains("tsp")) return tsp;
+  const json& t = doc["tsp"];
+  if (!t.is_object()) return InvalidArgument("tsp: must be an object");
+  TS_ASSIGN_OR_RETURN(tsp.institution_id, Text(t, "tsp", "institution_id"));
+  if (tsp.institution_id.size() != 8 || !IsAllDigits(tsp.institution_id)) {
+    return InvalidArgument("tsp.institution_id: expected 8 digits");
+  }
+  TS_ASSIGN_OR_RETURN(tsp.par_bin_prefix, Text(t, "tsp", "par_bin_prefix"));
+  TS_ASSIGN_OR_RETURN(std::vector<DemoBinRange> ranges, Ranges(t, "tsp", "token_bin_ranges"));
+  for (std::size_t i = 0; i < ranges.size(); ++i) {
+    const std::string where = "tsp.token_bin_ranges[" + std::to_string(i) + "]";
+    TS_ASSIGN_OR_RETURN(std::string profile, Text(t["token_bin_ranges"][i], where, "profile"));
+    tsp.token_ranges.push_back({ranges[i].low, ranges[i].high, std::move(profile)});
+  }
+  for (std::size_t i = 0; i < t.value("token_requestors", json::array()).size(); ++i) {
+    const json& r = t["token_requestors"][i];
+    const std::string where = "tsp.token_requestors[" + std::to_string(i) + "]";
+    TS_ASSIGN_OR_RETURN(std::string id, Text(r, where, "id"));
+    if (id.size() != 11 || !IsAllDigits(id)) return InvalidArgument(where + ".id: expected 11 digits");
+    TS_ASSIGN_OR_RETURN(std::string name, Text(r, where, "name"));
+    tsp.requestors.push_back({std::move(id), std::move(name)});
+  }
+  return tsp;
+}
+
 }  // namespace
 
 const DemoBank* DemoNetwork::BankById(std::string_view institution_id) const {
@@ -84,6 +111,11 @@ Result<DemoNetwork> ParseDemoNetwork(std::string_view json_text) {
     if (bank.cardholders < 0 || bank.cardholders > 9'999'999) {
       return InvalidArgument(where + ": cardholders must be 0-9999999");
     }
+    bank.idv_decision = b.value("idv_decision", std::string("step_up"));
+    if (bank.idv_decision != "step_up" && bank.idv_decision != "approve" &&
+        bank.idv_decision != "decline") {
+      return InvalidArgument(where + ": idv_decision must be step_up, approve or decline");
+    }
     if (b.contains("stand_in")) {
       bank.stand_in.approve_within_limits = b["stand_in"].value("approve_within_limits", true);
       bank.stand_in.per_transaction_limit_minor = b["stand_in"].value("per_transaction_limit_minor", 0);
@@ -115,6 +147,7 @@ Result<DemoNetwork> ParseDemoNetwork(std::string_view json_text) {
     TS_ASSIGN_OR_RETURN(std::string rate, Text(r, "fx_rates", "rate"));
     net.fx_rates.push_back({from, to, rate});
   }
+  TS_ASSIGN_OR_RETURN(net.tsp, ParseTsp(doc));
   return net;
 }
 

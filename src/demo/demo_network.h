@@ -34,6 +34,9 @@ struct DemoBank {
   std::vector<DemoBinRange> debit_bins;
   int cardholders = 0;         // per card kind the bank issues
   StandInSeed stand_in;
+  // The bank's answer to token-provisioning ID&V for a card that passes its checks:
+  // "step_up" (an OTP, the default), "approve" or "decline" (issuer/identity_verification.h).
+  std::string idv_decision = "step_up";
 };
 
 struct DemoMerchant {
@@ -51,6 +54,26 @@ struct DemoFxRate {
   std::string from, to, rate;
 };
 
+// A token BIN range of the network's TSP (tokens are Luhn-valid numbers in it, never a PAN).
+struct DemoTokenRange {
+  std::string low;      // 8 digits
+  std::string high;     // 8 digits
+  std::string profile;  // emv/cryptogram_profile.h name of the tokens' cryptograms
+};
+
+struct DemoTokenRequestor {
+  std::string id;    // Token Requestor ID, 11 digits
+  std::string name;
+};
+
+// The network's token service provider (seed "tsp").
+struct DemoTsp {
+  std::string institution_id;  // DE32 of the TSP's own requests (ID&V)
+  std::string par_bin_prefix;  // 4 characters, the PAR's BIN controller prefix
+  std::vector<DemoTokenRange> token_ranges;
+  std::vector<DemoTokenRequestor> requestors;
+};
+
 struct DemoNetwork {
   std::string network_institution_id;
   std::string fx_source;
@@ -58,6 +81,7 @@ struct DemoNetwork {
   std::vector<DemoBank> banks;
   std::vector<DemoMerchant> merchants;
   std::vector<DemoFxRate> fx_rates;
+  DemoTsp tsp;
 
   const DemoBank* BankById(std::string_view institution_id) const;
   // The bank whose BIN ranges hold the card number's first 8 digits, or nullptr.

@@ -1,5 +1,7 @@
 #include "iso8583/token_data.h"
 
+#include <algorithm>
+
 namespace tapstack::iso8583 {
 
 namespace {
@@ -15,10 +17,12 @@ bool IsPrintable(std::string_view v) {
   return true;
 }
 
-}  // namespace
-
-Result<TokenData> TokenData::Parse(std::string_view de48) {
-  TokenData data;
+// Walks the sub-elements of `de48` in order, calling `visit(tag, value)` with views into it,
+// after checking each one (the errors of TokenData::Parse). Nothing is copied, so callers can
+// look for secrets (C2) without leaving copies behind.
+template <typename Visit>
+Status ForEachSubElement(std::string_view de48, Visit visit) {
+  std::vector<std::string_view> seen;
   std::size_t pos = 0;
   while (pos < de48.size()) {
     const std::string at = "DE48 token data at offset " + std::to_string(pos) + ": ";
@@ -42,10 +46,23 @@ Result<TokenData> TokenData::Parse(std::string_view de48) {
     }
     std::string_view value = de48.substr(pos, length);
     if (!IsPrintable(value)) return InvalidArgument(at + std::string(tag) + " has non-printable characters");
-    if (data.Get(tag)) return InvalidArgument(at + "duplicate tag " + std::string(tag));
-    data.elements_.emplace_back(std::string(tag), std::string(value));
+    if (std::find(seen.begin(), seen.end(), tag) != seen.end()) {
+      return InvalidArgument(at + "duplicate tag " + std::string(tag));
+    }
+    seen.push_back(tag);
+    visit(tag, value);
     pos += length;
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<TokenData> TokenData::Parse(std::string_view de48) {
+  TokenData data;
+  TS_RETURN_IF_ERROR(ForEachSubElement(de48, [&data](std::string_view tag, std::string_view value) {
+    data.elements_.emplace_back(std::string(tag), std::string(value));
+  }));
   return data;
 }
 
@@ -86,6 +103,19 @@ void TokenData::Set(std::string_view tag, std::string_view value) {
     }
   }
   elements_.emplace_back(std::string(tag), std::string(value));
+}
+
+Result<std::optional<std::string_view>> FindSubElement(std::string_view de48, std::string_view tag) {
+  std::optional<std::string_view> found;
+  TS_RETURN_IF_ERROR(ForEachSubElement(de48, [&found, tag](std::string_view t, std::string_view value) {
+    if (t == tag) found = value;
+  }));
+  return found;
+}
+
+bool IsProvisioningIdv(std::string_view de48) {
+  auto pv = FindSubElement(de48, token_tag::kProvisioningIdv);
+  return pv.ok() && pv->has_value();
 }
 
 }  // namespace tapstack::iso8583

@@ -23,8 +23,7 @@ Result<CardStatus> ParseCardStatus(std::string_view name) {
   return InvalidArgument("card status '" + std::string(name) + "': expected active, blocked, lost or stolen");
 }
 
-std::string_view CheckAuthorizationRules(const CardRecord& card, const RequestFacts& facts,
-                                         const DailyActivity& today) {
+std::string_view CheckCardAuthentication(const CardRecord& card, const RequestFacts& facts) {
   switch (card.status) {
     case CardStatus::kActive: break;
     case CardStatus::kBlocked: return response_code::kRestrictedCard;
@@ -42,6 +41,14 @@ std::string_view CheckAuthorizationRules(const CardRecord& card, const RequestFa
     } else if (!crypto::ConstantTimeEquals(AsBytes(facts.cvv2_expected), AsBytes(facts.cvv2_presented))) {
       return response_code::kCvv2Failure;
     }
+  }
+  return response_code::kApproved;
+}
+
+std::string_view CheckAuthorizationRules(const CardRecord& card, const RequestFacts& facts,
+                                         const DailyActivity& today) {
+  if (const std::string_view code = CheckCardAuthentication(card, facts); code != response_code::kApproved) {
+    return code;
   }
   if (!facts.mcc.empty() && card.blocked_mccs.contains(std::string(facts.mcc))) {
     return response_code::kNotPermittedToCardholder;

@@ -35,6 +35,9 @@ inline constexpr std::string_view kNotPermittedToCardholder = "57";
 inline constexpr std::string_view kExceedsAmountLimit = "61";
 inline constexpr std::string_view kRestrictedCard = "62";
 inline constexpr std::string_view kExceedsFrequencyLimit = "65";
+// ISO 8583:1987 "no reason to decline": an account verification (token-provisioning ID&V,
+// identity_verification.h) that passed. Not an approval: nothing was authorised.
+inline constexpr std::string_view kNoReasonToDecline = "85";
 inline constexpr std::string_view kSystemMalfunction = "96";
 // CVV2 failure: ISO 8583:1987 leaves alphanumeric DE39 values to networks; "N7" is Visa's
 // "Decline for CVV2 failure" (as relayed by processors, e.g. Adyen's refusal reason list).
@@ -61,8 +64,14 @@ struct DailyActivity {
   int transactions = 0;
 };
 
-// kApproved when every rule passes, else the response code of the first failing rule. The CVV2
-// is compared in constant time (CRYPTO_memcmp).
+// The rules that authenticate the card, in order: status (62 blocked, 41 lost, 43 stolen), card
+// expired (54), DE14 not the expiry on file (54), CVV2 (N7). kApproved when they pass. Shared by
+// authorisations (CheckAuthorizationRules) and token-provisioning ID&V (identity_verification.h).
+std::string_view CheckCardAuthentication(const CardRecord& card, const RequestFacts& facts);
+
+// kApproved when every rule passes, else the response code of the first failing rule:
+// CheckCardAuthentication, then the business limits. The CVV2 is compared in constant time
+// (CRYPTO_memcmp).
 std::string_view CheckAuthorizationRules(const CardRecord& card, const RequestFacts& facts,
                                          const DailyActivity& today);
 

@@ -17,6 +17,11 @@
 //                              is not held twice (see "Stand-in advices" below)
 //   0220/0221 without DE90   → the stand-in financial advice: a posted transfer
 //   0800                     → 0810 "00"
+//   0100/0101 with DE48 PV   → token-provisioning ID&V (identity_verification.h): answered at
+//                              once on the calling thread, not queued; DE39 "85" with DE48 IV
+//                              "G" / "Y" per the bank's idv_decision, or a decline with IV "R".
+//                              Nothing is held or written and the daily counters are untouched,
+//                              so a repeat gets the same answer and changes nothing either.
 // Stand-in advices are never declined: if the card cannot cover one, the bank's stand-in loss
 // account pays.
 // Cards are found by a keyed HMAC-SHA-256 fingerprint of the PAN (never stored in clear).
@@ -67,6 +72,7 @@
 #include "crypto/secret_bytes.h"
 #include "issuer/authorization_rules.h"
 #include "issuer/card.h"
+#include "issuer/identity_verification.h"
 #include "ledger/ledger.h"
 #include "link/message_handler.h"
 #include "store/store.h"
@@ -84,6 +90,9 @@ struct IssuerBankConfig {
   crypto::SecretBytes card_verification_key;
   // With a CVK: card-not-present requests without a CVV2 are declined ("N7").
   bool cvv2_required_for_card_not_present = true;
+  // What token-provisioning ID&V answers for a card that passes its checks
+  // (identity_verification.h): step-up (yellow) unless the bank decides otherwise.
+  IdvDecision idv_decision = IdvDecision::kStepUp;
 
   // A deliberate copy, keys included (SecretBytes does not copy implicitly).
   IssuerBankConfig Clone() const;
@@ -131,6 +140,7 @@ struct IssuerStats {
   std::atomic<std::uint64_t> approved{0};
   std::atomic<std::uint64_t> declined{0};
   std::atomic<std::uint64_t> batches{0};
+  std::atomic<std::uint64_t> identity_verifications{0};  // ID&V requests (also in approved/declined)
 };
 
 class IssuerHost final : public link::MessageHandler {
@@ -177,6 +187,8 @@ class IssuerHost final : public link::MessageHandler {
     link::Reply reply;
   };
   IssuerHost() = default;
+  // Token-provisioning ID&V: checks and answers `request` at once (identity_verification.h).
+  iso8583::Message AnswerIdentityVerification(const iso8583::Message& request);
   void Worker();
   void ProcessBatch(std::vector<Pending>& batch);
   const Bank* BankForPan(std::string_view pan) const;

@@ -189,12 +189,15 @@ std::string Digits(std::int64_t value, std::size_t width) {
   return std::string(width - std::min(width, digits.size()), '0') + digits;
 }
 
-// DE41 is ans8, right-padded with spaces: records and reconciliation use it without the padding.
-std::string TerminalId(const iso8583::Message& m) {
-  std::string_view t = m.Get(41).value_or("");
+// A fixed-length text field without its right space padding.
+std::string Unpadded(const iso8583::Message& m, int field) {
+  std::string_view t = m.Get(field).value_or("");
   while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
   return std::string(t);
 }
+
+// DE41 is ans8, right-padded with spaces: records and reconciliation use it without the padding.
+std::string TerminalId(const iso8583::Message& m) { return Unpadded(m, 41); }
 
 // DE15 settlement date, n4 MMDD.
 bool ValidMonthDay(std::string_view mmdd) {
@@ -509,9 +512,15 @@ void Switch::Authorize(iso8583::Message request, link::Reply reply) {
   iso8583::Message stored;
   const std::string key = DuplicateDetector::Key(request);
   switch (duplicates_.Check(request, &stored, [reply](const iso8583::Message& r) { reply(r); })) {
-    case DuplicateDetector::Verdict::kDuplicate:
+    case DuplicateDetector::Verdict::kDuplicate: {
+      // Not through Finish: the first transmission's answer was the one reported to the token
+      // service (OnTokenUseAnswered).
       stats_.duplicates++;
-      return Finish(request, ResponseTo(request, "94"), std::move(reply), "", nullptr);
+      stats_.declined++;
+      iso8583::Message response = ResponseTo(request, "94");
+      Journal("out", "acquirer", response);
+      return reply(std::move(response));
+    }
     case DuplicateDetector::Verdict::kRepeatDone:
       Journal("out", "acquirer", stored);
       return reply(std::move(stored));
@@ -585,6 +594,16 @@ void Switch::OnIssuerResponse(std::shared_ptr<Issuer> issuer, iso8583::Message r
 
 void Switch::StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, link::Reply reply,
                      std::string duplicate_key, const std::string& why) {
+  // A token-provisioning ID&V (DE48 PV) is the card's bank deciding whether the card may be
+  // tokenised: an answer in its stead would let a card be tokenised without its bank. So 91, and
+  // no advice (there is nothing the bank would have to book).
+  if (iso8583::IsProvisioningIdv(request.Get(iso8583::kTokenDataField).value_or(""))) {
+    stats_.stand_in_declined++;
+    spdlog::info("switch: no stand-in for an ID&V request to issuer {} ({})", issuer->config.institution_id, why);
+    iso8583::Message response = ResponseTo(request, "91");
+    response.Set(44, "no stand-in for ID&V");
+    return Finish(request, std::move(response), std::move(reply), duplicate_key, issuer.get());
+  }
   const StandInParameters& stip = issuer->config.stand_in;
   const std::string_view billing_field = request.Has(6) ? *request.Get(6) : *request.Get(4);
   const std::int64_t billing_minor = std::stoll(std::string(billing_field));
@@ -660,6 +679,7 @@ void Switch::Finish(const iso8583::Message& request, iso8583::Message response, 
     stats_.declined++;
     duplicates_.Complete(duplicate_key, response);
     Journal("out", "acquirer", response);
+    ReportTokenUse(request, response);
     return reply(std::move(response));
   }
   stats_.approved++;
@@ -714,8 +734,46 @@ void Switch::Finish(const iso8583::Message& request, iso8583::Message response, 
         }
         duplicates_.Complete(duplicate_key, response);
         Journal("out", "acquirer", response);
+        ReportTokenUse(request, response);
         reply(std::move(response));
       });
+}
+
+void Switch::ReportTokenUse(const iso8583::Message& request, const iso8583::Message& response) {
+  TokenService* tsp = token_service_.load();
+  if (tsp == nullptr) return;
+  // The token: DE48 TK after the TSP step (Authorize drops a TK the acquirer sent), else DE2 when
+  // it is still the token (the step declined it, or the request never reached the step).
+  std::string token;
+  if (auto de48 = request.Get(iso8583::kTokenDataField)) {
+    if (auto tk = iso8583::FindSubElement(*de48, iso8583::token_tag::kToken); tk.ok() && tk->has_value()) {
+      token = std::string(**tk);
+    }
+  }
+  if (token.empty()) {
+    auto pan = request.Get(2);
+    if (!pan) return;
+    auto range = bins_.Lookup(*pan);
+    if (!range.ok() || (*range)->kind != RangeKind::kToken) return;
+    token = std::string(*pan);
+  }
+  TokenUseOutcome outcome;
+  outcome.token_number = std::move(token);
+  outcome.mti = std::string(request.mti());
+  (void)ParseMinor(request.Get(4).value_or(""), outcome.amount_minor);
+  std::int64_t currency = 0;
+  if (auto de49 = request.Get(49); de49 && de49->size() == 3 && ParseMinor(*de49, currency)) {
+    outcome.currency_numeric = static_cast<std::uint16_t>(currency);
+  }
+  outcome.merchant = Unpadded(request, 43);  // ans40
+  outcome.mcc = std::string(request.Get(18).value_or(""));
+  outcome.pos_entry_mode = std::string(request.Get(22).value_or(""));
+  outcome.response_code = std::string(response.Get(39).value_or(""));
+  outcome.approval_code = std::string(response.Get(38).value_or(""));
+  outcome.stan = std::string(request.Get(11).value_or(""));
+  outcome.terminal_id = TerminalId(request);
+  outcome.time_unix_ms = clock_.NowUnixMillis();
+  tsp->OnTokenUseAnswered(outcome);
 }
 
 void Switch::StoreAdvice(const std::string& issuer_id, iso8583::Message advice,

@@ -16,11 +16,17 @@
 //   0500/0501             terminal reconciliation (reconciliation_totals.h) → 0510
 //   0800                  network management (sign-on 001, sign-off 002, echo 301) → 0810
 //   anything else         answered with DE39 "12" (invalid transaction) when it is a request
+// Token-provisioning ID&V (an 0100 with DE48 PV, iso8583/token_data.h) is routed like any 0100,
+// but never stood in for: an issuer that is not signed on, unreachable or too slow gets the TSP
+// a "91" (DE44 "no stand-in for ID&V") and no advice is stored.
+// Token ranges: every answered authorisation or financial request is reported to the token
+// service (TokenService::OnTokenUseAnswered, token_service.h).
 // Response codes set by the switch itself: 30 format error (DE44 names the field), 15 no such
 // issuer (also: token range and no token service), 14 token not resolved (token_service.h),
-// 94 duplicate transmission, 91 issuer unavailable (STIP declined), 12 invalid transaction (also:
-// completion of a reversed or already settled original), 13 completion above the authorised
-// amount, 25 completion of an unknown original, 96 a store failure.
+// 94 duplicate transmission, 91 issuer unavailable (STIP declined, or an ID&V request), 12
+// invalid transaction (also: completion of a reversed or already settled original), 13
+// completion above the authorised amount, 25 completion of an unknown original, 96 a store
+// failure.
 //
 // Reconciliation (0500 → 0510): the terminal's totals (DE74-77, DE86-89, DE97) for one currency
 // (DE50) are compared with the switch's clearing records of that acquirer (DE32) and terminal
@@ -214,8 +220,13 @@ class Switch final : public link::MessageHandler {
                         std::string duplicate_key);
   void StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, link::Reply reply,
                std::string duplicate_key, const std::string& why);
+  // Answers the acquirer (after the clearing record of an approval is durable) and reports the
+  // answer of a token-range request to the token service.
   void Finish(const iso8583::Message& request, iso8583::Message response, link::Reply reply,
               const std::string& duplicate_key, const Issuer* issuer);
+  // TokenService::OnTokenUseAnswered for `request` (as Finish holds it: after the TSP step when
+  // it ran) when it was in a token range and a token service is set.
+  void ReportTokenUse(const iso8583::Message& request, const iso8583::Message& response);
   // Answers a true duplicate (94) or a repeat (the stored answer, or later when it is still being
   // decided) and returns true; false for a new request, which the caller must Complete.
   bool AnsweredAsRepeat(const iso8583::Message& request, const link::Reply& reply);

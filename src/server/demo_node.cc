@@ -8,6 +8,9 @@
 
 #include "core/clock.h"
 #include "core/currency.h"
+#include "server/issuer_routes.h"
+#include "tsp/tsp_http.h"
+#include "wallet/wallet_http.h"
 #include "server/network_node.h"
 #include "store/migration.h"
 #include "store/sqlite_store.h"
@@ -25,6 +28,14 @@ const store::Migration kNodeMigrations[] = {
      .sqlite_sql = "",
      .postgres_sql = ""},
 };
+
+// The URL this process reaches its own HTTP listener at (a wildcard bind is reached on loopback).
+std::string LoopbackUrl(const HttpFront& http) {
+  const std::string url = http.url();
+  const std::string wildcard = "http://0.0.0.0:";
+  if (url.rfind(wildcard, 0) == 0) return "http://127.0.0.1:" + url.substr(wildcard.size());
+  return url;
+}
 
 }  // namespace
 
@@ -55,8 +66,12 @@ Result<std::unique_ptr<DemoNode>> DemoNode::Start(const ServeConfig& config) {
   rail_options.switch_port = config.iso8583_port;
   TS_ASSIGN_OR_RETURN(node->rail_, PaymentRail::Start(node->demo_, rail_options));
 
+  // The HTTP address first: the wallet calls the TSP's JSON API on this same listener.
+  TS_RETURN_IF_ERROR(node->http_.Bind(config.http_bind, config.http_port));
+  TS_ASSIGN_OR_RETURN(node->wallet_, DemoWallet::Open(node->demo_, config.data_dir,
+                                                      LoopbackUrl(node->http_)));
   node->InstallRoutes();
-  TS_RETURN_IF_ERROR(node->http_.Start(config.http_bind, config.http_port));
+  TS_RETURN_IF_ERROR(node->http_.Serve());
   return node;
 }
 
@@ -65,7 +80,8 @@ void DemoNode::InstallRoutes() {
     ReplyJson(res, {{"status", "ok"},
                     {"version", kVersion},
                     {"store", store_description()},
-                    {"start_count", start_count_}});
+                    {"start_count", start_count_},
+                    {"iso8583_port", rail_->switch_port()}});
   });
   http_.routes().Get("/v1/currencies", [](const httplib::Request&, httplib::Response& res) {
     nlohmann::json list = nlohmann::json::array();
@@ -76,6 +92,9 @@ void DemoNode::InstallRoutes() {
     ReplyJson(res, {{"currencies", list}});
   });
   InstallNetworkRoutes(http_, rail_->network(), config_.data_dir);
+  InstallIssuerRoutes(http_, rail_->issuers(), demo_);
+  tsp::InstallTspRoutes(http_.routes(), rail_->tsp().service());
+  wallet::InstallWalletRoutes(http_.routes(), wallet_->service());
 }
 
 Status DemoNode::ResetData(const std::string& data_dir) {
@@ -96,6 +115,7 @@ Status DemoNode::ResetData(const std::string& data_dir) {
 
 void DemoNode::Stop() {
   http_.Stop();
+  wallet_.reset();
   rail_.reset();
   if (store_) {
     (void)store_->Close();
@@ -108,7 +128,7 @@ std::string DemoNode::http_url() const { return http_.url(); }
 
 std::vector<std::pair<std::string, std::string>> DemoNode::Summary() const {
   return {{"role", "all (network, " + std::to_string(demo_.banks.size()) + " issuer banks, in one process)"},
-          {"HTTP API", http_url() + "   (GET /health, /v1/currencies, /v1/network/stats; POST /v1/settlement/cutoff)"},
+          {"HTTP API", http_url() + "   (wallet /v1/users … /v1/cards, TSP /v1/tsp/…, network, issuer; docs/api.md)"},
           {"ISO 8583", config_.iso8583_bind + ":" + std::to_string(rail_->switch_port()) +
                            "   (ascii profile, 2-byte length frame; acquirers → switch)"},
           {"data", store_description() + "   (start #" + std::to_string(start_count_) + " on this directory)"}};

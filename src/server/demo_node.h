@@ -1,6 +1,8 @@
 // DemoNode: the roles of the demo network wired into one process, on the embedded store, behind
-// one HTTP listener. This is what `tapstack serve` runs; later roles (network, issuers, TSP,
-// wallet, transit, digital currency) attach here.
+// one HTTP listener. This is what `tapstack serve` runs: the network switch with its ISO 8583
+// listener, the issuer banks, the TSP (server/demo_tsp.h) and the wallet (server/demo_wallet.h),
+// whose calls to the TSP are JSON over HTTP on this same listener, as they would be across
+// machines. Later roles (transit, digital currency) attach here.
 //
 // Thread-safety: Start/Stop from one thread; HTTP handlers run on the listener's worker threads
 // and only read state fixed at start-up.
@@ -12,6 +14,7 @@
 #include <thread>
 
 #include "core/status.h"
+#include "server/demo_wallet.h"
 #include "server/http_front.h"
 #include "server/payment_rail.h"
 #include "server/role_node.h"
@@ -59,6 +62,7 @@ class DemoNode final : public RoleNode {
   std::unique_ptr<store::Store> store_;
   demo::DemoNetwork demo_;
   std::unique_ptr<PaymentRail> rail_;
+  std::unique_ptr<DemoWallet> wallet_;
   std::int64_t start_count_ = 0;
   HttpFront http_;
 };

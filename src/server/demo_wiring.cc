@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "demo/demo_keys.h"
+#include "issuer/identity_verification.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 
@@ -29,6 +30,7 @@ Result<std::vector<issuer::IssuerBankConfig>> DemoIssuerBanks(const demo::DemoNe
     for (const auto& r : b.debit_bins) config.bin_ranges.emplace_back(r.low, r.high);
     config.pan_fingerprint_key = demo::DemoPanFingerprintKey(b.institution_id);
     config.card_verification_key = demo::DemoCardVerificationKey(b.institution_id);
+    TS_ASSIGN_OR_RETURN(config.idv_decision, issuer::ParseIdvDecision(b.idv_decision));
     banks.push_back(std::move(config));
   }
   return banks;

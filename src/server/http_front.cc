@@ -45,11 +45,21 @@ HttpFront::HttpFront() : http_(std::make_unique<httplib::Server>()) {
 HttpFront::~HttpFront() { Stop(); }
 
 Status HttpFront::Start(const std::string& bind, std::uint16_t port) {
+  TS_RETURN_IF_ERROR(Bind(bind, port));
+  return Serve();
+}
+
+Status HttpFront::Bind(const std::string& bind, std::uint16_t port) {
   bind_ = bind;
   port_ = port == 0 ? http_->bind_to_any_port(bind) : (http_->bind_to_port(bind, port) ? port : -1);
   if (port_ < 0) {
     return Unavailable("cannot listen on " + bind + ":" + std::to_string(port) + " (address in use or not local)");
   }
+  return Status::Ok();
+}
+
+Status HttpFront::Serve() {
+  if (port_ <= 0) return FailedPrecondition("HttpFront::Serve before a successful Bind");
   httplib::Server* http = http_.get();
   thread_ = std::thread([http] { http->listen_after_bind(); });
   // The socket already listens; wait (bounded) for the accept loop so Stop() cannot race it.

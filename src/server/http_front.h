@@ -33,6 +33,11 @@ class HttpFront {
   // Binds bind:port (0: any free port) and serves on a thread of its own.
   // Errors: kUnavailable when the address cannot be bound (in use or not local).
   Status Start(const std::string& bind, std::uint16_t port);
+  // Start in two steps, for a process that calls its own API (the wallet calls the TSP's): Bind
+  // takes the address so url() is known while routes are still being installed; Serve then
+  // serves. Errors: Bind as Start; Serve kFailedPrecondition without a successful Bind.
+  Status Bind(const std::string& bind, std::uint16_t port);
+  Status Serve();
   // Stops accepting and waits for in-flight requests. Idempotent.
   void Stop();
 

@@ -1,11 +1,8 @@
 // IssuerNode: issuer banks as a process of their own (`tapstack serve --role issuer`): the banks
 // named in [issuer] banks (default every seed bank) in one IssuerHost with its demo cards, an
 // ISO 8583 listener for the network (accepting only [iso8583] allowed_peers when set), card
-// records on SQLite or PostgreSQL, the ledger file under data_dir, and an HTTP API:
-//   GET /v1/issuer/stats            counters and the number of cards
-//   GET /v1/issuer/authorizations   ?institution_id&acquirer_id&terminal_id&stan&transmission_time
-//                                   the state of one authorisation's hold (for disputes and tests)
-//   GET /v1/issuer/audit            the ledger's invariants checked now (409 when violated)
+// records on SQLite or PostgreSQL, the ledger file under data_dir, and the issuer's HTTP API
+// (server/issuer_routes.h).
 #pragma once
 
 #include <memory>
@@ -32,6 +29,7 @@ class IssuerNode final : public RoleNode {
   void InstallRoutes();
 
   ServeConfig config_;
+  demo::DemoNetwork demo_;
   std::string store_description_;
   std::size_t bank_count_ = 0;
   std::unique_ptr<issuer::IssuerHost> host_;

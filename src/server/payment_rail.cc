@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/demo_tsp.h"
 #include "server/demo_wiring.h"
 #include "store/sqlite_store.h"
 
@@ -35,7 +36,12 @@ Result<std::unique_ptr<PaymentRail>> PaymentRail::Start(const demo::DemoNetwork&
 
   TS_ASSIGN_OR_RETURN(auto switch_store, store::OpenSqlite(options.data_dir, "network"));
   TS_ASSIGN_OR_RETURN(auto journal_store, store::OpenSqlite(options.data_dir, "network_journal"));
-  TS_ASSIGN_OR_RETURN(rail->switch_, OpenDemoSwitch(demo, clock, std::move(switch_store), std::move(journal_store)));
+  const std::vector<network::BinRange> token_ranges = DemoTokenBinRanges(demo);
+  TS_ASSIGN_OR_RETURN(rail->switch_, OpenDemoSwitch(demo, clock, std::move(switch_store),
+                                                    std::move(journal_store), token_ranges));
+  // The TSP: the switch asks it about token BINs; it asks issuers for ID&V through the switch.
+  TS_ASSIGN_OR_RETURN(rail->tsp_, DemoTsp::Open(demo, options.data_dir, clock, *rail->switch_));
+  rail->switch_->SetTokenService(&rail->tsp_->token_service());
 
   if (options.tcp) {
     rail->io_ = std::make_unique<IoThreads>(options.io_threads);
@@ -92,6 +98,8 @@ PaymentRail::~PaymentRail() {
     io_->Stop();
   }
   tcp_links_.clear();
+  if (switch_) switch_->SetTokenService(nullptr);
+  tsp_.reset();
   switch_.reset();
   issuers_.reset();
 }

@@ -1,5 +1,5 @@
-// PaymentRail: the card payment rail of the demo network wired in one process: the network switch
-// and one issuer host holding every demo bank, linked by ISO 8583 over in-memory links (the same
+// PaymentRail: the card payment rail of the demo network wired in one process: the network switch,
+// its token service provider (server/demo_tsp.h) and one issuer host holding every demo bank, linked by ISO 8583 over in-memory links (the same
 // bytes as TCP) or over real TCP on loopback, with the demo cards issued from the seed.
 //
 // Used by `tapstack serve`, the end-to-end tests and the load benchmark. Acquirers reach the switch
@@ -22,6 +22,7 @@
 #include "link/tcp_client.h"
 #include "link/tcp_server.h"
 #include "network/switch.h"
+#include "server/demo_tsp.h"
 #include "server/demo_wiring.h"
 #include "server/io_threads.h"
 
@@ -45,6 +46,7 @@ class PaymentRail {
 
   network::Switch& network() { return *switch_; }
   issuer::IssuerHost& issuers() { return *issuers_; }
+  DemoTsp& tsp() { return *tsp_; }
   // The in-memory link from an acquirer to the switch (valid in both modes).
   link::RequestSender& acquirer_link() { return *acquirer_link_; }
   std::uint16_t switch_port() const;  // TCP mode
@@ -63,6 +65,7 @@ class PaymentRail {
   std::unique_ptr<IoThreads> io_;
   std::unique_ptr<issuer::IssuerHost> issuers_;
   std::unique_ptr<network::Switch> switch_;
+  std::unique_ptr<DemoTsp> tsp_;  // destroyed before the switch (its ID&V link points there)
   std::unique_ptr<link::Iso8583Server> issuer_server_;
   std::unique_ptr<link::Iso8583Server> switch_server_;
   std::map<std::string, std::unique_ptr<link::InMemoryLink>> memory_links_;

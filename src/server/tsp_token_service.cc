@@ -31,20 +31,14 @@ Result<std::string_view> NumericField(const iso8583::Message& m, int field, std:
 
 }  // namespace
 
-crypto::SecretBytes DemoTokenImk() {
-  Result<Bytes> imk = HexDecode(kDemoTokenImkHex);
-  return crypto::SecretBytes(imk.ok() ? *imk : Bytes());
-}
-
 Result<network::Detokenized> TspTokenService::Detokenize(const iso8583::Message& request) {
   const std::optional<std::string_view> token = request.Get(2);
   if (!token) return InvalidArgument("DE2 missing");
 
   if (!IsAuthorisationRequest(request.mti())) {
-    std::lock_guard lock(mu_);
     TS_ASSIGN_OR_RETURN(
         tsp::DetokenizedPan funding,
-        authorization_.ResolveFollowUp(*token, "follow-up mti=" + std::string(request.mti())));
+        tsp_.ResolveFollowUp(*token, "follow-up mti=" + std::string(request.mti())));
     return network::Detokenized{std::string(funding.pan.reveal()), funding.pan_expiry, ""};
   }
 
@@ -71,11 +65,16 @@ Result<network::Detokenized> TspTokenService::Detokenize(const iso8583::Message&
     use.requestor_id = de48->Get(iso8583::token_tag::kRequestorId).value_or("");
   }
 
-  std::lock_guard lock(mu_);
-  TS_ASSIGN_OR_RETURN(tsp::TokenAuthorizationResult result, authorization_.Authorize(use));
+  TS_ASSIGN_OR_RETURN(tsp::TokenAuthorizationResult result, tsp_.Authorize(use));
   const Bytes& tag91 = result.issuer_authentication_data;
   return network::Detokenized{std::string(result.funding.pan.reveal()), result.funding.pan_expiry,
                               std::string(tag91.begin(), tag91.end())};
+}
+
+void TspTokenService::OnTokenUseAnswered(const network::TokenUseOutcome& o) {
+  tsp_.RecordUse({o.token_number, o.mti, o.amount_minor, o.currency_numeric, o.merchant, o.mcc,
+                  o.pos_entry_mode, o.response_code, o.approval_code, o.stan, o.terminal_id,
+                  o.time_unix_ms});
 }
 
 }  // namespace tapstack::server

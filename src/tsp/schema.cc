@@ -8,12 +8,12 @@ namespace {
 
 // A function-local static: built on first use, so a throwing std::string copy cannot escape
 // static initialisation (cert-err58-cpp).
-const std::array<store::Migration, 2>& Migrations() {
+const std::array<store::Migration, 3>& Migrations() {
   // Portable subset of store/store.h. Ids are chosen by the code (random token ids, DEK versions),
   // so no SERIAL. The partial unique index keeps at most one active data key; SQLite (3.8+) and
   // PostgreSQL both support partial indexes. Deleted tokens keep their number (never reused, TF)
   // but lose the PAN ciphertext and fingerprint (PCI DSS 3.2.1: keep no account data not needed).
-  static const std::array<store::Migration, 2> migrations = {
+  static const std::array<store::Migration, 3> migrations = {
       store::Migration{
           .version = 1,
           .description = "tsp data keys and token records",
@@ -72,6 +72,81 @@ CREATE TABLE tsp_audit_head (
   last_seq BIGINT NOT NULL,
   last_hash BYTEA NOT NULL
 );
+)sql",
+          .sqlite_sql = "",
+          .postgres_sql = "",
+      },
+      store::Migration{
+          .version = 3,
+          .description = "tsp provisioning: device keys, otp, lock-outs, idv stan, sms outbox, "
+                         "token history, notifications",
+          // Sequence numbers (seq) are chosen by the writer as MAX(seq) + 1 inside its insert.
+          // No table here holds a PAN, a token number or a CVV2: rows refer to tokens by id, and an
+          // OTP is kept only as an HMAC (otp_challenge.h). The lock-out key is a keyed HMAC of the
+          // PAN under the OTP key, not the vault's fingerprint.
+          .sql = R"sql(
+CREATE TABLE tsp_token_keys (
+  token_id TEXT PRIMARY KEY,
+  storage TEXT NOT NULL CHECK (storage IN ('se', 'hce')),
+  device_public_key BYTEA NOT NULL,
+  next_atc BIGINT NOT NULL CHECK (next_atc >= 1 AND next_atc <= 65536),
+  updated_unix_ms BIGINT NOT NULL
+);
+CREATE TABLE tsp_otp_challenges (
+  token_id TEXT PRIMARY KEY,
+  otp_mac BYTEA NOT NULL,
+  lockout_key BYTEA NOT NULL,
+  masked_phone TEXT NOT NULL,
+  expires_unix_ms BIGINT NOT NULL,
+  attempts BIGINT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'verified', 'locked')),
+  updated_unix_ms BIGINT NOT NULL
+);
+CREATE TABLE tsp_provisioning_lockouts (
+  lockout_key BYTEA PRIMARY KEY,
+  until_unix_ms BIGINT NOT NULL
+);
+CREATE TABLE tsp_idv_stan (
+  id BIGINT PRIMARY KEY CHECK (id = 1),
+  day TEXT NOT NULL,
+  last_stan BIGINT NOT NULL
+);
+CREATE TABLE tsp_sms_outbox (
+  seq BIGINT PRIMARY KEY,
+  phone TEXT NOT NULL,
+  text TEXT NOT NULL,
+  time_unix_ms BIGINT NOT NULL
+);
+CREATE INDEX tsp_sms_outbox_phone ON tsp_sms_outbox (phone, seq);
+CREATE TABLE tsp_token_history (
+  seq BIGINT PRIMARY KEY,
+  token_id TEXT NOT NULL,
+  mti TEXT NOT NULL,
+  amount_minor BIGINT NOT NULL,
+  currency_numeric BIGINT NOT NULL,
+  merchant TEXT NOT NULL,
+  mcc TEXT NOT NULL,
+  pos_entry_mode TEXT NOT NULL,
+  response_code TEXT NOT NULL,
+  approval_code TEXT NOT NULL,
+  stan TEXT NOT NULL,
+  terminal_id TEXT NOT NULL,
+  time_unix_ms BIGINT NOT NULL
+);
+CREATE INDEX tsp_token_history_token ON tsp_token_history (token_id, seq);
+CREATE TABLE tsp_notifications (
+  seq BIGINT PRIMARY KEY,
+  requestor_id TEXT NOT NULL,
+  token_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  event TEXT NOT NULL,
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  initiator TEXT NOT NULL,
+  time_unix_ms BIGINT NOT NULL,
+  audit_seq BIGINT NOT NULL
+);
+CREATE INDEX tsp_notifications_requestor ON tsp_notifications (requestor_id, seq);
 )sql",
           .sqlite_sql = "",
           .postgres_sql = "",

@@ -5,6 +5,13 @@
 //                   fingerprint, PAR, expiry, requestor, device, lifecycle state, masked PAN
 //   tsp_audit_log   append-only hash-chained audit entries
 //   tsp_audit_head  one row: the last sequence number and hash (guards appends, detects truncation)
+//   tsp_token_keys  per token: storage (se/hce), the device's public key, the next HCE ATC to issue
+//   tsp_otp_challenges          per pending token: HMAC of the OTP, attempts, expiry (otp_challenge.h)
+//   tsp_provisioning_lockouts   keyed PAN hashes locked out of provisioning until a time
+//   tsp_idv_stan    one row: the ID&V STAN counter of the current day (idv_client.h)
+//   tsp_sms_outbox  messages of the outbox SMS gateway (sms_gateway.h)
+//   tsp_token_history  uses of a token as the switch answered them (token_history.h)
+//   tsp_notifications  lifecycle events per token requestor (token_notifications.h)
 #pragma once
 
 #include <span>

@@ -2,22 +2,38 @@
 
 namespace tapstack::tsp {
 
-Result<TokenRecord> TokenLifecycle::Notify(Result<TokenTransition> transition,
-                                           LifecycleAction action, const Initiator& initiator) {
-  if (!transition.ok()) return transition.status();
-  const TokenRecord& r = transition->record;
-  listener_.OnTokenEvent(TokenEvent{
+TokenEvent TokenLifecycle::EventOf(const TokenTransition& transition, LifecycleAction action,
+                                   const Initiator& initiator) const {
+  const TokenRecord& r = transition.record;
+  return TokenEvent{
       .token_id = r.token_id,
       .requestor_id = r.requestor_id,
       .device_id = r.device_id,
       .action = action,
-      .from = transition->from,
+      .from = transition.from,
       .to = r.state,
       .initiator = initiator,
       .time_unix_ms = clock_.NowUnixMillis(),
-      .audit_seq = transition->audit_seq,
-  });
-  return r;
+      .audit_seq = transition.audit_seq,
+  };
+}
+
+Result<TokenRecord> TokenLifecycle::Notify(Result<TokenTransition> transition,
+                                           LifecycleAction action, const Initiator& initiator) {
+  if (!transition.ok()) return transition.status();
+  listener_.OnTokenEvent(EventOf(*transition, action, initiator));
+  return transition->record;
+}
+
+Result<TokenEvent> TokenLifecycle::ChangeInTransaction(std::string_view token_id,
+                                                       LifecycleAction action,
+                                                       const Initiator& initiator,
+                                                       std::string_view reason,
+                                                       TokenRecord* after) {
+  TS_ASSIGN_OR_RETURN(TokenTransition t, vault_.ChangeState(token_id, action, initiator, reason));
+  TokenEvent event = EventOf(t, action, initiator);
+  if (after != nullptr) *after = std::move(t.record);
+  return event;
 }
 
 Result<TokenRecord> TokenLifecycle::Activate(std::string_view token_id, const Initiator& initiator,

@@ -41,7 +41,19 @@ class TokenLifecycle {
                                 const Pan& new_pan, std::string_view new_pan_expiry,
                                 std::string_view reason);
 
+  // For a caller that commits the change together with other writes: the state change (any action
+  // but kUpdatePan) joins the transaction the caller has open on the vault's store, and nobody is
+  // notified. Returns the event to record or announce once the caller committed (the listener must
+  // never hear of a change that rolled back). Errors: as ChangeState.
+  Result<TokenEvent> ChangeInTransaction(std::string_view token_id, LifecycleAction action,
+                                         const Initiator& initiator, std::string_view reason,
+                                         TokenRecord* after);
+  // Tells the listener about a change committed through ChangeInTransaction.
+  void Announce(const TokenEvent& event) { listener_.OnTokenEvent(event); }
+
  private:
+  TokenEvent EventOf(const TokenTransition& transition, LifecycleAction action,
+                     const Initiator& initiator) const;
   Result<TokenRecord> Notify(Result<TokenTransition> transition, LifecycleAction action,
                              const Initiator& initiator);
 

@@ -6,6 +6,7 @@
 #include "crypto/aead.h"
 #include "crypto/mac.h"
 #include "tsp/schema.h"
+#include "tsp/store_transaction.h"
 #include "tsp/token_expiry.h"
 
 namespace tapstack::tsp {
@@ -165,7 +166,7 @@ Result<std::unique_ptr<TokenVault>> TokenVault::Open(store::Store& store, TokenV
 }
 
 Status TokenVault::RunAudited(const std::function<Status(store::Store&)>& fn) {
-  return store_.RunInTransaction([&](store::Store& s) -> Status {
+  return RunInTransactionOrJoin(store_, [&](store::Store& s) -> Status {
     TS_RETURN_IF_ERROR(audit_->LockChainInTransaction());
     return fn(s);
   });

@@ -18,6 +18,12 @@
 // appends an audit entry (audit_log.h) in the same transaction as its effect, so one never commits
 // without the other; a PAN is returned only after its audit entry is committed.
 //
+// Audited operations join a transaction the caller has open on the store (store_transaction.h):
+// their change and audit entry then commit with the caller's other writes (provisioning commits
+// a token, its key binding and its OTP challenge together). Such a caller takes the audit chain
+// lock (AuditLog::LockChainInTransaction) as its transaction's first statement. Detokenize is the
+// exception to use alone: it commits the audit entry of a refusal and then returns the refusal,
+// which a joined caller would roll back.
 // Ownership and threads: the vault keeps references to the Store and to the options' clock,
 // random source and generators (all must outlive it). Like its Store it is used from one thread at
 // a time; give each thread (e.g. a background re-encryption thread) its own Store and TokenVault
@@ -189,7 +195,7 @@ class TokenVault {
              const TokenVaultOptions& options)
       : store_(store), fingerprint_key_(std::move(fingerprint_key)), options_(options) {}
 
-  // RunInTransaction with the audit chain locked first (AuditLog::LockChainInTransaction).
+  // RunInTransactionOrJoin with the audit chain locked first (AuditLog::LockChainInTransaction).
   Status RunAudited(const std::function<Status(store::Store&)>& fn);
   Result<TokenRecord> LoadInTransaction(std::string_view column, std::string_view value);
   Result<TokenTransition> ApplyChange(std::string_view token_id, LifecycleAction action,

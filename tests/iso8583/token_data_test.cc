@@ -39,6 +39,34 @@ TEST(TokenDataTest, ParseErrorsNameOffset) {
   }
 }
 
+TEST(TokenDataTest, FindSubElementReadsInPlace) {
+  const std::string de48 = "C2003123PV0011TR01140010000001";
+  auto c2 = FindSubElement(de48, token_tag::kCardSecurityCode);
+  ASSERT_TRUE(c2.ok());
+  ASSERT_TRUE(c2->has_value());
+  EXPECT_EQ(**c2, "123");
+  EXPECT_EQ((*c2)->data(), de48.data() + 5) << "a view into the field, not a copy";
+  EXPECT_FALSE(FindSubElement(de48, token_tag::kDeviceId)->has_value());
+  EXPECT_FALSE(FindSubElement("", token_tag::kDeviceId)->has_value());
+  // The whole field is checked, also past the element looked for.
+  auto bad = FindSubElement("C2003123PV001", token_tag::kCardSecurityCode);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("offset 8: PV declares 1 characters but 0 remain"), std::string::npos)
+      << bad.status().message();
+  EXPECT_FALSE(FindSubElement("PV0011PV0011", token_tag::kProvisioningIdv).ok());  // duplicate
+}
+
+TEST(TokenDataTest, ProvisioningIdvMarker) {
+  EXPECT_TRUE(IsProvisioningIdv("PV0011"));
+  EXPECT_TRUE(IsProvisioningIdv("TR01140010000001PV0010"));  // any value: fail closed
+  EXPECT_FALSE(IsProvisioningIdv("TR01140010000001"));
+  EXPECT_FALSE(IsProvisioningIdv(""));
+  EXPECT_FALSE(IsProvisioningIdv("PV001"));  // malformed: not token data at all
+  TokenData answer;
+  answer.Set(token_tag::kIdvResult, idv_result::kYellow);
+  EXPECT_EQ(*answer.ToField(), "IV001Y");
+}
+
 TEST(TokenDataTest, BuildRejectsOversize) {
   TokenData d;
   d.Set("AA", std::string(995, 'x'));

@@ -1,6 +1,7 @@
 // IssuerHost driven directly with ISO 8583 messages (no switch, no link): holds, the rules'
 // declines, CVV2, completions, reversals, stand-in advices and reopening on the same files.
 #include "issuer/issuer_host.h"
+#include "issuer_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -26,17 +27,8 @@ constexpr char kExpiry[] = "2912";
 constexpr char kContactless[] = "071";
 constexpr char kEcommerce[] = "812";
 
-// A Luhn-valid 16-digit PAN: `prefix` (8 digits), `serial` as 7 digits, check digit.
-std::string MakePan(const std::string& prefix, int serial) {
-  std::string digits = std::to_string(serial);
-  std::string payload = prefix + std::string(7 - digits.size(), '0') + digits;
-  return payload + *LuhnCheckDigit(payload);
-}
-
-std::string Digits(std::int64_t value, std::size_t width) {
-  std::string s = std::to_string(value);
-  return std::string(width - s.size(), '0') + s;
-}
+using testing::Digits;
+using testing::MakePan;
 
 class IssuerHostTest : public ::testing::Test {
  protected:

@@ -1,16 +1,20 @@
-// Test doubles for the network and acquirer tests: a scriptable ISO 8583 peer and an in-memory
-// link that loses requests or responses on demand.
+// Test doubles for the network and acquirer tests: a scriptable ISO 8583 peer, an in-memory
+// link that loses requests or responses on demand, and a token service that records how each
+// token use was answered.
 #pragma once
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "iso8583/response.h"
 #include "link/in_memory_link.h"
 #include "link/message_handler.h"
+#include "network/token_service.h"
 
 namespace tapstack::testing_peers {
 
@@ -76,6 +80,32 @@ class FaultyLink final : public link::RequestSender {
 
  private:
   link::InMemoryLink inner_;
+};
+
+// A token service that knows a fixed set of tokens (DE2 → funding PAN and expiry; any other
+// token is kNotFound, which the switch answers "14") and records every OnTokenUseAnswered.
+class RecordingTokenService final : public network::TokenService {
+ public:
+  explicit RecordingTokenService(std::map<std::string, network::Detokenized> tokens)
+      : tokens_(std::move(tokens)) {}
+  Result<network::Detokenized> Detokenize(const iso8583::Message& request) override {
+    auto it = tokens_.find(std::string(request.Get(2).value_or("")));
+    if (it == tokens_.end()) return NotFound("token not active");
+    return it->second;
+  }
+  void OnTokenUseAnswered(const network::TokenUseOutcome& outcome) override {
+    std::lock_guard lock(mu_);
+    outcomes_.push_back(outcome);
+  }
+  std::vector<network::TokenUseOutcome> Outcomes() const {
+    std::lock_guard lock(mu_);
+    return outcomes_;
+  }
+
+ private:
+  const std::map<std::string, network::Detokenized> tokens_;
+  mutable std::mutex mu_;
+  std::vector<network::TokenUseOutcome> outcomes_;
 };
 
 }  // namespace tapstack::testing_peers

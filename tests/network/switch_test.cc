@@ -569,6 +569,148 @@ TEST_F(SwitchTest, TokenServiceStepMapsTheTokenBothWays) {
   EXPECT_EQ(*Send(forged).Get(2), kPanUsd);
 }
 
+// The TSP's token-provisioning ID&V (docs/ISO8583.md): an account-verification 0100 with DE48 PV.
+iso8583::Message IdvRequest(const std::string& pan, const std::string& stan) {
+  iso8583::Message m("0100");
+  m.Set(2, pan);
+  m.Set(3, "000000");
+  m.Set(4, "000000000000");
+  m.Set(7, "0101120000");
+  m.Set(11, stan);
+  m.Set(12, "120000");
+  m.Set(13, "0101");
+  m.Set(14, "2812");
+  m.Set(18, "6012");
+  m.Set(22, "010");
+  m.Set(25, "51");
+  m.Set(32, kNetworkId);
+  m.Set(41, "TSPIDV01");
+  m.Set(42, "TAPSTACKTSP0001");
+  m.Set(48, "C2003123PV0011TR01140010000001DI008DEVICE01");
+  m.Set(49, "156");
+  return m;
+}
+
+TEST_F(SwitchTest, IdvRequestIsRoutedAndItsAnswerPassedThrough) {
+  issuers_[kBankCny]->Decide([](const iso8583::Message& r) {
+    iso8583::Message out = iso8583::ResponseTo(r, "85");
+    out.Set(48, "IV001Y");
+    return out;
+  });
+  iso8583::Message response = Send(IdvRequest(kPanCny, "000200"));
+  EXPECT_EQ(*response.Get(39), "85");
+  EXPECT_EQ(*response.Get(48), "IV001Y");
+  auto forwarded = issuers_[kBankCny]->Received("0100");
+  ASSERT_EQ(forwarded.size(), 1u);
+  EXPECT_EQ(*forwarded[0].Get(48), *IdvRequest(kPanCny, "000200").Get(48));
+  EXPECT_TRUE(Records().empty()) << "an account verification settles nothing";
+}
+
+TEST_F(SwitchTest, IdvRequestIsNeverStoodIn) {
+  // Issuer not signed on: a zero-amount 0100 is within every stand-in limit, so only PV stops it.
+  links_[kBankCny]->set_up(false);
+  iso8583::Message down = Send(IdvRequest(kPanCny, "000210"));
+  EXPECT_EQ(*down.Get(39), "91");
+  EXPECT_EQ(*down.Get(44), "no stand-in for ID&V");
+  // The control: the same zero-amount request without PV is approved in stand-in.
+  iso8583::Message plain = IdvRequest(kPanCny, "000211");
+  plain.Set(48, "TR01140010000001");
+  EXPECT_EQ(*Send(plain).Get(39), "00");
+  EXPECT_EQ(sw_->PendingAdvices()[kBankCny], 1);  // the control's advice only
+  EXPECT_EQ(sw_->stats().stand_in_approved.load(), 1u);
+
+  // The issuer times out, then answers green: the TSP still got 91, no advice, no reversal.
+  links_[kBankCny]->set_up(true);
+  sw_->OnIssuerReady(kBankCny);  // delivers the control's advice
+  ASSERT_EQ(sw_->PendingAdvices()[kBankCny], 0);
+  issuers_[kBankCny]->Decide([](const iso8583::Message& r) {
+    iso8583::Message out = iso8583::ResponseTo(r, "85");
+    out.Set(48, "IV001G");
+    return out;
+  });
+  links_[kBankCny]->time_out_next = 1;
+  iso8583::Message timed_out = Send(IdvRequest(kPanCny, "000212"));
+  EXPECT_EQ(*timed_out.Get(39), "91");
+  EXPECT_FALSE(timed_out.Has(38));
+  EXPECT_EQ(sw_->PendingAdvices()[kBankCny], 0);
+  EXPECT_TRUE(issuers_[kBankCny]->Received("0400").empty());
+  // A lost request is the same.
+  links_[kBankCny]->drop_next = 1;
+  EXPECT_EQ(*Send(IdvRequest(kPanCny, "000213")).Get(39), "91");
+  EXPECT_EQ(sw_->PendingAdvices()[kBankCny], 0);
+  EXPECT_EQ(sw_->stats().stand_in_approved.load(), 1u);
+  EXPECT_EQ(sw_->stats().stand_in_declined.load(), 3u);
+  EXPECT_EQ(Records().size(), 1u);  // the control's stand-in approval only
+}
+
+TEST_F(SwitchTest, TokenUseOutcomesAreReportedOncePerAnsweredRequest) {
+  testing_peers::RecordingTokenService tsp({{kToken, Detokenized{kPanCny, "2812"}}});
+  sw_->SetTokenService(&tsp);
+  issuers_[kBankCny]->Decide([](const iso8583::Message& r) {
+    return iso8583::ResponseTo(r, *r.Get(4) == "000000000999" ? "51" : "00");
+  });
+  clock_.SetUnixMillis(1'767'225'600'123);  // 2026-01-01T00:00:00.123Z
+
+  // Approved by the issuer.
+  iso8583::Message sale = Auth(kToken, 1'000, Cny(), "000300");
+  ASSERT_EQ(*Send(sale).Get(39), "00");
+  auto outcomes = tsp.Outcomes();
+  ASSERT_EQ(outcomes.size(), 1u);
+  const TokenUseOutcome& approved = outcomes[0];
+  EXPECT_EQ(approved.token_number, kToken);
+  EXPECT_EQ(approved.mti, "0100");
+  EXPECT_EQ(approved.amount_minor, 1'000);
+  EXPECT_EQ(approved.currency_numeric, 156);
+  EXPECT_EQ(approved.merchant, "Test shop, Shanghai");
+  EXPECT_EQ(approved.mcc, "5411");
+  EXPECT_EQ(approved.pos_entry_mode, "071");
+  EXPECT_EQ(approved.response_code, "00");
+  EXPECT_EQ(approved.approval_code, "A00001");
+  EXPECT_EQ(approved.stan, "000300");
+  EXPECT_EQ(approved.terminal_id, kTerminal);
+  EXPECT_EQ(approved.time_unix_ms, 1'767'225'600'123);
+
+  // Declined by the issuer; declined by the token service (unknown token: the switch answers 14).
+  ASSERT_EQ(*Send(Auth(kToken, 999, Cny(), "000301")).Get(39), "51");
+  ASSERT_EQ(*Send(Auth("6500000000000010", 2'000, Usd(), "000302")).Get(39), "14");
+  outcomes = tsp.Outcomes();
+  ASSERT_EQ(outcomes.size(), 3u);
+  EXPECT_EQ(outcomes[1].token_number, kToken);
+  EXPECT_EQ(outcomes[1].response_code, "51");
+  EXPECT_EQ(outcomes[1].approval_code, "");
+  EXPECT_EQ(outcomes[2].token_number, "6500000000000010");
+  EXPECT_EQ(outcomes[2].response_code, "14");
+  EXPECT_EQ(outcomes[2].currency_numeric, 840);
+  EXPECT_EQ(outcomes[2].amount_minor, 2'000);
+
+  // A duplicate (94) and a repeat answered from the duplicate store are not reported again;
+  // nor are reversals, or card numbers outside token ranges.
+  EXPECT_EQ(*Send(sale).Get(39), "94");
+  iso8583::Message repeat = sale;
+  repeat.set_mti("0101");
+  EXPECT_EQ(*Send(repeat).Get(39), "00");
+  EXPECT_EQ(*Send(Reversal(sale)).Get(39), "00");
+  EXPECT_EQ(*Send(Auth(kPanCny, 500, Cny(), "000303")).Get(39), "00");
+  EXPECT_EQ(tsp.Outcomes().size(), 3u);
+
+  // A financial request answered in stand-in while the issuer is away.
+  links_[kBankCny]->set_up(false);
+  iso8583::Message financial = Auth(kToken, 3'000, Cny(), "000304");
+  financial.set_mti("0200");
+  iso8583::Message stood_in = Send(financial);
+  ASSERT_EQ(*stood_in.Get(39), "00");
+  EXPECT_EQ(*stood_in.Get(2), kToken);
+  outcomes = tsp.Outcomes();
+  ASSERT_EQ(outcomes.size(), 4u);
+  EXPECT_EQ(outcomes[3].mti, "0200");
+  EXPECT_EQ(outcomes[3].response_code, "00");
+  EXPECT_EQ(outcomes[3].approval_code, *stood_in.Get(38));
+  EXPECT_EQ(outcomes[3].approval_code.substr(0, 1), "S");
+  for (const TokenUseOutcome& o : outcomes) {
+    EXPECT_NE(o.token_number, kPanCny) << "the funding PAN never reaches the history";
+  }
+}
+
 // Property: whatever mix of banks, currencies, declines, stand-ins, reversals and completions,
 // settlement positions sum to zero per currency, and the banks' acquirer and issuer legs equal
 // what was approved (at captured amounts) in each currency.

@@ -5,9 +5,6 @@
 //     network, and once it is back every stand-in approval reaches its ledger as an advice.
 //   - The whole stack is killed with SIGKILL under load and restarted: every approval the client
 //     received is in an issuer ledger, and every ledger passes its audit.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -35,19 +32,6 @@ constexpr int kIssuers = 3;
 constexpr int kCardsPerBank = 20;
 constexpr int kHealthWaitMs = 30'000;
 constexpr int kAdviceDrainWaitMs = 30'000;
-
-std::uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::string TomlList(const std::vector<std::string>& items) {
   std::string out = "[";
@@ -80,12 +64,12 @@ class Stack {
     }
     if (const char* url = std::getenv("TAPSTACK_TEST_PG_URL"); url != nullptr && *url != '\0') pg_url_ = url;
     network_name_ = "net_" + std::to_string(getpid()) + "_" + std::to_string(std::random_device{}() % 100000);
-    net_iso_ = FreePort();
-    net_http_ = FreePort();
-    acq_http_ = FreePort();
+    net_iso_ = testing::FreeTcpPort();
+    net_http_ = testing::FreeTcpPort();
+    acq_http_ = testing::FreeTcpPort();
     for (int i = 0; i < kIssuers; ++i) {
-      iss_iso_[i] = FreePort();
-      iss_http_[i] = FreePort();
+      iss_iso_[i] = testing::FreeTcpPort();
+      iss_http_[i] = testing::FreeTcpPort();
     }
     WriteConfigs();
   }

@@ -1,53 +1,44 @@
-// End to end with a payment token (issue #5, network step): a phone's secure element taps a
-// contactless kernel; the POS sends the 0100 with the token in DE2 and the ARQC in DE55; the
-// switch's TSP step (TspTokenService → tsp::TokenAuthorization) checks the token, its domain, ATC
-// and ARQC, forwards the funding PAN to the issuer, and returns the token with the ARPC, which
-// the card accepts. One process, in-memory links (the same ISO 8583 bytes as TCP), the demo seed.
+// End to end with a payment token (issue #5): the demo card is provisioned to a phone through the
+// TSP (ID&V with the issuer over ISO 8583 through the switch, OTP from the SMS outbox, credentials
+// wrapped for the phone's secure element); the phone taps a contactless kernel; the POS sends the
+// 0100 with the token in DE2 and the ARQC in DE55; the switch's TSP step (TspTokenService →
+// tsp::TspService) checks the token, its domain, ATC and ARQC, forwards the funding PAN to the
+// issuer, and returns the token with the ARPC, which the card accepts. One process, in-memory
+// links (the same ISO 8583 bytes as TCP), the demo seed and the demo TSP (server/demo_tsp.h).
 //
 // The rail is assembled here as PaymentRail does (issuer host with the demo cards, switch from
-// OpenDemoSwitch, one in-memory link per bank) because the switch needs a token BIN range in its
-// BIN table and the issuer links are wrapped to see what the issuer receives.
+// OpenDemoSwitch, one in-memory link per bank) because the issuer links are wrapped to see what
+// the issuer receives.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <regex>
 
 #include "acquirer/contactless_kernel.h"
 #include "acquirer/pos_terminal.h"
 #include "core/hex.h"
-#include "crypto/device_key_wrap.h"
+#include "demo/demo_keys.h"
 #include "demo/demo_network.h"
 #include "device/secure_element.h"
-#include "device/token_credentials.h"
-#include "emv/card_keys.h"
 #include "emv/cryptogram_profile.h"
 #include "emv/tlv.h"
 #include "iso8583/token_data.h"
 #include "link/in_memory_link.h"
+#include "server/demo_tsp.h"
 #include "server/demo_wiring.h"
 #include "server/payment_rail.h"
-#include "server/tsp_token_service.h"
 #include "store/sqlite_store.h"
-#include "tsp/par.h"
-#include "tsp/token_authorization.h"
-#include "tsp/token_number.h"
-#include "tsp/token_vault.h"
 
 namespace tapstack::server {
 namespace {
 
 constexpr int kCardsPerBank = 4;
-constexpr std::string_view kTokenBinLow = "49990000";  // fictional token range, no demo issuer's
-constexpr std::string_view kTokenBinHigh = "49990099";
-constexpr std::string_view kWalletTrid = "40010000001";
+constexpr std::string_view kWalletTrid = "40010000001";  // the seed's token requestor
 constexpr std::string_view kDeviceId = "phone-1";
-constexpr std::string_view kPsn = "00";  // the TSP provisions every token with PSN 00
-// Test-only vault keys (32 ASCII bytes each; tests/tsp/tsp_test_support.h has the same style).
-constexpr std::string_view kKek = "tapstack-demo-kek-1-NOT-A-SECRET";
-constexpr std::string_view kFingerprintKey = "tapstack-demo-fpk-1-NOT-A-SECRET";
-constexpr std::string_view kParKey = "tapstack-demo-par-1-NOT-A-SECRET";
+constexpr std::string_view kPhone = "+8613800138000";
 
 const emv::CryptogramProfile& Profile() { return *emv::FindCryptogramProfile("mc-cvn20"); }
 
@@ -73,6 +64,10 @@ class RecordingLink final : public link::RequestSender {
   std::vector<iso8583::Message> seen() const {
     std::lock_guard lock(mu_);
     return seen_;
+  }
+  void clear() {
+    std::lock_guard lock(mu_);
+    seen_.clear();
   }
 
  private:
@@ -102,88 +97,57 @@ class TokenPaymentTest : public ::testing::Test {
     E2E_ASSERT_OK_AND_ASSIGN(issuers_, issuer::IssuerHost::Open(issuer_options, std::move(banks)));
     ASSERT_TRUE(SeedDemoCards(*issuers_, demo_, bank_ids, kCardsPerBank).ok());
 
-    // The switch, with the token range owned by bank 0.
-    const network::BinRange token_range{std::string(kTokenBinLow), std::string(kTokenBinHigh),
-                                        bank_->institution_id, network::RangeKind::kToken};
+    // The switch with the seed's token BIN range; the TSP, which asks issuers for ID&V through it.
     E2E_ASSERT_OK_AND_ASSIGN(auto switch_store, store::OpenSqlite(dir_, "network"));
     E2E_ASSERT_OK_AND_ASSIGN(auto journal_store, store::OpenSqlite(dir_, "network_journal"));
-    E2E_ASSERT_OK_AND_ASSIGN(switch_,
-                             OpenDemoSwitch(demo_, SystemClock::Instance(), std::move(switch_store),
-                                            std::move(journal_store), {&token_range, 1}));
+    E2E_ASSERT_OK_AND_ASSIGN(
+        switch_, OpenDemoSwitch(demo_, SystemClock::Instance(), std::move(switch_store),
+                                std::move(journal_store), DemoTokenBinRanges(demo_)));
     for (const demo::DemoBank& b : demo_.banks) {
       auto recording = std::make_unique<RecordingLink>(*issuers_);
       ASSERT_TRUE(AddDemoIssuer(*switch_, b, *recording).ok());
       issuer_links_[b.institution_id] = std::move(recording);
     }
     acquirer_link_ = std::make_unique<link::InMemoryLink>(*switch_);
+    E2E_ASSERT_OK_AND_ASSIGN(tsp_,
+                             DemoTsp::Open(demo_, dir_, SystemClock::Instance(), *switch_));
+    switch_->SetTokenService(&tsp_->token_service());
 
-    // The TSP: vault and ATC table, keys of the token range, the service the switch calls.
-    std::vector<tsp::IssuerBinRange> issuer_bins;
-    for (const demo::DemoBank& b : demo_.banks) {
-      for (const auto* list : {&b.credit_bins, &b.debit_bins}) {
-        for (const auto& r : *list) issuer_bins.push_back({r.low, r.high});
-      }
-    }
-    E2E_ASSERT_OK_AND_ASSIGN(
-        token_numbers_,
-        tsp::TokenNumberGenerator::Create(
-            {{std::string(kTokenBinLow), std::string(kTokenBinHigh), 16}}, issuer_bins, nullptr));
-    E2E_ASSERT_OK_AND_ASSIGN(
-        par_, tsp::ParGenerator::Create("T001", crypto::SecretBytes(AsBytes(kParKey))));
-    E2E_ASSERT_OK_AND_ASSIGN(vault_store_, store::OpenSqlite(dir_, "tsp"));
-    E2E_ASSERT_OK_AND_ASSIGN(atc_store_, store::OpenSqlite(dir_, "tsp_atc"));
-    tsp::TokenVaultOptions vault_options;
-    vault_options.clock = &SystemClock::Instance();
-    vault_options.random = &random_;
-    vault_options.token_numbers = &*token_numbers_;
-    vault_options.par = &*par_;
-    E2E_ASSERT_OK_AND_ASSIGN(
-        vault_, tsp::TokenVault::Open(
-                    *vault_store_,
-                    tsp::TokenVaultKeys{{"demo-kek-1", crypto::SecretBytes(AsBytes(kKek))},
-                                        crypto::SecretBytes(AsBytes(kFingerprintKey))},
-                    vault_options));
-    tsp::TokenAuthorizationOptions auth_options;
-    auth_options.ranges.push_back(
-        {std::string(kTokenBinLow), std::string(kTokenBinHigh), "mc-cvn20", DemoTokenImk()});
-    auth_options.actor = "network:switch-1";
-    auth_options.clock = &SystemClock::Instance();
-    E2E_ASSERT_OK_AND_ASSIGN(authorization_, tsp::TokenAuthorization::Open(
-                                                 *vault_, *atc_store_, std::move(auth_options)));
-    token_service_ = std::make_unique<TspTokenService>(*authorization_);
-    switch_->SetTokenService(token_service_.get());
-
-    // The demo card tokenised for the wallet on the phone, and activated (ID&V passed).
-    E2E_ASSERT_OK_AND_ASSIGN(const Pan pan, Pan::Parse(pan_));
-    E2E_ASSERT_OK_AND_ASSIGN(tsp::TokenizeResult t,
-                             vault_->Tokenize(pan, {.pan_expiry = demo::kDemoCardExpiry,
-                                                    .requestor_id = std::string(kWalletTrid),
-                                                    .device_id = std::string(kDeviceId)}));
-    E2E_ASSERT_OK_AND_ASSIGN(
-        tsp::TokenTransition active,
-        vault_->ChangeState(t.record.token_id, tsp::LifecycleAction::kActivate,
-                            {tsp::InitiatorKind::kTsp, "idv"}, "otp verified"));
-    token_ = active.record;
-
-    // The phone: its secure element with the token's credentials, wrapped for it alone.
+    // The phone's secure element, then the card bound to it: ID&V asks for a step-up, the code
+    // comes by SMS, and the credentials are wrapped for this secure element alone.
     device::SecureElementOptions se_options;
     se_options.data_dir = dir_ / "device";
     se_options.device_id = std::string(kDeviceId);
     E2E_ASSERT_OK_AND_ASSIGN(se_, device::SecureElement::Open(se_options));
-    device::TokenCredentials c;
-    c.token_id = token_.token_id;
-    c.token_number = token_.token_number;
-    c.expiry_yymm = token_.token_expiry;
-    c.psn = std::string(kPsn);
-    c.profile_name = "mc-cvn20";
-    c.mode = device::KeyMode::kMasterKey;
-    E2E_ASSERT_OK_AND_ASSIGN(c.icc_master_key, emv::DeriveCardMasterKey(Profile(), DemoTokenImk(),
-                                                                        token_.token_number, kPsn));
-    E2E_ASSERT_OK_AND_ASSIGN(const crypto::SecretBytes plain, device::EncodeTokenCredentials(c));
+    tsp::ProvisionRequest request;
+    request.requestor_id = std::string(kWalletTrid);
+    request.device_id = std::string(kDeviceId);
+    request.device_public_key = se_->public_key();
+    request.pan = pan_;
+    request.pan_expiry = demo::kDemoCardExpiry;
+    E2E_ASSERT_OK_AND_ASSIGN(request.cvv2, demo::DemoCardCvv2(bank_->institution_id, pan_,
+                                                              demo::kDemoCardExpiry));
+    request.holder_name = "LI LEI";
+    request.phone = std::string(kPhone);
+    E2E_ASSERT_OK_AND_ASSIGN(const tsp::ProvisionOutcome pending,
+                             tsp_->service().Provision(request));
+    ASSERT_EQ(pending.decision, tsp::ProvisionDecision::kStepUp) << pending.decline_reason;
+    E2E_ASSERT_OK_AND_ASSIGN(const std::vector<tsp::SmsOutboxMessage> sms,
+                             tsp_->service().SmsOutbox(kPhone, 0));
+    ASSERT_FALSE(sms.empty());
+    std::smatch code;
+    ASSERT_TRUE(std::regex_search(sms.back().text, code, std::regex("[0-9]{6}")));
     E2E_ASSERT_OK_AND_ASSIGN(
-        const Bytes blob,
-        crypto::WrapForDevice(se_->public_key(), se_->device_id(), token_.token_id, plain));
-    ASSERT_TRUE(se_->InstallToken(token_.token_id, blob).ok());
+        const tsp::OtpVerification verified,
+        tsp_->service().VerifyOtp(kWalletTrid, pending.token->token_id, code.str()));
+    ASSERT_EQ(verified.outcome, tsp::OtpOutcome::kVerified);
+    token_ = *verified.approved.token;
+    ASSERT_EQ(token_.state, tsp::TokenState::kActive);
+    ASSERT_TRUE(se_->InstallToken(token_.token_id, verified.approved.credentials).ok());
+    // From here on the issuer links record payments only (the ID&V request went through them).
+    ASSERT_EQ(IssuerSaw().size(), 1u);
+    EXPECT_EQ(IssuerSaw()[0].Get(2), std::optional<std::string_view>(pan_));
+    for (auto& [id, recording] : issuer_links_) recording->clear();
 
     kernel_ = std::make_unique<acquirer::ContactlessKernel>(
         [this](ByteView capdu) -> Result<Bytes> { return se_->Transmit(capdu); }, kernel_random_,
@@ -200,14 +164,10 @@ class TokenPaymentTest : public ::testing::Test {
     kernel_.reset();
     se_.reset();
     if (switch_) switch_->SetTokenService(nullptr);
+    tsp_.reset();
     switch_.reset();
     acquirer_link_.reset();
     issuer_links_.clear();
-    token_service_.reset();
-    authorization_.reset();
-    vault_.reset();
-    atc_store_.reset();
-    vault_store_.reset();
     issuers_.reset();
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
@@ -263,15 +223,8 @@ class TokenPaymentTest : public ::testing::Test {
   std::unique_ptr<network::Switch> switch_;
   std::map<std::string, std::unique_ptr<RecordingLink>> issuer_links_;
   std::unique_ptr<link::InMemoryLink> acquirer_link_;
-  SeededRandom random_{20260101};
   SeededRandom kernel_random_{5};
-  std::optional<tsp::TokenNumberGenerator> token_numbers_;
-  std::optional<tsp::ParGenerator> par_;
-  std::unique_ptr<store::Store> vault_store_;
-  std::unique_ptr<store::Store> atc_store_;
-  std::unique_ptr<tsp::TokenVault> vault_;
-  std::unique_ptr<tsp::TokenAuthorization> authorization_;
-  std::unique_ptr<TspTokenService> token_service_;
+  std::unique_ptr<DemoTsp> tsp_;
   tsp::TokenRecord token_;
   std::unique_ptr<device::SecureElement> se_;
   std::unique_ptr<acquirer::ContactlessKernel> kernel_;
@@ -312,14 +265,14 @@ TEST_F(TokenPaymentTest, TapApprovesOnTheFundingCardAndTheCardAcceptsTheArpc) {
   EXPECT_EQ(de48.Get(iso8583::token_tag::kToken),
             std::optional<std::string_view>(token_.token_number));
 
-  // The TSP recorded the ATC and audited the de-tokenisation (by token id, not number).
-  EXPECT_EQ(authorization_->AtcStateOf(token_.token_id)->highest, tap.atc);
-  auto head = vault_->audit_log().Head();
-  ASSERT_TRUE(head.ok());
-  auto last = vault_->audit_log().Read(head->seq, 1);
-  ASSERT_TRUE(last.ok() && last->size() == 1);
-  EXPECT_EQ((*last)[0].event.action, "detokenize");
-  EXPECT_EQ((*last)[0].event.subject, token_.token_id);
+  // The switch told the TSP how the use ended: the token's history (what the wallet shows).
+  E2E_ASSERT_OK_AND_ASSIGN(const std::vector<tsp::TokenHistoryEntry> history,
+                           tsp_->service().Transactions(kWalletTrid, token_.token_id, 10));
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].response_code, "00");
+  EXPECT_EQ(history[0].amount_minor, 8'800);
+  EXPECT_EQ(history[0].currency_numeric, 156);
+  EXPECT_EQ(history[0].approval_code, *r.response->Get(38));
 
   // The journal (read after the switch has flushed and closed it) never holds the PAN in clear.
   switch_->SetTokenService(nullptr);
@@ -367,15 +320,15 @@ TEST_F(TokenPaymentTest, DeclinePaths) {
   ExpectTokenDecline(Buy(Sale(keyed, 1'000, acquirer::EntryMode::kManual)), available, forwarded);
 
   // Suspended token (the issuer suspends it): declined; resumed: a fresh tap approves.
-  ASSERT_TRUE(vault_
-                  ->ChangeState(token_.token_id, tsp::LifecycleAction::kSuspend,
-                                {tsp::InitiatorKind::kIssuer, bank_->institution_id}, "lost phone")
+  ASSERT_TRUE(tsp_->service()
+                  .IssuerChange(token_.token_id, tsp::LifecycleAction::kSuspend,
+                                bank_->institution_id, "lost phone")
                   .ok());
   E2E_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult suspended, Tap(1'000));
   ExpectTokenDecline(Buy(Sale(suspended, 1'000)), available, forwarded);
-  ASSERT_TRUE(vault_
-                  ->ChangeState(token_.token_id, tsp::LifecycleAction::kResume,
-                                {tsp::InitiatorKind::kIssuer, bank_->institution_id}, "found")
+  ASSERT_TRUE(tsp_->service()
+                  .IssuerChange(token_.token_id, tsp::LifecycleAction::kResume,
+                                bank_->institution_id, "found")
                   .ok());
   // The tap refused while suspended spent no ATC at the TSP: it is still good now.
   EXPECT_EQ(Buy(Sale(suspended, 1'000)).response_code(), "00");

@@ -1,9 +1,12 @@
 // Runs a program (no shell) for tests: the tapstack binary, node oracles. Header-only.
 #pragma once
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -154,6 +157,21 @@ class ChildProcess {
   pid_t pid_ = -1;
   int exit_status_ = -1;
 };
+
+// A TCP port on loopback that was free a moment ago (bound to port 0, read back, closed), for a
+// child process to listen on.
+inline std::uint16_t FreeTcpPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
 
 // The tapstack binary of this build.
 inline std::string TapstackBinary() { return TAPSTACK_BINARY_DIR "/src/cli/tapstack"; }

@@ -1,0 +1,244 @@
+#include "tsp/tsp_service.h"
+
+#include <spdlog/spdlog.h>
+
+namespace tapstack::tsp {
+
+TspService::~TspService() = default;
+
+Result<std::unique_ptr<TspService>> TspService::Open(TspServiceOptions options) {
+  if (options.store == nullptr) return InvalidArgument("store: required");
+  if (options.atc_store == nullptr) return InvalidArgument("atc_store: required");
+  if (options.clock == nullptr) return InvalidArgument("clock: required");
+  if (options.random == nullptr) return InvalidArgument("random: required");
+  if (options.idv_link == nullptr) return InvalidArgument("idv_link: required");
+  if (options.token_ranges.empty()) return InvalidArgument("token_ranges: required");
+
+  // Nobody else can reach the service before Open returns, so it is built without its mutex.
+  std::unique_ptr<TspService> s(new TspService());
+  TspServiceOptions& o = s->options_;
+  o = std::move(options);
+  store::Store& store = *o.store;
+
+  TokenVaultOptions vault_options;
+  vault_options.clock = o.clock;
+  vault_options.random = o.random;
+  vault_options.token_numbers = o.token_numbers;
+  vault_options.par = o.par;
+  vault_options.token_validity_months = o.token_validity_months;
+  TS_ASSIGN_OR_RETURN(
+      s->vault_,
+      TokenVault::Open(store,
+                       TokenVaultKeys{{o.vault_keys.kek.id, o.vault_keys.kek.key.Clone()},
+                                      o.vault_keys.fingerprint_key.Clone()},
+                       vault_options));
+  TS_ASSIGN_OR_RETURN(s->notifications_, TokenNotifications::Open(store, o.listener));
+  s->lifecycle_ = std::make_unique<TokenLifecycle>(*s->vault_, *o.clock, *s->notifications_);
+
+  auto clone_ranges = [&o] {
+    std::vector<TokenRangeKeys> ranges;
+    for (const TokenRangeKeys& r : o.token_ranges) {
+      ranges.push_back({r.low, r.high, r.profile_name, r.issuer_master_key.Clone()});
+    }
+    return ranges;
+  };
+  TokenAuthorizationOptions auth;
+  auth.ranges = clone_ranges();
+  auth.actor = o.authorization_actor;
+  auth.clock = o.clock;
+  TS_ASSIGN_OR_RETURN(s->authorization_,
+                      TokenAuthorization::Open(*s->vault_, *o.atc_store, std::move(auth)));
+  TS_ASSIGN_OR_RETURN(s->keys_, TokenKeys::Open(store, *s->vault_, *o.clock, clone_ranges()));
+  TS_ASSIGN_OR_RETURN(s->otp_,
+                      OtpChallenges::Open(store, *o.clock, *o.random, o.otp_key.Clone()));
+  TS_ASSIGN_OR_RETURN(s->stans_, IdvStanCounter::Open(store, *o.clock));
+  o.idv.clock = o.clock;
+  TS_ASSIGN_OR_RETURN(s->idv_, IdvClient::Create(*o.idv_link, o.idv));
+  TS_ASSIGN_OR_RETURN(s->history_, TokenHistory::Open(store, *s->vault_));
+  TS_ASSIGN_OR_RETURN(TokenRequestors requestors, TokenRequestors::Create(o.requestors));
+  s->requestors_ = std::move(requestors);
+  for (TokenRequestorConfig& r : o.requestors) SecureWipe(r.api_key.data(), r.api_key.size());
+  o.requestors.clear();
+
+  if (o.sms_gateway != nullptr) {
+    s->sms_ = o.sms_gateway;
+  } else if (o.sms == SmsGatewayKind::kWebhook) {
+    TS_ASSIGN_OR_RETURN(s->owned_sms_, WebhookSmsGateway::Create(o.sms_webhook_url));
+    s->sms_ = s->owned_sms_.get();
+  } else {
+    // The outbox locks the service mutex around its own store use.
+    Result<std::unique_ptr<OutboxSmsGateway>> outbox =
+        OutboxSmsGateway::Open(store, *o.clock, s->mu_);
+    if (!outbox.ok()) return outbox.status();
+    s->outbox_ = outbox->get();
+    s->owned_sms_ = std::move(*outbox);
+    s->sms_ = s->owned_sms_.get();
+  }
+
+  TokenVault* vault = s->vault_.get();
+  s->commits_ = std::make_unique<GroupCommitter>(
+      store, s->mu_,
+      [vault](store::Store&) -> Status { return vault->audit_log().LockChainInTransaction(); });
+  s->provisioning_ = std::make_unique<Provisioning>(ProvisioningDeps{
+      .vault = s->vault_.get(),
+      .lifecycle = s->lifecycle_.get(),
+      .otp = s->otp_.get(),
+      .keys = s->keys_.get(),
+      .idv = s->idv_.get(),
+      .stans = s->stans_.get(),
+      .sms = s->sms_,
+      .clock = o.clock,
+      .store_mutex = &s->mu_,
+      .commits = s->commits_.get(),
+      .notifications = s->notifications_.get(),
+      .outbox = s->outbox_,  // set only when the outbox is the gateway
+  });
+  return s;
+}
+
+std::optional<TokenRequestor> TspService::Authenticate(std::string_view api_key) const {
+  return requestors_->Authenticate(api_key);
+}
+
+Result<ProvisionOutcome> TspService::Provision(ProvisionRequest request) {
+  return provisioning_->Provision(std::move(request));
+}
+
+Result<OtpVerification> TspService::VerifyOtp(std::string_view requestor_id,
+                                              std::string_view token_id, std::string_view otp) {
+  return provisioning_->VerifyOtp(requestor_id, token_id, otp);
+}
+
+Result<ProvisionOutcome> TspService::ProvisionToAnotherDevice(std::string_view requestor_id,
+                                                              std::string_view source_token_id,
+                                                              std::string_view device_id,
+                                                              ByteView device_public_key,
+                                                              KeyStorage storage) {
+  return provisioning_->ProvisionToAnotherDevice(requestor_id, source_token_id, device_id,
+                                                 device_public_key, storage);
+}
+
+Result<TokenView> TspService::View(TokenRecord record) {
+  TokenView view;
+  Result<KeyStorage> storage = keys_->StorageOf(record.token_id);
+  if (storage.ok()) {
+    view.storage = *storage;
+  } else if (storage.status().code() != ErrorCode::kNotFound) {
+    return storage.status();
+  }
+  view.record = std::move(record);
+  return view;
+}
+
+Result<TokenRecord> TspService::OwnedLocked(std::string_view requestor_id,
+                                            std::string_view token_id) {
+  Result<TokenRecord> record = vault_->Get(token_id);
+  if (!record.ok() && record.status().code() != ErrorCode::kNotFound) return record.status();
+  if (!record.ok() || record->requestor_id != requestor_id) {
+    return NotFound("token " + std::string(token_id) + " not found");
+  }
+  return record;
+}
+
+Result<TokenView> TspService::Suspend(std::string_view requestor_id, std::string_view token_id,
+                                      std::string_view reason) {
+  std::lock_guard lock(mu_);
+  TS_RETURN_IF_ERROR(OwnedLocked(requestor_id, token_id).status());
+  TS_ASSIGN_OR_RETURN(TokenRecord r,
+                      lifecycle_->Suspend(token_id, {InitiatorKind::kWallet, std::string(requestor_id)},
+                                          reason));
+  return View(std::move(r));
+}
+
+Result<TokenView> TspService::Resume(std::string_view requestor_id, std::string_view token_id,
+                                     std::string_view reason) {
+  std::lock_guard lock(mu_);
+  TS_RETURN_IF_ERROR(OwnedLocked(requestor_id, token_id).status());
+  TS_ASSIGN_OR_RETURN(TokenRecord r,
+                      lifecycle_->Resume(token_id, {InitiatorKind::kWallet, std::string(requestor_id)},
+                                         reason));
+  return View(std::move(r));
+}
+
+Result<TokenView> TspService::Delete(std::string_view requestor_id, std::string_view token_id,
+                                     std::string_view reason) {
+  std::lock_guard lock(mu_);
+  TS_RETURN_IF_ERROR(OwnedLocked(requestor_id, token_id).status());
+  TS_ASSIGN_OR_RETURN(TokenRecord r,
+                      lifecycle_->Delete(token_id, {InitiatorKind::kWallet, std::string(requestor_id)},
+                                         reason));
+  return View(std::move(r));
+}
+
+Result<TokenView> TspService::GetToken(std::string_view requestor_id, std::string_view token_id) {
+  std::lock_guard lock(mu_);
+  TS_ASSIGN_OR_RETURN(TokenRecord r, OwnedLocked(requestor_id, token_id));
+  return View(std::move(r));
+}
+
+Result<std::vector<TokenHistoryEntry>> TspService::Transactions(std::string_view requestor_id,
+                                                                std::string_view token_id,
+                                                                std::size_t limit) {
+  std::lock_guard lock(mu_);
+  TS_RETURN_IF_ERROR(OwnedLocked(requestor_id, token_id).status());
+  return history_->List(token_id, limit);
+}
+
+Result<Bytes> TspService::ReplenishKeys(std::string_view requestor_id, std::string_view token_id,
+                                        std::size_t count) {
+  std::lock_guard lock(mu_);
+  TS_RETURN_IF_ERROR(OwnedLocked(requestor_id, token_id).status());
+  return keys_->ReplenishBatch(token_id, count);
+}
+
+Result<std::vector<TokenNotification>> TspService::Notifications(std::string_view requestor_id,
+                                                                 std::int64_t after,
+                                                                 std::size_t limit) {
+  std::lock_guard lock(mu_);
+  return notifications_->List(requestor_id, after, limit);
+}
+
+Result<std::vector<SmsOutboxMessage>> TspService::SmsOutbox(std::string_view phone,
+                                                            std::int64_t after) {
+  if (outbox_ == nullptr) return FailedPrecondition("the SMS gateway is not the outbox");
+  return outbox_->List(phone, after);  // locks mu_ itself
+}
+
+Result<TokenAuthorizationResult> TspService::Authorize(const TokenUse& use) {
+  std::lock_guard lock(mu_);
+  return authorization_->Authorize(use);
+}
+
+Result<DetokenizedPan> TspService::ResolveFollowUp(std::string_view token_number,
+                                                   std::string_view purpose) {
+  std::lock_guard lock(mu_);
+  return authorization_->ResolveFollowUp(token_number, purpose);
+}
+
+void TspService::RecordUse(const TokenUseRecord& use) {
+  Status s;
+  {
+    std::lock_guard lock(mu_);
+    s = history_->RecordUse(use);
+  }
+  if (!s.ok()) {
+    // Neither the token number nor the PAN: only the message's STAN and the error.
+    spdlog::warn("tsp history: use stan={} not recorded: {}", use.stan, s.ToString());
+  }
+}
+
+Result<TokenRecord> TspService::IssuerChange(std::string_view token_id, LifecycleAction action,
+                                             std::string_view issuer_id, std::string_view reason) {
+  std::lock_guard lock(mu_);
+  const Initiator issuer{InitiatorKind::kIssuer, std::string(issuer_id)};
+  switch (action) {
+    case LifecycleAction::kActivate: return lifecycle_->Activate(token_id, issuer, reason);
+    case LifecycleAction::kSuspend: return lifecycle_->Suspend(token_id, issuer, reason);
+    case LifecycleAction::kResume: return lifecycle_->Resume(token_id, issuer, reason);
+    case LifecycleAction::kDelete: return lifecycle_->Delete(token_id, issuer, reason);
+    case LifecycleAction::kUpdatePan: break;
+  }
+  return InvalidArgument("action: update_pan needs a PAN (use TokenLifecycle::UpdatePan)");
+}
+
+}  // namespace tapstack::tsp

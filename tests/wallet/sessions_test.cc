@@ -1,0 +1,84 @@
+// Users and sessions through the HTTP routes: sign-up, sign-in, expiry, sign-out, 401s.
+#include "wallet/limits.h"
+#include "wallet_test_support.h"
+
+namespace tapstack::wallet::testing {
+namespace {
+
+class SessionsTest : public WalletHttpTest {};
+
+TEST_P(SessionsTest, SignUpSignInAndUseTheSession) {
+  HttpAnswer up = Call("POST", "/v1/users", {{"phone", kPhoneA}, {"password", kPassword}});
+  ASSERT_EQ(up.status, 201) << up.body.dump();
+  EXPECT_EQ(up.body["phone"], kPhoneA);
+  EXPECT_EQ(up.body["user_id"].get<std::string>().size(), 32u);
+
+  HttpAnswer in = Call("POST", "/v1/sessions", {{"phone", kPhoneA}, {"password", kPassword}});
+  ASSERT_EQ(in.status, 201) << in.body.dump();
+  std::string session = in.body["session"];
+  EXPECT_EQ(session.size(), 64u);
+  EXPECT_EQ(in.body["expires_unix_ms"], clock_.NowUnixMillis() + kSessionTtlSeconds * 1000);
+  EXPECT_EQ(Call("GET", "/v1/devices", nullptr, session).status, 200);
+
+  // Only the SHA-256 of the token is stored.
+  auto rows = store_->Query("SELECT token_sha256 FROM wallet_sessions");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].GetBlob(0)->size(), 32u);
+}
+
+TEST_P(SessionsTest, SignUpRefusesBadPhoneShortPasswordAndDuplicates) {
+  HttpAnswer bad = Call("POST", "/v1/users", {{"phone", "13800138000"}, {"password", kPassword}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body["field"], "phone");
+  HttpAnswer short_pw = Call("POST", "/v1/users", {{"phone", kPhoneA}, {"password", "1234567"}});
+  EXPECT_EQ(short_pw.status, 400);
+  EXPECT_EQ(short_pw.body["field"], "password");
+  HttpAnswer missing = Call("POST", "/v1/users", {{"phone", kPhoneA}});
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(missing.body["field"], "password");
+  ASSERT_EQ(Call("POST", "/v1/users", {{"phone", kPhoneA}, {"password", kPassword}}).status, 201);
+  HttpAnswer dup = Call("POST", "/v1/users", {{"phone", kPhoneA}, {"password", kPassword}});
+  EXPECT_EQ(dup.status, 409);
+  EXPECT_EQ(dup.body["error"], "already_exists");
+}
+
+TEST_P(SessionsTest, WrongPasswordAndUnknownPhoneAnswerTheSame401) {
+  ASSERT_EQ(Call("POST", "/v1/users", {{"phone", kPhoneA}, {"password", kPassword}}).status, 201);
+  HttpAnswer wrong = Call("POST", "/v1/sessions", {{"phone", kPhoneA}, {"password", "wrong pass"}});
+  HttpAnswer unknown = Call("POST", "/v1/sessions", {{"phone", kPhoneB}, {"password", kPassword}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(wrong.body["message"], unknown.body["message"]);
+}
+
+TEST_P(SessionsTest, RoutesNeedAValidBearerSession) {
+  EXPECT_EQ(Call("GET", "/v1/cards").status, 401);
+  EXPECT_EQ(Call("GET", "/v1/devices", nullptr, std::string(64, 'a')).status, 401);
+  HttpAnswer a = Call("POST", "/v1/cards", nullptr, "not-a-session", "k1");
+  EXPECT_EQ(a.status, 401);
+  EXPECT_EQ(a.body["error"], "unauthenticated");
+}
+
+TEST_P(SessionsTest, SessionExpiresAfterItsTtl) {
+  std::string session = SignUpAndIn(kPhoneA);
+  clock_.AdvanceMillis(kSessionTtlSeconds * 1000 - 1);
+  EXPECT_EQ(Call("GET", "/v1/devices", nullptr, session).status, 200);
+  clock_.AdvanceMillis(1);
+  EXPECT_EQ(Call("GET", "/v1/devices", nullptr, session).status, 401);
+}
+
+TEST_P(SessionsTest, SignOutEndsOnlyThatSession) {
+  std::string first = SignUpAndIn(kPhoneA);
+  HttpAnswer in = Call("POST", "/v1/sessions", {{"phone", kPhoneA}, {"password", kPassword}});
+  std::string second = in.body["session"];
+  EXPECT_EQ(Call("DELETE", "/v1/sessions/current", nullptr, first).status, 204);
+  EXPECT_EQ(Call("GET", "/v1/devices", nullptr, first).status, 401);
+  EXPECT_EQ(Call("GET", "/v1/devices", nullptr, second).status, 200);
+  EXPECT_EQ(Call("DELETE", "/v1/sessions/current", nullptr, first).status, 401);
+}
+
+TS_INSTANTIATE_FOR_BOTH_DATABASES(SessionsTest);
+
+}  // namespace
+}  // namespace tapstack::wallet::testing
