@@ -116,7 +116,8 @@ class Story {
   }
 
   Device OpenDevice(const std::string& kind);
-  void RegisterDevice(const Device& d, const std::string& kind, const std::string& name);
+  void RegisterDevice(const Device& d, const std::string& kind, const std::string& name,
+                      const std::string& storage);
   void Install(Device& d, const json& answer);
   std::string ReadOtp();
   std::int64_t Balance();
@@ -155,16 +156,18 @@ Device Story::OpenDevice(const std::string& kind) {
   return d;
 }
 
-void Story::RegisterDevice(const Device& d, const std::string& kind, const std::string& name) {
+void Story::RegisterDevice(const Device& d, const std::string& kind, const std::string& name,
+                           const std::string& storage) {
   Must(api_.Call("POST", "/v1/devices",
                  {{"device_id", d.id},
                   {"kind", kind},
                   {"name", name},
                   {"se_public_key", HexEncode(d.se->public_key())},
-                  {"storage", "se"}},
+                  {"storage", storage}},
                  session_),
        201, "register the " + kind);
-  Say(kind + " " + d.id + " registered with its secure element's public key");
+  Say(kind + " " + d.id + " registered with its secure element's public key (" +
+      (storage == "hce" ? "HCE: single-use keys from the TSP" : "SE: card master key") + ")");
 }
 
 // Installs the credentials the wallet passed on (wrapped by the TSP for this device only).
@@ -261,8 +264,8 @@ int Story::Run() {
   Step("Register a phone and a watch");
   Device phone = OpenDevice("phone");
   Device watch = OpenDevice("watch");
-  RegisterDevice(phone, "phone", "Li Lei's phone");
-  RegisterDevice(watch, "watch", "Li Lei's watch");
+  RegisterDevice(phone, "phone", "Li Lei's phone", "se");
+  RegisterDevice(watch, "watch", "Li Lei's watch", "hce");
 
   Step("Add a bank card on the phone (SMS code)");
   const demo::DemoBank& bank = demo_.banks.at(0);
@@ -319,6 +322,23 @@ int Story::Run() {
          "a tap with the lost phone is declined by the network (token suspended)");
   acquirer::ContactlessSaleResult watch_paid = Tap(watch, 1'500, true);
   Expect(watch_paid.approved, "the watch still pays");
+  // The watch is an HCE device: each tap spends one single-use key; the wallet fetches more.
+  const std::string watch_token = watch.se->TokenIds().at(0);
+  auto remaining = [&] {
+    Result<std::size_t> n = watch.se->LimitedUseKeysRemaining(watch_token);
+    return n.ok() ? *n : std::size_t{0};
+  };
+  const std::size_t keys_left = remaining();
+  HttpAnswer keys = Must(api_.Call("POST", "/v1/cards/" + card_id_ + "/devices/" + watch.id + "/keys",
+                                   {{"count", 10}}, session_),
+                         200, "replenish the watch's keys");
+  Result<Bytes> batch = HexDecode(keys.body.value("credentials", ""));
+  const Status replenished =
+      batch.ok() ? watch.se->ReplenishLimitedUseKeys(watch_token, *batch) : batch.status();
+  const std::size_t keys_now = remaining();
+  Expect(replenished.ok() && keys_now == keys_left + 10,
+         "the watch had " + std::to_string(keys_left) + " single-use keys left, now " +
+             std::to_string(keys_now) + " (" + replenished.ToString() + ")");
 
   Step("Find the phone, then resume it");
   Must(api_.Call("POST", "/v1/devices/" + phone.id + "/location",

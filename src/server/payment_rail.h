@@ -1,6 +1,7 @@
 // PaymentRail: the card payment rail of the demo network wired in one process: the network switch,
-// its token service provider (server/demo_tsp.h) and one issuer host holding every demo bank, linked by ISO 8583 over in-memory links (the same
-// bytes as TCP) or over real TCP on loopback, with the demo cards issued from the seed.
+// its token service provider (server/demo_tsp.h) and one issuer host holding every demo bank,
+// linked by ISO 8583 over in-memory links (the same bytes as TCP) or over real TCP on loopback,
+// with the demo cards issued from the seed.
 //
 // Used by `tapstack serve`, the end-to-end tests and the load benchmark. Acquirers reach the switch
 // through acquirer_link() (in-memory) or switch_port() (TCP).

@@ -245,6 +245,15 @@ Result<ProvisioningResult> HttpTspClient::AddDevice(const std::string& token_id,
   return ProvisioningFromJson(a.body);
 }
 
+Result<std::string> HttpTspClient::ReplenishKeys(const std::string& token_id, int count) {
+  TS_RETURN_IF_ERROR(CheckTokenId(token_id));
+  HttpTspCall call(options_);
+  TS_ASSIGN_OR_RETURN(Answer a,
+                      call.Post("/tokens/" + token_id + "/keys", json{{"count", count}}.dump()));
+  if (a.status != 200) return StatusFromError(a.status, a.body);
+  return GetString(a.body, "credentials");
+}
+
 namespace {
 
 Result<TspToken> ChangeState(const HttpTspClientOptions& options, const std::string& token_id,

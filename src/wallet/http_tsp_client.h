@@ -39,6 +39,7 @@ class HttpTspClient final : public TspClient {
   Result<TspToken> Resume(const std::string& token_id, const std::string& reason) override;
   Result<TspToken> Delete(const std::string& token_id, const std::string& reason) override;
   Result<TspToken> GetToken(const std::string& token_id) override;
+  Result<std::string> ReplenishKeys(const std::string& token_id, int count) override;
   Result<std::vector<TokenTransaction>> ListTransactions(const std::string& token_id,
                                                          int limit) override;
   Result<std::vector<TokenNotification>> ListNotifications(std::int64_t after_seq,

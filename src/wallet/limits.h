@@ -34,6 +34,9 @@ inline constexpr std::int64_t kIdempotencyRecordTtlSeconds = 24 * 60 * 60;
 inline constexpr std::size_t kRequestBodyBytesMax = 16 * 1024;
 // Transactions returned per card (merged over its tokens, newest first).
 inline constexpr int kCardTransactionsMax = 50;
+// Single-use keys one HCE replenishment asks the TSP for (the device holds at most 64 per batch,
+// device/token_credentials.h kLimitedUseKeysPerBatchMax).
+inline constexpr int kHceKeysPerReplenishMax = 64;
 // Notifications pulled from the TSP per page, and pages per sync call.
 inline constexpr int kNotificationsPageMax = 100;
 inline constexpr int kNotificationPagesPerSyncMax = 10;

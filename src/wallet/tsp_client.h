@@ -132,6 +132,9 @@ class TspClient {
   virtual Result<TspToken> Resume(const std::string& token_id, const std::string& reason) = 0;
   virtual Result<TspToken> Delete(const std::string& token_id, const std::string& reason) = 0;
   virtual Result<TspToken> GetToken(const std::string& token_id) = 0;
+  // A batch of `count` single-use keys for the HCE token `token_id`, wrapped by the TSP for the
+  // token's device (hex, opaque to the wallet). kFailedPrecondition for a secure-element token.
+  virtual Result<std::string> ReplenishKeys(const std::string& token_id, int count) = 0;
   // The token's transactions, newest first, at most `limit`.
   virtual Result<std::vector<TokenTransaction>> ListTransactions(const std::string& token_id,
                                                                  int limit) = 0;

@@ -333,6 +333,27 @@ Result<AddToDeviceResult> WalletService::AddCardToDevice(const std::string& user
   return result;
 }
 
+Result<std::string> WalletService::ReplenishKeys(const std::string& user_id,
+                                                const std::string& card_id,
+                                                const std::string& device_id, int count) {
+  if (count < 1 || count > kHceKeysPerReplenishMax) {
+    return InvalidArgument("count: expected 1-" + std::to_string(kHceKeysPerReplenishMax));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  TS_ASSIGN_OR_RETURN(Card card, LoadCard(user_id, card_id));
+  TS_ASSIGN_OR_RETURN(Device device, LoadDevice(user_id, device_id));
+  if (device.state != "active") return FailedPrecondition("device_id: the device is " + device.state);
+  if (device.storage != "hce") {
+    return FailedPrecondition("device_id: a secure-element device derives its own session keys");
+  }
+  for (const CardToken& t : card.tokens) {
+    if (t.device_id != device_id || !LiveToken(t)) continue;
+    if (t.state != "active") return FailedPrecondition("card_id: the token is " + t.state);
+    return tsp_->ReplenishKeys(t.token_id, count);
+  }
+  return NotFound("device_id: the card has no token on this device");
+}
+
 Result<std::vector<Card>> WalletService::ListCards(const std::string& user_id) {
   std::lock_guard<std::mutex> lock(mu_);
   TS_ASSIGN_OR_RETURN(std::string default_id, DefaultCardId(user_id));

@@ -461,6 +461,18 @@ void InstallWalletRoutes(httplib::Server& server, WalletService& service) {
                                        {"credentials", result->credentials}});
                 });
               }));
+  server.Post("/v1/cards/" + id + "/devices/" + id + "/keys",
+              Authed(s, [s](const Request& req, Response& res, const std::string& user) {
+                auto body = ParseBody(req);
+                if (!body.ok()) return ReplyStatus(res, body.status());
+                auto count = IntField(*body, "count");
+                if (!count.ok()) return ReplyStatus(res, count.status());
+                auto credentials = s->ReplenishKeys(user, req.matches[1], req.matches[2],
+                                                    static_cast<int>(*count));
+                if (!credentials.ok()) return ReplyStatus(res, credentials.status());
+                Reply(res, 200, {{"device_id", std::string(req.matches[2])},
+                                 {"credentials", *credentials}});
+              }));
   server.Get("/v1/cards/" + id + "/transactions",
              Authed(s, [s](const Request& req, Response& res, const std::string& user) {
                auto txs = s->CardTransactions(user, req.matches[1]);

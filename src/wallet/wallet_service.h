@@ -242,6 +242,13 @@ class WalletService {
   // kFailedPrecondition when the card has no active token or already has one on that device.
   Result<AddToDeviceResult> AddCardToDevice(const std::string& user_id, const std::string& card_id,
                                             const std::string& device_id);
+  // HCE: a batch of `count` (1..kHceKeysPerReplenishMax) single-use keys for the card's token on
+  // `device_id`, wrapped by the TSP for that device, for the app to install when few are left.
+  // kNotFound when the card or device is not the user's or the card has no token there;
+  // kFailedPrecondition when the device is not active, the token is not active, or it is a
+  // secure-element token (which holds its master key and needs none); kInvalidArgument (count).
+  Result<std::string> ReplenishKeys(const std::string& user_id, const std::string& card_id,
+                                    const std::string& device_id, int count);
   // The user's cards, oldest first, with tokens, product and default flag.
   Result<std::vector<Card>> ListCards(const std::string& user_id);
   Result<Card> GetCard(const std::string& user_id, const std::string& card_id);

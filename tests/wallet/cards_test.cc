@@ -103,6 +103,37 @@ TEST_P(CardsTest, FiveWrongOtpsLockAndRemoveThePendingCard) {
   EXPECT_EQ(CardRows(), 0);
 }
 
+TEST_P(CardsTest, HceKeysAreReplenishedOnlyForTheUsersActiveHceToken) {
+  ASSERT_EQ(RegisterDevice(session_, "watch-1", "watch", 'B', "hce").status, 201);
+  HttpAnswer a = AddCard(session_, "watch-1", DemoBankPan(7), "k-hce");
+  ASSERT_EQ(a.status, 201) << a.body.dump();
+  const std::string card_id = a.body["card"]["card_id"];
+  HttpAnswer keys =
+      Call("POST", "/v1/cards/" + card_id + "/devices/watch-1/keys", {{"count", 10}}, session_);
+  ASSERT_EQ(keys.status, 200) << keys.body.dump();
+  EXPECT_EQ(keys.body["device_id"], "watch-1");
+  EXPECT_EQ(keys.body["credentials"].get<std::string>().rfind("BA7C10", 0), 0u);
+
+  // A count outside 1-64 is refused by name; a secure-element device needs no keys.
+  HttpAnswer too_many =
+      Call("POST", "/v1/cards/" + card_id + "/devices/watch-1/keys", {{"count", 65}}, session_);
+  EXPECT_EQ(too_many.status, 400);
+  EXPECT_EQ(too_many.body["field"], "count");
+  HttpAnswer phone = AddCard(session_, "phone-1", DemoBankPan(8), "k-se");
+  ASSERT_EQ(phone.status, 201) << phone.body.dump();
+  HttpAnswer se = Call("POST",
+                       "/v1/cards/" + phone.body["card"]["card_id"].get<std::string>() +
+                           "/devices/phone-1/keys",
+                       {{"count", 10}}, session_);
+  EXPECT_EQ(se.status, 409) << se.body.dump();
+
+  // Another user sees neither the card nor the device.
+  const std::string other = SignUpAndIn(kPhoneB);
+  HttpAnswer theirs =
+      Call("POST", "/v1/cards/" + card_id + "/devices/watch-1/keys", {{"count", 10}}, other);
+  EXPECT_EQ(theirs.status, 404);
+}
+
 TEST_P(CardsTest, RedCardReturnsTheReasonAndLeavesNoCardRow) {
   tsp_.Decline(DemoBankPan(4), "cvv2_mismatch");
   HttpAnswer a = AddCard(session_, "phone-1", DemoBankPan(4), "k1");

@@ -171,6 +171,13 @@ class FakeTspClient final : public TspClient {
   Result<TspToken> Delete(const std::string& id, const std::string&) override {
     return Change(id, "delete", "", "deleted");
   }
+  Result<std::string> ReplenishKeys(const std::string& id, int count) override {
+    std::lock_guard l(mu_);
+    auto it = tokens_.find(id);
+    if (it == tokens_.end()) return NotFound("tsp answered 404 not_found");
+    if (it->second.token.storage != "hce") return FailedPrecondition("tsp answered 409");
+    return "BA7C" + std::to_string(count) + it->second.token.token_id.substr(4);
+  }
   Result<TspToken> GetToken(const std::string& id) override {
     std::lock_guard l(mu_);
     auto it = tokens_.find(id);

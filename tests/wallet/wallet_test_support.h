@@ -124,13 +124,14 @@ class WalletHttpTest : public store::testing::StoreTest {
   }
 
   HttpAnswer RegisterDevice(const std::string& session, const std::string& device_id,
-                            const std::string& kind = "phone", char key_fill = 'A') {
+                            const std::string& kind = "phone", char key_fill = 'A',
+                            const std::string& storage = "se") {
     return Call("POST", "/v1/devices",
                 {{"device_id", device_id},
                  {"kind", kind},
                  {"name", kind + " of the tester"},
                  {"se_public_key", SeKey(key_fill)},
-                 {"storage", "se"}},
+                 {"storage", storage}},
                 session);
   }
 
