@@ -20,14 +20,14 @@ namespace {
 
 namespace rc = response_code;
 
-constexpr char kBank[] = "48020000";       // verifies CVV2; ID&V policy per test
-constexpr char kPlainBank[] = "48030000";  // has no card verification key
 constexpr char kExpiry[] = "2912";
 constexpr char kExpiredExpiry[] = "2512";  // the clock says January 2026
 constexpr char kTsp[] = "00010000";
 constexpr char kTspTerminal[] = "TSPIDV01";
 
 using testing::Digits;
+using testing::kBank;
+using testing::kPlainBank;
 using testing::MakePan;
 
 class IdvTest : public ::testing::Test {
@@ -60,21 +60,7 @@ class IdvTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  static std::vector<IssuerBankConfig> Banks() {
-    std::vector<IssuerBankConfig> banks;
-    for (const char* id : {kBank, kPlainBank}) {
-      IssuerBankConfig bank;
-      bank.institution_id = id;
-      bank.name = id;
-      bank.currency = &Cny();
-      bank.bin_ranges = {id == std::string(kBank) ? std::pair{"62220100", "62220199"}
-                                                  : std::pair{"62220200", "62220299"}};
-      bank.pan_fingerprint_key = demo::DemoPanFingerprintKey(id);
-      if (id == std::string(kBank)) bank.card_verification_key = demo::DemoCardVerificationKey(id);
-      banks.push_back(std::move(bank));
-    }
-    return banks;
-  }
+  static std::vector<IssuerBankConfig> Banks() { return testing::TwoTestBanks(); }
   // (Re)opens the host on the same files with `banks`.
   void OpenHost(std::vector<IssuerBankConfig> banks) {
     host_.reset();

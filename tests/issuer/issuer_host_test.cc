@@ -19,8 +19,6 @@ namespace {
 
 namespace rc = response_code;
 
-constexpr char kBank[] = "48020000";       // verifies CVV2
-constexpr char kPlainBank[] = "48030000";  // has no card verification key
 constexpr char kAcquirer[] = "48021111";
 constexpr char kTerminal[] = "TERM0001";
 constexpr char kExpiry[] = "2912";
@@ -28,6 +26,8 @@ constexpr char kContactless[] = "071";
 constexpr char kEcommerce[] = "812";
 
 using testing::Digits;
+using testing::kBank;
+using testing::kPlainBank;
 using testing::MakePan;
 
 class IssuerHostTest : public ::testing::Test {
@@ -68,21 +68,7 @@ class IssuerHostTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  static std::vector<IssuerBankConfig> Banks() {
-    std::vector<IssuerBankConfig> banks;
-    for (const char* id : {kBank, kPlainBank}) {
-      IssuerBankConfig bank;
-      bank.institution_id = id;
-      bank.name = id;
-      bank.currency = &Cny();
-      bank.bin_ranges = {id == std::string(kBank) ? std::pair{"62220100", "62220199"}
-                                                  : std::pair{"62220200", "62220299"}};
-      bank.pan_fingerprint_key = demo::DemoPanFingerprintKey(id);
-      if (id == std::string(kBank)) bank.card_verification_key = demo::DemoCardVerificationKey(id);
-      banks.push_back(std::move(bank));
-    }
-    return banks;
-  }
+  static std::vector<IssuerBankConfig> Banks() { return testing::TwoTestBanks(); }
 
   void OpenHost(std::shared_ptr<store::Store> cards_store = nullptr) {
     host_.reset();

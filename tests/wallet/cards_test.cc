@@ -6,19 +6,12 @@
 namespace tapstack::wallet::testing {
 namespace {
 
-class CardsTest : public WalletHttpTest {
+class CardsTest : public SignedInWalletTest {
  protected:
-  void SetUp() override {
-    WalletHttpTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    session_ = SignUpAndIn(kPhoneA);
-    ASSERT_EQ(RegisterDevice(session_, "phone-1").status, 201);
-  }
   std::int64_t CardRows() {
     auto row = store_->QueryRow("SELECT count(*) AS n FROM wallet_cards");
     return row.ok() ? *row->GetInt64("n") : -1;
   }
-  std::string session_;
 };
 
 TEST_P(CardsTest, GreenCardIsActiveWithCredentialsAndMaskedPan) {

@@ -5,14 +5,8 @@
 namespace tapstack::wallet::testing {
 namespace {
 
-class DevicesTest : public WalletHttpTest {
+class DevicesTest : public SignedInWalletTest {
  protected:
-  void SetUp() override {
-    WalletHttpTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    session_ = SignUpAndIn(kPhoneA);
-    ASSERT_EQ(RegisterDevice(session_, "phone-1").status, 201);
-  }
   // Two cards on phone-1 (tok-1, tok-2), one copied to watch-1 (tok-3).
   void ThreeTokens() {
     ASSERT_EQ(RegisterDevice(session_, "watch-1", "watch", 'B').status, 201);
@@ -23,7 +17,6 @@ class DevicesTest : public WalletHttpTest {
             .status,
         201);
   }
-  std::string session_;
 };
 
 TEST_P(DevicesTest, RegisterListAndRegisterAgainIsIdempotent) {

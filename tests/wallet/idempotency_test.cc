@@ -5,15 +5,8 @@
 namespace tapstack::wallet::testing {
 namespace {
 
-class IdempotencyTest : public WalletHttpTest {
+class IdempotencyTest : public SignedInWalletTest {
  protected:
-  void SetUp() override {
-    WalletHttpTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    session_ = SignUpAndIn(kPhoneA);
-    ASSERT_EQ(RegisterDevice(session_, "phone-1").status, 201);
-  }
-  std::string session_;
 };
 
 TEST_P(IdempotencyTest, KeyIsRequiredOnTokenCreatingPosts) {

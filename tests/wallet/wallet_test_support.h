@@ -155,4 +155,16 @@ class WalletHttpTest : public store::testing::StoreTest {
   int port_ = 0;
 };
 
+// User A signed in with device "phone-1" registered: the starting point of most route tests.
+class SignedInWalletTest : public WalletHttpTest {
+ protected:
+  void SetUp() override {
+    WalletHttpTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    session_ = SignUpAndIn(kPhoneA);
+    ASSERT_EQ(RegisterDevice(session_, "phone-1").status, 201);
+  }
+  std::string session_;
+};
+
 }  // namespace tapstack::wallet::testing
