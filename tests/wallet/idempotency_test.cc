@@ -5,9 +5,7 @@
 namespace tapstack::wallet::testing {
 namespace {
 
-class IdempotencyTest : public SignedInWalletTest {
- protected:
-};
+class IdempotencyTest : public SignedInWalletTest {};
 
 TEST_P(IdempotencyTest, KeyIsRequiredOnTokenCreatingPosts) {
   HttpAnswer a = Call("POST", "/v1/cards", CardBody("phone-1", DemoBankPan(1)), session_);
