@@ -38,12 +38,10 @@ Result<std::unique_ptr<DemoTsp>> DemoTsp::Open(const demo::DemoNetwork& demo,
   TS_ASSIGN_OR_RETURN(t->par_, tsp::ParGenerator::Create(demo.tsp.par_bin_prefix,
                                                          demo::DemoTspKey("par")));
   TS_ASSIGN_OR_RETURN(t->store_, store::OpenSqlite(data_dir, "tsp"));
-  TS_ASSIGN_OR_RETURN(t->atc_store_, store::OpenSqlite(data_dir, "tsp_atc"));
   t->idv_link_ = std::make_unique<link::InMemoryLink>(switch_handler);
 
   tsp::TspServiceOptions o;
   o.store = t->store_.get();
-  o.atc_store = t->atc_store_.get();
   o.vault_keys = tsp::TokenVaultKeys{{"demo-kek-1", demo::DemoTspKey("kek")},
                                      demo::DemoTspKey("pan-fingerprint")};
   o.token_numbers = &*t->token_numbers_;

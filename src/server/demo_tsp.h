@@ -1,5 +1,5 @@
 // DemoTsp: the demo network's token service provider wired for one process: its stores
-// (<data_dir>/tsp.db, tsp_atc.db), the token BIN ranges, requestors and PAR prefix of the seed's
+// (<data_dir>/tsp.db: vault, audit log, ATC windows, OTPs, history ...), the token BIN ranges, requestors and PAR prefix of the seed's
 // "tsp" section, the demo key set (demo/demo_keys.h; never production secrets), ID&V requests to
 // the switch over an in-memory ISO 8583 link, and the adapter the switch calls for token BINs.
 //
@@ -48,7 +48,6 @@ class DemoTsp {
 
   crypto::Csprng random_;
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<store::Store> atc_store_;
   std::optional<tsp::TokenNumberGenerator> token_numbers_;
   std::optional<tsp::ParGenerator> par_;
   std::unique_ptr<link::InMemoryLink> idv_link_;

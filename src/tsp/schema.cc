@@ -8,12 +8,12 @@ namespace {
 
 // A function-local static: built on first use, so a throwing std::string copy cannot escape
 // static initialisation (cert-err58-cpp).
-const std::array<store::Migration, 3>& Migrations() {
+const std::array<store::Migration, 4>& Migrations() {
   // Portable subset of store/store.h. Ids are chosen by the code (random token ids, DEK versions),
   // so no SERIAL. The partial unique index keeps at most one active data key; SQLite (3.8+) and
   // PostgreSQL both support partial indexes. Deleted tokens keep their number (never reused, TF)
   // but lose the PAN ciphertext and fingerprint (PCI DSS 3.2.1: keep no account data not needed).
-  static const std::array<store::Migration, 3> migrations = {
+  static const std::array<store::Migration, 4> migrations = {
       store::Migration{
           .version = 1,
           .description = "tsp data keys and token records",
@@ -147,6 +147,25 @@ CREATE TABLE tsp_notifications (
   audit_seq BIGINT NOT NULL
 );
 CREATE INDEX tsp_notifications_requestor ON tsp_notifications (requestor_id, seq);
+)sql",
+          .sqlite_sql = "",
+          .postgres_sql = "",
+      },
+      store::Migration{
+          .version = 4,
+          .description = "tsp token atc window in the main store",
+          // The ATC window (token_authorization.h) moves next to the audit log, so a token use's
+          // ATC record and its de-tokenisation audit entry commit in ONE transaction (one fsync,
+          // shared by a batch of uses: tsp_service.h). Same columns as AtcMigrations() version 1;
+          // rows of an older separate "tsp_atc" store are imported by TspService::Open.
+          .sql = R"sql(
+CREATE TABLE tsp_token_atc (
+  token_id TEXT PRIMARY KEY,
+  highest_atc BIGINT NOT NULL CHECK (highest_atc >= 1 AND highest_atc <= 65535),
+  seen_window BIGINT NOT NULL CHECK (seen_window >= 0),
+  uses BIGINT NOT NULL CHECK (uses >= 1),
+  updated_unix_ms BIGINT NOT NULL
+);
 )sql",
           .sqlite_sql = "",
           .postgres_sql = "",

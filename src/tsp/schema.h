@@ -12,6 +12,7 @@
 //   tsp_sms_outbox  messages of the outbox SMS gateway (sms_gateway.h)
 //   tsp_token_history  uses of a token as the switch answered them (token_history.h)
 //   tsp_notifications  lifecycle events per token requestor (token_notifications.h)
+//   tsp_token_atc   per used token: highest ATC and the window below it (token_authorization.h)
 #pragma once
 
 #include <span>

@@ -10,6 +10,8 @@
 #include "emv/tlv.h"
 #include "iso8583/pos_entry_mode.h"
 #include "tsp/limits.h"
+#include "tsp/schema.h"
+#include "tsp/store_transaction.h"
 
 namespace tapstack::tsp {
 
@@ -132,6 +134,20 @@ TokenAuthorization::~TokenAuthorization() = default;
 
 Result<std::unique_ptr<TokenAuthorization>> TokenAuthorization::Open(
     TokenVault& vault, store::Store& atc_store, TokenAuthorizationOptions options) {
+  if (&atc_store == &vault.store()) {
+    return InvalidArgument(
+        "atc_store: is the vault's store; use Open(vault, options) (TspMigrations holds the "
+        "table)");
+  }
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<TokenAuthorization> auth,
+                      OpenOn(vault, atc_store, std::move(options)));
+  TS_RETURN_IF_ERROR(
+      store::ApplyMigrations(atc_store, AtcMigrations()).WithContext("tsp atc schema"));
+  return auth;
+}
+
+Result<std::unique_ptr<TokenAuthorization>> TokenAuthorization::OpenOn(
+    TokenVault& vault, store::Store& atc_store, TokenAuthorizationOptions options) {
   if (options.clock == nullptr) return InvalidArgument("options.clock is required");
   if (options.ranges.empty() || options.ranges.size() > kTokenKeyRangesMax) {
     return InvalidArgument("options.ranges must hold 1-" + std::to_string(kTokenKeyRangesMax) +
@@ -168,9 +184,14 @@ Result<std::unique_ptr<TokenAuthorization>> TokenAuthorization::Open(
                              auth->ranges_[i].high);
     }
   }
-  TS_RETURN_IF_ERROR(
-      store::ApplyMigrations(atc_store, AtcMigrations()).WithContext("tsp atc schema"));
   return auth;
+}
+
+Result<std::unique_ptr<TokenAuthorization>> TokenAuthorization::Open(
+    TokenVault& vault, TokenAuthorizationOptions options) {
+  // The vault's store already has tsp_token_atc (TspMigrations() version 4): no AtcMigrations.
+  TS_RETURN_IF_ERROR(ApplyTspSchema(vault.store()));
+  return OpenOn(vault, vault.store(), std::move(options));
 }
 
 const TokenAuthorization::Range* TokenAuthorization::RangeFor(std::string_view token_number) const {
@@ -180,17 +201,6 @@ const TokenAuthorization::Range* TokenAuthorization::RangeFor(std::string_view t
     if (bin >= r.low && bin <= r.high) return &r;
   }
   return nullptr;
-}
-
-Status TokenAuthorization::Refuse(const TokenRecord& record, std::string_view reason, Status why) {
-  // PCI DSS 10.2.1: refused attempts are audited too. When the audit cannot be written the store
-  // error is returned instead (the use is declined either way).
-  Result<AuditEntry> entry = vault_.audit_log().Append({.actor = actor_,
-                                                        .action = "token_auth_refused",
-                                                        .subject = record.token_id,
-                                                        .detail = "reason=" + std::string(reason)});
-  if (!entry.ok()) return entry.status().WithContext("audit of a refused token use");
-  return why;
 }
 
 Result<AtcState> TokenAuthorization::AtcStateOf(std::string_view token_id) {
@@ -212,7 +222,8 @@ Result<AtcState> TokenAuthorization::AtcStateOf(std::string_view token_id) {
 
 Result<AtcState> TokenAuthorization::RecordAtc(std::string_view token_id, std::uint32_t atc) {
   AtcState recorded;
-  TS_RETURN_IF_ERROR(atc_store_.RunInTransaction([&](store::Store& s) -> Status {
+  // Joins the caller's transaction when one is open (the ATC then commits with its audit entry).
+  TS_RETURN_IF_ERROR(RunInTransactionOrJoin(atc_store_, [&](store::Store& s) -> Status {
     TS_ASSIGN_OR_RETURN(const AtcState before, AtcStateOf(token_id));
     TS_ASSIGN_OR_RETURN(const AtcState after, AdvanceAtcWindow(before, atc));
     TS_RETURN_IF_ERROR(
@@ -242,68 +253,35 @@ Result<DetokenizedPan> TokenAuthorization::ResolveFollowUp(std::string_view toke
   return vault_.Detokenize(token_number, {.actor = actor_, .purpose = std::string(purpose)});
 }
 
-Result<TokenAuthorizationResult> TokenAuthorization::Authorize(const TokenUse& use) {
+CheckedCryptogram TokenAuthorization::CheckCryptogram(const TokenUse& use) const {
+  CheckedCryptogram c;
+  auto fail = [&c](std::string_view reason, Status why) -> CheckedCryptogram {
+    c.reason = std::string(reason);
+    c.failure = std::move(why);
+    return std::move(c);
+  };
   if (use.token_number.size() < kTokenNumberDigitsMin ||
       use.token_number.size() > kTokenNumberDigitsMax || !IsAllDigits(use.token_number)) {
-    return InvalidArgument("token number must be 13-19 digits");
+    c.before_lookup = true;
+    return fail("", InvalidArgument("token number must be 13-19 digits"));
   }
   const Range* range = RangeFor(use.token_number);
-  if (range == nullptr) return NotFound("no cryptogram keys for the token's BIN range");
-
-  // 1. The token and its state.
-  TS_ASSIGN_OR_RETURN(const TokenRecord record, vault_.FindByTokenNumber(use.token_number));
-  const std::string who = "token " + record.token_id;
-  if (record.state != TokenState::kActive) {
-    const std::string_view state = TokenStateName(record.state);
-    return Refuse(record, "state_" + std::string(state),
-                  FailedPrecondition(who + " is " + std::string(state)));
-  }
-
-  // 2. Token Domain Restriction Controls.
-  Result<iso8583::PosEntryMode> mode = iso8583::PosEntryMode::Parse(use.pos_entry_mode);
-  if (!mode.ok()) {
-    return Refuse(record, "de22_malformed", InvalidArgument("DE22 must be 3 digits"));
-  }
-  const bool contactless =
-      mode->pan_entry == static_cast<std::uint8_t>(PanEntryMode::kContactlessChip);
-  const bool in_app = mode->pan_entry == static_cast<std::uint8_t>(PanEntryMode::kEcommerce) ||
-                      mode->pan_entry == static_cast<std::uint8_t>(PanEntryMode::kEcommerceAlt);
-  if (!contactless && !in_app) {
-    return Refuse(record, "channel",
-                  FailedPrecondition(who + ": PAN entry mode " +
-                                     std::string(use.pos_entry_mode.substr(0, 2)) +
-                                     " is outside the token's domain (07 contactless chip, 81/09 "
-                                     "in-app only)"));
-  }
-  if (in_app && use.device_id.empty()) {
-    return Refuse(record, "device_missing",
-                  FailedPrecondition(who + ": an in-app use must name its device (DE48 DI)"));
-  }
-  if (!use.device_id.empty() && use.device_id != record.device_id) {
-    return Refuse(record, "device",
-                  FailedPrecondition(who + " is bound to another device than DE48 DI names"));
-  }
-  if (!use.requestor_id.empty() && use.requestor_id != record.requestor_id) {
-    return Refuse(record, "requestor",
-                  FailedPrecondition(who + " belongs to another token requestor than DE48 TR"));
-  }
-  if (!use.token_expiry.empty() && use.token_expiry != record.token_expiry) {
-    return Refuse(record, "expiry",
-                  FailedPrecondition(who + ": DE14 is not the token's expiry date"));
+  if (range == nullptr) {
+    c.before_lookup = true;
+    return fail("", NotFound("no cryptogram keys for the token's BIN range"));
   }
 
   // 3. DE55: an ARQC with its data, for this amount and currency.
   if (use.icc_data.empty()) {
-    return Refuse(record, "no_cryptogram",
-                  InvalidArgument(who + ": DE55 with the token's ARQC is required"));
+    return fail("no_cryptogram", InvalidArgument("DE55 with the token's ARQC is required"));
   }
   Result<emv::TlvTree> tree = emv::DecodeTlv(use.icc_data);
   if (!tree.ok()) {
-    return Refuse(record, "de55_malformed",
-                  InvalidArgument(who + ": DE55 is not BER-TLV: " + tree.status().message()));
+    return fail("de55_malformed",
+                InvalidArgument("DE55 is not BER-TLV: " + tree.status().message()));
   }
   emv::TagValues icc;
-  TS_RETURN_IF_ERROR(icc.AddFromTree(*tree));
+  if (Status added = icc.AddFromTree(*tree); !added.ok()) return fail("", std::move(added));
   auto data = [&]() -> Result<std::tuple<ByteView, std::uint8_t, std::uint16_t, ByteView>> {
     TS_ASSIGN_OR_RETURN(ByteView arqc, Required(icc, 0x9F26, crypto::kApplicationCryptogramBytes));
     TS_ASSIGN_OR_RETURN(ByteView cid, Required(icc, 0x9F27, 1));
@@ -321,14 +299,11 @@ Result<TokenAuthorizationResult> TokenAuthorization::Authorize(const TokenUse& u
     }
     return std::tuple{arqc, cid[0], static_cast<std::uint16_t>(BytesToUint(atc)), iad};
   }();
-  if (!data.ok()) {
-    return Refuse(record, "de55_data", InvalidArgument(who + ": " + data.status().message()));
-  }
+  if (!data.ok()) return fail("de55_data", InvalidArgument(data.status().message()));
   const auto [arqc, cid, atc, iad] = *data;
   if ((cid & kCidTypeMask) != kCidTypeArqc) {
-    return Refuse(record, "not_arqc",
-                  InvalidArgument(who + ": DE55 cryptogram is not an ARQC (9F27 type bits " +
-                                  HexEncode(ByteView(&cid, 1)) + ")"));
+    return fail("not_arqc", InvalidArgument("DE55 cryptogram is not an ARQC (9F27 type bits " +
+                                            HexEncode(ByteView(&cid, 1)) + ")"));
   }
 
   // 4. The ARQC with the token's keys. The card computed it over the token number (5A/57).
@@ -341,37 +316,173 @@ Result<TokenAuthorizationResult> TokenAuthorization::Authorize(const TokenUse& u
   const Status verified = range->engine.VerifyArqc(in, arqc);
   if (!verified.ok()) {
     if (verified.code() == ErrorCode::kCryptoFailure) {
-      return Refuse(record, "arqc_invalid",
-                    InvalidArgument(who + ": ARQC does not verify with the token's keys (ATC " +
-                                    std::to_string(atc) + ")"));
+      return fail("arqc_invalid",
+                  InvalidArgument("ARQC does not verify with the token's keys (ATC " +
+                                  std::to_string(atc) + ")"));
     }
-    return Refuse(record, "arqc_data",
-                  InvalidArgument(who + ": cryptogram data: " + verified.message()));
+    return fail("arqc_data", InvalidArgument("cryptogram data: " + verified.message()));
   }
   emv::ArpcInput response;
   response.arc = kArcApproved;
-  TS_ASSIGN_OR_RETURN(emv::ArpcResult arpc, range->engine.GenerateArpc(in, arqc, response));
+  Result<emv::ArpcResult> arpc = range->engine.GenerateArpc(in, arqc, response);
+  if (!arpc.ok()) return fail("", arpc.status());
+  c.atc = atc;
+  c.issuer_authentication_data = std::move(arpc->issuer_authentication_data);
+  return c;
+}
 
-  // 5. The ATC, durable before the approval.
-  Result<AtcState> recorded = RecordAtc(record.token_id, atc);
+Status TokenAuthorization::Refuse(const TokenRecord& record, std::string_view reason, Status why,
+                                  Result<TokenAuthorizationResult>& decision) {
+  // PCI DSS 10.2.1: refused attempts are audited too, in the caller's transaction when one is
+  // open. When the audit cannot be written that store error is returned (the use is declined
+  // either way, and a joined transaction must roll back).
+  const AuditEvent event{.actor = actor_,
+                         .action = "token_auth_refused",
+                         .subject = record.token_id,
+                         .detail = "reason=" + std::string(reason)};
+  Result<AuditEntry> entry = vault_.store().in_transaction()
+                                 ? vault_.audit_log().AppendInTransaction(event)
+                                 : vault_.audit_log().Append(event);
+  if (!entry.ok()) return entry.status().WithContext("audit of a refused token use");
+  decision = std::move(why);
+  return Status::Ok();
+}
+
+Status TokenAuthorization::Decide(const TokenUse& use, const CheckedCryptogram& checked,
+                                  Result<TokenAuthorizationResult>& decision) {
+  decision = Internal("token use not decided");
+  if (checked.before_lookup) {
+    decision = checked.failure;
+    return Status::Ok();
+  }
+
+  // 1. The token and its state.
+  Result<TokenRecord> found = vault_.FindByTokenNumber(use.token_number);
+  if (!found.ok()) {
+    if (found.status().code() != ErrorCode::kNotFound) return found.status();
+    decision = found.status();
+    return Status::Ok();
+  }
+  const TokenRecord& record = *found;
+  const std::string who = "token " + record.token_id;
+  if (record.state != TokenState::kActive) {
+    const std::string_view state = TokenStateName(record.state);
+    return Refuse(record, "state_" + std::string(state),
+                  FailedPrecondition(who + " is " + std::string(state)), decision);
+  }
+
+  // 2. Token Domain Restriction Controls.
+  Result<iso8583::PosEntryMode> mode = iso8583::PosEntryMode::Parse(use.pos_entry_mode);
+  if (!mode.ok()) {
+    return Refuse(record, "de22_malformed", InvalidArgument("DE22 must be 3 digits"), decision);
+  }
+  const bool contactless =
+      mode->pan_entry == static_cast<std::uint8_t>(PanEntryMode::kContactlessChip);
+  const bool in_app = mode->pan_entry == static_cast<std::uint8_t>(PanEntryMode::kEcommerce) ||
+                      mode->pan_entry == static_cast<std::uint8_t>(PanEntryMode::kEcommerceAlt);
+  if (!contactless && !in_app) {
+    return Refuse(record, "channel",
+                  FailedPrecondition(who + ": PAN entry mode " +
+                                     std::string(use.pos_entry_mode.substr(0, 2)) +
+                                     " is outside the token's domain (07 contactless chip, 81/09 "
+                                     "in-app only)"),
+                  decision);
+  }
+  if (in_app && use.device_id.empty()) {
+    return Refuse(record, "device_missing",
+                  FailedPrecondition(who + ": an in-app use must name its device (DE48 DI)"),
+                  decision);
+  }
+  if (!use.device_id.empty() && use.device_id != record.device_id) {
+    return Refuse(record, "device",
+                  FailedPrecondition(who + " is bound to another device than DE48 DI names"),
+                  decision);
+  }
+  if (!use.requestor_id.empty() && use.requestor_id != record.requestor_id) {
+    return Refuse(record, "requestor",
+                  FailedPrecondition(who + " belongs to another token requestor than DE48 TR"),
+                  decision);
+  }
+  if (!use.token_expiry.empty() && use.token_expiry != record.token_expiry) {
+    return Refuse(record, "expiry",
+                  FailedPrecondition(who + ": DE14 is not the token's expiry date"), decision);
+  }
+
+  // 3-4. DE55 and the ARQC, checked before (CheckCryptogram).
+  if (!checked.failure.ok()) {
+    if (checked.reason.empty()) {
+      decision = checked.failure;
+      return Status::Ok();
+    }
+    return Refuse(record, checked.reason,
+                  Status(checked.failure.code(), who + ": " + checked.failure.message()), decision);
+  }
+
+  // 5. The ATC, durable before the approval (in the caller's transaction when one is open).
+  Result<AtcState> recorded = RecordAtc(record.token_id, checked.atc);
   if (!recorded.ok()) {
     if (recorded.status().code() != ErrorCode::kFailedPrecondition &&
         recorded.status().code() != ErrorCode::kInvalidArgument) {
       return recorded.status();
     }
     return Refuse(record, "atc",
-                  Status(recorded.status().code(), who + ": " + recorded.status().message()));
+                  Status(recorded.status().code(), who + ": " + recorded.status().message()),
+                  decision);
   }
 
   // 6. The funding PAN (audited by the vault).
-  TS_ASSIGN_OR_RETURN(
-      DetokenizedPan funding,
-      vault_.Detokenize(use.token_number,
-                        {.actor = actor_,
-                         .purpose = "authorisation atc=" + std::to_string(atc) +
-                                    " arqc=verified channel=" + (contactless ? "nfc" : "in_app")}));
-  return TokenAuthorizationResult{std::move(funding), atc,
-                                  std::move(arpc.issuer_authentication_data)};
+  const DetokenizeRequest request{
+      .actor = actor_,
+      .purpose = "authorisation atc=" + std::to_string(checked.atc) +
+                 " arqc=verified channel=" + (contactless ? "nfc" : "in_app")};
+  if (vault_.store().in_transaction()) {
+    std::optional<DetokenizedPan> funding;
+    Status refusal;
+    TS_RETURN_IF_ERROR(vault_.DetokenizeInTransaction(use.token_number, request, funding, refusal));
+    if (!refusal.ok()) {
+      decision = std::move(refusal);
+      return Status::Ok();
+    }
+    if (!funding) return Internal("detokenize in transaction without a result");
+    decision = TokenAuthorizationResult{std::move(*funding), checked.atc,
+                                        checked.issuer_authentication_data};
+    return Status::Ok();
+  }
+  Result<DetokenizedPan> funding = vault_.Detokenize(use.token_number, request);
+  if (!funding.ok()) {
+    decision = funding.status();
+    return Status::Ok();
+  }
+  decision = TokenAuthorizationResult{std::move(*funding), checked.atc,
+                                      checked.issuer_authentication_data};
+  return Status::Ok();
+}
+
+Status TokenAuthorization::DecideInTransaction(const TokenUse& use,
+                                               const CheckedCryptogram& checked,
+                                               Result<TokenAuthorizationResult>& decision) {
+  if (&atc_store_ != &vault_.store()) {
+    return FailedPrecondition("DecideInTransaction needs the ATC table in the vault's store");
+  }
+  if (!vault_.store().in_transaction()) {
+    return FailedPrecondition("DecideInTransaction needs an open transaction");
+  }
+  return Decide(use, checked, decision);
+}
+
+Result<TokenAuthorizationResult> TokenAuthorization::Authorize(const TokenUse& use) {
+  const CheckedCryptogram checked = CheckCryptogram(use);
+  Result<TokenAuthorizationResult> decision = Internal("token use not decided");
+  if (&atc_store_ == &vault_.store()) {
+    // One transaction: the ATC, the audit entry (or the refusal's) commit together.
+    TS_RETURN_IF_ERROR(RunInTransactionOrJoin(vault_.store(), [&](store::Store&) -> Status {
+      TS_RETURN_IF_ERROR(vault_.audit_log().LockChainInTransaction());
+      return Decide(use, checked, decision);
+    }));
+    return decision;
+  }
+  TS_RETURN_IF_ERROR(Decide(use, checked, decision));
+  return decision;
 }
 
 }  // namespace tapstack::tsp

@@ -29,9 +29,11 @@
 // ATC window: per token the highest ATC seen and a bitmap of the kAtcWindow ATCs below it. An ATC
 // is accepted once if it is above the highest (by at most kAtcAheadMax) or within the window
 // below it and not yet seen; a repeat (replay) or an ATC below the window is refused. The state
-// lives in table tsp_token_atc (migration list AtcMigrations()) on the store given to Open. A store
-// records one migration list per database, so this store is a database of its own (role
-// "tsp_atc"), not the vault's, until the table is appended to TspMigrations.
+// lives in table tsp_token_atc. Open(vault, options) keeps it in the vault's store
+// (TspMigrations() version 4), so the ATC record and the de-tokenisation audit entry commit in one
+// transaction, which a batch of uses can share (DecideInTransaction; TspService group-commits
+// them). Open(vault, atc_store, options) is the older layout: the table (AtcMigrations()) in a
+// database of its own (role "tsp_atc"), committed separately before the de-tokenisation.
 //
 // Errors map to the switch's response codes (network/token_service.h): kNotFound (unknown token,
 // no keys for its BIN range), kFailedPrecondition (token state, domain controls, ATC replay or
@@ -39,8 +41,9 @@
 // those of the cryptogram, ARQC does not verify), and the store's (kUnavailable, kIoError ...).
 // Messages name the token by its id, never by its number.
 //
-// Thread-safety: none. The vault and both stores are used from one thread at a time; callers on
-// many threads serialise (server/tsp_token_service.h holds a mutex). The vault and the store must
+// Thread-safety: CheckCryptogram is const and may run on any thread at any time (it touches no
+// store). Everything else: none; the vault and the stores are used from one thread at a time, so
+// callers on many threads serialise (tsp_service.h holds a mutex). The vault and the store must
 // outlive this object.
 #pragma once
 
@@ -116,6 +119,17 @@ struct AtcState {
 // ATC already seen (replay), below the window, or more than kAtcAheadMax above the highest. Pure.
 Result<AtcState> AdvanceAtcWindow(const AtcState& state, std::uint32_t atc);
 
+// The outcome of steps 3-4 (DE55 and the ARQC) for one use, computed without any store: the
+// token number's format and range, the cryptogram data, the ARQC verification and the ARPC.
+// Opaque to callers: hand it to DecideInTransaction for the same use.
+struct CheckedCryptogram {
+  Status failure;              // not OK: the use fails with this (after steps 1-2 when audited)
+  std::string reason;          // audit reason code of `failure`; empty: returned without an audit
+  bool before_lookup = false;  // `failure` comes before the token lookup (format, BIN range)
+  std::uint16_t atc = 0;
+  Bytes issuer_authentication_data;  // tag 91 value when `failure` is OK
+};
+
 // The migrations of the ATC table, for the store given to TokenAuthorization::Open.
 std::span<const store::Migration> AtcMigrations();
 
@@ -128,6 +142,10 @@ class TokenAuthorization {
   static Result<std::unique_ptr<TokenAuthorization>> Open(TokenVault& vault,
                                                           store::Store& atc_store,
                                                           TokenAuthorizationOptions options);
+  // As above with the ATC table in the vault's store (TspMigrations), the layout that lets the
+  // ATC and the audit entry commit together. Applies the TSP schema. Errors as above.
+  static Result<std::unique_ptr<TokenAuthorization>> Open(TokenVault& vault,
+                                                          TokenAuthorizationOptions options);
   ~TokenAuthorization();
   TokenAuthorization(const TokenAuthorization&) = delete;
   TokenAuthorization& operator=(const TokenAuthorization&) = delete;
@@ -135,6 +153,22 @@ class TokenAuthorization {
   // The decision for `use` (see the top of this file). On success the ATC is recorded and the
   // de-tokenisation audited.
   Result<TokenAuthorizationResult> Authorize(const TokenUse& use);
+
+  // Steps 3-4 for `use` (validation, ARQC verification, ARPC), with no store access: callers
+  // run it before taking the mutex that guards the store. Thread-safe; pure.
+  CheckedCryptogram CheckCryptogram(const TokenUse& use) const;
+
+  // The rest of Authorize (token, domain controls, ATC, funding PAN) inside the transaction the
+  // caller has open on the vault's store, with the audit chain locked
+  // (AuditLog::LockChainInTransaction) and `checked` = CheckCryptogram(use). Sets `decision` to
+  // what Authorize would return; its effects (ATC record, audit entries) are in the transaction,
+  // so the caller must not release an approval before the transaction committed. The returned
+  // Status is the transaction's: an error (the store's) means roll back and `decision` is
+  // meaningless. Several calls may share one transaction: each sees the ATC the ones before it
+  // recorded, so a replay inside the transaction is refused. Errors: kFailedPrecondition when
+  // opened with a separate ATC store or when no transaction is open; the store's.
+  Status DecideInTransaction(const TokenUse& use, const CheckedCryptogram& checked,
+                             Result<TokenAuthorizationResult>& decision);
 
   // The funding PAN for a follow-up of an authorised use (reversal, completion, advice): these
   // carry no fresh cryptogram and must not spend an ATC. Audited with `purpose`. Errors:
@@ -149,8 +183,17 @@ class TokenAuthorization {
   TokenAuthorization(TokenVault& vault, store::Store& atc_store, std::string actor,
                      const Clock& clock);
 
+  static Result<std::unique_ptr<TokenAuthorization>> OpenOn(TokenVault& vault,
+                                                            store::Store& atc_store,
+                                                            TokenAuthorizationOptions options);
   const Range* RangeFor(std::string_view token_number) const;
-  Status Refuse(const TokenRecord& record, std::string_view reason, Status why);
+  // Audits the refusal (joined when a transaction is open) and sets `decision` to `why`. Returns
+  // the audit's store error, if any.
+  Status Refuse(const TokenRecord& record, std::string_view reason, Status why,
+                Result<TokenAuthorizationResult>& decision);
+  // Steps 1, 2, 5, 6; effects joined to the open transaction, if any. Returns the store's error.
+  Status Decide(const TokenUse& use, const CheckedCryptogram& checked,
+                Result<TokenAuthorizationResult>& decision);
   Result<AtcState> RecordAtc(std::string_view token_id, std::uint32_t atc);
 
   TokenVault& vault_;

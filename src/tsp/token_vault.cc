@@ -310,6 +310,25 @@ Result<DetokenizedPan> TokenVault::Detokenize(std::string_view token_number,
   std::optional<DetokenizedPan> out;
   Status refusal;
   TS_RETURN_IF_ERROR(RunAudited([&](store::Store&) -> Status {
+    return DetokenizeInTransaction(token_number, request, out, refusal);
+  }));
+  if (!refusal.ok()) return refusal;
+  if (!out) return Internal("detokenize committed without a result");
+  return std::move(*out);
+}
+
+Status TokenVault::DetokenizeInTransaction(std::string_view token_number,
+                                           const DetokenizeRequest& request,
+                                           std::optional<DetokenizedPan>& out, Status& refusal) {
+  if (!store_.in_transaction()) {
+    return FailedPrecondition("DetokenizeInTransaction needs an open transaction");
+  }
+  TS_RETURN_IF_ERROR(ValidateText("purpose", request.purpose, kReasonBytesMax, false, true));
+  TS_RETURN_IF_ERROR(ValidateAuditEvent({.actor = request.actor,
+                                         .action = "detokenize",
+                                         .subject = "",
+                                         .detail = "purpose=" + request.purpose}));
+  {
     out.reset();
     refusal = Status::Ok();
     std::string subject;
@@ -384,10 +403,7 @@ Result<DetokenizedPan> TokenVault::Detokenize(std::string_view token_number,
                            .status());
     out.emplace(DetokenizedPan{*pan, std::string(expiry), *record});
     return Status::Ok();
-  }));
-  if (!refusal.ok()) return refusal;
-  if (!out) return Internal("detokenize committed without a result");
-  return std::move(*out);
+  }
 }
 
 Result<TokenTransition> TokenVault::ChangeState(std::string_view token_id, LifecycleAction action,

@@ -148,6 +148,17 @@ class TokenVault {
   Result<DetokenizedPan> Detokenize(std::string_view token_number,
                                     const DetokenizeRequest& request);
 
+  // Detokenize's checks and audit entry inside the transaction the caller has open on this
+  // vault's store (with the audit chain locked first), so a caller can commit them with its own
+  // writes (token authorisation: the ATC record and this audit entry in one commit). The return
+  // value is the transaction's: an error (the store's) means roll back. A refusal is not a
+  // transaction error: its audit entry is written, `*refusal` holds Detokenize's error and the
+  // caller commits. On success `*out` holds the PAN, which the caller must not release before its
+  // transaction committed. Errors: kFailedPrecondition when no transaction is open;
+  // kInvalidArgument (bad actor or purpose); the store's.
+  Status DetokenizeInTransaction(std::string_view token_number, const DetokenizeRequest& request,
+                                 std::optional<DetokenizedPan>& out, Status& refusal);
+
   // Token lookups (no PAN). Errors: kNotFound; the store's.
   Result<TokenRecord> Get(std::string_view token_id);
   Result<TokenRecord> FindByTokenNumber(std::string_view token_number);
@@ -184,6 +195,8 @@ class TokenVault {
 
   Result<std::vector<DataKeyInfo>> DataKeys() { return keys_->List(); }
   AuditLog& audit_log() { return *audit_; }
+  // The store the vault's tables live on (for callers that join its transactions).
+  store::Store& store() { return store_; }
   const std::string& kek_id() const { return keys_->kek_id(); }
 
   // In-memory bytes this vault holds beyond its fixed size: the cached DEKs. The vault keeps no

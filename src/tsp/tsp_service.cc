@@ -2,13 +2,96 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace tapstack::tsp {
 
 TspService::~TspService() = default;
 
+namespace {
+
+// The ATC state recorded in both stores, as one: every ATC either saw counts as seen. Of two
+// states the one with the higher ATC keeps its window; the other's highest and window bits that
+// fall inside that window are added to it (older ones are refused by the window anyway).
+AtcState MergeAtcStates(const AtcState& a, const AtcState& b) {
+  const AtcState& hi = a.highest >= b.highest ? a : b;
+  const AtcState& lo = a.highest >= b.highest ? b : a;
+  AtcState merged = hi;
+  auto mark = [&merged](std::uint32_t atc) {
+    if (atc == 0 || atc >= merged.highest) return;
+    const std::uint32_t behind = merged.highest - atc;
+    if (behind <= kAtcWindow) merged.window |= std::uint64_t{1} << (behind - 1);
+  };
+  mark(lo.highest);
+  for (std::uint32_t i = 0; i < kAtcWindow && i + 1 < lo.highest; ++i) {
+    if ((lo.window >> i) & 1U) mark(lo.highest - 1 - i);
+  }
+  return merged;
+}
+
+Result<AtcState> AtcRowState(const store::Row& row) {
+  TS_ASSIGN_OR_RETURN(const std::int64_t highest, row.GetInt64("highest_atc"));
+  TS_ASSIGN_OR_RETURN(const std::int64_t window, row.GetInt64("seen_window"));
+  if (highest < 1 || highest > 0xFFFF || window < 0) {
+    return Corruption("tsp_token_atc row holds an impossible ATC state");
+  }
+  return AtcState{static_cast<std::uint32_t>(highest), static_cast<std::uint64_t>(window)};
+}
+
+}  // namespace
+
+Status TspService::ImportAtcStore(store::Store& from, store::Store& to) {
+  // Rows moved per transaction: keeps each page well under StoreOptions::query_rows_max.
+  constexpr std::int64_t kImportPageRows = 10'000;
+  TS_RETURN_IF_ERROR(store::ApplyMigrations(from, AtcMigrations()));
+  for (;;) {
+    TS_ASSIGN_OR_RETURN(
+        store::Rows rows,
+        from.Query("SELECT token_id, highest_atc, seen_window, uses, updated_unix_ms FROM "
+                   "tsp_token_atc ORDER BY token_id LIMIT ?",
+                   {kImportPageRows}));
+    if (rows.empty()) return Status::Ok();
+    TS_ASSIGN_OR_RETURN(const std::string last_id, rows[rows.size() - 1].GetText("token_id"));
+    // First into the main store (merged, committed), then out of the old one: a crash between
+    // the two leaves the rows in both, and the next Open merges them again to the same state.
+    TS_RETURN_IF_ERROR(to.RunInTransaction([&](store::Store& tx) -> Status {
+      for (const store::Row& row : rows) {
+        TS_ASSIGN_OR_RETURN(const std::string token_id, row.GetText("token_id"));
+        TS_ASSIGN_OR_RETURN(AtcState state, AtcRowState(row));
+        TS_ASSIGN_OR_RETURN(const std::int64_t uses, row.GetInt64("uses"));
+        TS_ASSIGN_OR_RETURN(const std::int64_t updated, row.GetInt64("updated_unix_ms"));
+        std::int64_t uses_now = 0;
+        Result<store::Row> current = tx.QueryRow(
+            "SELECT highest_atc, seen_window, uses FROM tsp_token_atc WHERE token_id = ?",
+            {token_id});
+        if (current.ok()) {
+          TS_ASSIGN_OR_RETURN(const AtcState now, AtcRowState(*current));
+          TS_ASSIGN_OR_RETURN(uses_now, current->GetInt64("uses"));
+          state = MergeAtcStates(state, now);
+        } else if (current.status().code() != ErrorCode::kNotFound) {
+          return current.status();
+        }
+        TS_RETURN_IF_ERROR(
+            tx.Execute("INSERT INTO tsp_token_atc (token_id, highest_atc, seen_window, uses, "
+                       "updated_unix_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (token_id) DO "
+                       "UPDATE SET highest_atc = excluded.highest_atc, seen_window = "
+                       "excluded.seen_window, uses = excluded.uses, updated_unix_ms = "
+                       "excluded.updated_unix_ms",
+                       {token_id, static_cast<std::int64_t>(state.highest),
+                        static_cast<std::int64_t>(state.window), std::max(uses, uses_now),
+                        updated})
+                .status());
+      }
+      return Status::Ok();
+    }));
+    TS_RETURN_IF_ERROR(from.RunInTransaction([&](store::Store& tx) -> Status {
+      return tx.Execute("DELETE FROM tsp_token_atc WHERE token_id <= ?", {last_id}).status();
+    }));
+  }
+}
+
 Result<std::unique_ptr<TspService>> TspService::Open(TspServiceOptions options) {
   if (options.store == nullptr) return InvalidArgument("store: required");
-  if (options.atc_store == nullptr) return InvalidArgument("atc_store: required");
   if (options.clock == nullptr) return InvalidArgument("clock: required");
   if (options.random == nullptr) return InvalidArgument("random: required");
   if (options.idv_link == nullptr) return InvalidArgument("idv_link: required");
@@ -46,8 +129,10 @@ Result<std::unique_ptr<TspService>> TspService::Open(TspServiceOptions options) 
   auth.ranges = clone_ranges();
   auth.actor = o.authorization_actor;
   auth.clock = o.clock;
-  TS_ASSIGN_OR_RETURN(s->authorization_,
-                      TokenAuthorization::Open(*s->vault_, *o.atc_store, std::move(auth)));
+  TS_ASSIGN_OR_RETURN(s->authorization_, TokenAuthorization::Open(*s->vault_, std::move(auth)));
+  if (o.atc_store != nullptr && o.atc_store != &store) {
+    TS_RETURN_IF_ERROR(ImportAtcStore(*o.atc_store, store).WithContext("legacy tsp_atc store"));
+  }
   TS_ASSIGN_OR_RETURN(s->keys_, TokenKeys::Open(store, *s->vault_, *o.clock, clone_ranges()));
   TS_ASSIGN_OR_RETURN(s->otp_,
                       OtpChallenges::Open(store, *o.clock, *o.random, o.otp_key.Clone()));
@@ -93,6 +178,7 @@ Result<std::unique_ptr<TspService>> TspService::Open(TspServiceOptions options) 
       .notifications = s->notifications_.get(),
       .outbox = s->outbox_,  // set only when the outbox is the gateway
   });
+  s->history_writer_ = std::make_unique<HistoryWriter>(store, *s->history_, s->mu_);
   return s;
 }
 
@@ -179,6 +265,8 @@ Result<TokenView> TspService::GetToken(std::string_view requestor_id, std::strin
 Result<std::vector<TokenHistoryEntry>> TspService::Transactions(std::string_view requestor_id,
                                                                 std::string_view token_id,
                                                                 std::size_t limit) {
+  // The wallet sees the uses the switch had answered before it asked (read your writes).
+  history_writer_->Flush();
   std::lock_guard lock(mu_);
   TS_RETURN_IF_ERROR(OwnedLocked(requestor_id, token_id).status());
   return history_->List(token_id, limit);
@@ -205,8 +293,18 @@ Result<std::vector<SmsOutboxMessage>> TspService::SmsOutbox(std::string_view pho
 }
 
 Result<TokenAuthorizationResult> TspService::Authorize(const TokenUse& use) {
-  std::lock_guard lock(mu_);
-  return authorization_->Authorize(use);
+  // The cryptogram (DE55 parsing, ARQC, ARPC) needs no store: checked on the caller's thread,
+  // in parallel with other callers, before queueing for the store.
+  const CheckedCryptogram checked = authorization_->CheckCryptogram(use);
+  Result<TokenAuthorizationResult> decision = Internal("token use not decided");
+  // The body may run more than once (GroupCommitter re-runs a failed batch's bodies alone);
+  // DecideInTransaction resets `decision` each time. The lock on the audit chain is the
+  // committer's first statement.
+  TS_RETURN_IF_ERROR(commits_->Run([&](store::Store&) -> Status {
+    return authorization_->DecideInTransaction(use, checked, decision);
+  }));
+  // Only now, the transaction holding the ATC and the audit entry committed, may the PAN leave.
+  return decision;
 }
 
 Result<DetokenizedPan> TspService::ResolveFollowUp(std::string_view token_number,
@@ -216,16 +314,14 @@ Result<DetokenizedPan> TspService::ResolveFollowUp(std::string_view token_number
 }
 
 void TspService::RecordUse(const TokenUseRecord& use) {
-  Status s;
-  {
-    std::lock_guard lock(mu_);
-    s = history_->RecordUse(use);
-  }
-  if (!s.ok()) {
-    // Neither the token number nor the PAN: only the message's STAN and the error.
-    spdlog::warn("tsp history: use stan={} not recorded: {}", use.stan, s.ToString());
-  }
+  (void)history_writer_->Enqueue(use);  // warns (token-free) itself when it drops the use
 }
+
+void TspService::FlushHistory() { history_writer_->Flush(); }
+
+HistoryWriterStats TspService::history_stats() const { return history_writer_->stats(); }
+
+GroupCommitStats TspService::commit_stats() const { return commits_->stats(); }
 
 Result<TokenRecord> TspService::IssuerChange(std::string_view token_id, LifecycleAction action,
                                              std::string_view issuer_id, std::string_view reason) {

@@ -7,7 +7,12 @@
 // serialises every use of them. It is never held across a network call: provisioning releases it
 // for the ID&V round trip and the SMS (provisioning.h). Provisioning's transactions go through a
 // GroupCommitter (group_commit.h): concurrent Provision / VerifyOtp calls share one transaction
-// and one commit, each answered after it. Every public method is thread-safe.
+// and one commit, each answered after it. Token authorisations share that committer: the
+// cryptogram is checked before the mutex (TokenAuthorization::CheckCryptogram), then each use's
+// token lookup, ATC record and de-tokenisation audit entry join a shared transaction, so a batch
+// of concurrent uses costs one commit (one fsync) and each is answered only after it. Uses are
+// appended to the history by a background thread (history_writer.h), off the switch's answer
+// path. Every public method is thread-safe.
 //
 // Requestor scoping: calls made for a token requestor (the wallet) only see that requestor's
 // tokens; another requestor's token is kNotFound, as if it did not exist.
@@ -32,6 +37,7 @@
 #include "link/message_handler.h"
 #include "store/store.h"
 #include "tsp/group_commit.h"
+#include "tsp/history_writer.h"
 #include "tsp/idv_client.h"
 #include "tsp/otp_challenge.h"
 #include "tsp/provisioning.h"
@@ -50,8 +56,10 @@ enum class SmsGatewayKind { kOutbox, kWebhook };
 
 struct TspServiceOptions {
   store::Store* store = nullptr;      // required: the TSP's tables (role "tsp")
-  store::Store* atc_store = nullptr;  // required: the ATC table (role "tsp_atc", see
-                                      // token_authorization.h)
+  // Optional, legacy: the separate ATC database (role "tsp_atc") of earlier versions. The ATC
+  // table now lives in `store` (TspMigrations() version 4); when this is set, Open moves its
+  // rows into `store` (merged with any already there) and then empties it.
+  store::Store* atc_store = nullptr;
   TokenVaultKeys vault_keys;          // KEK and fingerprint key
   const TokenNumberGenerator* token_numbers = nullptr;  // required
   const ParGenerator* par = nullptr;                    // required
@@ -118,9 +126,15 @@ class TspService {
   // --- the switch adapter ---
   Result<TokenAuthorizationResult> Authorize(const TokenUse& use);
   Result<DetokenizedPan> ResolveFollowUp(std::string_view token_number, std::string_view purpose);
-  // Appends to the token's history; logs (token-free) and swallows errors: the switch's answer
-  // must not depend on the history.
+  // Queues the use for the token's history (written in batches by a background thread, not
+  // durable when this returns); logs (token-free) and drops it, counted, when the queue is full.
+  // Never blocks on the store: the switch's answer must not depend on the history.
   void RecordUse(const TokenUseRecord& use);
+  // Waits until every use queued by RecordUse before the call is written (tests, shutdown).
+  void FlushHistory();
+  HistoryWriterStats history_stats() const;
+  // The shared committer's counters (authorisations and provisioning), for tests and benchmarks.
+  GroupCommitStats commit_stats() const;
 
   // For issuer-initiated changes and tests, under the service mutex.
   Result<TokenRecord> IssuerChange(std::string_view token_id, LifecycleAction action,
@@ -128,6 +142,8 @@ class TspService {
 
  private:
   TspService() = default;
+  // Moves the rows of a legacy tsp_atc store into `to` (see TspServiceOptions::atc_store).
+  static Status ImportAtcStore(store::Store& from, store::Store& to);
   Result<TokenView> View(TokenRecord record);
   Result<TokenRecord> OwnedLocked(std::string_view requestor_id, std::string_view token_id);
 
@@ -148,6 +164,7 @@ class TspService {
   std::optional<TokenRequestors> requestors_;
   std::unique_ptr<GroupCommitter> commits_;
   std::unique_ptr<Provisioning> provisioning_;
+  std::unique_ptr<HistoryWriter> history_writer_;  // last: its thread stops first
 };
 
 }  // namespace tapstack::tsp

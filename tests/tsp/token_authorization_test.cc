@@ -6,12 +6,18 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
 #include "core/hex.h"
 #include "emv/arqc_engine.h"
 #include "emv/cryptogram_profile.h"
 #include "emv/tlv.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
+#include "tsp/group_commit.h"
 #include "tsp_test_support.h"
 
 namespace tapstack::tsp {
@@ -343,6 +349,206 @@ TEST_P(TokenAuthorizationTest, OpenRefusesBadKeyConfiguration) {
 }
 
 TS_INSTANTIATE_FOR_BOTH_DATABASES(TokenAuthorizationTest);
+
+// The ATC table in the vault's store (TspMigrations), as TspService uses it: uses decided in one
+// shared transaction (DecideInTransaction through a GroupCommitter) commit together, check each
+// other's ATCs, and fail alone.
+class BatchedAuthorizationTest : public TokenAuthorizationTest {
+ protected:
+  void SetUp() override {
+    TokenAuthorizationTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    ASSERT_NO_FATAL_FAILURE(OpenBatched());
+  }
+  void TearDown() override {
+    committer_.reset();
+    TokenAuthorizationTest::TearDown();
+  }
+
+  // One use through the committer, as TspService::Authorize does it; `fail_after` makes the
+  // body fail after deciding (a store error in the same transaction).
+  // `leading`, when set, is raised by the body, which then waits (as the leader, under the store
+  // mutex) until `followers` callers queued behind it.
+  Result<TokenAuthorizationResult> Batched(const Bytes& icc, bool fail_after = false,
+                                           std::atomic<bool>* leading = nullptr,
+                                           std::size_t followers = 0) {
+    const TokenUse use = Use(icc);
+    const CheckedCryptogram checked = auth_->CheckCryptogram(use);
+    Result<TokenAuthorizationResult> decision = Internal("not decided");
+    const Status s = committer_->Run([&](store::Store&) -> Status {
+      if (leading != nullptr) {
+        *leading = true;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (committer_->queued() < followers && std::chrono::steady_clock::now() < deadline) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+      }
+      TS_RETURN_IF_ERROR(auth_->DecideInTransaction(use, checked, decision));
+      return fail_after ? Unavailable("injected store failure") : Status::Ok();
+    });
+    if (!s.ok()) return s;
+    return decision;
+  }
+
+  // The committed ATC state as another connection sees it.
+  AtcState CommittedAtc() {
+    auto other = OpenAnother();
+    EXPECT_TRUE(other.ok()) << other.status().ToString();
+    if (!other.ok()) return {};
+    auto row = (*other)->QueryRow(
+        "SELECT highest_atc, seen_window FROM tsp_token_atc WHERE token_id = ?", {token_.token_id});
+    if (!row.ok()) return {};
+    return AtcState{static_cast<std::uint32_t>(*row->GetInt64("highest_atc")),
+                    static_cast<std::uint64_t>(*row->GetInt64("seen_window"))};
+  }
+
+  // A restart: new connection, vault, TokenAuthorization and committer on the same database.
+  void Restart() {
+    committer_.reset();
+    auth_.reset();
+    vault_.reset();
+    Reopen();
+    auto vault = OpenVault(*store_, testing::DemoKek1());
+    ASSERT_TRUE(vault.ok()) << vault.status().ToString();
+    vault_ = std::move(*vault);
+    OpenBatched();
+  }
+  void OpenBatched() {
+    TokenAuthorizationOptions options;
+    options.ranges.push_back(DemoRangeKeys());
+    options.clock = &clock_;
+    auto auth = TokenAuthorization::Open(*vault_, std::move(options));
+    ASSERT_TRUE(auth.ok()) << auth.status().ToString();
+    auth_ = std::move(*auth);
+    TokenVault* vault = vault_.get();
+    committer_ = std::make_unique<GroupCommitter>(
+        *store_, store_mu_,
+        [vault](store::Store&) -> Status { return vault->audit_log().LockChainInTransaction(); });
+  }
+
+  std::mutex store_mu_;
+  std::unique_ptr<GroupCommitter> committer_;
+};
+
+TEST_P(BatchedAuthorizationTest, UsesInOneTransactionCheckEachOthersAtc) {
+  const Bytes icc7 = Icc({.atc = 7});
+  const Bytes icc8 = Icc({.atc = 8});
+  std::vector<Result<TokenAuthorizationResult>> d(3, Internal("not decided"));
+  TS_ASSERT_OK(store_->RunInTransaction([&](store::Store&) -> Status {
+    TS_RETURN_IF_ERROR(vault_->audit_log().LockChainInTransaction());
+    const TokenUse u7 = Use(icc7);
+    const TokenUse u8 = Use(icc8);
+    TS_RETURN_IF_ERROR(auth_->DecideInTransaction(u7, auth_->CheckCryptogram(u7), d[0]));
+    TS_RETURN_IF_ERROR(auth_->DecideInTransaction(u7, auth_->CheckCryptogram(u7), d[1]));
+    return auth_->DecideInTransaction(u8, auth_->CheckCryptogram(u8), d[2]);
+  }));
+  ASSERT_TRUE(d[0].ok()) << d[0].status().ToString();
+  EXPECT_EQ(d[0]->funding.pan, TestPan(kTestPanMastercard));
+  // The replay inside the same transaction is refused, as it would be one commit later.
+  ASSERT_FALSE(d[1].ok());
+  EXPECT_EQ(d[1].status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(d[1].status().message().find("replay"), std::string::npos);
+  ASSERT_TRUE(d[2].ok()) << d[2].status().ToString();
+  EXPECT_EQ(d[2]->atc, 8);
+  const AtcState committed = CommittedAtc();
+  EXPECT_EQ(committed.highest, 8u);
+  EXPECT_EQ(committed.window, 1u);  // 7 seen
+  // Audit: two de-tokenisations and the refusal, committed with the ATC.
+  auto head = vault_->audit_log().Head();
+  ASSERT_TRUE(head.ok());
+  auto last = vault_->audit_log().Read(head->seq - 2, 3);
+  ASSERT_TRUE(last.ok() && last->size() == 3);
+  EXPECT_EQ((*last)[0].event.action, "detokenize");
+  EXPECT_EQ((*last)[1].event.action, "token_auth_refused");
+  EXPECT_EQ((*last)[1].event.detail, "reason=atc");
+  EXPECT_EQ((*last)[2].event.action, "detokenize");
+  EXPECT_TRUE(vault_->audit_log().Verify()->intact);
+  // Outside a transaction DecideInTransaction refuses to run.
+  Result<TokenAuthorizationResult> outside = Internal("not decided");
+  const TokenUse u9 = Use(Icc({.atc = 9}));
+  EXPECT_EQ(auth_->DecideInTransaction(u9, auth_->CheckCryptogram(u9), outside).code(),
+            ErrorCode::kFailedPrecondition);
+}
+
+TEST_P(BatchedAuthorizationTest, AnApprovalIsCommittedBeforeItIsReturned) {
+  auto r = Batched(Icc({.atc = 5}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Another connection sees the ATC at once: it committed before the PAN was handed out.
+  EXPECT_EQ(CommittedAtc().highest, 5u);
+  auto other = OpenAnother();
+  ASSERT_TRUE(other.ok());
+  auto audited = (*other)->QueryRow(
+      "SELECT COUNT(*) AS n FROM tsp_audit_log WHERE action = 'detokenize' AND subject = ?",
+      {token_.token_id});
+  ASSERT_TRUE(audited.ok()) << audited.status().ToString();
+  EXPECT_EQ(*audited->GetInt64("n"), 1);
+  // A restart (new connection, new TokenAuthorization) still refuses the replay.
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  auto replay = Batched(Icc({.atc = 5}));
+  ASSERT_FALSE(replay.ok());
+  EXPECT_EQ(replay.status().code(), ErrorCode::kFailedPrecondition);
+}
+
+TEST_P(BatchedAuthorizationTest, AFailingUseInABatchFailsAloneAndAReplayInItIsRefused) {
+  const Bytes icc1 = Icc({.atc = 1});
+  const Bytes icc2 = Icc({.atc = 2});
+  const Bytes icc3 = Icc({.atc = 3});
+  std::vector<Result<TokenAuthorizationResult>> results(4, Internal("not run"));
+  // The first caller's body (the leader's batch of one) waits until three more callers queue
+  // behind it; they then form one batch: atc 2, a replay of atc 2, and atc 3 whose body fails
+  // after deciding.
+  std::vector<std::thread> threads;
+  std::atomic<bool> leading{false};
+  threads.emplace_back([&] { results[0] = Batched(icc1, false, &leading, 3); });
+  while (!leading) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  threads.emplace_back([&] { results[1] = Batched(icc2); });
+  while (committer_->queued() < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  threads.emplace_back([&] { results[2] = Batched(icc2); });
+  while (committer_->queued() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  threads.emplace_back([&] { results[3] = Batched(icc3, /*fail_after=*/true); });
+  for (std::thread& t : threads) t.join();
+  EXPECT_TRUE(results[0].ok()) << results[0].status().ToString();
+  EXPECT_TRUE(results[1].ok()) << results[1].status().ToString();
+  ASSERT_FALSE(results[2].ok());
+  EXPECT_EQ(results[2].status().code(), ErrorCode::kFailedPrecondition);  // replay
+  ASSERT_FALSE(results[3].ok());
+  EXPECT_EQ(results[3].status().code(), ErrorCode::kUnavailable);  // its own failure only
+  // The three queued uses shared a transaction that failed and were re-run alone.
+  EXPECT_EQ(committer_->stats().batch_failures, 1);
+  // ATC 3 was rolled back with its failing body: 2 is the highest, 1 is in the window.
+  const AtcState committed = CommittedAtc();
+  EXPECT_EQ(committed.highest, 2u);
+  EXPECT_EQ(committed.window, 1u);
+  EXPECT_TRUE(Batched(icc3).ok());  // ATC 3 was never spent
+  EXPECT_TRUE(vault_->audit_log().Verify()->intact);
+}
+
+TEST_P(BatchedAuthorizationTest, ConcurrentUsesApproveEachAtcExactlyOnce) {
+  constexpr int kThreads = 16;
+  constexpr int kAtcs = 8;  // two callers per ATC: one of each pair is a replay
+  std::vector<Bytes> iccs;
+  for (int a = 1; a <= kAtcs; ++a) iccs.push_back(Icc({.atc = static_cast<std::uint16_t>(a)}));
+  std::vector<Result<TokenAuthorizationResult>> results(kThreads, Internal("not run"));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] { results[t] = Batched(iccs[t % kAtcs]); });
+  }
+  for (std::thread& t : threads) t.join();
+  std::vector<int> approved(kAtcs + 1, 0);
+  for (const auto& r : results) {
+    if (r.ok()) {
+      ++approved[r->atc];
+    } else {
+      EXPECT_EQ(r.status().code(), ErrorCode::kFailedPrecondition) << r.status().ToString();
+    }
+  }
+  for (int a = 1; a <= kAtcs; ++a) EXPECT_EQ(approved[a], 1) << "ATC " << a;
+  EXPECT_EQ(CommittedAtc().highest, static_cast<std::uint32_t>(kAtcs));
+  EXPECT_LE(committer_->stats().transactions, kThreads);
+  EXPECT_TRUE(vault_->audit_log().Verify()->intact);
+}
+
+TS_INSTANTIATE_FOR_BOTH_DATABASES(BatchedAuthorizationTest);
 
 // The ATC window as a pure function.
 TEST(AtcWindowTest, AcceptsEachAtcOnceWithinTheWindow) {
