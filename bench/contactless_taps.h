@@ -4,7 +4,6 @@
 
 #include <filesystem>
 #include <memory>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -16,6 +15,7 @@
 #include "demo/demo_network.h"
 #include "device/secure_element.h"
 #include "server/payment_rail.h"
+#include "tsp/otp_challenge.h"
 #include "tsp/tsp_service.h"
 
 namespace tapstack::bench {
@@ -30,7 +30,6 @@ inline Result<std::vector<std::vector<acquirer::Purchase>>> MakeContactlessTaps(
   std::vector<std::vector<acquirer::Purchase>> out;
   SeededRandom random(2026);
   const std::string requestor = demo.tsp.requestors.at(0).id;
-  const std::regex six_digits("[0-9]{6}");
   const int banks = static_cast<int>(demo.banks.size());
   for (int d = 0; d < devices; ++d) {
     const std::string name = "phone-" + std::to_string(d);
@@ -53,12 +52,12 @@ inline Result<std::vector<std::vector<acquirer::Purchase>>> MakeContactlessTaps(
     TS_ASSIGN_OR_RETURN(tsp::ProvisionOutcome outcome, tsp.Provision(std::move(request)));
     if (outcome.decision == tsp::ProvisionDecision::kStepUp) {  // else green: bound at once
       TS_ASSIGN_OR_RETURN(std::vector<tsp::SmsOutboxMessage> sms, tsp.SmsOutbox(phone, 0));
-      std::smatch code;
-      if (sms.empty() || !std::regex_search(sms.back().text, code, six_digits)) {
+      const std::string code = sms.empty() ? std::string() : tsp::OtpFromSmsText(sms.back().text);
+      if (code.empty()) {
         return NotFound(name + ": no OTP in the outbox");
       }
       TS_ASSIGN_OR_RETURN(tsp::OtpVerification verified,
-                          tsp.VerifyOtp(requestor, outcome.token->token_id, code.str()));
+                          tsp.VerifyOtp(requestor, outcome.token->token_id, code));
       if (verified.outcome != tsp::OtpOutcome::kVerified) {
         return FailedPrecondition(name + ": OTP not verified");
       }

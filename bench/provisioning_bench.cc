@@ -15,7 +15,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +25,7 @@
 #include "crypto/key_agreement.h"
 #include "demo/demo_keys.h"
 #include "server/payment_rail.h"
+#include "tsp/otp_challenge.h"
 
 using namespace tapstack;
 using bench::Flag;
@@ -69,7 +69,6 @@ int main(int argc, char** argv) {
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
-      const std::regex six_digits("[0-9]{6}");
       while (std::chrono::steady_clock::now() < end) {
         const std::int64_t i = next.fetch_add(1);
         const int bank = static_cast<int>(i % static_cast<std::int64_t>(demo->banks.size()));
@@ -99,14 +98,15 @@ int main(int argc, char** argv) {
             continue;
           }
           auto sms = tsp.SmsOutbox(phone, 0);
-          std::smatch code;
-          if (!sms.ok() || sms->empty() || !std::regex_search(sms->back().text, code, six_digits)) {
+          const std::string code =
+              sms.ok() && !sms->empty() ? tsp::OtpFromSmsText(sms->back().text) : std::string();
+          if (code.empty()) {
             failed.fetch_add(1);
             continue;
           }
           const auto t2 = std::chrono::steady_clock::now();
           outbox_us.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(t2 - t1).count());
-          auto verified = tsp.VerifyOtp(requestor, pending->token->token_id, code.str());
+          auto verified = tsp.VerifyOtp(requestor, pending->token->token_id, code);
           verify_us.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
                                   std::chrono::steady_clock::now() - t2)
                                   .count());

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <regex>
 #include <string>
 #include <thread>
 
@@ -25,6 +24,7 @@
 #include "emv/cryptogram_profile.h"
 #include "link/tcp_client.h"
 #include "server/io_threads.h"
+#include "tsp/otp_challenge.h"
 
 namespace tapstack::cli {
 
@@ -191,10 +191,10 @@ std::string Story::ReadOtp() {
   const json& messages = a.body["messages"];
   if (!messages.is_array() || messages.empty()) throw DemoAbort("no SMS for " + phone_);
   const std::string text = messages.back().value("text", "");
-  std::smatch m;
-  if (!std::regex_search(text, m, std::regex("[0-9]{6}"))) throw DemoAbort("no code in: " + text);
+  const std::string code = tsp::OtpFromSmsText(text);
+  if (code.empty()) throw DemoAbort("no code in: " + text);
   Say("SMS to " + phone_ + ": \"" + text + "\"");
-  return m.str();
+  return code;
 }
 
 std::int64_t Story::Balance() {

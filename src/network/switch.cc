@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <deque>
 
+#include <asio/post.hpp>
+#include <asio/thread_pool.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -255,6 +257,7 @@ Switch::Switch(SwitchOptions options, BinTable bins, FxTable fx, const Clock& cl
       duplicates_(clock, options_.duplicates) {}
 
 Switch::~Switch() {
+  StopTokenStep();  // token-step work still running uses the writers and the issuer links
   writer_.reset();
   journal_writer_.reset();
 }
@@ -285,11 +288,18 @@ Result<std::unique_ptr<Switch>> Switch::Create(SwitchOptions options, BinTable b
   TS_ASSIGN_OR_RETURN(store::Rows pending,
                       store->Query("SELECT advice_id, institution_id, message, attempts FROM saf_advices "
                                    "WHERE delivered = FALSE ORDER BY advice_id"));
+  if (options.token_step_threads < 0 || options.token_step_threads > kTokenStepThreadsMax) {
+    return InvalidArgument("token_step_threads: expected 0-" + std::to_string(kTokenStepThreadsMax));
+  }
   std::unique_ptr<Switch> sw(new Switch(std::move(options), std::move(bins), std::move(fx), clock));
   sw->next_id_ = next_id;
   sw->cycle_ = cycle;
   sw->writer_ = std::make_unique<BatchWriter>(std::move(store));
   sw->journal_writer_ = std::make_unique<BatchWriter>(std::move(journal_store));
+  if (sw->options_.token_step_threads > 0) {
+    sw->token_pool_ =
+        std::make_unique<asio::thread_pool>(static_cast<std::size_t>(sw->options_.token_step_threads));
+  }
   // Stored advices wait for their issuer to be registered.
   for (const store::Row& row : pending) {
     TS_ASSIGN_OR_RETURN(std::int64_t id, row.GetInt64("advice_id"));
@@ -530,6 +540,30 @@ void Switch::Authorize(iso8583::Message request, link::Reply reply) {
       break;
   }
 
+  // The TSP step is synchronous and group-commits its decisions: run it on the token-step
+  // threads, so that many uses wait together and share each commit, not on this request thread.
+  if (token_pool_ && !token_pool_stopped_.load() && InTokenRange(*request.Get(2))) {
+    asio::post(*token_pool_, [this, request = std::move(request), reply = std::move(reply), key,
+                              currency = *currency]() mutable {
+      Route(std::move(request), std::move(reply), key, *currency);
+    });
+    return;
+  }
+  Route(std::move(request), std::move(reply), key, **currency);
+}
+
+bool Switch::InTokenRange(std::string_view pan) const {
+  auto range = bins_.Lookup(pan);
+  return range.ok() && (*range)->kind == RangeKind::kToken;
+}
+
+void Switch::StopTokenStep() {
+  if (!token_pool_ || token_pool_stopped_.exchange(true)) return;
+  token_pool_->join();
+}
+
+void Switch::Route(iso8583::Message request, link::Reply reply, const std::string& key,
+                   const Currency& currency) {
   std::string token_detail;
   if (std::string code = TokenStep(request, &token_detail); !code.empty()) {
     stats_.token_declines++;
@@ -547,9 +581,9 @@ void Switch::Authorize(iso8583::Message request, link::Reply reply) {
   }
 
   // Cross-border: the cardholder is billed in the issuer's currency at the network's rate.
-  const Amount amount(std::stoll(std::string(*request.Get(4))), **currency);
+  const Amount amount(std::stoll(std::string(*request.Get(4))), currency);
   const Currency& billing = *issuer->config.billing_currency;
-  if (!(billing == **currency)) {
+  if (!(billing == currency)) {
     auto conversion = fx_.Convert(amount, billing, options_.fx_markup_bps);
     if (!conversion.ok()) {
       iso8583::Message response = ResponseTo(request, "12");

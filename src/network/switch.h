@@ -67,7 +67,14 @@
 #include "network/token_service.h"
 #include "store/store.h"
 
+namespace asio {
+class thread_pool;
+}  // namespace asio
+
 namespace tapstack::network {
+
+inline constexpr int kTokenStepThreadsDefault = 32;
+inline constexpr int kTokenStepThreadsMax = 1024;
 
 // Issuer-set stand-in parameters ("enhanced" STIP approves within limits, "basic" declines).
 struct StandInParameters {
@@ -91,6 +98,10 @@ struct SwitchOptions {
   int saf_retry_interval_ms = 1'000;
   int saf_attempts_before_manual = 50;                // then the advice waits for an operator
   DuplicateDetector::Options duplicates;
+  // Threads that run the TSP step for token-range authorisations (0: the request thread runs it).
+  // The token service is synchronous and group-commits its decisions, so the more uses wait
+  // together, the more share one commit; these threads mostly wait on that commit.
+  int token_step_threads = kTokenStepThreadsDefault;
 };
 
 struct SwitchStats {
@@ -172,6 +183,9 @@ class Switch final : public link::MessageHandler {
   // The TSP step for token BIN ranges (not owned; must outlive the switch; nullptr, the default,
   // declines token-range card numbers with "15"). See token_service.h. Set before traffic.
   void SetTokenService(TokenService* service) { token_service_ = service; }
+  // Waits for token-step work in flight to finish; later token-range requests run on the request
+  // thread. Call before destroying the issuer links (the destructor calls it too). Idempotent.
+  void StopTokenStep();
 
   void OnRequest(iso8583::Message request, link::Reply reply) override;
 
@@ -235,6 +249,10 @@ class Switch final : public link::MessageHandler {
   void SendAdvice(std::shared_ptr<Issuer> issuer, std::shared_ptr<Advice> advice);
   void Journal(const char* direction, const std::string& peer, const iso8583::Message& m);
   std::shared_ptr<Issuer> IssuerFor(const std::string& pan, std::string* range_error);
+  bool InTokenRange(std::string_view pan) const;
+  // Authorize after the duplicate check: TSP step, routing, FX, forwarding (or stand-in).
+  void Route(iso8583::Message request, link::Reply reply, const std::string& key,
+             const Currency& currency);
   std::shared_ptr<Issuer> IssuerById(const std::string& institution_id);
   std::string NextApprovalCode();
   std::string NextStan();
@@ -253,6 +271,8 @@ class Switch final : public link::MessageHandler {
   std::atomic<std::uint32_t> stan_counter_{0};
   std::int64_t cycle_ = 1;
   std::atomic<TokenService*> token_service_{nullptr};
+  std::unique_ptr<asio::thread_pool> token_pool_;  // token_step_threads > 0
+  std::atomic<bool> token_pool_stopped_{false};
   SwitchStats stats_;
 };
 

@@ -113,6 +113,7 @@ void NetworkNode::Stop() {
   if (stopped_) return;
   stopped_ = true;
   http_.Stop();
+  if (switch_) switch_->StopTokenStep();
   if (io_) {
     asio::post(io_->io(), [this] {
       if (advice_timer_) advice_timer_->Cancel();

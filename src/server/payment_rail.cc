@@ -88,6 +88,7 @@ void PaymentRail::SetIssuerLinkUp(const std::string& institution_id, bool up) {
 }
 
 PaymentRail::~PaymentRail() {
+  if (switch_) switch_->StopTokenStep();  // before the TSP and the issuer links go
   if (io_) {
     asio::post(io_->io(), [this] {
       if (advice_timer_) advice_timer_->Cancel();

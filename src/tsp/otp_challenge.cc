@@ -8,6 +8,26 @@
 
 namespace tapstack::tsp {
 
+std::string OtpSmsText(std::string_view otp) {
+  return "tapstack: your card verification code is " + std::string(otp) + ". It expires in " +
+         std::to_string(kOtpValiditySeconds / 60) + " minutes. Never share it.";
+}
+
+std::string OtpFromSmsText(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] < '0' || text[i] > '9') {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+    if (j - i == kOtpDigits) return std::string(text.substr(i, j - i));
+    i = j;
+  }
+  return "";
+}
+
 namespace {
 
 constexpr std::string_view kOtpMacLabel = "tapstack-otp-v1";

@@ -39,6 +39,12 @@
 namespace tapstack::tsp {
 
 inline constexpr std::size_t kOtpDigits = 6;
+
+// The SMS that carries `otp` to the cardholder.
+std::string OtpSmsText(std::string_view otp);
+// The OTP in an SMS text (the first run of exactly kOtpDigits digits), or "" when it holds none:
+// what a person reads off the phone. `tapstack demo`, tests and benchmarks read the SMS outbox.
+std::string OtpFromSmsText(std::string_view text);
 inline constexpr int kOtpAttemptsMax = 5;
 inline constexpr std::int64_t kOtpValiditySeconds = 300;
 // After kOtpAttemptsMax wrong codes the card may not be provisioned again for an hour: long enough

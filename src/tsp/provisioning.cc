@@ -33,11 +33,6 @@ Status CheckPanExpiry(std::string_view yymm) {
   return Status::Ok();
 }
 
-std::string OtpText(std::string_view otp) {
-  return "tapstack: your card verification code is " + std::string(otp) +
-         ". It expires in 5 minutes. Never share it.";
-}
-
 }  // namespace
 
 std::string_view ProvisionDecisionName(ProvisionDecision decision) {
@@ -191,7 +186,7 @@ Result<ProvisionOutcome> Provisioning::Provision(ProvisionRequest request) {
         d_.keys->Bind(t.record.token_id, request.storage, request.device_public_key));
     TS_ASSIGN_OR_RETURN(issued, d_.otp->Issue(t.record.token_id, pan, request.phone));
     if (d_.outbox != nullptr) {
-      std::string text = OtpText(issued.otp);
+      std::string text = OtpSmsText(issued.otp);
       const Status stored = d_.outbox->SendLocked(request.phone, text);
       SecureWipe(text.data(), text.size());
       TS_RETURN_IF_ERROR(stored.WithContext("otp sms"));
@@ -201,7 +196,7 @@ Result<ProvisionOutcome> Provisioning::Provision(ProvisionRequest request) {
   });
   if (!committed.ok()) return committed;
   if (d_.outbox == nullptr) {
-    std::string text = OtpText(issued.otp);
+    std::string text = OtpSmsText(issued.otp);
     const Status sent = d_.sms->Send(request.phone, text);
     SecureWipe(text.data(), text.size());
     if (!sent.ok()) return sent.WithContext("otp sms");

@@ -116,5 +116,14 @@ TEST_P(OtpChallengeTest, BadInputIsRefusedWithoutCounting) {
 
 TS_INSTANTIATE_FOR_BOTH_DATABASES(OtpChallengeTest);
 
+TEST(OtpSmsTextTest, TheCodeIsReadBackFromTheTextAndOnlyASixDigitRunCounts) {
+  const std::string text = OtpSmsText("012345");
+  EXPECT_NE(text.find("5 minutes"), std::string::npos) << text;  // kOtpValiditySeconds
+  EXPECT_EQ(OtpFromSmsText(text), "012345");
+  EXPECT_EQ(OtpFromSmsText("call 95588 or +8613800138000, code 654321."), "654321");
+  EXPECT_EQ(OtpFromSmsText("no code here"), "");
+  EXPECT_EQ(OtpFromSmsText("1234567"), "");
+}
+
 }  // namespace
 }  // namespace tapstack::tsp
