@@ -249,7 +249,8 @@ TEST_P(TokenAuthorizationTest, OnlyActiveTokensAreAuthorised) {
                 "state_inactive");
   std::string unknown = token_.token_number;
   unknown[10] = unknown[10] == '0' ? '1' : '0';
-  TokenUse use = Use(Icc({.atc = 1}));
+  const Bytes icc1 = Icc({.atc = 1});  // TokenUse views it: it must outlive the use
+  TokenUse use = Use(icc1);
   use.token_number = unknown;
   const auto r = auth_->Authorize(use);
   EXPECT_EQ(r.status().code(), ErrorCode::kNotFound);
@@ -465,7 +466,8 @@ TEST_P(BatchedAuthorizationTest, UsesInOneTransactionCheckEachOthersAtc) {
   EXPECT_TRUE(vault_->audit_log().Verify()->intact);
   // Outside a transaction DecideInTransaction refuses to run.
   Result<TokenAuthorizationResult> outside = Internal("not decided");
-  const TokenUse u9 = Use(Icc({.atc = 9}));
+  const Bytes icc9 = Icc({.atc = 9});
+  const TokenUse u9 = Use(icc9);
   EXPECT_EQ(auth_->DecideInTransaction(u9, auth_->CheckCryptogram(u9), outside).code(),
             ErrorCode::kFailedPrecondition);
 }
