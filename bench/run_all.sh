@@ -18,3 +18,9 @@ else
 fi
 echo "== end-to-end authorisations over TCP"
 "$build/bench/e2e_authorization_bench" --seconds 10
+echo "== end-to-end contactless token authorisations over TCP (through the TSP)"
+"$build/bench/e2e_authorization_bench" --contactless 128 --taps-per-device 60 --in-flight 16 --seconds 30
+echo "== provisioning (bind + OTP)"
+"$build/bench/provisioning_bench" --seconds 5 --threads 4
+echo "== token vault footprint"
+"$build/bench/vault_memory_bench" --tokens 100000
