@@ -156,17 +156,9 @@ CREATE INDEX tsp_notifications_requestor ON tsp_notifications (requestor_id, seq
           .description = "tsp token atc window in the main store",
           // The ATC window (token_authorization.h) moves next to the audit log, so a token use's
           // ATC record and its de-tokenisation audit entry commit in ONE transaction (one fsync,
-          // shared by a batch of uses: tsp_service.h). Same columns as AtcMigrations() version 1;
+          // shared by a batch of uses: tsp_service.h). The same table as AtcMigrations() version 1;
           // rows of an older separate "tsp_atc" store are imported by TspService::Open.
-          .sql = R"sql(
-CREATE TABLE tsp_token_atc (
-  token_id TEXT PRIMARY KEY,
-  highest_atc BIGINT NOT NULL CHECK (highest_atc >= 1 AND highest_atc <= 65535),
-  seen_window BIGINT NOT NULL CHECK (seen_window >= 0),
-  uses BIGINT NOT NULL CHECK (uses >= 1),
-  updated_unix_ms BIGINT NOT NULL
-);
-)sql",
+          .sql = std::string(kTokenAtcTableSql),
           .sqlite_sql = "",
           .postgres_sql = "",
       },

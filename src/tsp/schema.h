@@ -16,12 +16,26 @@
 #pragma once
 
 #include <span>
+#include <string_view>
 
 #include "core/status.h"
 #include "store/migration.h"
 #include "store/store.h"
 
 namespace tapstack::tsp {
+
+// The ATC window table of token_authorization.h: one row per used token, its highest ATC and the
+// bitmap of the window below it, keyed by token id (no token number stored a second time). Created
+// by the TSP store's migration 4, and by AtcMigrations() in an older separate store.
+inline constexpr std::string_view kTokenAtcTableSql = R"sql(
+CREATE TABLE tsp_token_atc (
+  token_id TEXT PRIMARY KEY,
+  highest_atc BIGINT NOT NULL CHECK (highest_atc >= 1 AND highest_atc <= 65535),
+  seen_window BIGINT NOT NULL CHECK (seen_window >= 0),
+  uses BIGINT NOT NULL CHECK (uses >= 1),
+  updated_unix_ms BIGINT NOT NULL
+);
+)sql";
 
 // The migrations, oldest first. Never edit a shipped one; append.
 std::span<const store::Migration> TspMigrations();

@@ -41,15 +41,7 @@ const std::array<store::Migration, 1>& Migrations() {
       store::Migration{
           .version = 1,
           .description = "tsp token atc window",
-          .sql = R"sql(
-CREATE TABLE tsp_token_atc (
-  token_id TEXT PRIMARY KEY,
-  highest_atc BIGINT NOT NULL CHECK (highest_atc >= 1 AND highest_atc <= 65535),
-  seen_window BIGINT NOT NULL CHECK (seen_window >= 0),
-  uses BIGINT NOT NULL CHECK (uses >= 1),
-  updated_unix_ms BIGINT NOT NULL
-);
-)sql",
+          .sql = std::string(kTokenAtcTableSql),
           .sqlite_sql = "",
           .postgres_sql = "",
       },
