@@ -4,6 +4,7 @@
 #include "crypto/card_verification.h"
 #include "crypto/hash.h"
 #include "crypto/mac.h"
+#include "crypto/purse_crypto.h"
 
 namespace tapstack::demo {
 
@@ -37,6 +38,11 @@ crypto::SecretBytes DemoCardVerificationKey(std::string_view institution_id) {
 
 crypto::SecretBytes DemoTspKey(std::string_view purpose) {
   return DeriveDemoKey(kDemoTspMaster, purpose, crypto::kHmacSha256Bytes);
+}
+
+crypto::SecretBytes DemoTransitKey(std::string_view scope, std::string_view purpose) {
+  return DeriveDemoKey(kDemoTransitMaster, std::string(scope) + "/" + std::string(purpose),
+                       crypto::kPurseKeyBytes);
 }
 
 crypto::SecretBytes DemoTokenImk() {

@@ -23,6 +23,8 @@ inline constexpr std::string_view kDemoCardVerificationMaster =
     "tapstack demo key set: card verification key master (not a production secret)";
 inline constexpr std::string_view kDemoTspMaster =
     "tapstack demo key set: token service provider master (not a production secret)";
+inline constexpr std::string_view kDemoTransitMaster =
+    "tapstack demo key set: transit purse masters (not a production secret)";
 
 // The issuer master key (IMK-AC) the demo TSP holds for its token BIN ranges: the IMK-AC of the
 // published CVN-MC-20 vector in tests/vectors/emv_crypto.json (pyemv), a test key anyone can read.
@@ -42,6 +44,14 @@ crypto::SecretBytes DemoCardVerificationKey(std::string_view institution_id);
 // purpose "kek" (the vault's key-encryption key), "pan-fingerprint", "par" and "otp" (the HMAC key
 // OTPs are stored under). Empty only if OpenSSL fails.
 crypto::SecretBytes DemoTspKey(std::string_view purpose);
+// The transit purse master keys (16 bytes each; crypto/purse_crypto.h diversifies card keys from
+// them) = the first 16 bytes of HMAC-SHA-256(SHA-256(kDemoTransitMaster), scope "/" purpose):
+//  - scope "t-union", purpose "purchase" (DPK) and "maintenance": the national keys every gate's
+//    PSAM holds, so a card of one city pays and is blocked in every other;
+//  - scope = a city code ("1000"), purpose "load" (DLK, the operator's load server) and "tac" (DTK,
+//    the operator's clearing): each city's own keys.
+// Empty only if OpenSSL fails.
+crypto::SecretBytes DemoTransitKey(std::string_view scope, std::string_view purpose);
 // kDemoTokenImkHex as key bytes.
 crypto::SecretBytes DemoTokenImk();
 

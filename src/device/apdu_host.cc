@@ -61,9 +61,11 @@ Bytes ApduHost::Transmit(ByteView command_apdu) {
 
 ResponseApdu ApduHost::Process(const CommandApdu& command) {
   if (!ClassSupported(command.cla)) return Sw(emv::kSwClaNotSupported);
-  if (emv::InstructionName(command.ins).empty()) return Sw(emv::kSwInsNotSupported);
   if (command.ins == kInsSelect) return Select(command);
-  if (selected_ == nullptr) return Sw(emv::kSwConditionsNotSatisfied);
+  if (selected_ == nullptr) {
+    if (emv::InstructionName(command.ins).empty()) return Sw(emv::kSwInsNotSupported);
+    return Sw(emv::kSwConditionsNotSatisfied);
+  }
   return selected_->Process(command);
 }
 

@@ -3,11 +3,13 @@
 //
 //   fewer than 4 bytes, Lc disagreeing with the body, extended length   6700 wrong length
 //   CLA other than 00, 80 or 84                                         6E00 class not supported
-//   INS that is not an EMV instruction (apdu.h InstructionName)         6D00 INS not supported
 //   SELECT (00 A4) with P1 other than 04 or P2 other than 00            6A86 incorrect P1 P2
 //   SELECT without a name or with a name above 16 bytes                 6700 wrong length
 //   SELECT of a name no applet has                                      6A82 file not found
-//   an EMV instruction with no applet selected                          6985 conditions not met
+//   no applet selected: an INS that is not an EMV one (apdu.h)          6D00 INS not supported
+//   no applet selected: an EMV instruction                              6985 conditions not met
+// With an applet selected every other command goes to it, which answers 6D00 for instructions
+// it does not know (the transit purse uses PBOC instructions EMV does not list: 50, 52, 54 ...).
 //
 // SELECT "2PAY.SYS.DDF01" answers the PPSE FCI built from the installed applets' directory
 // entries (EMV Contactless Book B section 3.3: 6F { 84, A5 { BF0C { 61 ... } } }); SELECT of an

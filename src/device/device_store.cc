@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "core/hex.h"
+
 #include "store/migration.h"
 #include "store/sqlite_store.h"
 
@@ -12,22 +14,136 @@ namespace {
 
 constexpr std::string_view kRole = "secure_element";
 
-const std::array<store::Migration, 1>& Migrations() {
-  static const std::array<store::Migration, 1> migrations = {store::Migration{
-      .version = 1,
-      .description = "secure element: device key, tokens, limited-use keys",
-      .sql = "CREATE TABLE device_key (id BIGINT PRIMARY KEY, private_key BYTEA NOT NULL,"
-             " created_unix_ms BIGINT NOT NULL);"
-             "CREATE TABLE tokens (token_id TEXT PRIMARY KEY, token_number TEXT NOT NULL,"
-             " expiry_yymm TEXT NOT NULL, psn TEXT NOT NULL, profile TEXT NOT NULL,"
-             " key_mode BIGINT NOT NULL, icc_master_key BYTEA, atc BIGINT NOT NULL"
-             " CHECK (atc >= 0 AND atc <= 65535), install_order BIGINT NOT NULL);"
-             "CREATE TABLE limited_use_keys (token_id TEXT NOT NULL REFERENCES tokens(token_id),"
-             " atc BIGINT NOT NULL, session_key BYTEA NOT NULL, PRIMARY KEY (token_id, atc));",
-      .sqlite_sql = "",
-      .postgres_sql = "",
-  }};
+const std::array<store::Migration, 2>& Migrations() {
+  static const std::array<store::Migration, 2> migrations = {
+      store::Migration{
+          .version = 1,
+          .description = "secure element: device key, tokens, limited-use keys",
+          .sql = "CREATE TABLE device_key (id BIGINT PRIMARY KEY, private_key BYTEA NOT NULL,"
+                 " created_unix_ms BIGINT NOT NULL);"
+                 "CREATE TABLE tokens (token_id TEXT PRIMARY KEY, token_number TEXT NOT NULL,"
+                 " expiry_yymm TEXT NOT NULL, psn TEXT NOT NULL, profile TEXT NOT NULL,"
+                 " key_mode BIGINT NOT NULL, icc_master_key BYTEA, atc BIGINT NOT NULL"
+                 " CHECK (atc >= 0 AND atc <= 65535), install_order BIGINT NOT NULL);"
+                 "CREATE TABLE limited_use_keys (token_id TEXT NOT NULL REFERENCES tokens(token_id),"
+                 " atc BIGINT NOT NULL, session_key BYTEA NOT NULL, PRIMARY KEY (token_id, atc));",
+          .sqlite_sql = "",
+          .postgres_sql = "",
+      },
+      // profile: the personalisation TLV (transit_card_profile.h); log: a count byte then the
+      // records newest first; last_purchase: ETC (2) || type (1) || MAC2 (4) || TAC (4).
+      store::Migration{
+          .version = 2,
+          .description = "secure element: transit purse cards",
+          .sql = "CREATE TABLE transit_cards (card_id TEXT PRIMARY KEY, profile BYTEA NOT NULL,"
+                 " balance_fen BIGINT NOT NULL CHECK (balance_fen >= 0 AND"
+                 " balance_fen <= 4294967295),"
+                 " offline_counter BIGINT NOT NULL CHECK (offline_counter >= 0 AND"
+                 " offline_counter <= 65535),"
+                 " online_counter BIGINT NOT NULL CHECK (online_counter >= 0 AND"
+                 " online_counter <= 65535),"
+                 " log BYTEA NOT NULL, capp_record BYTEA NOT NULL, last_purchase BYTEA,"
+                 " blocked BOOLEAN NOT NULL, express BOOLEAN NOT NULL,"
+                 " install_order BIGINT NOT NULL);",
+          .sqlite_sql = "",
+          .postgres_sql = "",
+      },
+  };
   return migrations;
+}
+
+constexpr std::size_t kProofBytes = 2 + 1 + 2 * crypto::kPurseMacBytes;
+
+Bytes EncodeLog(const std::vector<Bytes>& log) {
+  Bytes out{static_cast<std::uint8_t>(log.size())};
+  for (const Bytes& record : log) out.insert(out.end(), record.begin(), record.end());
+  return out;
+}
+
+Result<std::vector<Bytes>> DecodeLog(ByteView encoded) {
+  if (encoded.empty() || encoded[0] > kTransitLogRecordsMax ||
+      encoded.size() != 1 + encoded[0] * kTransitLogRecordBytes) {
+    return Corruption("stored transit log does not decode");
+  }
+  std::vector<Bytes> log;
+  for (std::size_t i = 0; i < encoded[0]; ++i) {
+    const ByteView record = encoded.subspan(1 + i * kTransitLogRecordBytes, kTransitLogRecordBytes);
+    log.emplace_back(record.begin(), record.end());
+  }
+  return log;
+}
+
+store::Value EncodeProof(const std::optional<TransitPurchaseProof>& proof) {
+  if (!proof.has_value()) return store::Value::Null();
+  Bytes out = UintToBytes(proof->offline_counter, 2);
+  out.push_back(proof->transaction_type);
+  out.insert(out.end(), proof->mac2.begin(), proof->mac2.end());
+  out.insert(out.end(), proof->tac.begin(), proof->tac.end());
+  return store::Value(std::move(out));
+}
+
+Result<std::optional<TransitPurchaseProof>> DecodeProof(const std::optional<Bytes>& encoded) {
+  if (!encoded.has_value()) return std::optional<TransitPurchaseProof>();
+  if (encoded->size() != kProofBytes) return Corruption("stored transit proof does not decode");
+  TransitPurchaseProof proof;
+  const ByteView v = *encoded;
+  proof.offline_counter = static_cast<std::uint16_t>(BytesToUint(v.first(2)));
+  proof.transaction_type = v[2];
+  std::copy_n(v.begin() + 3, crypto::kPurseMacBytes, proof.mac2.begin());
+  std::copy_n(v.begin() + 3 + crypto::kPurseMacBytes, crypto::kPurseMacBytes, proof.tac.begin());
+  return std::optional<TransitPurchaseProof>(proof);
+}
+
+Status CheckTransitState(const TransitCardState& state) {
+  if (state.log.size() > kTransitLogRecordsMax) {
+    return InvalidArgument("transit log: at most 10 records");
+  }
+  for (const Bytes& record : state.log) {
+    if (record.size() != kTransitLogRecordBytes) {
+      return InvalidArgument("transit log record: expected 23 bytes");
+    }
+  }
+  if (state.capp_record.size() != kTransitCappRecordBytes) {
+    return InvalidArgument("transit CAPP record: expected 48 bytes");
+  }
+  return Status::Ok();
+}
+
+constexpr std::string_view kSelectTransitCard =
+    "SELECT card_id, profile, balance_fen, offline_counter, online_counter, log, capp_record,"
+    " last_purchase, blocked, express, install_order FROM transit_cards";
+
+Result<StoredTransitCard> DecodeTransitRow(const store::Row& row) {
+  StoredTransitCard card;
+  TS_ASSIGN_OR_RETURN(const std::string card_id, row.GetText(0));
+  TS_ASSIGN_OR_RETURN(const Bytes profile, row.GetBlob(1));
+  Result<TransitCardProfile> decoded = DecodeTransitCardProfile(profile);
+  if (!decoded.ok() || decoded->card_id != card_id) {
+    return Corruption("stored transit card profile does not decode");
+  }
+  card.profile = std::move(decoded).value();
+  TS_ASSIGN_OR_RETURN(const std::int64_t balance, row.GetInt64(2));
+  TS_ASSIGN_OR_RETURN(const std::int64_t offline, row.GetInt64(3));
+  TS_ASSIGN_OR_RETURN(const std::int64_t online, row.GetInt64(4));
+  if (balance < 0 || balance > 0xFFFFFFFFLL || offline < 0 || offline > 0xFFFF || online < 0 ||
+      online > 0xFFFF) {
+    return Corruption("stored transit balance or counter out of range");
+  }
+  card.state.balance_fen = static_cast<std::uint32_t>(balance);
+  card.state.offline_counter = static_cast<std::uint16_t>(offline);
+  card.state.online_counter = static_cast<std::uint16_t>(online);
+  TS_ASSIGN_OR_RETURN(const Bytes log, row.GetBlob(5));
+  TS_ASSIGN_OR_RETURN(card.state.log, DecodeLog(log));
+  TS_ASSIGN_OR_RETURN(card.state.capp_record, row.GetBlob(6));
+  if (card.state.capp_record.size() != kTransitCappRecordBytes) {
+    return Corruption("stored transit CAPP record is not 48 bytes");
+  }
+  TS_ASSIGN_OR_RETURN(const std::optional<Bytes> proof, row.GetOptionalBlob(7));
+  TS_ASSIGN_OR_RETURN(card.state.last_purchase, DecodeProof(proof));
+  TS_ASSIGN_OR_RETURN(card.state.blocked, row.GetBool(8));
+  TS_ASSIGN_OR_RETURN(card.express, row.GetBool(9));
+  TS_ASSIGN_OR_RETURN(card.install_order, row.GetInt64(10));
+  return card;
 }
 
 }  // namespace
@@ -205,6 +321,109 @@ Result<std::size_t> DeviceStore::CountLimitedUseKeys(std::string_view token_id) 
                                        {token_id}));
   TS_ASSIGN_OR_RETURN(const std::int64_t n, row.GetInt64(0));
   return static_cast<std::size_t>(n);
+}
+
+Status DeviceStore::InsertTransitCard(const TransitCardProfile& profile) {
+  TS_RETURN_IF_ERROR(CheckTransitCardProfile(profile));
+  const crypto::SecretBytes encoded = EncodeTransitCardProfile(profile);
+  if (encoded.empty()) return InvalidArgument("transit card profile does not encode");
+  TransitCardState opening;
+  opening.balance_fen = profile.balance_fen;
+  return store_->RunInTransaction([&](store::Store& db) -> Status {
+    TS_ASSIGN_OR_RETURN(
+        store::Row counts,
+        db.QueryRow("SELECT COALESCE(MAX(install_order), 0) + 1 AS n,"
+                    " COALESCE(SUM(CASE WHEN express THEN 1 ELSE 0 END), 0) AS express"
+                    " FROM transit_cards"));
+    TS_ASSIGN_OR_RETURN(const std::int64_t n, counts.GetInt64(0));
+    TS_ASSIGN_OR_RETURN(const std::int64_t express, counts.GetInt64(1));
+    const bool first_express = express == 0;
+    return db
+        .Execute("INSERT INTO transit_cards (card_id, profile, balance_fen, offline_counter,"
+                 " online_counter, log, capp_record, last_purchase, blocked, express,"
+                 " install_order) VALUES (?, ?, ?, 0, 0, ?, ?, NULL, ?, ?, ?)",
+                 {profile.card_id, encoded.reveal(), opening.balance_fen,
+                  EncodeLog(opening.log), opening.capp_record, store::Value::Bool(false),
+                  store::Value::Bool(first_express), n})
+        .status();
+  });
+}
+
+Result<std::vector<StoredTransitCard>> DeviceStore::LoadTransitCards() {
+  TS_ASSIGN_OR_RETURN(store::Rows rows,
+                      store_->Query(std::string(kSelectTransitCard) + " ORDER BY install_order"));
+  std::vector<StoredTransitCard> cards;
+  for (const store::Row& row : rows) {
+    TS_ASSIGN_OR_RETURN(StoredTransitCard card, DecodeTransitRow(row));
+    cards.push_back(std::move(card));
+  }
+  return cards;
+}
+
+Status DeviceStore::UpdateTransitCardState(std::string_view card_id,
+                                           const TransitCardState& expected,
+                                           const TransitCardState& next) {
+  TS_RETURN_IF_ERROR(CheckTransitState(next));
+  return store_->RunInTransaction([&](store::Store& db) -> Status {
+    TS_ASSIGN_OR_RETURN(
+        const std::int64_t changed,
+        db.Execute("UPDATE transit_cards SET balance_fen = ?, offline_counter = ?,"
+                   " online_counter = ?, log = ?, capp_record = ?, last_purchase = ?, blocked = ?"
+                   " WHERE card_id = ? AND balance_fen = ? AND offline_counter = ? AND"
+                   " online_counter = ? AND blocked = ?",
+                   {next.balance_fen, next.offline_counter, next.online_counter,
+                    EncodeLog(next.log), next.capp_record, EncodeProof(next.last_purchase),
+                    store::Value::Bool(next.blocked), card_id, expected.balance_fen,
+                    expected.offline_counter, expected.online_counter,
+                    store::Value::Bool(expected.blocked)}));
+    if (changed != 1) {
+      TS_ASSIGN_OR_RETURN(store::Row exists,
+                          db.QueryRow("SELECT COUNT(*) AS n FROM transit_cards WHERE card_id = ?",
+                                      {card_id}));
+      TS_ASSIGN_OR_RETURN(const std::int64_t n, exists.GetInt64(0));
+      if (n == 0) return NotFound("no such transit card on this device");
+      return FailedPrecondition("stored transit card state is not the one in memory");
+    }
+    // Second path for the invariant: what is on disk is what the applet will answer with.
+    TS_ASSIGN_OR_RETURN(store::Row row, db.QueryRow(std::string(kSelectTransitCard) +
+                                                        " WHERE card_id = ?",
+                                                    {card_id}));
+    TS_ASSIGN_OR_RETURN(const StoredTransitCard stored, DecodeTransitRow(row));
+    if (!(stored.state == next)) return Internal("transit state read back differs from the one written");
+    return Status::Ok();
+  });
+}
+
+Status DeviceStore::DeleteTransitCard(std::string_view card_id) {
+  return store_->RunInTransaction([&](store::Store& db) -> Status {
+    TS_ASSIGN_OR_RETURN(
+        const std::int64_t deleted,
+        db.Execute("DELETE FROM transit_cards WHERE card_id = ?", {card_id}));
+    if (deleted != 1) return NotFound("no such transit card on this device");
+    TS_ASSIGN_OR_RETURN(
+        store::Row express,
+        db.QueryRow("SELECT COUNT(*) AS n FROM transit_cards WHERE express"));
+    TS_ASSIGN_OR_RETURN(const std::int64_t n, express.GetInt64(0));
+    if (n > 0) return Status::Ok();
+    return db
+        .Execute("UPDATE transit_cards SET express = ? WHERE install_order ="
+                 " (SELECT MIN(install_order) FROM transit_cards)",
+                 {store::Value::Bool(true)})
+        .status();
+  });
+}
+
+Status DeviceStore::SetExpressTransitCard(std::string_view card_id) {
+  return store_->RunInTransaction([&](store::Store& db) -> Status {
+    TS_ASSIGN_OR_RETURN(const std::int64_t found,
+                        db.Execute("UPDATE transit_cards SET express = ? WHERE card_id = ?",
+                                   {store::Value::Bool(true), card_id}));
+    if (found != 1) return NotFound("no such transit card on this device");
+    return db
+        .Execute("UPDATE transit_cards SET express = ? WHERE card_id <> ?",
+                 {store::Value::Bool(false), card_id})
+        .status();
+  });
 }
 
 }  // namespace tapstack::device

@@ -2,13 +2,17 @@
 // (<data_dir>/<device id>/secure_element.db through store::OpenSqlite).
 //
 // It holds the device's key-agreement private key, the installed tokens with their ATC and keys,
-// and the remaining HCE single-use keys. The emulator keeps key material in this file in clear:
+// the remaining HCE single-use keys, and the transit purse cards (personalisation, balance,
+// counters, log, CAPP record, last purchase proof, blocked flag, express choice). The emulator keeps key material in this file in clear:
 // it stands for a real element's tamper-resistant non-volatile memory, and the file must be
 // protected like one. Nothing here ever leaves the device.
 //
 // ATC rule (design notes pitfall 11): the ATC only grows. NextAtc() commits the new value before
 // the applet uses it, with a compare-and-set on the old value, and reads it back; so a cryptogram
 // is only ever produced for an ATC already on disk, and a restarted device never repeats one.
+// Transit rule (durable before answered): everything a DEBIT, CREDIT or APPLICATION BLOCK changes
+// is written by one UpdateTransitCardState() transaction, compare-and-set on the old state and read
+// back, before the applet answers; a failed write leaves both the disk and the applet unchanged.
 // Not thread-safe (one store::Store connection); the secure element serialises calls.
 #pragma once
 
@@ -21,9 +25,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bytes.h"
 #include "core/status.h"
+#include "crypto/purse_crypto.h"
 #include "crypto/secret_bytes.h"
 #include "device/token_credentials.h"
+#include "device/transit_card_profile.h"
 #include "store/store.h"
 
 namespace tapstack::device {
@@ -36,6 +43,41 @@ struct StoredToken {
   TokenCredentials credentials;  // limited_use_keys empty
   std::uint16_t atc = 0;         // the last ATC used (0 before the first transaction)
   std::int64_t install_order = 0;
+};
+
+// Transit purse files (transit-purse.md section 2): SFI 18 cyclic log of 10 records of 23 bytes,
+// SFI 1A CAPP record 01 of 48 bytes.
+inline constexpr std::size_t kTransitLogRecordBytes = 23;
+inline constexpr std::size_t kTransitLogRecordsMax = 10;
+inline constexpr std::size_t kTransitCappRecordBytes = 48;
+
+// What GET TRANSACTION PROVE returns for the card's last completed purchase.
+struct TransitPurchaseProof {
+  std::uint16_t offline_counter = 0;  // the ETC of that purchase (before its increment)
+  std::uint8_t transaction_type = 0;  // 06 purchase, 09 CAPP purchase (05 ED purchase)
+  crypto::PurseMac mac2{};
+  crypto::PurseMac tac{};
+  friend bool operator==(const TransitPurchaseProof&, const TransitPurchaseProof&) = default;
+};
+
+// The mutable part of a transit card.
+struct TransitCardState {
+  std::uint32_t balance_fen = 0;
+  std::uint16_t offline_counter = 0;  // ETC: purchases done so far
+  std::uint16_t online_counter = 0;   // loads done so far
+  std::vector<Bytes> log;             // newest first, kTransitLogRecordBytes each, at most 10
+  Bytes capp_record = Bytes(kTransitCappRecordBytes, 0x00);
+  std::optional<TransitPurchaseProof> last_purchase;
+  bool blocked = false;
+  friend bool operator==(const TransitCardState&, const TransitCardState&) = default;
+};
+
+// A transit card as stored.
+struct StoredTransitCard {
+  TransitCardProfile profile;  // as personalised (balance_fen there is the opening balance)
+  TransitCardState state;
+  std::int64_t install_order = 0;
+  bool express = false;  // the card a terminal's SELECT of the T-Union AID reaches
 };
 
 class DeviceStore {
@@ -75,6 +117,24 @@ class DeviceStore {
   Status AddLimitedUseKeys(std::string_view token_id, const std::vector<LimitedUseKey>& keys);
 
   Result<std::size_t> CountLimitedUseKeys(std::string_view token_id);
+
+  // Stores a new transit card with its opening state (the profile's balance, counters 0, empty
+  // log, zero CAPP record, not blocked). The first card stored becomes the express card.
+  // Errors: kInvalidArgument (CheckTransitCardProfile); kAlreadyExists for a known card id.
+  Status InsertTransitCard(const TransitCardProfile& profile);
+  // Every transit card, in install order. Errors: kCorruption for a row that does not decode.
+  Result<std::vector<StoredTransitCard>> LoadTransitCards();
+  // Replaces the state of `card_id` with `next` in one transaction, only if the stored state is
+  // `expected` (compare-and-set), and reads it back. Errors: kInvalidArgument for a malformed
+  // `next` (log size, CAPP size); kNotFound; kFailedPrecondition when the stored state is not
+  // `expected`; kInternal when the read-back differs; store errors. On error nothing changed.
+  Status UpdateTransitCardState(std::string_view card_id, const TransitCardState& expected,
+                                const TransitCardState& next);
+  // Deletes a card; when it was the express card the next remaining one (install order) becomes
+  // express, in the same transaction. Errors: kNotFound.
+  Status DeleteTransitCard(std::string_view card_id);
+  // Makes `card_id` the only express card. Errors: kNotFound.
+  Status SetExpressTransitCard(std::string_view card_id);
 
  private:
   explicit DeviceStore(std::unique_ptr<store::Store> store) : store_(std::move(store)) {}

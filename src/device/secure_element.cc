@@ -1,8 +1,53 @@
 #include "device/secure_element.h"
 
+#include <algorithm>
+
 #include "crypto/device_key_wrap.h"
+#include "emv/contactless_commands.h"
 
 namespace tapstack::device {
+
+namespace {
+
+emv::ResponseApdu Sw(emv::StatusWord sw) { return emv::ResponseApdu{{}, sw}; }
+
+Bytes Encode(const emv::ResponseApdu& response) {
+  Result<Bytes> encoded = emv::EncodeResponseApdu(response);
+  return encoded.ok() ? std::move(encoded).value() : Bytes{0x6F, 0x00};
+}
+
+}  // namespace
+
+// The host's one applet for the T-Union AID: routes a terminal's session to the express card.
+class SecureElement::ExpressTransitRouter final : public Applet {
+ public:
+  explicit ExpressTransitRouter(TransitChannels& channels) : channels_(channels) {}
+
+  ByteView aid() const override { return kTUnionAid; }
+  Bytes DirectoryEntry() const override { return {}; }  // gates select it directly
+
+  emv::ResponseApdu Select() override {
+    Deselect();
+    TransitPurseApplet* target = channels_.express;
+    if (target == nullptr) return Sw(emv::kSwFileNotFound);
+    if (channels_.wallet == target) channels_.wallet = nullptr;  // its session ends here
+    channels_.terminal = target;
+    return target->Select();
+  }
+
+  void Deselect() override {
+    if (channels_.terminal != nullptr) channels_.terminal->Deselect();
+    channels_.terminal = nullptr;
+  }
+
+  emv::ResponseApdu Process(const emv::CommandApdu& command) override {
+    if (channels_.terminal == nullptr) return Sw(emv::kSwConditionsNotSatisfied);
+    return channels_.terminal->Process(command);
+  }
+
+ private:
+  TransitChannels& channels_;
+};
 
 Result<std::unique_ptr<SecureElement>> SecureElement::Open(SecureElementOptions options) {
   TS_RETURN_IF_ERROR(DeviceStore::CheckDeviceId(options.device_id));
@@ -27,6 +72,13 @@ Result<std::unique_ptr<SecureElement>> SecureElement::Open(SecureElementOptions 
   for (StoredToken& token : tokens) {
     Status added = se->AddApplet(std::move(token));
     if (!added.ok()) return Corruption("stored token does not load: " + added.message());
+  }
+  TS_RETURN_IF_ERROR(
+      se->host_.Install(std::make_unique<ExpressTransitRouter>(se->transit_channels_)));
+  TS_ASSIGN_OR_RETURN(std::vector<StoredTransitCard> cards, se->store_->LoadTransitCards());
+  for (StoredTransitCard& card : cards) {
+    Status added = se->AddTransitApplet(std::move(card));
+    if (!added.ok()) return Corruption("stored transit card does not load: " + added.message());
   }
   return se;
 }
@@ -130,6 +182,123 @@ Result<Bytes> SecureElement::TokenAid(std::string_view token_id) const {
   if (applet == nullptr) return NotFound("no such token on this device");
   const ByteView aid = applet->aid();
   return Bytes(aid.begin(), aid.end());
+}
+
+Status SecureElement::AddTransitApplet(StoredTransitCard card) {
+  const bool express = card.express;
+  TransitAppletOptions applet_options;
+  applet_options.random = options_.transit_random;
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<TransitPurseApplet> applet,
+                      TransitPurseApplet::Create(std::move(card), *store_, applet_options));
+  if (express) transit_channels_.express = applet.get();
+  transit_cards_.push_back(std::move(applet));
+  return Status::Ok();
+}
+
+TransitPurseApplet* SecureElement::FindTransitCard(std::string_view card_id) const {
+  for (const auto& card : transit_cards_) {
+    if (card->card_id() == card_id) return card.get();
+  }
+  return nullptr;
+}
+
+void SecureElement::EndTerminalTransitSession(TransitPurseApplet* card) {
+  TransitPurseApplet* terminal = transit_channels_.terminal;
+  if (terminal == nullptr || (card != nullptr && terminal != card)) return;
+  terminal->Deselect();
+  transit_channels_.terminal = nullptr;
+}
+
+Status SecureElement::InstallTransitCard(std::string_view card_id, ByteView wrapped_profile) {
+  std::lock_guard lock(mu_);
+  TS_ASSIGN_OR_RETURN(
+      const crypto::SecretBytes plain,
+      crypto::UnwrapOnDevice(key_, options_.device_id, card_id, wrapped_profile));
+  TS_ASSIGN_OR_RETURN(TransitCardProfile profile, DecodeTransitCardProfile(plain.reveal()));
+  if (profile.card_id != card_id) return InvalidArgument("wrapped profile names another card id");
+  if (FindTransitCard(card_id) != nullptr) return AlreadyExists("transit card already installed");
+  if (transit_cards_.size() >= kTransitCardsMax) {
+    return OutOfRange("a device holds at most " + std::to_string(kTransitCardsMax) +
+                      " transit cards");
+  }
+  TS_RETURN_IF_ERROR(store_->InsertTransitCard(profile));
+  // Reload what was stored, so the applet runs on exactly what a restart would load.
+  Status added = Internal("installed transit card not found on reload");
+  Result<std::vector<StoredTransitCard>> cards = store_->LoadTransitCards();
+  if (cards.ok()) {
+    for (StoredTransitCard& card : *cards) {
+      if (card.profile.card_id == card_id) {
+        added = AddTransitApplet(std::move(card));
+        break;
+      }
+    }
+  } else {
+    added = cards.status();
+  }
+  if (!added.ok()) (void)store_->DeleteTransitCard(card_id);  // leave no half-installed card
+  return added;
+}
+
+Status SecureElement::RemoveTransitCard(std::string_view card_id) {
+  std::lock_guard lock(mu_);
+  TransitPurseApplet* card = FindTransitCard(card_id);
+  if (card == nullptr) return NotFound("no such transit card on this device");
+  TS_RETURN_IF_ERROR(store_->DeleteTransitCard(card_id));
+  EndTerminalTransitSession(card);
+  if (transit_channels_.wallet == card) transit_channels_.wallet = nullptr;
+  const bool was_express = transit_channels_.express == card;
+  std::erase_if(transit_cards_, [card](const auto& c) { return c.get() == card; });
+  // Same rule as DeviceStore::DeleteTransitCard: the first remaining card in install order.
+  if (was_express) {
+    transit_channels_.express = transit_cards_.empty() ? nullptr : transit_cards_.front().get();
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> SecureElement::TransitCardIds() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> ids;
+  for (const auto& card : transit_cards_) ids.push_back(card->card_id());
+  return ids;
+}
+
+Status SecureElement::SetExpressTransitCard(std::string_view card_id) {
+  std::lock_guard lock(mu_);
+  TransitPurseApplet* card = FindTransitCard(card_id);
+  if (card == nullptr) return NotFound("no such transit card on this device");
+  TS_RETURN_IF_ERROR(store_->SetExpressTransitCard(card_id));
+  if (transit_channels_.express != card) EndTerminalTransitSession(nullptr);
+  transit_channels_.express = card;
+  return Status::Ok();
+}
+
+Result<std::string> SecureElement::ExpressTransitCard() const {
+  std::lock_guard lock(mu_);
+  if (transit_channels_.express == nullptr) return NotFound("no transit card on this device");
+  return transit_channels_.express->card_id();
+}
+
+Bytes SecureElement::TransmitToTransitCard(std::string_view card_id, ByteView command_apdu) {
+  std::lock_guard lock(mu_);
+  TransitPurseApplet* card = FindTransitCard(card_id);
+  if (card == nullptr) return Encode(Sw(emv::kSwFileNotFound));
+  if (transit_channels_.wallet != card) {
+    if (transit_channels_.wallet != nullptr) transit_channels_.wallet->Deselect();
+    EndTerminalTransitSession(card);
+    (void)card->Select();  // implicit selection; a blocked card answers 9303 to purse commands
+    transit_channels_.wallet = card;
+  }
+  Result<emv::CommandApdu> command = emv::ParseCommandApdu(command_apdu);
+  if (!command.ok()) return Encode(Sw(emv::kSwWrongLength));
+  if (command->ins == 0xA4) {  // SELECT on this channel: only the purse itself
+    if (command->cla != 0x00) return Encode(Sw(emv::kSwClaNotSupported));
+    if (command->p1 != 0x04 || command->p2 != 0x00) return Encode(Sw(emv::kSwIncorrectP1P2));
+    if (!std::ranges::equal(command->data, ByteView(kTUnionAid))) {
+      return Encode(Sw(emv::kSwFileNotFound));
+    }
+    return Encode(card->Select());
+  }
+  return Encode(card->Process(*command));
 }
 
 }  // namespace tapstack::device

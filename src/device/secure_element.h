@@ -5,8 +5,17 @@
 //
 // State lives in one SQLite file per device (device/device_store.h): the P-256 key-agreement key
 // generated at the first Open (its private half never leaves this object or that file), the
-// tokens with their ATC and keys. Reopening the same data dir and device id continues where the
-// device stopped: the ATC never repeats.
+// tokens with their ATC and keys, the transit cards with their balance, counters, log, CAPP
+// record, blocked flag and the express choice. Reopening the same data dir and device id
+// continues where the device stopped: the ATC never repeats, a purse keeps its balance.
+//
+// Transit cards (device/transit_applet.h): every card answers the same T-Union AID, so the host
+// holds one router for that AID. A terminal's SELECT of it over Transmit() reaches the express
+// card only (6A82 when there is no transit card), with no biometric (express mode); the AID is not
+// in the PPSE. The wallet reaches any card with TransmitToTransitCard(), a separate logical
+// channel (like OMAPI). One card has one transaction session: when the terminal selects a card
+// the wallet's session on it ends, and when the wallet addresses a card the terminal's session on
+// it ends (its next command gets 6985). Neither half-completes a debit or credit.
 //
 // Key delivery: the TSP wraps a token's credentials (device/token_credentials.h) for this device
 // only with crypto::WrapForDevice(public_key(), device_id(), token_id, ...). InstallToken refuses
@@ -26,17 +35,21 @@
 
 #include "core/bytes.h"
 #include "core/clock.h"
+#include "core/random_source.h"
 #include "core/status.h"
 #include "crypto/key_agreement.h"
 #include "device/apdu_host.h"
 #include "device/cdcvm_gate.h"
 #include "device/device_store.h"
 #include "device/payment_applet.h"
+#include "device/transit_applet.h"
 
 namespace tapstack::device {
 
 // HCE: "replenish needed" once fewer than this many single-use keys remain.
 inline constexpr std::size_t kHceReplenishThresholdKeys = 3;
+// Most transit cards one device holds (wallets show a handful of cities).
+inline constexpr std::size_t kTransitCardsMax = 16;
 
 struct SecureElementOptions {
   std::filesystem::path data_dir;  // the device's file is <data_dir>/<device_id>/...
@@ -44,6 +57,9 @@ struct SecureElementOptions {
   const Clock* clock = nullptr;    // default: SystemClock::Instance()
   std::int64_t cdcvm_window_ms = kCdcvmWindowMs;
   std::size_t hce_replenish_threshold_keys = kHceReplenishThresholdKeys;
+  // Card randoms and challenges of the transit purses; nullptr: crypto::Csprng. Tests inject a
+  // fixed source. Must outlive the SecureElement.
+  RandomSource* transit_random = nullptr;
 };
 
 class SecureElement {
@@ -85,7 +101,36 @@ class SecureElement {
   // The AID of `token_id`'s payment applet. Errors: kNotFound.
   Result<Bytes> TokenAid(std::string_view token_id) const;
 
+  // Installs a transit card from a personalisation (device/transit_card_profile.h) wrapped for
+  // this device with token id = `card_id`. The first card installed becomes the express card.
+  // Errors: kCryptoFailure (another device's or card's blob, or tampered); kInvalidArgument (a
+  // profile that does not decode, another card id inside); kAlreadyExists (card installed);
+  // kOutOfRange (already kTransitCardsMax cards); store errors. On error nothing is installed.
+  Status InstallTransitCard(std::string_view card_id, ByteView wrapped_profile);
+  // Deletes a card and its state; when it was the express card, the next remaining card (install
+  // order) becomes express. Errors: kNotFound; store errors.
+  Status RemoveTransitCard(std::string_view card_id);
+  // The installed transit cards, in install order.
+  std::vector<std::string> TransitCardIds() const;
+  // Makes `card_id` the express card (persisted); a terminal session on the previous one ends.
+  // Errors: kNotFound; store errors.
+  Status SetExpressTransitCard(std::string_view card_id);
+  // Errors: kNotFound when no transit card is installed.
+  Result<std::string> ExpressTransitCard() const;
+  // The wallet's own channel to one card: one C-APDU in, one R-APDU out, never fails. The first
+  // command after the wallet switched cards (or after a terminal used this card) selects the card
+  // implicitly; an explicit SELECT of the T-Union AID re-selects it. Unknown `card_id`: 6A82.
+  Bytes TransmitToTransitCard(std::string_view card_id, ByteView command_apdu);
+
  private:
+  class ExpressTransitRouter;
+  // Which transit card each channel has a session with (nullptr: none).
+  struct TransitChannels {
+    TransitPurseApplet* express = nullptr;
+    TransitPurseApplet* terminal = nullptr;  // selected through Transmit()
+    TransitPurseApplet* wallet = nullptr;    // selected through TransmitToTransitCard()
+  };
+
   SecureElement(SecureElementOptions options, const Clock& clock,
                 std::unique_ptr<DeviceStore> store, crypto::EcdhPrivateKey key, Bytes public_key)
       : options_(std::move(options)),
@@ -96,6 +141,10 @@ class SecureElement {
 
   Status AddApplet(StoredToken token);
   PaymentApplet* FindToken(std::string_view token_id) const;
+  Status AddTransitApplet(StoredTransitCard card);
+  TransitPurseApplet* FindTransitCard(std::string_view card_id) const;
+  // Ends the terminal's session when it is on `card` (or on any card when `card` is nullptr).
+  void EndTerminalTransitSession(TransitPurseApplet* card);
 
   mutable std::mutex mu_;
   SecureElementOptions options_;
@@ -105,6 +154,8 @@ class SecureElement {
   CdcvmGate gate_;
   ApduHost host_;
   std::vector<PaymentApplet*> payment_applets_;  // owned by host_
+  std::vector<std::unique_ptr<TransitPurseApplet>> transit_cards_;  // install order
+  TransitChannels transit_channels_;
 };
 
 }  // namespace tapstack::device

@@ -45,6 +45,11 @@ constexpr std::array kNamed = {
     NamedStatusWord{0x6D00, "instruction code not supported or invalid"},
     NamedStatusWord{0x6E00, "class not supported"},
     NamedStatusWord{0x6F00, "no precise diagnosis"},
+    // PBOC electronic purse (JR/T 0025; shared/design/domain/transit-purse.md section 4).
+    NamedStatusWord{0x9302, "MAC error"},
+    NamedStatusWord{0x9303, "application permanently locked"},
+    NamedStatusWord{0x9401, "insufficient balance"},
+    NamedStatusWord{0x9403, "key index not supported"},
 };
 
 std::string Hex4(std::uint16_t value) {

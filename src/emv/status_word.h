@@ -51,6 +51,11 @@ inline constexpr StatusWord kSwWrongP1P2{0x6B00};
 inline constexpr StatusWord kSwInsNotSupported{0x6D00};
 inline constexpr StatusWord kSwClaNotSupported{0x6E00};
 inline constexpr StatusWord kSwNoPreciseDiagnosis{0x6F00};
+// PBOC electronic purse (JR/T 0025 as used by transit cards; transit-purse.md section 4).
+inline constexpr StatusWord kSwPurseMacError{0x9302};
+inline constexpr StatusWord kSwPurseBlocked{0x9303};
+inline constexpr StatusWord kSwPurseInsufficientBalance{0x9401};
+inline constexpr StatusWord kSwPurseKeyIndexNotSupported{0x9403};
 
 // A short fixed name: "success", "file or application not found", "more response bytes available"
 // (61xx), "wrong Le" (6Cxx), "verification failed, retries counted" (63Cx), or "unknown status".

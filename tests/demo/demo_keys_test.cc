@@ -16,6 +16,15 @@ TEST(DemoKeysTest, TspKeysAreFixedAndOnePerPurpose) {
   EXPECT_NE(HexEncode(kek.reveal()), HexEncode(DemoTspKey("otp").reveal()));
 }
 
+TEST(DemoKeysTest, TransitKeysAreSixteenBytesAndOnePerScopeAndPurpose) {
+  const crypto::SecretBytes dpk = DemoTransitKey("t-union", "purchase");
+  ASSERT_EQ(dpk.size(), 16u);
+  EXPECT_EQ(HexEncode(dpk.reveal()), HexEncode(DemoTransitKey("t-union", "purchase").reveal()));
+  EXPECT_NE(HexEncode(dpk.reveal()), HexEncode(DemoTransitKey("t-union", "maintenance").reveal()));
+  EXPECT_NE(HexEncode(DemoTransitKey("1000", "load").reveal()),
+            HexEncode(DemoTransitKey("2000", "load").reveal()));
+}
+
 TEST(DemoKeysTest, TokenImkIsThePublishedVectorKey) {
   EXPECT_EQ(HexEncode(DemoTokenImk().reveal()), kDemoTokenImkHex);
 }

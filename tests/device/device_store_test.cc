@@ -68,5 +68,58 @@ TEST(DeviceStoreTest, LimitedUseKeysAreTakenOnceInAtcOrder) {
             ErrorCode::kInvalidArgument);  // ATC 4 already held
 }
 
+TEST(DeviceStoreTest, TransitStateIsCompareAndSetAndExpressMovesOnDelete) {
+  TempDir dir;
+  DEVICE_ASSERT_OK_AND_ASSIGN(auto store, DeviceStore::Open(dir.path(), "dev-1"));
+  DEVICE_ASSERT_OK(store->InsertTransitCard(testing::TransitProfile("bj-1", {}, 300)));
+  DEVICE_ASSERT_OK(store->InsertTransitCard(testing::TransitProfile("sh-1")));
+  EXPECT_EQ(store->InsertTransitCard(testing::TransitProfile("bj-1")).code(),
+            ErrorCode::kAlreadyExists);
+  TransitCardProfile bad = testing::TransitProfile("xx-1");
+  bad.balance_fen = bad.balance_cap_fen + 1;
+  EXPECT_EQ(store->InsertTransitCard(bad).code(), ErrorCode::kInvalidArgument);
+
+  DEVICE_ASSERT_OK_AND_ASSIGN(auto cards, store->LoadTransitCards());
+  ASSERT_EQ(cards.size(), 2u);
+  EXPECT_TRUE(cards[0].express);  // the first card installed
+  EXPECT_FALSE(cards[1].express);
+  const TransitCardState opening = cards[0].state;
+  EXPECT_EQ(opening.balance_fen, 300u);
+  EXPECT_TRUE(opening.log.empty());
+  EXPECT_EQ(opening.capp_record, Bytes(kTransitCappRecordBytes, 0x00));
+
+  TransitCardState next = opening;
+  next.balance_fen = 200;
+  next.offline_counter = 1;
+  next.log.push_back(Bytes(kTransitLogRecordBytes, 0x42));
+  next.last_purchase = TransitPurchaseProof{0, 0x06, {1, 2, 3, 4}, {5, 6, 7, 8}};
+  DEVICE_ASSERT_OK(store->UpdateTransitCardState("bj-1", opening, next));
+  // A stale `expected` (the state before) cannot overwrite the newer one.
+  EXPECT_EQ(store->UpdateTransitCardState("bj-1", opening, opening).code(),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(store->UpdateTransitCardState("nope", opening, next).code(), ErrorCode::kNotFound);
+  TransitCardState malformed = next;
+  malformed.log.push_back(Bytes(3, 0x00));
+  EXPECT_EQ(store->UpdateTransitCardState("bj-1", next, malformed).code(),
+            ErrorCode::kInvalidArgument);
+
+  DEVICE_ASSERT_OK(store->SetExpressTransitCard("sh-1"));
+  EXPECT_EQ(store->SetExpressTransitCard("nope").code(), ErrorCode::kNotFound);
+  store.reset();
+  DEVICE_ASSERT_OK_AND_ASSIGN(store, DeviceStore::Open(dir.path(), "dev-1"));
+  DEVICE_ASSERT_OK_AND_ASSIGN(cards, store->LoadTransitCards());
+  EXPECT_EQ(cards[0].state, next);
+  EXPECT_FALSE(cards[0].express);
+  EXPECT_TRUE(cards[1].express);
+  EXPECT_TRUE(cards[0].profile.purchase_key.EqualsConstantTime(
+      testing::TransitProfile().purchase_key));
+
+  DEVICE_ASSERT_OK(store->DeleteTransitCard("sh-1"));
+  EXPECT_EQ(store->DeleteTransitCard("sh-1").code(), ErrorCode::kNotFound);
+  DEVICE_ASSERT_OK_AND_ASSIGN(cards, store->LoadTransitCards());
+  ASSERT_EQ(cards.size(), 1u);
+  EXPECT_TRUE(cards[0].express);
+}
+
 }  // namespace
 }  // namespace tapstack::device

@@ -12,11 +12,13 @@
 
 #include "core/bytes.h"
 #include "core/hex.h"
+#include "core/random_source.h"
 #include "core/status.h"
 #include "crypto/device_key_wrap.h"
 #include "crypto/secret_bytes.h"
 #include "device/secure_element.h"
 #include "device/token_credentials.h"
+#include "device/transit_card_profile.h"
 #include "emv/card_keys.h"
 #include "emv/cryptogram_profile.h"
 
@@ -138,15 +140,69 @@ inline Bytes WrapFor(const SecureElement& se, const TokenCredentials& c,
 }
 
 inline std::unique_ptr<SecureElement> OpenDevice(const std::filesystem::path& dir,
-                                                 std::string device_id, const Clock* clock) {
+                                                 std::string device_id, const Clock* clock,
+                                                 RandomSource* transit_random = nullptr) {
   SecureElementOptions options;
   options.data_dir = dir;
   options.device_id = std::move(device_id);
   options.clock = clock;
+  options.transit_random = transit_random;
   Result<std::unique_ptr<SecureElement>> se = SecureElement::Open(std::move(options));
   EXPECT_TRUE(se.ok()) << se.status().ToString();
   return se.ok() ? std::move(se).value() : nullptr;
 }
+
+// Purse card keys of the published PBOC worked example (tests/vectors/pboc_purse.json): the same
+// 16 bytes serve as DPK and DLK. TAC and maintenance keys are this suite's own test keys.
+inline constexpr std::string_view kPurseVectorKey = "11223344556677888877665544332211";
+inline constexpr std::string_view kPurseTacKey = "0F1E2D3C4B5A69788796A5B4C3D2E1F0";
+inline constexpr std::string_view kPurseMaintenanceKey = "00112233445566778899AABBCCDDEEFF";
+
+// A Beijing-style transit card personalisation with the vector keys.
+inline TransitCardProfile TransitProfile(std::string card_id = "bj-1",
+                                         crypto::PurseAlgorithm algorithm =
+                                             crypto::PurseAlgorithm::kTdes,
+                                         std::uint32_t balance_fen = 0) {
+  TransitCardProfile p;
+  p.card_id = std::move(card_id);
+  p.issuer_id = Hex("1000000000000001");
+  p.serial = Hex("10000000000000012345");
+  p.start_date = 20260101;
+  p.expiry_date = 20361231;
+  p.province_code = 0x1100;
+  p.city_code = 0x1000;
+  p.card_type = 0x01;
+  p.algorithm = algorithm;
+  p.key_version = 0x01;
+  p.purchase_key = crypto::SecretBytes(Hex(kPurseVectorKey));
+  p.load_key = crypto::SecretBytes(Hex(kPurseVectorKey));
+  p.tac_key = crypto::SecretBytes(Hex(kPurseTacKey));
+  p.maintenance_key = crypto::SecretBytes(Hex(kPurseMaintenanceKey));
+  p.balance_fen = balance_fen;
+  p.balance_cap_fen = 100000;
+  return p;
+}
+
+inline Bytes WrapTransitFor(const SecureElement& se, const TransitCardProfile& p) {
+  const crypto::SecretBytes plain = EncodeTransitCardProfile(p);
+  Result<Bytes> blob = crypto::WrapForDevice(se.public_key(), se.device_id(), p.card_id, plain);
+  EXPECT_TRUE(blob.ok()) << blob.status().ToString();
+  return blob.ok() ? *blob : Bytes();
+}
+
+// A random source that repeats fixed bytes: the card random of the published examples is
+// 11223344. Test only.
+class FixedRandom final : public RandomSource {
+ public:
+  explicit FixedRandom(Bytes pattern = Hex("11223344")) : pattern_(std::move(pattern)) {}
+  Status Fill(std::span<std::uint8_t> out) override {
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = pattern_[i % pattern_.size()];
+    return Status::Ok();
+  }
+
+ private:
+  Bytes pattern_;
+};
 
 // Sends a C-APDU given in hex; returns the R-APDU.
 inline Bytes Send(SecureElement& se, std::string_view capdu_hex) {
