@@ -18,7 +18,8 @@ constexpr std::string_view kBlacklistVersion = "blacklist_version";
 constexpr std::array<std::uint8_t, 5> kApplicationBlockHeader = {0x84, 0x1E, 0x00, 0x00, 0x04};
 
 constexpr std::string_view kCardColumns =
-    "serial, card_id, account_id, device_id, device_public_key, status, opening_fee_fen, deposit_fen,"
+    "serial, card_id, account_id, device_id, device_public_key, status, opening_fee_fen, "
+    "deposit_fen,"
     " opening_balance_fen, start_date, expiry_date, replaces, replaced_by, final_balance_fen,"
     " created_unix_ms";
 
@@ -27,11 +28,12 @@ std::int64_t NowMillis(const Clock& clock) { return clock.NowUnixMillis(); }
 Status CheckId(std::string_view field, std::string_view id) {
   const bool ok = !id.empty() && id.size() <= kRegistryIdBytesMax &&
                   std::all_of(id.begin(), id.end(), [](char c) {
-                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                           c == '.' || c == '_' || c == ':' || c == '-';
+                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '-';
                   });
   if (ok) return Status::Ok();
-  return InvalidArgument(std::string(field) + ": expected 1-" + std::to_string(kRegistryIdBytesMax) +
+  return InvalidArgument(std::string(field) + ": expected 1-" +
+                         std::to_string(kRegistryIdBytesMax) +
                          " characters of A-Z a-z 0-9 . _ : -");
 }
 
@@ -69,8 +71,10 @@ Result<TransitCardInfo> CardFromRow(const store::Row& row) {
   TS_ASSIGN_OR_RETURN(card.expiry_date, U32(row, "expiry_date"));
   TS_ASSIGN_OR_RETURN(card.replaces, row.GetOptionalText("replaces"));
   TS_ASSIGN_OR_RETURN(card.replaced_by, row.GetOptionalText("replaced_by"));
-  TS_ASSIGN_OR_RETURN(std::optional<std::int64_t> final_balance, row.GetOptionalInt64("final_balance_fen"));
-  if (final_balance.has_value()) card.final_balance_fen = static_cast<std::uint32_t>(*final_balance);
+  TS_ASSIGN_OR_RETURN(std::optional<std::int64_t> final_balance,
+                      row.GetOptionalInt64("final_balance_fen"));
+  if (final_balance.has_value())
+    card.final_balance_fen = static_cast<std::uint32_t>(*final_balance);
   TS_ASSIGN_OR_RETURN(card.created_unix_ms, row.GetInt64("created_unix_ms"));
   return card;
 }
@@ -81,13 +85,15 @@ struct CardRow {
   Bytes device_public_key;
 };
 
-Result<CardRow> LoadCard(store::Store& store, std::string_view where_column, std::string_view value) {
-  const std::string sql =
-      "SELECT " + std::string(kCardColumns) + " FROM transit_cards WHERE " + std::string(where_column) + " = ?";
+Result<CardRow> LoadCard(store::Store& store, std::string_view where_column,
+                         std::string_view value) {
+  const std::string sql = "SELECT " + std::string(kCardColumns) + " FROM transit_cards WHERE " +
+                          std::string(where_column) + " = ?";
   Result<store::Row> row = store.QueryRow(sql, {value});
   if (!row.ok()) {
     if (row.status().code() == ErrorCode::kNotFound) {
-      return NotFound("no transit card with " + std::string(where_column) + " " + std::string(value));
+      return NotFound("no transit card with " + std::string(where_column) + " " +
+                      std::string(value));
     }
     return row.status();
   }
@@ -99,11 +105,12 @@ Result<CardRow> LoadCard(store::Store& store, std::string_view where_column, std
 
 // Adds one to the named counter (1 the first time) and returns it.
 Result<std::int64_t> NextMeta(store::Store& store, std::string_view name) {
-  TS_ASSIGN_OR_RETURN(store::Row row,
-                      store.QueryRow("INSERT INTO transit_meta (name, value) VALUES (?, 1)"
-                                     " ON CONFLICT (name) DO UPDATE SET value = transit_meta.value + 1"
-                                     " RETURNING value",
-                                     {name}));
+  TS_ASSIGN_OR_RETURN(
+      store::Row row,
+      store.QueryRow("INSERT INTO transit_meta (name, value) VALUES (?, 1)"
+                     " ON CONFLICT (name) DO UPDATE SET value = transit_meta.value + 1"
+                     " RETURNING value",
+                     {name}));
   return row.GetInt64(0);
 }
 
@@ -115,16 +122,20 @@ Result<std::int64_t> MetaValue(store::Store& store, std::string_view name) {
 }
 
 // Lists `serial` (inside the caller's transaction); a listed serial keeps its entry and version.
-Status BlacklistLocked(store::Store& store, std::string_view serial, crypto::PurseAlgorithm algorithm,
-                       std::string_view reason, std::int64_t now_ms) {
-  TS_ASSIGN_OR_RETURN(store::Rows listed,
-                      store.Query("SELECT card_serial FROM transit_blacklist WHERE card_serial = ?", {serial}));
+Status BlacklistLocked(store::Store& store, std::string_view serial,
+                       crypto::PurseAlgorithm algorithm, std::string_view reason,
+                       std::int64_t now_ms) {
+  TS_ASSIGN_OR_RETURN(
+      store::Rows listed,
+      store.Query("SELECT card_serial FROM transit_blacklist WHERE card_serial = ?", {serial}));
   if (!listed.empty()) return Status::Ok();
   TS_ASSIGN_OR_RETURN(std::int64_t version, NextMeta(store, kBlacklistVersion));
   return store
-      .Execute("INSERT INTO transit_blacklist (card_serial, algorithm, reason, listed_version, created_unix_ms)"
-               " VALUES (?, ?, ?, ?, ?)",
-               {serial, static_cast<std::int64_t>(algorithm), reason, version, now_ms})
+      .Execute(
+          "INSERT INTO transit_blacklist (card_serial, algorithm, reason, listed_version, "
+          "created_unix_ms)"
+          " VALUES (?, ?, ?, ?, ?)",
+          {serial, static_cast<std::int64_t>(algorithm), reason, version, now_ms})
       .status();
 }
 
@@ -158,7 +169,10 @@ Result<Serial> SerialBytes(std::string_view digits) {
 
 Status CheckKeys(const TransitMasterKeys& keys) {
   const std::pair<const char*, const crypto::SecretBytes*> all[] = {
-      {"purchase", &keys.purchase}, {"maintenance", &keys.maintenance}, {"load", &keys.load}, {"tac", &keys.tac}};
+      {"purchase", &keys.purchase},
+      {"maintenance", &keys.maintenance},
+      {"load", &keys.load},
+      {"tac", &keys.tac}};
   for (const auto& [name, key] : all) {
     if (key->size() != crypto::kPurseKeyBytes) {
       return InvalidArgument(std::string("card registry: ") + name + " master key: expected " +
@@ -172,11 +186,16 @@ Status CheckKeys(const TransitMasterKeys& keys) {
 
 std::string_view CardStatusName(CardStatus status) {
   switch (status) {
-    case CardStatus::kIssuing: return "issuing";
-    case CardStatus::kActive: return "active";
-    case CardStatus::kLost: return "lost";
-    case CardStatus::kClosed: return "closed";
-    case CardStatus::kMigrated: return "migrated";
+    case CardStatus::kIssuing:
+      return "issuing";
+    case CardStatus::kActive:
+      return "active";
+    case CardStatus::kLost:
+      return "lost";
+    case CardStatus::kClosed:
+      return "closed";
+    case CardStatus::kMigrated:
+      return "migrated";
   }
   return "unknown";
 }
@@ -191,14 +210,16 @@ Result<std::unique_ptr<CardRegistry>> CardRegistry::Open(CardRegistryOptions opt
   return std::unique_ptr<CardRegistry>(new CardRegistry(std::move(options), clock));
 }
 
-Result<Bytes> CardRegistry::Personalise(const TransitCardInfo& card, ByteView device_public_key) const {
+Result<Bytes> CardRegistry::Personalise(const TransitCardInfo& card,
+                                        ByteView device_public_key) const {
   CardIssue issue;
   issue.card_id = card.card_id;
   TS_ASSIGN_OR_RETURN(issue.serial, SerialBytes(card.serial));
   issue.start_date = card.issued_date;
   issue.expiry_date = card.expiry_date;
   issue.balance_fen = card.opening_balance_fen;
-  return PersonaliseTransitCard(*options_.city, options_.keys, issue, device_public_key, card.device_id);
+  return PersonaliseTransitCard(*options_.city, options_.keys, issue, device_public_key,
+                                card.device_id);
 }
 
 Result<IssuedCard> CardRegistry::Answer(const std::string& serial, ByteView device_public_key,
@@ -231,11 +252,12 @@ Result<IssuedCard> CardRegistry::IssueCard(const CardRequest& request) {
     const CardRow& card = *existing;
     if (card.info.account_id != request.account_id || card.info.device_id != request.device_id ||
         card.device_public_key != request.device_public_key) {
-      return AlreadyExists("card_id " + request.card_id + " is already issued to another account or device");
+      return AlreadyExists("card_id " + request.card_id +
+                           " is already issued to another account or device");
     }
     if (card.info.status != CardStatus::kIssuing && card.info.status != CardStatus::kActive) {
-      return FailedPrecondition("card_id " + request.card_id + " names card " + card.info.serial + ", now " +
-                                std::string(CardStatusName(card.info.status)));
+      return FailedPrecondition("card_id " + request.card_id + " names card " + card.info.serial +
+                                ", now " + std::string(CardStatusName(card.info.status)));
     }
     serial = card.info.serial;
   } else if (existing.status().code() != ErrorCode::kNotFound) {
@@ -258,15 +280,19 @@ Result<IssuedCard> CardRegistry::IssueCard(const CardRequest& request) {
       // A trial personalisation refuses a bad device key before any money moves.
       TS_RETURN_IF_ERROR(Personalise(card, request.device_public_key).status());
       return tx
-          .Execute("INSERT INTO transit_cards (serial, card_id, account_id, device_id, device_public_key,"
-                   " status, opening_fee_fen, deposit_fen, opening_balance_fen, issue_payment_captured,"
-                   " start_date, expiry_date, created_unix_ms, updated_unix_ms)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
-                   {serial, request.card_id, request.account_id, request.device_id,
-                    ByteView(request.device_public_key),
-                    std::string(CardStatusName(charge_fen > 0 ? CardStatus::kIssuing : CardStatus::kActive)),
-                    rules.opening_fee_fen, rules.deposit_fen, false, static_cast<std::int64_t>(card.issued_date),
-                    static_cast<std::int64_t>(card.expiry_date), now_ms, now_ms})
+          .Execute(
+              "INSERT INTO transit_cards (serial, card_id, account_id, device_id, "
+              "device_public_key,"
+              " status, opening_fee_fen, deposit_fen, opening_balance_fen, issue_payment_captured,"
+              " start_date, expiry_date, created_unix_ms, updated_unix_ms)"
+              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+              {serial, request.card_id, request.account_id, request.device_id,
+               ByteView(request.device_public_key),
+               std::string(
+                   CardStatusName(charge_fen > 0 ? CardStatus::kIssuing : CardStatus::kActive)),
+               rules.opening_fee_fen, rules.deposit_fen, false,
+               static_cast<std::int64_t>(card.issued_date),
+               static_cast<std::int64_t>(card.expiry_date), now_ms, now_ms})
           .status();
     }));
   }
@@ -278,14 +304,16 @@ Result<IssuedCard> CardRegistry::IssueCard(const CardRequest& request) {
 Status CardRegistry::ChargeIssue(const std::string& serial, std::uint32_t amount_fen,
                                  const nlohmann::json& payment_data) {
   store::Store& store = *options_.store;
-  TS_ASSIGN_OR_RETURN(store::Row row,
-                      store.QueryRow("SELECT card_id, status, issue_payment_ref, issue_payment_captured"
-                                     " FROM transit_cards WHERE serial = ?",
-                                     {serial}));
+  TS_ASSIGN_OR_RETURN(
+      store::Row row,
+      store.QueryRow("SELECT card_id, status, issue_payment_ref, issue_payment_captured"
+                     " FROM transit_cards WHERE serial = ?",
+                     {serial}));
   TS_ASSIGN_OR_RETURN(std::string status, row.GetText("status"));
   if (status != CardStatusName(CardStatus::kIssuing)) return Status::Ok();
   TS_ASSIGN_OR_RETURN(std::string card_id, row.GetText("card_id"));
-  TS_ASSIGN_OR_RETURN(std::optional<std::string> payment_ref, row.GetOptionalText("issue_payment_ref"));
+  TS_ASSIGN_OR_RETURN(std::optional<std::string> payment_ref,
+                      row.GetOptionalText("issue_payment_ref"));
   TS_ASSIGN_OR_RETURN(bool captured, row.GetBool("issue_payment_captured"));
   const std::string order_id = "issue-" + card_id;
   if (!payment_ref.has_value()) {
@@ -295,27 +323,31 @@ Status CardRegistry::ChargeIssue(const std::string& serial, std::uint32_t amount
       if (code == ErrorCode::kFailedPrecondition || code == ErrorCode::kInvalidArgument) {
         // Declined: nothing is held, so nothing stays registered; the wallet may retry with
         // other payment data under the same card_id (a new serial is allocated then).
-        TS_RETURN_IF_ERROR(store.Execute("DELETE FROM transit_cards WHERE serial = ? AND status = ?",
-                                         {serial, std::string(CardStatusName(CardStatus::kIssuing))})
+        TS_RETURN_IF_ERROR(store
+                               .Execute("DELETE FROM transit_cards WHERE serial = ? AND status = ?",
+                                        {serial, std::string(CardStatusName(CardStatus::kIssuing))})
                                .status());
       }
       return ref.status().WithContext("card " + card_id + ": opening fee and deposit");
     }
     payment_ref = *ref;
-    TS_RETURN_IF_ERROR(store
-                           .Execute("UPDATE transit_cards SET issue_payment_ref = ?, updated_unix_ms = ?"
-                                    " WHERE serial = ?",
-                                    {*payment_ref, NowMillis(clock_), serial})
-                           .status());
+    TS_RETURN_IF_ERROR(
+        store
+            .Execute("UPDATE transit_cards SET issue_payment_ref = ?, updated_unix_ms = ?"
+                     " WHERE serial = ?",
+                     {*payment_ref, NowMillis(clock_), serial})
+            .status());
   }
   if (!captured) {
-    TS_RETURN_IF_ERROR(options_.payment->Capture(*payment_ref)
-                           .WithContext("card " + card_id + ": capture of the opening fee and deposit"));
+    TS_RETURN_IF_ERROR(
+        options_.payment->Capture(*payment_ref)
+            .WithContext("card " + card_id + ": capture of the opening fee and deposit"));
   }
   return store
-      .Execute("UPDATE transit_cards SET issue_payment_captured = ?, status = ?, updated_unix_ms = ?"
-               " WHERE serial = ?",
-               {true, std::string(CardStatusName(CardStatus::kActive)), NowMillis(clock_), serial})
+      .Execute(
+          "UPDATE transit_cards SET issue_payment_captured = ?, status = ?, updated_unix_ms = ?"
+          " WHERE serial = ?",
+          {true, std::string(CardStatusName(CardStatus::kActive)), NowMillis(clock_), serial})
       .status();
 }
 
@@ -326,7 +358,8 @@ Result<TransitCardInfo> CardRegistry::Card(std::string_view serial) const {
   return card.info;
 }
 
-Result<std::vector<TransitCardInfo>> CardRegistry::CardsOfAccount(std::string_view account_id) const {
+Result<std::vector<TransitCardInfo>> CardRegistry::CardsOfAccount(
+    std::string_view account_id) const {
   std::lock_guard lock(mu_);
   TS_ASSIGN_OR_RETURN(store::Rows rows,
                       options_.store->Query("SELECT " + std::string(kCardColumns) +
@@ -343,11 +376,12 @@ Result<std::vector<TransitCardInfo>> CardRegistry::CardsOfAccount(std::string_vi
 
 Result<std::vector<Refund>> CardRegistry::RefundsOfAccount(std::string_view account_id) const {
   std::lock_guard lock(mu_);
-  TS_ASSIGN_OR_RETURN(store::Rows rows,
-                      options_.store->Query("SELECT refund_id, account_id, card_serial, amount_fen, reason, state"
-                                            " FROM transit_refunds WHERE account_id = ?"
-                                            " ORDER BY created_unix_ms, refund_id",
-                                            {account_id}));
+  TS_ASSIGN_OR_RETURN(
+      store::Rows rows,
+      options_.store->Query("SELECT refund_id, account_id, card_serial, amount_fen, reason, state"
+                            " FROM transit_refunds WHERE account_id = ?"
+                            " ORDER BY created_unix_ms, refund_id",
+                            {account_id}));
   std::vector<Refund> refunds;
   for (const store::Row& row : rows) {
     Refund refund;
@@ -365,21 +399,25 @@ Result<std::vector<Refund>> CardRegistry::RefundsOfAccount(std::string_view acco
 Result<crypto::PurseMac> CardRegistry::BlockMac(std::string_view serial, ByteView challenge) const {
   TS_RETURN_IF_ERROR(CheckSerial(serial));
   if (challenge.size() != crypto::kPurseChallengeBytes) {
-    return InvalidArgument("challenge: expected " + std::to_string(crypto::kPurseChallengeBytes) + " bytes");
+    return InvalidArgument("challenge: expected " + std::to_string(crypto::kPurseChallengeBytes) +
+                           " bytes");
   }
   TS_RETURN_IF_ERROR(Card(serial).status());
   TS_ASSIGN_OR_RETURN(Serial bytes, SerialBytes(serial));
-  TS_ASSIGN_OR_RETURN(crypto::SecretBytes key, CardKey(*options_.city, options_.keys.maintenance, bytes));
+  TS_ASSIGN_OR_RETURN(crypto::SecretBytes key,
+                      CardKey(*options_.city, options_.keys.maintenance, bytes));
   return crypto::PurseSecureMessagingMac(options_.city->purse_algorithm(), key, challenge,
                                          kApplicationBlockHeader);
 }
 
-Result<ClosedCard> CardRegistry::CloseCard(std::string_view serial, std::uint32_t final_balance_fen) {
+Result<ClosedCard> CardRegistry::CloseCard(std::string_view serial,
+                                           std::uint32_t final_balance_fen) {
   TS_RETURN_IF_ERROR(CheckSerial(serial));
   const CardRules& rules = options_.city->card_rules();
   if (final_balance_fen > rules.balance_cap_fen) {
-    return InvalidArgument("final balance " + std::to_string(final_balance_fen) + " fen: above the card cap of " +
-                           std::to_string(rules.balance_cap_fen) + " fen");
+    return InvalidArgument("final balance " + std::to_string(final_balance_fen) +
+                           " fen: above the card cap of " + std::to_string(rules.balance_cap_fen) +
+                           " fen");
   }
   std::lock_guard lock(mu_);
   TS_ASSIGN_OR_RETURN(CardRow card, LoadCard(*options_.store, "serial", serial));
@@ -391,32 +429,38 @@ Result<ClosedCard> CardRegistry::CloseCard(std::string_view serial, std::uint32_
   if (closed.refund_fen > 0) closed.refund_id = "close-" + card.info.serial;
   if (card.info.status == CardStatus::kClosed) {
     if (card.info.final_balance_fen != final_balance_fen) {
-      return FailedPrecondition("card " + card.info.serial + " was closed with a final balance of " +
+      return FailedPrecondition("card " + card.info.serial +
+                                " was closed with a final balance of " +
                                 std::to_string(card.info.final_balance_fen.value_or(0)) + " fen");
     }
     return closed;  // the same request again: the same answer
   }
   if (card.info.status != CardStatus::kActive && card.info.status != CardStatus::kLost) {
-    return FailedPrecondition("card " + card.info.serial + " is " + std::string(CardStatusName(card.info.status)) +
+    return FailedPrecondition("card " + card.info.serial + " is " +
+                              std::string(CardStatusName(card.info.status)) +
                               "; only an active or lost card can be closed");
   }
   const std::int64_t now_ms = NowMillis(clock_);
   TS_RETURN_IF_ERROR(options_.store->RunInTransaction([&](store::Store& tx) -> Status {
-    TS_RETURN_IF_ERROR(tx.Execute("UPDATE transit_cards SET status = ?, final_balance_fen = ?, updated_unix_ms = ?"
-                                  " WHERE serial = ?",
-                                  {std::string(CardStatusName(CardStatus::kClosed)), final_balance_fen, now_ms,
-                                   card.info.serial})
-                           .status());
+    TS_RETURN_IF_ERROR(
+        tx.Execute("UPDATE transit_cards SET status = ?, final_balance_fen = ?, updated_unix_ms = ?"
+                   " WHERE serial = ?",
+                   {std::string(CardStatusName(CardStatus::kClosed)), final_balance_fen, now_ms,
+                    card.info.serial})
+            .status());
     if (closed.refund_fen > 0) {
-      const std::string reason = "card deleted: balance " + std::to_string(closed.balance_refund_fen) +
-                                 " fen + deposit " + std::to_string(closed.deposit_refund_fen) + " fen";
-      TS_RETURN_IF_ERROR(tx.Execute("INSERT INTO transit_refunds (refund_id, account_id, card_serial, amount_fen,"
-                                    " reason, state, created_unix_ms) VALUES (?, ?, ?, ?, ?, 'due', ?)",
-                                    {closed.refund_id, card.info.account_id, card.info.serial, closed.refund_fen,
-                                     reason, now_ms})
-                             .status());
+      const std::string reason = "card deleted: balance " +
+                                 std::to_string(closed.balance_refund_fen) + " fen + deposit " +
+                                 std::to_string(closed.deposit_refund_fen) + " fen";
+      TS_RETURN_IF_ERROR(
+          tx.Execute("INSERT INTO transit_refunds (refund_id, account_id, card_serial, amount_fen,"
+                     " reason, state, created_unix_ms) VALUES (?, ?, ?, ?, ?, 'due', ?)",
+                     {closed.refund_id, card.info.account_id, card.info.serial, closed.refund_fen,
+                      reason, now_ms})
+              .status());
     }
-    return BlacklistLocked(tx, card.info.serial, options_.city->purse_algorithm(), "card closed", now_ms);
+    return BlacklistLocked(tx, card.info.serial, options_.city->purse_algorithm(), "card closed",
+                           now_ms);
   }));
   return closed;
 }
@@ -427,19 +471,23 @@ Status CardRegistry::ReportLost(std::string_view serial) {
   TS_ASSIGN_OR_RETURN(CardRow card, LoadCard(*options_.store, "serial", serial));
   if (card.info.status == CardStatus::kLost) return Status::Ok();
   if (card.info.status != CardStatus::kActive) {
-    return FailedPrecondition("card " + card.info.serial + " is " + std::string(CardStatusName(card.info.status)) +
+    return FailedPrecondition("card " + card.info.serial + " is " +
+                              std::string(CardStatusName(card.info.status)) +
                               "; only an active card can be reported lost");
   }
   const std::int64_t now_ms = NowMillis(clock_);
   return options_.store->RunInTransaction([&](store::Store& tx) -> Status {
-    TS_RETURN_IF_ERROR(tx.Execute("UPDATE transit_cards SET status = ?, updated_unix_ms = ? WHERE serial = ?",
-                                  {std::string(CardStatusName(CardStatus::kLost)), now_ms, card.info.serial})
-                           .status());
-    return BlacklistLocked(tx, card.info.serial, options_.city->purse_algorithm(), "phone lost", now_ms);
+    TS_RETURN_IF_ERROR(
+        tx.Execute("UPDATE transit_cards SET status = ?, updated_unix_ms = ? WHERE serial = ?",
+                   {std::string(CardStatusName(CardStatus::kLost)), now_ms, card.info.serial})
+            .status());
+    return BlacklistLocked(tx, card.info.serial, options_.city->purse_algorithm(), "phone lost",
+                           now_ms);
   });
 }
 
-Result<IssuedCard> CardRegistry::MigrateCard(std::string_view old_serial, const MigrationRequest& request,
+Result<IssuedCard> CardRegistry::MigrateCard(std::string_view old_serial,
+                                             const MigrationRequest& request,
                                              std::uint32_t balance_fen) {
   TS_RETURN_IF_ERROR(CheckSerial(old_serial));
   TS_RETURN_IF_ERROR(CheckId("card_id", request.card_id));
@@ -447,8 +495,9 @@ Result<IssuedCard> CardRegistry::MigrateCard(std::string_view old_serial, const 
   TS_RETURN_IF_ERROR(CheckId("device_id", request.device_id));
   const CardRules& rules = options_.city->card_rules();
   if (balance_fen > rules.balance_cap_fen) {
-    return InvalidArgument("balance " + std::to_string(balance_fen) + " fen: above the card cap of " +
-                           std::to_string(rules.balance_cap_fen) + " fen");
+    return InvalidArgument("balance " + std::to_string(balance_fen) +
+                           " fen: above the card cap of " + std::to_string(rules.balance_cap_fen) +
+                           " fen");
   }
   std::lock_guard lock(mu_);
   store::Store& store = *options_.store;
@@ -458,9 +507,11 @@ Result<IssuedCard> CardRegistry::MigrateCard(std::string_view old_serial, const 
   }
   Result<CardRow> existing = LoadCard(store, "card_id", request.card_id);
   if (existing.ok()) {
-    if (existing->info.replaces != old_card.info.serial || existing->info.device_id != request.device_id ||
+    if (existing->info.replaces != old_card.info.serial ||
+        existing->info.device_id != request.device_id ||
         existing->device_public_key != request.device_public_key) {
-      return AlreadyExists("card_id " + request.card_id + " is already used for another card or device");
+      return AlreadyExists("card_id " + request.card_id +
+                           " is already used for another card or device");
     }
     return Answer(existing->info.serial, request.device_public_key, 0);  // the same migration again
   }
@@ -477,8 +528,9 @@ Result<IssuedCard> CardRegistry::MigrateCard(std::string_view old_serial, const 
                                      {request.account_id, now_ms - kMigrationWindowMillis}));
   TS_ASSIGN_OR_RETURN(std::int64_t migrations, recent.GetInt64(0));
   if (migrations >= static_cast<std::int64_t>(rules.migrations_per_year)) {
-    return FailedPrecondition("account " + request.account_id + " has made " + std::to_string(migrations) +
-                              " migrations in the last 365 days; " + options_.city->name() + " allows " +
+    return FailedPrecondition("account " + request.account_id + " has made " +
+                              std::to_string(migrations) + " migrations in the last 365 days; " +
+                              options_.city->name() + " allows " +
                               std::to_string(rules.migrations_per_year));
   }
   TS_ASSIGN_OR_RETURN(const std::uint32_t today, LocalDate(now_ms));
@@ -497,21 +549,26 @@ Result<IssuedCard> CardRegistry::MigrateCard(std::string_view old_serial, const 
     card.opening_balance_fen = balance_fen;
     TS_RETURN_IF_ERROR(Personalise(card, request.device_public_key).status());
     TS_RETURN_IF_ERROR(
-        tx.Execute("INSERT INTO transit_cards (serial, card_id, account_id, device_id, device_public_key,"
-                   " status, opening_fee_fen, deposit_fen, opening_balance_fen, issue_payment_captured,"
-                   " start_date, expiry_date, replaces, created_unix_ms, updated_unix_ms)"
-                   " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   {serial, request.card_id, request.account_id, request.device_id, ByteView(request.device_public_key),
-                    std::string(CardStatusName(CardStatus::kActive)), old_card.info.deposit_fen, balance_fen, true,
-                    static_cast<std::int64_t>(card.issued_date), static_cast<std::int64_t>(card.expiry_date),
-                    old_card.info.serial, now_ms, now_ms})
+        tx.Execute(
+              "INSERT INTO transit_cards (serial, card_id, account_id, device_id, "
+              "device_public_key,"
+              " status, opening_fee_fen, deposit_fen, opening_balance_fen, issue_payment_captured,"
+              " start_date, expiry_date, replaces, created_unix_ms, updated_unix_ms)"
+              " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+              {serial, request.card_id, request.account_id, request.device_id,
+               ByteView(request.device_public_key),
+               std::string(CardStatusName(CardStatus::kActive)), old_card.info.deposit_fen,
+               balance_fen, true, static_cast<std::int64_t>(card.issued_date),
+               static_cast<std::int64_t>(card.expiry_date), old_card.info.serial, now_ms, now_ms})
             .status());
-    TS_RETURN_IF_ERROR(tx.Execute("UPDATE transit_cards SET status = ?, replaced_by = ?, final_balance_fen = ?,"
-                                  " updated_unix_ms = ? WHERE serial = ?",
-                                  {std::string(CardStatusName(CardStatus::kMigrated)), serial, balance_fen, now_ms,
-                                   old_card.info.serial})
-                           .status());
-    return BlacklistLocked(tx, old_card.info.serial, options_.city->purse_algorithm(), "card migrated", now_ms);
+    TS_RETURN_IF_ERROR(
+        tx.Execute("UPDATE transit_cards SET status = ?, replaced_by = ?, final_balance_fen = ?,"
+                   " updated_unix_ms = ? WHERE serial = ?",
+                   {std::string(CardStatusName(CardStatus::kMigrated)), serial, balance_fen, now_ms,
+                    old_card.info.serial})
+            .status());
+    return BlacklistLocked(tx, old_card.info.serial, options_.city->purse_algorithm(),
+                           "card migrated", now_ms);
   }));
   return Answer(serial, request.device_public_key, 0);
 }
@@ -520,8 +577,10 @@ Result<BlacklistSnapshot> CardRegistry::Blacklist() const {
   std::lock_guard lock(mu_);
   BlacklistSnapshot snapshot;
   TS_ASSIGN_OR_RETURN(snapshot.version, MetaValue(*options_.store, kBlacklistVersion));
-  TS_ASSIGN_OR_RETURN(store::Rows rows,
-                      options_.store->Query("SELECT card_serial, algorithm FROM transit_blacklist ORDER BY card_serial"));
+  TS_ASSIGN_OR_RETURN(
+      store::Rows rows,
+      options_.store->Query(
+          "SELECT card_serial, algorithm FROM transit_blacklist ORDER BY card_serial"));
   for (const store::Row& row : rows) {
     BlacklistEntry entry;
     TS_ASSIGN_OR_RETURN(entry.card_serial, row.GetText(0));
@@ -535,7 +594,8 @@ Result<BlacklistSnapshot> CardRegistry::Blacklist() const {
 Status CardRegistry::AddToBlacklist(std::string_view serial, std::string_view reason) {
   TS_RETURN_IF_ERROR(CheckSerial(serial));
   if (reason.empty() || reason.size() > kBlacklistReasonBytesMax) {
-    return InvalidArgument("blacklist reason: expected 1-" + std::to_string(kBlacklistReasonBytesMax) + " bytes");
+    return InvalidArgument("blacklist reason: expected 1-" +
+                           std::to_string(kBlacklistReasonBytesMax) + " bytes");
   }
   std::lock_guard lock(mu_);
   const std::int64_t now_ms = NowMillis(clock_);

@@ -27,12 +27,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/bytes.h"
 #include "core/clock.h"
@@ -46,9 +45,9 @@
 
 namespace tapstack::transit {
 
-inline constexpr std::size_t kRegistryIdBytesMax = 64;        // card, account and device ids
+inline constexpr std::size_t kRegistryIdBytesMax = 64;  // card, account and device ids
 inline constexpr std::size_t kBlacklistReasonBytesMax = 200;
-inline constexpr std::uint32_t kCardValidityYears = 5;        // validity: issue day .. +5 years
+inline constexpr std::uint32_t kCardValidityYears = 5;  // validity: issue day .. +5 years
 inline constexpr std::int64_t kMigrationWindowMillis = 365LL * 24 * 3600 * 1000;  // rolling year
 inline constexpr std::size_t kCardSerialDigits = 20;
 inline constexpr std::int64_t kCardSequenceMax = 9'999'999'999'999'999;  // 16 digits
@@ -61,7 +60,8 @@ struct CardRequest {
   std::string card_id;     // the wallet's id of this card instance; the idempotency key
   std::string account_id;  // the wallet account that owns the card
   std::string device_id;   // the phone whose secure element receives the card
-  Bytes device_public_key; // that secure element's P-256 key (the personalisation is wrapped to it)
+  Bytes
+      device_public_key;  // that secure element's P-256 key (the personalisation is wrapped to it)
   nlohmann::json payment_data;  // in-app payment for the fee and deposit; opaque, never stored
 };
 
@@ -74,14 +74,14 @@ struct MigrationRequest {
 
 // What the wallet installs: SecureElement::InstallTransitCard(card_id, wrapped_profile).
 struct IssuedCard {
-  std::string serial;             // 20 digits
+  std::string serial;  // 20 digits
   std::string card_id;
   Bytes wrapped_profile;
   std::uint32_t fee_fen = 0;      // opening fee charged for this card (0 on a migration)
   std::uint32_t deposit_fen = 0;  // deposit held for this card (carried over on a migration)
   std::uint32_t opening_balance_fen = 0;  // non-zero on a migration
-  std::uint32_t start_date = 0;   // YYYYMMDD, China Standard Time
-  std::uint32_t expiry_date = 0;  // YYYYMMDD
+  std::uint32_t start_date = 0;           // YYYYMMDD, China Standard Time
+  std::uint32_t expiry_date = 0;          // YYYYMMDD
 };
 
 struct TransitCardInfo {
@@ -95,8 +95,8 @@ struct TransitCardInfo {
   std::uint32_t opening_balance_fen = 0;
   std::uint32_t issued_date = 0;  // YYYYMMDD: the card's start date
   std::uint32_t expiry_date = 0;
-  std::optional<std::string> replaces;     // the serial this card was migrated from
-  std::optional<std::string> replaced_by;  // the serial this card was migrated to
+  std::optional<std::string> replaces;             // the serial this card was migrated from
+  std::optional<std::string> replaced_by;          // the serial this card was migrated to
   std::optional<std::uint32_t> final_balance_fen;  // closed or migrated: the balance at the end
   std::int64_t created_unix_ms = 0;
 };
@@ -114,21 +114,21 @@ struct ClosedCard {
   std::string serial;
   std::uint32_t balance_refund_fen = 0;  // the final balance when the city refunds it, else 0
   std::uint32_t deposit_refund_fen = 0;
-  std::uint32_t refund_fen = 0;          // the sum; 0 records no refund
-  std::string refund_id;                 // empty when refund_fen is 0
+  std::uint32_t refund_fen = 0;  // the sum; 0 records no refund
+  std::string refund_id;         // empty when refund_fen is 0
 };
 
 struct BlacklistSnapshot {
-  std::int64_t version = 0;  // 0: never changed; grows by one with every serial added
+  std::int64_t version = 0;             // 0: never changed; grows by one with every serial added
   std::vector<BlacklistEntry> entries;  // ordered by serial
 };
 
 struct CardRegistryOptions {
   std::shared_ptr<const CityNetwork> city;
-  TransitMasterKeys keys;              // the four purse master keys of this city's cards
-  TopUpPayment* payment = nullptr;     // not owned; must outlive the registry
-  const Clock* clock = nullptr;        // default: SystemClock::Instance()
-  std::unique_ptr<store::Store> store; // the operator store (OpenOperatorStore); owned
+  TransitMasterKeys keys;               // the four purse master keys of this city's cards
+  TopUpPayment* payment = nullptr;      // not owned; must outlive the registry
+  const Clock* clock = nullptr;         // default: SystemClock::Instance()
+  std::unique_ptr<store::Store> store;  // the operator store (OpenOperatorStore); owned
 };
 
 class CardRegistry {
@@ -143,8 +143,8 @@ class CardRegistry {
   // same serial and a freshly wrapped profile (the wallet installs it only if the card is not yet
   // on the phone). Errors: kInvalidArgument (an id empty, too long or not [A-Za-z0-9._:-]; a device
   // key that is not a P-256 point); kAlreadyExists (the card_id belongs to another account, device
-  // or key); kFailedPrecondition (payment declined: nothing stays registered; or the card_id names a
-  // card that is no longer active); kUnavailable (the payment network: retry the same card_id);
+  // or key); kFailedPrecondition (payment declined: nothing stays registered; or the card_id names
+  // a card that is no longer active); kUnavailable (the payment network: retry the same card_id);
   // kOutOfRange (serials exhausted); store errors.
   Result<IssuedCard> IssueCard(const CardRequest& request);
 

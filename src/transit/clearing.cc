@@ -1,6 +1,7 @@
 #include "transit/clearing.h"
 
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -16,23 +17,42 @@ namespace {
 
 // Cached card TAC keys (one diversification per card instead of per record).
 constexpr std::size_t kCardKeyCacheMax = 100'000;
+// Below this many records a call checks TACs on the calling thread only.
+constexpr std::size_t kParallelTacRecordsMin = 512;
+
+// `cleared` is keyed by the de-duplication key itself, (card serial, card counter, PSAM number,
+// PSAM sequence): one B-tree answers "seen before?", "counter reused?" and "the neighbours'
+// balances" with one range read on (serial, counter). SQLite stores it WITHOUT ROWID (the key is the
+// table); PostgreSQL's primary-key index does the same job.
+constexpr char kClearedColumns[] =
+    "card_serial TEXT NOT NULL, offline_counter BIGINT NOT NULL, psam_number TEXT NOT NULL,"
+    " psam_sequence BIGINT NOT NULL, amount_fen BIGINT NOT NULL, balance_before_fen BIGINT NOT NULL,"
+    " local_time TEXT NOT NULL, acquirer_city TEXT NOT NULL, card_city TEXT NOT NULL, tac TEXT NOT NULL,"
+    " status TEXT NOT NULL, record TEXT,"
+    " PRIMARY KEY (card_serial, offline_counter, psam_number, psam_sequence))";
+constexpr char kClearingTables[] =
+    // Partial: only the few records still waiting for their issuer.
+    "CREATE INDEX cleared_forwarding ON cleared (card_city) WHERE status = 'forwarding';"
+    "CREATE TABLE anomalies (id BIGINT PRIMARY KEY, card_serial TEXT NOT NULL, kind TEXT NOT NULL,"
+    " detail TEXT NOT NULL, dedup_key TEXT NOT NULL);"
+    "CREATE TABLE positions (counterparty TEXT PRIMARY KEY, owed_to_us_fen BIGINT NOT NULL,"
+    " owed_by_us_fen BIGINT NOT NULL, records BIGINT NOT NULL);"
+    "CREATE TABLE batches (batch_id TEXT PRIMARY KEY, result TEXT NOT NULL);"
+    "CREATE TABLE blocked_cards (card_serial TEXT PRIMARY KEY, batch_id TEXT NOT NULL);";
 
 const store::Migration kClearingMigrations[] = {
-    {1, "clearing tables",
-     "CREATE TABLE cleared (dedup_key TEXT PRIMARY KEY, card_serial TEXT NOT NULL,"
-     " offline_counter BIGINT NOT NULL, amount_fen BIGINT NOT NULL, balance_before_fen BIGINT NOT NULL,"
-     " local_time TEXT NOT NULL, acquirer_city TEXT NOT NULL, card_city TEXT NOT NULL, tac TEXT NOT NULL,"
-     " status TEXT NOT NULL, record TEXT);"
-     "CREATE INDEX cleared_by_counter ON cleared (card_serial, offline_counter);"
-     "CREATE INDEX cleared_by_status ON cleared (status);"
-     "CREATE TABLE anomalies (id BIGINT PRIMARY KEY, card_serial TEXT NOT NULL, kind TEXT NOT NULL,"
-     " detail TEXT NOT NULL, dedup_key TEXT NOT NULL);"
-     "CREATE TABLE positions (counterparty TEXT PRIMARY KEY, owed_to_us_fen BIGINT NOT NULL,"
-     " owed_by_us_fen BIGINT NOT NULL, records BIGINT NOT NULL);"
-     "CREATE TABLE batches (batch_id TEXT PRIMARY KEY, result TEXT NOT NULL);"
-     "CREATE TABLE blocked_cards (card_serial TEXT PRIMARY KEY, batch_id TEXT NOT NULL);",
-     "", ""},
+    {1, "clearing tables", "",
+     std::string("CREATE TABLE cleared (") + kClearedColumns + " WITHOUT ROWID;" + kClearingTables,
+     std::string("CREATE TABLE cleared (") + kClearedColumns + ";" + kClearingTables},
 };
+
+// The `cleared` key columns of a record, for WHERE clauses "... = ? AND ... = ? ...".
+constexpr char kKeyMatch[] = "card_serial = ? AND offline_counter = ? AND psam_number = ? AND psam_sequence = ?";
+
+std::vector<store::Value> KeyOf(const TransitRecord& r) {
+  return {store::Value::Text(r.card_serial), store::Value::Int64(r.offline_counter),
+          store::Value::Text(r.psam_number), store::Value::Int64(r.psam_sequence)};
+}
 
 // Record statuses in `cleared`.
 constexpr char kStatusAccepted[] = "accepted";
@@ -61,10 +81,12 @@ Status ApplyPositions(store::Store& s, const std::map<std::string, PositionDelta
 
 Status InsertCleared(store::Store& s, const TransitRecord& r, std::string_view status) {
   return s
-      .Execute("INSERT INTO cleared (dedup_key, card_serial, offline_counter, amount_fen, balance_before_fen,"
-               " local_time, acquirer_city, card_city, tac, status, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-               {store::Value::Text(r.DedupKey()), store::Value::Text(r.card_serial),
-                store::Value::Int64(r.offline_counter), store::Value::Int64(r.amount_fen),
+      .Execute("INSERT INTO cleared (card_serial, offline_counter, psam_number, psam_sequence, amount_fen,"
+               " balance_before_fen, local_time, acquirer_city, card_city, tac, status, record)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               {store::Value::Text(r.card_serial), store::Value::Int64(r.offline_counter),
+                store::Value::Text(r.psam_number), store::Value::Int64(r.psam_sequence),
+                store::Value::Int64(r.amount_fen),
                 store::Value::Int64(r.balance_before_fen), store::Value::Text(r.local_time),
                 store::Value::Text(r.city), store::Value::Text(r.card_city), store::Value::Text(r.tac),
                 store::Value::Text(std::string(status)),
@@ -116,19 +138,44 @@ Status Clearing::Load() {
   return Status::Ok();
 }
 
-Result<std::string> Clearing::TacOf(const TransitRecord& record) {
-  auto key = card_tac_keys_.find(record.card_serial);
-  if (key == card_tac_keys_.end()) {
-    TS_ASSIGN_OR_RETURN(Bytes serial_bytes, HexDecode(record.card_serial));
-    Serial serial{};
-    std::copy(serial_bytes.begin(), serial_bytes.end(), serial.begin());
-    TS_ASSIGN_OR_RETURN(crypto::SecretBytes dtk, CardKey(*options_.city, options_.tac_master_key, serial));
-    if (card_tac_keys_.size() >= kCardKeyCacheMax) card_tac_keys_.clear();
-    key = card_tac_keys_.emplace(record.card_serial, std::move(dtk)).first;
+const crypto::SecretBytes* Clearing::CardTacKey(const std::string& card_serial) {
+  auto key = card_tac_keys_.find(card_serial);
+  if (key != card_tac_keys_.end()) return &key->second;
+  Result<Bytes> serial_bytes = HexDecode(card_serial);
+  if (!serial_bytes.ok() || serial_bytes->size() != kSerialBytes) return nullptr;
+  Serial serial{};
+  std::copy(serial_bytes->begin(), serial_bytes->end(), serial.begin());
+  Result<crypto::SecretBytes> dtk = CardKey(*options_.city, options_.tac_master_key, serial);
+  if (!dtk.ok()) return nullptr;
+  if (card_tac_keys_.size() >= kCardKeyCacheMax) card_tac_keys_.clear();
+  return &card_tac_keys_.emplace(card_serial, std::move(*dtk)).first->second;
+}
+
+std::vector<char> Clearing::VerifyTacs(std::span<const TransitRecord> records) {
+  // Keys first (the cache is not thread-safe), then the MACs on every core: the TAC check is the
+  // CPU-heavy part of clearing and each record's is independent.
+  std::vector<const crypto::SecretBytes*> keys(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) keys[i] = CardTacKey(records[i].card_serial);
+  std::vector<char> ok(records.size(), 0);
+  const crypto::PurseAlgorithm algorithm = options_.city->purse_algorithm();
+  auto verify = [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      if (keys[i] == nullptr) continue;
+      Result<Bytes> input = records[i].TacInput();
+      if (!input.ok()) continue;
+      Result<crypto::PurseMac> tac = crypto::PurseTac(algorithm, *keys[i], *input);
+      ok[i] = tac.ok() && crypto::ConstantTimeEquals(AsBytes(HexEncode(*tac)), AsBytes(records[i].tac));
+    }
+  };
+  const std::size_t threads =
+      records.size() < kParallelTacRecordsMin ? 1 : std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t share = (records.size() + threads - 1) / threads;
+  std::vector<std::jthread> workers;
+  for (std::size_t t = 1; t < threads; ++t) {
+    workers.emplace_back(verify, std::min(records.size(), t * share), std::min(records.size(), (t + 1) * share));
   }
-  TS_ASSIGN_OR_RETURN(Bytes input, record.TacInput());
-  TS_ASSIGN_OR_RETURN(crypto::PurseMac tac, crypto::PurseTac(options_.city->purse_algorithm(), key->second, input));
-  return HexEncode(tac);
+  verify(0, std::min(records.size(), share));
+  return ok;  // the jthreads join here, before `ok` is read by the caller
 }
 
 Result<std::vector<RecordVerdict>> Clearing::ClearOwnCards(std::span<const TransitRecord> records) {
@@ -142,6 +189,7 @@ Result<std::vector<RecordVerdict>> Clearing::ClearOwnLocked(std::span<const Tran
   std::vector<std::pair<std::string, std::string>> to_blacklist;  // serial, reason
   std::int64_t anomaly_id = next_anomaly_id_;
   std::map<std::string, std::vector<CardLoad>> loads;  // per card, fetched once per call
+  const std::vector<char> tac_ok = VerifyTacs(records);
 
   Status stored = options_.store->RunInTransaction([&](store::Store& s) -> Status {
     verdicts.assign(records.size(), RecordVerdict{});
@@ -194,27 +242,47 @@ Result<std::vector<RecordVerdict>> Clearing::ClearOwnLocked(std::span<const Tran
         verdict = {Verdict::kRejected, "not a card of city " + own};
         continue;
       }
-      TS_ASSIGN_OR_RETURN(store::Rows same_counter,
-                          s.Query("SELECT dedup_key FROM cleared WHERE card_serial = ? AND offline_counter = ?",
-                                  {store::Value::Text(r.card_serial), store::Value::Int64(r.offline_counter)}));
-      const std::string key = r.DedupKey();
+      // One range read: counters n-1, n and n+1 of this card.
+      TS_ASSIGN_OR_RETURN(
+          store::Rows nearby,
+          s.Query("SELECT offline_counter, psam_number, psam_sequence, amount_fen, balance_before_fen, local_time,"
+                  " status FROM cleared WHERE card_serial = ? AND offline_counter BETWEEN ? AND ?",
+                  {store::Value::Text(r.card_serial), store::Value::Int64(std::int64_t{r.offline_counter} - 1),
+                   store::Value::Int64(std::int64_t{r.offline_counter} + 1)}));
+      struct Neighbour {
+        std::int64_t counter, amount, before;
+        std::string time;
+      };
+      std::vector<Neighbour> neighbours;
       bool duplicate = false;
-      for (const store::Row& row : same_counter) {
-        TS_ASSIGN_OR_RETURN(std::string other, row.GetText(0));
-        duplicate = duplicate || other == key;
+      bool reused = false;
+      for (const store::Row& row : nearby) {
+        TS_ASSIGN_OR_RETURN(std::int64_t counter, row.GetInt64(0));
+        if (counter == r.offline_counter) {
+          TS_ASSIGN_OR_RETURN(std::string psam, row.GetText(1));
+          TS_ASSIGN_OR_RETURN(std::int64_t sequence, row.GetInt64(2));
+          (psam == r.psam_number && sequence == r.psam_sequence ? duplicate : reused) = true;
+          continue;
+        }
+        TS_ASSIGN_OR_RETURN(std::string status, row.GetText(6));
+        if (status != kStatusAccepted) continue;
+        Neighbour n{counter, 0, 0, {}};
+        TS_ASSIGN_OR_RETURN(n.amount, row.GetInt64(3));
+        TS_ASSIGN_OR_RETURN(n.before, row.GetInt64(4));
+        TS_ASSIGN_OR_RETURN(n.time, row.GetText(5));
+        neighbours.push_back(std::move(n));
       }
       if (duplicate) {
         verdict = {Verdict::kDuplicate, ""};
         continue;
       }
-      TS_ASSIGN_OR_RETURN(std::string tac, TacOf(r));
-      if (!crypto::ConstantTimeEquals(AsBytes(tac), AsBytes(r.tac))) {
+      if (!tac_ok[i]) {
         verdict = {Verdict::kRejected, "bad TAC"};
         to_blacklist.emplace_back(r.card_serial, "bad TAC");
         TS_RETURN_IF_ERROR(report(r, "bad_tac", "the TAC does not verify with the card's key"));
         continue;
       }
-      if (!same_counter.empty()) {
+      if (reused) {
         verdict = {Verdict::kRejected, "counter reused"};
         to_blacklist.emplace_back(r.card_serial, "offline counter used twice (cloned card)");
         TS_RETURN_IF_ERROR(report(r, "counter_reused",
@@ -222,22 +290,12 @@ Result<std::vector<RecordVerdict>> Clearing::ClearOwnLocked(std::span<const Tran
                                       " already cleared with another PSAM transaction"));
         continue;
       }
-      TS_ASSIGN_OR_RETURN(
-          store::Rows neighbours,
-          s.Query("SELECT offline_counter, amount_fen, balance_before_fen, local_time FROM cleared WHERE "
-                  "card_serial = ? AND offline_counter IN (?, ?) AND status = ?",
-                  {store::Value::Text(r.card_serial), store::Value::Int64(std::int64_t{r.offline_counter} - 1),
-                   store::Value::Int64(std::int64_t{r.offline_counter} + 1), store::Value::Text(kStatusAccepted)}));
       TS_RETURN_IF_ERROR(InsertCleared(s, r, kStatusAccepted));
-      for (const store::Row& row : neighbours) {
-        TS_ASSIGN_OR_RETURN(std::int64_t counter, row.GetInt64(0));
-        TS_ASSIGN_OR_RETURN(std::int64_t amount, row.GetInt64(1));
-        TS_ASSIGN_OR_RETURN(std::int64_t before, row.GetInt64(2));
-        TS_ASSIGN_OR_RETURN(std::string time, row.GetText(3));
-        if (counter < r.offline_counter) {
-          TS_RETURN_IF_ERROR(check_continuity(r, before - amount, time, r.balance_before_fen, r.local_time));
+      for (const Neighbour& n : neighbours) {
+        if (n.counter < r.offline_counter) {
+          TS_RETURN_IF_ERROR(check_continuity(r, n.before - n.amount, n.time, r.balance_before_fen, r.local_time));
         } else {
-          TS_RETURN_IF_ERROR(check_continuity(r, r.balance_after_fen(), r.local_time, before, time));
+          TS_RETURN_IF_ERROR(check_continuity(r, r.balance_after_fen(), r.local_time, n.before, n.time));
         }
       }
       if (r.city != own) {
@@ -348,8 +406,8 @@ Result<UploadResult> Clearing::ClearUpload(const std::string& batch_id, std::spa
     TS_RETURN_IF_ERROR(options_.store->RunInTransaction([&](store::Store& s) -> Status {
       fresh.clear();
       for (const TransitRecord& r : list) {
-        TS_ASSIGN_OR_RETURN(store::Rows existing, s.Query("SELECT status FROM cleared WHERE dedup_key = ?",
-                                                          {store::Value::Text(r.DedupKey())}));
+        TS_ASSIGN_OR_RETURN(store::Rows existing,
+                            s.Query(std::string("SELECT status FROM cleared WHERE ") + kKeyMatch, KeyOf(r)));
         if (!existing.empty()) continue;
         TS_RETURN_IF_ERROR(InsertCleared(s, r, kStatusForwarding));
         fresh.push_back(r);
@@ -384,10 +442,10 @@ Status Clearing::ForwardLocked(const std::string& card_city, std::span<const Tra
     delta = {};
     for (std::size_t i = 0; i < records.size(); ++i) {
       const bool accepted = (*verdicts)[i].verdict != Verdict::kRejected;
-      TS_RETURN_IF_ERROR(s.Execute("UPDATE cleared SET status = ?, record = NULL WHERE dedup_key = ?",
-                                   {store::Value::Text(accepted ? kStatusAccepted : "rejected"),
-                                    store::Value::Text(records[i].DedupKey())})
-                             .status());
+      std::vector<store::Value> params = KeyOf(records[i]);
+      params.insert(params.begin(), store::Value::Text(accepted ? kStatusAccepted : "rejected"));
+      TS_RETURN_IF_ERROR(
+          s.Execute(std::string("UPDATE cleared SET status = ?, record = NULL WHERE ") + kKeyMatch, params).status());
       // A duplicate at the issuer was accepted there earlier (our answer was lost): owed all the same.
       if (accepted) {
         delta.to_us += records[i].amount_fen;

@@ -3,7 +3,8 @@
 //
 //   CreateOrder     the user pays with a bound bank card (TopUpPayment::Authorize)   -> "paid"
 //   AuthorizeLoad   the wallet forwards the card's INITIALIZE FOR LOAD answer; the server
-//                   verifies MAC1 with the card's DLK and answers date, time, MAC2    -> "authorised"
+//                   verifies MAC1 with the card's DLK and answers date, time, MAC2    ->
+//                   "authorised"
 //   (the wallet sends CREDIT FOR LOAD with them; the card answers a TAC)
 //   ConfirmLoad     the TAC verifies with the card's DTK; the payment is captured    -> "loaded"
 //
@@ -28,12 +29,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/bytes.h"
 #include "core/clock.h"
@@ -55,7 +55,15 @@ inline constexpr std::size_t kLoadInitAnswerBytes = 16;      // INITIALIZE FOR L
 inline constexpr std::size_t kPaymentDataBytesMax = 16'384;  // the wallet's payment data, as JSON
 inline constexpr std::uint8_t kLoadTransactionType = 0x02;   // EP load (transit-purse.md section 2)
 
-enum class LoadOrderState { kAuthorising, kDeclined, kPaid, kAuthorised, kLoaded, kCancelling, kRefunded };
+enum class LoadOrderState {
+  kAuthorising,
+  kDeclined,
+  kPaid,
+  kAuthorised,
+  kLoaded,
+  kCancelling,
+  kRefunded
+};
 // "authorising", "declined", "paid", "authorised", "loaded", "cancelling", "refunded".
 std::string_view LoadOrderStateName(LoadOrderState state);
 
@@ -70,7 +78,7 @@ struct LoadOrder {
   std::optional<std::uint16_t> online_counter;
   // The latest MAC2 attempt, or the one the card used once loaded.
   std::optional<std::uint32_t> balance_before_fen;
-  std::optional<std::string> card_time_local;  // YYYYMMDDhhmmss sent with the MAC2
+  std::optional<std::string> card_time_local;    // YYYYMMDDhhmmss sent with the MAC2
   std::optional<std::uint32_t> new_balance_fen;  // "loaded" only
   std::string tac;          // hex; "loaded" through ConfirmLoad only (a log record has none)
   bool captured = false;    // "loaded": the payment was captured (false: capture pending)
@@ -97,20 +105,21 @@ struct ConfirmedLoad {
 };
 
 struct ReconcileReport {
-  std::vector<std::string> loaded;        // authorised (or cancelling) orders found in the log
-  std::vector<std::string> needs_review;  // authorised orders the card's counter passed without them
-  std::vector<std::string> anomalies;     // refunded orders that the log shows loaded
+  std::vector<std::string> loaded;  // authorised (or cancelling) orders found in the log
+  std::vector<std::string>
+      needs_review;                    // authorised orders the card's counter passed without them
+  std::vector<std::string> anomalies;  // refunded orders that the log shows loaded
 };
 
 struct LoadServerOptions {
   std::shared_ptr<const CityNetwork> city;
-  crypto::SecretBytes load_master_key;  // DLK master, 16 bytes
-  crypto::SecretBytes tac_master_key;   // DTK master, 16 bytes
-  TerminalId terminal_id{};             // this load server's terminal id in MAC1/MAC2/TAC
-  TopUpPayment* payment = nullptr;      // not owned; must outlive the server
+  crypto::SecretBytes load_master_key;     // DLK master, 16 bytes
+  crypto::SecretBytes tac_master_key;      // DTK master, 16 bytes
+  TerminalId terminal_id{};                // this load server's terminal id in MAC1/MAC2/TAC
+  TopUpPayment* payment = nullptr;         // not owned; must outlive the server
   const CardRegistry* registry = nullptr;  // not owned; the city's cards
-  const Clock* clock = nullptr;         // default: SystemClock::Instance()
-  std::unique_ptr<store::Store> store;  // the operator store (OpenOperatorStore); owned
+  const Clock* clock = nullptr;            // default: SystemClock::Instance()
+  std::unique_ptr<store::Store> store;     // the operator store (OpenOperatorStore); owned
 };
 
 class LoadServer {
@@ -140,8 +149,8 @@ class LoadServer {
   // online counter below the order's); kCryptoFailure (MAC1 does not verify: a wrong card, amount
   // or terminal id); kFailedPrecondition (the order is not paid or authorised; the balance would
   // pass the cap; the counter is at its maximum; the card's counter is past the order's: the load
-  // may have happened, so ConfirmLoad or ReconcileFromCardLog); kOutOfRange (kLoadAttemptsPerOrderMax
-  // MAC2s issued already); kNotFound (unknown order); store errors.
+  // may have happened, so ConfirmLoad or ReconcileFromCardLog); kOutOfRange
+  // (kLoadAttemptsPerOrderMax MAC2s issued already); kNotFound (unknown order); store errors.
   Result<LoadAuthorization> AuthorizeLoad(std::string_view order_id, ByteView init_for_load_answer);
 
   // The card answered CREDIT FOR LOAD with `tac`: verifies it over new balance | online counter
@@ -149,7 +158,8 @@ class LoadServer {
   // order "loaded" and captures the payment. A capture the network cannot take now leaves the order
   // loaded with captured = false (RetryPendingCaptures). Idempotent: the same TAC again returns the
   // order. Errors: kInvalidArgument (not 4 bytes); kCryptoFailure (no issued MAC2 matches the TAC);
-  // kFailedPrecondition (not authorised, or loaded with another TAC); kNotFound; store errors.
+  // kFailedPrecondition (neither authorised nor cancelling, or loaded with another TAC); kNotFound;
+  // store errors.
   Result<LoadOrder> ConfirmLoad(std::string_view order_id, ByteView tac);
 
   // The wallet read the card's log (SFI 18, READ RECORD 1..10). An authorised order whose counter,
@@ -183,7 +193,8 @@ class LoadServer {
 
  private:
   struct Attempt;
-  LoadServer(LoadServerOptions options, const Clock& clock) : options_(std::move(options)), clock_(clock) {}
+  LoadServer(LoadServerOptions options, const Clock& clock)
+      : options_(std::move(options)), clock_(clock) {}
 
   Result<LoadOrder> LoadOrderLocked(std::string_view order_id) const;
   Result<std::vector<Attempt>> AttemptsLocked(std::string_view order_id) const;

@@ -103,8 +103,8 @@ CREATE TABLE transit_load_attempts (
 
 Result<std::string> OperatorStoreRole(std::string_view city_code) {
   if (city_code.size() != 4 || !IsAllDigits(city_code)) {
-    return InvalidArgument("operator store: city code must be 4 digits; got \"" + std::string(city_code) +
-                           "\"");
+    return InvalidArgument("operator store: city code must be 4 digits; got \"" +
+                           std::string(city_code) + "\"");
   }
   return "transit_" + std::string(city_code);
 }

@@ -448,12 +448,14 @@ TEST(SecureElementTest, TransitCardsSurviveAReopenWithBalanceLogBlockAndExpress)
   // Counters continue: the next load uses online counter 1.
   const Bytes init = se->TransmitToTransitCard("sh-1", Hex("805000020B0100000001112233445566"));
   EXPECT_EQ(HexOf(ByteView(init).subspan(4, 2)), "0001");
-  // The blocked card stays blocked.
-  EXPECT_EQ(SwOf(se->TransmitToTransitCard("gz-1", Hex("805C000204"))), 0x9303);
+  // The blocked card stays blocked: no purchase starts, but its balance can still be read (the
+  // operator refunds or moves it after blocking).
+  EXPECT_EQ(SwOf(se->TransmitToTransitCard("gz-1", Hex("805001020B0100000001001122334455"))), 0x9303);
+  EXPECT_EQ(SwOf(se->TransmitToTransitCard("gz-1", Hex("805C000204"))), 0x9000);
   EXPECT_EQ(SwOf(se->TransmitToTransitCard("gz-1", Hex(kSelectTUnion))), 0x6283);
   DEVICE_ASSERT_OK(se->SetExpressTransitCard("gz-1"));
   EXPECT_EQ(SwOf(Send(*se, kSelectTUnion)), 0x6283);
-  EXPECT_EQ(SwOf(Send(*se, "805C000204")), 0x9303);
+  EXPECT_EQ(SwOf(Send(*se, "805001020B0100000001001122334455")), 0x9303);
 
   // Removing the express card makes the first remaining one express, also after a reopen.
   DEVICE_ASSERT_OK(se->RemoveTransitCard("gz-1"));

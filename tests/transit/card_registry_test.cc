@@ -65,10 +65,16 @@ class CardRegistryTest : public testing::TransitTest {
     registry_ = std::move(registry).value();
   }
 
-  CardRequest Request(std::string card_id, device::SecureElement& phone, std::string account = "acct-1") {
-    return {std::move(card_id), std::move(account), phone.device_id(), phone.public_key(), {{"token", "t"}}};
+  CardRequest Request(std::string card_id, device::SecureElement& phone,
+                      std::string account = "acct-1") {
+    return {std::move(card_id),
+            std::move(account),
+            phone.device_id(),
+            phone.public_key(),
+            {{"token", "t"}}};
   }
-  MigrationRequest Move(std::string card_id, device::SecureElement& phone, std::string account = "acct-1") {
+  MigrationRequest Move(std::string card_id, device::SecureElement& phone,
+                        std::string account = "acct-1") {
     return {std::move(card_id), std::move(account), phone.device_id(), phone.public_key()};
   }
 
@@ -79,7 +85,8 @@ class CardRegistryTest : public testing::TransitTest {
   }
 
   static PurseCommands Card(device::SecureElement& phone, const std::string& card_id) {
-    return PurseCommands([&phone, card_id](ByteView apdu) { return phone.TransmitToTransitCard(card_id, apdu); });
+    return PurseCommands(
+        [&phone, card_id](ByteView apdu) { return phone.TransmitToTransitCard(card_id, apdu); });
   }
 
   std::shared_ptr<const CityNetwork> city_;
@@ -108,9 +115,12 @@ TEST_F(CardRegistryTest, IssueIsIdempotentByCardId) {
   const IssuedCard retry = registry_->IssueCard(Request("bj-1", *phone_)).value();
   EXPECT_EQ(retry.serial, first.serial);
   EXPECT_FALSE(retry.wrapped_profile.empty());
-  EXPECT_EQ(registry_->IssueCard(Request("bj-1", *phone_, "acct-2")).status().code(), ErrorCode::kAlreadyExists);
-  EXPECT_EQ(registry_->IssueCard(Request("bj-1", *phone2_)).status().code(), ErrorCode::kAlreadyExists);
-  EXPECT_EQ(registry_->IssueCard(Request("bad id", *phone_)).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(registry_->IssueCard(Request("bj-1", *phone_, "acct-2")).status().code(),
+            ErrorCode::kAlreadyExists);
+  EXPECT_EQ(registry_->IssueCard(Request("bj-1", *phone2_)).status().code(),
+            ErrorCode::kAlreadyExists);
+  EXPECT_EQ(registry_->IssueCard(Request("bad id", *phone_)).status().code(),
+            ErrorCode::kInvalidArgument);
   CardRequest bad_key = Request("bj-bad-key", *phone_);
   bad_key.device_public_key = Bytes(65, 0x04);
   EXPECT_EQ(registry_->IssueCard(bad_key).status().code(), ErrorCode::kInvalidArgument);
@@ -138,12 +148,14 @@ TEST_F(CardRegistryTest, ShenzhenChargesTheOpeningFeeOnce) {
   ASSERT_GT(fee, 0u);
 
   payment_.authorize_error = FailedPrecondition("response code 05");
-  EXPECT_EQ(registry_->IssueCard(Request("sz-1", *phone_)).status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(registry_->IssueCard(Request("sz-1", *phone_)).status().code(),
+            ErrorCode::kFailedPrecondition);
   EXPECT_TRUE(registry_->CardsOfAccount("acct-1")->empty());  // a decline registers nothing
 
   payment_.authorize_error = Status::Ok();
   payment_.capture_error = Unavailable("acquirer down");
-  EXPECT_EQ(registry_->IssueCard(Request("sz-1", *phone_)).status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(registry_->IssueCard(Request("sz-1", *phone_)).status().code(),
+            ErrorCode::kUnavailable);
   const std::vector<TransitCardInfo> pending = registry_->CardsOfAccount("acct-1").value();
   ASSERT_EQ(pending.size(), 1u);
   EXPECT_EQ(pending[0].status, CardStatus::kIssuing);
@@ -153,7 +165,8 @@ TEST_F(CardRegistryTest, ShenzhenChargesTheOpeningFeeOnce) {
   const IssuedCard issued = registry_->IssueCard(Request("sz-1", *phone_)).value();
   EXPECT_EQ(issued.fee_fen, fee);
   EXPECT_EQ(issued.serial, pending[0].serial);
-  EXPECT_EQ(payment_.calls, std::vector<std::string>{"capture pay-issue-sz-1"});  // no second Authorize
+  EXPECT_EQ(payment_.calls,
+            std::vector<std::string>{"capture pay-issue-sz-1"});  // no second Authorize
   EXPECT_EQ(registry_->Card(issued.serial)->status, CardStatus::kActive);
   ASSERT_TRUE(phone_->InstallTransitCard(issued.card_id, issued.wrapped_profile).ok());
 
@@ -167,7 +180,8 @@ TEST_F(CardRegistryTest, ShenzhenChargesTheOpeningFeeOnce) {
 TEST_F(CardRegistryTest, DeleteBlocksTheCardAndRecordsTheRefund) {
   const IssuedCard old_card = IssueAndInstall("bj-1", *phone_);
   // A card with money on it: migrated in with 3,210 fen.
-  const IssuedCard card = registry_->MigrateCard(old_card.serial, Move("bj-2", *phone2_), 3210).value();
+  const IssuedCard card =
+      registry_->MigrateCard(old_card.serial, Move("bj-2", *phone2_), 3210).value();
   ASSERT_TRUE(phone2_->InstallTransitCard(card.card_id, card.wrapped_profile).ok());
 
   PurseCommands purse = Card(*phone2_, "bj-2");
@@ -205,7 +219,8 @@ TEST_F(CardRegistryTest, DeleteBlocksTheCardAndRecordsTheRefund) {
   EXPECT_EQ(registry_->CloseCard(card.serial, final_balance)->refund_fen, 3210u);
   EXPECT_EQ(registry_->RefundsOfAccount("acct-1")->size(), 1u);
   EXPECT_EQ(registry_->CloseCard(card.serial, 1).status().code(), ErrorCode::kFailedPrecondition);
-  EXPECT_EQ(registry_->CloseCard(old_card.serial, 0).status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(registry_->CloseCard(old_card.serial, 0).status().code(),
+            ErrorCode::kFailedPrecondition);
   EXPECT_EQ(registry_->CloseCard(card.serial, 100001).status().code(), ErrorCode::kInvalidArgument);
 }
 
@@ -229,9 +244,12 @@ TEST_F(CardRegistryTest, MigrationCarriesTheBalanceAndBlacklistsTheOldSerial) {
   EXPECT_EQ(registry_->Card(old_card.serial)->status, CardStatus::kLost);
   EXPECT_EQ(registry_->Blacklist()->version, 1);
 
-  EXPECT_EQ(registry_->MigrateCard(old_card.serial, Move("bj-2", *phone2_, "acct-2"), 1234).status().code(),
+  EXPECT_EQ(registry_->MigrateCard(old_card.serial, Move("bj-2", *phone2_, "acct-2"), 1234)
+                .status()
+                .code(),
             ErrorCode::kFailedPrecondition);  // another account
-  const IssuedCard moved = registry_->MigrateCard(old_card.serial, Move("bj-2", *phone2_), 1234).value();
+  const IssuedCard moved =
+      registry_->MigrateCard(old_card.serial, Move("bj-2", *phone2_), 1234).value();
   EXPECT_NE(moved.serial, old_card.serial);
   EXPECT_EQ(moved.opening_balance_fen, 1234u);
   EXPECT_EQ(moved.fee_fen, 0u);
@@ -242,7 +260,8 @@ TEST_F(CardRegistryTest, MigrationCarriesTheBalanceAndBlacklistsTheOldSerial) {
   EXPECT_EQ(HexEncode(purse.ReadIdentity()->serial), moved.serial);
 
   // A retry returns the same new card; the old card is migrated and points to it.
-  EXPECT_EQ(registry_->MigrateCard(old_card.serial, Move("bj-2", *phone2_), 1234)->serial, moved.serial);
+  EXPECT_EQ(registry_->MigrateCard(old_card.serial, Move("bj-2", *phone2_), 1234)->serial,
+            moved.serial);
   const TransitCardInfo old_info = registry_->Card(old_card.serial).value();
   EXPECT_EQ(old_info.status, CardStatus::kMigrated);
   EXPECT_EQ(old_info.replaced_by, moved.serial);
@@ -254,7 +273,8 @@ TEST_F(CardRegistryTest, MigrationCarriesTheBalanceAndBlacklistsTheOldSerial) {
   const BlacklistSnapshot blacklist = registry_->Blacklist().value();
   ASSERT_EQ(blacklist.entries.size(), 1u);
   EXPECT_EQ(blacklist.entries[0].card_serial, old_card.serial);
-  auto gate = OpenValidator(dir_, "bj-101-in", ValidatorKind::kMetroEntry, city_, 1, 101, clock_, 1);
+  auto gate =
+      OpenValidator(dir_, "bj-101-in", ValidatorKind::kMetroEntry, city_, 1, 101, clock_, 1);
   ASSERT_TRUE(gate->ApplyBlacklist(blacklist.version, blacklist.entries).ok());
   const TapResult tap = gate->Tap(Field(*phone_));
   EXPECT_FALSE(tap.open);
@@ -265,17 +285,20 @@ TEST_F(CardRegistryTest, MigrationsAreLimitedPerRollingYear) {
   Open("5840");  // Shenzhen: one migration a year
   ASSERT_EQ(city_->card_rules().migrations_per_year, 1u);
   const IssuedCard first = IssueAndInstall("sz-1", *phone_);
-  const IssuedCard second = registry_->MigrateCard(first.serial, Move("sz-2", *phone2_), 500).value();
+  const IssuedCard second =
+      registry_->MigrateCard(first.serial, Move("sz-2", *phone2_), 500).value();
   auto refused = registry_->MigrateCard(second.serial, Move("sz-3", *phone_), 500);
   EXPECT_EQ(refused.status().code(), ErrorCode::kFailedPrecondition);
-  EXPECT_NE(refused.status().message().find("allows 1"), std::string::npos) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("allows 1"), std::string::npos)
+      << refused.status().ToString();
   EXPECT_EQ(registry_->Card(second.serial)->status, CardStatus::kActive);  // nothing changed
 
   clock_.AdvanceMillis(364 * kDayMillis);
   EXPECT_EQ(registry_->MigrateCard(second.serial, Move("sz-3", *phone_), 500).status().code(),
             ErrorCode::kFailedPrecondition);
   clock_.AdvanceMillis(2 * kDayMillis);
-  const IssuedCard third = registry_->MigrateCard(second.serial, Move("sz-3", *phone_), 500).value();
+  const IssuedCard third =
+      registry_->MigrateCard(second.serial, Move("sz-3", *phone_), 500).value();
   EXPECT_EQ(third.opening_balance_fen, 500u);
   EXPECT_EQ(third.deposit_fen, registry_->Card(first.serial)->deposit_fen);
 }
@@ -291,7 +314,8 @@ TEST_F(CardRegistryTest, BlacklistVersionGrowsOnlyWithChanges) {
   ASSERT_EQ(blacklist.entries.size(), 2u);
   EXPECT_EQ(blacklist.entries[1].card_serial, "10000000000000000043");
   EXPECT_EQ(registry_->AddToBlacklist("1000", "x").code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(registry_->AddToBlacklist("10000000000000000044", "").code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(registry_->AddToBlacklist("10000000000000000044", "").code(),
+            ErrorCode::kInvalidArgument);
   Open("1000");
   EXPECT_EQ(registry_->Blacklist()->version, 2);
 }

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 
 #include "core/hex.h"
@@ -66,7 +67,8 @@ class LoadServerTest : public testing::TransitTest {
     beijing_ = City("1000");
     Open();
     phone_ = OpenPhone(dir_, "phone-1", clock_);
-    CardRequest request{"bj-card-1", "acct-1", phone_->device_id(), phone_->public_key(), {{"token", "t1"}}};
+    CardRequest request{
+        "bj-card-1", "acct-1", phone_->device_id(), phone_->public_key(), {{"token", "t1"}}};
     IssuedCard issued = registry_->IssueCard(request).value();
     serial_ = issued.serial;
     ASSERT_TRUE(phone_->InstallTransitCard(issued.card_id, issued.wrapped_profile).ok());
@@ -98,7 +100,8 @@ class LoadServerTest : public testing::TransitTest {
   }
 
   PurseCommands Card(const std::string& card_id = "bj-card-1") {
-    return PurseCommands([this, card_id](ByteView apdu) { return phone_->TransmitToTransitCard(card_id, apdu); });
+    return PurseCommands(
+        [this, card_id](ByteView apdu) { return phone_->TransmitToTransitCard(card_id, apdu); });
   }
 
   // What the wallet forwards: the card's raw 16-byte INITIALIZE FOR LOAD answer.
@@ -115,11 +118,14 @@ class LoadServerTest : public testing::TransitTest {
     return Bytes(answer.begin(), answer.end() - 2);
   }
 
-  Result<crypto::PurseMac> Credit(const LoadAuthorization& auth, const std::string& card_id = "bj-card-1") {
+  Result<crypto::PurseMac> Credit(const LoadAuthorization& auth,
+                                  const std::string& card_id = "bj-card-1") {
     return Card(card_id).CreditForLoad(auth.date, auth.time, auth.mac2);
   }
 
-  std::uint32_t Balance(const std::string& card_id = "bj-card-1") { return Card(card_id).GetBalance().value(); }
+  std::uint32_t Balance(const std::string& card_id = "bj-card-1") {
+    return Card(card_id).GetBalance().value();
+  }
 
   std::vector<PurseLogRecord> ReadLog() {
     PurseCommands card = Card();
@@ -135,7 +141,8 @@ class LoadServerTest : public testing::TransitTest {
   // A paid order through to CREDIT FOR LOAD; returns the card's TAC.
   crypto::PurseMac LoadThroughTheCard(const std::string& order_id, std::uint32_t amount_fen) {
     EXPECT_TRUE(server_->CreateOrder(order_id, serial_, amount_fen, {{"token", order_id}}).ok());
-    const LoadAuthorization auth = server_->AuthorizeLoad(order_id, InitializeForLoad(amount_fen)).value();
+    const LoadAuthorization auth =
+        server_->AuthorizeLoad(order_id, InitializeForLoad(amount_fen)).value();
     return Credit(auth).value();
   }
 
@@ -198,10 +205,14 @@ TEST_F(LoadServerTest, CreateOrderRefusals) {
   const nlohmann::json pay = {{"token", "t1"}};
   EXPECT_EQ(server_->CreateOrder("o-unknown", "10009999999999999999", 5000, pay).status().code(),
             ErrorCode::kNotFound);
-  EXPECT_EQ(server_->CreateOrder("o-low", serial_, 999, pay).status().code(), ErrorCode::kOutOfRange);
-  EXPECT_EQ(server_->CreateOrder("o-high", serial_, 50001, pay).status().code(), ErrorCode::kOutOfRange);
-  EXPECT_EQ(server_->CreateOrder("o bad", serial_, 5000, pay).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(server_->CreateOrder("o-serial", "1000", 5000, pay).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(server_->CreateOrder("o-low", serial_, 999, pay).status().code(),
+            ErrorCode::kOutOfRange);
+  EXPECT_EQ(server_->CreateOrder("o-high", serial_, 50001, pay).status().code(),
+            ErrorCode::kOutOfRange);
+  EXPECT_EQ(server_->CreateOrder("o bad", serial_, 5000, pay).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(server_->CreateOrder("o-serial", "1000", 5000, pay).status().code(),
+            ErrorCode::kInvalidArgument);
   EXPECT_EQ(payment_.Count("authorize"), 0);  // nothing was charged for any of them
   EXPECT_EQ(server_->Order("o-low").status().code(), ErrorCode::kNotFound);
 
@@ -211,7 +222,8 @@ TEST_F(LoadServerTest, CreateOrderRefusals) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->state, LoadOrderState::kPaid);
   EXPECT_EQ(payment_.Count("authorize"), 1);
-  EXPECT_EQ(server_->CreateOrder("o-1", serial_, 6000, pay).status().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(server_->CreateOrder("o-1", serial_, 6000, pay).status().code(),
+            ErrorCode::kAlreadyExists);
   EXPECT_EQ(server_->CreateOrder("o-1", serial_, 5000, {{"token", "other"}}).status().code(),
             ErrorCode::kAlreadyExists);
 
@@ -222,13 +234,16 @@ TEST_F(LoadServerTest, CreateOrderRefusals) {
   EXPECT_NE(declined.status().message().find("51"), std::string::npos);
   EXPECT_EQ(server_->Order("o-2")->state, LoadOrderState::kDeclined);
   payment_.authorize_error = Status::Ok();
-  EXPECT_EQ(server_->CreateOrder("o-2", serial_, 5000, pay).status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(server_->CreateOrder("o-2", serial_, 5000, pay).status().code(),
+            ErrorCode::kFailedPrecondition);
   EXPECT_EQ(payment_.Count("authorize"), 2);
-  EXPECT_EQ(server_->AuthorizeLoad("o-2", InitializeForLoad(5000)).status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(server_->AuthorizeLoad("o-2", InitializeForLoad(5000)).status().code(),
+            ErrorCode::kFailedPrecondition);
 
   // The network was unreachable: the order stays "authorising" and a retry authorises it.
   payment_.authorize_error = Unavailable("acquirer down");
-  EXPECT_EQ(server_->CreateOrder("o-3", serial_, 5000, pay).status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(server_->CreateOrder("o-3", serial_, 5000, pay).status().code(),
+            ErrorCode::kUnavailable);
   EXPECT_EQ(server_->Order("o-3")->state, LoadOrderState::kAuthorising);
   EXPECT_EQ(server_->CancelOrder("o-3", 0).status().code(), ErrorCode::kFailedPrecondition);
   payment_.authorize_error = Status::Ok();
@@ -236,7 +251,8 @@ TEST_F(LoadServerTest, CreateOrderRefusals) {
 
   // A lost card takes no top-up.
   ASSERT_TRUE(registry_->ReportLost(serial_).ok());
-  EXPECT_EQ(server_->CreateOrder("o-4", serial_, 5000, pay).status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(server_->CreateOrder("o-4", serial_, 5000, pay).status().code(),
+            ErrorCode::kFailedPrecondition);
 }
 
 TEST_F(LoadServerTest, AuthorizeLoadRefusalsLeaveTheOrderPaid) {
@@ -247,15 +263,19 @@ TEST_F(LoadServerTest, AuthorizeLoadRefusalsLeaveTheOrderPaid) {
   auto refused = server_->AuthorizeLoad("o-1", bad_mac);
   EXPECT_EQ(refused.status().code(), ErrorCode::kCryptoFailure) << refused.status().ToString();
   // The wallet initialised the card for another amount, or at another terminal: MAC1 shows it.
-  EXPECT_EQ(server_->AuthorizeLoad("o-1", InitializeForLoad(6000)).status().code(), ErrorCode::kCryptoFailure);
+  EXPECT_EQ(server_->AuthorizeLoad("o-1", InitializeForLoad(6000)).status().code(),
+            ErrorCode::kCryptoFailure);
   const TerminalId other = {0x99, 0x00, 0x10, 0x00, 0x00, 0x02};
   EXPECT_EQ(server_->AuthorizeLoad("o-1", InitializeForLoad(5000, other)).status().code(),
             ErrorCode::kCryptoFailure);
-  EXPECT_EQ(server_->AuthorizeLoad("o-1", Bytes(15, 0x00)).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(server_->AuthorizeLoad("o-1", Bytes(15, 0x00)).status().code(),
+            ErrorCode::kInvalidArgument);
   Bytes other_algorithm = InitializeForLoad(5000);
   other_algorithm[7] = crypto::PurseAlgorithmId(crypto::PurseAlgorithm::kSm4);
-  EXPECT_EQ(server_->AuthorizeLoad("o-1", other_algorithm).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(server_->AuthorizeLoad("no-such", InitializeForLoad(5000)).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(server_->AuthorizeLoad("o-1", other_algorithm).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(server_->AuthorizeLoad("no-such", InitializeForLoad(5000)).status().code(),
+            ErrorCode::kNotFound);
 
   const LoadOrder order = server_->Order("o-1").value();
   EXPECT_EQ(order.state, LoadOrderState::kPaid);
@@ -266,23 +286,42 @@ TEST_F(LoadServerTest, AuthorizeLoadRefusalsLeaveTheOrderPaid) {
 TEST_F(LoadServerTest, ALoadAboveTheBalanceCapIsRefused) {
   // A migrated card arrives with 95,000 fen; the Beijing cap is 100,000.
   auto phone2 = OpenPhone(dir_, "phone-2", clock_);
-  IssuedCard moved = registry_
-                         ->MigrateCard(serial_, {"bj-card-2", "acct-1", phone2->device_id(), phone2->public_key()},
-                                       95000)
-                         .value();
+  IssuedCard moved =
+      registry_
+          ->MigrateCard(serial_, {"bj-card-2", "acct-1", phone2->device_id(), phone2->public_key()},
+                        95000)
+          .value();
   ASSERT_TRUE(phone2->InstallTransitCard(moved.card_id, moved.wrapped_profile).ok());
+  phone_ = std::move(phone2);
   ASSERT_TRUE(server_->CreateOrder("o-cap", moved.serial, 10000, {{"token", "t"}}).ok());
+  // The card itself refuses to be initialised past its cap (6985); the user cancels.
   Bytes apdu = {0x80, 0x50, 0x00, 0x02, 0x0B, 0x01, 0x00, 0x00, 0x27, 0x10};
   apdu.insert(apdu.end(), kLoadTerminal.begin(), kLoadTerminal.end());
-  const Bytes answer = phone2->TransmitToTransitCard("bj-card-2", apdu);
-  ASSERT_EQ(answer.size(), 18u);
-  auto refused = server_->AuthorizeLoad("o-cap", ByteView(answer).first(16));
-  EXPECT_EQ(refused.status().code(), ErrorCode::kFailedPrecondition);
-  EXPECT_NE(refused.status().message().find("cap"), std::string::npos) << refused.status().ToString();
-  EXPECT_EQ(server_->Order("o-cap")->state, LoadOrderState::kPaid);
-  // The user gives up: the payment is reversed.
+  EXPECT_EQ(HexEncode(phone_->TransmitToTransitCard("bj-card-2", apdu)), "6985");
   EXPECT_EQ(server_->CancelOrder("o-cap", 0)->state, LoadOrderState::kRefunded);
   EXPECT_EQ(payment_.payments["pay-o-cap"], "reversed");
+
+  // The city has since lowered its cap to 98,000 fen: the server refuses what the card (issued
+  // with the old cap) would still accept, and the order stays paid.
+  nlohmann::json seed = nlohmann::json::parse(std::ifstream(DefaultTransitCitiesPath().value()));
+  nlohmann::json lowered;
+  for (const nlohmann::json& city : seed["cities"]) {
+    if (city["city_code"] == "1000") lowered = city;
+  }
+  lowered["card_rules"]["balance_cap_fen"] = 98000;
+  beijing_ = std::make_shared<CityNetwork>(CityNetwork::FromJson(lowered).value());
+  Open();
+  ASSERT_TRUE(server_->CreateOrder("o-cap-2", moved.serial, 4000, {{"token", "t"}}).ok());
+  auto refused =
+      server_->AuthorizeLoad("o-cap-2", InitializeForLoad(4000, kLoadTerminal, "bj-card-2"));
+  EXPECT_EQ(refused.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("cap of 98000"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_EQ(server_->Order("o-cap-2")->state, LoadOrderState::kPaid);
+  EXPECT_EQ(server_->AuthorizeLoad("o-cap-2", InitializeForLoad(3000, kLoadTerminal, "bj-card-2"))
+                .status()
+                .code(),
+            ErrorCode::kCryptoFailure);  // and a smaller INITIALIZE does not match the order
 }
 
 // The answer to AuthorizeLoad was lost: the same card session gets the same MAC2 back (even a
@@ -299,7 +338,8 @@ TEST_F(LoadServerTest, LostAnswerRetryReturnsTheSameMac2) {
 
   // The wallet lost the session and starts again: same counter, new random, new MAC2.
   const Bytes again = InitializeForLoad(5000);
-  ASSERT_NE(Bytes(again.begin() + 8, again.begin() + 12), Bytes(init.begin() + 8, init.begin() + 12));
+  ASSERT_NE(Bytes(again.begin() + 8, again.begin() + 12),
+            Bytes(init.begin() + 8, init.begin() + 12));
   const LoadAuthorization second = server_->AuthorizeLoad("o-1", again).value();
   EXPECT_NE(second.mac2, first.mac2);
   const crypto::PurseMac tac = Credit(second).value();
@@ -308,7 +348,8 @@ TEST_F(LoadServerTest, LostAnswerRetryReturnsTheSameMac2) {
   EXPECT_EQ(loaded->card_time_local, "20261122083100");
   EXPECT_EQ(Balance(), 5000u);
   // The card's counter moved on: the order gets no further MAC2.
-  EXPECT_EQ(server_->AuthorizeLoad("o-1", InitializeForLoad(5000)).status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(server_->AuthorizeLoad("o-1", InitializeForLoad(5000)).status().code(),
+            ErrorCode::kFailedPrecondition);
 }
 
 // CREDIT FOR LOAD happened but the TAC never reached the server: a retry shows the higher counter
@@ -318,7 +359,8 @@ TEST_F(LoadServerTest, ACreditNotConfirmedIsFoundInTheLogAndNotLoadedTwice) {
   EXPECT_EQ(Balance(), 5000u);
   auto retry = server_->AuthorizeLoad("o-1", InitializeForLoad(5000));
   EXPECT_EQ(retry.status().code(), ErrorCode::kFailedPrecondition);
-  EXPECT_NE(retry.status().message().find("reconcile"), std::string::npos) << retry.status().ToString();
+  EXPECT_NE(retry.status().message().find("reconcile"), std::string::npos)
+      << retry.status().ToString();
   auto cancel = server_->CancelOrder("o-1", 1);
   EXPECT_EQ(cancel.status().code(), ErrorCode::kFailedPrecondition);
   EXPECT_NE(cancel.status().message().find("reconcile from the card log first"), std::string::npos);
@@ -373,7 +415,8 @@ TEST_F(LoadServerTest, CancelRefundsOnlyWhenSafe) {
   EXPECT_EQ(BytesToUint(ByteView(fresh).subspan(4, 2)), 0u);
   EXPECT_EQ(server_->CancelOrder("o-auth", 2).status().code(), ErrorCode::kFailedPrecondition);
   EXPECT_EQ(server_->CancelOrder("o-auth", 0)->state, LoadOrderState::kRefunded);
-  EXPECT_EQ(server_->AuthorizeLoad("o-auth", fresh).status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(server_->AuthorizeLoad("o-auth", fresh).status().code(),
+            ErrorCode::kFailedPrecondition);
 
   // The reversal cannot reach the network: the order stays "cancelling" until a retry.
   ASSERT_TRUE(server_->CreateOrder("o-net", serial_, 5000, pay).ok());
@@ -426,7 +469,8 @@ TEST_F(LoadServerTest, StatePersistsAcrossAReopen) {
   EXPECT_EQ(order.online_counter, 0);
   EXPECT_EQ(order.balance_before_fen, 0u);
   EXPECT_EQ(server_->AuthorizeLoad("o-1", init)->mac2, auth.mac2);
-  EXPECT_EQ(server_->CreateOrder("o-1", serial_, 5000, {{"token", "t"}})->state, LoadOrderState::kAuthorised);
+  EXPECT_EQ(server_->CreateOrder("o-1", serial_, 5000, {{"token", "t"}})->state,
+            LoadOrderState::kAuthorised);
   EXPECT_EQ(payment_.Count("authorize"), 1);
 
   const crypto::PurseMac tac = Credit(auth).value();
