@@ -74,11 +74,15 @@ iso8583::Message PosTerminal::BuildRequest(const acquirer::Purchase& p, const st
   if (!p.expiry.empty()) m.Set(14, p.expiry);
   m.Set(18, config_.mcc);
   m.Set(19, Digits(config_.country_numeric, 3));
-  // DE22: 07 contactless chip, 01 manual / card not present (81 e-commerce); PIN capable.
+  // DE22: 07 contactless chip, 01 manual / card not present (81 e-commerce), 09 in-app with the
+  // chip cryptogram in DE55 (pos_terminal.h); PIN capable only at a terminal.
   m.Set(22, p.entry == EntryMode::kContactless ? "071"
             : p.entry == EntryMode::kManual    ? "011"
+            : p.entry == EntryMode::kInAppChip ? "092"
                                                : "812");
-  m.Set(25, p.entry == EntryMode::kCardNotPresent ? "59" : "00");
+  m.Set(25,
+        p.entry == EntryMode::kCardNotPresent || p.entry == EntryMode::kInAppChip ? "59" : "00");
+  if (!p.card_sequence_number.empty()) m.Set(23, p.card_sequence_number);
   m.Set(32, config_.acquirer_id);
   // RRN: Julian-ish day + STAN, unique per terminal and day.
   m.Set(37, Digits(static_cast<std::uint64_t>(now.yday), 3) + now.hhmmss.substr(0, 3) + stan);
@@ -148,8 +152,7 @@ void PosTerminal::Purchase(const acquirer::Purchase& purchase,
   });
 }
 
-void PosTerminal::SendReversal(iso8583::Message original, int attempt) {
-  if (attempt >= config_.reversal_attempts_max) return;  // left for the acquirer's back office
+iso8583::Message PosTerminal::ReversalOf(const iso8583::Message& original, int attempt) const {
   iso8583::Message reversal(attempt == 0 ? "0400" : "0401");
   for (int f : {2, 3, 4, 7, 11, 12, 13, 32, 37, 41, 42, 49}) {
     if (auto v = original.Get(f)) reversal.Set(f, *v);
@@ -157,6 +160,12 @@ void PosTerminal::SendReversal(iso8583::Message original, int attempt) {
   iso8583::OriginalDataElements ode{std::string(original.mti()), std::string(*original.Get(11)),
                                     std::string(*original.Get(7)), config_.acquirer_id, ""};
   if (auto de90 = ode.ToField(); de90.ok()) reversal.Set(90, *de90);
+  return reversal;
+}
+
+void PosTerminal::SendReversal(iso8583::Message original, int attempt) {
+  if (attempt >= config_.reversal_attempts_max) return;  // left for the acquirer's back office
+  iso8583::Message reversal = ReversalOf(original, attempt);
   reversals_sent_++;
   link_.Send(reversal, [this, original = std::move(original), attempt](Result<iso8583::Message> r) {
     if (!r.ok()) return SendReversal(original, attempt + 1);
@@ -270,6 +279,70 @@ void PosTerminal::SendCompletion(iso8583::Message advice, int attempt,
         }
         done(std::move(r));
       });
+}
+
+void PosTerminal::ReverseAuthorization(const std::string& authorization_stan,
+                                       std::function<void(Result<iso8583::Message>)> done) {
+  iso8583::Message original;
+  {
+    std::lock_guard lock(mu_);
+    auto it = open_authorizations_.find(authorization_stan);
+    if (it == open_authorizations_.end()) {
+      return done(
+          NotFound("no open approved 0100 with STAN " + authorization_stan + " in this batch"));
+    }
+    if (it->second.completing) {
+      return done(FailedPrecondition("a completion or reversal of STAN " + authorization_stan +
+                                     " is in flight"));
+    }
+    it->second.completing = true;
+    original = it->second.request;
+  }
+  SendAuthorizationReversal(std::move(original), 0, authorization_stan, std::move(done));
+}
+
+void PosTerminal::SendAuthorizationReversal(iso8583::Message original, int attempt,
+                                            std::string authorization_stan,
+                                            std::function<void(Result<iso8583::Message>)> done) {
+  if (attempt >= config_.reversal_attempts_max) {
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = open_authorizations_.find(authorization_stan);
+          it != open_authorizations_.end()) {
+        it->second.completing = false;
+      }
+    }
+    return done(Unavailable("reversal of STAN " + authorization_stan + " not acknowledged after " +
+                            std::to_string(attempt) + " attempts"));
+  }
+  iso8583::Message reversal = ReversalOf(original, attempt);
+  reversals_sent_++;
+  link_.Send(std::move(reversal), [this, original = std::move(original), attempt,
+                                   authorization_stan = std::move(authorization_stan),
+                                   done = std::move(done)](Result<iso8583::Message> r) mutable {
+    if (!r.ok()) {
+      return SendAuthorizationReversal(std::move(original), attempt + 1,
+                                       std::move(authorization_stan), std::move(done));
+    }
+    {
+      std::lock_guard lock(mu_);
+      auto it = open_authorizations_.find(authorization_stan);
+      if (it != open_authorizations_.end()) {
+        if (r->Get(39) == std::string_view("00")) {
+          // The debit was counted at the approval; now its reversal is too.
+          const OpenAuthorization& open = it->second;
+          network::ReconciliationTotals& batch = totals_.by_currency[open.currency];
+          batch.debit_reversals += 1;
+          batch.debit_reversals_minor += open.authorized_minor;
+          totals_.approved_minor[open.currency] -= open.authorized_minor;
+          open_authorizations_.erase(it);
+        } else {
+          it->second.completing = false;
+        }
+      }
+    }
+    done(std::move(r));
+  });
 }
 
 void PosTerminal::CloseBatch(const Currency& currency,

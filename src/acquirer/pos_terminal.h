@@ -5,7 +5,8 @@
 //
 // Dual-message authorisations are completed with Complete(): an 0220 financial advice naming the
 // 0100 in DE90 with the final amount in DE4 (at most the authorised one), repeated as 0221 until
-// acknowledged; the network then settles the captured amount.
+// acknowledged; the network then settles the captured amount. An approved 0100 that will not be
+// completed (the goods cannot be delivered) is released with ReverseAuthorization(): an 0400.
 //
 // It keeps batch totals per currency (network/reconciliation_totals.h for what counts as debits
 // and debit reversals) and closes a currency's batch with CloseBatch(): an 0500 with those totals;
@@ -49,17 +50,24 @@ struct TerminalConfig {
   std::uint32_t stan_start = 0;
 };
 
-enum class EntryMode { kContactless, kCardNotPresent, kManual };
+// DE22 / DE25 per mode: kContactless "071" / "00"; kManual "011" / "00"; kCardNotPresent "812" /
+// "59"; kInAppChip "092" / "59": an in-app payment whose EMV cryptogram (made by the phone's
+// secure element for this order) is in DE55. PAN entry mode 09 is "PAN/token entry via electronic
+// commerce containing a DSRP cryptogram in DE55" (Mastercard DE22 values, as Galileo's DE022
+// table lists them); PIN digit 2: no PIN pad. The TSP takes 09 as the in-app channel, which
+// requires DE48 DI (tsp/token_authorization.h).
+enum class EntryMode { kContactless, kCardNotPresent, kManual, kInAppChip };
 
 struct Purchase {
   std::string pan;     // or a payment token
   std::string expiry;  // YYMM (DE14), optional
   Amount amount{Cny()};
   EntryMode entry = EntryMode::kCardNotPresent;
-  bool single_message = false;  // 0200 instead of 0100
-  std::string icc_data;         // DE55 bytes for contactless, optional
-  std::string token_data;       // DE48, optional
-  std::string cvv2;             // card-not-present: the card security code, sent in DE48 tag C2
+  bool single_message = false;       // 0200 instead of 0100
+  std::string icc_data;              // DE55 bytes for contactless and in-app chip, optional
+  std::string card_sequence_number;  // DE23 (n3, "0" + the card's PSN 5F34), optional
+  std::string token_data;            // DE48, optional
+  std::string cvv2;  // card-not-present: the card security code, sent in DE48 tag C2
 };
 
 struct PurchaseResult {
@@ -112,6 +120,18 @@ class PosTerminal {
   void Complete(const std::string& authorization_stan, const Amount& final_amount,
                 std::function<void(Result<iso8583::Message>)> done);
 
+  // Reverses the approved, not yet completed 0100 with STAN `authorization_stan` in full: sends
+  // 0400 (repeated as 0401 until acknowledged, at most reversal_attempts_max) with the 0100's
+  // DE2, DE3, DE4, DE7, DE11, DE12, DE13, DE32, DE37, DE41, DE42, DE49 and DE90 naming it, as the
+  // reversal of an unknown outcome does. `done` gets the 0410 (DE39 "00": the hold is released,
+  // the batch counts a debit reversal and the authorisation can no longer be completed; another
+  // code leaves it open), or, without sending anything, kNotFound (no open approved 0100 with that
+  // STAN: unknown, completed, reversed, or in a closed batch), kFailedPrecondition (a completion
+  // or reversal of it is in flight); or kUnavailable when no attempt was acknowledged (it stays
+  // open: the call may be repeated).
+  void ReverseAuthorization(const std::string& authorization_stan,
+                            std::function<void(Result<iso8583::Message>)> done);
+
   // Closes the batch of `currency`: sends 0500 (DE7, DE11, DE15 today's date MMDD, DE32, DE41,
   // DE42, DE50, DE74-77, DE86-89, DE97), repeated as 0501 when the link fails. `done` gets the
   // outcome; errors: kUnavailable (no answer), kFailedPrecondition (0510 DE39 not "00"; the
@@ -128,10 +148,15 @@ class PosTerminal {
     std::string currency;       // ISO 4217 alpha
     std::int64_t authorized_minor = 0;
     std::uint64_t sequence = 0;  // order of approval, to tell which batch close covered it
-    bool completing = false;
+    bool completing = false;     // a completion or a reversal of it is in flight
   };
 
   void SendReversal(iso8583::Message original, int attempt);
+  void SendAuthorizationReversal(iso8583::Message original, int attempt,
+                                 std::string authorization_stan,
+                                 std::function<void(Result<iso8583::Message>)> done);
+  // The 0400 (attempt 0) or 0401 (a repeat) of `original`.
+  iso8583::Message ReversalOf(const iso8583::Message& original, int attempt) const;
   void SendCompletion(iso8583::Message advice, int attempt, std::string authorization_stan,
                       std::string currency, std::int64_t delta_minor,
                       std::function<void(Result<iso8583::Message>)> done);

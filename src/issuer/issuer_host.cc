@@ -751,6 +751,7 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
     facts.cvv2_required_for_card_not_present = bank->config.cvv2_required_for_card_not_present;
     std::string expected_cvv2;  // wiped below
     if (!bank->config.card_verification_key.empty()) {
+      bool cryptogram_validated = false;
       if (auto de48 = m.Get(48)) {
         auto presented = Cvv2FromTokenData(*de48);
         if (!presented.ok()) {
@@ -758,8 +759,13 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
           continue;
         }
         facts.cvv2_presented = *presented;
+        // CV "V": the network's TSP verified the token's cryptogram (network/switch.cc sets it and
+        // drops any the acquirer sent), which authenticates the card in place of a CVV2.
+        auto cv = iso8583::FindSubElement(*de48, iso8583::token_tag::kCryptogramResult);
+        cryptogram_validated = cv.ok() && cv->has_value() && **cv == "V";
       }
-      if (!facts.cvv2_presented.empty() || (facts.card_not_present && facts.cvv2_required_for_card_not_present)) {
+      if (!facts.cvv2_presented.empty() ||
+          (facts.card_not_present && facts.cvv2_required_for_card_not_present && !cryptogram_validated)) {
         // CVV2 = the CVV algorithm with service code 000 over the card's own expiry (the one
         // printed on it).
         auto cvv2 = crypto::GenerateCardVerificationValue(bank->config.card_verification_key, pan, card.expiry,

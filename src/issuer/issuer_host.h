@@ -28,7 +28,9 @@
 //
 // Card-not-present requests (IsCardNotPresent(DE22)) of a bank with a card verification key must
 // carry the CVV2 in DE48 tag "C2" (3 digits, tag/length/value as in iso8583/token_data.h, e.g.
-// "C2003123"), unless the bank sets cvv2_required_for_card_not_present = false; a CVV2 that is
+// "C2003123"), unless the bank sets cvv2_required_for_card_not_present = false or the network
+// marks the request DE48 CV "V" (its TSP verified the token's cryptogram: an in-app token
+// payment carries the card's ARQC instead of a CVV2); a CVV2 that is
 // present is checked whatever the entry mode. Failures answer "N7". The expected CVV2 is computed
 // in memory (crypto/card_verification.h, service code 000, the card's expiry on file), compared in
 // constant time and wiped; neither value is stored or logged.

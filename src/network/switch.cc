@@ -401,15 +401,19 @@ std::string Switch::TokenStep(iso8583::Message& request, std::string* detail) {
     }
     data = std::move(*parsed);
   }
-  // IA is set here only: one the acquirer sent is dropped (Finish trusts it next to TK).
+  // IA and CV are set here only: ones the acquirer sent are dropped (Finish trusts IA next to TK;
+  // the issuer trusts CV in place of a CVV2).
   iso8583::TokenData kept;
   for (const auto& [tag, value] : data.elements()) {
-    if (tag != kIssuerAuthenticationTag) kept.Set(tag, value);
+    if (tag != kIssuerAuthenticationTag && tag != iso8583::token_tag::kCryptogramResult) kept.Set(tag, value);
   }
   data = std::move(kept);
   data.Set(iso8583::token_tag::kToken, *pan);
   if (!funding->issuer_authentication_data.empty()) {
     data.Set(kIssuerAuthenticationTag, HexEncode(AsBytes(funding->issuer_authentication_data)));
+    // The TSP verified the token's ARQC for the issuer: the card itself took part, which is what
+    // a CVV2 stands in for on a card-not-present payment (an in-app payment, say).
+    data.Set(iso8583::token_tag::kCryptogramResult, "V");
   }
   auto de48 = data.ToField();
   if (!de48.ok()) {

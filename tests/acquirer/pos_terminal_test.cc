@@ -346,6 +346,74 @@ TEST_F(PosTerminalTest, CloseBatchRepeatsAndReportsRefusals) {
   EXPECT_EQ(Close(Cny()).status().code(), ErrorCode::kUnavailable);
 }
 
+TEST_F(PosTerminalTest, ReverseAuthorizationReleasesAnApprovedAuthorisation) {
+  PurchaseResult auth = Buy(Sale(10'000));
+  ASSERT_TRUE(auth.approved());
+  auto reverse = [this](const std::string& stan) {
+    std::promise<Result<iso8583::Message>> done;
+    terminal_.ReverseAuthorization(
+        stan, [&done](Result<iso8583::Message> r) { done.set_value(std::move(r)); });
+    return done.get_future().get();
+  };
+  // Not open: unknown STAN; nothing sent.
+  EXPECT_EQ(reverse("999999").status().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(switch_.Received("0400").empty());
+
+  // Lost twice, acknowledged at the third attempt (0400, then 0401 repeats).
+  link_.drop_next = 2;
+  auto reversed = reverse(auth.stan);
+  ASSERT_TRUE(reversed.ok()) << reversed.status().ToString();
+  EXPECT_EQ(reversed->Get(39), std::optional<std::string_view>("00"));
+  EXPECT_TRUE(switch_.Received("0400").empty());
+  auto repeats = switch_.Received("0401");
+  ASSERT_EQ(repeats.size(), 1u);
+  const iso8583::Message& reversal = repeats[0];
+  const iso8583::Message original = switch_.Received("0100").at(0);
+  EXPECT_EQ(*reversal.Get(2), kPan);
+  EXPECT_EQ(*reversal.Get(4), "000000010000");
+  EXPECT_EQ(*reversal.Get(11), auth.stan);
+  EXPECT_EQ(*reversal.Get(37), *original.Get(37));
+  auto ode = iso8583::OriginalDataElements::Parse(*reversal.Get(90));
+  ASSERT_TRUE(ode.ok());
+  EXPECT_EQ(ode->mti, "0100");
+  EXPECT_EQ(ode->stan, auth.stan);
+  EXPECT_EQ(ode->transmission_time, *original.Get(7));
+
+  // The batch counts the debit and its reversal; nothing approved net. It can be neither
+  // completed nor reversed again.
+  BatchTotals t = terminal_.totals();
+  EXPECT_EQ(t.by_currency["CNY"].debits, 1);
+  EXPECT_EQ(t.by_currency["CNY"].debit_reversals, 1);
+  EXPECT_EQ(t.by_currency["CNY"].debit_reversals_minor, 10'000);
+  EXPECT_EQ(t.approved_minor["CNY"], 0);
+  EXPECT_EQ(Complete(auth.stan, Amount(10'000, Cny())).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(reverse(auth.stan).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(switch_.Received("0401").size(), 1u);
+  EXPECT_TRUE(switch_.Received("0220").empty());
+
+  // A completed authorisation cannot be reversed this way.
+  PurchaseResult captured = Buy(Sale(2'000));
+  ASSERT_TRUE(Complete(captured.stan, Amount(2'000, Cny())).ok());
+  EXPECT_EQ(reverse(captured.stan).status().code(), ErrorCode::kNotFound);
+
+  // A refused reversal leaves it open; a switch that never answers gives kUnavailable after the
+  // attempts, and the reversal can be retried.
+  PurchaseResult open = Buy(Sale(3'000));
+  switch_.Decide([](const iso8583::Message& r) {
+    return iso8583::ResponseTo(r, r.mti() == "0400" ? "96" : "00");
+  });
+  auto refused = reverse(open.stan);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->Get(39), std::optional<std::string_view>("96"));
+  link_.drop_next = Config().reversal_attempts_max;
+  EXPECT_EQ(reverse(open.stan).status().code(), ErrorCode::kUnavailable);
+  switch_.Decide([](const iso8583::Message& r) { return iso8583::ResponseTo(r, "00"); });
+  auto retried = reverse(open.stan);
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(retried->Get(39), std::optional<std::string_view>("00"));
+  EXPECT_EQ(terminal_.totals().approved_minor["CNY"], 2'000);
+}
+
 // End to end: the terminal's totals and the switch's clearing records agree, whatever was
 // approved, declined, completed, timed out and reversed.
 class TerminalAndSwitchTest : public ::testing::Test {
@@ -444,6 +512,28 @@ TEST_F(TerminalAndSwitchTest, BatchCloseIsInBalance) {
   auto report = sw_->CutOff();
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->records, 3);
+}
+
+TEST_F(TerminalAndSwitchTest, ReversedAuthorisationIsInBalanceAndNotSettled) {
+  PurchaseResult auth = Buy(Sale(10'000));
+  ASSERT_TRUE(auth.approved());
+  std::promise<Result<iso8583::Message>> done;
+  terminal_->ReverseAuthorization(
+      auth.stan, [&done](Result<iso8583::Message> r) { done.set_value(std::move(r)); });
+  auto reversed = done.get_future().get();
+  ASSERT_TRUE(reversed.ok()) << reversed.status().ToString();
+  ASSERT_EQ(*reversed->Get(39), "00");
+  // The issuer got the reversal (its hold is released).
+  ASSERT_EQ(issuer_.Received("0400").size(), 1u);
+  const network::ReconciliationTotals terminal_side = terminal_->totals().by_currency["CNY"];
+  EXPECT_EQ(terminal_side.debit_reversals, 1);
+  EXPECT_EQ(*sw_->OpenBatchTotals(kAcquirer, "TERM0001", Cny()), terminal_side);
+  auto r = Close();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->in_balance);
+  auto report = sw_->CutOff();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->records, 0);
 }
 
 }  // namespace
