@@ -154,6 +154,16 @@ Result<std::string> NetworkTopUpPayment::NewUnpredictableNumber(std::string_view
   return number;
 }
 
+Result<nlohmann::json> NetworkTopUpPayment::PaymentRequest(std::string_view order_id,
+                                                           std::uint32_t amount_fen) {
+  TS_ASSIGN_OR_RETURN(std::string number, NewUnpredictableNumber(order_id));
+  return nlohmann::json{{"order_id", order_id},
+                        {"merchant_name", options_.terminal.name_location},
+                        {"amount_fen", amount_fen},
+                        {"currency", "CNY"},
+                        {"unpredictable_number", number}};
+}
+
 Result<std::string> NetworkTopUpPayment::Authorize(std::string_view order_id,
                                                    std::uint32_t amount_fen,
                                                    const nlohmann::json& payment_data) {

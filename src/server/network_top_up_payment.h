@@ -90,6 +90,9 @@ class NetworkTopUpPayment final : public transit::TopUpPayment {
   // (order id not 1-64 of [A-Za-z0-9._:-]); kOutOfRange (orders_max orders open); the random
   // source's.
   Result<std::string> NewUnpredictableNumber(std::string_view order_id);
+  // transit::TopUpPayment: {"order_id", "merchant_name" (DE43), "amount_fen", "currency": "CNY",
+  // "unpredictable_number"} with NewUnpredictableNumber(order_id). Errors: as that call.
+  Result<nlohmann::json> PaymentRequest(std::string_view order_id, std::uint32_t amount_fen) override;
 
   // transit::TopUpPayment (see the top of this file). Authorize errors: kInvalidArgument (bad
   // order id, zero amount, payment data not made for this order: InAppPurchaseFromJson's

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 
@@ -22,6 +22,12 @@ namespace tapstack::transit {
 class TopUpPayment {
  public:
   virtual ~TopUpPayment() = default;
+
+  // What the wallet needs before it pays `order_id` in-app: {"merchant_name", "amount_fen",
+  // "currency": "CNY", "unpredictable_number": 8 hex digits the phone's cryptogram must carry, so a
+  // cryptogram made for one order cannot pay another}. The same order gets the same answer.
+  // Default (payments that need no challenge): the amount and currency only.
+  virtual Result<nlohmann::json> PaymentRequest(std::string_view order_id, std::uint32_t amount_fen);
 
   // Authorises `amount_fen` (CNY) for `order_id` with the wallet's in-app payment data (opaque to
   // the operator). Returns the payment reference to capture or reverse later.
@@ -37,5 +43,10 @@ class TopUpPayment {
   // (already captured), kUnavailable (retry later).
   virtual Status Reverse(std::string_view payment_ref) = 0;
 };
+
+inline Result<nlohmann::json> TopUpPayment::PaymentRequest(std::string_view order_id,
+                                                           std::uint32_t amount_fen) {
+  return nlohmann::json{{"order_id", order_id}, {"amount_fen", amount_fen}, {"currency", "CNY"}};
+}
 
 }  // namespace tapstack::transit
