@@ -188,7 +188,7 @@ Result<std::vector<RecordVerdict>> Clearing::ClearOwnLocked(std::span<const Tran
   std::vector<RecordVerdict> verdicts;
   std::vector<std::pair<std::string, std::string>> to_blacklist;  // serial, reason
   std::int64_t anomaly_id = next_anomaly_id_;
-  std::map<std::string, std::vector<CardLoad>> loads;  // per card, fetched once per call
+  std::map<std::string, Result<std::vector<CardLoad>>> loads;  // per card, fetched once per call
   const std::vector<char> tac_ok = VerifyTacs(records);
 
   Status stored = options_.store->RunInTransaction([&](store::Store& s) -> Status {
@@ -204,34 +204,38 @@ Result<std::vector<RecordVerdict>> Clearing::ClearOwnLocked(std::span<const Tran
                     store::Value::Text(r.DedupKey())})
           .status();
     };
+    // Loads strictly between two purchases, and those in the same second as either of them (which
+    // may have come before or after it): {strict, boundary}. nullopt: the loads could not be read.
     auto loads_between = [&](const std::string& serial, const std::string& after,
-                             const std::string& before) -> std::int64_t {
-      if (!options_.loads) return 0;
+                             const std::string& before) -> std::optional<std::pair<std::int64_t, std::int64_t>> {
+      if (!options_.loads) return std::pair<std::int64_t, std::int64_t>{0, 0};
       auto it = loads.find(serial);
       if (it == loads.end()) it = loads.emplace(serial, options_.loads(serial)).first;
-      std::int64_t sum = 0;
-      for (const CardLoad& load : it->second) {
-        if (load.local_time >= after && load.local_time <= before) sum += load.amount_fen;
+      if (!it->second.ok()) return std::nullopt;
+      std::int64_t strict = 0;
+      std::int64_t boundary = 0;
+      for (const CardLoad& load : *it->second) {
+        if (load.local_time > after && load.local_time < before) strict += load.amount_fen;
+        if (load.local_time == after || load.local_time == before) boundary += load.amount_fen;
       }
-      return sum;
+      return std::pair{strict, boundary};
     };
     // Balance continuity between consecutive counters (`earlier` counter n-1, `later` counter n).
     auto check_continuity = [&](const TransitRecord& subject, std::int64_t earlier_after,
                                 const std::string& earlier_time, std::int64_t later_before,
                                 const std::string& later_time) -> Status {
       const std::int64_t gained = later_before - earlier_after;
-      const std::int64_t loaded = loads_between(subject.card_serial, earlier_time, later_time);
-      if (gained > loaded) {
+      const auto loaded = loads_between(subject.card_serial, earlier_time, later_time);
+      if (!loaded) return Status::Ok();
+      const auto [strict, boundary] = *loaded;
+      const std::string figures = std::to_string(gained) + " fen between consecutive purchases; loads " +
+                                  std::to_string(strict) + " fen (+" + std::to_string(boundary) +
+                                  " fen in the same second as one of them)";
+      if (gained > strict + boundary) {
         to_blacklist.emplace_back(subject.card_serial, "balance gained without a load");
-        return report(subject, "balance_gained",
-                      "balance rose by " + std::to_string(gained) + " fen between consecutive purchases; loads " +
-                          std::to_string(loaded) + " fen");
+        return report(subject, "balance_gained", "balance rose by " + figures);
       }
-      if (gained < loaded) {
-        return report(subject, "balance_lost",
-                      "balance changed by " + std::to_string(gained) + " fen between consecutive purchases; loads " +
-                          std::to_string(loaded) + " fen");
-      }
+      if (gained < strict) return report(subject, "balance_lost", "balance changed by " + figures);
       return Status::Ok();
     };
 

@@ -15,7 +15,8 @@
 //      4. balance continuity between the records of consecutive counters: the balance before
 //         purchase n must equal the balance after purchase n-1 plus the loads confirmed between
 //         them; money that appears without a load is reported and the card blacklisted, money that
-//         vanishes is reported.
+//         vanishes is reported. Times are whole seconds from different clocks, so a load in the
+//         same second as either purchase may count on either side of it.
 //    A record of this city's card used in another city is owed by this operator to that city.
 //
 // Settlement positions per counterparty city are kept in the store with every accepted record, so
@@ -97,8 +98,9 @@ struct ClearingOptions {
   std::function<Result<std::vector<RecordVerdict>>(const std::string& card_city,
                                                    std::span<const TransitRecord> records)>
       forward;
-  // The loads confirmed for a card (the load server); unset: no loads.
-  std::function<std::vector<CardLoad>(const std::string& card_serial)> loads;
+  // The loads confirmed for a card (the load server); unset: no loads. When it fails, that card's
+  // continuity is not judged in this call (no anomaly from a load list that could not be read).
+  std::function<Result<std::vector<CardLoad>>(const std::string& card_serial)> loads;
   // Blacklists a card (the card registry); unset: anomalies are only reported.
   std::function<Status(const std::string& card_serial, const std::string& reason)> blacklist;
 };

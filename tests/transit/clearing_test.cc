@@ -61,7 +61,7 @@ class ClearingTest : public testing::TransitTest {
         return Status::Ok();
       };
     }
-    options.loads = [loads](const std::string&) { return loads; };
+    options.loads = [loads](const std::string&) -> Result<std::vector<CardLoad>> { return loads; };
     auto clearing = Clearing::Open(std::move(options));
     EXPECT_TRUE(clearing.ok()) << clearing.status().ToString();
     return std::move(clearing).value();
@@ -163,6 +163,23 @@ TEST_F(ClearingTest, BalanceMustFollowFromPurchasesAndConfirmedLoads) {
                                    Signed(*beijing, kSerial, 4, 11, 300, 6000, "20261122180000")})
                   .ok());
   EXPECT_TRUE(clearing->Anomalies().value().empty());
+}
+
+// A load in the same second as a purchase may have come before or after it (the clocks are whole
+// seconds): both readings are consistent, neither is an anomaly.
+TEST_F(ClearingTest, ALoadInTheSameSecondAsAPurchaseCountsEitherWay) {
+  auto beijing = City("1000");
+  for (const std::uint32_t later_before : {4700u, 6000u}) {  // loaded before / after purchase 3
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto clearing = OpenClearing("1000", nullptr, {{1, 1300, "20261122090000"}});
+    ASSERT_TRUE(clearing
+                    ->ClearOwnCards(std::vector<TransitRecord>{
+                        Signed(*beijing, kSerial, 3, 10, 300, 5000, "20261122090000"),
+                        Signed(*beijing, kSerial, 4, 11, 300, later_before, "20261122180000")})
+                    .ok());
+    EXPECT_TRUE(clearing->Anomalies().value().empty()) << later_before;
+  }
 }
 
 // A Shanghai card rides in Beijing: Beijing's clearing forwards the records to Shanghai's operator,
