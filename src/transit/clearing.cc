@@ -1,6 +1,7 @@
 #include "transit/clearing.h"
 
 #include <set>
+#include <atomic>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -151,32 +152,63 @@ const crypto::SecretBytes* Clearing::CardTacKey(const std::string& card_serial) 
   return &card_tac_keys_.emplace(card_serial, std::move(*dtk)).first->second;
 }
 
-std::vector<char> Clearing::VerifyTacs(std::span<const TransitRecord> records) {
-  // Keys first (the cache is not thread-safe), then the MACs on every core: the TAC check is the
-  // CPU-heavy part of clearing and each record's is independent.
-  std::vector<const crypto::SecretBytes*> keys(records.size());
-  for (std::size_t i = 0; i < records.size(); ++i) keys[i] = CardTacKey(records[i].card_serial);
-  std::vector<char> ok(records.size(), 0);
-  const crypto::PurseAlgorithm algorithm = options_.city->purse_algorithm();
-  auto verify = [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      if (keys[i] == nullptr) continue;
-      Result<Bytes> input = records[i].TacInput();
-      if (!input.ok()) continue;
-      Result<crypto::PurseMac> tac = crypto::PurseTac(algorithm, *keys[i], *input);
-      ok[i] = tac.ok() && crypto::ConstantTimeEquals(AsBytes(HexEncode(*tac)), AsBytes(records[i].tac));
-    }
-  };
-  const std::size_t threads =
-      records.size() < kParallelTacRecordsMin ? 1 : std::max(1u, std::thread::hardware_concurrency());
-  const std::size_t share = (records.size() + threads - 1) / threads;
-  std::vector<std::jthread> workers;
-  for (std::size_t t = 1; t < threads; ++t) {
-    workers.emplace_back(verify, std::min(records.size(), t * share), std::min(records.size(), (t + 1) * share));
+// Checks the TACs of a call's records on worker threads while the calling thread does the
+// database work, which needs each verdict only when it reaches that record: the TAC check is the
+// CPU-heavy part of clearing and each record's is independent. Ok(i) waits for record i.
+class Clearing::TacChecker {
+ public:
+  TacChecker(std::span<const TransitRecord> records, std::vector<const crypto::SecretBytes*> keys,
+             crypto::PurseAlgorithm algorithm)
+      : records_(records), keys_(std::move(keys)), algorithm_(algorithm), state_(records.size()) {
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const unsigned workers = records.size() < kParallelTacRecordsMin ? 0 : std::max(1u, cores - 1);
+    for (unsigned w = 0; w < workers; ++w) workers_.emplace_back([this] { Work(); });
   }
-  verify(0, std::min(records.size(), share));
-  return ok;  // the jthreads join here, before `ok` is read by the caller
-}
+  ~TacChecker() {
+    stop_ = true;  // the jthreads then join
+  }
+
+  bool Ok(std::size_t i) {
+    while (state_[i].load(std::memory_order_acquire) == kPending) {
+      if (workers_.empty()) {
+        Verify(i);
+      } else {
+        std::this_thread::yield();
+      }
+    }
+    return state_[i].load(std::memory_order_acquire) == kGood;
+  }
+
+ private:
+  static constexpr char kPending = 0, kGood = 1, kBad = 2;
+  static constexpr std::size_t kChunk = 64;
+
+  void Work() {
+    for (;;) {
+      const std::size_t begin = next_.fetch_add(kChunk);
+      if (begin >= records_.size() || stop_) return;
+      for (std::size_t i = begin; i < std::min(records_.size(), begin + kChunk); ++i) Verify(i);
+    }
+  }
+  void Verify(std::size_t i) {
+    bool good = false;
+    if (keys_[i] != nullptr) {
+      Result<Bytes> input = records_[i].TacInput();
+      Result<crypto::PurseMac> tac =
+          input.ok() ? crypto::PurseTac(algorithm_, *keys_[i], *input) : Result<crypto::PurseMac>(input.status());
+      good = tac.ok() && crypto::ConstantTimeEquals(AsBytes(HexEncode(*tac)), AsBytes(records_[i].tac));
+    }
+    state_[i].store(good ? kGood : kBad, std::memory_order_release);
+  }
+
+  std::span<const TransitRecord> records_;
+  std::vector<const crypto::SecretBytes*> keys_;
+  crypto::PurseAlgorithm algorithm_;
+  std::vector<std::atomic<char>> state_;
+  std::atomic<std::size_t> next_{0};
+  std::atomic<bool> stop_{false};
+  std::vector<std::jthread> workers_;  // last: joined before the members they use go away
+};
 
 Result<std::vector<RecordVerdict>> Clearing::ClearOwnCards(std::span<const TransitRecord> records) {
   std::lock_guard lock(mu_);
@@ -189,7 +221,10 @@ Result<std::vector<RecordVerdict>> Clearing::ClearOwnLocked(std::span<const Tran
   std::vector<std::pair<std::string, std::string>> to_blacklist;  // serial, reason
   std::int64_t anomaly_id = next_anomaly_id_;
   std::map<std::string, Result<std::vector<CardLoad>>> loads;  // per card, fetched once per call
-  const std::vector<char> tac_ok = VerifyTacs(records);
+  // Card keys first, on this thread (the cache is not thread-safe).
+  std::vector<const crypto::SecretBytes*> keys(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) keys[i] = CardTacKey(records[i].card_serial);
+  TacChecker tacs(records, std::move(keys), options_.city->purse_algorithm());
 
   Status stored = options_.store->RunInTransaction([&](store::Store& s) -> Status {
     verdicts.assign(records.size(), RecordVerdict{});
@@ -280,7 +315,7 @@ Result<std::vector<RecordVerdict>> Clearing::ClearOwnLocked(std::span<const Tran
         verdict = {Verdict::kDuplicate, ""};
         continue;
       }
-      if (!tac_ok[i]) {
+      if (!tacs.Ok(i)) {
         verdict = {Verdict::kRejected, "bad TAC"};
         to_blacklist.emplace_back(r.card_serial, "bad TAC");
         TS_RETURN_IF_ERROR(report(r, "bad_tac", "the TAC does not verify with the card's key"));

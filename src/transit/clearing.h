@@ -138,8 +138,7 @@ class Clearing {
   Result<std::vector<RecordVerdict>> ClearOwnLocked(std::span<const TransitRecord> records);
   // The card's DTK from the cache, derived on first use; nullptr for a malformed serial.
   const crypto::SecretBytes* CardTacKey(const std::string& card_serial);
-  // For each record: its TAC verifies with its card's key.
-  std::vector<char> VerifyTacs(std::span<const TransitRecord> records);
+  class TacChecker;
   // Asks the issuer of `card_city` about `records` (stored as "forwarding") and books its verdicts.
   Status ForwardLocked(const std::string& card_city, std::span<const TransitRecord> records,
                        UploadResult* result);
