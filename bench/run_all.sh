@@ -22,5 +22,7 @@ echo "== end-to-end contactless token authorisations over TCP (through the TSP)"
 "$build/bench/e2e_authorization_bench" --contactless 128 --taps-per-device 60 --in-flight 16 --seconds 30
 echo "== provisioning (bind + OTP)"
 "$build/bench/provisioning_bench" --seconds 5 --threads 4
+echo "== transit: one gate tap, clearing 1 M records"
+"$build/bench/transit_bench"
 echo "== token vault footprint"
 "$build/bench/vault_memory_bench" --tokens 100000
