@@ -3,15 +3,20 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "acquirer/contactless_sale.h"
+#include "acquirer/in_app_payment.h"
 #include "cli/usage_error.h"
 #include "core/clock.h"
 #include "core/currency.h"
@@ -24,6 +29,11 @@
 #include "emv/cryptogram_profile.h"
 #include "link/tcp_client.h"
 #include "server/io_threads.h"
+#include "transit/city_network.h"
+#include "transit/psam.h"
+#include "transit/purse_commands.h"
+#include "transit/transit_operator.h"
+#include "transit/validator.h"
 #include "tsp/otp_challenge.h"
 
 namespace tapstack::cli {
@@ -38,6 +48,7 @@ struct DemoOptions {
   std::string device_dir;
   std::string seed;
   int card_index = -1;  // -1: a random demo card of the first bank
+  std::string city = "1000";  // `demo transit`: the T-Union city code
 };
 
 // Raised when the server cannot be reached or answers outside the API: exit code 2.
@@ -92,14 +103,13 @@ struct Device {
   std::unique_ptr<acquirer::ContactlessKernel> kernel;
 };
 
-class Story {
+// What every story shares: the printed steps, the wallet user and the bank card bound to a phone.
+class WalletApp {
  public:
-  Story(const DemoOptions& options, const demo::DemoNetwork& demo)
+  WalletApp(const DemoOptions& options, const demo::DemoNetwork& demo)
       : options_(options), demo_(demo), api_(options.url) {}
 
-  int Run();
-
- private:
+ protected:
   void Step(const std::string& title) { std::printf("\n%d. %s\n", ++step_, title.c_str()); }
   void Say(const std::string& line) { std::printf("   %s\n", line.c_str()); }
   // Records whether the step ended as the story expects.
@@ -115,13 +125,18 @@ class Story {
     return a;
   }
 
+  // A random tag for this run (device ids, phone number): tag_bytes_, tag_ and phone_.
+  void NewRunTag();
   Device OpenDevice(const std::string& kind);
   void RegisterDevice(const Device& d, const std::string& kind, const std::string& name,
                       const std::string& storage);
+  // Signs a new wallet user up and in (session_, user_id_).
+  void SignUp();
+  // Adds demo debit card `index` of the first bank on `d` (the issuer's one-time code by SMS) and
+  // installs its token in the device's secure element (pan_, card_id_).
+  void AddBankCard(Device& d, int index);
   void Install(Device& d, const json& answer);
   std::string ReadOtp();
-  std::int64_t Balance();
-  acquirer::ContactlessSaleResult Tap(Device& d, std::int64_t minor, bool biometric);
 
   const DemoOptions& options_;
   const demo::DemoNetwork& demo_;
@@ -129,18 +144,82 @@ class Story {
   crypto::Csprng random_;
   int step_ = 0;
   int failures_ = 0;
+  Bytes tag_bytes_;
   std::string tag_;  // random per run: device ids and phone number
   std::string phone_;
   std::string session_;
-  std::string pan_;
+  std::string user_id_;
+  std::string pan_;  // the bank card's number: sent to the wallet once, printed masked only
   std::string card_id_;
+};
+
+class Story : public WalletApp {
+ public:
+  using WalletApp::WalletApp;
+
+  int Run();
+
+ private:
+  std::int64_t Balance();
+  acquirer::ContactlessSaleResult Tap(Device& d, std::int64_t minor, bool biometric);
+
   std::unique_ptr<server::IoThreads> io_;
   std::unique_ptr<link::Iso8583Client> switch_link_;
   std::unique_ptr<acquirer::PosTerminal> terminal_;
   acquirer::TerminalConfig terminal_config_;
 };
 
-Device Story::OpenDevice(const std::string& kind) {
+void WalletApp::NewRunTag() {
+  tag_bytes_.assign(4, 0);
+  if (!random_.Fill(tag_bytes_).ok()) throw DemoAbort("no randomness");
+  tag_ = HexEncode(tag_bytes_);
+  for (char& c : tag_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  phone_ = "+86138" +
+           std::to_string(10'000'000 +
+                          (tag_bytes_[0] << 16 | tag_bytes_[1] << 8 | tag_bytes_[2]) % 90'000'000);
+  std::filesystem::create_directories(options_.device_dir);
+}
+
+void WalletApp::SignUp() {
+  const std::string password = "demo-password-" + tag_;
+  Must(api_.Call("POST", "/v1/users", {{"phone", phone_}, {"password", password}}), 201, "sign up");
+  HttpAnswer s =
+      Must(api_.Call("POST", "/v1/sessions", {{"phone", phone_}, {"password", password}}), 201,
+           "sign in");
+  session_ = s.body.value("session", "");
+  user_id_ = s.body.value("user_id", "");
+  Say("user " + user_id_ + " with phone " + phone_ + " signed in");
+}
+
+void WalletApp::AddBankCard(Device& d, int index) {
+  const demo::DemoBank& bank = demo_.banks.at(0);
+  pan_ = demo::DemoCardNumber(bank, demo::CardKind::kDebit, index).value();
+  const std::string cvv2 =
+      demo::DemoCardCvv2(bank.institution_id, pan_, demo::kDemoCardExpiry).value();
+  const std::string expiry = std::string(demo::kDemoCardExpiry).substr(2, 2) + "/" +
+                             std::string(demo::kDemoCardExpiry).substr(0, 2);
+  Say("card " + Pan::Parse(pan_)->Masked() + " of " + bank.name + ", expiry " + expiry);
+  HttpAnswer add = api_.Call("POST", "/v1/cards",
+                             {{"device_id", d.id},
+                              {"card_type", "debit"},
+                              {"pan", pan_},
+                              {"expiry", expiry},
+                              {"cvv2", cvv2},
+                              {"holder_name", "LI LEI"}},
+                             session_, true);
+  Expect(add.status == 202 && add.body.value("result", "") == "pending_verification",
+         "the issuer asks for a one-time code (" + std::to_string(add.status) + " " +
+             add.body.value("result", add.body.value("error", "")) + ")");
+  if (add.status != 202) throw DemoAbort("add card: " + add.body.dump());
+  card_id_ = add.body["card"].value("card_id", "");
+  HttpAnswer verified = Must(
+      api_.Call("POST", "/v1/cards/" + card_id_ + "/verify", {{"otp", ReadOtp()}}, session_, true),
+      200, "verify the code");
+  Expect(verified.body.value("result", "") == "active", "card " + card_id_ + " is active");
+  Install(d, verified.body);
+}
+
+Device WalletApp::OpenDevice(const std::string& kind) {
   Device d;
   d.id = kind + "-" + tag_;
   device::SecureElementOptions o;
@@ -156,8 +235,8 @@ Device Story::OpenDevice(const std::string& kind) {
   return d;
 }
 
-void Story::RegisterDevice(const Device& d, const std::string& kind, const std::string& name,
-                           const std::string& storage) {
+void WalletApp::RegisterDevice(const Device& d, const std::string& kind, const std::string& name,
+                               const std::string& storage) {
   Must(api_.Call("POST", "/v1/devices",
                  {{"device_id", d.id},
                   {"kind", kind},
@@ -171,7 +250,7 @@ void Story::RegisterDevice(const Device& d, const std::string& kind, const std::
 }
 
 // Installs the credentials the wallet passed on (wrapped by the TSP for this device only).
-void Story::Install(Device& d, const json& answer) {
+void WalletApp::Install(Device& d, const json& answer) {
   std::string token_id;
   for (const json& t : answer["card"]["tokens"]) {
     if (t.value("device_id", "") == d.id) token_id = t.value("token_id", "");
@@ -179,11 +258,11 @@ void Story::Install(Device& d, const json& answer) {
   Result<Bytes> blob = HexDecode(answer.value("credentials", ""));
   if (token_id.empty() || !blob.ok()) throw DemoAbort("no token or credentials for " + d.id);
   Status installed = d.se->InstallToken(token_id, *blob);
-  Expect(installed.ok(), "token " + token_id + " installed in the " + d.id +
-                             " secure element (" + installed.ToString() + ")");
+  Expect(installed.ok(), "token " + token_id + " installed in the " + d.id + " secure element (" +
+                             installed.ToString() + ")");
 }
 
-std::string Story::ReadOtp() {
+std::string WalletApp::ReadOtp() {
   // E.164 is '+' and digits; '+' must be percent-encoded in a query string.
   const std::string path = "/v1/tsp/sms-outbox?phone=%2B" + phone_.substr(1);
   HttpAnswer a = Must(api_.Call("GET", path, nullptr, std::string(demo::kDemoRequestorApiKey)), 200,
@@ -216,13 +295,7 @@ acquirer::ContactlessSaleResult Story::Tap(Device& d, std::int64_t minor, bool b
 }
 
 int Story::Run() {
-  Bytes tag_bytes(4);
-  if (!random_.Fill(tag_bytes).ok()) throw DemoAbort("no randomness");
-  tag_ = HexEncode(tag_bytes);
-  for (char& c : tag_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  phone_ = "+86138" + std::to_string(10'000'000 + (tag_bytes[0] << 16 | tag_bytes[1] << 8 |
-                                                   tag_bytes[2]) % 90'000'000);
-  std::filesystem::create_directories(options_.device_dir);
+  NewRunTag();
 
   HttpAnswer health = Must(api_.Call("GET", "/health"), 200, "GET /health");
   std::string iso = options_.iso8583;
@@ -245,8 +318,8 @@ int Story::Run() {
                       (*CountryByAlpha2(m.country))->numeric, m.acquirer_id};
   // This terminal keeps no STAN counter between runs: start at a random point so two runs never
   // send the same DE11 (the switch would answer the second with its duplicate check).
-  terminal_config_.stan_start = (static_cast<std::uint32_t>(tag_bytes[0]) << 16 |
-                                 static_cast<std::uint32_t>(tag_bytes[1]) << 8 | tag_bytes[2]) %
+  terminal_config_.stan_start = (static_cast<std::uint32_t>(tag_bytes_[0]) << 16 |
+                                 static_cast<std::uint32_t>(tag_bytes_[1]) << 8 | tag_bytes_[2]) %
                                 900'000;
   terminal_ = std::make_unique<acquirer::PosTerminal>(terminal_config_, *switch_link_,
                                                       SystemClock::Instance());
@@ -254,12 +327,7 @@ int Story::Run() {
               iso.c_str(), options_.device_dir.c_str());
 
   Step("Create a user and sign in");
-  const std::string password = "demo-password-" + tag_;
-  Must(api_.Call("POST", "/v1/users", {{"phone", phone_}, {"password", password}}), 201, "sign up");
-  HttpAnswer s = Must(api_.Call("POST", "/v1/sessions", {{"phone", phone_}, {"password", password}}),
-                      201, "sign in");
-  session_ = s.body.value("session", "");
-  Say("user " + s.body.value("user_id", "") + " with phone " + phone_ + " signed in");
+  SignUp();
 
   Step("Register a phone and a watch");
   Device phone = OpenDevice("phone");
@@ -268,32 +336,9 @@ int Story::Run() {
   RegisterDevice(watch, "watch", "Li Lei's watch", "hce");
 
   Step("Add a bank card on the phone (SMS code)");
-  const demo::DemoBank& bank = demo_.banks.at(0);
   int index = options_.card_index;
-  if (index < 0) index = tag_bytes[3] % 100;
-  pan_ = demo::DemoCardNumber(bank, demo::CardKind::kDebit, index).value();
-  const std::string cvv2 = demo::DemoCardCvv2(bank.institution_id, pan_, demo::kDemoCardExpiry).value();
-  const std::string expiry = std::string(demo::kDemoCardExpiry).substr(2, 2) + "/" +
-                             std::string(demo::kDemoCardExpiry).substr(0, 2);
-  Say("card " + Pan::Parse(pan_)->Masked() + " of " + bank.name + ", expiry " + expiry);
-  HttpAnswer add = api_.Call("POST", "/v1/cards",
-                             {{"device_id", phone.id},
-                              {"card_type", "debit"},
-                              {"pan", pan_},
-                              {"expiry", expiry},
-                              {"cvv2", cvv2},
-                              {"holder_name", "LI LEI"}},
-                             session_, true);
-  Expect(add.status == 202 && add.body.value("result", "") == "pending_verification",
-         "the issuer asks for a one-time code (" + std::to_string(add.status) + " " +
-             add.body.value("result", add.body.value("error", "")) + ")");
-  if (add.status != 202) throw DemoAbort("add card: " + add.body.dump());
-  card_id_ = add.body["card"].value("card_id", "");
-  HttpAnswer verified = Must(api_.Call("POST", "/v1/cards/" + card_id_ + "/verify",
-                                       {{"otp", ReadOtp()}}, session_, true),
-                             200, "verify the code");
-  Expect(verified.body.value("result", "") == "active", "card " + card_id_ + " is active");
-  Install(phone, verified.body);
+  if (index < 0) index = tag_bytes_[3] % 100;
+  AddBankCard(phone, index);
 
   Step("The same card on the watch");
   HttpAnswer on_watch = Must(api_.Call("POST", "/v1/cards/" + card_id_ + "/devices",
@@ -379,6 +424,463 @@ int Story::Run() {
   return failures_ == 0 ? 0 : 1;
 }
 
+// ---- `tapstack demo transit` ----
+
+// The top-up of the story (the issue's "tops it up with a bound bank card").
+constexpr std::uint32_t kTopUpFen = 50'00;
+// How many log records a purse keeps (READ RECORD SFI 18, 1 = newest).
+constexpr std::uint8_t kTripLogRecordsMax = static_cast<std::uint8_t>(transit::kLogRecordsMax);
+
+// "YYYY-MM-DD hh:mm:ss" of a 7-byte BCD date-time (YYYYMMDDhhmmss).
+std::string BcdDateTimeText(ByteView bcd) {
+  const std::string d = HexEncode(bcd);
+  if (d.size() != 14) return d;
+  return d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2) + " " + d.substr(8, 2) + ":" +
+         d.substr(10, 2) + ":" + d.substr(12, 2);
+}
+
+std::string Yuan(std::uint32_t fen) { return Amount(fen, Cny()).ToDecimalString() + " CNY"; }
+
+// A gate or bus validator of the story with its name on the display.
+struct Gate {
+  std::string label;  // "entry gate at Pingguoyuan"
+  std::unique_ptr<transit::Validator> validator;
+};
+
+// The transit story: a phone with a bound bank card opens a city's transit card through the
+// operator's API, tops it up with an in-app token payment, rides through offline gates and a bus
+// validator run here (each with its own PSAM and file under the device directory), survives a torn
+// transaction, uploads the rides, loses the phone and gets the card back on a new one.
+class TransitStory : public WalletApp {
+ public:
+  using WalletApp::WalletApp;
+
+  int Run();
+
+ private:
+  std::string CityPath(const std::string& rest) const {
+    return "/v1/transit/" + options_.city + rest;
+  }
+  // The wallet's channel to `card_id` on `d` (SecureElement::TransmitToTransitCard).
+  static transit::Transmit WalletChannel(Device& d, const std::string& card_id) {
+    device::SecureElement* se = d.se.get();
+    return [se, card_id](ByteView capdu) { return se->TransmitToTransitCard(card_id, capdu); };
+  }
+  // The contactless field of a gate (SecureElement::Transmit: the express card, no biometric).
+  static transit::Transmit Field(Device& d) {
+    device::SecureElement* se = d.se.get();
+    return [se](ByteView capdu) { return se->Transmit(capdu); };
+  }
+  std::uint32_t CardBalance(Device& d, const std::string& card_id);
+  // The in-app payment data for `order_id`: the operator's payment request (its unpredictable
+  // number), the fingerprint, the secure element's cryptogram.
+  json Pay(Device& d, const std::string& order_id, std::uint32_t fen);
+  // Issues a card of the city on `d` (or, with `old_serial`, migrates that card to it) and
+  // installs it. Returns the card JSON.
+  json OpenCard(Device& d, const std::string& card_id, const std::string& old_serial);
+  // The top-up: order, INITIALIZE FOR LOAD, MAC2, CREDIT FOR LOAD, confirm. Returns the balance.
+  std::uint32_t TopUp(Device& d, const std::string& card_id, const std::string& serial,
+                      const std::string& order_id, std::uint32_t fen);
+  Gate OpenGate(const std::string& label, transit::ValidatorKind kind, std::uint16_t line,
+                std::uint16_t station, std::uint8_t psam_index);
+  transit::TapResult TapAt(Gate& gate, const transit::Transmit& field);
+  // Every validator uploads its outstanding batch and acknowledges what the operator stored.
+  void UploadAll();
+  // The card's log (SFI 18), newest first, as printable lines.
+  std::vector<std::string> TripLog(Device& d, const std::string& card_id);
+
+  std::shared_ptr<const transit::CityNetwork> city_;
+  transit::TerminalId load_terminal_{};
+  std::vector<Gate*> gates_;
+  std::map<std::string, std::string> terminal_names_;  // terminal id (hex) -> label
+};
+
+std::uint32_t TransitStory::CardBalance(Device& d, const std::string& card_id) {
+  transit::PurseCommands card(WalletChannel(d, card_id));
+  Result<std::uint32_t> balance = card.GetBalance();
+  if (!balance.ok())
+    throw DemoAbort("GET BALANCE of " + card_id + ": " + balance.status().ToString());
+  return *balance;
+}
+
+json TransitStory::Pay(Device& d, const std::string& order_id, std::uint32_t fen) {
+  HttpAnswer request = api_.Call("POST", CityPath("/payment-requests"),
+                                 {{"order_id", order_id}, {"amount_fen", fen}});
+  if (request.status != 200 && request.status != 201) {
+    throw DemoAbort("payment request for " + order_id + ": HTTP " + std::to_string(request.status) +
+                    " " + request.body.dump());
+  }
+  acquirer::InAppOrder order;
+  order.merchant_name = request.body.value("merchant_name", "");
+  order.amount = Amount(fen, Cny());
+  order.unpredictable_number_hex = request.body.value("unpredictable_number", "");
+  order.device_id = d.id;
+  if (!demo_.tsp.requestors.empty()) order.requestor_id = demo_.tsp.requestors[0].id;
+  Say("pay " + Yuan(fen) + " to \"" + order.merchant_name + "\" with the bound card (order " +
+      order_id + ", number " + order.unpredictable_number_hex + "), fingerprint checked");
+  d.se->BiometricVerified();
+  device::SecureElement* se = d.se.get();
+  Result<json> data = acquirer::MakeInAppPayment(
+      [se](ByteView capdu) -> Result<Bytes> { return se->Transmit(capdu); },
+      SystemClock::Instance(), order);
+  if (!data.ok())
+    throw DemoAbort("in-app payment for " + order_id + ": " + data.status().ToString());
+  return *data;
+}
+
+json TransitStory::OpenCard(Device& d, const std::string& card_id, const std::string& old_serial) {
+  json body = {{"card_id", card_id},
+               {"account_id", user_id_},
+               {"device_id", d.id},
+               {"device_public_key", HexEncode(d.se->public_key())}};
+  std::string path = CityPath("/cards");
+  if (old_serial.empty()) {
+    // A city with an opening fee is paid like a top-up, under the order id "open-<card_id>".
+    const std::uint32_t fee = city_->card_rules().opening_fee_fen;
+    if (fee > 0) body["payment_data"] = Pay(d, "open-" + card_id, fee);
+  } else {
+    path = CityPath("/cards/" + old_serial + "/migrate");  // no balance: the operator's
+  }
+  HttpAnswer issued = Must(api_.Call("POST", path, body), 201,
+                           old_serial.empty() ? "issue the transit card" : "migrate the card");
+  Result<Bytes> profile = HexDecode(issued.body.value("wrapped_profile", ""));
+  if (!profile.ok()) throw DemoAbort("no wrapped profile: " + issued.body.dump());
+  const Status installed = d.se->InstallTransitCard(card_id, *profile);
+  const json card = issued.body["card"];
+  Expect(installed.ok(), "card " + card.value("serial", "") + " (" + card_id +
+                             ") installed in the " + d.id + " secure element (" +
+                             installed.ToString() + ")");
+  return card;
+}
+
+std::uint32_t TransitStory::TopUp(Device& d, const std::string& card_id, const std::string& serial,
+                                  const std::string& order_id, std::uint32_t fen) {
+  const json payment_data = Pay(d, order_id, fen);
+  HttpAnswer created = Must(api_.Call("POST", CityPath("/orders"),
+                                      {{"order_id", order_id},
+                                       {"card_serial", serial},
+                                       {"amount_fen", fen},
+                                       {"payment_data", payment_data}}),
+                            201, "create the top-up order");
+  Expect(created.body["order"].value("state", "") == "paid",
+         "the operator holds the payment: order " + order_id + " is " +
+             created.body["order"].value("state", ""));
+
+  // INITIALIZE FOR LOAD over the wallet's channel; its 16-byte answer goes to the load server.
+  Bytes init_answer;
+  transit::Transmit channel = WalletChannel(d, card_id);
+  transit::PurseCommands card([&channel, &init_answer](ByteView capdu) {
+    Bytes answer = channel(capdu);
+    // INITIALIZE FOR LOAD is 80 50 00 02 (transit/purse_commands.h).
+    if (capdu.size() > 2 && capdu[0] == 0x80 && capdu[1] == 0x50 && capdu[2] == 0x00 &&
+        answer.size() >= 2) {
+      init_answer.assign(answer.begin(), answer.end() - 2);  // without SW1 SW2
+    }
+    return answer;
+  });
+  if (Status s = card.Select(); !s.ok()) throw DemoAbort("SELECT: " + s.ToString());
+  Result<transit::LoadInit> init = card.InitializeForLoad(fen, load_terminal_);
+  if (!init.ok()) throw DemoAbort("INITIALIZE FOR LOAD: " + init.status().ToString());
+  Say("INITIALIZE FOR LOAD: balance " + Yuan(init->balance_fen) + ", online counter " +
+      std::to_string(init->online_counter) + ", MAC1 " + HexEncode(init->mac1));
+  HttpAnswer mac2 = Must(api_.Call("POST", CityPath("/orders/" + order_id + "/load"),
+                                   {{"init_for_load", HexEncode(init_answer)}}),
+                         200, "the load server's MAC2");
+  Result<Bytes> date = HexDecode(mac2.body.value("date", ""));
+  Result<Bytes> time = HexDecode(mac2.body.value("time", ""));
+  Result<Bytes> mac2_bytes = HexDecode(mac2.body.value("mac2", ""));
+  if (!date.ok() || !time.ok() || !mac2_bytes.ok() ||
+      mac2_bytes->size() != crypto::kPurseMacBytes) {
+    throw DemoAbort("load answer: " + mac2.body.dump());
+  }
+  crypto::PurseMac mac{};
+  std::copy(mac2_bytes->begin(), mac2_bytes->end(), mac.begin());
+  Result<crypto::PurseMac> tac = card.CreditForLoad(*date, *time, mac);
+  if (!tac.ok()) throw DemoAbort("CREDIT FOR LOAD: " + tac.status().ToString());
+  Say("CREDIT FOR LOAD with MAC2 " + mac2.body.value("mac2", "") + ": TAC " + HexEncode(*tac));
+  HttpAnswer confirmed = Must(
+      api_.Call("POST", CityPath("/orders/" + order_id + "/confirm"), {{"tac", HexEncode(*tac)}}),
+      200, "confirm the load");
+  const json& order = confirmed.body["order"];
+  Expect(order.value("state", "") == "loaded" && order.value("captured", false),
+         "order " + order_id + " loaded and the payment captured (" + order.dump() + ")");
+  return CardBalance(d, card_id);
+}
+
+Gate TransitStory::OpenGate(const std::string& label, transit::ValidatorKind kind,
+                            std::uint16_t line, std::uint16_t station, std::uint8_t psam_index) {
+  transit::ValidatorOptions o;
+  // Ids and PSAM numbers are new for every run: a device directory may be new while the server
+  // keeps every earlier run's batches (batch ids are "<validator id>-<n>").
+  o.validator_id = std::string(transit::ValidatorKindName(kind)) + "-" + std::to_string(station) +
+                   "-" + std::to_string(line) + "-" + tag_;
+  std::replace(o.validator_id.begin(), o.validator_id.end(), '_', '-');
+  o.kind = kind;
+  o.city = city_;
+  o.line = line;
+  o.station = station;
+  o.data_dir = std::filesystem::path(options_.device_dir) / "validators";
+  o.psam.number = {0x10, tag_bytes_[0], tag_bytes_[1], tag_bytes_[2], tag_bytes_[3], psam_index};
+  o.psam.key_version = city_->key_version();
+  o.psam.purchase_master_key = demo::DemoTransitKey("t-union", "purchase");
+  o.psam.maintenance_master_key = demo::DemoTransitKey("t-union", "maintenance");
+  const std::string number = HexEncode(o.psam.number);
+  auto v = transit::Validator::Open(std::move(o));
+  if (!v.ok()) throw DemoAbort(label + ": " + v.status().ToString());
+  terminal_names_[number] = label;
+  return Gate{label, std::move(v).value()};
+}
+
+transit::TapResult TransitStory::TapAt(Gate& gate, const transit::Transmit& field) {
+  transit::TapResult r = gate.validator->Tap(field);
+  std::string line = "tap at the " + gate.label + ": " + (r.open ? "OPEN" : "CLOSED");
+  if (r.open) {
+    line += ", fare " + Yuan(r.fare_fen);
+    if (r.penalty_fen > 0) line += " (penalty " + Yuan(r.penalty_fen) + ")";
+    if (r.discount_fen > 0) line += " (transfer discount " + Yuan(r.discount_fen) + ")";
+    line += ", balance " + Yuan(r.balance_fen);
+  }
+  if (r.recovered) line += ", completes the earlier torn tap";
+  if (r.blocked) line += ", card BLOCKED";
+  if (!r.reason.empty()) line += " (" + r.reason + ")";
+  Say(line);
+  return r;
+}
+
+void TransitStory::UploadAll() {
+  for (Gate* gate : gates_) {
+    Result<transit::UploadBatch> batch = gate->validator->NextUploadBatch();
+    if (!batch.ok()) throw DemoAbort(gate->label + " batch: " + batch.status().ToString());
+    if (batch->empty()) continue;
+    HttpAnswer stored = Must(api_.Call("POST", CityPath("/uploads"),
+                                       transit::UploadBatchToJson(*batch, gate->validator->id())),
+                             200, "upload of the " + gate->label);
+    const std::int64_t accepted = stored.body.value("accepted", std::int64_t{-1});
+    Expect(accepted == static_cast<std::int64_t>(batch->records.size()) &&
+               stored.body.value("rejected", std::int64_t{-1}) == 0,
+           gate->label + ": batch " + batch->batch_id + " of " +
+               std::to_string(batch->records.size()) + " record(s), " +
+               std::to_string(batch->blocked_cards.size()) + " block event(s): accepted " +
+               std::to_string(accepted) + ", duplicates " +
+               std::to_string(stored.body.value("duplicates", std::int64_t{-1})) + ", rejected " +
+               std::to_string(stored.body.value("rejected", std::int64_t{-1})));
+    const Status acked = gate->validator->AcknowledgeUpload(batch->batch_id);
+    Expect(acked.ok() && gate->validator->PendingRecords() == 0,
+           gate->label + " acknowledged the batch and holds no record (" + acked.ToString() + ")");
+  }
+}
+
+std::vector<std::string> TransitStory::TripLog(Device& d, const std::string& card_id) {
+  transit::PurseCommands card(WalletChannel(d, card_id));
+  std::vector<std::string> lines;
+  for (std::uint8_t i = 1; i <= kTripLogRecordsMax; ++i) {
+    Result<transit::PurseLogRecord> r = card.ReadLogRecord(i);
+    if (!r.ok() && r.status().code() == ErrorCode::kNotFound) break;
+    if (!r.ok())
+      throw DemoAbort("READ RECORD SFI 18 #" + std::to_string(i) + ": " + r.status().ToString());
+    const std::string terminal = HexEncode(r->terminal_id);
+    std::string where;
+    if (r->terminal_id == load_terminal_) {
+      where = "top-up (load terminal " + terminal + ")";
+    } else if (auto it = terminal_names_.find(terminal); it != terminal_names_.end()) {
+      where = it->second;
+    } else {
+      where = "terminal " + terminal;
+    }
+    const std::string kind = r->type == transit::kLoadTypeEp ? "load    " : "purchase";
+    lines.push_back(BcdDateTimeText(r->date_time) + "  #" + std::to_string(r->counter) + "  " +
+                    kind + "  " + Yuan(r->amount_fen) + "  " + where);
+  }
+  return lines;
+}
+
+int TransitStory::Run() {
+  NewRunTag();
+  Must(api_.Call("GET", "/health"), 200, "GET /health");
+  // The gates' reference data: the city's fares and stations as the operator pushes them.
+  HttpAnswer reference =
+      Must(api_.Call("GET", CityPath("/reference")), 200, "GET " + CityPath("/reference"));
+  Result<transit::CityNetwork> city = transit::CityNetwork::FromJson(reference.body["city"]);
+  if (!city.ok()) throw DemoAbort("the city's reference data: " + city.status().ToString());
+  city_ = std::make_shared<const transit::CityNetwork>(std::move(city).value());
+  if (!city_->metro() || city_->metro()->lines.empty()) {
+    throw UsageError("--city " + options_.city + ": the story needs a city with a metro");
+  }
+  Result<transit::TerminalId> load_terminal = transit::DefaultLoadTerminalId(options_.city);
+  if (!load_terminal.ok()) throw UsageError("--city: " + load_terminal.status().ToString());
+  load_terminal_ = *load_terminal;
+  std::printf("tapstack demo transit against %s: %s (%s); devices in %s\n", options_.url.c_str(),
+              city_->name().c_str(), options_.city.c_str(), options_.device_dir.c_str());
+
+  Step("A new phone, a wallet user, a bank card bound to the phone");
+  SignUp();
+  Device phone = OpenDevice("phone");
+  RegisterDevice(phone, "phone", "Li Lei's phone", "se");
+  int index = options_.card_index;
+  if (index < 0) index = tag_bytes_[3] % 100;
+  AddBankCard(phone, index);
+
+  Step("Open a " + city_->name() + " transit card on the phone");
+  const std::string card_id = "tc-" + tag_ + "-1";
+  const json card = OpenCard(phone, card_id, "");
+  const std::string serial = card.value("serial", "");
+  Say("serial " + serial + ", valid " + std::to_string(card.value("issued_date", 0)) + " to " +
+      std::to_string(card.value("expiry_date", 0)) + ", status " + card.value("status", ""));
+  const std::uint32_t opened = CardBalance(phone, card_id);
+  Expect(opened == 0 && card.value("status", "") == "active",
+         "the card is active with balance " + Yuan(opened));
+
+  Step("Top up " + Yuan(kTopUpFen) + " with the bound bank card");
+  const std::uint32_t topped = TopUp(phone, card_id, serial, "topup-" + tag_ + "-1", kTopUpFen);
+  Expect(topped == opened + kTopUpFen, "GET BALANCE: " + Yuan(topped));
+
+  Step("Ride the metro, then a bus");
+  const transit::MetroLine& line = city_->metro()->lines.front();
+  const std::uint16_t from = line.stops.front().station_id;
+  const std::uint16_t to = line.stops[std::min<std::size_t>(5, line.stops.size() - 1)].station_id;
+  const std::string from_name = city_->StationById(from).value().name;
+  const std::string to_name = city_->StationById(to).value().name;
+  Gate entry_gate =
+      OpenGate("entry gate at " + from_name, transit::ValidatorKind::kMetroEntry, line.id, from, 1);
+  Gate exit_gate =
+      OpenGate("exit gate at " + to_name, transit::ValidatorKind::kMetroExit, line.id, to, 2);
+  gates_ = {&entry_gate, &exit_gate};
+  const std::uint32_t fare = city_->MetroFare(from, to).value();
+  const transit::TapResult in = TapAt(entry_gate, Field(phone));
+  Expect(in.open && in.fare_fen == 0, "the entry gate opens and charges nothing");
+  const transit::TapResult out = TapAt(exit_gate, Field(phone));
+  std::uint32_t balance = CardBalance(phone, card_id);
+  Expect(out.open && out.fare_fen == fare && balance == topped - fare,
+         from_name + " to " + to_name + ": fare " + Yuan(out.fare_fen) + " (expected " +
+             Yuan(fare) + "), balance " + Yuan(balance));
+  std::optional<Gate> bus;
+  if (city_->bus()) {
+    const std::uint16_t bus_line = city_->bus()->lines.empty() ? 1 : city_->bus()->lines.front().id;
+    bus = OpenGate("bus validator on line " + std::to_string(bus_line),
+                   transit::ValidatorKind::kBus, bus_line, 0, 3);
+    gates_.push_back(&*bus);
+    const std::uint32_t bus_fare = city_->BusFare(bus_line).value();
+    const std::uint32_t before_bus = balance;
+    const transit::TapResult ride = TapAt(*bus, Field(phone));
+    balance = CardBalance(phone, card_id);
+    Expect(ride.open && ride.fare_fen + ride.discount_fen == bus_fare &&
+               balance == before_bus - ride.fare_fen,
+           "bus fare " + Yuan(ride.fare_fen) + ", balance " + Yuan(balance));
+  }
+
+  Step("A torn transaction: the exit gate loses the card's DEBIT answer");
+  Expect(TapAt(entry_gate, Field(phone)).open, "in again at " + from_name);
+  const std::uint32_t before_torn = CardBalance(phone, card_id);
+  device::SecureElement* se = phone.se.get();
+  const transit::Transmit torn = [se](ByteView capdu) {
+    Bytes answer = se->Transmit(capdu);
+    // DEBIT FOR (CAPP) PURCHASE (80 54): the card debits, the phone leaves the field before the
+    // answer reaches the gate.
+    if (capdu.size() > 1 && capdu[0] == 0x80 && capdu[1] == 0x54) return Bytes{};
+    return answer;
+  };
+  const transit::TapResult lost_answer = TapAt(exit_gate, torn);
+  Expect(!lost_answer.open && lost_answer.reason.find("tap again") != std::string::npos,
+         "the gate stays shut and asks to tap again");
+  const transit::TapResult again = TapAt(exit_gate, Field(phone));
+  balance = CardBalance(phone, card_id);
+  Expect(again.open && again.recovered && balance == before_torn - fare,
+         "the next tap completes the torn one: charged once, balance " + Yuan(before_torn) +
+             " -> " + Yuan(balance));
+
+  Step("The validators upload their rides");
+  UploadAll();
+  HttpAnswer anomalies = Must(api_.Call("GET", CityPath("/anomalies")), 200, "GET anomalies");
+  bool clean = true;
+  for (const json& a : anomalies.body["anomalies"]) {
+    if (a.value("card_serial", "") == serial) clean = false;
+  }
+  Expect(clean, "clearing found no anomaly on card " + serial);
+  const std::uint32_t uploaded_balance = balance;
+  const std::vector<std::string> old_trips = TripLog(phone, card_id);
+
+  Step("The phone is lost: block the card, get it back on a new phone");
+  HttpAnswer lost =
+      Must(api_.Call("POST", CityPath("/cards/" + serial + "/lost")), 200, "report the card lost");
+  Say("card " + serial + " is " + lost.body["card"].value("status", ""));
+  HttpAnswer pushed = Must(api_.Call("GET", CityPath("/reference")), 200, "GET reference");
+  std::vector<transit::BlacklistEntry> blacklist;
+  bool listed = false;
+  for (const json& e : pushed.body["blacklist"]) {
+    transit::BlacklistEntry entry_json;
+    entry_json.card_serial = e.value("card_serial", "");
+    entry_json.algorithm = e.value("algorithm", "") == "sm4" ? crypto::PurseAlgorithm::kSm4
+                                                             : crypto::PurseAlgorithm::kTdes;
+    listed = listed || entry_json.card_serial == serial;
+    blacklist.push_back(std::move(entry_json));
+  }
+  const std::int64_t version = pushed.body.value("blacklist_version", std::int64_t{0});
+  bool applied = true;
+  for (Gate* gate : gates_)
+    applied = applied && gate->validator->ApplyBlacklist(version, blacklist).ok();
+  Expect(listed && applied, "the gates applied blacklist version " + std::to_string(version) +
+                                " (" + std::to_string(blacklist.size()) + " card(s))");
+  const transit::TapResult thief = TapAt(entry_gate, Field(phone));
+  Expect(!thief.open && thief.blocked, "the lost phone is blocked at the gate");
+
+  Device new_phone = OpenDevice("newphone");
+  RegisterDevice(new_phone, "phone", "Li Lei's new phone", "se");
+  const std::string new_card_id = "tc-" + tag_ + "-2";
+  const json moved = OpenCard(new_phone, new_card_id, serial);
+  const std::string new_serial = moved.value("serial", "");
+  const std::uint32_t moved_balance = CardBalance(new_phone, new_card_id);
+  Expect(moved.value("replaces", "") == serial && moved_balance == uploaded_balance,
+         "card " + new_serial + " replaces " + serial + " with balance " + Yuan(moved_balance) +
+             " (the old card had " + Yuan(uploaded_balance) + " after its last uploaded ride)");
+  const transit::TapResult new_in = TapAt(entry_gate, Field(new_phone));
+  const transit::TapResult new_out = TapAt(exit_gate, Field(new_phone));
+  const std::uint32_t new_balance = CardBalance(new_phone, new_card_id);
+  Expect(new_in.open && new_out.open && new_balance == moved_balance - fare,
+         "the new phone rides: balance " + Yuan(new_balance));
+  UploadAll();
+
+  Step("Trips in the cards' logs (READ RECORD SFI 18, newest first)");
+  Say("card " + serial + " on the lost phone (read before it was lost):");
+  for (const std::string& t : old_trips) Say("  " + t);
+  Say("card " + new_serial + " on the new phone:");
+  const std::vector<std::string> new_trips = TripLog(new_phone, new_card_id);
+  for (const std::string& t : new_trips) Say("  " + t);
+  Expect(!old_trips.empty() && !new_trips.empty(),
+         std::to_string(old_trips.size()) + " record(s) on the old card, " +
+             std::to_string(new_trips.size()) + " on the new one");
+
+  std::printf("\n%s\n", failures_ == 0 ? "demo transit finished: every step as expected"
+                                       : "demo transit finished with unexpected results");
+  return failures_ == 0 ? 0 : 1;
+}
+
+// The device directory when none was given: a new one under the temporary directory.
+std::string DefaultDeviceDir() {
+  return (std::filesystem::temp_directory_path() /
+          ("tapstack-demo-devices-" + std::to_string(::getpid())))
+      .string();
+}
+
+// Runs `story` (Story or TransitStory) with the seed's demo network; exit codes as in the header.
+template <typename StoryT>
+void RunStory(DemoOptions& opts, const char* name) {
+  if (opts.device_dir.empty()) opts.device_dir = DefaultDeviceDir();
+  auto seed = demo::DefaultSeedPath();
+  if (!seed.ok()) throw std::runtime_error(seed.status().ToString());
+  auto demo = demo::LoadDemoNetwork(*seed);
+  if (!demo.ok()) throw std::runtime_error(demo.status().ToString());
+  int code = 0;
+  try {
+    StoryT story(opts, *demo);
+    code = story.Run();
+  } catch (const DemoAbort& e) {
+    std::fprintf(stderr, "tapstack %s: %s\n", name, e.what());
+    code = 2;
+  }
+  std::fflush(stdout);
+  if (code != 0) throw ExitWithCode(code, name);
+}
+
 }  // namespace
 
 void RegisterDemoCommand(CLI::App& app) {
@@ -393,26 +895,35 @@ void RegisterDemoCommand(CLI::App& app) {
                   "(default: a new directory under the temporary directory)");
   cmd->add_option("--card-index", opts->card_index, "Which demo card of the first bank (0-99)")
       ->check(CLI::Range(0, 99));
-  cmd->callback([opts]() {
-    if (opts->device_dir.empty()) {
-      opts->device_dir = (std::filesystem::temp_directory_path() /
-                          ("tapstack-demo-devices-" + std::to_string(::getpid())))
-                             .string();
-    }
-    auto seed = demo::DefaultSeedPath();
-    if (!seed.ok()) throw std::runtime_error(seed.status().ToString());
-    auto demo = demo::LoadDemoNetwork(*seed);
-    if (!demo.ok()) throw std::runtime_error(demo.status().ToString());
-    int code = 0;
-    try {
-      Story story(*opts, *demo);
-      code = story.Run();
-    } catch (const DemoAbort& e) {
-      std::fprintf(stderr, "tapstack demo: %s\n", e.what());
-      code = 2;
-    }
-    std::fflush(stdout);
-    if (code != 0) throw ExitWithCode(code, "demo");
+
+  auto transit_opts = std::make_shared<DemoOptions>();
+  CLI::App* transit_cmd = cmd->add_subcommand(
+      "transit",
+      "Run the transit story (open a city card on a phone, top it up with the bound bank card, "
+      "ride, tear a tap, lose the phone) against `tapstack serve`");
+  transit_cmd->add_option("--url", transit_opts->url, "The server's HTTP API")
+      ->capture_default_str();
+  transit_cmd->add_option("--device-dir", transit_opts->device_dir,
+                          "Where the phones' secure elements and the gates' files are kept "
+                          "(default: a new directory under the temporary directory)");
+  transit_cmd->add_option("--city", transit_opts->city, "The T-Union city code of the card")
+      ->capture_default_str()
+      ->check([](const std::string& code) {
+        const bool ok = code.size() == 4 && std::all_of(code.begin(), code.end(), [](char c) {
+                          return c >= '0' && c <= '9';
+                        });
+        return ok ? std::string() : std::string("expected a 4-digit city code");
+      });
+  transit_cmd
+      ->add_option("--card-index", transit_opts->card_index,
+                   "Which demo card of the first bank pays the top-up (0-99)")
+      ->check(CLI::Range(0, 99));
+  transit_cmd->callback(
+      [transit_opts]() { RunStory<TransitStory>(*transit_opts, "demo transit"); });
+
+  cmd->callback([opts, transit_cmd]() {
+    if (transit_cmd->parsed()) return;  // `demo transit` ran its own story
+    RunStory<Story>(*opts, "demo");
   });
 }
 

@@ -8,12 +8,14 @@
 
 #include "core/clock.h"
 #include "core/currency.h"
+#include "demo/demo_keys.h"
 #include "server/issuer_routes.h"
 #include "tsp/tsp_http.h"
 #include "wallet/wallet_http.h"
 #include "server/network_node.h"
 #include "store/migration.h"
 #include "store/sqlite_store.h"
+#include "transit/transit_http.h"
 
 namespace tapstack::server {
 
@@ -35,6 +37,32 @@ std::string LoopbackUrl(const HttpFront& http) {
   const std::string wildcard = "http://0.0.0.0:";
   if (url.rfind(wildcard, 0) == 0) return "http://127.0.0.1:" + url.substr(wildcard.size());
   return url;
+}
+
+// The purse master keys of `city`'s cards: the national purchase and maintenance keys every PSAM
+// holds, and the city's own load and TAC keys (demo/demo_keys.h).
+transit::TransitMasterKeys DemoTransitMasterKeys(const transit::CityNetwork& city) {
+  return {demo::DemoTransitKey("t-union", "purchase"),
+          demo::DemoTransitKey("t-union", "maintenance"),
+          demo::DemoTransitKey(city.city_code(), "load"),
+          demo::DemoTransitKey(city.city_code(), "tac")};
+}
+
+// Deletes the database files (SQLite and their WAL/SHM, the ledger's WAL) directly in `dir`.
+Status RemoveDatabases(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return Status::Ok();
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    bool is_db = name.ends_with(".db") || name.ends_with(".db-wal") || name.ends_with(".db-shm") ||
+                 name.ends_with(".wal");
+    if (!is_db) continue;
+    if (!std::filesystem::remove(entry.path(), ec) && ec) {
+      return IoError("cannot remove " + entry.path().string() + ": " + ec.message());
+    }
+  }
+  if (ec) return IoError("cannot list " + dir.string() + ": " + ec.message());
+  return Status::Ok();
 }
 
 }  // namespace
@@ -66,10 +94,26 @@ Result<std::unique_ptr<DemoNode>> DemoNode::Start(const ServeConfig& config) {
   rail_options.switch_port = config.iso8583_port;
   TS_ASSIGN_OR_RETURN(node->rail_, PaymentRail::Start(node->demo_, rail_options));
 
+  // The transit operators. Their top-up merchant is a terminal of the seed's first acquirer
+  // reaching this node's switch over the in-memory acquirer link (the same ISO 8583 bytes as TCP).
+  if (node->demo_.merchants.empty()) {
+    return InvalidArgument("seed merchants: expected at least one (the transit top-up terminal "
+                           "uses its acquirer)");
+  }
+  NetworkTopUpPaymentOptions top_up;
+  top_up.terminal = TransitTopUpTerminalConfig(node->demo_.merchants[0].acquirer_id, "T-Union");
+  top_up.link = &node->rail_->acquirer_link();
+  TS_ASSIGN_OR_RETURN(node->top_up_, NetworkTopUpPayment::Create(std::move(top_up)));
+  transit::TransitNetworkOptions transit_options;
+  transit_options.keys = DemoTransitMasterKeys;
+  transit_options.payment = node->top_up_.get();
+  transit_options.data_dir = std::filesystem::path(config.data_dir) / kTransitDataSubdir;
+  TS_ASSIGN_OR_RETURN(node->transit_, transit::TransitNetwork::Open(std::move(transit_options)));
+
   // The HTTP address first: the wallet calls the TSP's JSON API on this same listener.
   TS_RETURN_IF_ERROR(node->http_.Bind(config.http_bind, config.http_port));
-  TS_ASSIGN_OR_RETURN(node->wallet_, DemoWallet::Open(node->demo_, config.data_dir,
-                                                      LoopbackUrl(node->http_)));
+  TS_ASSIGN_OR_RETURN(node->wallet_,
+                      DemoWallet::Open(node->demo_, config.data_dir, LoopbackUrl(node->http_)));
   node->InstallRoutes();
   TS_RETURN_IF_ERROR(node->http_.Serve());
   return node;
@@ -81,7 +125,8 @@ void DemoNode::InstallRoutes() {
                     {"version", kVersion},
                     {"store", store_description()},
                     {"start_count", start_count_},
-                    {"iso8583_port", rail_->switch_port()}});
+                    {"iso8583_port", rail_->switch_port()},
+                    {"transit_cities", transit_->city_codes()}});
   });
   http_.routes().Get("/v1/currencies", [](const httplib::Request&, httplib::Response& res) {
     nlohmann::json list = nlohmann::json::array();
@@ -95,26 +140,18 @@ void DemoNode::InstallRoutes() {
   InstallIssuerRoutes(http_, rail_->issuers(), demo_);
   tsp::InstallTspRoutes(http_.routes(), rail_->tsp().service());
   wallet::InstallWalletRoutes(http_.routes(), wallet_->service());
+  transit::InstallTransitRoutes(http_.routes(), *transit_);
 }
 
 Status DemoNode::ResetData(const std::string& data_dir) {
-  std::error_code ec;
-  if (!std::filesystem::exists(data_dir, ec)) return Status::Ok();
-  for (const auto& entry : std::filesystem::directory_iterator(data_dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    bool is_db = name.ends_with(".db") || name.ends_with(".db-wal") || name.ends_with(".db-shm") ||
-                 name.ends_with(".wal");
-    if (!is_db) continue;
-    if (!std::filesystem::remove(entry.path(), ec) && ec) {
-      return IoError("cannot remove " + entry.path().string() + ": " + ec.message());
-    }
-  }
-  if (ec) return IoError("cannot list " + data_dir + ": " + ec.message());
-  return Status::Ok();
+  TS_RETURN_IF_ERROR(RemoveDatabases(data_dir));
+  return RemoveDatabases(std::filesystem::path(data_dir) / kTransitDataSubdir);
 }
 
 void DemoNode::Stop() {
   http_.Stop();
+  transit_.reset();
+  top_up_.reset();
   wallet_.reset();
   rail_.reset();
   if (store_) {
@@ -129,6 +166,10 @@ std::string DemoNode::http_url() const { return http_.url(); }
 std::vector<std::pair<std::string, std::string>> DemoNode::Summary() const {
   return {{"role", "all (network, " + std::to_string(demo_.banks.size()) + " issuer banks, in one process)"},
           {"HTTP API", http_url() + "   (wallet /v1/users … /v1/cards, TSP /v1/tsp/…, network, issuer; docs/api.md)"},
+          {"transit",
+           std::to_string(transit_ ? transit_->city_codes().size() : 0) +
+               " cities at /v1/transit/…   (data in " +
+               (std::filesystem::path(config_.data_dir) / kTransitDataSubdir).string() + ")"},
           {"ISO 8583", config_.iso8583_bind + ":" + std::to_string(rail_->switch_port()) +
                            "   (ascii profile, 2-byte length frame; acquirers → switch)"},
           {"data", store_description() + "   (start #" + std::to_string(start_count_) + " on this directory)"}};

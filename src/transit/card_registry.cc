@@ -315,7 +315,7 @@ Status CardRegistry::ChargeIssue(const std::string& serial, std::uint32_t amount
   TS_ASSIGN_OR_RETURN(std::optional<std::string> payment_ref,
                       row.GetOptionalText("issue_payment_ref"));
   TS_ASSIGN_OR_RETURN(bool captured, row.GetBool("issue_payment_captured"));
-  const std::string order_id = "issue-" + card_id;
+  const std::string order_id = "open-" + card_id;  // the wallet asks for its payment request under this id
   if (!payment_ref.has_value()) {
     Result<std::string> ref = options_.payment->Authorize(order_id, amount_fen, payment_data);
     if (!ref.ok()) {

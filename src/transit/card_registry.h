@@ -9,7 +9,7 @@
 // personalisation re-derives them from the master keys.
 //
 // Money: the opening fee and the deposit are charged at issue through TopUpPayment (Authorize then
-// Capture) under the payment order id "issue-<card_id>". A deletion records a refund due to the
+// Capture) under the payment order id "open-<card_id>". A deletion records a refund due to the
 // account (balance when the city refunds balances, plus the deposit); paying it out is the
 // operator's back office, outside this class.
 //

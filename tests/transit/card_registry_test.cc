@@ -166,7 +166,7 @@ TEST_F(CardRegistryTest, ShenzhenChargesTheOpeningFeeOnce) {
   EXPECT_EQ(issued.fee_fen, fee);
   EXPECT_EQ(issued.serial, pending[0].serial);
   EXPECT_EQ(payment_.calls,
-            std::vector<std::string>{"capture pay-issue-sz-1"});  // no second Authorize
+            std::vector<std::string>{"capture pay-open-sz-1"});  // no second Authorize
   EXPECT_EQ(registry_->Card(issued.serial)->status, CardStatus::kActive);
   ASSERT_TRUE(phone_->InstallTransitCard(issued.card_id, issued.wrapped_profile).ok());
 
