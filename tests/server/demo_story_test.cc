@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "demo/demo_network.h"
+#include "support/pan_scan.h"
 #include "support/subprocess.h"
 
 namespace tapstack {
@@ -27,48 +28,9 @@ using namespace std::chrono_literals;
 
 constexpr int kHealthWaitMs = 60'000;
 
-std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// Every demo card number of every bank and kind.
-std::set<std::string> AllDemoPans(const demo::DemoNetwork& demo) {
-  std::set<std::string> pans;
-  for (const demo::DemoBank& b : demo.banks) {
-    for (demo::CardKind kind : {demo::CardKind::kCredit, demo::CardKind::kDebit}) {
-      for (int i = 0; i < b.cardholders; ++i) {
-        auto pan = demo::DemoCardNumber(b, kind, i);
-        if (!pan.ok()) break;  // the bank does not issue this kind
-        pans.insert(*pan);
-      }
-    }
-  }
-  return pans;
-}
-
-// The demo PANs found in `bytes`: every maximal run of 13-19 ASCII digits that is one.
-std::vector<std::string> PansIn(const std::string& bytes, const std::set<std::string>& pans) {
-  std::vector<std::string> found;
-  std::size_t i = 0;
-  while (i < bytes.size()) {
-    if (bytes[i] < '0' || bytes[i] > '9') {
-      ++i;
-      continue;
-    }
-    std::size_t j = i;
-    while (j < bytes.size() && bytes[j] >= '0' && bytes[j] <= '9') ++j;
-    // A PAN inside a longer run of digits is also a PAN in clear: test every window.
-    for (std::size_t start = i; start < j; ++start) {
-      for (std::size_t len = 13; len <= 19 && start + len <= j; ++len) {
-        std::string candidate = bytes.substr(start, len);
-        if (pans.count(candidate) != 0) found.push_back(std::move(candidate));
-      }
-    }
-    i = j;
-  }
-  return found;
-}
+using testing::AllDemoPans;
+using testing::PansIn;
+using testing::ReadFile;
 
 TEST(DemoStoryTest, TheStoryRunsAndNoPanIsLeftInAnyFile) {
   const auto dir = std::filesystem::temp_directory_path() /

@@ -4,11 +4,8 @@
 // 0100 with the token in DE2 and the ARQC in DE55; the switch's TSP step (TspTokenService →
 // tsp::TspService) checks the token, its domain, ATC and ARQC, forwards the funding PAN to the
 // issuer, and returns the token with the ARPC, which the card accepts. One process, in-memory
-// links (the same ISO 8583 bytes as TCP), the demo seed and the demo TSP (server/demo_tsp.h).
-//
-// The rail is assembled here as PaymentRail does (issuer host with the demo cards, switch from
-// OpenDemoSwitch, one in-memory link per bank) because the issuer links are wrapped to see what
-// the issuer receives.
+// links (the same ISO 8583 bytes as TCP), the demo seed and the demo TSP (server/demo_tsp.h); the
+// rail and the provisioned phone are token_rail_test_util.h's.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -30,124 +27,23 @@
 #include "server/demo_wiring.h"
 #include "server/payment_rail.h"
 #include "store/sqlite_store.h"
+#include "token_rail_test_util.h"
 
 namespace tapstack::server {
 namespace {
 
-constexpr int kCardsPerBank = 4;
-constexpr std::string_view kWalletTrid = "40010000001";  // the seed's token requestor
-constexpr std::string_view kDeviceId = "phone-1";
-constexpr std::string_view kPhone = "+8613800138000";
-
 const emv::CryptogramProfile& Profile() { return *emv::FindCryptogramProfile("mc-cvn20"); }
 
-#define E2E_ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  E2E_ASSERT_OK_AND_ASSIGN_IMPL_(TS_CONCAT_(e2e_result_, __LINE__), lhs, expr)
-#define E2E_ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr) \
-  auto tmp = (expr);                                   \
-  ASSERT_TRUE(tmp.ok()) << tmp.status().ToString();    \
-  lhs = std::move(tmp).value()
 
-// The issuer side of the switch's link: records what the issuer receives, then delivers it.
-class RecordingLink final : public link::RequestSender {
- public:
-  explicit RecordingLink(link::MessageHandler& issuer) : link_(issuer) {}
-  void Send(iso8583::Message request, link::ResponseCallback done) override {
-    {
-      std::lock_guard lock(mu_);
-      seen_.push_back(request);
-    }
-    link_.Send(std::move(request), std::move(done));
-  }
-  bool ready() const override { return link_.ready(); }
-  std::vector<iso8583::Message> seen() const {
-    std::lock_guard lock(mu_);
-    return seen_;
-  }
-  void clear() {
-    std::lock_guard lock(mu_);
-    seen_.clear();
-  }
+using testing::kWalletTrid;
+using testing::TokenRailTest;
 
- private:
-  link::InMemoryLink link_;
-  mutable std::mutex mu_;
-  std::vector<iso8583::Message> seen_;
-};
-
-class TokenPaymentTest : public ::testing::Test {
+class TokenPaymentTest : public TokenRailTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tapstack-token-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    E2E_ASSERT_OK_AND_ASSIGN(demo_, demo::LoadDemoNetwork(*demo::DefaultSeedPath()));
-    bank_ = &demo_.banks[0];
-    E2E_ASSERT_OK_AND_ASSIGN(pan_, PaymentRail::CardNumber(demo_, 0, 0));
-
-    // Issuer host with the demo cards.
-    E2E_ASSERT_OK_AND_ASSIGN(std::vector<issuer::IssuerBankConfig> banks,
-                             DemoIssuerBanks(demo_, {}));
-    const std::vector<std::string> bank_ids = InstitutionIds(banks);
-    issuer::IssuerOptions issuer_options;
-    issuer_options.data_dir = dir_;
-    E2E_ASSERT_OK_AND_ASSIGN(issuers_, issuer::IssuerHost::Open(issuer_options, std::move(banks)));
-    ASSERT_TRUE(SeedDemoCards(*issuers_, demo_, bank_ids, kCardsPerBank).ok());
-
-    // The switch with the seed's token BIN range; the TSP, which asks issuers for ID&V through it.
-    E2E_ASSERT_OK_AND_ASSIGN(auto switch_store, store::OpenSqlite(dir_, "network"));
-    E2E_ASSERT_OK_AND_ASSIGN(auto journal_store, store::OpenSqlite(dir_, "network_journal"));
-    E2E_ASSERT_OK_AND_ASSIGN(
-        switch_, OpenDemoSwitch(demo_, SystemClock::Instance(), std::move(switch_store),
-                                std::move(journal_store), DemoTokenBinRanges(demo_)));
-    for (const demo::DemoBank& b : demo_.banks) {
-      auto recording = std::make_unique<RecordingLink>(*issuers_);
-      ASSERT_TRUE(AddDemoIssuer(*switch_, b, *recording).ok());
-      issuer_links_[b.institution_id] = std::move(recording);
-    }
+    TokenRailTest::SetUp();
+    if (HasFatalFailure()) return;
     acquirer_link_ = std::make_unique<link::InMemoryLink>(*switch_);
-    E2E_ASSERT_OK_AND_ASSIGN(tsp_,
-                             DemoTsp::Open(demo_, dir_, SystemClock::Instance(), *switch_));
-    switch_->SetTokenService(&tsp_->token_service());
-
-    // The phone's secure element, then the card bound to it: ID&V asks for a step-up, the code
-    // comes by SMS, and the credentials are wrapped for this secure element alone.
-    device::SecureElementOptions se_options;
-    se_options.data_dir = dir_ / "device";
-    se_options.device_id = std::string(kDeviceId);
-    E2E_ASSERT_OK_AND_ASSIGN(se_, device::SecureElement::Open(se_options));
-    tsp::ProvisionRequest request;
-    request.requestor_id = std::string(kWalletTrid);
-    request.device_id = std::string(kDeviceId);
-    request.device_public_key = se_->public_key();
-    request.pan = pan_;
-    request.pan_expiry = demo::kDemoCardExpiry;
-    E2E_ASSERT_OK_AND_ASSIGN(request.cvv2, demo::DemoCardCvv2(bank_->institution_id, pan_,
-                                                              demo::kDemoCardExpiry));
-    request.holder_name = "LI LEI";
-    request.phone = std::string(kPhone);
-    E2E_ASSERT_OK_AND_ASSIGN(const tsp::ProvisionOutcome pending,
-                             tsp_->service().Provision(request));
-    ASSERT_EQ(pending.decision, tsp::ProvisionDecision::kStepUp) << pending.decline_reason;
-    E2E_ASSERT_OK_AND_ASSIGN(const std::vector<tsp::SmsOutboxMessage> sms,
-                             tsp_->service().SmsOutbox(kPhone, 0));
-    ASSERT_FALSE(sms.empty());
-    const std::string code = tsp::OtpFromSmsText(sms.back().text);
-    ASSERT_FALSE(code.empty()) << sms.back().text;
-    E2E_ASSERT_OK_AND_ASSIGN(
-        const tsp::OtpVerification verified,
-        tsp_->service().VerifyOtp(kWalletTrid, pending.token->token_id, code));
-    ASSERT_EQ(verified.outcome, tsp::OtpOutcome::kVerified);
-    token_ = *verified.approved.token;
-    ASSERT_EQ(token_.state, tsp::TokenState::kActive);
-    ASSERT_TRUE(se_->InstallToken(token_.token_id, verified.approved.credentials).ok());
-    // From here on the issuer links record payments only (the ID&V request went through them).
-    ASSERT_EQ(IssuerSaw().size(), 1u);
-    EXPECT_EQ(IssuerSaw()[0].Get(2), std::optional<std::string_view>(pan_));
-    for (auto& [id, recording] : issuer_links_) recording->clear();
-
     kernel_ = std::make_unique<acquirer::ContactlessKernel>(
         [this](ByteView capdu) -> Result<Bytes> { return se_->Transmit(capdu); }, kernel_random_,
         SystemClock::Instance());
@@ -161,15 +57,8 @@ class TokenPaymentTest : public ::testing::Test {
   void TearDown() override {
     terminal_.reset();
     kernel_.reset();
-    se_.reset();
-    if (switch_) switch_->SetTokenService(nullptr);
-    tsp_.reset();
-    switch_.reset();
     acquirer_link_.reset();
-    issuer_links_.clear();
-    issuers_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
+    TokenRailTest::TearDown();
   }
 
   // A tap of `minor` CNY fen: the kernel's outcome (with DE55) after the phone's biometric check.
@@ -198,8 +87,6 @@ class TokenPaymentTest : public ::testing::Test {
     return done.get_future().get();
   }
 
-  std::int64_t Available() { return *issuers_->AvailableMinor(bank_->institution_id, pan_); }
-  std::vector<iso8583::Message> IssuerSaw() { return issuer_links_[bank_->institution_id]->seen(); }
 
   // Expects a token decline: 14 "token not resolved", the token in DE2, no ARPC, no hold, and
   // nothing forwarded to the issuer.
@@ -214,25 +101,15 @@ class TokenPaymentTest : public ::testing::Test {
     EXPECT_EQ(IssuerSaw().size(), issuer_requests_before);
   }
 
-  std::filesystem::path dir_;
-  demo::DemoNetwork demo_;
-  const demo::DemoBank* bank_ = nullptr;
-  std::string pan_;
-  std::unique_ptr<issuer::IssuerHost> issuers_;
-  std::unique_ptr<network::Switch> switch_;
-  std::map<std::string, std::unique_ptr<RecordingLink>> issuer_links_;
   std::unique_ptr<link::InMemoryLink> acquirer_link_;
   SeededRandom kernel_random_{5};
-  std::unique_ptr<DemoTsp> tsp_;
-  tsp::TokenRecord token_;
-  std::unique_ptr<device::SecureElement> se_;
   std::unique_ptr<acquirer::ContactlessKernel> kernel_;
   std::unique_ptr<acquirer::PosTerminal> terminal_;
 };
 
 TEST_F(TokenPaymentTest, TapApprovesOnTheFundingCardAndTheCardAcceptsTheArpc) {
   const std::int64_t before = Available();
-  E2E_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult tap, Tap(8'800));
+  RAIL_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult tap, Tap(8'800));
   ASSERT_EQ(tap.outcome, acquirer::KernelOutcome::kOnlineRequest);
   EXPECT_EQ(tap.token_number, token_.token_number);
 
@@ -246,7 +123,7 @@ TEST_F(TokenPaymentTest, TapApprovesOnTheFundingCardAndTheCardAcceptsTheArpc) {
   // DE55 = 91 0A ARPC(8) ARC(2); the card's EXTERNAL AUTHENTICATE accepts it.
   ASSERT_TRUE(r.response->Has(55));
   const std::string_view de55 = *r.response->Get(55);
-  E2E_ASSERT_OK_AND_ASSIGN(const emv::TlvTree tree, emv::DecodeTlv(AsBytes(de55)));
+  RAIL_ASSERT_OK_AND_ASSIGN(const emv::TlvTree tree, emv::DecodeTlv(AsBytes(de55)));
   const emv::TlvNode* tag91 = tree.FindRoot(0x91);
   ASSERT_NE(tag91, nullptr);
   ASSERT_EQ(tag91->value.size(), 10u);
@@ -259,13 +136,13 @@ TEST_F(TokenPaymentTest, TapApprovesOnTheFundingCardAndTheCardAcceptsTheArpc) {
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].Get(2), std::optional<std::string_view>(pan_));
   EXPECT_EQ(seen[0].Get(14), std::optional<std::string_view>(demo::kDemoCardExpiry));
-  E2E_ASSERT_OK_AND_ASSIGN(const iso8583::TokenData de48,
+  RAIL_ASSERT_OK_AND_ASSIGN(const iso8583::TokenData de48,
                            iso8583::TokenData::Parse(*seen[0].Get(48)));
   EXPECT_EQ(de48.Get(iso8583::token_tag::kToken),
             std::optional<std::string_view>(token_.token_number));
 
   // The switch told the TSP how the use ended: the token's history (what the wallet shows).
-  E2E_ASSERT_OK_AND_ASSIGN(const std::vector<tsp::TokenHistoryEntry> history,
+  RAIL_ASSERT_OK_AND_ASSIGN(const std::vector<tsp::TokenHistoryEntry> history,
                            tsp_->service().Transactions(kWalletTrid, token_.token_id, 10));
   ASSERT_EQ(history.size(), 1u);
   EXPECT_EQ(history[0].response_code, "00");
@@ -277,8 +154,8 @@ TEST_F(TokenPaymentTest, TapApprovesOnTheFundingCardAndTheCardAcceptsTheArpc) {
   switch_->SetTokenService(nullptr);
   terminal_.reset();
   switch_.reset();
-  E2E_ASSERT_OK_AND_ASSIGN(auto journal, store::OpenSqlite(dir_, "network_journal"));
-  E2E_ASSERT_OK_AND_ASSIGN(
+  RAIL_ASSERT_OK_AND_ASSIGN(auto journal, store::OpenSqlite(dir_, "network_journal"));
+  RAIL_ASSERT_OK_AND_ASSIGN(
       const store::Rows rows,
       journal->Query("SELECT direction, peer, masked_pan, message_json FROM journal"));
   EXPECT_GE(rows.size(), 4u);  // in from acquirer, out to issuer, in from issuer, out to acquirer
@@ -298,7 +175,7 @@ TEST_F(TokenPaymentTest, TapApprovesOnTheFundingCardAndTheCardAcceptsTheArpc) {
 
 TEST_F(TokenPaymentTest, DeclinePaths) {
   // A first approval, whose DE55 is then replayed.
-  E2E_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult first, Tap(1'000));
+  RAIL_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult first, Tap(1'000));
   ASSERT_EQ(Buy(Sale(first, 1'000)).response_code(), "00");
   std::int64_t available = Available();
   std::size_t forwarded = IssuerSaw().size();
@@ -308,14 +185,14 @@ TEST_F(TokenPaymentTest, DeclinePaths) {
   ExpectTokenDecline(Buy(Sale(first, 1'000)), available, forwarded);
 
   // Tampered ARQC: one bit of 9F26 flipped (DE55 starts 9F 26 08).
-  E2E_ASSERT_OK_AND_ASSIGN(acquirer::ContactlessResult tampered, Tap(1'000));
+  RAIL_ASSERT_OK_AND_ASSIGN(acquirer::ContactlessResult tampered, Tap(1'000));
   ASSERT_EQ(tampered.icc_data[0], 0x9F);
   ASSERT_EQ(tampered.icc_data[1], 0x26);
   tampered.icc_data[3] ^= 0x01;
   ExpectTokenDecline(Buy(Sale(tampered, 1'000)), available, forwarded);
 
   // Wrong channel: the token keyed in by hand (DE22 01x), even with a genuine DE55.
-  E2E_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult keyed, Tap(1'000));
+  RAIL_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult keyed, Tap(1'000));
   ExpectTokenDecline(Buy(Sale(keyed, 1'000, acquirer::EntryMode::kManual)), available, forwarded);
 
   // Suspended token (the issuer suspends it): declined; resumed: a fresh tap approves.
@@ -323,7 +200,7 @@ TEST_F(TokenPaymentTest, DeclinePaths) {
                   .IssuerChange(token_.token_id, tsp::LifecycleAction::kSuspend,
                                 bank_->institution_id, "lost phone")
                   .ok());
-  E2E_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult suspended, Tap(1'000));
+  RAIL_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult suspended, Tap(1'000));
   ExpectTokenDecline(Buy(Sale(suspended, 1'000)), available, forwarded);
   ASSERT_TRUE(tsp_->service()
                   .IssuerChange(token_.token_id, tsp::LifecycleAction::kResume,
@@ -337,7 +214,7 @@ TEST_F(TokenPaymentTest, DeclinePaths) {
 
   // No biometric: the card declines offline (AAC) and nothing is sent.
   const std::uint64_t requests = switch_->stats().requests;
-  E2E_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult offline, Tap(1'000, false));
+  RAIL_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult offline, Tap(1'000, false));
   EXPECT_EQ(offline.outcome, acquirer::KernelOutcome::kDeclinedOffline);
   EXPECT_EQ(offline.cid, 0x00);
   EXPECT_EQ(switch_->stats().requests, requests);
@@ -352,7 +229,7 @@ TEST_F(TokenPaymentTest, IssuerDeclineCarriesNoArpc) {
   // More than the debit card holds: the issuer declines (51); the TSP's ARPC (made with ARC
   // "3030") is not sent, so the card cannot take the decline for an approval.
   const std::int64_t before = Available();
-  E2E_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult tap, Tap(900'000));
+  RAIL_ASSERT_OK_AND_ASSIGN(const acquirer::ContactlessResult tap, Tap(900'000));
   const acquirer::PurchaseResult r = Buy(Sale(tap, 900'000));
   ASSERT_TRUE(r.response.ok());
   EXPECT_EQ(r.response_code(), "51");

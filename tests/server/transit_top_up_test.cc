@@ -26,130 +26,23 @@
 #include "server/network_top_up_payment.h"
 #include "server/payment_rail.h"
 #include "store/sqlite_store.h"
+#include "token_rail_test_util.h"
 
 namespace tapstack::server {
 namespace {
 
 using nlohmann::json;
 
-constexpr int kCardsPerBank = 4;
-constexpr std::string_view kWalletTrid = "40010000001";  // the seed's token requestor
-constexpr std::string_view kDeviceId = "phone-1";
-constexpr std::string_view kPhone = "+8613800138000";
 
-#define TOP_UP_ASSERT_OK(expr)                                     \
-  do {                                                             \
-    const ::tapstack::Status top_up_status_ = (expr);              \
-    ASSERT_TRUE(top_up_status_.ok()) << top_up_status_.ToString(); \
-  } while (false)
-#define TOP_UP_ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  TOP_UP_ASSERT_OK_AND_ASSIGN_IMPL_(TS_CONCAT_(top_up_result_, __LINE__), lhs, expr)
-#define TOP_UP_ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr) \
-  auto tmp = (expr);                                      \
-  ASSERT_TRUE(tmp.ok()) << tmp.status().ToString();       \
-  lhs = std::move(tmp).value()
+using testing::kDeviceId;
+using testing::kWalletTrid;
+using testing::TokenRailTest;
 
-// The issuer side of the switch's link: records what the issuer receives, then delivers it.
-class RecordingLink final : public link::RequestSender {
- public:
-  explicit RecordingLink(link::MessageHandler& issuer) : link_(issuer) {}
-  void Send(iso8583::Message request, link::ResponseCallback done) override {
-    {
-      std::lock_guard lock(mu_);
-      seen_.push_back(request);
-    }
-    link_.Send(std::move(request), std::move(done));
-  }
-  bool ready() const override { return link_.ready(); }
-  // What the issuer received with MTI `mti` (all when empty).
-  std::vector<iso8583::Message> seen(std::string_view mti = "") const {
-    std::lock_guard lock(mu_);
-    std::vector<iso8583::Message> out;
-    for (const iso8583::Message& m : seen_) {
-      if (mti.empty() || m.mti() == mti) out.push_back(m);
-    }
-    return out;
-  }
-  void clear() {
-    std::lock_guard lock(mu_);
-    seen_.clear();
-  }
-
- private:
-  link::InMemoryLink link_;
-  mutable std::mutex mu_;
-  std::vector<iso8583::Message> seen_;
-};
-
-class TransitTopUpTest : public ::testing::Test {
+class TransitTopUpTest : public TokenRailTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tapstack-top-up-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    TOP_UP_ASSERT_OK_AND_ASSIGN(demo_, demo::LoadDemoNetwork(*demo::DefaultSeedPath()));
-    bank_ = &demo_.banks[0];
-    TOP_UP_ASSERT_OK_AND_ASSIGN(pan_, PaymentRail::CardNumber(demo_, 0, 0));
-
-    // Issuer host with the demo cards, as the demo runs them: an in-app payment is card-not-present
-    // (DE22 09) and carries no CVV2; the banks still require one for card-not-present requests,
-    // and take the network's DE48 CV "V" (the TSP verified the token's cryptogram) in its place.
-    TOP_UP_ASSERT_OK_AND_ASSIGN(std::vector<issuer::IssuerBankConfig> banks,
-                                DemoIssuerBanks(demo_, {}));
-    const std::vector<std::string> bank_ids = InstitutionIds(banks);
-    issuer::IssuerOptions issuer_options;
-    issuer_options.data_dir = dir_;
-    TOP_UP_ASSERT_OK_AND_ASSIGN(issuers_,
-                                issuer::IssuerHost::Open(issuer_options, std::move(banks)));
-    TOP_UP_ASSERT_OK(SeedDemoCards(*issuers_, demo_, bank_ids, kCardsPerBank));
-
-    // The switch with the seed's token BIN range and the TSP.
-    TOP_UP_ASSERT_OK_AND_ASSIGN(auto switch_store, store::OpenSqlite(dir_, "network"));
-    TOP_UP_ASSERT_OK_AND_ASSIGN(auto journal_store, store::OpenSqlite(dir_, "network_journal"));
-    TOP_UP_ASSERT_OK_AND_ASSIGN(
-        switch_, OpenDemoSwitch(demo_, SystemClock::Instance(), std::move(switch_store),
-                                std::move(journal_store), DemoTokenBinRanges(demo_)));
-    for (const demo::DemoBank& b : demo_.banks) {
-      auto recording = std::make_unique<RecordingLink>(*issuers_);
-      TOP_UP_ASSERT_OK(AddDemoIssuer(*switch_, b, *recording));
-      issuer_links_[b.institution_id] = std::move(recording);
-    }
-    TOP_UP_ASSERT_OK_AND_ASSIGN(tsp_,
-                                DemoTsp::Open(demo_, dir_, SystemClock::Instance(), *switch_));
-    switch_->SetTokenService(&tsp_->token_service());
-
-    // The phone's secure element and the card bound to it (ID&V step-up, OTP by SMS).
-    device::SecureElementOptions se_options;
-    se_options.data_dir = dir_ / "device";
-    se_options.device_id = std::string(kDeviceId);
-    TOP_UP_ASSERT_OK_AND_ASSIGN(se_, device::SecureElement::Open(se_options));
-    tsp::ProvisionRequest request;
-    request.requestor_id = std::string(kWalletTrid);
-    request.device_id = std::string(kDeviceId);
-    request.device_public_key = se_->public_key();
-    request.pan = pan_;
-    request.pan_expiry = demo::kDemoCardExpiry;
-    TOP_UP_ASSERT_OK_AND_ASSIGN(
-        request.cvv2, demo::DemoCardCvv2(bank_->institution_id, pan_, demo::kDemoCardExpiry));
-    request.holder_name = "LI LEI";
-    request.phone = std::string(kPhone);
-    TOP_UP_ASSERT_OK_AND_ASSIGN(const tsp::ProvisionOutcome pending,
-                                tsp_->service().Provision(request));
-    ASSERT_EQ(pending.decision, tsp::ProvisionDecision::kStepUp) << pending.decline_reason;
-    TOP_UP_ASSERT_OK_AND_ASSIGN(const std::vector<tsp::SmsOutboxMessage> sms,
-                                tsp_->service().SmsOutbox(kPhone, 0));
-    ASSERT_FALSE(sms.empty());
-    const std::string code = tsp::OtpFromSmsText(sms.back().text);
-    TOP_UP_ASSERT_OK_AND_ASSIGN(
-        const tsp::OtpVerification verified,
-        tsp_->service().VerifyOtp(kWalletTrid, pending.token->token_id, code));
-    ASSERT_EQ(verified.outcome, tsp::OtpOutcome::kVerified);
-    token_ = *verified.approved.token;
-    TOP_UP_ASSERT_OK(se_->InstallToken(token_.token_id, verified.approved.credentials));
-    for (auto& [id, recording] : issuer_links_) recording->clear();
-
+    TokenRailTest::SetUp();
+    if (HasFatalFailure()) return;
     // The transit operator's merchant, on the demo acquirer, reaching the switch through a link
     // that can lose answers.
     acquirer_link_ = std::make_unique<testing_peers::FaultyLink>(*switch_);
@@ -157,20 +50,13 @@ class TransitTopUpTest : public ::testing::Test {
     options.terminal = TransitTopUpTerminalConfig(demo_.merchants[0].acquirer_id, "Beijing");
     options.link = acquirer_link_.get();
     options.random = &merchant_random_;
-    TOP_UP_ASSERT_OK_AND_ASSIGN(payment_, NetworkTopUpPayment::Create(std::move(options)));
+    RAIL_ASSERT_OK_AND_ASSIGN(payment_, NetworkTopUpPayment::Create(std::move(options)));
   }
 
   void TearDown() override {
     payment_.reset();
-    se_.reset();
-    if (switch_) switch_->SetTokenService(nullptr);
-    tsp_.reset();
-    switch_.reset();
     acquirer_link_.reset();
-    issuer_links_.clear();
-    issuers_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
+    TokenRailTest::TearDown();
   }
 
   // The wallet's side of an order: the operator's number for it, the biometric check, the
@@ -189,8 +75,6 @@ class TransitTopUpTest : public ::testing::Test {
         SystemClock::Instance(), order);
   }
 
-  std::int64_t Available() { return *issuers_->AvailableMinor(bank_->institution_id, pan_); }
-  const RecordingLink& Issuer() { return *issuer_links_[bank_->institution_id]; }
   // The issuer's record of the authorisation the 0100 `request` (as the issuer received it) made.
   issuer::AuthorizationState IssuerState(const iso8583::Message& request) {
     auto state = issuers_->FindAuthorization(bank_->institution_id, *request.Get(32),
@@ -200,25 +84,15 @@ class TransitTopUpTest : public ::testing::Test {
   }
   std::uint64_t SwitchRequests() { return switch_->stats().requests.load(); }
 
-  std::filesystem::path dir_;
-  demo::DemoNetwork demo_;
-  const demo::DemoBank* bank_ = nullptr;
-  std::string pan_;
-  std::unique_ptr<issuer::IssuerHost> issuers_;
-  std::unique_ptr<network::Switch> switch_;
-  std::map<std::string, std::unique_ptr<RecordingLink>> issuer_links_;
   std::unique_ptr<testing_peers::FaultyLink> acquirer_link_;
-  std::unique_ptr<DemoTsp> tsp_;
-  tsp::TokenRecord token_;
-  std::unique_ptr<device::SecureElement> se_;
   SeededRandom merchant_random_{11};
   std::unique_ptr<NetworkTopUpPayment> payment_;
 };
 
 TEST_F(TransitTopUpTest, AuthorizeHoldsAndCapturePostsTheTopUp) {
   const std::int64_t before = Available();
-  TOP_UP_ASSERT_OK_AND_ASSIGN(const json data, WalletPays("bj-0001", 50'00));
-  TOP_UP_ASSERT_OK_AND_ASSIGN(const std::string ref, payment_->Authorize("bj-0001", 50'00, data));
+  RAIL_ASSERT_OK_AND_ASSIGN(const json data, WalletPays("bj-0001", 50'00));
+  RAIL_ASSERT_OK_AND_ASSIGN(const std::string ref, payment_->Authorize("bj-0001", 50'00, data));
   EXPECT_EQ(Available(), before - 50'00);
 
   // The issuer got the funding PAN, the token in DE48 TK, and the in-app entry mode; the operator
@@ -231,14 +105,14 @@ TEST_F(TransitTopUpTest, AuthorizeHoldsAndCapturePostsTheTopUp) {
   EXPECT_EQ(request.Get(18), std::optional<std::string_view>("4111"));
   EXPECT_EQ(request.Get(22), std::optional<std::string_view>("092"));
   EXPECT_EQ(request.Get(41), std::optional<std::string_view>("TRTOPUP1"));
-  TOP_UP_ASSERT_OK_AND_ASSIGN(const iso8583::TokenData de48,
+  RAIL_ASSERT_OK_AND_ASSIGN(const iso8583::TokenData de48,
                               iso8583::TokenData::Parse(*request.Get(48)));
   EXPECT_EQ(de48.Get(iso8583::token_tag::kToken),
             std::optional<std::string_view>(token_.token_number));
   EXPECT_EQ(IssuerState(request).state, issuer::AuthorizationState::kPending);
 
   // The wallet's history shows an in-app use of the token at the operator.
-  TOP_UP_ASSERT_OK_AND_ASSIGN(const std::vector<tsp::TokenHistoryEntry> history,
+  RAIL_ASSERT_OK_AND_ASSIGN(const std::vector<tsp::TokenHistoryEntry> history,
                               tsp_->service().Transactions(kWalletTrid, token_.token_id, 10));
   ASSERT_EQ(history.size(), 1u);
   EXPECT_EQ(history[0].pos_entry_mode, "092");
@@ -247,7 +121,7 @@ TEST_F(TransitTopUpTest, AuthorizeHoldsAndCapturePostsTheTopUp) {
 
   // The load server retries an order left "authorising": the same reference, nothing sent.
   const std::uint64_t requests_before = SwitchRequests();
-  TOP_UP_ASSERT_OK_AND_ASSIGN(const std::string again, payment_->Authorize("bj-0001", 50'00, data));
+  RAIL_ASSERT_OK_AND_ASSIGN(const std::string again, payment_->Authorize("bj-0001", 50'00, data));
   EXPECT_EQ(again, ref);
   // The same order with another amount is not the same payment.
   EXPECT_EQ(payment_->Authorize("bj-0001", 60'00, data).status().code(),
@@ -255,12 +129,12 @@ TEST_F(TransitTopUpTest, AuthorizeHoldsAndCapturePostsTheTopUp) {
   EXPECT_EQ(SwitchRequests(), requests_before);
 
   // Capture: the hold is posted at the full amount; a second capture sends nothing.
-  TOP_UP_ASSERT_OK(payment_->Capture(ref));
+  RAIL_ASSERT_OK(payment_->Capture(ref));
   const issuer::AuthorizationState captured = IssuerState(request);
   EXPECT_EQ(captured.state, issuer::AuthorizationState::kPosted);
   EXPECT_EQ(captured.posted_minor, 50'00);
   EXPECT_EQ(Available(), before - 50'00);
-  TOP_UP_ASSERT_OK(payment_->Capture(ref));
+  RAIL_ASSERT_OK(payment_->Capture(ref));
   EXPECT_EQ(Issuer().seen("0220").size(), 1u);
   EXPECT_EQ(payment_->Reverse(ref).code(), ErrorCode::kFailedPrecondition);
   EXPECT_TRUE(Issuer().seen("0400").empty());
@@ -269,19 +143,19 @@ TEST_F(TransitTopUpTest, AuthorizeHoldsAndCapturePostsTheTopUp) {
 
 TEST_F(TransitTopUpTest, ReverseReleasesTheHold) {
   const std::int64_t before = Available();
-  TOP_UP_ASSERT_OK_AND_ASSIGN(const json data, WalletPays("bj-0002", 30'00));
-  TOP_UP_ASSERT_OK_AND_ASSIGN(const std::string ref, payment_->Authorize("bj-0002", 30'00, data));
+  RAIL_ASSERT_OK_AND_ASSIGN(const json data, WalletPays("bj-0002", 30'00));
+  RAIL_ASSERT_OK_AND_ASSIGN(const std::string ref, payment_->Authorize("bj-0002", 30'00, data));
   EXPECT_EQ(Available(), before - 30'00);
   const iso8583::Message request = Issuer().seen("0100").at(0);
 
-  TOP_UP_ASSERT_OK(payment_->Reverse(ref));
+  RAIL_ASSERT_OK(payment_->Reverse(ref));
   EXPECT_EQ(Available(), before);
   EXPECT_EQ(IssuerState(request).state, issuer::AuthorizationState::kVoided);
   ASSERT_EQ(Issuer().seen("0400").size(), 1u);
   EXPECT_EQ(Issuer().seen("0400")[0].Get(2), std::optional<std::string_view>(pan_));
 
   // Twice: OK, nothing sent. Capture after it, or the same payment again: refused.
-  TOP_UP_ASSERT_OK(payment_->Reverse(ref));
+  RAIL_ASSERT_OK(payment_->Reverse(ref));
   EXPECT_EQ(Issuer().seen("0400").size(), 1u);
   EXPECT_EQ(payment_->Capture(ref).code(), ErrorCode::kFailedPrecondition);
   EXPECT_TRUE(Issuer().seen("0220").empty());
@@ -291,14 +165,14 @@ TEST_F(TransitTopUpTest, ReverseReleasesTheHold) {
 }
 
 TEST_F(TransitTopUpTest, ReplayedPaymentDataIsRefused) {
-  TOP_UP_ASSERT_OK_AND_ASSIGN(const json data, WalletPays("bj-0003", 20'00));
-  TOP_UP_ASSERT_OK_AND_ASSIGN(const std::string ref, payment_->Authorize("bj-0003", 20'00, data));
+  RAIL_ASSERT_OK_AND_ASSIGN(const json data, WalletPays("bj-0003", 20'00));
+  RAIL_ASSERT_OK_AND_ASSIGN(const std::string ref, payment_->Authorize("bj-0003", 20'00, data));
   const std::int64_t after_first = Available();
   const std::uint64_t requests = SwitchRequests();
 
   // The same payment data (same number, same ATC) for a second order: its number is not the one
   // the operator gave that order, so nothing is sent.
-  TOP_UP_ASSERT_OK_AND_ASSIGN(const std::string number,
+  RAIL_ASSERT_OK_AND_ASSIGN(const std::string number,
                               payment_->NewUnpredictableNumber("bj-0004"));
   EXPECT_NE(number, *payment_->NewUnpredictableNumber("bj-0003"));
   const Result<std::string> replay = payment_->Authorize("bj-0004", 20'00, data);
@@ -309,7 +183,7 @@ TEST_F(TransitTopUpTest, ReplayedPaymentDataIsRefused) {
 
   // Sent anyway (a merchant without that check): the TSP's ATC window refuses the same DE55.
   const std::string first_number = *payment_->NewUnpredictableNumber("bj-0003");
-  TOP_UP_ASSERT_OK_AND_ASSIGN(
+  RAIL_ASSERT_OK_AND_ASSIGN(
       const acquirer::Purchase resent,
       acquirer::InAppPurchaseFromJson(data, Amount(20'00, Cny()), first_number));
   std::promise<acquirer::PurchaseResult> done;
@@ -326,7 +200,7 @@ TEST_F(TransitTopUpTest, ReplayedPaymentDataIsRefused) {
 TEST_F(TransitTopUpTest, PaymentDataNotForThisOrderIsRefusedBeforeAnythingIsSent) {
   const std::int64_t before = Available();
   const std::uint64_t requests = SwitchRequests();
-  TOP_UP_ASSERT_OK_AND_ASSIGN(const json data, WalletPays("bj-0005", 50'00));
+  RAIL_ASSERT_OK_AND_ASSIGN(const json data, WalletPays("bj-0005", 50'00));
 
   // The cryptogram is for 50.00: an order of 60.00 cannot use it.
   const Result<std::string> wrong_amount = payment_->Authorize("bj-0005", 60'00, data);
@@ -348,15 +222,15 @@ TEST_F(TransitTopUpTest, PaymentDataNotForThisOrderIsRefusedBeforeAnythingIsSent
   EXPECT_EQ(Available(), before);
 
   // The refusals spent nothing: the right amount still pays with the same data.
-  TOP_UP_ASSERT_OK(payment_->Authorize("bj-0005", 50'00, data).status());
+  RAIL_ASSERT_OK(payment_->Authorize("bj-0005", 50'00, data).status());
   EXPECT_EQ(Available(), before - 50'00);
 }
 
 TEST_F(TransitTopUpTest, DeclinedCardGivesFailedPreconditionNamingDe39) {
-  TOP_UP_ASSERT_OK(
+  RAIL_ASSERT_OK(
       issuers_->SetCardStatus(bank_->institution_id, pan_, issuer::CardStatus::kBlocked));
   const std::int64_t before = Available();
-  TOP_UP_ASSERT_OK_AND_ASSIGN(const json data, WalletPays("bj-0006", 50'00));
+  RAIL_ASSERT_OK_AND_ASSIGN(const json data, WalletPays("bj-0006", 50'00));
   const Result<std::string> declined = payment_->Authorize("bj-0006", 50'00, data);
   EXPECT_EQ(declined.status().code(), ErrorCode::kFailedPrecondition);
   EXPECT_NE(declined.status().message().find("DE39 '62'"), std::string::npos)
@@ -370,9 +244,9 @@ TEST_F(TransitTopUpTest, DeclinedCardGivesFailedPreconditionNamingDe39) {
   EXPECT_EQ(SwitchRequests(), requests);
 
   // More than the card holds: "51".
-  TOP_UP_ASSERT_OK(
+  RAIL_ASSERT_OK(
       issuers_->SetCardStatus(bank_->institution_id, pan_, issuer::CardStatus::kActive));
-  TOP_UP_ASSERT_OK_AND_ASSIGN(const json too_much, WalletPays("bj-0007", 900'000));
+  RAIL_ASSERT_OK_AND_ASSIGN(const json too_much, WalletPays("bj-0007", 900'000));
   const Result<std::string> insufficient = payment_->Authorize("bj-0007", 900'000, too_much);
   EXPECT_EQ(insufficient.status().code(), ErrorCode::kFailedPrecondition);
   EXPECT_NE(insufficient.status().message().find("DE39 '51'"), std::string::npos)
@@ -381,7 +255,7 @@ TEST_F(TransitTopUpTest, DeclinedCardGivesFailedPreconditionNamingDe39) {
 
 TEST_F(TransitTopUpTest, LostAnswerIsReversedAndReportedUnavailable) {
   const std::int64_t before = Available();
-  TOP_UP_ASSERT_OK_AND_ASSIGN(const json data, WalletPays("bj-0008", 40'00));
+  RAIL_ASSERT_OK_AND_ASSIGN(const json data, WalletPays("bj-0008", 40'00));
   acquirer_link_->time_out_next = 1;  // the switch approves, the answer is lost
   const Result<std::string> lost = payment_->Authorize("bj-0008", 40'00, data);
   EXPECT_EQ(lost.status().code(), ErrorCode::kUnavailable) << lost.status().ToString();
@@ -416,11 +290,11 @@ TEST_F(TransitTopUpTest, CreateRefusesBadOptions) {
 
   // Orders are bounded: with room for one, a second order fits once the first is finished.
   options.orders_max = 1;
-  TOP_UP_ASSERT_OK_AND_ASSIGN(auto small, NetworkTopUpPayment::Create(options));
-  TOP_UP_ASSERT_OK_AND_ASSIGN(const std::string first, small->NewUnpredictableNumber("a-1"));
-  TOP_UP_ASSERT_OK_AND_ASSIGN(const std::string same, small->NewUnpredictableNumber("a-1"));
+  RAIL_ASSERT_OK_AND_ASSIGN(auto small, NetworkTopUpPayment::Create(options));
+  RAIL_ASSERT_OK_AND_ASSIGN(const std::string first, small->NewUnpredictableNumber("a-1"));
+  RAIL_ASSERT_OK_AND_ASSIGN(const std::string same, small->NewUnpredictableNumber("a-1"));
   EXPECT_EQ(first, same);
-  TOP_UP_ASSERT_OK(small->NewUnpredictableNumber("a-2").status());  // a-1 never paid: forgotten
+  RAIL_ASSERT_OK(small->NewUnpredictableNumber("a-2").status());  // a-1 never paid: forgotten
   EXPECT_EQ(small->Authorize("a-1", 100, json::object()).status().code(),
             ErrorCode::kFailedPrecondition);
 }
