@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
 #include "crypto/purse_crypto.h"
 #include "transit/bcd_time.h"
 #include "transit_test_util.h"
@@ -284,6 +288,38 @@ TEST_F(ValidatorTest, UploadBatchIsResentUntilAcknowledgedAndStateSurvivesRestar
   batch = in->NextUploadBatch().value();
   ASSERT_EQ(batch.records.size(), 1u);
   EXPECT_GT(batch.records[0].psam_sequence, first_sequence);
+}
+
+// The operator pushes a new fare table (GET /v1/transit/{city}/reference carries the city's
+// configuration): the next exit is charged from it; a table for another city, or one without the
+// validator's station, is refused and the fares stay as they were.
+TEST_F(ValidatorTest, PushedFareTableAppliesToTheNextTap) {
+  auto in = Gate("bj-101-in", ValidatorKind::kMetroEntry, 101, 1);
+  auto out = Gate("bj-106-out", ValidatorKind::kMetroExit, 106, 2);
+  std::ifstream seed_file(DefaultTransitCitiesPath().value());
+  nlohmann::json seed = nlohmann::json::parse(seed_file);
+  nlohmann::json city = seed["cities"][0];
+  ASSERT_EQ(city["city_code"], "1000");
+  for (nlohmann::json& band : city["metro"]["distance_bands"]) band["fare_fen"] = band["fare_fen"].get<int>() + 100;
+  auto dearer = std::make_shared<const CityNetwork>(CityNetwork::FromJson(city).value());
+
+  EXPECT_EQ(out->ApplyCityNetwork(City("2000")).code(), ErrorCode::kInvalidArgument);
+  nlohmann::json no_station = seed["cities"][0];
+  no_station["metro"]["lines"][0]["stations"].erase(5);  // Guomao (106)
+  EXPECT_EQ(out->ApplyCityNetwork(std::make_shared<const CityNetwork>(CityNetwork::FromJson(no_station).value()))
+                .code(),
+            ErrorCode::kNotFound);
+  ASSERT_TRUE(in->Tap(Field(*phone_)).open);
+  EXPECT_EQ(out->Tap(Field(*phone_)).fare_fen, 600u);  // the old table still
+
+  ASSERT_TRUE(in->ApplyCityNetwork(dearer).ok());
+  ASSERT_TRUE(out->ApplyCityNetwork(dearer).ok());
+  clock_.AdvanceMillis(60 * kMinuteMillis);
+  ASSERT_TRUE(in->Tap(Field(*phone_)).open);
+  const TapResult exit = out->Tap(Field(*phone_));
+  ASSERT_TRUE(exit.open) << exit.reason;
+  EXPECT_EQ(exit.fare_fen, 700u);
+  EXPECT_EQ(Balance(), 5000u - 600u - 700u);
 }
 
 TEST_F(ValidatorTest, CityListAndValidityAreChecked) {
