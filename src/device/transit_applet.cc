@@ -50,7 +50,6 @@ constexpr std::size_t kTerminalIdBytes = 6;
 constexpr std::size_t kTerminalSeqBytes = 4;
 constexpr std::size_t kDateBytes = 4;
 constexpr std::size_t kTimeBytes = 3;
-constexpr std::size_t kCardRandomBytes = 4;
 // The card holds no overdraft: the 3-byte overdraft limit is always 0.
 constexpr std::uint32_t kOverdraftLimitFen = 0;
 constexpr std::size_t kOverdraftBytes = 3;

@@ -440,7 +440,9 @@ Result<UploadResult> Clearing::ClearUpload(const std::string& batch_id, std::spa
 
   // Other cities' cards: keep them (de-duplicated) before asking their issuers, so an issuer that
   // cannot be reached now is asked again later (RetryForwarding) and nothing acknowledged is lost.
-  for (auto& [card_city, list] : foreign) {
+  for (const auto& entry : foreign) {
+    const std::string& card_city = entry.first;
+    const std::vector<TransitRecord>& list = entry.second;  // not a structured binding: captured below
     std::vector<TransitRecord> fresh;
     TS_RETURN_IF_ERROR(options_.store->RunInTransaction([&](store::Store& s) -> Status {
       fresh.clear();
