@@ -114,6 +114,15 @@ Result<std::int64_t> NextMeta(store::Store& store, std::string_view name) {
   return row.GetInt64(0);
 }
 
+// The next card serial of `city_code` (inside the caller's transaction): the city code, then a
+// 16-digit sequence number.
+Result<std::string> NextSerial(store::Store& store, const std::string& city_code) {
+  TS_ASSIGN_OR_RETURN(std::int64_t sequence, NextMeta(store, kSerialSequence));
+  if (sequence > kCardSequenceMax) return OutOfRange("card serial sequence exhausted");
+  const std::string digits = std::to_string(sequence);
+  return city_code + std::string(16 - digits.size(), '0') + digits;
+}
+
 Result<std::int64_t> MetaValue(store::Store& store, std::string_view name) {
   Result<store::Row> row = store.QueryRow("SELECT value FROM transit_meta WHERE name = ?", {name});
   if (row.ok()) return row->GetInt64(0);
@@ -267,10 +276,7 @@ Result<IssuedCard> CardRegistry::IssueCard(const CardRequest& request) {
     const std::int64_t now_ms = NowMillis(clock_);
     TS_ASSIGN_OR_RETURN(const std::uint32_t today, LocalDate(now_ms));
     TS_RETURN_IF_ERROR(store.RunInTransaction([&](store::Store& tx) -> Status {
-      TS_ASSIGN_OR_RETURN(std::int64_t sequence, NextMeta(tx, kSerialSequence));
-      if (sequence > kCardSequenceMax) return OutOfRange("card serial sequence exhausted");
-      std::string digits = std::to_string(sequence);
-      serial = options_.city->city_code() + std::string(16 - digits.size(), '0') + digits;
+      TS_ASSIGN_OR_RETURN(serial, NextSerial(tx, options_.city->city_code()));
       TransitCardInfo card;
       card.serial = serial;
       card.card_id = request.card_id;
@@ -536,10 +542,7 @@ Result<IssuedCard> CardRegistry::MigrateCard(std::string_view old_serial,
   TS_ASSIGN_OR_RETURN(const std::uint32_t today, LocalDate(now_ms));
   std::string serial;
   TS_RETURN_IF_ERROR(store.RunInTransaction([&](store::Store& tx) -> Status {
-    TS_ASSIGN_OR_RETURN(std::int64_t sequence, NextMeta(tx, kSerialSequence));
-    if (sequence > kCardSequenceMax) return OutOfRange("card serial sequence exhausted");
-    std::string digits = std::to_string(sequence);
-    serial = options_.city->city_code() + std::string(16 - digits.size(), '0') + digits;
+    TS_ASSIGN_OR_RETURN(serial, NextSerial(tx, options_.city->city_code()));
     TransitCardInfo card;
     card.serial = serial;
     card.card_id = request.card_id;
