@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
+#include <unordered_map>
 #include <deque>
 #include <vector>
 
@@ -32,19 +35,45 @@ std::string TransmissionTime() {
 
 }  // namespace
 
+struct Iso8583Client::Core : std::enable_shared_from_this<Core> {
+  Core(asio::io_context& io_context, ClientOptions client_options)
+      : io(io_context),
+        options(std::move(client_options)),
+        reconnect_timer(io_context),
+        backoff_ms(options.reconnect_backoff_min_ms) {}
+
+  void Connect();
+  void ScheduleReconnect();
+  // Applies a session's readiness unless that session has been replaced (a restart's old session
+  // reporting its close late must not mark the new one down).
+  void OnSessionReady(const Session* from, bool ready);
+
+  asio::io_context& io;
+  const ClientOptions options;
+  std::mutex mu;  // guards everything below that is not atomic
+  asio::steady_timer reconnect_timer;
+  int backoff_ms;
+  std::shared_ptr<Session> session;
+  std::function<void(iso8583::Message)> late_handler;
+  std::function<void(bool)> ready_handler;
+  std::atomic<bool> ready{false};
+  bool stopped = true;
+  std::atomic<std::uint64_t> timeouts{0};
+};
+
 class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Iso8583Client& client)
-      : client_(client),
-        socket_(client.io_),
-        strand_(asio::make_strand(client.io_)),
-        sweep_timer_(client.io_) {}
+  explicit Session(std::shared_ptr<Core> core)
+      : core_(std::move(core)),
+        socket_(core_->io),
+        strand_(asio::make_strand(core_->io)),
+        sweep_timer_(core_->io) {}
 
   void Connect() {
     auto self = shared_from_this();
     asio::dispatch(strand_, [self] {
-      auto resolver = std::make_shared<asio::ip::tcp::resolver>(self->client_.io_);
-      const ClientOptions& o = self->client_.options_;
+      auto resolver = std::make_shared<asio::ip::tcp::resolver>(self->core_->io);
+      const ClientOptions& o = self->core_->options;
       resolver->async_resolve(
           o.host, std::to_string(o.port),
           asio::bind_executor(self->strand_, [self, resolver](asio::error_code ec,
@@ -94,7 +123,7 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
     last_traffic_ = std::chrono::steady_clock::now();
     Read();
     Sweep();
-    if (!client_.options_.sign_on) {
+    if (!core_->options.sign_on) {
       SetReady(true);
       return;
     }
@@ -113,7 +142,7 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
     iso8583::Message m("0800");
     m.Set(7, TransmissionTime());
     m.Set(11, NextStan());
-    m.Set(33, client_.options_.institution_id);
+    m.Set(33, core_->options.institution_id);
     m.Set(70, code);
     return m;
   }
@@ -126,11 +155,11 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
 
   void SetReady(bool ready) {
     ready_ = ready;
-    client_.OnSessionReady(ready);
+    core_->OnSessionReady(this, ready);
   }
 
   Status Frame(const iso8583::Message& m, std::string& out) {
-    const ClientOptions& o = client_.options_;
+    const ClientOptions& o = core_->options;
     const std::size_t at = out.size();
     TS_RETURN_IF_ERROR(iso8583::AppendFrameHeader(o.frame, 0, out));
     Status s = iso8583::Pack(m, *o.profile, out);
@@ -143,7 +172,7 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
   }
 
   void SendOnStrand(iso8583::Message request, ResponseCallback done, bool internal) {
-    const ClientOptions& o = client_.options_;
+    const ClientOptions& o = core_->options;
     if (!connected_ || (!ready_ && !internal)) {
       done(Unavailable(o.name + ": link not ready"));
       return;
@@ -199,7 +228,7 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
   }
 
   bool ProcessFrames() {
-    const ClientOptions& o = client_.options_;
+    const ClientOptions& o = core_->options;
     std::size_t consumed = 0;
     while (connected_) {
       ByteView rest(buffer_.data() + consumed, buffer_.size() - consumed);
@@ -237,8 +266,8 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
     if (it == pending_.end()) {
       std::function<void(iso8583::Message)> late;
       {
-        std::lock_guard lock(client_.mu_);
-        late = client_.late_handler_;
+        std::lock_guard lock(core_->mu);
+        late = core_->late_handler;
       }
       if (late) late(std::move(message));
       return;
@@ -260,13 +289,13 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
         if (it != self->pending_.end() && it->second.deadline <= now) {
           ResponseCallback done = std::move(it->second.done);
           self->pending_.erase(it);
-          self->client_.timeouts_++;
-          done(Unavailable(self->client_.options_.name + ": no response within " +
-                           std::to_string(self->client_.options_.request_timeout_ms) + " ms"));
+          self->core_->timeouts++;
+          done(Unavailable(self->core_->options.name + ": no response within " +
+                           std::to_string(self->core_->options.request_timeout_ms) + " ms"));
         }
         self->deadlines_.pop_front();
       }
-      const auto idle = std::chrono::milliseconds(self->client_.options_.echo_idle_ms);
+      const auto idle = std::chrono::milliseconds(self->core_->options.echo_idle_ms);
       if (self->ready_ && now - self->last_traffic_ > idle) {
         self->last_traffic_ = now;
         self->SendOnStrand(self->NetworkManagement("301"),
@@ -294,14 +323,14 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
     auto pending = std::move(pending_);
     pending_.clear();
     deadlines_.clear();
-    for (auto& [key, p] : pending) p.done(Unavailable(client_.options_.name + ": link lost (" + why + ")"));
-    if (was_ready) client_.OnSessionReady(false);
-    spdlog::info("{}: disconnected from {}:{}: {}", client_.options_.name, client_.options_.host,
-                 client_.options_.port, why);
-    if (reconnect) client_.ScheduleReconnect();
+    for (auto& [key, p] : pending) p.done(Unavailable(core_->options.name + ": link lost (" + why + ")"));
+    if (was_ready) core_->OnSessionReady(this, false);
+    spdlog::info("{}: disconnected from {}:{}: {}", core_->options.name, core_->options.host,
+                 core_->options.port, why);
+    if (reconnect) core_->ScheduleReconnect();
   }
 
-  Iso8583Client& client_;
+  const std::shared_ptr<Core> core_;
   asio::ip::tcp::socket socket_;
   asio::strand<asio::io_context::executor_type> strand_;
   asio::steady_timer sweep_timer_;
@@ -319,57 +348,72 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
 };
 
 Iso8583Client::Iso8583Client(asio::io_context& io, ClientOptions options)
-    : io_(io),
-      options_(std::move(options)),
-      reconnect_timer_(io),
-      backoff_ms_(options_.reconnect_backoff_min_ms) {}
+    : core_(std::make_shared<Core>(io, std::move(options))) {}
 
-Iso8583Client::~Iso8583Client() { Stop(); }
+Iso8583Client::~Iso8583Client() {
+  {
+    // Sessions may outlive the client by a few handlers; they must not call back into its owner.
+    std::lock_guard lock(core_->mu);
+    core_->late_handler = nullptr;
+    core_->ready_handler = nullptr;
+  }
+  Stop();
+}
+
+bool Iso8583Client::ready() const { return core_->ready.load(); }
+
+std::uint64_t Iso8583Client::timeouts() const { return core_->timeouts.load(); }
 
 void Iso8583Client::Start() {
-  stopped_ = false;
-  Connect();
-}
-
-void Iso8583Client::Connect() {
-  if (stopped_) return;
-  auto session = std::make_shared<Session>(*this);
   {
-    std::lock_guard lock(mu_);
-    session_ = session;
+    std::lock_guard lock(core_->mu);
+    core_->stopped = false;
   }
-  session->Connect();
+  core_->Connect();
 }
 
-void Iso8583Client::ScheduleReconnect() {
-  if (stopped_) return;
-  std::lock_guard lock(mu_);
-  reconnect_timer_.expires_after(std::chrono::milliseconds(backoff_ms_));
-  backoff_ms_ = std::min(backoff_ms_ * 2, options_.reconnect_backoff_max_ms);
-  reconnect_timer_.async_wait([this](asio::error_code ec) {
-    if (!ec) Connect();
+void Iso8583Client::Core::Connect() {
+  std::shared_ptr<Session> fresh;
+  {
+    std::lock_guard lock(mu);
+    if (stopped) return;
+    fresh = std::make_shared<Session>(shared_from_this());
+    session = fresh;
+  }
+  fresh->Connect();
+}
+
+void Iso8583Client::Core::ScheduleReconnect() {
+  std::lock_guard lock(mu);
+  if (stopped) return;
+  reconnect_timer.expires_after(std::chrono::milliseconds(backoff_ms));
+  backoff_ms = std::min(backoff_ms * 2, options.reconnect_backoff_max_ms);
+  reconnect_timer.async_wait([self = shared_from_this()](asio::error_code ec) {
+    if (!ec) self->Connect();
   });
 }
 
-void Iso8583Client::OnSessionReady(bool ready) {
-  ready_ = ready;
+void Iso8583Client::Core::OnSessionReady(const Session* from, bool is_ready) {
   std::function<void(bool)> handler;
   {
-    std::lock_guard lock(mu_);
-    if (ready) backoff_ms_ = options_.reconnect_backoff_min_ms;
-    handler = ready_handler_;
+    std::lock_guard lock(mu);
+    if (session.get() != from && (is_ready || session)) return;
+    ready = is_ready;
+    if (is_ready) backoff_ms = options.reconnect_backoff_min_ms;
+    handler = ready_handler;
   }
-  if (ready) spdlog::debug("{}: signed on to {}:{}", options_.name, options_.host, options_.port);
-  if (handler) handler(ready);
+  if (is_ready) spdlog::debug("{}: signed on to {}:{}", options.name, options.host, options.port);
+  if (handler) handler(is_ready);
 }
 
 void Iso8583Client::Stop() {
-  if (stopped_.exchange(true)) return;
   std::shared_ptr<Session> session;
   {
-    std::lock_guard lock(mu_);
-    reconnect_timer_.cancel();
-    session = session_;
+    std::lock_guard lock(core_->mu);
+    if (core_->stopped) return;
+    core_->stopped = true;
+    core_->reconnect_timer.cancel();
+    session = std::move(core_->session);
   }
   if (session) session->Close(/*sign_off=*/true);
 }
@@ -377,24 +421,24 @@ void Iso8583Client::Stop() {
 void Iso8583Client::Send(iso8583::Message request, ResponseCallback done) {
   std::shared_ptr<Session> session;
   {
-    std::lock_guard lock(mu_);
-    session = session_;
+    std::lock_guard lock(core_->mu);
+    session = core_->session;
   }
-  if (!session || !ready_) {
-    done(Unavailable(options_.name + ": link not ready"));
+  if (!session || !core_->ready) {
+    done(Unavailable(core_->options.name + ": link not ready"));
     return;
   }
   session->Send(std::move(request), std::move(done), /*internal=*/false);
 }
 
 void Iso8583Client::set_late_response_handler(std::function<void(iso8583::Message)> handler) {
-  std::lock_guard lock(mu_);
-  late_handler_ = std::move(handler);
+  std::lock_guard lock(core_->mu);
+  core_->late_handler = std::move(handler);
 }
 
 void Iso8583Client::set_ready_handler(std::function<void(bool)> handler) {
-  std::lock_guard lock(mu_);
-  ready_handler_ = std::move(handler);
+  std::lock_guard lock(core_->mu);
+  core_->ready_handler = std::move(handler);
 }
 
 }  // namespace tapstack::link

@@ -12,13 +12,10 @@
 
 #include <asio.hpp>
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "core/status.h"
 #include "iso8583/framing.h"
@@ -53,32 +50,21 @@ class Iso8583Client final : public RequestSender {
   void Stop();
 
   void Send(iso8583::Message request, ResponseCallback done) override;
-  bool ready() const override { return ready_.load(); }
+  bool ready() const override;
 
   // Receives responses that arrive after their request timed out.
   void set_late_response_handler(std::function<void(iso8583::Message)> handler);
   // Called with true when the link becomes ready (signed on) and false when it is lost.
   void set_ready_handler(std::function<void(bool)> handler);
 
-  std::uint64_t timeouts() const { return timeouts_.load(); }
+  std::uint64_t timeouts() const;
 
  private:
   class Session;
-  void Connect();
-  void ScheduleReconnect();
-  void OnSessionReady(bool ready);
-
-  asio::io_context& io_;
-  ClientOptions options_;
-  asio::steady_timer reconnect_timer_;
-  int backoff_ms_;
-  std::mutex mu_;
-  std::shared_ptr<Session> session_;
-  std::function<void(iso8583::Message)> late_handler_;
-  std::function<void(bool)> ready_handler_;
-  std::atomic<bool> ready_{false};
-  std::atomic<bool> stopped_{false};
-  std::atomic<std::uint64_t> timeouts_{0};
+  // Everything a session or a reconnect timer needs: held by shared_ptr so that a session still
+  // finishing on an io thread never touches a destroyed client.
+  struct Core;
+  std::shared_ptr<Core> core_;
 };
 
 }  // namespace tapstack::link
