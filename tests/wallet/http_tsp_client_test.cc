@@ -37,7 +37,7 @@ class HttpTspClientTest : public ::testing::Test {
       return true;
     };
     server_.Post("/v1/tsp/provisionings",
-                 [this, authed](const httplib::Request& req, httplib::Response& res) {
+                 [authed](const httplib::Request& req, httplib::Response& res) {
                    if (!authed(req, res)) return;
                    json answer = {{"decision", "step_up"},
                                   {"response_code", "85"},
@@ -48,7 +48,7 @@ class HttpTspClientTest : public ::testing::Test {
                                     {"attempts_left", 5}}}};
                    res.set_content(answer.dump(), "application/json");
                  });
-    server_.Post("/v1/tsp/tokens/tok-7/otp", [this, authed](const httplib::Request& req,
+    server_.Post("/v1/tsp/tokens/tok-7/otp", [authed](const httplib::Request& req,
                                                             httplib::Response& res) {
       if (!authed(req, res)) return;
       res.status = 422;
@@ -56,19 +56,19 @@ class HttpTspClientTest : public ::testing::Test {
           R"({"error":"otp_mismatch","message":"wrong code","field":"otp","attempts_left":3})",
           "application/json");
     });
-    server_.Post("/v1/tsp/tokens/tok-7/suspend", [this, authed](const httplib::Request& req,
+    server_.Post("/v1/tsp/tokens/tok-7/suspend", [authed](const httplib::Request& req,
                                                                 httplib::Response& res) {
       if (!authed(req, res)) return;
       res.status = 409;
       res.set_content(R"({"error":"failed_precondition","message":"token is inactive"})",
                       "application/json");
     });
-    server_.Post("/v1/tsp/tokens/tok-8/delete", [this, authed](const httplib::Request& req,
+    server_.Post("/v1/tsp/tokens/tok-8/delete", [authed](const httplib::Request& req,
                                                                httplib::Response& res) {
       if (!authed(req, res)) return;
       res.set_content(json{{"token", TokenJson("tok-8", "deleted")}}.dump(), "application/json");
     });
-    server_.Get("/v1/tsp/tokens/tok-9", [this, authed](const httplib::Request& req,
+    server_.Get("/v1/tsp/tokens/tok-9", [authed](const httplib::Request& req,
                                                        httplib::Response& res) {
       if (!authed(req, res)) return;
       res.status = 404;

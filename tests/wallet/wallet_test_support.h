@@ -1,21 +1,20 @@
 // Shared set-up for the wallet tests: a WalletService on this test's database (SQLite or
-// PostgreSQL) with a fake TSP, its routes on a real loopback port, and an httplib::Client.
+// PostgreSQL) with a fake TSP, its routes on a real loopback port, called through tests/support/http_harness.h.
 #pragma once
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
-#include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
+#include <map>
 
 #include "core/clock.h"
 #include "core/pan.h"
 #include "core/random_source.h"
 #include "fake_tsp_client.h"
 #include "store/store_fixture.h"
+#include "support/http_harness.h"
 #include "wallet/wallet_http.h"
 #include "wallet/wallet_service.h"
 
@@ -54,11 +53,7 @@ inline std::vector<CardProduct> DemoProducts() {
            .promotions = {}}};
 }
 
-struct HttpAnswer {
-  int status = 0;
-  json body;
-  httplib::Headers headers;
-};
+using tapstack::testing::HttpAnswer;
 
 class WalletHttpTest : public store::testing::StoreTest {
  protected:
@@ -74,44 +69,22 @@ class WalletHttpTest : public store::testing::StoreTest {
     auto service = WalletService::Open(*store_, tsp_, std::move(options));
     ASSERT_TRUE(service.ok()) << service.status().ToString();
     service_ = std::move(*service);
-    server_ = std::make_unique<httplib::Server>();
-    InstallWalletRoutes(*server_, *service_);
-    port_ = server_->bind_to_any_port("127.0.0.1");
-    ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    for (int i = 0; i < 2000 && !server_->is_running(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    http_ = std::make_unique<tapstack::testing::HttpHarness>(
+        [this](httplib::Server& server) { InstallWalletRoutes(server, *service_); });
+    ASSERT_GT(http_->port(), 0);
   }
   void TearDown() override {
-    if (server_) server_->stop();
-    if (thread_.joinable()) thread_.join();
-    client_.reset();
-    server_.reset();
+    http_.reset();
     service_.reset();
     StoreTest::TearDown();
   }
 
   HttpAnswer Call(const std::string& method, const std::string& path, const json& body = nullptr,
                   const std::string& session = "", const std::string& idempotency_key = "") {
-    httplib::Headers headers;
+    std::map<std::string, std::string> headers;
     if (!session.empty()) headers.emplace("Authorization", "Bearer " + session);
     if (!idempotency_key.empty()) headers.emplace("Idempotency-Key", idempotency_key);
-    std::string text = body.is_null() ? "" : body.dump();
-    httplib::Result res = method == "GET" ? client_->Get(path, headers)
-                          : method == "DELETE"
-                              ? client_->Delete(path, headers, text, "application/json")
-                              : client_->Post(path, headers, text, "application/json");
-    HttpAnswer a;
-    if (!res) {
-      ADD_FAILURE() << method << " " << path << ": " << httplib::to_string(res.error());
-      return a;
-    }
-    a.status = res->status;
-    a.headers = res->headers;
-    a.body = json::parse(res->body, nullptr, false);
-    return a;
+    return http_->Call(method, path, body, headers);
   }
 
   // Signs up `phone` and returns a session token.
@@ -149,10 +122,7 @@ class WalletHttpTest : public store::testing::StoreTest {
   SeededRandom random_{42};
   FakeTspClient tsp_;
   std::unique_ptr<WalletService> service_;
-  std::unique_ptr<httplib::Server> server_;
-  std::unique_ptr<httplib::Client> client_;
-  std::thread thread_;
-  int port_ = 0;
+  std::unique_ptr<tapstack::testing::HttpHarness> http_;
 };
 
 // User A signed in with device "phone-1" registered: the starting point of most route tests.
