@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "emv/apdu_chaining.h"
 #include "emv/contactless_commands.h"
 #include "emv/tlv.h"
 
@@ -20,8 +21,10 @@ ResponseApdu Sw(emv::StatusWord sw) { return ResponseApdu{{}, sw}; }
 
 bool ClassSupported(std::uint8_t cla) {
   // 00: ISO inter-industry; 80: EMV proprietary (GPO, GENERATE AC); 84: proprietary with secure
-  // messaging (issuer scripts). Book 3 section 6.3.2.
-  return cla == 0x00 || cla == 0x80 || cla == 0x84;
+  // messaging (issuer scripts). Book 3 section 6.3.2. Each may carry the command-chaining bit
+  // (b5, ISO/IEC 7816-4 5.4.1); the selected applet decides whether it chains.
+  const auto base = static_cast<std::uint8_t>(cla & ~emv::kClaChainingBit);
+  return base == 0x00 || base == 0x80 || base == 0x84;
 }
 
 bool SameBytes(ByteView a, ByteView b) { return std::ranges::equal(a, b); }

@@ -14,8 +14,8 @@ namespace {
 
 constexpr std::string_view kRole = "secure_element";
 
-const std::array<store::Migration, 2>& Migrations() {
-  static const std::array<store::Migration, 2> migrations = {
+const std::array<store::Migration, 3>& Migrations() {
+  static const std::array<store::Migration, 3> migrations = {
       store::Migration{
           .version = 1,
           .description = "secure element: device key, tokens, limited-use keys",
@@ -45,6 +45,34 @@ const std::array<store::Migration, 2>& Migrations() {
                  " log BYTEA NOT NULL, capp_record BYTEA NOT NULL, last_purchase BYTEA,"
                  " blocked BOOLEAN NOT NULL, express BOOLEAN NOT NULL,"
                  " install_order BIGINT NOT NULL);",
+          .sqlite_sql = "",
+          .postgres_sql = "",
+      },
+      // One wallet row (id 1). pending: nonce (16) || amount (8) || currency (2); revoked: the
+      // revoked device ids joined by ',' (ids never hold one). Empty blobs are stored as NULL.
+      store::Migration{
+          .version = 3,
+          .description = "secure element: digital-currency wallet and its log",
+          .sql = "CREATE TABLE dcep_wallet (id BIGINT PRIMARY KEY, scheme BIGINT,"
+                 " private_key BYTEA, root_scheme BIGINT, root_public_key BYTEA,"
+                 " device_certificate BYTEA, operator_certificate BYTEA,"
+                 " balance_fen BIGINT NOT NULL CHECK (balance_fen >= 0),"
+                 " counter BIGINT NOT NULL CHECK (counter >= 0 AND counter <= 4294967295),"
+                 " payments_since_sync BIGINT NOT NULL CHECK (payments_since_sync >= 0 AND"
+                 " payments_since_sync <= 65535),"
+                 " value_since_sync_fen BIGINT NOT NULL CHECK (value_since_sync_fen >= 0),"
+                 " pending BYTEA,"
+                 " log_sequence BIGINT NOT NULL CHECK (log_sequence >= 0 AND"
+                 " log_sequence <= 4294967295),"
+                 " load_sequence BIGINT NOT NULL CHECK (load_sequence >= 0 AND"
+                 " load_sequence <= 4294967295),"
+                 " last_load_order BYTEA, last_operator_time BIGINT NOT NULL,"
+                 " revocation_version BIGINT NOT NULL, revoked TEXT NOT NULL,"
+                 " blocked BOOLEAN NOT NULL);"
+                 "CREATE TABLE dcep_log (sequence BIGINT PRIMARY KEY, direction BIGINT NOT NULL,"
+                 " payer_device_id TEXT NOT NULL, payer_counter BIGINT NOT NULL,"
+                 " amount_fen BIGINT NOT NULL, transfer BYTEA NOT NULL, chain BYTEA NOT NULL);"
+                 "CREATE INDEX dcep_log_payer ON dcep_log (payer_device_id, payer_counter);",
           .sqlite_sql = "",
           .postgres_sql = "",
       },
@@ -144,6 +172,142 @@ Result<StoredTransitCard> DecodeTransitRow(const store::Row& row) {
   TS_ASSIGN_OR_RETURN(card.express, row.GetBool(9));
   TS_ASSIGN_OR_RETURN(card.install_order, row.GetInt64(10));
   return card;
+}
+
+// ---- digital-currency wallet rows ----
+
+constexpr std::size_t kPendingBytes = kDcepNonceBytes + 8 + 2;
+
+store::Value BlobOrNull(const Bytes& bytes) {
+  if (bytes.empty()) return store::Value::Null();
+  return store::Value(bytes);
+}
+
+store::Value EncodePending(const std::optional<DcepPendingRequest>& pending) {
+  if (!pending.has_value()) return store::Value::Null();
+  Bytes out = pending->nonce;
+  const Bytes amount = UintToBytes(static_cast<std::uint64_t>(pending->amount_fen), 8);
+  out.insert(out.end(), amount.begin(), amount.end());
+  const Bytes currency = UintToBytes(pending->currency_numeric, 2);
+  out.insert(out.end(), currency.begin(), currency.end());
+  return store::Value(std::move(out));
+}
+
+std::string JoinIds(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const std::string& id : ids) {
+    if (!out.empty()) out += ',';
+    out += id;
+  }
+  return out;
+}
+
+std::vector<std::string> SplitIds(const std::string& joined) {
+  std::vector<std::string> ids;
+  std::size_t at = 0;
+  while (at < joined.size()) {
+    const std::size_t comma = joined.find(',', at);
+    const std::size_t end = comma == std::string::npos ? joined.size() : comma;
+    ids.push_back(joined.substr(at, end - at));
+    at = end + 1;
+  }
+  return ids;
+}
+
+Status CheckDcepState(const DcepWalletState& s) {
+  if (s.balance_fen < 0) return InvalidArgument("digital-currency balance: negative");
+  if (s.value_since_sync_fen < 0) return InvalidArgument("value since sync: negative");
+  if (s.pending.has_value() && s.pending->nonce.size() != kDcepNonceBytes) {
+    return InvalidArgument("pending request nonce: expected 16 bytes");
+  }
+  for (const std::string& id : s.revoked_device_ids) {
+    TS_RETURN_IF_ERROR(DeviceStore::CheckDeviceId(id));
+  }
+  return Status::Ok();
+}
+
+constexpr std::string_view kSelectDcepWallet =
+    "SELECT scheme, private_key, root_scheme, root_public_key, device_certificate,"
+    " operator_certificate, balance_fen, counter, payments_since_sync, value_since_sync_fen,"
+    " pending, log_sequence, load_sequence, last_load_order, last_operator_time,"
+    " revocation_version, revoked, blocked FROM dcep_wallet WHERE id = 1";
+
+Result<StoredDcepWallet> DecodeDcepRow(const store::Row& row) {
+  StoredDcepWallet w;
+  TS_ASSIGN_OR_RETURN(const std::optional<Bytes> key, row.GetOptionalBlob(1));
+  if (key.has_value()) {
+    DcepKeys keys;
+    TS_ASSIGN_OR_RETURN(const std::int64_t scheme, row.GetInt64(0));
+    TS_ASSIGN_OR_RETURN(const std::int64_t root_scheme, row.GetInt64(2));
+    TS_ASSIGN_OR_RETURN(const std::optional<Bytes> root, row.GetOptionalBlob(3));
+    if (scheme < 0 || scheme > 2 || root_scheme < 0 || root_scheme > 2 || !root.has_value()) {
+      return Corruption("stored digital-currency keys do not decode");
+    }
+    keys.scheme = static_cast<crypto::SignatureScheme>(scheme);
+    keys.private_key_pkcs8 = crypto::SecretBytes(ByteView(*key));
+    keys.root_scheme = static_cast<crypto::SignatureScheme>(root_scheme);
+    keys.root_public_key = *root;
+    w.keys = std::move(keys);
+  }
+  DcepWalletState& s = w.state;
+  TS_ASSIGN_OR_RETURN(const std::optional<Bytes> device_cert, row.GetOptionalBlob(4));
+  TS_ASSIGN_OR_RETURN(const std::optional<Bytes> operator_cert, row.GetOptionalBlob(5));
+  s.device_certificate = device_cert.value_or(Bytes{});
+  s.operator_certificate = operator_cert.value_or(Bytes{});
+  TS_ASSIGN_OR_RETURN(s.balance_fen, row.GetInt64(6));
+  TS_ASSIGN_OR_RETURN(const std::int64_t counter, row.GetInt64(7));
+  TS_ASSIGN_OR_RETURN(const std::int64_t payments, row.GetInt64(8));
+  TS_ASSIGN_OR_RETURN(s.value_since_sync_fen, row.GetInt64(9));
+  TS_ASSIGN_OR_RETURN(const std::optional<Bytes> pending, row.GetOptionalBlob(10));
+  TS_ASSIGN_OR_RETURN(const std::int64_t log_sequence, row.GetInt64(11));
+  TS_ASSIGN_OR_RETURN(const std::int64_t load_sequence, row.GetInt64(12));
+  TS_ASSIGN_OR_RETURN(const std::optional<Bytes> last_load, row.GetOptionalBlob(13));
+  TS_ASSIGN_OR_RETURN(s.last_operator_time_unix_s, row.GetInt64(14));
+  TS_ASSIGN_OR_RETURN(const std::int64_t version, row.GetInt64(15));
+  TS_ASSIGN_OR_RETURN(const std::string revoked, row.GetText(16));
+  TS_ASSIGN_OR_RETURN(s.blocked, row.GetBool(17));
+  if (s.balance_fen < 0 || counter < 0 || counter > 0xFFFFFFFFLL || payments < 0 ||
+      payments > 0xFFFF || s.value_since_sync_fen < 0 || log_sequence < 0 ||
+      log_sequence > 0xFFFFFFFFLL || load_sequence < 0 || load_sequence > 0xFFFFFFFFLL ||
+      version < 0 || version > 0xFFFFFFFFLL) {
+    return Corruption("stored digital-currency wallet state out of range");
+  }
+  s.counter = static_cast<std::uint32_t>(counter);
+  s.payments_since_sync = static_cast<std::uint16_t>(payments);
+  s.log_sequence = static_cast<std::uint32_t>(log_sequence);
+  s.load_sequence = static_cast<std::uint32_t>(load_sequence);
+  s.last_load_order = last_load.value_or(Bytes{});
+  s.revocation_list_version = static_cast<std::uint32_t>(version);
+  s.revoked_device_ids = SplitIds(revoked);
+  if (pending.has_value()) {
+    if (pending->size() != kPendingBytes) return Corruption("stored pending request does not decode");
+    const ByteView v = *pending;
+    DcepPendingRequest p;
+    p.nonce.assign(v.begin(), v.begin() + kDcepNonceBytes);
+    p.amount_fen = static_cast<std::int64_t>(BytesToUint(v.subspan(kDcepNonceBytes, 8)));
+    p.currency_numeric = static_cast<std::uint16_t>(BytesToUint(v.subspan(kDcepNonceBytes + 8, 2)));
+    s.pending = std::move(p);
+  }
+  return w;
+}
+
+Result<DcepLogEntry> DecodeDcepLogRow(const store::Row& row) {
+  DcepLogEntry e;
+  TS_ASSIGN_OR_RETURN(const std::int64_t sequence, row.GetInt64(0));
+  TS_ASSIGN_OR_RETURN(const std::int64_t direction, row.GetInt64(1));
+  TS_ASSIGN_OR_RETURN(e.payer_device_id, row.GetText(2));
+  TS_ASSIGN_OR_RETURN(const std::int64_t counter, row.GetInt64(3));
+  TS_ASSIGN_OR_RETURN(e.amount_fen, row.GetInt64(4));
+  TS_ASSIGN_OR_RETURN(e.transfer, row.GetBlob(5));
+  TS_ASSIGN_OR_RETURN(e.chain, row.GetBlob(6));
+  if (sequence < 1 || sequence > 0xFFFFFFFFLL || (direction != 1 && direction != 2) ||
+      counter < 0 || counter > 0xFFFFFFFFLL || e.amount_fen <= 0) {
+    return Corruption("stored digital-currency log record out of range");
+  }
+  e.sequence = static_cast<std::uint32_t>(sequence);
+  e.direction = static_cast<std::uint8_t>(direction);
+  e.payer_counter = static_cast<std::uint32_t>(counter);
+  return e;
 }
 
 }  // namespace
@@ -424,6 +588,136 @@ Status DeviceStore::SetExpressTransitCard(std::string_view card_id) {
                  {store::Value::Bool(false), card_id})
         .status();
   });
+}
+
+Status DeviceStore::InsertDcepWallet() {
+  return store_->RunInTransaction([&](store::Store& db) -> Status {
+    TS_ASSIGN_OR_RETURN(store::Row n, db.QueryRow("SELECT COUNT(*) AS n FROM dcep_wallet"));
+    TS_ASSIGN_OR_RETURN(const std::int64_t count, n.GetInt64(0));
+    if (count != 0) return AlreadyExists("a digital-currency wallet is already installed");
+    return db
+        .Execute("INSERT INTO dcep_wallet (id, balance_fen, counter, payments_since_sync,"
+                 " value_since_sync_fen, log_sequence, load_sequence, last_operator_time,"
+                 " revocation_version, revoked, blocked) VALUES (1, 0, 0, 0, 0, 0, 0, 0, 0, '', ?)",
+                 {store::Value::Bool(false)})
+        .status();
+  });
+}
+
+Result<std::optional<StoredDcepWallet>> DeviceStore::LoadDcepWallet() {
+  TS_ASSIGN_OR_RETURN(store::Rows rows, store_->Query(kSelectDcepWallet));
+  if (rows.empty()) return std::optional<StoredDcepWallet>();
+  TS_ASSIGN_OR_RETURN(StoredDcepWallet wallet, DecodeDcepRow(rows[0]));
+  return std::optional<StoredDcepWallet>(std::move(wallet));
+}
+
+Status DeviceStore::PersonaliseDcepWallet(const DcepKeys& keys) {
+  if (keys.private_key_pkcs8.empty() || keys.root_public_key.empty()) {
+    return InvalidArgument("digital-currency keys: private key and root key are required");
+  }
+  return store_->RunInTransaction([&](store::Store& db) -> Status {
+    TS_ASSIGN_OR_RETURN(store::Rows rows,
+                        db.Query("SELECT private_key FROM dcep_wallet WHERE id = 1"));
+    if (rows.empty()) return NotFound("no digital-currency wallet on this device");
+    TS_ASSIGN_OR_RETURN(const std::optional<Bytes> existing, rows[0].GetOptionalBlob(0));
+    if (existing.has_value()) return AlreadyExists("digital-currency wallet already personalised");
+    return db
+        .Execute("UPDATE dcep_wallet SET scheme = ?, private_key = ?, root_scheme = ?,"
+                 " root_public_key = ? WHERE id = 1",
+                 {static_cast<std::int64_t>(keys.scheme), keys.private_key_pkcs8.reveal(),
+                  static_cast<std::int64_t>(keys.root_scheme), keys.root_public_key})
+        .status();
+  });
+}
+
+Status DeviceStore::UpdateDcepWallet(const DcepWalletState& expected, const DcepWalletState& next,
+                                     const DcepLogEntry* append, std::uint32_t prune_through) {
+  TS_RETURN_IF_ERROR(CheckDcepState(next));
+  // The counter and the sequences only grow (second check after the applet's own).
+  if (next.counter < expected.counter || next.log_sequence < expected.log_sequence ||
+      next.load_sequence < expected.load_sequence) {
+    return InvalidArgument("digital-currency counter or sequence would go backwards");
+  }
+  if (append != nullptr && (append->sequence != next.log_sequence ||
+                            append->sequence <= expected.log_sequence)) {
+    return InvalidArgument("digital-currency log record numbered out of sequence");
+  }
+  return store_->RunInTransaction([&](store::Store& db) -> Status {
+    TS_ASSIGN_OR_RETURN(
+        const std::int64_t changed,
+        db.Execute("UPDATE dcep_wallet SET device_certificate = ?, operator_certificate = ?,"
+                   " balance_fen = ?, counter = ?, payments_since_sync = ?,"
+                   " value_since_sync_fen = ?, pending = ?, log_sequence = ?, load_sequence = ?,"
+                   " last_load_order = ?, last_operator_time = ?, revocation_version = ?,"
+                   " revoked = ?, blocked = ? WHERE id = 1 AND counter = ? AND log_sequence = ?"
+                   " AND load_sequence = ? AND balance_fen = ?",
+                   {BlobOrNull(next.device_certificate), BlobOrNull(next.operator_certificate),
+                    next.balance_fen, next.counter, next.payments_since_sync,
+                    next.value_since_sync_fen, EncodePending(next.pending), next.log_sequence,
+                    next.load_sequence, BlobOrNull(next.last_load_order),
+                    next.last_operator_time_unix_s, next.revocation_list_version,
+                    JoinIds(next.revoked_device_ids), store::Value::Bool(next.blocked),
+                    expected.counter, expected.log_sequence, expected.load_sequence,
+                    expected.balance_fen}));
+    if (changed != 1) {
+      TS_ASSIGN_OR_RETURN(store::Row n, db.QueryRow("SELECT COUNT(*) AS n FROM dcep_wallet"));
+      TS_ASSIGN_OR_RETURN(const std::int64_t count, n.GetInt64(0));
+      if (count == 0) return NotFound("no digital-currency wallet on this device");
+      return FailedPrecondition("stored digital-currency state is not the one in memory");
+    }
+    if (append != nullptr) {
+      TS_RETURN_IF_ERROR(db.Execute("INSERT INTO dcep_log (sequence, direction, payer_device_id,"
+                                    " payer_counter, amount_fen, transfer, chain)"
+                                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                    {append->sequence, append->direction, append->payer_device_id,
+                                     append->payer_counter, append->amount_fen, append->transfer,
+                                     append->chain})
+                                .status());
+    }
+    if (prune_through > 0) {
+      TS_RETURN_IF_ERROR(
+          db.Execute("DELETE FROM dcep_log WHERE sequence <= ?", {prune_through}).status());
+    }
+    // Second path for the invariant: what is on disk is what the applet will answer with.
+    TS_ASSIGN_OR_RETURN(store::Row row, db.QueryRow(kSelectDcepWallet));
+    TS_ASSIGN_OR_RETURN(const StoredDcepWallet stored, DecodeDcepRow(row));
+    if (!(stored.state == next)) {
+      return Internal("digital-currency state read back differs from the one written");
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<DcepLogEntry>> DeviceStore::LoadDcepLog(std::uint32_t from_sequence,
+                                                           std::size_t records_max) {
+  TS_ASSIGN_OR_RETURN(
+      store::Rows rows,
+      store_->Query("SELECT sequence, direction, payer_device_id, payer_counter, amount_fen,"
+                    " transfer, chain FROM dcep_log WHERE sequence >= ? ORDER BY sequence"
+                    " LIMIT ?",
+                    {from_sequence, static_cast<std::int64_t>(records_max)}));
+  std::vector<DcepLogEntry> entries;
+  for (const store::Row& row : rows) {
+    TS_ASSIGN_OR_RETURN(DcepLogEntry entry, DecodeDcepLogRow(row));
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+Result<std::size_t> DeviceStore::CountDcepLog() {
+  TS_ASSIGN_OR_RETURN(store::Row row, store_->QueryRow("SELECT COUNT(*) AS n FROM dcep_log"));
+  TS_ASSIGN_OR_RETURN(const std::int64_t n, row.GetInt64(0));
+  return static_cast<std::size_t>(n);
+}
+
+Result<bool> DeviceStore::DcepTransferReceived(std::string_view payer_device_id,
+                                               std::uint32_t payer_counter) {
+  TS_ASSIGN_OR_RETURN(store::Row row,
+                      store_->QueryRow("SELECT COUNT(*) AS n FROM dcep_log WHERE direction = 2"
+                                       " AND payer_device_id = ? AND payer_counter = ?",
+                                       {payer_device_id, payer_counter}));
+  TS_ASSIGN_OR_RETURN(const std::int64_t n, row.GetInt64(0));
+  return n > 0;
 }
 
 }  // namespace tapstack::device

@@ -2,8 +2,10 @@
 // (<data_dir>/<device id>/secure_element.db through store::OpenSqlite).
 //
 // It holds the device's key-agreement private key, the installed tokens with their ATC and keys,
-// the remaining HCE single-use keys, and the transit purse cards (personalisation, balance,
-// counters, log, CAPP record, last purchase proof, blocked flag, express choice). The emulator keeps key material in this file in clear:
+// the remaining HCE single-use keys, the transit purse cards (personalisation, balance,
+// counters, log, CAPP record, last purchase proof, blocked flag, express choice) and the
+// digital-currency wallet (device/dcep_applet.h: key pair, root key, certificates, balance,
+// counter, since-sync counters, pending request, log, revocation list, load sequence, blocked). The emulator keeps key material in this file in clear:
 // it stands for a real element's tamper-resistant non-volatile memory, and the file must be
 // protected like one. Nothing here ever leaves the device.
 //
@@ -13,6 +15,10 @@
 // Transit rule (durable before answered): everything a DEBIT, CREDIT or APPLICATION BLOCK changes
 // is written by one UpdateTransitCardState() transaction, compare-and-set on the old state and read
 // back, before the applet answers; a failed write leaves both the disk and the applet unchanged.
+// Digital-currency rule (durable before answered; the counter never repeats): every change of the
+// wallet is one UpdateDcepWallet() transaction, compare-and-set on the counter, log sequence,
+// load sequence and balance, with the log record it adds (a debit, its counter increment and its
+// log record together) and read back before the applet answers.
 // Not thread-safe (one store::Store connection); the secure element serialises calls.
 #pragma once
 
@@ -29,6 +35,7 @@
 #include "core/status.h"
 #include "crypto/purse_crypto.h"
 #include "crypto/secret_bytes.h"
+#include "crypto/signature.h"
 #include "device/token_credentials.h"
 #include "device/transit_card_profile.h"
 #include "store/store.h"
@@ -78,6 +85,65 @@ struct StoredTransitCard {
   TransitCardState state;
   std::int64_t install_order = 0;
   bool express = false;  // the card a terminal's SELECT of the T-Union AID reaches
+};
+
+// ---- digital-currency wallet ---------------------------------------------------------------------
+
+// Log records a wallet keeps until the operator acknowledges them (SYNC prunes acknowledged ones);
+// when full, the applet refuses new payments and receipts until it syncs.
+inline constexpr std::size_t kDcepLogRecordsMax = 256;
+inline constexpr std::size_t kDcepNonceBytes = 16;
+
+// Set once by GENERATE KEY PAIR.
+struct DcepKeys {
+  crypto::SignatureScheme scheme = crypto::SignatureScheme::kSm2Sm3;
+  crypto::SecretBytes private_key_pkcs8;
+  crypto::SignatureScheme root_scheme = crypto::SignatureScheme::kSm2Sm3;
+  Bytes root_public_key;  // raw
+};
+
+// The payee's open payment request (CREATE PAYMENT REQUEST), until RECEIVE completes it.
+struct DcepPendingRequest {
+  Bytes nonce;  // kDcepNonceBytes
+  std::int64_t amount_fen = 0;
+  std::uint16_t currency_numeric = 0;
+  friend bool operator==(const DcepPendingRequest&, const DcepPendingRequest&) = default;
+};
+
+// The mutable part of the wallet.
+struct DcepWalletState {
+  Bytes device_certificate;    // 7F21, empty before PUT CERTIFICATES
+  Bytes operator_certificate;  // 7F21
+  std::int64_t balance_fen = 0;
+  std::uint32_t counter = 0;  // the last counter signed (0 before the first payment)
+  std::uint16_t payments_since_sync = 0;
+  std::int64_t value_since_sync_fen = 0;
+  std::optional<DcepPendingRequest> pending;
+  std::uint32_t log_sequence = 0;   // the last log record written
+  std::uint32_t load_sequence = 0;  // the last load order accepted
+  Bytes last_load_order;            // its signed body (E6), to answer a retry
+  std::int64_t last_operator_time_unix_s = 0;
+  std::uint32_t revocation_list_version = 0;
+  std::vector<std::string> revoked_device_ids;
+  bool blocked = false;
+  friend bool operator==(const DcepWalletState&, const DcepWalletState&) = default;
+};
+
+// One log record (dcep_wire/log_record.h) with the columns the store searches on.
+struct DcepLogEntry {
+  std::uint32_t sequence = 0;
+  std::uint8_t direction = 0;  // 01 sent, 02 received
+  std::string payer_device_id;
+  std::uint32_t payer_counter = 0;
+  std::int64_t amount_fen = 0;
+  Bytes transfer;  // E2
+  Bytes chain;     // E4
+  friend bool operator==(const DcepLogEntry&, const DcepLogEntry&) = default;
+};
+
+struct StoredDcepWallet {
+  std::optional<DcepKeys> keys;  // nullopt until personalised
+  DcepWalletState state;
 };
 
 class DeviceStore {
@@ -135,6 +201,30 @@ class DeviceStore {
   Status DeleteTransitCard(std::string_view card_id);
   // Makes `card_id` the only express card. Errors: kNotFound.
   Status SetExpressTransitCard(std::string_view card_id);
+
+  // Creates the (unpersonalised, empty) digital-currency wallet. Errors: kAlreadyExists.
+  Status InsertDcepWallet();
+  // The wallet, or nullopt when none is installed. Errors: kCorruption for a row that does not
+  // decode.
+  Result<std::optional<StoredDcepWallet>> LoadDcepWallet();
+  // Stores the key pair and root key, once. Errors: kNotFound (no wallet); kAlreadyExists
+  // (already personalised); kInvalidArgument (an empty key).
+  Status PersonaliseDcepWallet(const DcepKeys& keys);
+  // In one transaction: replaces the state with `next` only if the stored counter, log sequence,
+  // load sequence and balance are `expected`'s (compare-and-set), appends `append` (when given;
+  // its sequence must be next.log_sequence), deletes log records up to `prune_through`, and reads
+  // the state back. Errors: kInvalidArgument (a counter or sequence that goes backwards, a
+  // negative balance, a log record numbered wrongly); kNotFound; kFailedPrecondition (the
+  // stored state is not `expected`); kInternal (read-back differs); store errors. On error
+  // nothing changed.
+  Status UpdateDcepWallet(const DcepWalletState& expected, const DcepWalletState& next,
+                          const DcepLogEntry* append = nullptr, std::uint32_t prune_through = 0);
+  // Log records with sequence >= `from_sequence`, oldest first, at most `records_max`.
+  Result<std::vector<DcepLogEntry>> LoadDcepLog(std::uint32_t from_sequence,
+                                                std::size_t records_max);
+  Result<std::size_t> CountDcepLog();
+  // True when a received record from (payer, counter) is in the log.
+  Result<bool> DcepTransferReceived(std::string_view payer_device_id, std::uint32_t payer_counter);
 
  private:
   explicit DeviceStore(std::unique_ptr<store::Store> store) : store_(std::move(store)) {}

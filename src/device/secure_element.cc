@@ -49,6 +49,38 @@ class SecureElement::ExpressTransitRouter final : public Applet {
   TransitChannels& channels_;
 };
 
+// The host's one applet for the digital-currency AID: routes the terminal's session to the wallet.
+class SecureElement::DcepRouter final : public Applet {
+ public:
+  explicit DcepRouter(DcepChannels& channels) : channels_(channels) {}
+
+  ByteView aid() const override { return kDcepAid; }
+  Bytes DirectoryEntry() const override { return {}; }
+
+  emv::ResponseApdu Select() override {
+    Deselect();
+    if (channels_.applet == nullptr) return Sw(emv::kSwFileNotFound);
+    channels_.wallet = false;  // the wallet's session ends here
+    channels_.terminal = true;
+    return channels_.applet->Select();
+  }
+
+  void Deselect() override {
+    if (channels_.terminal && channels_.applet != nullptr) channels_.applet->Deselect();
+    channels_.terminal = false;
+  }
+
+  emv::ResponseApdu Process(const emv::CommandApdu& command) override {
+    if (!channels_.terminal || channels_.applet == nullptr) {
+      return Sw(emv::kSwConditionsNotSatisfied);
+    }
+    return channels_.applet->Process(command);
+  }
+
+ private:
+  DcepChannels& channels_;
+};
+
 Result<std::unique_ptr<SecureElement>> SecureElement::Open(SecureElementOptions options) {
   TS_RETURN_IF_ERROR(DeviceStore::CheckDeviceId(options.device_id));
   const Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Instance();
@@ -80,6 +112,8 @@ Result<std::unique_ptr<SecureElement>> SecureElement::Open(SecureElementOptions 
     Status added = se->AddTransitApplet(std::move(card));
     if (!added.ok()) return Corruption("stored transit card does not load: " + added.message());
   }
+  TS_RETURN_IF_ERROR(se->host_.Install(std::make_unique<DcepRouter>(se->dcep_channels_)));
+  TS_RETURN_IF_ERROR(se->LoadDcepApplet());
   return se;
 }
 
@@ -299,6 +333,65 @@ Bytes SecureElement::TransmitToTransitCard(std::string_view card_id, ByteView co
     return Encode(card->Select());
   }
   return Encode(card->Process(*command));
+}
+
+Status SecureElement::LoadDcepApplet() {
+  TS_ASSIGN_OR_RETURN(std::optional<StoredDcepWallet> wallet, store_->LoadDcepWallet());
+  if (!wallet.has_value()) return Status::Ok();
+  DcepAppletOptions applet_options;
+  applet_options.random = options_.dcep_random;
+  TS_ASSIGN_OR_RETURN(dcep_, DcepApplet::Create(std::move(*wallet), *store_, applet_options));
+  dcep_channels_.applet = dcep_.get();
+  return Status::Ok();
+}
+
+Status SecureElement::InstallDcepAppletLocked() {
+  if (dcep_ != nullptr) return AlreadyExists("a digital-currency wallet is already installed");
+  TS_RETURN_IF_ERROR(store_->InsertDcepWallet());
+  // Load what was stored, so the applet runs on exactly what a restart would load.
+  return LoadDcepApplet();
+}
+
+Status SecureElement::InstallDcepApplet() {
+  std::lock_guard lock(mu_);
+  return InstallDcepAppletLocked();
+}
+
+Result<Bytes> SecureElement::InstallDcepWallet(crypto::SignatureScheme scheme,
+                                               const crypto::PublicKey& root_public_key) {
+  std::lock_guard lock(mu_);
+  if (dcep_ == nullptr) TS_RETURN_IF_ERROR(InstallDcepAppletLocked());
+  if (dcep_->personalised()) {
+    return AlreadyExists("digital-currency wallet already personalised");
+  }
+  TS_ASSIGN_OR_RETURN(const Bytes root_raw, root_public_key.ToRaw());
+  return dcep_->GenerateKeyPair(scheme, root_public_key.scheme(), root_raw);
+}
+
+bool SecureElement::HasDcepWallet() const {
+  std::lock_guard lock(mu_);
+  return dcep_ != nullptr;
+}
+
+Bytes SecureElement::TransmitToDcepWallet(ByteView command_apdu) {
+  std::lock_guard lock(mu_);
+  if (dcep_ == nullptr) return Encode(Sw(emv::kSwFileNotFound));
+  if (!dcep_channels_.wallet) {
+    if (dcep_channels_.terminal) dcep_->Deselect();
+    dcep_channels_.terminal = false;  // the terminal's next command gets 6985
+    (void)dcep_->Select();            // implicit selection on the wallet's channel
+    dcep_channels_.wallet = true;
+  }
+  Result<emv::CommandApdu> command = emv::ParseCommandApdu(command_apdu);
+  if (!command.ok()) return Encode(Sw(emv::kSwWrongLength));
+  if (command->ins == 0xA4 && command->cla == 0x00) {  // SELECT on this channel: only the wallet
+    if (command->p1 != 0x04 || command->p2 != 0x00) return Encode(Sw(emv::kSwIncorrectP1P2));
+    if (!std::ranges::equal(command->data, ByteView(kDcepAid))) {
+      return Encode(Sw(emv::kSwFileNotFound));
+    }
+    return Encode(dcep_->Select());
+  }
+  return Encode(dcep_->Process(*command));
 }
 
 }  // namespace tapstack::device

@@ -17,6 +17,15 @@
 // the wallet's session on it ends, and when the wallet addresses a card the terminal's session on
 // it ends (its next command gets 6985). Neither half-completes a debit or credit.
 //
+// Digital-currency wallet (device/dcep_applet.h): at most one, installed on demand by the wallet
+// (InstallDcepWallet, or InstallDcepApplet then GENERATE KEY PAIR over APDUs). A terminal or
+// another watch reaches it over Transmit() by SELECT of its AID (it is not in the PPSE), with no
+// biometric (express, like transit); the wallet reaches it with TransmitToDcepWallet(), a
+// separate channel. As for transit cards, one session: addressing it on one channel ends the
+// session on the other (its next command gets 6985). Chained commands (CLA 90) sent over
+// Transmit() while the wallet is selected go to it directly, since the APDU host knows only the
+// classes 00, 80 and 84.
+//
 // Key delivery: the TSP wraps a token's credentials (device/token_credentials.h) for this device
 // only with crypto::WrapForDevice(public_key(), device_id(), token_id, ...). InstallToken refuses
 // a blob made for another device or token, or changed in transit (kCryptoFailure).
@@ -40,6 +49,7 @@
 #include "crypto/key_agreement.h"
 #include "device/apdu_host.h"
 #include "device/cdcvm_gate.h"
+#include "device/dcep_applet.h"
 #include "device/device_store.h"
 #include "device/payment_applet.h"
 #include "device/transit_applet.h"
@@ -60,6 +70,9 @@ struct SecureElementOptions {
   // Card randoms and challenges of the transit purses; nullptr: crypto::Csprng. Tests inject a
   // fixed source. Must outlive the SecureElement.
   RandomSource* transit_random = nullptr;
+  // Payee nonces of the digital-currency wallet; nullptr: crypto::Csprng. Must outlive the
+  // SecureElement.
+  RandomSource* dcep_random = nullptr;
 };
 
 class SecureElement {
@@ -122,8 +135,29 @@ class SecureElement {
   // implicitly; an explicit SELECT of the T-Union AID re-selects it. Unknown `card_id`: 6A82.
   Bytes TransmitToTransitCard(std::string_view card_id, ByteView command_apdu);
 
+  // Installs the digital-currency applet, unpersonalised (GENERATE KEY PAIR comes over APDUs).
+  // Errors: kAlreadyExists (one is installed); store errors.
+  Status InstallDcepApplet();
+  // Installs (if needed) and personalises the wallet: generates the device key pair of `scheme`
+  // and stores the root public key; returns the device public key raw, for the operator's
+  // device certificate. Errors: kAlreadyExists (already personalised); kInvalidArgument (a root
+  // key that is not a valid key); store errors.
+  Result<Bytes> InstallDcepWallet(crypto::SignatureScheme scheme,
+                                  const crypto::PublicKey& root_public_key);
+  bool HasDcepWallet() const;
+  // The wallet's own channel to the applet: one C-APDU in, one R-APDU out, never fails.
+  // The first command after the terminal used the applet selects it implicitly. No wallet: 6A82.
+  Bytes TransmitToDcepWallet(ByteView command_apdu);
+
  private:
   class ExpressTransitRouter;
+  class DcepRouter;
+  // Which channel has a session with the digital-currency applet.
+  struct DcepChannels {
+    DcepApplet* applet = nullptr;
+    bool terminal = false;  // selected through Transmit()
+    bool wallet = false;    // addressed through TransmitToDcepWallet()
+  };
   // Which transit card each channel has a session with (nullptr: none).
   struct TransitChannels {
     TransitPurseApplet* express = nullptr;
@@ -142,6 +176,8 @@ class SecureElement {
   Status AddApplet(StoredToken token);
   PaymentApplet* FindToken(std::string_view token_id) const;
   Status AddTransitApplet(StoredTransitCard card);
+  Status LoadDcepApplet();
+  Status InstallDcepAppletLocked();
   TransitPurseApplet* FindTransitCard(std::string_view card_id) const;
   // Ends the terminal's session when it is on `card` (or on any card when `card` is nullptr).
   void EndTerminalTransitSession(TransitPurseApplet* card);
@@ -156,6 +192,8 @@ class SecureElement {
   std::vector<PaymentApplet*> payment_applets_;  // owned by host_
   std::vector<std::unique_ptr<TransitPurseApplet>> transit_cards_;  // install order
   TransitChannels transit_channels_;
+  std::unique_ptr<DcepApplet> dcep_;
+  DcepChannels dcep_channels_;
 };
 
 }  // namespace tapstack::device
