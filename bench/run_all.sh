@@ -24,5 +24,7 @@ echo "== provisioning (bind + OTP)"
 "$build/bench/provisioning_bench" --seconds 5 --threads 4
 echo "== transit: one gate tap, clearing 1 M records"
 "$build/bench/transit_bench"
+echo "== digital currency: durable online transfers (same operator, batched) and inter-operator"
+"$build/bench/dcep_bench"
 echo "== token vault footprint"
 "$build/bench/vault_memory_bench" --tokens 100000

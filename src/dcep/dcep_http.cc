@@ -1,0 +1,447 @@
+#include "dcep/dcep_http.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "crypto/mac.h"
+#include "dcep/central_bank_client.h"
+#include "dcep/dcep_network.h"
+
+namespace tapstack::dcep {
+
+namespace {
+
+using httplib::Request;
+using httplib::Response;
+using nlohmann::json;
+
+constexpr char kOperatorPath[] = "/v1/dcep/operators/([^/]+)";
+constexpr char kWalletPath[] = "/v1/dcep/operators/([^/]+)/wallets/([^/]+)";
+
+void ReplyJson(Response& res, int http, const json& body) {
+  res.status = http;
+  res.set_content(body.dump(), "application/json");
+}
+
+void ReplyError(Response& res, int http, std::string_view code, std::string_view message,
+                std::string_view field = {}) {
+  json body = {{"error", code}, {"message", message}};
+  if (!field.empty()) body["field"] = field;
+  ReplyJson(res, http, body);
+}
+
+// The field a message starts with ("amount_fen: ..."), if it looks like one.
+std::string FieldOf(std::string_view message) {
+  const std::size_t colon = message.find(": ");
+  if (colon == std::string_view::npos || colon > 40) return {};
+  const std::string_view head = message.substr(0, colon);
+  const bool ident = std::all_of(head.begin(), head.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-' || c == '.' ||
+           c == '[' || c == ']' ||
+           (c >= '0' && c <= '9');
+  });
+  return ident ? std::string(head) : std::string();
+}
+
+void ReplyStatus(Response& res, const Status& s) {
+  const std::string field = FieldOf(s.message());
+  switch (s.code()) {
+    case ErrorCode::kInvalidArgument:
+      return ReplyError(res, 400, "invalid_argument", s.message(), field);
+    case ErrorCode::kOutOfRange:
+      return ReplyError(res, 422, "limit_exceeded", s.message(), field);
+    case ErrorCode::kNotFound:
+      return ReplyError(res, 404, "not_found", s.message(), field);
+    case ErrorCode::kFailedPrecondition:
+      return ReplyError(res, 409, "failed_precondition", s.message(), field);
+    case ErrorCode::kAlreadyExists:
+      return ReplyError(res, 409, "already_exists", s.message(), field);
+    case ErrorCode::kUnavailable:
+      return ReplyError(res, 503, "unavailable", s.message());
+    default:
+      return ReplyError(res, 500, "internal", ErrorCodeName(s.code()));
+  }
+}
+
+Result<json> ParseBody(const Request& req, std::initializer_list<std::string_view> allowed) {
+  if (req.body.size() > kDcepRequestBodyBytesMax) {
+    return InvalidArgument("body: larger than " + std::to_string(kDcepRequestBodyBytesMax) +
+                           " bytes");
+  }
+  if (req.body.empty()) return json::object();
+  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    return InvalidArgument("body: expected a JSON object");
+  }
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return InvalidArgument(key + ": unknown member");
+    }
+  }
+  return body;
+}
+
+Result<std::string> OptString(const json& body, const char* name, bool required = false) {
+  const auto it = body.find(name);
+  if (it == body.end()) {
+    if (required) return InvalidArgument(std::string(name) + ": required");
+    return std::string();
+  }
+  if (!it->is_string()) return InvalidArgument(std::string(name) + ": expected a string");
+  return it->get<std::string>();
+}
+
+Result<std::int64_t> AmountFen(const json& body) {
+  const auto it = body.find("amount_fen");
+  if (it == body.end()) return InvalidArgument("amount_fen: required");
+  if (!it->is_number_integer() || it->get<std::int64_t>() <= 0) {
+    return InvalidArgument("amount_fen: expected an integer > 0");
+  }
+  return it->get<std::int64_t>();
+}
+
+Result<std::string> IdempotencyKey(const Request& req) {
+  std::string key = req.get_header_value("Idempotency-Key");
+  if (key.empty() || key.size() > kIdempotencyKeyBytesMax) {
+    return InvalidArgument("Idempotency-Key: header required, 1-128 bytes");
+  }
+  return key;
+}
+
+Result<TierEvidence> Evidence(const json& body) {
+  TierEvidence e;
+  TS_ASSIGN_OR_RETURN(e.phone, OptString(body, "phone", true));
+  TS_ASSIGN_OR_RETURN(e.name, OptString(body, "name"));
+  TS_ASSIGN_OR_RETURN(e.id_number, OptString(body, "id_number"));
+  TS_ASSIGN_OR_RETURN(e.bank_account, OptString(body, "bank_account"));
+  if (const auto it = body.find("in_person"); it != body.end()) {
+    if (!it->is_boolean()) return InvalidArgument("in_person: expected a boolean");
+    e.in_person = it->get<bool>();
+  }
+  return e;
+}
+
+json LimitsJson(const TierLimits& t) {
+  return {{"tier", t.tier},
+          {"opened_with", t.opened_with},
+          {"balance_max_fen", t.balance_max_fen},
+          {"payment_max_fen", t.payment_max_fen},
+          {"daily_max_fen", t.daily_max_fen}};
+}
+
+json WalletJson(const WalletInfo& w) {
+  json out = {{"wallet_id", w.wallet_id},
+              {"operator_id", w.operator_id},
+              {"tier", w.tier},
+              {"balance_fen", w.balance_fen},
+              {"available_fen", w.available_fen},
+              {"spent_today_fen", w.spent_today_fen},
+              {"limits", LimitsJson(w.limits)}};
+  if (!w.merchant_id.empty()) out["merchant_id"] = w.merchant_id;
+  return out;
+}
+
+json EntryJson(const Entry& e) {
+  json out = {{"entry_id", e.entry_id},   {"seq", e.seq},
+              {"kind", e.kind},           {"status", e.status},
+              {"amount_fen", e.amount_fen}, {"created_unix_ms", e.created_unix_ms}};
+  auto opt = [&](const char* name, const std::string& v) {
+    if (!v.empty()) out[name] = v;
+  };
+  opt("debit_wallet", e.debit_wallet);
+  opt("credit_wallet", e.credit_wallet);
+  opt("counter_operator", e.counter_operator);
+  opt("counter_wallet", e.counter_wallet);
+  opt("merchant_id", e.merchant_id);
+  opt("device_id", e.device_id);
+  opt("error", e.error_code);
+  opt("reason", e.reason);
+  return out;
+}
+
+void ReplyEntry(Response& res, const Result<Entry>& entry, int created_status) {
+  if (!entry.ok()) return ReplyStatus(res, entry.status());
+  if (entry->replayed) res.set_header("Idempotent-Replayed", "true");
+  ReplyJson(res, entry->replayed ? 200 : created_status, {{"entry", EntryJson(*entry)}});
+}
+
+class Routes {
+ public:
+  Routes(DcepNetwork& network, DcepHttpOptions options)
+      : network_(network), options_(std::move(options)) {}
+
+  bool Admin(const Request& req, Response& res) const {
+    const std::string auth = req.get_header_value("Authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    const bool ok = !options_.admin_token.empty() && auth.rfind(kBearer, 0) == 0 &&
+                    crypto::ConstantTimeEquals(AsBytes(std::string_view(auth).substr(kBearer.size())),
+                                               AsBytes(options_.admin_token));
+    if (!ok) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      ReplyError(res, 401, "unauthenticated", "expected Authorization: Bearer <admin token>",
+                 "Authorization");
+    }
+    return ok;
+  }
+
+  Operator* OperatorOf(const Request& req, Response& res) {
+    const std::string id = req.matches[1].str();
+    if (Status s = CheckOperatorId("operator", id); !s.ok()) {
+      ReplyStatus(res, s);
+      return nullptr;
+    }
+    Result<Operator*> op = network_.operator_of(id);
+    if (!op.ok()) {
+      ReplyError(res, 404, "not_found", op.status().message(), "operator");
+      return nullptr;
+    }
+    return *op;
+  }
+
+  std::optional<std::string> WalletOf(const Request& req, Response& res) {
+    std::string wallet = req.matches[2].str();
+    if (Status s = CheckWalletId("wallet", wallet); !s.ok()) {
+      ReplyStatus(res, s);
+      return std::nullopt;
+    }
+    return wallet;
+  }
+
+  DcepNetwork& network_;
+  DcepHttpOptions options_;
+};
+
+#define DCEP_OR_REPLY(lhs, expr)                              \
+  auto TS_CONCAT_(dcep_r_, __LINE__) = (expr);                \
+  if (!TS_CONCAT_(dcep_r_, __LINE__).ok()) {                  \
+    ReplyStatus(res, TS_CONCAT_(dcep_r_, __LINE__).status()); \
+    return;                                                   \
+  }                                                           \
+  lhs = std::move(TS_CONCAT_(dcep_r_, __LINE__)).value()
+
+}  // namespace
+
+void InstallDcepRoutes(httplib::Server& server, DcepNetwork& network, DcepHttpOptions options) {
+  auto routes = std::make_shared<Routes>(network, std::move(options));
+
+  server.Get("/v1/dcep/operators", [routes](const Request&, Response& res) {
+    const DcepConfig& config = routes->network_.config();
+    json operators = json::array();
+    for (const OperatorInfo& op : config.operators) {
+      operators.push_back({{"id", op.id}, {"name", op.name}});
+    }
+    json tiers = json::array();
+    for (const TierLimits& t : config.tiers) tiers.push_back(LimitsJson(t));
+    json merchants = json::array();
+    for (const MerchantInfo& m : config.merchants) {
+      merchants.push_back({{"id", m.id},
+                           {"name", m.name},
+                           {"operator", m.operator_id},
+                           {"mcc", m.mcc},
+                           {"wallet_id", MerchantWalletId(m.operator_id, m.id)}});
+    }
+    ReplyJson(res, 200, {{"operators", operators}, {"tiers", tiers}, {"merchants", merchants}});
+  });
+
+  server.Post(std::string(kOperatorPath) + "/wallets", [routes](const Request& req, Response& res) {
+    Operator* op = routes->OperatorOf(req, res);
+    if (op == nullptr) return;
+    DCEP_OR_REPLY(const json body,
+                  ParseBody(req, {"phone", "name", "id_number", "bank_account", "in_person"}));
+    DCEP_OR_REPLY(const TierEvidence evidence, Evidence(body));
+    DCEP_OR_REPLY(const std::string key, IdempotencyKey(req));
+    DCEP_OR_REPLY(const WalletInfo wallet, op->OpenWallet(evidence, key));
+    ReplyJson(res, 201, {{"wallet", WalletJson(wallet)}});
+  });
+
+  server.Get(kWalletPath, [routes](const Request& req, Response& res) {
+    Operator* op = routes->OperatorOf(req, res);
+    if (op == nullptr) return;
+    const auto wallet_id = routes->WalletOf(req, res);
+    if (!wallet_id) return;
+    DCEP_OR_REPLY(const WalletInfo wallet, op->Wallet(*wallet_id));
+    ReplyJson(res, 200, {{"wallet", WalletJson(wallet)}});
+  });
+
+  server.Post(std::string(kWalletPath) + "/tier", [routes](const Request& req, Response& res) {
+    Operator* op = routes->OperatorOf(req, res);
+    if (op == nullptr) return;
+    const auto wallet_id = routes->WalletOf(req, res);
+    if (!wallet_id) return;
+    DCEP_OR_REPLY(const json body,
+                  ParseBody(req, {"phone", "name", "id_number", "bank_account", "in_person"}));
+    DCEP_OR_REPLY(const TierEvidence evidence, Evidence(body));
+    DCEP_OR_REPLY(const std::string key, IdempotencyKey(req));
+    DCEP_OR_REPLY(const WalletInfo wallet, op->UpgradeTier(*wallet_id, evidence, key));
+    ReplyJson(res, 200, {{"wallet", WalletJson(wallet)}});
+  });
+
+  server.Get(std::string(kWalletPath) + "/view", [routes](const Request& req, Response& res) {
+    Operator* op = routes->OperatorOf(req, res);
+    if (op == nullptr) return;
+    const auto wallet_id = routes->WalletOf(req, res);
+    if (!wallet_id) return;
+    DCEP_OR_REPLY(const CounterpartyView view, op->ViewForCounterparty(*wallet_id));
+    json out = {{"wallet_id", view.wallet_id}, {"operator_id", view.operator_id},
+                {"tier", view.tier}};
+    if (view.name) out["name"] = *view.name;
+    if (view.phone) out["phone"] = *view.phone;
+    if (view.merchant_id) out["merchant_id"] = *view.merchant_id;
+    ReplyJson(res, 200, {{"view", out}});
+  });
+
+  server.Post(std::string(kWalletPath) + "/exchange", [routes](const Request& req, Response& res) {
+    Operator* op = routes->OperatorOf(req, res);
+    if (op == nullptr) return;
+    const auto wallet_id = routes->WalletOf(req, res);
+    if (!wallet_id) return;
+    DCEP_OR_REPLY(const json body, ParseBody(req, {"amount_fen", "direction"}));
+    DCEP_OR_REPLY(const std::int64_t amount, AmountFen(body));
+    DCEP_OR_REPLY(const std::string direction, OptString(body, "direction", true));
+    if (direction != "to_wallet" && direction != "to_deposit") {
+      return ReplyError(res, 400, "invalid_argument",
+                        "direction: expected \"to_wallet\" or \"to_deposit\"", "direction");
+    }
+    DCEP_OR_REPLY(const std::string key, IdempotencyKey(req));
+    ReplyEntry(res, op->Exchange(*wallet_id, amount, direction == "to_deposit", key), 201);
+  });
+
+  server.Post(std::string(kWalletPath) + "/payments", [routes](const Request& req, Response& res) {
+    Operator* op = routes->OperatorOf(req, res);
+    if (op == nullptr) return;
+    const auto wallet_id = routes->WalletOf(req, res);
+    if (!wallet_id) return;
+    DCEP_OR_REPLY(const json body,
+                  ParseBody(req, {"payee_operator", "payee_wallet", "merchant_id", "amount_fen"}));
+    PaymentOrder order;
+    order.payer_wallet = *wallet_id;
+    DCEP_OR_REPLY(order.payee_operator, OptString(body, "payee_operator"));
+    DCEP_OR_REPLY(order.payee_wallet, OptString(body, "payee_wallet"));
+    DCEP_OR_REPLY(order.merchant_id, OptString(body, "merchant_id"));
+    if (order.merchant_id.empty() && order.payee_wallet.empty()) {
+      return ReplyError(res, 400, "invalid_argument",
+                        "payee_wallet: required (or merchant_id)", "payee_wallet");
+    }
+    DCEP_OR_REPLY(order.amount_fen, AmountFen(body));
+    DCEP_OR_REPLY(order.idempotency_key, IdempotencyKey(req));
+    ReplyEntry(res, op->Pay(order), 201);
+  });
+
+  server.Get(std::string(kWalletPath) + "/history", [routes](const Request& req, Response& res) {
+    Operator* op = routes->OperatorOf(req, res);
+    if (op == nullptr) return;
+    const auto wallet_id = routes->WalletOf(req, res);
+    if (!wallet_id) return;
+    auto number = [&](const char* name, std::int64_t fallback) -> std::optional<std::int64_t> {
+      if (!req.has_param(name)) return fallback;
+      const std::string v = req.get_param_value(name);
+      if (v.empty() || v.size() > 18 || !std::all_of(v.begin(), v.end(), [](char c) {
+            return c >= '0' && c <= '9';
+          })) {
+        ReplyError(res, 400, "invalid_argument", std::string(name) + ": expected an integer >= 0",
+                   name);
+        return std::nullopt;
+      }
+      return std::stoll(v);
+    };
+    const auto before = number("before", 0);
+    if (!before) return;
+    const auto limit = number("limit", 50);
+    if (!limit) return;
+    DCEP_OR_REPLY(const HistoryPage page,
+                  op->History(*wallet_id, *before, static_cast<std::size_t>(*limit)));
+    json entries = json::array();
+    for (const Entry& e : page.entries) entries.push_back(EntryJson(e));
+    json out = {{"entries", entries}};
+    out["next_before"] = page.next_before == 0 ? json(nullptr) : json(page.next_before);
+    ReplyJson(res, 200, out);
+  });
+
+  server.Post(std::string(kWalletPath) + "/purses/([^/]+)/(fund|defund)",
+              [routes](const Request& req, Response& res) {
+                Operator* op = routes->OperatorOf(req, res);
+                if (op == nullptr) return;
+                const auto wallet_id = routes->WalletOf(req, res);
+                if (!wallet_id) return;
+                const std::string device = req.matches[3].str();
+                if (Status s = CheckDeviceId("device", device); !s.ok()) {
+                  return ReplyStatus(res, s);
+                }
+                DCEP_OR_REPLY(const json body, ParseBody(req, {"amount_fen"}));
+                DCEP_OR_REPLY(const std::int64_t amount, AmountFen(body));
+                DCEP_OR_REPLY(const std::string key, IdempotencyKey(req));
+                const bool fund = req.matches[4].str() == "fund";
+                ReplyEntry(res,
+                           fund ? op->FundOfflinePurse(*wallet_id, device, amount, key)
+                                : op->DefundOfflinePurse(*wallet_id, device, amount, key),
+                           201);
+              });
+
+  server.Post(std::string(kOperatorPath) + "/issuance", [routes](const Request& req, Response& res) {
+    if (!routes->Admin(req, res)) return;
+    Operator* op = routes->OperatorOf(req, res);
+    if (op == nullptr) return;
+    DCEP_OR_REPLY(const json body, ParseBody(req, {"amount_fen"}));
+    DCEP_OR_REPLY(const std::int64_t amount, AmountFen(body));
+    DCEP_OR_REPLY(const std::string key, IdempotencyKey(req));
+    ReplyEntry(res, op->RequestIssuance(amount, key), 201);
+  });
+
+  server.Post(std::string(kOperatorPath) + "/recover", [routes](const Request& req, Response& res) {
+    if (!routes->Admin(req, res)) return;
+    Operator* op = routes->OperatorOf(req, res);
+    if (op == nullptr) return;
+    DCEP_OR_REPLY(const std::int64_t left, op->RecoverInterbank());
+    ReplyJson(res, 200, {{"in_flight", left}});
+  });
+
+  server.Get(std::string(kOperatorPath) + "/audit", [routes](const Request& req, Response& res) {
+    if (!routes->Admin(req, res)) return;
+    Operator* op = routes->OperatorOf(req, res);
+    if (op == nullptr) return;
+    DCEP_OR_REPLY(const OperatorAudit a, op->Audit());
+    ReplyJson(res, 200,
+              {{"position_fen", a.position_fen}, {"float_fen", a.float_fen},
+               {"wallets_fen", a.wallets_fen},   {"purses_fen", a.purses_fen},
+               {"holds_fen", a.holds_fen},       {"in_flight", a.in_flight},
+               {"wallets", a.wallets}});
+  });
+
+  server.Get("/v1/dcep/central-bank/audit", [routes](const Request& req, Response& res) {
+    if (!routes->Admin(req, res)) return;
+    DCEP_OR_REPLY(const NetworkAudit audit, routes->network_.AuditNetwork());
+    json positions = json::array();
+    for (const OperatorPosition& p : audit.central_bank.positions) positions.push_back(ToJson(p));
+    ReplyJson(res, 200,
+              {{"issued_fen", audit.central_bank.issued_fen},
+               {"positions_sum_fen", audit.central_bank.positions_sum_fen},
+               {"reserves_sum_fen", audit.central_bank.reserves_sum_fen},
+               {"positions", positions}});
+  });
+
+  server.Post("/v1/dcep/central-bank/(issue|redeem|settle|reverse_settlement|position)",
+              [routes](const Request& req, Response& res) {
+                if (!routes->Admin(req, res)) return;
+                if (req.body.size() > kDcepRequestBodyBytesMax) {
+                  return ReplyError(res, 400, "invalid_argument", "body: too large", "body");
+                }
+                const std::string answer = HandleCentralBankJson(
+                    routes->network_.central_bank(), req.matches[1].str(), req.body);
+                const json reply = json::parse(answer, nullptr, false);
+                if (reply.is_object() && reply.contains("error")) {
+                  return ReplyStatus(res,
+                                     Status(ErrorCodeFromName(reply.value("error", "")),
+                                            reply.value("message", "")));
+                }
+                res.status = 200;
+                res.set_content(answer, "application/json");
+              });
+}
+
+}  // namespace tapstack::dcep

@@ -1,0 +1,56 @@
+// The digital-currency JSON API over HTTP (docs/openapi/dcep.yaml), base path /v1/dcep; amounts
+// are fen (CNY minor units), `{op}` an operator id, `{wallet}` "w" + 16 lowercase hex.
+//
+//   GET  /v1/dcep/operators                                   operators and the tier table
+//   POST /v1/dcep/operators/{op}/wallets                      open a wallet (201)
+//   GET  /v1/dcep/operators/{op}/wallets/{wallet}             the holder's view
+//   POST /v1/dcep/operators/{op}/wallets/{wallet}/tier        new evidence → new tier
+//   GET  /v1/dcep/operators/{op}/wallets/{wallet}/view        what a counterparty sees
+//   POST /v1/dcep/operators/{op}/wallets/{wallet}/exchange    deposit ⇄ e-CNY
+//   POST /v1/dcep/operators/{op}/wallets/{wallet}/payments    pay a wallet or merchant (201)
+//   GET  /v1/dcep/operators/{op}/wallets/{wallet}/history     ?before=<seq>&limit=<1-200>
+//   POST /v1/dcep/operators/{op}/wallets/{wallet}/purses/{device}/fund     offline purse
+//   POST /v1/dcep/operators/{op}/wallets/{wallet}/purses/{device}/defund
+//   POST /v1/dcep/operators/{op}/issuance          admin: ask the central bank for e-CNY (201)
+//   POST /v1/dcep/operators/{op}/recover           admin: re-drive in-flight interbank entries
+//   GET  /v1/dcep/operators/{op}/audit             admin
+//   POST /v1/dcep/central-bank/{method}            admin: issue, redeem, settle,
+//                                                  reverse_settlement, position (the JSON of
+//                                                  dcep/central_bank_client.h)
+//   GET  /v1/dcep/central-bank/audit               admin: the cross-ledger audit
+//
+// Auth: admin routes need `Authorization: Bearer <admin_token>` (401 otherwise; compared in
+// constant time). Wallet routes carry no auth here: the operator's app gateway authenticates
+// holders in front of this API.
+// Idempotency: every POST that changes state needs an `Idempotency-Key` header (1-128 bytes); a
+// replay answers the first outcome with `Idempotent-Replayed: true`.
+// Errors: {"error": code, "message": text, "field": name (when one is to blame)}: 400
+// invalid_argument, 401 unauthenticated, 404 not_found, 409 failed_precondition /
+// already_exists, 422 limit_exceeded (a tier limit: the message names it and the amounts), 503
+// unavailable (an interbank payment in flight: retry with the same key), 500 internal (code only).
+// Unknown members, wrong types and over-long bodies (kDcepRequestBodyBytesMax) are refused.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace httplib {
+class Server;
+}
+
+namespace tapstack::dcep {
+
+class DcepNetwork;
+
+inline constexpr std::size_t kDcepRequestBodyBytesMax = 16 * 1024;
+
+struct DcepHttpOptions {
+  // The bearer token of admin routes; must be non-empty (an empty token refuses every admin call).
+  std::string admin_token;
+};
+
+// Registers the routes. `network` must outlive the server's use of them; handlers run on the
+// server's threads (DcepNetwork's parts are thread-safe).
+void InstallDcepRoutes(httplib::Server& server, DcepNetwork& network, DcepHttpOptions options);
+
+}  // namespace tapstack::dcep

@@ -1,0 +1,119 @@
+#include "dcep/dcep_network.h"
+
+namespace tapstack::dcep {
+
+DcepNetwork::~DcepNetwork() { (void)Close(); }
+
+Status DcepNetwork::Close() {
+  Status status;
+  for (auto& [id, op] : operators_) {
+    directory_.Remove(id);
+    const Status closed = op->Close();
+    if (status.ok()) status = closed;
+  }
+  operators_.clear();
+  if (bank_) {
+    const Status closed = bank_->Close();
+    if (status.ok()) status = closed;
+  }
+  return status;
+}
+
+Result<std::unique_ptr<DcepNetwork>> DcepNetwork::Open(DcepNetworkOptions options) {
+  std::unique_ptr<DcepNetwork> network(new DcepNetwork());
+  network->options_ = std::move(options);
+  CentralBankOptions bank_options;
+  bank_options.data_dir = network->options_.data_dir;
+  bank_options.clock = network->options_.clock;
+  TS_ASSIGN_OR_RETURN(network->bank_, CentralBank::Open(std::move(bank_options)));
+  network->in_process_ = std::make_unique<InProcessCentralBankClient>(*network->bank_);
+  network->client_ = network->options_.central_bank_client != nullptr
+                         ? network->options_.central_bank_client
+                         : network->in_process_.get();
+  std::vector<std::string> ids = network->options_.operator_ids;
+  if (ids.empty()) {
+    for (const OperatorInfo& op : network->options_.config.operators) ids.push_back(op.id);
+  }
+  for (const std::string& id : ids) {
+    TS_RETURN_IF_ERROR(network->options_.config.Operator(id).status());
+    TS_RETURN_IF_ERROR(
+        network->bank_->RegisterOperator(id, network->options_.config.reserve_seed_fen));
+  }
+  // Every operator is reachable before any recovers (recovery may credit another).
+  for (const std::string& id : ids) {
+    TS_ASSIGN_OR_RETURN(auto op, network->OpenOperator(id, nullptr));
+    network->directory_.Add(id, op.get());
+    network->operators_.emplace(id, std::move(op));
+  }
+  for (auto& [id, op] : network->operators_) TS_RETURN_IF_ERROR(op->RecoverInterbank().status());
+  return network;
+}
+
+Result<std::unique_ptr<Operator>> DcepNetwork::OpenOperator(const std::string& id,
+                                                            CentralBankClient* client) {
+  OperatorOptions options;
+  options.operator_id = id;
+  options.data_dir = options_.data_dir;
+  options.config = &options_.config;
+  options.central_bank = client != nullptr ? client : client_;
+  options.peers = options_.peers != nullptr ? options_.peers : &directory_;
+  options.clock = options_.clock;
+  options.random = options_.random;
+  options.recover_at_open = false;
+  return Operator::Open(std::move(options));
+}
+
+Result<Operator*> DcepNetwork::operator_of(std::string_view operator_id) {
+  const auto it = operators_.find(operator_id);
+  if (it == operators_.end()) {
+    return NotFound("operator \"" + std::string(operator_id) + "\" is not in this network");
+  }
+  return it->second.get();
+}
+
+std::vector<std::string> DcepNetwork::operator_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& [id, op] : operators_) ids.push_back(id);
+  return ids;
+}
+
+Status DcepNetwork::ReopenOperator(std::string_view operator_id, CentralBankClient* client) {
+  const auto it = operators_.find(operator_id);
+  if (it == operators_.end()) {
+    return NotFound("operator \"" + std::string(operator_id) + "\" is not in this network");
+  }
+  const std::string id = it->first;
+  directory_.Remove(id);
+  it->second.reset();  // the destructor closes ledger and store; nothing in flight is finished
+  TS_ASSIGN_OR_RETURN(auto op, OpenOperator(id, client));
+  directory_.Add(id, op.get());
+  it->second = std::move(op);
+  return it->second->RecoverInterbank().status();
+}
+
+Result<NetworkAudit> DcepNetwork::AuditNetwork() {
+  NetworkAudit audit;
+  TS_ASSIGN_OR_RETURN(audit.central_bank, bank_->Audit());
+  std::int64_t in_flight = 0;
+  for (auto& [id, op] : operators_) {
+    TS_ASSIGN_OR_RETURN(OperatorAudit a, op->Audit());
+    in_flight += a.in_flight;
+    audit.operators.emplace(id, a);
+  }
+  if (in_flight != 0) {
+    return FailedPrecondition(std::to_string(in_flight) +
+                              " outbox entries in flight; run RecoverInterbank first");
+  }
+  for (const auto& [id, a] : audit.operators) {
+    TS_ASSIGN_OR_RETURN(const OperatorPosition position, bank_->Position(id));
+    if (position.position_fen != a.position_fen) {
+      return Internal("network audit: operator " + id + " holds " +
+                      std::to_string(position.position_fen) +
+                      " fen at the central bank but its central_bank_position is " +
+                      std::to_string(a.position_fen) + " fen");
+    }
+  }
+  return audit;
+}
+
+}  // namespace tapstack::dcep

@@ -1,0 +1,1514 @@
+#include "dcep/operator.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <limits>
+#include <unordered_map>
+
+#include "core/hex.h"
+#include "crypto/csprng.h"
+#include "crypto/hash.h"
+#include "dcep/operator_store.h"
+
+namespace tapstack::dcep {
+
+namespace {
+
+using ledger::CreateTransferResult;
+using ledger::Id128;
+
+constexpr std::string_view kKindExchangeIn = "exchange_in";
+constexpr std::string_view kKindExchangeOut = "exchange_out";
+constexpr std::string_view kKindPayment = "payment";
+constexpr std::string_view kKindInterbankOut = "interbank_out";
+constexpr std::string_view kKindInterbankIn = "interbank_in";
+constexpr std::string_view kKindPurseFund = "purse_fund";
+constexpr std::string_view kKindPurseDefund = "purse_defund";
+constexpr std::string_view kKindIssue = "issue";
+constexpr std::string_view kKindRedeem = "redeem";
+
+constexpr std::string_view kPosted = "posted";
+constexpr std::string_view kRefused = "refused";
+constexpr std::string_view kInFlight = "in_flight";
+constexpr std::string_view kFailed = "failed";
+constexpr std::string_view kStepAccepted = "accepted";
+constexpr std::string_view kStepReversing = "reversing";
+
+std::uint16_t TransferCode(std::string_view kind) {
+  if (kind == kKindExchangeIn) return transfer_code::kExchangeIn;
+  if (kind == kKindExchangeOut) return transfer_code::kExchangeOut;
+  if (kind == kKindPayment) return transfer_code::kPayment;
+  if (kind == kKindInterbankOut) return transfer_code::kInterbankOut;
+  if (kind == kKindInterbankIn) return transfer_code::kInterbankIn;
+  if (kind == kKindPurseFund) return transfer_code::kPurseFund;
+  if (kind == kKindPurseDefund) return transfer_code::kPurseDefund;
+  if (kind == kKindIssue) return transfer_code::kIssueReceived;
+  return transfer_code::kRedeemSent;
+}
+
+// Kinds whose ledger transfer is a hold created at acceptance (outbox entries).
+bool IsHeldOutbox(std::string_view kind) { return kind == kKindInterbankOut || kind == kKindRedeem; }
+bool IsOutbox(std::string_view kind) { return IsHeldOutbox(kind) || kind == kKindIssue; }
+
+std::string LowerHex(ByteView bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (std::uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0x0F]);
+  }
+  return out;
+}
+
+Status CheckKey(std::string_view key) {
+  if (key.empty() || key.size() > kIdempotencyKeyBytesMax) {
+    return InvalidArgument("idempotency_key: expected 1-" +
+                           std::to_string(kIdempotencyKeyBytesMax) + " bytes");
+  }
+  return Status::Ok();
+}
+
+Status CheckAmount(std::int64_t amount_fen) {
+  if (amount_fen <= 0) return InvalidArgument("amount_fen: expected an integer > 0");
+  return Status::Ok();
+}
+
+Status CheckPhone(std::string_view phone) {
+  std::string_view digits = phone;
+  if (!digits.empty() && digits[0] == '+') digits.remove_prefix(1);
+  if (digits.size() < kPhoneDigitsMin || digits.size() > kPhoneDigitsMax ||
+      !IsAllDigits(digits)) {
+    return InvalidArgument("phone: expected " + std::to_string(kPhoneDigitsMin) + "-" +
+                           std::to_string(kPhoneDigitsMax) + " digits, optionally after '+'");
+  }
+  return Status::Ok();
+}
+
+std::string MaskPhone(std::string_view phone) {
+  if (phone.size() < 7) return std::string(phone.size(), '*');
+  return std::string(phone.substr(0, 3)) + std::string(phone.size() - 7, '*') +
+         std::string(phone.substr(phone.size() - 4));
+}
+
+// The first character (a whole UTF-8 sequence) and "*".
+std::string MaskName(std::string_view name) {
+  if (name.empty()) return {};
+  std::size_t first = 1;
+  const auto lead = static_cast<std::uint8_t>(name[0]);
+  if (lead >= 0xF0) first = 4;
+  else if (lead >= 0xE0) first = 3;
+  else if (lead >= 0xC0) first = 2;
+  return std::string(name.substr(0, std::min(first, name.size()))) + "*";
+}
+
+store::RetryPolicy SingleAttempt() {
+  store::RetryPolicy policy;
+  policy.attempts_max = 1;  // the in-memory effects were applied once; no silent re-run
+  return policy;
+}
+
+std::string Fen(std::int64_t v) { return std::to_string(v) + " fen"; }
+
+// One journal row (dcep_entries).
+struct Row {
+  Id128 id;
+  std::int64_t seq = 0;
+  std::string kind;
+  Id128 digest;
+  std::string debit_wallet;
+  std::string credit_wallet;
+  std::string device_id;
+  std::string counter_operator;
+  std::string counter_wallet;
+  std::string merchant_id;
+  std::int64_t amount_fen = 0;
+  std::int64_t day = 0;
+  std::string status;
+  std::string step;
+  std::string error_code;
+  std::string reason;
+  Id128 debit_account;
+  Id128 credit_account;
+  std::int64_t created_unix_ms = 0;
+};
+
+store::Value OptText(const std::string& s) {
+  return s.empty() ? store::Value::Null() : store::Value(s);
+}
+
+constexpr std::string_view kRowColumns =
+    "entry_id, seq, kind, request_digest, debit_wallet, credit_wallet, device_id, "
+    "counter_operator, counter_wallet, merchant_id, amount_fen, day, status, step, error_code, "
+    "reason, debit_account, credit_account, created_unix_ms";
+
+Result<Row> RowFrom(const store::Row& r) {
+  Row row;
+  TS_ASSIGN_OR_RETURN(const Bytes id, r.GetBlob(0));
+  TS_ASSIGN_OR_RETURN(row.id, IdFromBytes(id));
+  TS_ASSIGN_OR_RETURN(row.seq, r.GetInt64(1));
+  TS_ASSIGN_OR_RETURN(row.kind, r.GetText(2));
+  TS_ASSIGN_OR_RETURN(const Bytes digest, r.GetBlob(3));
+  TS_ASSIGN_OR_RETURN(row.digest, IdFromBytes(digest));
+  std::string* texts[] = {&row.debit_wallet,     &row.credit_wallet, &row.device_id,
+                          &row.counter_operator, &row.counter_wallet, &row.merchant_id};
+  for (std::size_t i = 0; i < 6; ++i) {
+    TS_ASSIGN_OR_RETURN(const auto text, r.GetOptionalText(4 + i));
+    *texts[i] = text.value_or("");
+  }
+  TS_ASSIGN_OR_RETURN(row.amount_fen, r.GetInt64(10));
+  TS_ASSIGN_OR_RETURN(row.day, r.GetInt64(11));
+  TS_ASSIGN_OR_RETURN(row.status, r.GetText(12));
+  std::string* more[] = {&row.step, &row.error_code, &row.reason};
+  for (std::size_t i = 0; i < 3; ++i) {
+    TS_ASSIGN_OR_RETURN(const auto text, r.GetOptionalText(13 + i));
+    *more[i] = text.value_or("");
+  }
+  TS_ASSIGN_OR_RETURN(const Bytes debit, r.GetBlob(16));
+  TS_ASSIGN_OR_RETURN(row.debit_account, IdFromBytes(debit));
+  TS_ASSIGN_OR_RETURN(const Bytes credit, r.GetBlob(17));
+  TS_ASSIGN_OR_RETURN(row.credit_account, IdFromBytes(credit));
+  TS_ASSIGN_OR_RETURN(row.created_unix_ms, r.GetInt64(18));
+  return row;
+}
+
+Entry ToEntry(const Row& row, bool replayed) {
+  Entry e;
+  e.entry_id = row.id.ToHex();
+  e.seq = row.seq;
+  e.kind = row.kind;
+  e.status = row.status;
+  e.debit_wallet = row.debit_wallet;
+  e.credit_wallet = row.credit_wallet;
+  e.counter_operator = row.counter_operator;
+  e.counter_wallet = row.counter_wallet;
+  e.merchant_id = row.merchant_id;
+  e.device_id = row.device_id;
+  e.amount_fen = row.amount_fen;
+  e.created_unix_ms = row.created_unix_ms;
+  e.error_code = row.error_code;
+  e.reason = row.reason;
+  e.replayed = replayed;
+  return e;
+}
+
+Status RowError(const Row& row) { return Status(ErrorCodeFromName(row.error_code), row.reason); }
+
+ledger::Transfer TransferOf(const Row& row) {
+  ledger::Transfer t;
+  t.id = row.id;
+  t.debit_account_id = row.debit_account;
+  t.credit_account_id = row.credit_account;
+  t.amount = static_cast<std::uint64_t>(row.amount_fen);
+  t.ledger = kEcnyLedgerId;
+  t.code = TransferCode(row.kind);
+  t.user_data_128 = row.digest;
+  if (IsHeldOutbox(row.kind)) t.flags = ledger::transfer_flags::kPending;
+  return t;
+}
+
+bool IsOkOrExists(CreateTransferResult r) {
+  return r == CreateTransferResult::kOk || r == CreateTransferResult::kExists;
+}
+
+}  // namespace
+
+std::int64_t ChinaStandardDay(std::int64_t unix_millis) {
+  std::int64_t local = unix_millis + kChinaStandardOffsetMillis;
+  std::int64_t days = local / kMillisPerDay;
+  if (local % kMillisPerDay < 0) --days;
+  const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{days}}};
+  return static_cast<std::int64_t>(static_cast<int>(ymd.year())) * 10000 +
+         static_cast<std::int64_t>(static_cast<unsigned>(ymd.month())) * 100 +
+         static_cast<std::int64_t>(static_cast<unsigned>(ymd.day()));
+}
+
+std::string MerchantWalletId(std::string_view operator_id, std::string_view merchant_id) {
+  std::string text = "tapstack dcep merchant wallet";
+  text.push_back('\0');
+  text.append(operator_id).push_back('\0');
+  text.append(merchant_id);
+  Result<Bytes> digest = crypto::Sha256(AsBytes(text));
+  if (!digest.ok()) return {};
+  return "w" + LowerHex(ByteView(digest->data(), 8));
+}
+
+Status CheckWalletId(std::string_view field, std::string_view id) {
+  const bool ok = id.size() == kWalletIdChars && id[0] == 'w' &&
+                  std::all_of(id.begin() + 1, id.end(), [](char c) {
+                    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                  });
+  if (ok) return Status::Ok();
+  return InvalidArgument(std::string(field) + ": expected \"w\" and 16 lowercase hex digits");
+}
+
+Status CheckDeviceId(std::string_view field, std::string_view id) {
+  const bool ok = !id.empty() && id.size() <= kDeviceIdBytesMax &&
+                  std::all_of(id.begin(), id.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                           c == '_';
+                  });
+  if (ok) return Status::Ok();
+  return InvalidArgument(std::string(field) + ": expected 1-" +
+                         std::to_string(kDeviceIdBytesMax) + " of a-z 0-9 - _");
+}
+
+int TierOf(const TierEvidence& e) {
+  const bool identified = !e.name.empty() && !e.id_number.empty();
+  if (identified && e.in_person) return 1;
+  if (identified && !e.bank_account.empty()) return 2;
+  if (identified) return 3;
+  return 4;
+}
+
+struct Operator::Impl {
+  struct WalletState {
+    Id128 account;
+    int tier = kTierLowest;
+    std::int64_t balance = 0;    // posted
+    std::int64_t available = 0;  // posted − outgoing holds
+    std::int64_t day = 0;
+    std::int64_t spent = 0;      // payments on `day`
+    std::string merchant_id;
+  };
+  struct PurseState {
+    Id128 account;
+    std::string wallet_id;
+    std::int64_t balance = 0;
+  };
+  // A candidate row with the error that refuses it before it is stored (bad input).
+  struct Candidate {
+    Row row;
+    Status invalid;
+    bool replay = false;
+    bool duplicate_in_batch = false;
+    std::size_t first_index = 0;
+  };
+
+  std::string id;
+  const DcepConfig* config = nullptr;
+  CentralBankClient* central_bank = nullptr;
+  InterbankPeers* peers = nullptr;
+  const Clock* clock = nullptr;
+  std::unique_ptr<crypto::Csprng> owned_random;
+  RandomSource* random = nullptr;
+  std::optional<IdDeriver> ids;
+  std::unique_ptr<ledger::Ledger> ledger;
+  std::unique_ptr<store::Store> store;
+
+  std::mutex mu;
+  Status broken;  // sticky: the in-memory state may be ahead of the disk; reopen
+  Id128 cbp;      // central_bank_position
+  Id128 float_account;
+  std::int64_t float_available = 0;
+  std::int64_t next_seq = 1;
+  std::unordered_map<std::string, WalletState> wallets;
+  std::unordered_map<std::string, PurseState> purses;
+  std::set<std::string> driving;
+
+  std::int64_t Now() const { return clock->NowUnixMillis(); }
+  std::int64_t Today() const { return ChinaStandardDay(Now()); }
+
+  std::int64_t& SpentToday(WalletState& w) {
+    const std::int64_t today = Today();
+    if (w.day != today) {
+      w.day = today;
+      w.spent = 0;
+    }
+    return w.spent;
+  }
+
+  const TierLimits& LimitsOf(int tier) const {
+    Result<const TierLimits*> limits = config->Tier(tier);
+    static const TierLimits kUnlimited{1, "in person", 0, 0, 0};
+    return limits.ok() ? **limits : kUnlimited;
+  }
+
+  Result<WalletState*> WalletOf(std::string_view field, const std::string& wallet_id) {
+    const auto it = wallets.find(wallet_id);
+    if (it == wallets.end()) {
+      return NotFound(std::string(field) + ": wallet " + wallet_id + " is not a wallet of " + id);
+    }
+    return &it->second;
+  }
+
+  Status CapCheck(const WalletState& w, std::int64_t amount, bool own) const {
+    const TierLimits& limits = LimitsOf(w.tier);
+    if (limits.balance_max_fen == 0 || w.balance + amount <= limits.balance_max_fen) {
+      return Status::Ok();
+    }
+    if (own) {
+      return OutOfRange("balance_max_fen: tier " + std::to_string(w.tier) + " wallets hold at most " +
+                        Fen(limits.balance_max_fen) + "; balance " + Fen(w.balance) + ", adding " +
+                        Fen(amount));
+    }
+    // The payer learns the payee's cap, never the payee's balance.
+    return OutOfRange("balance_max_fen: the payee's tier " + std::to_string(w.tier) +
+                      " wallet (at most " + Fen(limits.balance_max_fen) + ") cannot receive " +
+                      Fen(amount));
+  }
+
+  Status PayerChecks(WalletState& payer, std::int64_t amount) {
+    const TierLimits& limits = LimitsOf(payer.tier);
+    const std::string tier = "tier " + std::to_string(payer.tier);
+    if (limits.payment_max_fen != 0 && amount > limits.payment_max_fen) {
+      return OutOfRange("payment_max_fen: " + tier + " allows " + Fen(limits.payment_max_fen) +
+                        " per payment; requested " + Fen(amount));
+    }
+    const std::int64_t spent = SpentToday(payer);
+    if (limits.daily_max_fen != 0 && spent + amount > limits.daily_max_fen) {
+      return OutOfRange("daily_max_fen: " + tier + " allows " + Fen(limits.daily_max_fen) +
+                        " a day; " + Fen(spent) + " spent today, " + Fen(amount) + " requested");
+    }
+    if (payer.available < amount) {
+      return FailedPrecondition("balance: " + Fen(payer.available) + " available, " +
+                                Fen(amount) + " requested");
+    }
+    return Status::Ok();
+  }
+
+  // Checks a new row against limits and balances and applies its effects to the in-memory state
+  // (mu held). Fills the ledger account ids. On error nothing changed.
+  Status CheckAndApply(Row& row) {
+    const std::int64_t amount = row.amount_fen;
+    if (row.kind == kKindPayment || row.kind == kKindInterbankOut) {
+      TS_ASSIGN_OR_RETURN(WalletState * payer, WalletOf("payer_wallet", row.debit_wallet));
+      WalletState* payee = nullptr;
+      if (row.kind == kKindPayment) {
+        TS_ASSIGN_OR_RETURN(payee, WalletOf("payee_wallet", row.credit_wallet));
+      }
+      TS_RETURN_IF_ERROR(PayerChecks(*payer, amount));
+      if (payee != nullptr) TS_RETURN_IF_ERROR(CapCheck(*payee, amount, false));
+      row.debit_account = payer->account;
+      row.credit_account = payee != nullptr ? payee->account : cbp;
+      payer->available -= amount;
+      SpentToday(*payer) += amount;
+      if (payee != nullptr) {
+        payer->balance -= amount;
+        payee->balance += amount;
+        payee->available += amount;
+      }
+      return Status::Ok();
+    }
+    if (row.kind == kKindInterbankIn) {
+      TS_ASSIGN_OR_RETURN(WalletState * payee, WalletOf("payee_wallet", row.credit_wallet));
+      TS_RETURN_IF_ERROR(CapCheck(*payee, amount, false));
+      row.debit_account = cbp;
+      row.credit_account = payee->account;
+      payee->balance += amount;
+      payee->available += amount;
+      return Status::Ok();
+    }
+    if (row.kind == kKindExchangeIn) {
+      TS_ASSIGN_OR_RETURN(WalletState * w, WalletOf("wallet_id", row.credit_wallet));
+      TS_RETURN_IF_ERROR(CapCheck(*w, amount, true));
+      if (float_available < amount) {
+        return FailedPrecondition("float: the operator holds " + Fen(float_available) +
+                                  " of e-CNY float, " + Fen(amount) +
+                                  " requested; request issuance from the central bank");
+      }
+      row.debit_account = float_account;
+      row.credit_account = w->account;
+      float_available -= amount;
+      w->balance += amount;
+      w->available += amount;
+      return Status::Ok();
+    }
+    if (row.kind == kKindExchangeOut || row.kind == kKindPurseFund) {
+      TS_ASSIGN_OR_RETURN(WalletState * w, WalletOf("wallet_id", row.debit_wallet));
+      if (w->available < amount) {
+        return FailedPrecondition("balance: " + Fen(w->available) + " available, " + Fen(amount) +
+                                  " requested");
+      }
+      PurseState* purse = nullptr;
+      if (row.kind == kKindPurseFund) {
+        const auto it = purses.find(row.device_id);
+        if (it == purses.end()) return Internal("purse of " + row.device_id + " missing");
+        purse = &it->second;
+      }
+      row.debit_account = w->account;
+      row.credit_account = purse != nullptr ? purse->account : float_account;
+      w->balance -= amount;
+      w->available -= amount;
+      if (purse != nullptr) {
+        purse->balance += amount;
+      } else {
+        float_available += amount;
+      }
+      return Status::Ok();
+    }
+    if (row.kind == kKindPurseDefund) {
+      TS_ASSIGN_OR_RETURN(WalletState * w, WalletOf("wallet_id", row.credit_wallet));
+      const auto it = purses.find(row.device_id);
+      if (it == purses.end()) {
+        return NotFound("device_id: no offline purse for device " + row.device_id);
+      }
+      if (it->second.wallet_id != row.credit_wallet) {
+        return FailedPrecondition("device_id: the offline purse of " + row.device_id +
+                                  " belongs to another wallet");
+      }
+      if (it->second.balance < amount) {
+        return FailedPrecondition("purse: " + Fen(it->second.balance) + " in the offline purse, " +
+                                  Fen(amount) + " requested");
+      }
+      row.debit_account = it->second.account;
+      row.credit_account = w->account;
+      it->second.balance -= amount;
+      w->balance += amount;
+      w->available += amount;
+      return Status::Ok();
+    }
+    if (row.kind == kKindIssue) {
+      row.debit_account = cbp;
+      row.credit_account = float_account;
+      return Status::Ok();
+    }
+    if (row.kind == kKindRedeem) {
+      if (float_available < amount) {
+        return FailedPrecondition("float: " + Fen(float_available) + " available, " +
+                                  Fen(amount) + " requested");
+      }
+      row.debit_account = float_account;
+      row.credit_account = cbp;
+      float_available -= amount;
+      return Status::Ok();
+    }
+    return Internal("unknown entry kind " + row.kind);
+  }
+
+  // Undoes CheckAndApply's effects (a store commit or ledger transfer that did not happen).
+  void Revert(const Row& row) {
+    const std::int64_t amount = row.amount_fen;
+    auto wallet = [&](const std::string& wid) -> WalletState* {
+      auto it = wallets.find(wid);
+      return it == wallets.end() ? nullptr : &it->second;
+    };
+    if (row.kind == kKindPayment || row.kind == kKindInterbankOut) {
+      if (WalletState* payer = wallet(row.debit_wallet)) {
+        payer->available += amount;
+        if (payer->day == row.day) payer->spent -= amount;
+        if (row.kind == kKindPayment) payer->balance += amount;
+      }
+      if (row.kind == kKindPayment) {
+        if (WalletState* payee = wallet(row.credit_wallet)) {
+          payee->balance -= amount;
+          payee->available -= amount;
+        }
+      }
+    } else if (row.kind == kKindInterbankIn || row.kind == kKindExchangeIn ||
+               row.kind == kKindPurseDefund) {
+      if (WalletState* w = wallet(row.credit_wallet)) {
+        w->balance -= amount;
+        w->available -= amount;
+      }
+      if (row.kind == kKindExchangeIn) float_available += amount;
+      if (row.kind == kKindPurseDefund) purses[row.device_id].balance += amount;
+    } else if (row.kind == kKindExchangeOut || row.kind == kKindPurseFund) {
+      if (WalletState* w = wallet(row.debit_wallet)) {
+        w->balance += amount;
+        w->available += amount;
+      }
+      if (row.kind == kKindExchangeOut) float_available -= amount;
+      if (row.kind == kKindPurseFund) purses[row.device_id].balance -= amount;
+    } else if (row.kind == kKindRedeem) {
+      float_available += amount;
+    }
+  }
+
+  Result<std::optional<Row>> LookupRow(Id128 entry_id) {
+    const std::string sql =
+        "SELECT " + std::string(kRowColumns) + " FROM dcep_entries WHERE entry_id = ?";
+    TS_ASSIGN_OR_RETURN(const store::Rows rows, store->Query(sql, {IdToBytes(entry_id)}));
+    if (rows.empty()) return std::optional<Row>();
+    TS_ASSIGN_OR_RETURN(Row row, RowFrom(rows[0]));
+    return std::optional<Row>(std::move(row));
+  }
+
+  Status InsertRow(const Row& row) {
+    static const std::string sql = "INSERT INTO dcep_entries (" + std::string(kRowColumns) +
+                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    const std::array<store::Value, 19> params = {
+        IdToBytes(row.id),         row.seq,
+        row.kind,                  IdToBytes(row.digest),
+        OptText(row.debit_wallet), OptText(row.credit_wallet),
+        OptText(row.device_id),    OptText(row.counter_operator),
+        OptText(row.counter_wallet), OptText(row.merchant_id),
+        row.amount_fen,            row.day,
+        row.status,                OptText(row.step),
+        OptText(row.error_code),   OptText(row.reason),
+        IdToBytes(row.debit_account), IdToBytes(row.credit_account),
+        row.created_unix_ms};
+    return store->Execute(sql, params).status();
+  }
+
+  Status UpdateRow(const Row& row) {
+    return store
+        ->Execute(
+            "UPDATE dcep_entries SET status = ?, step = ?, error_code = ?, reason = ? "
+            "WHERE entry_id = ?",
+            {row.status, OptText(row.step), OptText(row.error_code), OptText(row.reason),
+             IdToBytes(row.id)})
+        .status();
+  }
+
+  // A ledger transfer that must end ok or exists; otherwise the operator is broken (in-memory
+  // and disk may disagree): later calls fail until reopened.
+  Status CreateTransfer(const ledger::Transfer& transfer, std::string_view what) {
+    Result<std::vector<CreateTransferResult>> results =
+        ledger->CreateTransfers(std::span<const ledger::Transfer>(&transfer, 1));
+    if (!results.ok()) {
+      broken = results.status();
+      return broken;
+    }
+    if (!IsOkOrExists((*results)[0])) {
+      return Internal(std::string(what) + ": ledger refused " + transfer.id.ToHex() + ": " +
+                      std::string(ledger::CreateTransferResultName((*results)[0])));
+    }
+    return Status::Ok();
+  }
+
+  Result<ledger::Transfer> Resolution(const Row& row, bool post) {
+    ledger::Transfer t;
+    TS_ASSIGN_OR_RETURN(t.id, ids->Derive(post ? "post" : "void", row.id.ToHex()));
+    t.pending_id = row.id;
+    t.debit_account_id = row.debit_account;
+    t.credit_account_id = row.credit_account;
+    t.amount = static_cast<std::uint64_t>(row.amount_fen);
+    t.ledger = kEcnyLedgerId;
+    t.code = TransferCode(row.kind);
+    t.flags = post ? ledger::transfer_flags::kPostPendingTransfer
+                   : ledger::transfer_flags::kVoidPendingTransfer;
+    return t;
+  }
+
+  // Accepts candidates (mu held): replays answer their first outcome; new rows are checked,
+  // applied, journaled in one store transaction, then created in one ledger batch. `drive`
+  // receives the indexes of in-flight outbox rows to drive after mu is released.
+  Status AcceptLocked(std::vector<Candidate>& cands, std::vector<Result<Entry>>& out,
+                      std::vector<Row>& drive) {
+    if (!broken.ok()) return broken;
+    std::vector<std::size_t> fresh;
+    std::unordered_map<std::string, std::size_t> in_batch;
+    const std::int64_t now = Now();
+    const std::int64_t today = ChinaStandardDay(now);
+    for (std::size_t i = 0; i < cands.size(); ++i) {
+      Candidate& c = cands[i];
+      if (!c.invalid.ok()) {
+        out[i] = c.invalid;
+        continue;
+      }
+      const std::string key = c.row.id.ToHex();
+      if (auto it = in_batch.find(key); it != in_batch.end()) {
+        c.duplicate_in_batch = true;
+        c.first_index = it->second;
+        continue;
+      }
+      in_batch.emplace(key, i);
+      TS_ASSIGN_OR_RETURN(std::optional<Row> existing, LookupRow(c.row.id));
+      if (existing) {
+        c.replay = true;
+        if (existing->digest != c.row.digest) {
+          out[i] = AlreadyExists(std::string(kKeyReusedMessage));
+        } else if (existing->status == kRefused || existing->status == kFailed) {
+          out[i] = RowError(*existing);
+        } else {
+          if (existing->status == kInFlight) drive.push_back(*existing);
+          out[i] = ToEntry(*existing, true);
+        }
+        continue;
+      }
+      Row& row = c.row;
+      row.seq = next_seq++;
+      row.day = today;
+      row.created_unix_ms = now;
+      const Status check = CheckAndApply(row);
+      if (!check.ok()) {
+        row.status = std::string(kRefused);
+        row.error_code = std::string(ErrorCodeName(check.code()));
+        row.reason = check.message();
+        out[i] = check;
+      } else {
+        row.status = std::string(IsOutbox(row.kind) ? kInFlight : kPosted);
+        if (IsOutbox(row.kind)) row.step = std::string(kStepAccepted);
+        out[i] = ToEntry(row, false);
+      }
+      fresh.push_back(i);
+    }
+    auto revert_all = [&] {
+      for (std::size_t i : fresh) {
+        if (cands[i].row.status != kRefused) Revert(cands[i].row);
+      }
+    };
+    if (!fresh.empty()) {
+      const Status stored = store->RunInTransaction(
+          [&](store::Store&) -> Status {
+            for (std::size_t i : fresh) TS_RETURN_IF_ERROR(InsertRow(cands[i].row));
+            return Status::Ok();
+          },
+          SingleAttempt());
+      if (!stored.ok()) {
+        revert_all();
+        return stored;
+      }
+      std::vector<ledger::Transfer> transfers;
+      std::vector<std::size_t> owners;
+      for (std::size_t i : fresh) {
+        const Row& row = cands[i].row;
+        if (row.status == kRefused || row.kind == kKindIssue) continue;
+        transfers.push_back(TransferOf(row));
+        owners.push_back(i);
+      }
+      if (!transfers.empty()) {
+        Result<std::vector<CreateTransferResult>> results = ledger->CreateTransfers(transfers);
+        if (!results.ok()) {
+          // Outcome unknown: the journal says accepted; reopening re-submits the batch.
+          broken = results.status();
+          return broken;
+        }
+        for (std::size_t k = 0; k < owners.size(); ++k) {
+          if (IsOkOrExists((*results)[k])) continue;
+          // The second path disagreed with the in-memory check: the row fails, nothing moved.
+          Row& row = cands[owners[k]].row;
+          Revert(row);
+          row.status = std::string(kFailed);
+          row.step.clear();
+          row.error_code = std::string(ErrorCodeName(ErrorCode::kInternal));
+          row.reason = "ledger refused: " +
+                       std::string(ledger::CreateTransferResultName((*results)[k]));
+          TS_RETURN_IF_ERROR(UpdateRow(row));
+          out[owners[k]] = Internal(row.reason);
+        }
+      }
+      for (std::size_t i : fresh) {
+        if (cands[i].row.status == kInFlight) drive.push_back(cands[i].row);
+      }
+    }
+    for (std::size_t i = 0; i < cands.size(); ++i) {
+      if (!cands[i].duplicate_in_batch) continue;
+      const Result<Entry>& first = out[cands[i].first_index];
+      if (cands[i].row.digest != cands[cands[i].first_index].row.digest) {
+        out[i] = AlreadyExists(std::string(kKeyReusedMessage));
+      } else if (first.ok()) {
+        Entry e = *first;
+        e.replayed = true;
+        out[i] = e;
+      } else {
+        out[i] = first.status();
+      }
+    }
+    return Status::Ok();
+  }
+
+  Result<Entry> AcceptOne(Row row) {
+    std::vector<Candidate> cands(1);
+    cands[0].row = std::move(row);
+    std::vector<Result<Entry>> out(1, Internal("not run"));
+    std::vector<Row> drive;
+    {
+      std::lock_guard lock(mu);
+      TS_RETURN_IF_ERROR(AcceptLocked(cands, out, drive));
+    }
+    if (!drive.empty()) return Drive(drive[0]);
+    return out[0];
+  }
+
+  // Finishes an outbox row (mu held): resolves its hold, updates memory and the journal.
+  Status FinishLocked(Row& row, bool success, const Status& failure) {
+    if (IsHeldOutbox(row.kind)) {
+      TS_ASSIGN_OR_RETURN(const ledger::Transfer t, Resolution(row, success));
+      TS_RETURN_IF_ERROR(CreateTransfer(t, success ? "post" : "void"));
+    } else if (row.kind == kKindIssue && success) {
+      TS_RETURN_IF_ERROR(CreateTransfer(TransferOf(row), "issue received"));
+    }
+    if (success) {
+      if (row.kind == kKindInterbankOut) {
+        if (auto it = wallets.find(row.debit_wallet); it != wallets.end()) {
+          it->second.balance -= row.amount_fen;
+        }
+      } else if (row.kind == kKindIssue) {
+        float_available += row.amount_fen;
+      }
+      row.status = std::string(kPosted);
+    } else {
+      if (IsHeldOutbox(row.kind)) Revert(row);
+      row.status = std::string(kFailed);
+      row.error_code = std::string(ErrorCodeName(failure.code()));
+      row.reason = failure.message();
+    }
+    row.step.clear();
+    return UpdateRow(row);
+  }
+
+  Result<Entry> Finish(Row& row, bool success, const Status& failure) {
+    std::lock_guard lock(mu);
+    TS_RETURN_IF_ERROR(FinishLocked(row, success, failure));
+    if (!success) return failure;
+    return ToEntry(row, false);
+  }
+
+  // Drives an in-flight outbox row as far as it goes (mu NOT held).
+  Result<Entry> Drive(Row row) {
+    {
+      std::lock_guard lock(mu);
+      if (!broken.ok()) return broken;
+      if (!driving.insert(row.id.ToHex()).second) {
+        return Unavailable("payment " + row.id.ToHex() + " is being completed; retry");
+      }
+    }
+    Result<Entry> result = DriveSteps(row);
+    std::lock_guard lock(mu);
+    driving.erase(row.id.ToHex());
+    return result;
+  }
+
+  Result<Entry> DriveSteps(Row& row) {
+    const std::string key = row.id.ToHex();
+    if (row.kind == kKindIssue || row.kind == kKindRedeem) {
+      const IssueRequest request{id, row.amount_fen, key};
+      Result<Movement> moved = row.kind == kKindIssue ? central_bank->Issue(request)
+                                                      : central_bank->Redeem(request);
+      if (!moved.ok() && IsTransient(moved.status())) {
+        return Unavailable("central bank: " + moved.status().message() +
+                           " (in flight; retry or RecoverInterbank)");
+      }
+      return Finish(row, moved.ok(), moved.status());
+    }
+    // interbank_out
+    const SettleRequest settle{id, row.counter_operator, row.amount_fen, key};
+    if (row.step == kStepAccepted) {
+      Result<Movement> settled = central_bank->Settle(settle);
+      if (!settled.ok()) {
+        if (IsTransient(settled.status())) {
+          return Unavailable("central bank: " + settled.status().message() +
+                             " (in flight; retry or RecoverInterbank)");
+        }
+        return Finish(row, false, settled.status());
+      }
+      IncomingCredit credit{id,
+                            row.counter_operator,
+                            key,
+                            row.debit_wallet,
+                            row.counter_wallet,
+                            row.amount_fen,
+                            row.merchant_id};
+      Result<CreditResult> credited =
+          peers != nullptr ? peers->CreditIncoming(credit)
+                           : Result<CreditResult>(Unavailable("no interbank peers"));
+      if (credited.ok()) return Finish(row, true, Status::Ok());
+      if (IsTransient(credited.status())) {
+        return Unavailable("payee operator " + row.counter_operator + ": " +
+                           credited.status().message() + " (in flight; retry or RecoverInterbank)");
+      }
+      std::lock_guard lock(mu);
+      row.step = std::string(kStepReversing);
+      row.error_code = std::string(ErrorCodeName(credited.status().code()));
+      row.reason = credited.status().message();
+      TS_RETURN_IF_ERROR(UpdateRow(row));
+    }
+    Result<Movement> reversed = central_bank->ReverseSettlement(settle);
+    if (!reversed.ok()) {
+      return Unavailable("central bank reversal: " + reversed.status().message() +
+                         " (in flight; retry or RecoverInterbank)");
+    }
+    return Finish(row, false, RowError(row));
+  }
+
+  Status Recover();
+};
+
+Operator::Operator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) { id_ = impl_->id; }
+
+Operator::~Operator() { (void)Close(); }
+
+Status Operator::Close() {
+  if (!impl_) return Status::Ok();
+  Status status;
+  if (impl_->ledger) status = impl_->ledger->Close();
+  if (impl_->store) {
+    const Status closed = impl_->store->Close();
+    if (status.ok()) status = closed;
+  }
+  return status;
+}
+
+Result<std::unique_ptr<Operator>> Operator::Open(OperatorOptions options) {
+  TS_RETURN_IF_ERROR(CheckOperatorId("operator_id", options.operator_id));
+  if (options.config == nullptr) return InvalidArgument("config: required");
+  if (options.central_bank == nullptr) return InvalidArgument("central_bank: required");
+  TS_RETURN_IF_ERROR(options.config->Operator(options.operator_id).status());
+  auto impl = std::make_unique<Impl>();
+  impl->id = options.operator_id;
+  impl->config = options.config;
+  impl->central_bank = options.central_bank;
+  impl->peers = options.peers;
+  impl->clock = options.clock != nullptr ? options.clock : &SystemClock::Instance();
+  if (options.random == nullptr) {
+    impl->owned_random = std::make_unique<crypto::Csprng>();
+    impl->random = impl->owned_random.get();
+  } else {
+    impl->random = options.random;
+  }
+  const std::string role = "operator_" + options.operator_id;
+  crypto::SecretBytes key =
+      options.id_key.empty() ? DemoDcepIdKey(role) : std::move(options.id_key);
+  TS_ASSIGN_OR_RETURN(IdDeriver ids, IdDeriver::Create(std::move(key)));
+  impl->ids.emplace(std::move(ids));
+
+  ledger::LedgerOptions ledger_options;
+  ledger_options.data_dir = options.data_dir;
+  ledger_options.name = role;
+  ledger_options.clock = options.clock;
+  TS_ASSIGN_OR_RETURN(impl->ledger, ledger::Ledger::Open(ledger_options));
+  TS_ASSIGN_OR_RETURN(impl->store, OpenOperatorStore(options.operator_id, options.data_dir,
+                                                     options.postgres_url));
+  TS_ASSIGN_OR_RETURN(impl->cbp, impl->ids->Derive("account", "central_bank_position"));
+  TS_ASSIGN_OR_RETURN(impl->float_account, impl->ids->Derive("account", "float"));
+  std::array<ledger::Account, 2> fixed{};
+  fixed[0].id = impl->cbp;
+  fixed[0].ledger = kEcnyLedgerId;
+  fixed[0].code = account_code::kCentralBankPosition;
+  fixed[1].id = impl->float_account;
+  fixed[1].ledger = kEcnyLedgerId;
+  fixed[1].code = account_code::kFloat;
+  fixed[1].flags = ledger::account_flags::kDebitsMustNotExceedCredits;
+  TS_ASSIGN_OR_RETURN(const auto created, impl->ledger->CreateAccounts(fixed));
+  for (auto r : created) {
+    if (r != ledger::CreateAccountResult::kOk && r != ledger::CreateAccountResult::kExists) {
+      return Internal("operator accounts: " + std::string(ledger::CreateAccountResultName(r)));
+    }
+  }
+  std::unique_ptr<Operator> op(new Operator(std::move(impl)));
+  TS_RETURN_IF_ERROR(op->impl_->Recover());
+  // Merchants of this operator get their wallets (tier 1, no phone).
+  for (const MerchantInfo& merchant : options.config->merchants) {
+    if (merchant.operator_id != op->id_) continue;
+    const std::string wallet_id = MerchantWalletId(op->id_, merchant.id);
+    if (op->impl_->wallets.count(wallet_id) != 0) continue;
+    TS_ASSIGN_OR_RETURN(const Id128 account, op->impl_->ids->Derive("wallet_account", wallet_id));
+    ledger::Account a;
+    a.id = account;
+    a.ledger = kEcnyLedgerId;
+    a.code = account_code::kWallet;
+    a.flags = ledger::account_flags::kDebitsMustNotExceedCredits;
+    TS_ASSIGN_OR_RETURN(const auto r, op->impl_->ledger->CreateAccounts(std::span(&a, 1)));
+    if (r[0] != ledger::CreateAccountResult::kOk && r[0] != ledger::CreateAccountResult::kExists) {
+      return Internal("merchant wallet: " + std::string(ledger::CreateAccountResultName(r[0])));
+    }
+    const std::int64_t now = op->impl_->Now();
+    TS_RETURN_IF_ERROR(op->impl_->store
+                           ->Execute("INSERT INTO dcep_wallets (wallet_id, tier, name, "
+                                     "merchant_id, account_id, created_unix_ms, updated_unix_ms) "
+                                     "VALUES (?, 1, ?, ?, ?, ?, ?)",
+                                     {wallet_id, merchant.name, merchant.id, IdToBytes(account),
+                                      now, now})
+                           .status());
+    Impl::WalletState state;
+    state.account = account;
+    state.tier = 1;
+    state.merchant_id = merchant.id;
+    op->impl_->wallets.emplace(wallet_id, state);
+  }
+  if (options.recover_at_open) TS_RETURN_IF_ERROR(op->RecoverInterbank().status());
+  return op;
+}
+
+Status Operator::Impl::Recover() {
+  // 1. The last batch of journal rows may lack its ledger transfers: re-submit them (ids are
+  //    fixed, so those already there answer "exists").
+  TS_ASSIGN_OR_RETURN(const store::Row max_row,
+                      store->QueryRow("SELECT COALESCE(MAX(seq), 0) AS m FROM dcep_entries"));
+  TS_ASSIGN_OR_RETURN(const std::int64_t max_seq, max_row.GetInt64(0));
+  next_seq = max_seq + 1;
+  const std::int64_t from = max_seq - static_cast<std::int64_t>(kPayBatchMax);
+  TS_ASSIGN_OR_RETURN(const store::Rows tail,
+                      store->Query("SELECT " + std::string(kRowColumns) +
+                                       " FROM dcep_entries WHERE seq > ? AND status IN "
+                                       "('posted', 'in_flight') ORDER BY seq",
+                                       {from}));
+  std::vector<Row> rows;
+  std::vector<ledger::Transfer> transfers;
+  for (const store::Row& r : tail) {
+    TS_ASSIGN_OR_RETURN(Row row, RowFrom(r));
+    if (row.kind == kKindIssue) continue;  // created only once the central bank answered
+    if (row.status == kPosted && IsHeldOutbox(row.kind)) continue;  // resolved before marked
+    transfers.push_back(TransferOf(row));
+    rows.push_back(std::move(row));
+  }
+  for (std::size_t start = 0; start < transfers.size(); start += ledger::kBatchEventsMax) {
+    const std::size_t n = std::min(ledger::kBatchEventsMax, transfers.size() - start);
+    TS_ASSIGN_OR_RETURN(const auto results,
+                        ledger->CreateTransfers(std::span(transfers).subspan(start, n)));
+    for (std::size_t k = 0; k < n; ++k) {
+      if (IsOkOrExists(results[k])) continue;
+      Row& row = rows[start + k];
+      row.status = std::string(kFailed);
+      row.step.clear();
+      row.error_code = std::string(ErrorCodeName(ErrorCode::kInternal));
+      row.reason = "ledger refused at recovery: " +
+                   std::string(ledger::CreateTransferResultName(results[k]));
+      TS_RETURN_IF_ERROR(UpdateRow(row));
+    }
+  }
+  // 2. Balances from the ledger, today's spending from the journal.
+  TS_ASSIGN_OR_RETURN(const store::Rows wallet_rows,
+                      store->Query("SELECT wallet_id, tier, account_id, merchant_id FROM "
+                                   "dcep_wallets"));
+  for (const store::Row& r : wallet_rows) {
+    WalletState state;
+    TS_ASSIGN_OR_RETURN(const std::string wallet_id, r.GetText(0));
+    TS_ASSIGN_OR_RETURN(const std::int64_t tier, r.GetInt64(1));
+    state.tier = static_cast<int>(tier);
+    TS_ASSIGN_OR_RETURN(const Bytes account, r.GetBlob(2));
+    TS_ASSIGN_OR_RETURN(state.account, IdFromBytes(account));
+    TS_ASSIGN_OR_RETURN(const auto merchant, r.GetOptionalText(3));
+    state.merchant_id = merchant.value_or("");
+    TS_ASSIGN_OR_RETURN(const auto a, ledger->LookupAccount(state.account));
+    if (!a) return Internal("wallet " + wallet_id + ": ledger account missing");
+    state.balance = CreditBalance(*a);
+    state.available = state.balance - static_cast<std::int64_t>(a->debits_pending);
+    state.day = Today();
+    wallets.emplace(wallet_id, state);
+  }
+  TS_ASSIGN_OR_RETURN(const store::Rows spent,
+                      store->Query("SELECT debit_wallet, SUM(amount_fen) AS s FROM dcep_entries "
+                                   "WHERE day = ? AND status IN ('posted', 'in_flight') AND kind "
+                                   "IN ('payment', 'interbank_out') GROUP BY debit_wallet",
+                                   {Today()}));
+  for (const store::Row& r : spent) {
+    TS_ASSIGN_OR_RETURN(const std::string wallet_id, r.GetText(0));
+    TS_ASSIGN_OR_RETURN(const std::int64_t sum, r.GetInt64(1));
+    if (auto it = wallets.find(wallet_id); it != wallets.end()) it->second.spent = sum;
+  }
+  TS_ASSIGN_OR_RETURN(const store::Rows purse_rows,
+                      store->Query("SELECT device_id, wallet_id, account_id FROM dcep_purses"));
+  for (const store::Row& r : purse_rows) {
+    PurseState state;
+    TS_ASSIGN_OR_RETURN(const std::string device, r.GetText(0));
+    TS_ASSIGN_OR_RETURN(state.wallet_id, r.GetText(1));
+    TS_ASSIGN_OR_RETURN(const Bytes account, r.GetBlob(2));
+    TS_ASSIGN_OR_RETURN(state.account, IdFromBytes(account));
+    TS_ASSIGN_OR_RETURN(const auto a, ledger->LookupAccount(state.account));
+    if (!a) return Internal("purse " + device + ": ledger account missing");
+    state.balance = CreditBalance(*a);
+    purses.emplace(device, state);
+  }
+  TS_ASSIGN_OR_RETURN(const auto f, ledger->LookupAccount(float_account));
+  if (!f) return Internal("float account missing");
+  float_available = CreditBalance(*f) - static_cast<std::int64_t>(f->debits_pending);
+  return Status::Ok();
+}
+
+Result<std::int64_t> Operator::RecoverInterbank() {
+  std::vector<Row> rows;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->broken.ok()) return impl_->broken;
+    TS_ASSIGN_OR_RETURN(const store::Rows found,
+                        impl_->store->Query("SELECT " + std::string(kRowColumns) +
+                                            " FROM dcep_entries WHERE status = 'in_flight' "
+                                            "ORDER BY seq"));
+    for (const store::Row& r : found) {
+      TS_ASSIGN_OR_RETURN(Row row, RowFrom(r));
+      rows.push_back(std::move(row));
+    }
+  }
+  std::int64_t left = 0;
+  for (Row& row : rows) {
+    Result<Entry> driven = impl_->Drive(row);
+    if (!driven.ok() && driven.status().code() == ErrorCode::kUnavailable) ++left;
+    if (!driven.ok() && driven.status().code() == ErrorCode::kIoError) return driven.status();
+  }
+  return left;
+}
+
+Result<WalletInfo> Operator::OpenWallet(const TierEvidence& evidence, std::string_view key) {
+  TS_RETURN_IF_ERROR(CheckPhone(evidence.phone));
+  TS_RETURN_IF_ERROR(CheckKey(key));
+  if (evidence.name.size() > kDisplayNameBytesMax) {
+    return InvalidArgument("name: at most " + std::to_string(kDisplayNameBytesMax) + " bytes");
+  }
+  const int tier = TierOf(evidence);
+  TS_ASSIGN_OR_RETURN(const Id128 request_id, impl_->ids->Derive("open_wallet", key));
+  TS_ASSIGN_OR_RETURN(const Id128 digest,
+                      RequestDigest("open|" + evidence.phone + "|" + evidence.name + "|" +
+                                    evidence.id_number + "|" + evidence.bank_account + "|" +
+                                    (evidence.in_person ? "1" : "0")));
+  std::string wallet_id;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->broken.ok()) return impl_->broken;
+    TS_ASSIGN_OR_RETURN(const store::Rows seen,
+                        impl_->store->Query("SELECT request_digest, outcome FROM dcep_requests "
+                                            "WHERE request_id = ?",
+                                            {IdToBytes(request_id)}));
+    if (!seen.empty()) {
+      TS_ASSIGN_OR_RETURN(const Bytes seen_digest, seen[0].GetBlob(0));
+      if (seen_digest != IdToBytes(digest)) return AlreadyExists(std::string(kKeyReusedMessage));
+      TS_ASSIGN_OR_RETURN(wallet_id, seen[0].GetText(1));
+    } else {
+      TS_ASSIGN_OR_RETURN(const store::Rows phone,
+                          impl_->store->Query("SELECT wallet_id FROM dcep_wallets WHERE phone = ?",
+                                              {evidence.phone}));
+      if (!phone.empty()) {
+        return AlreadyExists("phone: a wallet is already open for this phone number at " + id_);
+      }
+      std::array<std::uint8_t, 8> random{};
+      do {
+        TS_RETURN_IF_ERROR(impl_->random->Fill(random));
+        wallet_id = "w" + LowerHex(random);
+      } while (impl_->wallets.count(wallet_id) != 0);
+      TS_ASSIGN_OR_RETURN(const Id128 account, impl_->ids->Derive("wallet_account", wallet_id));
+      ledger::Account a;
+      a.id = account;
+      a.ledger = kEcnyLedgerId;
+      a.code = account_code::kWallet;
+      a.flags = ledger::account_flags::kDebitsMustNotExceedCredits;
+      TS_ASSIGN_OR_RETURN(const auto r, impl_->ledger->CreateAccounts(std::span(&a, 1)));
+      if (r[0] != ledger::CreateAccountResult::kOk) {
+        return Internal("wallet account: " + std::string(ledger::CreateAccountResultName(r[0])));
+      }
+      std::optional<Bytes> id_hash;
+      if (!evidence.id_number.empty()) {
+        TS_ASSIGN_OR_RETURN(id_hash, crypto::Sha256(AsBytes(evidence.id_number)));
+      }
+      std::optional<std::string> bank;
+      if (!evidence.bank_account.empty()) {
+        const std::string& b = evidence.bank_account;
+        bank = "****" + b.substr(b.size() > 4 ? b.size() - 4 : 0);
+      }
+      const std::int64_t now = impl_->Now();
+      TS_RETURN_IF_ERROR(impl_->store->RunInTransaction([&](store::Store& s) -> Status {
+        TS_RETURN_IF_ERROR(
+            s.Execute("INSERT INTO dcep_wallets (wallet_id, tier, phone, name, id_number_sha256, "
+                      "bank_account_masked, account_id, created_unix_ms, updated_unix_ms) VALUES "
+                      "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      {wallet_id, tier, evidence.phone, OptText(evidence.name), id_hash, bank,
+                       IdToBytes(account), now, now})
+                .status());
+        return s
+            .Execute("INSERT INTO dcep_requests (request_id, request_digest, outcome, "
+                     "created_unix_ms) VALUES (?, ?, ?, ?)",
+                     {IdToBytes(request_id), IdToBytes(digest), wallet_id, now})
+            .status();
+      }));
+      Impl::WalletState state;
+      state.account = account;
+      state.tier = tier;
+      state.day = impl_->Today();
+      impl_->wallets.emplace(wallet_id, state);
+    }
+  }
+  return Wallet(wallet_id);
+}
+
+Result<WalletInfo> Operator::UpgradeTier(std::string_view wallet_id, const TierEvidence& evidence,
+                                         std::string_view key) {
+  TS_RETURN_IF_ERROR(CheckWalletId("wallet_id", wallet_id));
+  TS_RETURN_IF_ERROR(CheckPhone(evidence.phone));
+  TS_RETURN_IF_ERROR(CheckKey(key));
+  const int tier = TierOf(evidence);
+  TS_ASSIGN_OR_RETURN(const Id128 request_id, impl_->ids->Derive("upgrade_tier", wallet_id, key));
+  TS_ASSIGN_OR_RETURN(const Id128 digest,
+                      RequestDigest("upgrade|" + std::string(wallet_id) + "|" + evidence.phone +
+                                    "|" + evidence.name + "|" + evidence.id_number + "|" +
+                                    evidence.bank_account + "|" +
+                                    (evidence.in_person ? "1" : "0")));
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->broken.ok()) return impl_->broken;
+    TS_ASSIGN_OR_RETURN(Impl::WalletState * w,
+                        impl_->WalletOf("wallet_id", std::string(wallet_id)));
+    TS_ASSIGN_OR_RETURN(const store::Rows seen,
+                        impl_->store->Query("SELECT request_digest FROM dcep_requests "
+                                            "WHERE request_id = ?",
+                                            {IdToBytes(request_id)}));
+    if (!seen.empty()) {
+      TS_ASSIGN_OR_RETURN(const Bytes seen_digest, seen[0].GetBlob(0));
+      if (seen_digest != IdToBytes(digest)) return AlreadyExists(std::string(kKeyReusedMessage));
+    } else {
+      TS_ASSIGN_OR_RETURN(const store::Row stored,
+                          impl_->store->QueryRow("SELECT phone FROM dcep_wallets WHERE "
+                                                 "wallet_id = ?",
+                                                 {std::string(wallet_id)}));
+      TS_ASSIGN_OR_RETURN(const auto phone, stored.GetOptionalText(0));
+      if (phone.value_or("") != evidence.phone) {
+        return InvalidArgument("phone: does not match the wallet's phone number");
+      }
+      const TierLimits& limits = impl_->LimitsOf(tier);
+      if (limits.balance_max_fen != 0 && w->balance > limits.balance_max_fen) {
+        return OutOfRange("balance_max_fen: tier " + std::to_string(tier) + " wallets hold at most " +
+                          Fen(limits.balance_max_fen) + "; balance " + Fen(w->balance));
+      }
+      std::optional<Bytes> id_hash;
+      if (!evidence.id_number.empty()) {
+        TS_ASSIGN_OR_RETURN(id_hash, crypto::Sha256(AsBytes(evidence.id_number)));
+      }
+      std::optional<std::string> bank;
+      if (!evidence.bank_account.empty()) {
+        const std::string& b = evidence.bank_account;
+        bank = "****" + b.substr(b.size() > 4 ? b.size() - 4 : 0);
+      }
+      const std::int64_t now = impl_->Now();
+      TS_RETURN_IF_ERROR(impl_->store->RunInTransaction([&](store::Store& s) -> Status {
+        TS_RETURN_IF_ERROR(
+            s.Execute("UPDATE dcep_wallets SET tier = ?, name = ?, id_number_sha256 = ?, "
+                      "bank_account_masked = ?, updated_unix_ms = ? WHERE wallet_id = ?",
+                      {tier, OptText(evidence.name), id_hash, bank, now, std::string(wallet_id)})
+                .status());
+        return s
+            .Execute("INSERT INTO dcep_requests (request_id, request_digest, outcome, "
+                     "created_unix_ms) VALUES (?, ?, ?, ?)",
+                     {IdToBytes(request_id), IdToBytes(digest), std::string(wallet_id), now})
+            .status();
+      }));
+      w->tier = tier;
+    }
+  }
+  return Wallet(wallet_id);
+}
+
+Result<WalletInfo> Operator::Wallet(std::string_view wallet_id) {
+  TS_RETURN_IF_ERROR(CheckWalletId("wallet_id", wallet_id));
+  std::lock_guard lock(impl_->mu);
+  TS_ASSIGN_OR_RETURN(Impl::WalletState * w, impl_->WalletOf("wallet_id", std::string(wallet_id)));
+  WalletInfo info;
+  info.wallet_id = std::string(wallet_id);
+  info.operator_id = id_;
+  info.tier = w->tier;
+  info.balance_fen = w->balance;
+  info.available_fen = w->available;
+  info.spent_today_fen = impl_->SpentToday(*w);
+  info.merchant_id = w->merchant_id;
+  info.limits = impl_->LimitsOf(w->tier);
+  return info;
+}
+
+Result<CounterpartyView> Operator::ViewForCounterparty(std::string_view wallet_id) {
+  TS_RETURN_IF_ERROR(CheckWalletId("wallet_id", wallet_id));
+  std::lock_guard lock(impl_->mu);
+  TS_ASSIGN_OR_RETURN(const store::Rows rows,
+                      impl_->store->Query("SELECT tier, phone, name, merchant_id FROM "
+                                          "dcep_wallets WHERE wallet_id = ?",
+                                          {std::string(wallet_id)}));
+  if (rows.empty()) {
+    return NotFound("wallet_id: wallet " + std::string(wallet_id) + " is not a wallet of " + id_);
+  }
+  CounterpartyView view;
+  view.wallet_id = std::string(wallet_id);
+  view.operator_id = id_;
+  TS_ASSIGN_OR_RETURN(const std::int64_t tier, rows[0].GetInt64(0));
+  view.tier = static_cast<int>(tier);
+  TS_ASSIGN_OR_RETURN(const auto phone, rows[0].GetOptionalText(1));
+  TS_ASSIGN_OR_RETURN(const auto name, rows[0].GetOptionalText(2));
+  TS_ASSIGN_OR_RETURN(const auto merchant, rows[0].GetOptionalText(3));
+  if (merchant) {
+    view.merchant_id = merchant;
+    view.name = name;
+  } else if (view.tier == 1) {
+    view.name = name;
+    if (phone) view.phone = MaskPhone(*phone);
+  } else if (view.tier <= 3) {
+    if (name) view.name = MaskName(*name);
+    if (phone) view.phone = MaskPhone(*phone);
+  }
+  return view;
+}
+
+Result<Entry> Operator::Exchange(std::string_view wallet_id, std::int64_t amount_fen,
+                                 bool to_deposit, std::string_view key) {
+  TS_RETURN_IF_ERROR(CheckWalletId("wallet_id", wallet_id));
+  TS_RETURN_IF_ERROR(CheckAmount(amount_fen));
+  TS_RETURN_IF_ERROR(CheckKey(key));
+  Row row;
+  row.kind = std::string(to_deposit ? kKindExchangeOut : kKindExchangeIn);
+  (to_deposit ? row.debit_wallet : row.credit_wallet) = std::string(wallet_id);
+  row.amount_fen = amount_fen;
+  TS_ASSIGN_OR_RETURN(row.id, impl_->ids->Derive(row.kind, wallet_id, key));
+  TS_ASSIGN_OR_RETURN(row.digest, RequestDigest(row.kind + "|" + std::string(wallet_id) + "|" +
+                                                std::to_string(amount_fen)));
+  return impl_->AcceptOne(std::move(row));
+}
+
+Result<std::vector<Result<Entry>>> Operator::PayBatch(std::span<const PaymentOrder> orders) {
+  if (orders.size() > kPayBatchMax) {
+    return InvalidArgument("orders: at most " + std::to_string(kPayBatchMax) + " per batch");
+  }
+  std::vector<Impl::Candidate> cands(orders.size());
+  for (std::size_t i = 0; i < orders.size(); ++i) {
+    const PaymentOrder& o = orders[i];
+    Impl::Candidate& c = cands[i];
+    Row& row = c.row;
+    auto invalid = [&](Status s) { c.invalid = std::move(s); };
+    if (Status s = CheckWalletId("payer_wallet", o.payer_wallet); !s.ok()) { invalid(s); continue; }
+    if (Status s = CheckAmount(o.amount_fen); !s.ok()) { invalid(s); continue; }
+    if (Status s = CheckKey(o.idempotency_key); !s.ok()) { invalid(s); continue; }
+    std::string payee_operator = o.payee_operator.empty() ? id_ : o.payee_operator;
+    std::string payee_wallet = o.payee_wallet;
+    if (!o.merchant_id.empty()) {
+      if (!o.payee_wallet.empty() || !o.payee_operator.empty()) {
+        invalid(InvalidArgument("merchant_id: give either a merchant or a payee wallet"));
+        continue;
+      }
+      Result<const MerchantInfo*> merchant = impl_->config->Merchant(o.merchant_id);
+      if (!merchant.ok()) { invalid(merchant.status().WithContext("merchant_id")); continue; }
+      payee_operator = (*merchant)->operator_id;
+      payee_wallet = MerchantWalletId(payee_operator, o.merchant_id);
+      row.merchant_id = o.merchant_id;
+    } else {
+      if (Status s = CheckWalletId("payee_wallet", payee_wallet); !s.ok()) { invalid(s); continue; }
+      if (Status s = impl_->config->Operator(payee_operator).status(); !s.ok()) {
+        invalid(s.WithContext("payee_operator"));
+        continue;
+      }
+    }
+    if (payee_operator == id_ && payee_wallet == o.payer_wallet) {
+      invalid(InvalidArgument("payee_wallet: expected a wallet other than the payer's"));
+      continue;
+    }
+    if (payee_operator != id_ && impl_->peers == nullptr) {
+      invalid(FailedPrecondition("payee_operator: inter-operator payments are not configured"));
+      continue;
+    }
+    row.debit_wallet = o.payer_wallet;
+    if (payee_operator == id_) {
+      row.kind = std::string(kKindPayment);
+      row.credit_wallet = payee_wallet;
+    } else {
+      row.kind = std::string(kKindInterbankOut);
+      row.counter_operator = payee_operator;
+      row.counter_wallet = payee_wallet;
+    }
+    row.amount_fen = o.amount_fen;
+    Result<Id128> id = impl_->ids->Derive("pay", o.payer_wallet, o.idempotency_key);
+    Result<Id128> digest = RequestDigest("pay|" + o.payer_wallet + "|" + payee_operator + "|" +
+                                         payee_wallet + "|" + o.merchant_id + "|" +
+                                         std::to_string(o.amount_fen));
+    if (!id.ok() || !digest.ok()) { invalid(id.ok() ? digest.status() : id.status()); continue; }
+    row.id = *id;
+    row.digest = *digest;
+  }
+  std::vector<Result<Entry>> out(orders.size(), Internal("not run"));
+  std::vector<Row> drive;
+  {
+    std::lock_guard lock(impl_->mu);
+    TS_RETURN_IF_ERROR(impl_->AcceptLocked(cands, out, drive));
+  }
+  for (Row& row : drive) {
+    for (std::size_t i = 0; i < cands.size(); ++i) {
+      if (cands[i].row.id == row.id && !cands[i].duplicate_in_batch) {
+        out[i] = impl_->Drive(row);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+Result<Entry> Operator::Pay(const PaymentOrder& order) {
+  TS_ASSIGN_OR_RETURN(std::vector<Result<Entry>> out, PayBatch(std::span(&order, 1)));
+  return std::move(out[0]);
+}
+
+Result<CreditResult> Operator::CreditIncoming(const IncomingCredit& credit) {
+  if (credit.to_operator != id_) {
+    return InvalidArgument("to_operator: this is operator " + id_);
+  }
+  TS_RETURN_IF_ERROR(CheckOperatorId("from_operator", credit.from_operator));
+  TS_RETURN_IF_ERROR(CheckWalletId("payee_wallet", credit.payee_wallet));
+  TS_RETURN_IF_ERROR(CheckAmount(credit.amount_fen));
+  if (credit.payment_id.empty() || credit.payment_id.size() > kIdempotencyKeyBytesMax) {
+    return InvalidArgument("payment_id: expected 1-128 bytes");
+  }
+  Row row;
+  row.kind = std::string(kKindInterbankIn);
+  row.credit_wallet = credit.payee_wallet;
+  row.counter_operator = credit.from_operator;
+  row.counter_wallet = credit.payer_wallet;
+  row.merchant_id = credit.merchant_id;
+  row.amount_fen = credit.amount_fen;
+  TS_ASSIGN_OR_RETURN(row.id,
+                      impl_->ids->Derive("interbank_in", credit.from_operator, credit.payment_id));
+  TS_ASSIGN_OR_RETURN(row.digest, RequestDigest("credit|" + credit.from_operator + "|" +
+                                                credit.payer_wallet + "|" + credit.payee_wallet +
+                                                "|" + std::to_string(credit.amount_fen)));
+  TS_ASSIGN_OR_RETURN(const Entry entry, impl_->AcceptOne(std::move(row)));
+  return CreditResult{entry.entry_id, entry.replayed};
+}
+
+Result<Entry> Operator::FundOfflinePurse(std::string_view wallet_id, std::string_view device_id,
+                                         std::int64_t amount_fen, std::string_view key) {
+  TS_RETURN_IF_ERROR(CheckWalletId("wallet_id", wallet_id));
+  TS_RETURN_IF_ERROR(CheckDeviceId("device_id", device_id));
+  TS_RETURN_IF_ERROR(CheckAmount(amount_fen));
+  TS_RETURN_IF_ERROR(CheckKey(key));
+  {
+    // The purse account exists (and belongs to this wallet) before any funding row.
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->broken.ok()) return impl_->broken;
+    TS_RETURN_IF_ERROR(impl_->WalletOf("wallet_id", std::string(wallet_id)).status());
+    const auto it = impl_->purses.find(std::string(device_id));
+    if (it != impl_->purses.end() && it->second.wallet_id != wallet_id) {
+      return FailedPrecondition("device_id: the offline purse of " + std::string(device_id) +
+                                " belongs to another wallet");
+    }
+    if (it == impl_->purses.end()) {
+      Impl::PurseState purse;
+      purse.wallet_id = std::string(wallet_id);
+      TS_ASSIGN_OR_RETURN(purse.account, impl_->ids->Derive("purse_account", device_id));
+      ledger::Account a;
+      a.id = purse.account;
+      a.ledger = kEcnyLedgerId;
+      a.code = account_code::kOfflinePurse;
+      a.flags = ledger::account_flags::kDebitsMustNotExceedCredits;
+      TS_ASSIGN_OR_RETURN(const auto r, impl_->ledger->CreateAccounts(std::span(&a, 1)));
+      if (r[0] != ledger::CreateAccountResult::kOk && r[0] != ledger::CreateAccountResult::kExists) {
+        return Internal("purse account: " + std::string(ledger::CreateAccountResultName(r[0])));
+      }
+      TS_RETURN_IF_ERROR(impl_->store
+                             ->Execute("INSERT INTO dcep_purses (device_id, wallet_id, account_id, "
+                                       "created_unix_ms) VALUES (?, ?, ?, ?)",
+                                       {std::string(device_id), std::string(wallet_id),
+                                        IdToBytes(purse.account), impl_->Now()})
+                             .status());
+      impl_->purses.emplace(std::string(device_id), purse);
+    }
+  }
+  Row row;
+  row.kind = std::string(kKindPurseFund);
+  row.debit_wallet = std::string(wallet_id);
+  row.device_id = std::string(device_id);
+  row.amount_fen = amount_fen;
+  TS_ASSIGN_OR_RETURN(row.id, impl_->ids->Derive(row.kind, wallet_id, key));
+  TS_ASSIGN_OR_RETURN(row.digest, RequestDigest(row.kind + "|" + std::string(wallet_id) + "|" +
+                                                std::string(device_id) + "|" +
+                                                std::to_string(amount_fen)));
+  return impl_->AcceptOne(std::move(row));
+}
+
+Result<Entry> Operator::DefundOfflinePurse(std::string_view wallet_id, std::string_view device_id,
+                                           std::int64_t amount_fen, std::string_view key) {
+  TS_RETURN_IF_ERROR(CheckWalletId("wallet_id", wallet_id));
+  TS_RETURN_IF_ERROR(CheckDeviceId("device_id", device_id));
+  TS_RETURN_IF_ERROR(CheckAmount(amount_fen));
+  TS_RETURN_IF_ERROR(CheckKey(key));
+  Row row;
+  row.kind = std::string(kKindPurseDefund);
+  row.credit_wallet = std::string(wallet_id);
+  row.device_id = std::string(device_id);
+  row.amount_fen = amount_fen;
+  TS_ASSIGN_OR_RETURN(row.id, impl_->ids->Derive(row.kind, wallet_id, key));
+  TS_ASSIGN_OR_RETURN(row.digest, RequestDigest(row.kind + "|" + std::string(wallet_id) + "|" +
+                                                std::string(device_id) + "|" +
+                                                std::to_string(amount_fen)));
+  return impl_->AcceptOne(std::move(row));
+}
+
+Result<std::int64_t> Operator::OfflinePurseBalance(std::string_view device_id) {
+  TS_RETURN_IF_ERROR(CheckDeviceId("device_id", device_id));
+  std::lock_guard lock(impl_->mu);
+  const auto it = impl_->purses.find(std::string(device_id));
+  if (it == impl_->purses.end()) {
+    return NotFound("device_id: no offline purse for device " + std::string(device_id));
+  }
+  return it->second.balance;
+}
+
+Result<Entry> Operator::RequestIssuance(std::int64_t amount_fen, std::string_view key) {
+  TS_RETURN_IF_ERROR(CheckAmount(amount_fen));
+  TS_RETURN_IF_ERROR(CheckKey(key));
+  Row row;
+  row.kind = std::string(kKindIssue);
+  row.counter_operator = "central_bank";
+  row.amount_fen = amount_fen;
+  TS_ASSIGN_OR_RETURN(row.id, impl_->ids->Derive(row.kind, "", key));
+  TS_ASSIGN_OR_RETURN(row.digest, RequestDigest("issue|" + std::to_string(amount_fen)));
+  return impl_->AcceptOne(std::move(row));
+}
+
+Result<Entry> Operator::RedeemToCentralBank(std::int64_t amount_fen, std::string_view key) {
+  TS_RETURN_IF_ERROR(CheckAmount(amount_fen));
+  TS_RETURN_IF_ERROR(CheckKey(key));
+  Row row;
+  row.kind = std::string(kKindRedeem);
+  row.counter_operator = "central_bank";
+  row.amount_fen = amount_fen;
+  TS_ASSIGN_OR_RETURN(row.id, impl_->ids->Derive(row.kind, "", key));
+  TS_ASSIGN_OR_RETURN(row.digest, RequestDigest("redeem|" + std::to_string(amount_fen)));
+  return impl_->AcceptOne(std::move(row));
+}
+
+Result<HistoryPage> Operator::History(std::string_view wallet_id, std::int64_t before_seq,
+                                      std::size_t limit) {
+  TS_RETURN_IF_ERROR(CheckWalletId("wallet_id", wallet_id));
+  if (limit == 0 || limit > kHistoryPageMax) {
+    return InvalidArgument("limit: expected 1-" + std::to_string(kHistoryPageMax));
+  }
+  if (before_seq < 0) return InvalidArgument("before: expected an integer >= 0");
+  const std::int64_t before = before_seq == 0 ? std::numeric_limits<std::int64_t>::max() : before_seq;
+  std::lock_guard lock(impl_->mu);
+  TS_RETURN_IF_ERROR(impl_->WalletOf("wallet_id", std::string(wallet_id)).status());
+  // Two index range scans (debit side, credit side) merged by seq.
+  const std::string sql = "SELECT " + std::string(kRowColumns) +
+                          " FROM dcep_entries WHERE (debit_wallet = ? OR credit_wallet = ?) AND "
+                          "seq < ? ORDER BY seq DESC LIMIT ?";
+  TS_ASSIGN_OR_RETURN(const store::Rows rows,
+                      impl_->store->Query(sql, {std::string(wallet_id), std::string(wallet_id),
+                                                before, static_cast<std::int64_t>(limit + 1)}));
+  HistoryPage page;
+  for (std::size_t i = 0; i < rows.size() && i < limit; ++i) {
+    TS_ASSIGN_OR_RETURN(const Row row, RowFrom(rows[i]));
+    page.entries.push_back(ToEntry(row, false));
+  }
+  if (rows.size() > limit) page.next_before = page.entries.back().seq;
+  return page;
+}
+
+Result<OperatorAudit> Operator::Audit() {
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->broken.ok()) return impl_->broken;
+  TS_RETURN_IF_ERROR(impl_->ledger->Audit());
+  OperatorAudit audit;
+  TS_ASSIGN_OR_RETURN(const auto cbp, impl_->ledger->LookupAccount(impl_->cbp));
+  TS_ASSIGN_OR_RETURN(const auto fl, impl_->ledger->LookupAccount(impl_->float_account));
+  if (!cbp || !fl) return Internal("operator " + id_ + ": fixed accounts missing");
+  audit.position_fen = DebitBalance(*cbp);
+  audit.holds_fen = static_cast<std::int64_t>(cbp->credits_pending);
+  audit.float_fen = CreditBalance(*fl);
+  if (CreditBalance(*fl) - static_cast<std::int64_t>(fl->debits_pending) !=
+      impl_->float_available) {
+    return Internal("operator " + id_ + " audit: float available differs from the ledger");
+  }
+  for (const auto& [wallet_id, w] : impl_->wallets) {
+    TS_ASSIGN_OR_RETURN(const auto a, impl_->ledger->LookupAccount(w.account));
+    if (!a) return Internal("wallet " + wallet_id + ": account missing");
+    // Second path: the in-memory balances the limit checks used.
+    if (CreditBalance(*a) != w.balance ||
+        CreditBalance(*a) - static_cast<std::int64_t>(a->debits_pending) != w.available) {
+      return Internal("operator " + id_ + " audit: wallet " + wallet_id +
+                      " balance differs from the ledger");
+    }
+    audit.wallets_fen += CreditBalance(*a);
+    ++audit.wallets;
+  }
+  for (const auto& [device, p] : impl_->purses) {
+    TS_ASSIGN_OR_RETURN(const auto a, impl_->ledger->LookupAccount(p.account));
+    if (!a || CreditBalance(*a) != p.balance) {
+      return Internal("operator " + id_ + " audit: purse " + device + " differs from the ledger");
+    }
+    audit.purses_fen += CreditBalance(*a);
+  }
+  if (audit.position_fen != audit.float_fen + audit.wallets_fen + audit.purses_fen) {
+    return Internal("operator " + id_ + " audit: central_bank_position " +
+                    Fen(audit.position_fen) + " but float + wallets + purses = " +
+                    Fen(audit.float_fen + audit.wallets_fen + audit.purses_fen));
+  }
+  TS_ASSIGN_OR_RETURN(const store::Row in_flight,
+                      impl_->store->QueryRow("SELECT COUNT(*) AS n FROM dcep_entries WHERE "
+                                             "status = 'in_flight'"));
+  TS_ASSIGN_OR_RETURN(audit.in_flight, in_flight.GetInt64(0));
+  return audit;
+}
+
+}  // namespace tapstack::dcep

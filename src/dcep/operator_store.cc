@@ -1,0 +1,107 @@
+#include "dcep/operator_store.h"
+
+#include <array>
+
+#include "dcep/tiers.h"
+#include "store/postgres_store.h"
+#include "store/sqlite_store.h"
+
+namespace tapstack::dcep {
+
+namespace {
+
+constexpr int kSqliteCacheKib = 64 * 1024;
+
+const std::array<store::Migration, 1>& Migrations() {
+  // Portable subset of store/store.h. Amounts are fen, times Unix milliseconds, days YYYYMMDD in
+  // China Standard Time (UTC+8, no daylight saving).
+  static const std::array<store::Migration, 1> migrations = {
+      store::Migration{
+          .version = 1,
+          .description = "dcep operator wallets and entry journal",
+          .sql = R"sql(
+CREATE TABLE dcep_wallets (
+  wallet_id TEXT PRIMARY KEY,
+  tier BIGINT NOT NULL CHECK (tier BETWEEN 1 AND 4),
+  phone TEXT UNIQUE,
+  name TEXT,
+  id_number_sha256 BYTEA,
+  bank_account_masked TEXT,
+  merchant_id TEXT UNIQUE,
+  account_id BYTEA NOT NULL,
+  created_unix_ms BIGINT NOT NULL,
+  updated_unix_ms BIGINT NOT NULL
+);
+CREATE TABLE dcep_purses (
+  device_id TEXT PRIMARY KEY,
+  wallet_id TEXT NOT NULL REFERENCES dcep_wallets (wallet_id),
+  account_id BYTEA NOT NULL,
+  created_unix_ms BIGINT NOT NULL
+);
+CREATE TABLE dcep_requests (
+  request_id BYTEA PRIMARY KEY,
+  request_digest BYTEA NOT NULL,
+  outcome TEXT NOT NULL,
+  created_unix_ms BIGINT NOT NULL
+);
+CREATE TABLE dcep_entries (
+  entry_id BYTEA PRIMARY KEY,
+  seq BIGINT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  request_digest BYTEA NOT NULL,
+  debit_wallet TEXT,
+  credit_wallet TEXT,
+  device_id TEXT,
+  counter_operator TEXT,
+  counter_wallet TEXT,
+  merchant_id TEXT,
+  amount_fen BIGINT NOT NULL CHECK (amount_fen > 0),
+  day BIGINT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('posted', 'refused', 'in_flight', 'failed')),
+  step TEXT,
+  error_code TEXT,
+  reason TEXT,
+  debit_account BYTEA NOT NULL,
+  credit_account BYTEA NOT NULL,
+  created_unix_ms BIGINT NOT NULL
+);
+CREATE INDEX dcep_entries_debit ON dcep_entries (debit_wallet, seq);
+CREATE INDEX dcep_entries_credit ON dcep_entries (credit_wallet, seq);
+CREATE INDEX dcep_entries_in_flight ON dcep_entries (seq) WHERE status = 'in_flight';
+)sql",
+          .sqlite_sql = "",
+          .postgres_sql = "",
+      },
+  };
+  return migrations;
+}
+
+}  // namespace
+
+Result<std::string> OperatorStoreRole(std::string_view operator_id) {
+  TS_RETURN_IF_ERROR(CheckOperatorId("operator_id", operator_id));
+  return "dcep_" + std::string(operator_id);
+}
+
+std::span<const store::Migration> OperatorMigrations() { return Migrations(); }
+
+Result<std::unique_ptr<store::Store>> OpenOperatorStore(std::string_view operator_id,
+                                                        const std::filesystem::path& data_dir,
+                                                        std::string_view postgres_url) {
+  TS_ASSIGN_OR_RETURN(const std::string role, OperatorStoreRole(operator_id));
+  std::unique_ptr<store::Store> store;
+  if (!postgres_url.empty()) {
+    TS_ASSIGN_OR_RETURN(store, store::OpenPostgres(postgres_url, role));
+  } else {
+    TS_ASSIGN_OR_RETURN(store, store::OpenSqlite(data_dir, role));
+    // A payment batch dirties index pages of up to two wallets per payment: keep them cached
+    // (64 MiB) instead of re-reading them every batch.
+    TS_RETURN_IF_ERROR(
+        store->ExecuteScript("PRAGMA cache_size=" + std::to_string(-kSqliteCacheKib)));
+  }
+  TS_RETURN_IF_ERROR(
+      store::ApplyMigrations(*store, OperatorMigrations()).WithContext("dcep operator schema"));
+  return store;
+}
+
+}  // namespace tapstack::dcep

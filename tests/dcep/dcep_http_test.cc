@@ -1,0 +1,160 @@
+// The digital-currency JSON API (dcep/dcep_http.h) through httplib::Client on a loopback port:
+// open wallets, exchange, pay across operators, history, purses, admin auth and error shapes.
+#include "dcep/dcep_http.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <thread>
+
+#include "dcep_test_util.h"
+
+namespace tapstack::dcep {
+namespace {
+
+using nlohmann::json;
+using testing::Must;
+
+constexpr char kToken[] = "test-admin-token";
+
+class DcepHttpTest : public testing::DcepTest {
+ protected:
+  void SetUp() override {
+    DcepTest::SetUp();
+    OpenNetwork();
+    InstallDcepRoutes(server_, *network_, {kToken});
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    for (int i = 0; i < 2000 && !server_.is_running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+  }
+  void TearDown() override {
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+    DcepTest::TearDown();
+  }
+
+  struct Reply {
+    int status = 0;
+    json body;
+    bool replayed = false;
+  };
+  Reply Post(const std::string& path, const json& body, const std::string& key = "",
+             bool admin = false) {
+    httplib::Headers headers;
+    if (!key.empty()) headers.emplace("Idempotency-Key", key);
+    if (admin) headers.emplace("Authorization", std::string("Bearer ") + kToken);
+    return ToReply(client_->Post(path, headers, body.dump(), "application/json"));
+  }
+  Reply Get(const std::string& path, bool admin = false) {
+    httplib::Headers headers;
+    if (admin) headers.emplace("Authorization", std::string("Bearer ") + kToken);
+    return ToReply(client_->Get(path, headers));
+  }
+  static Reply ToReply(const httplib::Result& r) {
+    if (!r) return {};
+    Reply reply{r->status, json::parse(r->body, nullptr, false),
+                r->get_header_value("Idempotent-Replayed") == "true"};
+    return reply;
+  }
+  std::string OpenWalletAt(const std::string& op, const std::string& phone) {
+    const Reply r = Post("/v1/dcep/operators/" + op + "/wallets", {{"phone", phone}}, "o-" + phone);
+    EXPECT_EQ(r.status, 201) << r.body.dump();
+    return r.body["wallet"]["wallet_id"];
+  }
+
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(DcepHttpTest, WalletExchangePayAndHistory) {
+  const Reply ops = Get("/v1/dcep/operators");
+  ASSERT_EQ(ops.status, 200);
+  EXPECT_EQ(ops.body["tiers"][3]["tier"], 4);
+
+  const std::string a = OpenWalletAt("icbc", "13800000001");
+  const std::string b = OpenWalletAt("ccb", "13900000001");
+  Reply r = Post("/v1/dcep/operators/icbc/issuance", {{"amount_fen", 100'000}}, "float-1", true);
+  ASSERT_EQ(r.status, 201) << r.body.dump();
+  EXPECT_EQ(r.body["entry"]["kind"], "issue");
+  r = Post("/v1/dcep/operators/icbc/wallets/" + a + "/exchange",
+           {{"amount_fen", 50'000}, {"direction", "to_wallet"}}, "ex-1");
+  ASSERT_EQ(r.status, 201) << r.body.dump();
+
+  const json pay = {{"payee_operator", "ccb"}, {"payee_wallet", b}, {"amount_fen", 12'000}};
+  r = Post("/v1/dcep/operators/icbc/wallets/" + a + "/payments", pay, "pay-1");
+  ASSERT_EQ(r.status, 201) << r.body.dump();
+  EXPECT_EQ(r.body["entry"]["status"], "posted");
+  r = Post("/v1/dcep/operators/icbc/wallets/" + a + "/payments", pay, "pay-1");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.replayed);
+  r = Post("/v1/dcep/operators/icbc/wallets/" + a + "/payments",
+           {{"payee_operator", "ccb"}, {"payee_wallet", b}, {"amount_fen", 1}}, "pay-1");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.body["error"], "already_exists");
+
+  r = Get("/v1/dcep/operators/ccb/wallets/" + b);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["wallet"]["balance_fen"], 12'000);
+  r = Get("/v1/dcep/operators/icbc/wallets/" + a + "/history?limit=1");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_EQ(r.body["entries"].size(), 1u);
+  EXPECT_EQ(r.body["entries"][0]["kind"], "interbank_out");
+  EXPECT_TRUE(r.body["next_before"].is_number());
+
+  r = Post("/v1/dcep/operators/icbc/wallets/" + a + "/purses/band-1/fund", {{"amount_fen", 500}},
+           "p-1");
+  ASSERT_EQ(r.status, 201) << r.body.dump();
+  EXPECT_EQ(r.body["entry"]["device_id"], "band-1");
+
+  r = Get("/v1/dcep/central-bank/audit", true);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body["issued_fen"], 100'000);
+  r = Post("/v1/dcep/central-bank/position", {{"operator_id", "ccb"}}, "", true);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body["position_fen"], 12'000);
+}
+
+TEST_F(DcepHttpTest, ErrorsNameTheFieldAndLimitsAre422) {
+  const std::string a = OpenWalletAt("icbc", "13800000001");
+  const std::string b = OpenWalletAt("icbc", "13800000002");
+  Reply r = Post("/v1/dcep/operators/icbc/wallets/" + a + "/payments",
+                 {{"payee_wallet", b}, {"amount_fen", 300'000}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["field"], "Idempotency-Key");
+  r = Post("/v1/dcep/operators/icbc/wallets/" + a + "/payments",
+           {{"payee_wallet", b}, {"amount_fen", 300'000}}, "k");
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(r.body["error"], "limit_exceeded");
+  EXPECT_EQ(r.body["field"], "payment_max_fen");
+  r = Post("/v1/dcep/operators/icbc/wallets/" + a + "/payments",
+           {{"payee_wallet", "w0000000000000002"}, {"amount_fen", "1"}}, "k2");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["field"], "amount_fen");
+  r = Post("/v1/dcep/operators/icbc/wallets/" + a + "/payments",
+           {{"payee_wallet", "w0000000000000002"}, {"amount_fen", 1}, {"memo", "x"}}, "k3");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["field"], "memo");
+  r = Get("/v1/dcep/operators/icbc/wallets/W123");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["field"], "wallet");
+  r = Get("/v1/dcep/operators/hsbc/wallets/" + a);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body["field"], "operator");
+  r = Post("/v1/dcep/operators/icbc/issuance", {{"amount_fen", 1}}, "f");
+  EXPECT_EQ(r.status, 401);
+  r = Get("/v1/dcep/central-bank/audit");
+  EXPECT_EQ(r.status, 401);
+  r = Get("/v1/dcep/operators/icbc/wallets/" + a + "/view");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_FALSE(r.body["view"].contains("phone"));  // tier 4: pseudonymous
+}
+
+}  // namespace
+}  // namespace tapstack::dcep
