@@ -26,5 +26,7 @@ echo "== transit: one gate tap, clearing 1 M records"
 "$build/bench/transit_bench"
 echo "== digital currency: durable online transfers (same operator, batched) and inter-operator"
 "$build/bench/dcep_bench"
+echo "== digital currency: offline transfer verification per scheme vs raw OpenSSL verify"
+"$build/bench/dcep_offline_bench"
 echo "== token vault footprint"
 "$build/bench/vault_memory_bench" --tokens 100000

@@ -200,6 +200,11 @@ Status VerifyChain(const crypto::PublicKey& root_key, const Certificate& operato
     return CryptoFailure("chain: " + Describe(operator_cert) + " holds an unusable key");
   }
   TS_RETURN_IF_ERROR(VerifyCertificate(device_cert, *operator_key));
+  return CheckChainCurrent(operator_cert, device_cert, now_unix_s, is_revoked);
+}
+
+Status CheckChainCurrent(const Certificate& operator_cert, const Certificate& device_cert,
+                         std::int64_t now_unix_s, const IsRevoked& is_revoked) {
   for (const Certificate* cert : {&operator_cert, &device_cert}) {
     if (cert->body.not_after_unix_s < now_unix_s) {
       return OutOfRange("chain: " + Describe(*cert) + " expired at " +

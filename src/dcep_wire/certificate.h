@@ -94,4 +94,9 @@ Status VerifyChain(const crypto::PublicKey& root_key, const Certificate& operato
                    const Certificate& device_cert, std::int64_t now_unix_s,
                    const IsRevoked& is_revoked = {});
 
+// The part of VerifyChain that can change after a chain was verified: neither certificate has
+// expired nor is revoked. Errors: kOutOfRange (expired); kFailedPrecondition (revoked).
+Status CheckChainCurrent(const Certificate& operator_cert, const Certificate& device_cert,
+                         std::int64_t now_unix_s, const IsRevoked& is_revoked = {});
+
 }  // namespace tapstack::dcep_wire

@@ -156,6 +156,13 @@ Status VerifyOfflineTransferFromRoot(const OfflineTransfer& transfer, const Cert
                                      const IsRevoked& is_revoked) {
   TS_RETURN_IF_ERROR(
       VerifyChain(root_key, chain.operator_cert, chain.device, now_unix_s, is_revoked));
+  TS_RETURN_IF_ERROR(CheckTransferNamesChain(transfer, chain));
+  Result<crypto::PublicKey> key = chain.device.PublicKey();
+  if (!key.ok()) return CryptoFailure("offline transfer: the payer certificate's key is unusable");
+  return VerifyOfflineTransfer(transfer, *key);
+}
+
+Status CheckTransferNamesChain(const OfflineTransfer& transfer, const CertificateChain& chain) {
   if (transfer.body.payer_device_id != chain.device.body.subject_id) {
     return CryptoFailure("offline transfer: payer " + transfer.body.payer_device_id +
                          " is not the chain's device " + chain.device.body.subject_id);
@@ -163,9 +170,7 @@ Status VerifyOfflineTransferFromRoot(const OfflineTransfer& transfer, const Cert
   if (transfer.body.payer_certificate_serial != chain.device.body.serial) {
     return CryptoFailure("offline transfer: payer certificate serial (93) is not the chain's");
   }
-  Result<crypto::PublicKey> key = chain.device.PublicKey();
-  if (!key.ok()) return CryptoFailure("offline transfer: the payer certificate's key is unusable");
-  return VerifyOfflineTransfer(transfer, *key);
+  return Status::Ok();
 }
 
 }  // namespace tapstack::dcep_wire

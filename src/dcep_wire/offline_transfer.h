@@ -92,4 +92,8 @@ Status VerifyOfflineTransferFromRoot(const OfflineTransfer& transfer, const Cert
                                      const crypto::PublicKey& root_key, std::int64_t now_unix_s,
                                      const IsRevoked& is_revoked = {});
 
+// The transfer names the chain's device as payer and its certificate serial. Errors:
+// kCryptoFailure.
+Status CheckTransferNamesChain(const OfflineTransfer& transfer, const CertificateChain& chain);
+
 }  // namespace tapstack::dcep_wire
