@@ -1,0 +1,56 @@
+// OfflinePurses: what offline settlement (dcep/offline_settlement.h) needs from an operator's
+// ledger to settle uploaded offline transfers. The operator (dcep/operator.h) implements it over
+// its "offline purse of device D" accounts (account_code::kOfflinePurse); tests use an in-memory
+// fake that enforces balances the same way.
+//
+// Every call that moves value takes an idempotency key chosen by the settlement (derived from the
+// transfer's (payer device, counter), see docs/dcep-settlement.md). The same key with the same
+// request must answer OK again without moving value twice (also after a restart); the same key
+// with a different request is kAlreadyExists (kKeyReusedMessage). Settlement re-drives calls that
+// failed, with the same key, until they succeed, so a failure must leave nothing moved.
+//
+// Thread-safety: implementations must allow calls from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace tapstack::dcep {
+
+class OfflinePurses {
+ public:
+  virtual ~OfflinePurses() = default;
+
+  // Moves `amount_fen` from the offline purse of `payer_device_id` (kept by this operator) to the
+  // offline purse of `payee_device_id` kept by `payee_operator_id` (this operator or another one:
+  // then the inter-operator path of Operator::Pay, central_bank_position → peer). A payee purse
+  // that does not exist yet is opened for the device's owner wallet.
+  // Errors: kFailedPrecondition (the payer purse holds less than `amount_fen`: value the device
+  // received offline may not be uploaded yet, so settlement retries later), kNotFound (no purse
+  // for the payer; payee device unknown to its operator), kUnavailable (transient: retried),
+  // kAlreadyExists (key reused with a different request), kInvalidArgument.
+  virtual Status MovePurseValue(std::string_view payer_device_id, std::string_view payee_device_id,
+                                std::string_view payee_operator_id, std::int64_t amount_fen,
+                                std::string_view idempotency_key) = 0;
+
+  // Unload (payee "op-<this operator>") and recovery of a frozen device: moves `amount_fen` from
+  // the purse of `device_id` to the online wallet that owns the purse.
+  // Errors: as MovePurseValue.
+  virtual Status UnloadPurseValue(std::string_view device_id, std::int64_t amount_fen,
+                                  std::string_view idempotency_key) = 0;
+
+  // Loss policy of a double spend: pays `amount_fen` from the operator's offline-loss account (an
+  // operator expense, debited beyond zero) into the purse of `payee_device_id` at
+  // `payee_operator_id`. Errors: as MovePurseValue except kFailedPrecondition.
+  virtual Status CoverOfflineLoss(std::string_view payee_device_id,
+                                  std::string_view payee_operator_id, std::int64_t amount_fen,
+                                  std::string_view idempotency_key) = 0;
+
+  // The posted balance of the purse of `device_id`; 0 for a device without a purse.
+  // Errors: kInvalidArgument (device id), kIoError.
+  virtual Result<std::int64_t> PurseBalance(std::string_view device_id) = 0;
+};
+
+}  // namespace tapstack::dcep

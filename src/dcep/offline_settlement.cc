@@ -1,0 +1,891 @@
+#include "dcep/offline_settlement.h"
+
+#include <algorithm>
+#include <array>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "core/hex.h"
+#include "crypto/hash.h"
+#include "dcep/operator.h"
+#include "dcep/tiers.h"
+#include "dcep_wire/limits.h"
+#include "dcep_wire/log_record.h"
+#include "dcep_wire/offline_transfer.h"
+#include "store/migration.h"
+#include "store/postgres_store.h"
+#include "store/sqlite_store.h"
+
+namespace tapstack::dcep {
+
+namespace {
+
+// Portable subset of store/store.h. Amounts fen, times Unix milliseconds. A record is keyed by
+// (payer device, payer counter); body_digest is SHA-256 of its signed body (E3).
+const std::array<store::Migration, 1>& Migrations() {
+  static const std::array<store::Migration, 1> migrations = {
+      store::Migration{
+          .version = 1,
+          .description = "dcep offline settlement",
+          .sql = R"sql(
+CREATE TABLE dcep_offline_records (
+  payer_device_id TEXT NOT NULL,
+  payer_counter BIGINT NOT NULL,
+  body_digest BYTEA NOT NULL,
+  transfer BYTEA NOT NULL,
+  chain BYTEA NOT NULL,
+  payee_device_id TEXT NOT NULL,
+  payee_operator TEXT,
+  kind TEXT NOT NULL CHECK (kind IN ('payment', 'unload')),
+  amount_fen BIGINT NOT NULL CHECK (amount_fen > 0),
+  status TEXT NOT NULL CHECK (status IN ('pending', 'settled', 'refused')),
+  reason TEXT,
+  uploaded_by TEXT NOT NULL,
+  created_unix_ms BIGINT NOT NULL,
+  settled_unix_ms BIGINT,
+  PRIMARY KEY (payer_device_id, payer_counter)
+);
+CREATE INDEX dcep_offline_records_pending ON dcep_offline_records (created_unix_ms)
+  WHERE status = 'pending';
+CREATE TABLE dcep_offline_conflicts (
+  payer_device_id TEXT NOT NULL,
+  payer_counter BIGINT NOT NULL,
+  body_digest BYTEA NOT NULL,
+  transfer BYTEA NOT NULL,
+  chain BYTEA NOT NULL,
+  payee_device_id TEXT NOT NULL,
+  payee_operator TEXT,
+  amount_fen BIGINT NOT NULL CHECK (amount_fen > 0),
+  uploaded_by TEXT NOT NULL,
+  detected_unix_ms BIGINT NOT NULL,
+  purse_part_fen BIGINT,
+  loss_part_fen BIGINT,
+  status TEXT NOT NULL CHECK (status IN ('compensating', 'compensated', 'refused')),
+  reason TEXT,
+  PRIMARY KEY (payer_device_id, payer_counter, body_digest)
+);
+CREATE TABLE dcep_offline_devices (
+  device_id TEXT PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('active', 'blocked', 'frozen', 'recovered')),
+  reason TEXT,
+  state_unix_ms BIGINT NOT NULL,
+  revocation_pending BOOLEAN NOT NULL,
+  log_sequence_acknowledged BIGINT NOT NULL,
+  recovered_fen BIGINT
+);
+CREATE TABLE dcep_offline_rejected (
+  uploaded_by TEXT NOT NULL,
+  log_sequence BIGINT NOT NULL,
+  body_digest BYTEA NOT NULL,
+  transfer BYTEA NOT NULL,
+  chain BYTEA NOT NULL,
+  reason TEXT NOT NULL,
+  created_unix_ms BIGINT NOT NULL,
+  PRIMARY KEY (uploaded_by, log_sequence, body_digest)
+);
+)sql",
+          .sqlite_sql = "",
+          .postgres_sql = "",
+      },
+  };
+  return migrations;
+}
+
+constexpr int kRetryPassesMax = 4;
+
+std::string_view StateText(DeviceState state) { return DeviceStateName(state); }
+
+Result<DeviceState> StateFromText(std::string_view text) {
+  for (DeviceState s : {DeviceState::kActive, DeviceState::kBlocked, DeviceState::kFrozen,
+                        DeviceState::kRecovered}) {
+    if (DeviceStateName(s) == text) return s;
+  }
+  return Corruption("dcep_offline_devices.state: unknown '" + std::string(text) + "'");
+}
+
+std::string RecordKey(std::string_view payer, std::uint32_t counter) {
+  return "offline:" + std::string(payer) + ":" + std::to_string(counter);
+}
+
+std::string ConflictKey(std::string_view payer, std::uint32_t counter, const Bytes& digest) {
+  const ByteView head(digest.data(), std::min<std::size_t>(8, digest.size()));
+  return "offline-ds:" + std::string(payer) + ":" + std::to_string(counter) + ":" +
+         HexEncode(head);
+}
+
+std::string StatusText(const Status& s) {
+  return std::string(ErrorCodeName(s.code())) + ": " + s.message();
+}
+
+struct DeviceRow {
+  DeviceState state = DeviceState::kActive;
+  std::string reason;
+  std::int64_t state_unix_ms = 0;
+  bool revocation_pending = false;
+  std::int64_t log_sequence_acknowledged = 0;
+  std::optional<std::int64_t> recovered_fen;
+};
+
+}  // namespace
+
+std::string_view RecordOutcomeName(RecordOutcome outcome) {
+  switch (outcome) {
+    case RecordOutcome::kSettled: return "settled";
+    case RecordOutcome::kDuplicate: return "duplicate";
+    case RecordOutcome::kPending: return "pending";
+    case RecordOutcome::kDoubleSpend: return "double_spend";
+    case RecordOutcome::kRefused: return "refused";
+    case RecordOutcome::kRejected: return "rejected";
+  }
+  return "unknown";
+}
+
+std::string_view DeviceStateName(DeviceState state) {
+  switch (state) {
+    case DeviceState::kActive: return "active";
+    case DeviceState::kBlocked: return "blocked";
+    case DeviceState::kFrozen: return "frozen";
+    case DeviceState::kRecovered: return "recovered";
+  }
+  return "unknown";
+}
+
+struct OfflineSettlement::Impl {
+  std::mutex mu;
+  OfflineSettlementOptions options;
+  std::unique_ptr<store::Store> store;
+
+  const Clock& clock() const {
+    return options.clock != nullptr ? *options.clock : SystemClock::Instance();
+  }
+  std::int64_t NowMs() const { return clock().NowUnixMillis(); }
+  std::string UnloadPayee() const { return std::string(kUnloadPayeePrefix) + options.operator_id; }
+
+  // ---- devices ----
+
+  Result<std::optional<DeviceRow>> LoadDevice(std::string_view device_id) {
+    TS_ASSIGN_OR_RETURN(const store::Rows rows,
+                        store->Query("SELECT state, reason, state_unix_ms, revocation_pending, "
+                                     "log_sequence_acknowledged, recovered_fen "
+                                     "FROM dcep_offline_devices WHERE device_id = ?",
+                                     {std::string(device_id)}));
+    if (rows.empty()) return std::optional<DeviceRow>();
+    const store::Row& row = rows[0];
+    DeviceRow d;
+    TS_ASSIGN_OR_RETURN(const std::string state, row.GetText("state"));
+    TS_ASSIGN_OR_RETURN(d.state, StateFromText(state));
+    TS_ASSIGN_OR_RETURN(const std::optional<std::string> reason, row.GetOptionalText("reason"));
+    d.reason = reason.value_or("");
+    TS_ASSIGN_OR_RETURN(d.state_unix_ms, row.GetInt64("state_unix_ms"));
+    TS_ASSIGN_OR_RETURN(d.revocation_pending, row.GetBool("revocation_pending"));
+    TS_ASSIGN_OR_RETURN(d.log_sequence_acknowledged, row.GetInt64("log_sequence_acknowledged"));
+    TS_ASSIGN_OR_RETURN(d.recovered_fen, row.GetOptionalInt64("recovered_fen"));
+    return std::optional<DeviceRow>(std::move(d));
+  }
+
+  // Sets the state of a device (creating its row), marking its revocation pending.
+  static Status SetDeviceState(store::Store& s, std::string_view device_id, DeviceState state,
+                               std::string_view reason, std::int64_t now_ms) {
+    return s
+        .Execute(
+            "INSERT INTO dcep_offline_devices (device_id, state, reason, state_unix_ms, "
+            "revocation_pending, log_sequence_acknowledged, recovered_fen) "
+            "VALUES (?, ?, ?, ?, ?, 0, NULL) ON CONFLICT (device_id) DO UPDATE SET "
+            "state = excluded.state, reason = excluded.reason, "
+            "state_unix_ms = excluded.state_unix_ms, revocation_pending = excluded.revocation_pending",
+            {std::string(device_id), std::string(StateText(state)), std::string(reason), now_ms,
+             store::Value::Bool(true)})
+        .status();
+  }
+
+  // Revokes at the CA what the store says is blocked or frozen, then clears the flag.
+  Status DriveRevocation(std::string_view device_id) {
+    TS_ASSIGN_OR_RETURN(const std::optional<DeviceRow> row, LoadDevice(device_id));
+    if (!row.has_value() || !row->revocation_pending) return Status::Ok();
+    const std::string_view reason = row->state == DeviceState::kBlocked
+                                        ? kRevocationReasonDoubleSpend
+                                        : kRevocationReasonFrozen;
+    TS_RETURN_IF_ERROR(options.authority->Revoke(device_id, reason));
+    return store
+        ->Execute("UPDATE dcep_offline_devices SET revocation_pending = ? WHERE device_id = ?",
+                  {store::Value::Bool(false), std::string(device_id)})
+        .status();
+  }
+
+  // Why a payer's records are refused as of now ("" = they settle). A frozen device's records
+  // settle until its balance is recovered (or decided for recovery).
+  Result<std::string> RefusalOfPayer(std::string_view payer) {
+    TS_ASSIGN_OR_RETURN(const std::optional<DeviceRow> row, LoadDevice(payer));
+    if (row.has_value()) {
+      switch (row->state) {
+        case DeviceState::kBlocked:
+          return "payer device " + std::string(payer) + " is blocked and revoked (" + row->reason +
+                 ")";
+        case DeviceState::kRecovered:
+          return "payer device " + std::string(payer) +
+                 " was frozen and its balance recovered by the owner";
+        case DeviceState::kFrozen:
+          if (row->recovered_fen.has_value()) {
+            return "payer device " + std::string(payer) +
+                   " was frozen and its balance is being recovered";
+          }
+          return std::string();
+        case DeviceState::kActive:
+          break;
+      }
+    }
+    TS_ASSIGN_OR_RETURN(const bool revoked, options.authority->IsRevoked(payer));
+    if (revoked) return "payer device " + std::string(payer) + " is revoked";
+    return std::string();
+  }
+
+  // ---- records ----
+
+  std::string ResolvePayeeOperator(std::string_view payee) {
+    if (options.authority->DeviceCertificate(payee).ok()) return options.operator_id;
+    if (options.operator_of_device) return options.operator_of_device(payee);
+    return {};
+  }
+
+  Status Verify(const dcep_wire::LogRecord& record, std::int64_t now_ms) {
+    const dcep_wire::CertificateChain& chain = record.payer_chain;
+    if (chain.operator_cert.body.subject_id != options.operator_id) {
+      return FailedPrecondition("payer device is certified by operator " +
+                                chain.operator_cert.body.subject_id +
+                                ", settled there (cross-operator forwarding is not supported)");
+    }
+    if (record.transfer.body.currency_numeric != dcep_wire::kCnyCurrencyNumeric) {
+      return InvalidArgument("currency: expected 156 (CNY), got " +
+                             std::to_string(record.transfer.body.currency_numeric));
+    }
+    // Expiry: the payee checked the certificate offline when it took the transfer; the upload
+    // may come much later, so a certificate expired within the grace period still settles.
+    return dcep_wire::VerifyOfflineTransferFromRoot(
+        record.transfer, chain, options.authority->root_public_key(),
+        now_ms / 1000 - options.certificate_grace_s);
+  }
+
+  // Moves the value of one pending record. Returns its outcome (settled or pending).
+  Result<RecordOutcome> DriveRecord(const std::string& payer, std::uint32_t counter,
+                                    std::string* reason_out) {
+    TS_ASSIGN_OR_RETURN(const store::Row row,
+                        store->QueryRow("SELECT payee_device_id, payee_operator, kind, amount_fen, "
+                                        "status FROM dcep_offline_records "
+                                        "WHERE payer_device_id = ? AND payer_counter = ?",
+                                        {payer, std::int64_t{counter}}));
+    TS_ASSIGN_OR_RETURN(const std::string status, row.GetText("status"));
+    if (status == "settled") return RecordOutcome::kSettled;
+    if (status != "pending") return RecordOutcome::kRefused;
+    TS_ASSIGN_OR_RETURN(const std::string payee, row.GetText("payee_device_id"));
+    TS_ASSIGN_OR_RETURN(std::optional<std::string> payee_operator,
+                        row.GetOptionalText("payee_operator"));
+    TS_ASSIGN_OR_RETURN(const std::string kind, row.GetText("kind"));
+    TS_ASSIGN_OR_RETURN(const std::int64_t amount, row.GetInt64("amount_fen"));
+    const std::int64_t now_ms = NowMs();
+    auto keep_pending = [&](const std::string& reason) -> Result<RecordOutcome> {
+      TS_RETURN_IF_ERROR(store
+                             ->Execute("UPDATE dcep_offline_records SET reason = ? "
+                                       "WHERE payer_device_id = ? AND payer_counter = ?",
+                                       {reason, payer, std::int64_t{counter}})
+                             .status());
+      if (reason_out != nullptr) *reason_out = reason;
+      return RecordOutcome::kPending;
+    };
+    if (!payee_operator.has_value() || payee_operator->empty()) {
+      std::string resolved = ResolvePayeeOperator(payee);
+      if (resolved.empty()) {
+        return keep_pending("payee operator unknown: waits for the payee's upload");
+      }
+      TS_RETURN_IF_ERROR(store
+                             ->Execute("UPDATE dcep_offline_records SET payee_operator = ? "
+                                       "WHERE payer_device_id = ? AND payer_counter = ?",
+                                       {resolved, payer, std::int64_t{counter}})
+                             .status());
+      payee_operator = std::move(resolved);
+    }
+    const std::string key = RecordKey(payer, counter);
+    const Status moved =
+        kind == "unload"
+            ? options.purses->UnloadPurseValue(payer, amount, key)
+            : options.purses->MovePurseValue(payer, payee, *payee_operator, amount, key);
+    if (!moved.ok()) return keep_pending(StatusText(moved));
+    TS_RETURN_IF_ERROR(store
+                           ->Execute("UPDATE dcep_offline_records SET status = 'settled', "
+                                     "reason = NULL, settled_unix_ms = ? "
+                                     "WHERE payer_device_id = ? AND payer_counter = ?",
+                                     {now_ms, payer, std::int64_t{counter}})
+                           .status());
+    if (reason_out != nullptr) reason_out->clear();
+    return RecordOutcome::kSettled;
+  }
+
+  // Applies the loss policy to one conflicting body (see the header).
+  Status DriveConflict(const std::string& payer, std::uint32_t counter, const Bytes& digest) {
+    TS_ASSIGN_OR_RETURN(
+        const store::Row row,
+        store->QueryRow("SELECT payee_device_id, payee_operator, amount_fen, purse_part_fen, "
+                        "loss_part_fen, status FROM dcep_offline_conflicts "
+                        "WHERE payer_device_id = ? AND payer_counter = ? AND body_digest = ?",
+                        {payer, std::int64_t{counter}, digest}));
+    TS_ASSIGN_OR_RETURN(const std::string status, row.GetText("status"));
+    if (status != "compensating") return Status::Ok();
+    TS_ASSIGN_OR_RETURN(const std::string payee, row.GetText("payee_device_id"));
+    TS_ASSIGN_OR_RETURN(std::optional<std::string> payee_operator,
+                        row.GetOptionalText("payee_operator"));
+    TS_ASSIGN_OR_RETURN(const std::int64_t amount, row.GetInt64("amount_fen"));
+    TS_ASSIGN_OR_RETURN(std::optional<std::int64_t> purse_part,
+                        row.GetOptionalInt64("purse_part_fen"));
+    TS_ASSIGN_OR_RETURN(std::optional<std::int64_t> loss_part,
+                        row.GetOptionalInt64("loss_part_fen"));
+    auto note = [&](const std::string& reason) -> Status {
+      return store
+          ->Execute("UPDATE dcep_offline_conflicts SET reason = ? WHERE payer_device_id = ? "
+                    "AND payer_counter = ? AND body_digest = ?",
+                    {reason, payer, std::int64_t{counter}, digest})
+          .status();
+    };
+    if (!payee_operator.has_value() || payee_operator->empty()) {
+      std::string resolved = ResolvePayeeOperator(payee);
+      if (resolved.empty()) return note("payee operator unknown: waits for the payee's upload");
+      TS_RETURN_IF_ERROR(store
+                             ->Execute("UPDATE dcep_offline_conflicts SET payee_operator = ? "
+                                       "WHERE payer_device_id = ? AND payer_counter = ? "
+                                       "AND body_digest = ?",
+                                       {resolved, payer, std::int64_t{counter}, digest})
+                             .status());
+      payee_operator = std::move(resolved);
+    }
+    if (!purse_part.has_value() || !loss_part.has_value()) {
+      // Decide the split once and record it before moving anything, so a re-drive after a crash
+      // repeats the same two moves under the same keys.
+      Result<std::int64_t> balance = options.purses->PurseBalance(payer);
+      if (!balance.ok()) return note(StatusText(balance.status()));
+      purse_part = std::clamp<std::int64_t>(*balance, 0, amount);
+      loss_part = amount - *purse_part;
+      TS_RETURN_IF_ERROR(store
+                             ->Execute("UPDATE dcep_offline_conflicts SET purse_part_fen = ?, "
+                                       "loss_part_fen = ? WHERE payer_device_id = ? "
+                                       "AND payer_counter = ? AND body_digest = ?",
+                                       {*purse_part, *loss_part, payer, std::int64_t{counter},
+                                        digest})
+                             .status());
+    }
+    const std::string key = ConflictKey(payer, counter, digest);
+    if (*purse_part > 0) {
+      const Status moved = options.purses->MovePurseValue(payer, payee, *payee_operator,
+                                                          *purse_part, key + ":purse");
+      if (moved.code() == ErrorCode::kFailedPrecondition) {
+        // Nothing moved (the purse fell since the split was decided): decide again next time.
+        TS_RETURN_IF_ERROR(store
+                               ->Execute("UPDATE dcep_offline_conflicts SET purse_part_fen = NULL, "
+                                         "loss_part_fen = NULL WHERE payer_device_id = ? "
+                                         "AND payer_counter = ? AND body_digest = ?",
+                                         {payer, std::int64_t{counter}, digest})
+                               .status());
+        return note(StatusText(moved));
+      }
+      if (!moved.ok()) return note(StatusText(moved));
+    }
+    if (*loss_part > 0) {
+      const Status covered =
+          options.purses->CoverOfflineLoss(payee, *payee_operator, *loss_part, key + ":loss");
+      if (!covered.ok()) return note(StatusText(covered));
+    }
+    return store
+        ->Execute("UPDATE dcep_offline_conflicts SET status = 'compensated', reason = NULL "
+                  "WHERE payer_device_id = ? AND payer_counter = ? AND body_digest = ?",
+                  {payer, std::int64_t{counter}, digest})
+        .status();
+  }
+
+  // One verified-or-not log record of an upload.
+  Result<UploadedRecord> ProcessRecord(std::string_view uploader, const dcep_wire::LogRecord& record) {
+    const dcep_wire::OfflineTransferBody& body = record.transfer.body;
+    UploadedRecord out;
+    out.log_sequence = record.sequence;
+    out.payer_device_id = body.payer_device_id;
+    out.payer_counter = body.payer_counter;
+    out.payee_device_id = body.payee_device_id;
+    out.amount_fen = body.amount_fen;
+    const std::int64_t now_ms = NowMs();
+    TS_ASSIGN_OR_RETURN(const Bytes chain, dcep_wire::EncodeCertificateChain(record.payer_chain));
+    TS_ASSIGN_OR_RETURN(const Bytes digest, crypto::Sha256(record.transfer.signed_body));
+    const std::string payer = body.payer_device_id;
+    const std::int64_t counter = body.payer_counter;
+
+    // 1. Verify before anything is keyed on (payer, counter).
+    if (const Status verified = Verify(record, now_ms); !verified.ok()) {
+      TS_RETURN_IF_ERROR(
+          store
+              ->Execute("INSERT INTO dcep_offline_rejected (uploaded_by, log_sequence, "
+                        "body_digest, transfer, chain, reason, created_unix_ms) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        {std::string(uploader), std::int64_t{record.sequence}, digest,
+                         record.transfer.encoded, chain, StatusText(verified), now_ms})
+              .status());
+      out.outcome = RecordOutcome::kRejected;
+      out.reason = StatusText(verified);
+      return out;
+    }
+    const bool uploader_is_payee = body.payee_device_id == uploader;
+
+    // 2. De-duplicate.
+    TS_ASSIGN_OR_RETURN(const store::Rows existing,
+                        store->Query("SELECT body_digest, status FROM dcep_offline_records "
+                                     "WHERE payer_device_id = ? AND payer_counter = ?",
+                                     {payer, counter}));
+    if (!existing.empty()) {
+      TS_ASSIGN_OR_RETURN(const Bytes standing, existing[0].GetBlob("body_digest"));
+      if (standing == digest) {
+        if (uploader_is_payee) {
+          // The payee's own upload names its operator: us.
+          TS_RETURN_IF_ERROR(store
+                                 ->Execute("UPDATE dcep_offline_records SET payee_operator = ? "
+                                           "WHERE payer_device_id = ? AND payer_counter = ? "
+                                           "AND payee_operator IS NULL",
+                                           {options.operator_id, payer, counter})
+                                 .status());
+        }
+        out.outcome = RecordOutcome::kDuplicate;
+        return out;
+      }
+      TS_ASSIGN_OR_RETURN(const store::Rows known,
+                          store->Query("SELECT status FROM dcep_offline_conflicts "
+                                       "WHERE payer_device_id = ? AND payer_counter = ? "
+                                       "AND body_digest = ?",
+                                       {payer, counter, digest}));
+      if (!known.empty()) {
+        if (uploader_is_payee) {
+          TS_RETURN_IF_ERROR(store
+                                 ->Execute("UPDATE dcep_offline_conflicts SET payee_operator = ? "
+                                           "WHERE payer_device_id = ? AND payer_counter = ? "
+                                           "AND body_digest = ? AND payee_operator IS NULL",
+                                           {options.operator_id, payer, counter, digest})
+                                 .status());
+        }
+        out.outcome = RecordOutcome::kDuplicate;
+        return out;
+      }
+    }
+
+    // 3. Revocation as of this upload.
+    TS_ASSIGN_OR_RETURN(const std::string refusal, RefusalOfPayer(payer));
+    std::string payee_operator =
+        uploader_is_payee ? options.operator_id : ResolvePayeeOperator(body.payee_device_id);
+    const store::Value payee_operator_value =
+        payee_operator.empty() ? store::Value::Null() : store::Value(payee_operator);
+
+    if (!existing.empty()) {
+      // 4. A second body under a known key: double spend.
+      if (!refusal.empty()) {
+        TS_RETURN_IF_ERROR(InsertConflict(uploader, record, digest, chain, payee_operator_value,
+                                          "refused", refusal, now_ms));
+        out.outcome = RecordOutcome::kRefused;
+        out.reason = refusal;
+        return out;
+      }
+      const std::string reason =
+          "double spend: two bodies for counter " + std::to_string(counter);
+      TS_RETURN_IF_ERROR(store->RunInTransaction([&](store::Store& s) -> Status {
+        TS_RETURN_IF_ERROR(InsertConflictIn(s, uploader, record, digest, chain,
+                                            payee_operator_value, "compensating", "", now_ms));
+        return SetDeviceState(s, payer, DeviceState::kBlocked, reason, now_ms);
+      }));
+      TS_RETURN_IF_ERROR(DriveRevocation(payer));
+      TS_RETURN_IF_ERROR(DriveConflict(payer, body.payer_counter, digest));
+      out.outcome = RecordOutcome::kDoubleSpend;
+      out.reason = reason;
+      return out;
+    }
+
+    // 5. A new record.
+    std::string kind = "payment";
+    std::string status = "pending";
+    std::string reason = refusal;
+    if (body.payee_device_id.starts_with(kUnloadPayeePrefix)) {
+      kind = "unload";
+      if (body.payee_device_id != UnloadPayee()) {
+        reason = "unload to " + body.payee_device_id + ": only " + UnloadPayee() +
+                 " unloads at this operator";
+      } else {
+        payee_operator = options.operator_id;
+      }
+    }
+    if (!reason.empty()) status = "refused";
+    TS_RETURN_IF_ERROR(
+        store
+            ->Execute("INSERT INTO dcep_offline_records (payer_device_id, payer_counter, "
+                      "body_digest, transfer, chain, payee_device_id, payee_operator, kind, "
+                      "amount_fen, status, reason, uploaded_by, created_unix_ms, settled_unix_ms) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                      {payer, counter, digest, record.transfer.encoded, chain,
+                       body.payee_device_id,
+                       payee_operator.empty() ? store::Value::Null() : store::Value(payee_operator),
+                       kind, body.amount_fen, status,
+                       reason.empty() ? store::Value::Null() : store::Value(reason),
+                       std::string(uploader), now_ms})
+            .status());
+    if (status == "refused") {
+      out.outcome = RecordOutcome::kRefused;
+      out.reason = reason;
+      return out;
+    }
+    TS_ASSIGN_OR_RETURN(out.outcome, DriveRecord(payer, body.payer_counter, &out.reason));
+    return out;
+  }
+
+  static Status InsertConflictIn(store::Store& s, std::string_view uploader,
+                                 const dcep_wire::LogRecord& record, const Bytes& digest,
+                                 const Bytes& chain, const store::Value& payee_operator,
+                                 std::string_view status, std::string_view reason,
+                                 std::int64_t now_ms) {
+    const dcep_wire::OfflineTransferBody& body = record.transfer.body;
+    return s
+        .Execute("INSERT INTO dcep_offline_conflicts (payer_device_id, payer_counter, "
+                 "body_digest, transfer, chain, payee_device_id, payee_operator, amount_fen, "
+                 "uploaded_by, detected_unix_ms, purse_part_fen, loss_part_fen, status, reason) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
+                 {body.payer_device_id, std::int64_t{body.payer_counter}, digest,
+                  record.transfer.encoded, chain, body.payee_device_id, payee_operator,
+                  body.amount_fen, std::string(uploader), now_ms, std::string(status),
+                  reason.empty() ? store::Value::Null() : store::Value(std::string(reason))})
+        .status();
+  }
+  Status InsertConflict(std::string_view uploader, const dcep_wire::LogRecord& record,
+                        const Bytes& digest, const Bytes& chain,
+                        const store::Value& payee_operator, std::string_view status,
+                        std::string_view reason, std::int64_t now_ms) {
+    return InsertConflictIn(*store, uploader, record, digest, chain, payee_operator, status,
+                            reason, now_ms);
+  }
+
+  // ---- re-drive ----
+
+  Result<std::int64_t> RetryPendingLocked() {
+    TS_ASSIGN_OR_RETURN(const store::Rows revocations,
+                        store->Query("SELECT device_id FROM dcep_offline_devices "
+                                     "WHERE revocation_pending = ?",
+                                     {store::Value::Bool(true)}));
+    for (const store::Row& row : revocations) {
+      TS_ASSIGN_OR_RETURN(const std::string device, row.GetText("device_id"));
+      TS_RETURN_IF_ERROR(DriveRevocation(device));
+    }
+    std::int64_t still_pending = 0;
+    // Several passes: settling a received transfer can fund a pending payment of the same purse.
+    for (int pass = 0; pass < kRetryPassesMax; ++pass) {
+      TS_ASSIGN_OR_RETURN(
+          const store::Rows pending,
+          store->Query("SELECT payer_device_id, payer_counter FROM dcep_offline_records "
+                       "WHERE status = 'pending' ORDER BY created_unix_ms, payer_device_id, "
+                       "payer_counter LIMIT " +
+                       std::to_string(kRetryBatchMax)));
+      std::int64_t settled = 0;
+      still_pending = 0;
+      for (const store::Row& row : pending) {
+        TS_ASSIGN_OR_RETURN(const std::string payer, row.GetText("payer_device_id"));
+        TS_ASSIGN_OR_RETURN(const std::int64_t counter, row.GetInt64("payer_counter"));
+        TS_ASSIGN_OR_RETURN(const RecordOutcome outcome,
+                            DriveRecord(payer, static_cast<std::uint32_t>(counter), nullptr));
+        if (outcome == RecordOutcome::kSettled) ++settled;
+        if (outcome == RecordOutcome::kPending) ++still_pending;
+      }
+      if (settled == 0) break;
+    }
+    TS_ASSIGN_OR_RETURN(const store::Rows conflicts,
+                        store->Query("SELECT payer_device_id, payer_counter, body_digest "
+                                     "FROM dcep_offline_conflicts WHERE status = 'compensating'"));
+    for (const store::Row& row : conflicts) {
+      TS_ASSIGN_OR_RETURN(const std::string payer, row.GetText("payer_device_id"));
+      TS_ASSIGN_OR_RETURN(const std::int64_t counter, row.GetInt64("payer_counter"));
+      TS_ASSIGN_OR_RETURN(const Bytes digest, row.GetBlob("body_digest"));
+      TS_RETURN_IF_ERROR(DriveConflict(payer, static_cast<std::uint32_t>(counter), digest));
+    }
+    return still_pending;
+  }
+
+  Result<std::vector<CounterGap>> GapsLocked(std::string_view payer) {
+    TS_ASSIGN_OR_RETURN(const store::Rows rows,
+                        store->Query("SELECT payer_counter, created_unix_ms "
+                                     "FROM dcep_offline_records WHERE payer_device_id = ? "
+                                     "ORDER BY payer_counter",
+                                     {std::string(payer)}));
+    std::vector<CounterGap> gaps;
+    const std::int64_t now_ms = NowMs();
+    std::int64_t expected = 1;
+    for (const store::Row& row : rows) {
+      TS_ASSIGN_OR_RETURN(const std::int64_t counter, row.GetInt64("payer_counter"));
+      TS_ASSIGN_OR_RETURN(const std::int64_t created, row.GetInt64("created_unix_ms"));
+      if (counter > expected && gaps.size() < kCounterGapsReportedMax) {
+        CounterGap gap;
+        gap.payer_device_id = std::string(payer);
+        gap.first_missing = static_cast<std::uint32_t>(expected);
+        gap.last_missing = static_cast<std::uint32_t>(counter - 1);
+        gap.since_unix_ms = created;
+        gap.persistent = now_ms - created >= options.counter_gap_persistent_ms;
+        gaps.push_back(std::move(gap));
+      }
+      expected = counter + 1;
+    }
+    return gaps;
+  }
+};
+
+OfflineSettlement::OfflineSettlement(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+OfflineSettlement::~OfflineSettlement() = default;
+
+Result<std::unique_ptr<OfflineSettlement>> OfflineSettlement::Open(
+    OfflineSettlementOptions options) {
+  TS_RETURN_IF_ERROR(CheckOperatorId("operator_id", options.operator_id));
+  if (options.authority == nullptr) return InvalidArgument("authority: required");
+  if (options.purses == nullptr) return InvalidArgument("purses: required");
+  if (options.authority->operator_id() != options.operator_id) {
+    return InvalidArgument("authority: is operator " + options.authority->operator_id() +
+                           "'s, expected " + options.operator_id);
+  }
+  if (options.frozen_wait_ms < 0 || options.counter_gap_persistent_ms < 0 ||
+      options.certificate_grace_s < 0) {
+    return InvalidArgument("frozen_wait_ms, counter_gap_persistent_ms, certificate_grace_s: "
+                           "expected >= 0");
+  }
+  const std::string role = "dcep_offline_" + options.operator_id;
+  std::unique_ptr<store::Store> store;
+  if (!options.postgres_url.empty()) {
+    TS_ASSIGN_OR_RETURN(store, store::OpenPostgres(options.postgres_url, role));
+  } else {
+    TS_ASSIGN_OR_RETURN(store, store::OpenSqlite(options.data_dir, role));
+  }
+  TS_RETURN_IF_ERROR(
+      store::ApplyMigrations(*store, Migrations()).WithContext("dcep offline settlement schema"));
+  auto impl = std::unique_ptr<Impl>(
+      new Impl{.mu = {}, .options = std::move(options), .store = std::move(store)});
+  TS_RETURN_IF_ERROR(impl->RetryPendingLocked().status());
+  return std::unique_ptr<OfflineSettlement>(new OfflineSettlement(std::move(impl)));
+}
+
+Result<UploadResult> OfflineSettlement::Upload(std::string_view device_id, ByteView log_records) {
+  TS_RETURN_IF_ERROR(CheckDeviceId("device_id", device_id));
+  TS_RETURN_IF_ERROR(impl_->options.authority->DeviceCertificate(device_id).status());
+  Result<std::vector<dcep_wire::LogRecord>> parsed = dcep_wire::ParseLogRecords(log_records);
+  if (!parsed.ok()) return parsed.status().WithContext("log_records");
+  const std::vector<dcep_wire::LogRecord>& records = *parsed;
+  if (records.size() > kUploadRecordsMax) {
+    return InvalidArgument("log_records: " + std::to_string(records.size()) +
+                           " records, at most " + std::to_string(kUploadRecordsMax));
+  }
+  // Checked for all records before any is recorded: bad input leaves nothing behind.
+  std::uint32_t max_sequence = 0;
+  std::set<std::string> payers;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const dcep_wire::LogRecord& r = records[i];
+    const std::string at = "log_records[" + std::to_string(i) + "]: ";
+    if (r.direction == dcep_wire::LogDirection::kSent &&
+        r.transfer.body.payer_device_id != device_id) {
+      return InvalidArgument(at + "a sent record of payer " + r.transfer.body.payer_device_id +
+                             ", expected the uploading device " + std::string(device_id));
+    }
+    if (r.direction == dcep_wire::LogDirection::kReceived &&
+        r.transfer.body.payee_device_id != device_id) {
+      return InvalidArgument(at + "a received record for payee " +
+                             r.transfer.body.payee_device_id +
+                             ", expected the uploading device " + std::string(device_id));
+    }
+    max_sequence = std::max(max_sequence, r.sequence);
+    payers.insert(r.transfer.body.payer_device_id);
+  }
+
+  std::lock_guard lock(impl_->mu);
+  UploadResult result;
+  for (const dcep_wire::LogRecord& record : records) {
+    TS_ASSIGN_OR_RETURN(UploadedRecord outcome, impl_->ProcessRecord(device_id, record));
+    result.records.push_back(std::move(outcome));
+  }
+  const std::int64_t now_ms = impl_->NowMs();
+  TS_RETURN_IF_ERROR(
+      impl_->store
+          ->Execute("INSERT INTO dcep_offline_devices (device_id, state, reason, state_unix_ms, "
+                    "revocation_pending, log_sequence_acknowledged, recovered_fen) "
+                    "VALUES (?, 'active', NULL, ?, ?, ?, NULL) ON CONFLICT (device_id) DO UPDATE "
+                    "SET log_sequence_acknowledged = CASE WHEN "
+                    "dcep_offline_devices.log_sequence_acknowledged < "
+                    "excluded.log_sequence_acknowledged THEN excluded.log_sequence_acknowledged "
+                    "ELSE dcep_offline_devices.log_sequence_acknowledged END",
+                    {std::string(device_id), now_ms, store::Value::Bool(false),
+                     std::int64_t{max_sequence}})
+          .status());
+  TS_ASSIGN_OR_RETURN(const std::int64_t still_pending, impl_->RetryPendingLocked());
+  (void)still_pending;
+  // A record that was pending when processed may have settled in the retry.
+  for (UploadedRecord& r : result.records) {
+    if (r.outcome != RecordOutcome::kPending) continue;
+    TS_ASSIGN_OR_RETURN(const store::Row row,
+                        impl_->store->QueryRow("SELECT status, reason FROM dcep_offline_records "
+                                               "WHERE payer_device_id = ? AND payer_counter = ?",
+                                               {r.payer_device_id, std::int64_t{r.payer_counter}}));
+    TS_ASSIGN_OR_RETURN(const std::string status, row.GetText("status"));
+    if (status == "settled") {
+      r.outcome = RecordOutcome::kSettled;
+      r.reason.clear();
+    }
+  }
+  for (const std::string& payer : payers) {
+    TS_ASSIGN_OR_RETURN(std::vector<CounterGap> gaps, impl_->GapsLocked(payer));
+    for (CounterGap& g : gaps) result.gaps.push_back(std::move(g));
+  }
+  TS_ASSIGN_OR_RETURN(const std::optional<DeviceRow> device, impl_->LoadDevice(device_id));
+  const std::int64_t acknowledged = device.has_value() ? device->log_sequence_acknowledged : 0;
+  TS_ASSIGN_OR_RETURN(result.sync_ack,
+                      impl_->options.authority->IssueSyncAck(
+                          device_id, static_cast<std::uint32_t>(acknowledged)));
+  return result;
+}
+
+Result<std::int64_t> OfflineSettlement::RetryPending() {
+  std::lock_guard lock(impl_->mu);
+  return impl_->RetryPendingLocked();
+}
+
+Status OfflineSettlement::FreezeDevice(std::string_view device_id) {
+  TS_RETURN_IF_ERROR(CheckDeviceId("device_id", device_id));
+  TS_RETURN_IF_ERROR(impl_->options.authority->DeviceCertificate(device_id).status());
+  std::lock_guard lock(impl_->mu);
+  TS_ASSIGN_OR_RETURN(const std::optional<DeviceRow> row, impl_->LoadDevice(device_id));
+  if (row.has_value()) {
+    switch (row->state) {
+      case DeviceState::kBlocked:
+        return FailedPrecondition("device_id: " + std::string(device_id) +
+                                  " is blocked for a double spend; it cannot be frozen");
+      case DeviceState::kRecovered:
+        return FailedPrecondition("device_id: " + std::string(device_id) +
+                                  " was frozen and its balance already recovered");
+      case DeviceState::kFrozen:
+        return impl_->DriveRevocation(device_id);  // idempotent
+      case DeviceState::kActive:
+        break;
+    }
+  }
+  TS_RETURN_IF_ERROR(impl_->store->RunInTransaction([&](store::Store& s) -> Status {
+    return Impl::SetDeviceState(s, device_id, DeviceState::kFrozen, "frozen: lost or stolen",
+                                impl_->NowMs());
+  }));
+  return impl_->DriveRevocation(device_id);
+}
+
+Result<std::int64_t> OfflineSettlement::RecoverFrozenBalance(std::string_view device_id) {
+  TS_RETURN_IF_ERROR(CheckDeviceId("device_id", device_id));
+  std::lock_guard lock(impl_->mu);
+  TS_ASSIGN_OR_RETURN(const std::optional<DeviceRow> row, impl_->LoadDevice(device_id));
+  if (!row.has_value()) {
+    return NotFound("device_id: " + std::string(device_id) + " is not frozen");
+  }
+  if (row->state == DeviceState::kRecovered && row->recovered_fen.has_value()) {
+    return *row->recovered_fen;
+  }
+  if (row->state != DeviceState::kFrozen) {
+    return FailedPrecondition("device_id: " + std::string(device_id) + " is " +
+                              std::string(DeviceStateName(row->state)) + ", not frozen");
+  }
+  const std::int64_t recoverable_from = row->state_unix_ms + impl_->options.frozen_wait_ms;
+  if (impl_->NowMs() < recoverable_from) {
+    return FailedPrecondition("waiting period: the balance of " + std::string(device_id) +
+                              " is recoverable from unix ms " + std::to_string(recoverable_from));
+  }
+  std::int64_t amount = 0;
+  if (row->recovered_fen.has_value()) {
+    amount = *row->recovered_fen;
+  } else {
+    // Settle what payees uploaded during the waiting period first.
+    TS_RETURN_IF_ERROR(impl_->RetryPendingLocked().status());
+    TS_ASSIGN_OR_RETURN(amount, impl_->options.purses->PurseBalance(device_id));
+    if (amount < 0) return Internal("purse of " + std::string(device_id) + " is negative");
+    TS_RETURN_IF_ERROR(impl_->store
+                           ->Execute("UPDATE dcep_offline_devices SET recovered_fen = ? "
+                                     "WHERE device_id = ?",
+                                     {amount, std::string(device_id)})
+                           .status());
+  }
+  if (amount > 0) {
+    TS_RETURN_IF_ERROR(impl_->options.purses->UnloadPurseValue(
+        device_id, amount, "offline-recover:" + std::string(device_id)));
+  }
+  const std::int64_t now_ms = impl_->NowMs();
+  TS_RETURN_IF_ERROR(impl_->store->RunInTransaction([&](store::Store& s) -> Status {
+    TS_RETURN_IF_ERROR(s.Execute("UPDATE dcep_offline_devices SET state = 'recovered', "
+                                 "state_unix_ms = ? WHERE device_id = ?",
+                                 {now_ms, std::string(device_id)})
+                           .status());
+    return s
+        .Execute("UPDATE dcep_offline_records SET status = 'refused', reason = ? "
+                 "WHERE payer_device_id = ? AND status = 'pending'",
+                 {"payer device " + std::string(device_id) +
+                      " was frozen and its balance recovered by the owner",
+                  std::string(device_id)})
+        .status();
+  }));
+  return amount;
+}
+
+Result<std::vector<CounterGap>> OfflineSettlement::CounterGaps(std::string_view payer_device_id) {
+  TS_RETURN_IF_ERROR(CheckDeviceId("payer_device_id", payer_device_id));
+  std::lock_guard lock(impl_->mu);
+  return impl_->GapsLocked(payer_device_id);
+}
+
+Result<DeviceSettlementState> OfflineSettlement::Device(std::string_view device_id) {
+  TS_RETURN_IF_ERROR(CheckDeviceId("device_id", device_id));
+  std::lock_guard lock(impl_->mu);
+  TS_ASSIGN_OR_RETURN(const std::optional<DeviceRow> row, impl_->LoadDevice(device_id));
+  if (!row.has_value()) {
+    return NotFound("device_id: " + std::string(device_id) + " unknown to offline settlement");
+  }
+  DeviceSettlementState state;
+  state.device_id = std::string(device_id);
+  state.state = row->state;
+  state.reason = row->reason;
+  state.state_unix_ms = row->state_unix_ms;
+  state.log_sequence_acknowledged = static_cast<std::uint32_t>(row->log_sequence_acknowledged);
+  state.recovered_fen = row->recovered_fen.value_or(-1);
+  return state;
+}
+
+Result<std::vector<DoubleSpendEvidence>> OfflineSettlement::DoubleSpends(
+    std::string_view payer_device_id) {
+  TS_RETURN_IF_ERROR(CheckDeviceId("payer_device_id", payer_device_id));
+  std::lock_guard lock(impl_->mu);
+  TS_ASSIGN_OR_RETURN(
+      const store::Rows rows,
+      impl_->store->Query(
+          "SELECT c.payer_counter AS payer_counter, r.transfer AS standing, "
+          "c.transfer AS conflicting, c.chain AS chain, c.payee_device_id AS payee, "
+          "c.amount_fen AS amount_fen, c.purse_part_fen AS purse_part_fen, "
+          "c.loss_part_fen AS loss_part_fen, c.status AS status "
+          "FROM dcep_offline_conflicts c JOIN dcep_offline_records r "
+          "ON r.payer_device_id = c.payer_device_id AND r.payer_counter = c.payer_counter "
+          "WHERE c.payer_device_id = ? ORDER BY c.payer_counter, c.detected_unix_ms",
+          {std::string(payer_device_id)}));
+  std::vector<DoubleSpendEvidence> out;
+  for (const store::Row& row : rows) {
+    DoubleSpendEvidence e;
+    e.payer_device_id = std::string(payer_device_id);
+    TS_ASSIGN_OR_RETURN(const std::int64_t counter, row.GetInt64("payer_counter"));
+    e.payer_counter = static_cast<std::uint32_t>(counter);
+    TS_ASSIGN_OR_RETURN(e.standing_transfer, row.GetBlob("standing"));
+    TS_ASSIGN_OR_RETURN(e.conflicting_transfer, row.GetBlob("conflicting"));
+    TS_ASSIGN_OR_RETURN(e.conflicting_chain, row.GetBlob("chain"));
+    TS_ASSIGN_OR_RETURN(e.conflicting_payee_device_id, row.GetText("payee"));
+    TS_ASSIGN_OR_RETURN(e.amount_fen, row.GetInt64("amount_fen"));
+    TS_ASSIGN_OR_RETURN(const std::optional<std::int64_t> purse,
+                        row.GetOptionalInt64("purse_part_fen"));
+    TS_ASSIGN_OR_RETURN(const std::optional<std::int64_t> loss,
+                        row.GetOptionalInt64("loss_part_fen"));
+    e.paid_from_purse_fen = purse.value_or(-1);
+    e.paid_from_loss_fen = loss.value_or(-1);
+    TS_ASSIGN_OR_RETURN(const std::string status, row.GetText("status"));
+    e.compensated = status == "compensated";
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace tapstack::dcep
