@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,6 +31,7 @@
 #include "emv/cryptogram_profile.h"
 #include "link/tcp_client.h"
 #include "server/io_threads.h"
+#include "server/dcep_story.h"
 #include "transit/city_network.h"
 #include "transit/psam.h"
 #include "transit/purse_commands.h"
@@ -921,8 +924,33 @@ void RegisterDemoCommand(CLI::App& app) {
   transit_cmd->callback(
       [transit_opts]() { RunStory<TransitStory>(*transit_opts, "demo transit"); });
 
-  cmd->callback([opts, transit_cmd]() {
-    if (transit_cmd->parsed()) return;  // `demo transit` ran its own story
+  auto dcep_dir = std::make_shared<std::string>();
+  CLI::App* dcep_cmd = cmd->add_subcommand(
+      "dcep",
+      "Run the digital-currency story in this process (issuance, wallets, online payments, "
+      "two watches paying offline, sync, a cloned watch caught, a prepaid class package)");
+  dcep_cmd->add_option("--data-dir", *dcep_dir,
+                       "An empty directory for the ledgers, stores and watches (default: a new "
+                       "directory under the temporary directory)");
+  dcep_cmd->callback([dcep_dir]() {
+    std::filesystem::path dir = *dcep_dir;
+    if (dir.empty()) {
+      char pattern[] = "/tmp/tapstack-dcep-XXXXXX";
+      if (mkdtemp(pattern) == nullptr) throw ExitWithCode(2, "demo dcep");
+      dir = pattern;
+    }
+    std::printf("tapstack demo dcep — data in %s\n", dir.c_str());
+    Result<server::DcepStoryReport> report = server::RunDcepStory({.data_dir = dir, .out = &std::cout});
+    std::cout.flush();
+    if (!report.ok()) {
+      std::fprintf(stderr, "demo dcep: %s\n", report.status().ToString().c_str());
+      throw ExitWithCode(report.status().code() == ErrorCode::kFailedPrecondition ? 2 : 1, "demo dcep");
+    }
+    std::printf("The story ran as expected.\n");
+  });
+
+  cmd->callback([opts, transit_cmd, dcep_cmd]() {
+    if (transit_cmd->parsed() || dcep_cmd->parsed()) return;  // a story of its own ran
     RunStory<Story>(*opts, "demo");
   });
 }

@@ -12,6 +12,10 @@
 // uploads the rides, loses the phone (blacklist, blocked at the gate) and moves the card to a new
 // phone with the balance the operator cleared, then prints the cards' logs.
 //
+// `tapstack demo dcep` plays the digital-currency story (issue #7) in this process on a fresh data
+// directory (server/dcep_story.h): issuance, wallets, online and interbank payments, two watches
+// paying offline and syncing, a cloned watch caught, a prepaid class package, the audit.
+//
 // Exit code 0 when every step ended as the story expects, 1 when one did not (the step says what
 // it expected and what happened), 2 for bad options or a server that cannot be reached.
 #pragma once

@@ -77,6 +77,9 @@ using OfflineCapsTable = std::array<OfflineCaps, 4>;
 //   tier 1: 1,000,000 / 500,000 / 100 / 2,000,000
 const OfflineCapsTable& DefaultOfflineCapsTable();
 
+// The central bank's root authority's subject id.
+inline constexpr std::string_view kRootAuthorityId = "pboc";
+
 struct AuthorityOptions {
   std::string subject_id;  // "pboc" for the root, the operator id ("icbc") for an operator CA
   crypto::SignatureScheme scheme = crypto::SignatureScheme::kSm2Sm3;  // of the key made on first use

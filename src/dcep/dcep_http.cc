@@ -11,6 +11,7 @@
 
 #include "crypto/mac.h"
 #include "dcep/central_bank_client.h"
+#include "dcep/contract_book.h"
 #include "dcep/dcep_network.h"
 
 namespace tapstack::dcep {
@@ -160,6 +161,7 @@ json EntryJson(const Entry& e) {
   opt("counter_wallet", e.counter_wallet);
   opt("merchant_id", e.merchant_id);
   opt("device_id", e.device_id);
+  opt("contract_id", e.contract_id);
   opt("error", e.error_code);
   opt("reason", e.reason);
   return out;
@@ -169,6 +171,57 @@ void ReplyEntry(Response& res, const Result<Entry>& entry, int created_status) {
   if (!entry.ok()) return ReplyStatus(res, entry.status());
   if (entry->replayed) res.set_header("Idempotent-Replayed", "true");
   ReplyJson(res, entry->replayed ? 200 : created_status, {{"entry", EntryJson(*entry)}});
+}
+
+json ContractJson(const Contract& c) {
+  json out = {{"contract_id", c.contract_id},
+              {"operator_id", c.operator_id},
+              {"template", ContractTemplateName(c.terms.kind)},
+              {"terms", json::parse(c.terms_json, nullptr, false)},
+              {"state", c.state},
+              {"locked_fen", c.locked_fen},
+              {"progress",
+               {{"units_delivered", c.progress.units_delivered},
+                {"released_fen", c.progress.released_fen},
+                {"refunded_fen", c.progress.refunded_fen}}},
+              {"created_unix_ms", c.created_unix_ms},
+              {"updated_unix_ms", c.updated_unix_ms}};
+  if (!c.events.empty()) {
+    json events = json::array();
+    for (const ContractEvent& e : c.events) {
+      json ev = {{"event_id", e.event_id}, {"seq", e.seq},
+                 {"action", e.action},     {"status", e.status},
+                 {"units", e.units},       {"amount_fen", e.amount_fen},
+                 {"created_unix_ms", e.created_unix_ms}};
+      auto opt = [&](const char* name, const std::string& v) {
+        if (!v.empty()) ev[name] = v;
+      };
+      opt("actor_wallet", e.actor_wallet);
+      opt("merchant_id", e.merchant_id);
+      opt("entry_id", e.entry_id);
+      opt("error", e.error_code);
+      opt("reason", e.reason);
+      events.push_back(std::move(ev));
+    }
+    out["events"] = std::move(events);
+  }
+  return out;
+}
+
+void ReplyContract(Response& res, const Result<ContractOutcome>& outcome, int created_status) {
+  if (!outcome.ok()) return ReplyStatus(res, outcome.status());
+  if (outcome->replayed) res.set_header("Idempotent-Replayed", "true");
+  ReplyJson(res, outcome->replayed ? 200 : created_status,
+            {{"contract", ContractJson(outcome->contract)}, {"entry", EntryJson(outcome->entry)}});
+}
+
+Result<std::int64_t> PositiveInteger(const json& body, const char* name) {
+  const auto it = body.find(name);
+  if (it == body.end()) return InvalidArgument(std::string(name) + ": required");
+  if (!it->is_number_integer() || it->get<std::int64_t>() <= 0) {
+    return InvalidArgument(std::string(name) + ": expected an integer > 0");
+  }
+  return it->get<std::int64_t>();
 }
 
 class Routes {
@@ -199,6 +252,21 @@ class Routes {
     Result<Operator*> op = network_.operator_of(id);
     if (!op.ok()) {
       ReplyError(res, 404, "not_found", op.status().message(), "operator");
+      return nullptr;
+    }
+    return *op;
+  }
+
+  // The operator that keeps contract `contract_id` (its id names it).
+  Operator* ContractOperator(const std::string& contract_id, Response& res) {
+    Result<std::string> id = ContractOperatorId(contract_id);
+    if (!id.ok()) {
+      ReplyStatus(res, id.status());
+      return nullptr;
+    }
+    Result<Operator*> op = network_.operator_of(*id);
+    if (!op.ok()) {
+      ReplyError(res, 404, "not_found", op.status().message(), "contract_id");
       return nullptr;
     }
     return *op;
@@ -409,9 +477,73 @@ void InstallDcepRoutes(httplib::Server& server, DcepNetwork& network, DcepHttpOp
     ReplyJson(res, 200,
               {{"position_fen", a.position_fen}, {"float_fen", a.float_fen},
                {"wallets_fen", a.wallets_fen},   {"purses_fen", a.purses_fen},
-               {"holds_fen", a.holds_fen},       {"in_flight", a.in_flight},
-               {"wallets", a.wallets}});
+               {"escrows_fen", a.escrows_fen},   {"holds_fen", a.holds_fen},
+               {"in_flight", a.in_flight},       {"wallets", a.wallets}});
   });
+
+  // ---- Conditional payments (dcep/contract_book.h) ----
+  server.Post("/v1/dcep/contracts", [routes](const Request& req, Response& res) {
+    DCEP_OR_REPLY(const json body, ParseBody(req, {"operator", "terms"}));
+    DCEP_OR_REPLY(const std::string op_id, OptString(body, "operator", true));
+    if (Status s = CheckOperatorId("operator", op_id); !s.ok()) return ReplyStatus(res, s);
+    Result<Operator*> op = routes->network_.operator_of(op_id);
+    if (!op.ok()) return ReplyError(res, 404, "not_found", op.status().message(), "operator");
+    const auto terms = body.find("terms");
+    if (terms == body.end() || !terms->is_object()) {
+      return ReplyError(res, 400, "invalid_argument", "terms: expected a JSON object", "terms");
+    }
+    DCEP_OR_REPLY(const std::string key, IdempotencyKey(req));
+    ReplyContract(res, (*op)->contracts().Create(terms->dump(), key), 201);
+  });
+
+  server.Get("/v1/dcep/contracts/([^/]+)", [routes](const Request& req, Response& res) {
+    const std::string id = req.matches[1].str();
+    Operator* op = routes->ContractOperator(id, res);
+    if (op == nullptr) return;
+    DCEP_OR_REPLY(const Contract contract, op->contracts().Get(id));
+    ReplyJson(res, 200, {{"contract", ContractJson(contract)}});
+  });
+
+  server.Post("/v1/dcep/contracts/([^/]+)/(deliver|confirm|cancel|spend)",
+              [routes](const Request& req, Response& res) {
+                const std::string id = req.matches[1].str();
+                const std::string action = req.matches[2].str();
+                Operator* op = routes->ContractOperator(id, res);
+                if (op == nullptr) return;
+                ContractBook& book = op->contracts();
+                DCEP_OR_REPLY(const json body,
+                              action == "deliver" ? ParseBody(req, {"actor_wallet", "units"})
+                              : action == "spend"
+                                  ? ParseBody(req, {"actor_wallet", "merchant_id", "amount_fen"})
+                                  : ParseBody(req, {"actor_wallet"}));
+                DCEP_OR_REPLY(const std::string actor, OptString(body, "actor_wallet", true));
+                if (action == "deliver") {
+                  DCEP_OR_REPLY(const std::int64_t units, PositiveInteger(body, "units"));
+                  DCEP_OR_REPLY(const std::string key, IdempotencyKey(req));
+                  return ReplyContract(res, book.Deliver(id, actor, units, key), 200);
+                }
+                if (action == "spend") {
+                  DCEP_OR_REPLY(const std::string merchant, OptString(body, "merchant_id", true));
+                  DCEP_OR_REPLY(const std::int64_t amount, AmountFen(body));
+                  DCEP_OR_REPLY(const std::string key, IdempotencyKey(req));
+                  return ReplyContract(res, book.SpendSubsidy(id, actor, merchant, amount, key),
+                                       200);
+                }
+                DCEP_OR_REPLY(const std::string key, IdempotencyKey(req));
+                ReplyContract(res,
+                              action == "confirm" ? book.Confirm(id, actor, key)
+                                                  : book.Cancel(id, actor, key),
+                              200);
+              });
+
+  server.Post(std::string(kOperatorPath) + "/contracts/expire",
+              [routes](const Request& req, Response& res) {
+                if (!routes->Admin(req, res)) return;
+                Operator* op = routes->OperatorOf(req, res);
+                if (op == nullptr) return;
+                DCEP_OR_REPLY(const std::int64_t refunded, op->contracts().ExpireContracts());
+                ReplyJson(res, 200, {{"refunded", refunded}});
+              });
 
   server.Get("/v1/dcep/central-bank/audit", [routes](const Request& req, Response& res) {
     if (!routes->Admin(req, res)) return;

@@ -14,6 +14,15 @@
 //   POST /v1/dcep/operators/{op}/issuance          admin: ask the central bank for e-CNY (201)
 //   POST /v1/dcep/operators/{op}/recover           admin: re-drive in-flight interbank entries
 //   GET  /v1/dcep/operators/{op}/audit             admin
+//   POST /v1/dcep/operators/{op}/contracts/expire  admin: refund every contract due now
+//   POST /v1/dcep/contracts                         lock value under a contract (201):
+//                                                   {"operator": op, "terms": {...}}
+//   GET  /v1/dcep/contracts/{id}                    terms, progress, state, events
+//   POST /v1/dcep/contracts/{id}/deliver            {"actor_wallet", "units"}     (prepaid)
+//   POST /v1/dcep/contracts/{id}/confirm            {"actor_wallet"}              (escrow)
+//   POST /v1/dcep/contracts/{id}/cancel             {"actor_wallet"}
+//   POST /v1/dcep/contracts/{id}/spend              {"actor_wallet", "merchant_id",
+//                                                    "amount_fen"}                (subsidy)
 //   POST /v1/dcep/central-bank/{method}            admin: issue, redeem, settle,
 //                                                  reverse_settlement, position (the JSON of
 //                                                  dcep/central_bank_client.h)

@@ -6,6 +6,7 @@ DcepNetwork::~DcepNetwork() { (void)Close(); }
 
 Status DcepNetwork::Close() {
   Status status;
+  offline_.clear();  // settlement uses the operators as purses: close it first
   for (auto& [id, op] : operators_) {
     directory_.Remove(id);
     const Status closed = op->Close();
@@ -46,6 +47,12 @@ Result<std::unique_ptr<DcepNetwork>> DcepNetwork::Open(DcepNetworkOptions option
     network->operators_.emplace(id, std::move(op));
   }
   for (auto& [id, op] : network->operators_) TS_RETURN_IF_ERROR(op->RecoverInterbank().status());
+  AuthorityOptions root;
+  root.subject_id = std::string(kRootAuthorityId);
+  root.data_dir = network->options_.data_dir;
+  root.clock = network->options_.clock;
+  TS_ASSIGN_OR_RETURN(network->root_, RootAuthority::Open(std::move(root)));
+  for (const std::string& id : ids) TS_RETURN_IF_ERROR(network->OpenOffline(id));
   return network;
 }
 
@@ -61,6 +68,42 @@ Result<std::unique_ptr<Operator>> DcepNetwork::OpenOperator(const std::string& i
   options.random = options_.random;
   options.recover_at_open = false;
   return Operator::Open(std::move(options));
+}
+
+Status DcepNetwork::OpenOffline(const std::string& id) {
+  TS_ASSIGN_OR_RETURN(Operator * op, operator_of(id));
+  offline_.erase(id);
+  Offline parts;
+  OperatorAuthorityOptions authority;
+  authority.authority.subject_id = id;
+  authority.authority.data_dir = options_.data_dir;
+  authority.authority.clock = options_.clock;
+  authority.root_certificate = root_->certificate().encoded;
+  TS_ASSIGN_OR_RETURN(parts.authority, OperatorAuthority::Open(std::move(authority)));
+  if (!parts.authority->OperatorCertificate().ok()) {
+    TS_ASSIGN_OR_RETURN(const Bytes cert, root_->IssueOperatorCertificate(
+                                              id, parts.authority->scheme(),
+                                              parts.authority->public_key_raw()));
+    TS_RETURN_IF_ERROR(parts.authority->InstallCertificate(cert));
+  }
+  OfflineSettlementOptions settlement;
+  settlement.operator_id = id;
+  settlement.data_dir = options_.data_dir;
+  settlement.authority = parts.authority.get();
+  settlement.purses = op;
+  settlement.clock = options_.clock;
+  TS_ASSIGN_OR_RETURN(parts.settlement, OfflineSettlement::Open(std::move(settlement)));
+  parts.wallets = std::make_unique<HardwareWallets>(*op, *parts.authority, *parts.settlement);
+  offline_.emplace(id, std::move(parts));
+  return Status::Ok();
+}
+
+Result<HardwareWallets*> DcepNetwork::hardware_wallets(std::string_view operator_id) {
+  const auto it = offline_.find(operator_id);
+  if (it == offline_.end()) {
+    return NotFound("operator \"" + std::string(operator_id) + "\" is not in this network");
+  }
+  return it->second.wallets.get();
 }
 
 Result<Operator*> DcepNetwork::operator_of(std::string_view operator_id) {
@@ -84,11 +127,13 @@ Status DcepNetwork::ReopenOperator(std::string_view operator_id, CentralBankClie
   }
   const std::string id = it->first;
   directory_.Remove(id);
+  offline_.erase(id);  // its settlement uses the operator as purses
   it->second.reset();  // the destructor closes ledger and store; nothing in flight is finished
   TS_ASSIGN_OR_RETURN(auto op, OpenOperator(id, client));
   directory_.Add(id, op.get());
   it->second = std::move(op);
-  return it->second->RecoverInterbank().status();
+  TS_RETURN_IF_ERROR(it->second->RecoverInterbank().status());
+  return OpenOffline(id);
 }
 
 Result<NetworkAudit> DcepNetwork::AuditNetwork() {

@@ -8,6 +8,10 @@
 // The last equality holds only when no outbox entry is in flight (a settled but not yet posted
 // payment is value in transit): AuditNetwork refuses with kFailedPrecondition while any is.
 //
+// Offline value: the central bank's root certificate authority, and per operator its
+// certificate authority (certified by the root at first open), its offline settlement (the
+// operator's ledger holds the purses) and the HardwareWallets service over both.
+//
 // Thread-safety: the parts are thread-safe; Open/Close are not concurrent with other calls.
 #pragma once
 
@@ -22,6 +26,9 @@
 #include "core/status.h"
 #include "dcep/central_bank.h"
 #include "dcep/central_bank_client.h"
+#include "dcep/certificate_authority.h"
+#include "dcep/hardware_wallets.h"
+#include "dcep/offline_settlement.h"
 #include "dcep/interbank.h"
 #include "dcep/operator.h"
 #include "dcep/tiers.h"
@@ -58,6 +65,8 @@ class DcepNetwork {
   const DcepConfig& config() const { return options_.config; }
   // Errors: kNotFound naming the operator.
   Result<Operator*> operator_of(std::string_view operator_id);
+  Result<HardwareWallets*> hardware_wallets(std::string_view operator_id);
+  RootAuthority& root_authority() { return *root_; }
   std::vector<std::string> operator_ids() const;
 
   // Closes operator X (as a crash would leave it: no in-flight work is completed) and opens it
@@ -69,6 +78,15 @@ class DcepNetwork {
  private:
   DcepNetwork() = default;
   Result<std::unique_ptr<Operator>> OpenOperator(const std::string& id, CentralBankClient* client);
+  // The operator's certificate authority (certified by the root when new), settlement and
+  // hardware-wallet service, over the open operator `id`.
+  Status OpenOffline(const std::string& id);
+
+  struct Offline {
+    std::unique_ptr<OperatorAuthority> authority;
+    std::unique_ptr<OfflineSettlement> settlement;
+    std::unique_ptr<HardwareWallets> wallets;
+  };
 
   DcepNetworkOptions options_;
   std::unique_ptr<CentralBank> bank_;
@@ -76,6 +94,8 @@ class DcepNetwork {
   CentralBankClient* client_ = nullptr;
   OperatorDirectory directory_;
   std::map<std::string, std::unique_ptr<Operator>, std::less<>> operators_;
+  std::unique_ptr<RootAuthority> root_;
+  std::map<std::string, Offline, std::less<>> offline_;  // by operator id
 };
 
 }  // namespace tapstack::dcep

@@ -44,7 +44,7 @@ inline constexpr std::uint16_t kCentralBankPosition = 10;  // mirror of the posi
 inline constexpr std::uint16_t kFloat = 11;                // e-CNY received, not yet in wallets
 inline constexpr std::uint16_t kWallet = 12;
 inline constexpr std::uint16_t kOfflinePurse = 13;         // value on hardware wallet D
-inline constexpr std::uint16_t kEscrow = 14;               // conditional payments (reserved)
+inline constexpr std::uint16_t kEscrow = 14;               // value locked under contract C
 }  // namespace account_code
 
 // Transfer codes (ledger::Transfer::code).
@@ -66,6 +66,13 @@ inline constexpr std::uint16_t kInterbankOut = 25;    // wallet → central_bank
 inline constexpr std::uint16_t kInterbankIn = 26;     // central_bank_position → wallet
 inline constexpr std::uint16_t kPurseFund = 27;       // wallet → offline purse
 inline constexpr std::uint16_t kPurseDefund = 28;     // offline purse → wallet
+// Conditional payments (dcep/contract_book.h).
+inline constexpr std::uint16_t kContractLock = 29;     // payer wallet → escrow
+inline constexpr std::uint16_t kContractRelease = 30;  // escrow → merchant / payee wallet
+inline constexpr std::uint16_t kContractRefund = 31;   // escrow → payer wallet
+// Offline settlement (dcep/offline_settlement.h).
+inline constexpr std::uint16_t kPurseMove = 40;       // payer device's purse → payee device's purse
+inline constexpr std::uint16_t kOfflineLossCover = 41;  // float → a double-spend victim's purse
 }  // namespace transfer_code
 
 // Length of the per-role key IdDeriver wants (bytes).

@@ -4,12 +4,14 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <unordered_map>
 
 #include "core/hex.h"
 #include "crypto/csprng.h"
 #include "crypto/hash.h"
+#include "dcep/contract_book.h"
 #include "dcep/operator_store.h"
 
 namespace tapstack::dcep {
@@ -28,6 +30,11 @@ constexpr std::string_view kKindPurseFund = "purse_fund";
 constexpr std::string_view kKindPurseDefund = "purse_defund";
 constexpr std::string_view kKindIssue = "issue";
 constexpr std::string_view kKindRedeem = "redeem";
+constexpr std::string_view kKindContractLock = "contract_lock";
+constexpr std::string_view kKindContractRelease = "contract_release";
+constexpr std::string_view kKindContractRefund = "contract_refund";
+constexpr std::string_view kKindPurseMove = "purse_move";
+constexpr std::string_view kKindOfflineLossCover = "offline_loss_cover";
 
 constexpr std::string_view kPosted = "posted";
 constexpr std::string_view kRefused = "refused";
@@ -45,6 +52,11 @@ std::uint16_t TransferCode(std::string_view kind) {
   if (kind == kKindPurseFund) return transfer_code::kPurseFund;
   if (kind == kKindPurseDefund) return transfer_code::kPurseDefund;
   if (kind == kKindIssue) return transfer_code::kIssueReceived;
+  if (kind == kKindContractLock) return transfer_code::kContractLock;
+  if (kind == kKindContractRelease) return transfer_code::kContractRelease;
+  if (kind == kKindContractRefund) return transfer_code::kContractRefund;
+  if (kind == kKindPurseMove) return transfer_code::kPurseMove;
+  if (kind == kKindOfflineLossCover) return transfer_code::kOfflineLossCover;
   return transfer_code::kRedeemSent;
 }
 
@@ -133,6 +145,7 @@ struct Row {
   Id128 debit_account;
   Id128 credit_account;
   std::int64_t created_unix_ms = 0;
+  std::string contract_id;
 };
 
 store::Value OptText(const std::string& s) {
@@ -142,7 +155,7 @@ store::Value OptText(const std::string& s) {
 constexpr std::string_view kRowColumns =
     "entry_id, seq, kind, request_digest, debit_wallet, credit_wallet, device_id, "
     "counter_operator, counter_wallet, merchant_id, amount_fen, day, status, step, error_code, "
-    "reason, debit_account, credit_account, created_unix_ms";
+    "reason, debit_account, credit_account, created_unix_ms, contract_id";
 
 Result<Row> RowFrom(const store::Row& r) {
   Row row;
@@ -171,6 +184,8 @@ Result<Row> RowFrom(const store::Row& r) {
   TS_ASSIGN_OR_RETURN(const Bytes credit, r.GetBlob(17));
   TS_ASSIGN_OR_RETURN(row.credit_account, IdFromBytes(credit));
   TS_ASSIGN_OR_RETURN(row.created_unix_ms, r.GetInt64(18));
+  TS_ASSIGN_OR_RETURN(const auto contract, r.GetOptionalText(19));
+  row.contract_id = contract.value_or("");
   return row;
 }
 
@@ -186,6 +201,7 @@ Entry ToEntry(const Row& row, bool replayed) {
   e.counter_wallet = row.counter_wallet;
   e.merchant_id = row.merchant_id;
   e.device_id = row.device_id;
+  e.contract_id = row.contract_id;
   e.amount_fen = row.amount_fen;
   e.created_unix_ms = row.created_unix_ms;
   e.error_code = row.error_code;
@@ -263,7 +279,7 @@ int TierOf(const TierEvidence& e) {
   return 4;
 }
 
-struct Operator::Impl {
+struct Operator::Impl : ContractHost {
   struct WalletState {
     Id128 account;
     int tier = kTierLowest;
@@ -285,6 +301,10 @@ struct Operator::Impl {
     bool replay = false;
     bool duplicate_in_batch = false;
     std::size_t first_index = 0;
+    // Conditional payments: run in the journal's store transaction with the check outcome, and
+    // after a ledger refusal of a checked row (ContractHost::Move).
+    std::function<Status(store::Store&, const Status&)> also;
+    std::function<Status(store::Store&)> after_failure;
   };
 
   std::string id;
@@ -460,9 +480,57 @@ struct Operator::Impl {
       w->available += amount;
       return Status::Ok();
     }
+    if (row.kind == kKindPurseMove || row.kind == kKindOfflineLossCover) {
+      // device_id: the payer's purse (a move) ; the payee's purse is named by credit_account.
+      PurseState* payee = PurseByAccount(row.credit_account);
+      if (payee == nullptr) return NotFound("payee_device_id: no offline purse");
+      if (row.kind == kKindPurseMove) {
+        const auto it = purses.find(row.device_id);
+        if (it == purses.end()) {
+          return NotFound("payer_device_id: no offline purse for device " + row.device_id);
+        }
+        if (it->second.balance < amount) {
+          return FailedPrecondition("purse: " + Fen(it->second.balance) + " in the offline purse of " +
+                                    row.device_id + ", " + Fen(amount) + " to settle");
+        }
+        row.debit_account = it->second.account;
+        it->second.balance -= amount;
+      } else {
+        if (float_available < amount) {
+          return FailedPrecondition("float: " + Fen(float_available) + " available to cover " +
+                                    Fen(amount) + "; request issuance from the central bank");
+        }
+        row.debit_account = float_account;
+        float_available -= amount;
+      }
+      payee->balance += amount;
+      return Status::Ok();
+    }
     if (row.kind == kKindIssue) {
       row.debit_account = cbp;
       row.credit_account = float_account;
+      return Status::Ok();
+    }
+    if (row.kind == kKindContractLock) {
+      // A lock spends like a payment: the payer's per-payment and daily limits apply. The escrow
+      // (credit side) was set by Move.
+      TS_ASSIGN_OR_RETURN(WalletState * payer, WalletOf("payer_wallet", row.debit_wallet));
+      TS_RETURN_IF_ERROR(PayerChecks(*payer, amount));
+      row.debit_account = payer->account;
+      payer->balance -= amount;
+      payer->available -= amount;
+      SpentToday(*payer) += amount;
+      return Status::Ok();
+    }
+    if (row.kind == kKindContractRelease || row.kind == kKindContractRefund) {
+      // The escrow (debit side) was set by Move; the ledger refuses to overdraw it. A refund
+      // returns the payer's own value and is not held to the balance cap (an expiry refund must
+      // never be stuck).
+      TS_ASSIGN_OR_RETURN(WalletState * w, WalletOf("wallet_id", row.credit_wallet));
+      if (row.kind == kKindContractRelease) TS_RETURN_IF_ERROR(CapCheck(*w, amount, false));
+      row.credit_account = w->account;
+      w->balance += amount;
+      w->available += amount;
       return Status::Ok();
     }
     if (row.kind == kKindRedeem) {
@@ -476,6 +544,45 @@ struct Operator::Impl {
       return Status::Ok();
     }
     return Internal("unknown entry kind " + row.kind);
+  }
+
+  PurseState* PurseByAccount(Id128 account) {
+    for (auto& [device, purse] : purses) {
+      if (purse.account == account) return &purse;
+    }
+    return nullptr;
+  }
+
+  // Creates `device_id`'s purse for `wallet_id` unless it exists; kAlreadyExists when it belongs
+  // to another wallet. Requires mu.
+  Status EnsurePurseLocked(std::string_view wallet_id, std::string_view device_id) {
+    TS_RETURN_IF_ERROR(WalletOf("wallet_id", std::string(wallet_id)).status());
+    const auto it = purses.find(std::string(device_id));
+    if (it != purses.end()) {
+      if (it->second.wallet_id == wallet_id) return Status::Ok();
+      return AlreadyExists("device_id: the offline purse of " + std::string(device_id) +
+                           " belongs to another wallet");
+    }
+    PurseState purse;
+    purse.wallet_id = std::string(wallet_id);
+    TS_ASSIGN_OR_RETURN(purse.account, ids->Derive("purse_account", device_id));
+    ledger::Account a;
+    a.id = purse.account;
+    a.ledger = kEcnyLedgerId;
+    a.code = account_code::kOfflinePurse;
+    a.flags = ledger::account_flags::kDebitsMustNotExceedCredits;
+    TS_ASSIGN_OR_RETURN(const auto r, ledger->CreateAccounts(std::span(&a, 1)));
+    if (r[0] != ledger::CreateAccountResult::kOk && r[0] != ledger::CreateAccountResult::kExists) {
+      return Internal("purse account: " + std::string(ledger::CreateAccountResultName(r[0])));
+    }
+    TS_RETURN_IF_ERROR(store
+                           ->Execute("INSERT INTO dcep_purses (device_id, wallet_id, account_id, "
+                                     "created_unix_ms) VALUES (?, ?, ?, ?)",
+                                     {std::string(device_id), std::string(wallet_id),
+                                      IdToBytes(purse.account), Now()})
+                           .status());
+    purses.emplace(std::string(device_id), purse);
+    return Status::Ok();
   }
 
   // Undoes CheckAndApply's effects (a store commit or ledger transfer that did not happen).
@@ -512,8 +619,26 @@ struct Operator::Impl {
       }
       if (row.kind == kKindExchangeOut) float_available -= amount;
       if (row.kind == kKindPurseFund) purses[row.device_id].balance -= amount;
+    } else if (row.kind == kKindPurseMove || row.kind == kKindOfflineLossCover) {
+      if (PurseState* payee = PurseByAccount(row.credit_account)) payee->balance -= amount;
+      if (row.kind == kKindPurseMove) {
+        purses[row.device_id].balance += amount;
+      } else {
+        float_available += amount;
+      }
     } else if (row.kind == kKindRedeem) {
       float_available += amount;
+    } else if (row.kind == kKindContractLock) {
+      if (WalletState* payer = wallet(row.debit_wallet)) {
+        payer->balance += amount;
+        payer->available += amount;
+        if (payer->day == row.day) payer->spent -= amount;
+      }
+    } else if (row.kind == kKindContractRelease || row.kind == kKindContractRefund) {
+      if (WalletState* w = wallet(row.credit_wallet)) {
+        w->balance -= amount;
+        w->available -= amount;
+      }
     }
   }
 
@@ -528,8 +653,8 @@ struct Operator::Impl {
 
   Status InsertRow(const Row& row) {
     static const std::string sql = "INSERT INTO dcep_entries (" + std::string(kRowColumns) +
-                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    const std::array<store::Value, 19> params = {
+                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    const std::array<store::Value, 20> params = {
         IdToBytes(row.id),         row.seq,
         row.kind,                  IdToBytes(row.digest),
         OptText(row.debit_wallet), OptText(row.credit_wallet),
@@ -539,7 +664,7 @@ struct Operator::Impl {
         row.status,                OptText(row.step),
         OptText(row.error_code),   OptText(row.reason),
         IdToBytes(row.debit_account), IdToBytes(row.credit_account),
-        row.created_unix_ms};
+        row.created_unix_ms,       OptText(row.contract_id)};
     return store->Execute(sql, params).status();
   }
 
@@ -644,7 +769,10 @@ struct Operator::Impl {
     if (!fresh.empty()) {
       const Status stored = store->RunInTransaction(
           [&](store::Store&) -> Status {
-            for (std::size_t i : fresh) TS_RETURN_IF_ERROR(InsertRow(cands[i].row));
+            for (std::size_t i : fresh) {
+              TS_RETURN_IF_ERROR(InsertRow(cands[i].row));
+              if (cands[i].also) TS_RETURN_IF_ERROR(cands[i].also(*store, out[i].status()));
+            }
             return Status::Ok();
           },
           SingleAttempt());
@@ -678,6 +806,9 @@ struct Operator::Impl {
           row.reason = "ledger refused: " +
                        std::string(ledger::CreateTransferResultName((*results)[k]));
           TS_RETURN_IF_ERROR(UpdateRow(row));
+          if (cands[owners[k]].after_failure) {
+            TS_RETURN_IF_ERROR(cands[owners[k]].after_failure(*store));
+          }
           out[owners[k]] = Internal(row.reason);
         }
       }
@@ -816,6 +947,83 @@ struct Operator::Impl {
   }
 
   Status Recover();
+
+  // ---- ContractHost: what the contract book (conditional payments) needs ----
+  std::unique_ptr<ContractBook> contracts;
+
+  Status Run(const std::function<Status()>& fn) override {
+    std::lock_guard lock(mu);
+    if (!broken.ok()) return broken;
+    return fn();
+  }
+  const std::string& OperatorId() const override { return id; }
+  const DcepConfig& Config() const override { return *config; }
+  store::Store& Store() override { return *store; }
+  std::int64_t NowUnixMillis() const override { return Now(); }
+  Result<Id128> DeriveId(std::string_view purpose, std::string_view part1,
+                         std::string_view part2) const override {
+    return ids->Derive(purpose, part1, part2);
+  }
+  bool IsWallet(std::string_view wallet_id) const override {
+    return wallets.count(std::string(wallet_id)) != 0;
+  }
+
+  Result<Id128> OpenEscrowAccount(std::string_view contract_id) override {
+    ledger::Account a;
+    TS_ASSIGN_OR_RETURN(a.id, ids->Derive("escrow_account", contract_id));
+    a.ledger = kEcnyLedgerId;
+    a.code = account_code::kEscrow;
+    a.flags = ledger::account_flags::kDebitsMustNotExceedCredits;
+    TS_ASSIGN_OR_RETURN(const auto r, ledger->CreateAccounts(std::span(&a, 1)));
+    if (r[0] != ledger::CreateAccountResult::kOk && r[0] != ledger::CreateAccountResult::kExists) {
+      return Internal("escrow account: " + std::string(ledger::CreateAccountResultName(r[0])));
+    }
+    return a.id;
+  }
+
+  Result<std::int64_t> EscrowBalance(Id128 account) override {
+    TS_ASSIGN_OR_RETURN(const auto a, ledger->LookupAccount(account));
+    if (!a) return Internal("escrow account " + account.ToHex() + " missing");
+    return CreditBalance(*a);
+  }
+
+  Result<Entry> Move(const ContractMovement& m,
+                     const std::function<Status(store::Store&, const Status&)>& also,
+                     const std::function<Status(store::Store&)>& after_failure) override {
+    std::vector<Candidate> cands(1);
+    Row& row = cands[0].row;
+    row.id = m.entry_id;
+    row.digest = m.digest;
+    row.contract_id = m.contract_id;
+    row.merchant_id = m.merchant_id;
+    row.amount_fen = m.amount_fen;
+    switch (m.kind) {
+      case ContractMovement::Kind::kLock:
+        row.kind = std::string(kKindContractLock);
+        row.debit_wallet = m.wallet_id;
+        row.credit_account = m.escrow_account;
+        break;
+      case ContractMovement::Kind::kRelease:
+      case ContractMovement::Kind::kRefund:
+        row.kind = std::string(m.kind == ContractMovement::Kind::kRelease ? kKindContractRelease
+                                                                         : kKindContractRefund);
+        row.credit_wallet = m.wallet_id;
+        row.debit_account = m.escrow_account;
+        break;
+    }
+    cands[0].also = also;
+    cands[0].after_failure = after_failure;
+    std::vector<Result<Entry>> out(1, Internal("not run"));
+    std::vector<Row> drive;  // stays empty: contract kinds are not outbox entries
+    TS_RETURN_IF_ERROR(AcceptLocked(cands, out, drive));
+    return out[0];
+  }
+
+  Result<Entry> LookupEntry(Id128 entry_id) override {
+    TS_ASSIGN_OR_RETURN(const std::optional<Row> row, LookupRow(entry_id));
+    if (!row) return NotFound("entry " + entry_id.ToHex() + " is not in the journal");
+    return ToEntry(*row, false);
+  }
 };
 
 Operator::Operator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) { id_ = impl_->id; }
@@ -911,6 +1119,11 @@ Result<std::unique_ptr<Operator>> Operator::Open(OperatorOptions options) {
     op->impl_->wallets.emplace(wallet_id, state);
   }
   if (options.recover_at_open) TS_RETURN_IF_ERROR(op->RecoverInterbank().status());
+  // Conditional payments: progress from the journal (repairs what recovery failed), then the
+  // refunds that fell due while the operator was down.
+  op->impl_->contracts = std::make_unique<ContractBook>(*op->impl_);
+  TS_RETURN_IF_ERROR(op->impl_->contracts->Reconcile().status());
+  TS_RETURN_IF_ERROR(op->impl_->contracts->ExpireContracts().status());
   return op;
 }
 
@@ -974,7 +1187,8 @@ Status Operator::Impl::Recover() {
   TS_ASSIGN_OR_RETURN(const store::Rows spent,
                       store->Query("SELECT debit_wallet, SUM(amount_fen) AS s FROM dcep_entries "
                                    "WHERE day = ? AND status IN ('posted', 'in_flight') AND kind "
-                                   "IN ('payment', 'interbank_out') GROUP BY debit_wallet",
+                                   "IN ('payment', 'interbank_out', 'contract_lock') GROUP BY "
+                                   "debit_wallet",
                                    {Today()}));
   for (const store::Row& r : spent) {
     TS_ASSIGN_OR_RETURN(const std::string wallet_id, r.GetText(0));
@@ -1347,33 +1561,11 @@ Result<Entry> Operator::FundOfflinePurse(std::string_view wallet_id, std::string
     // The purse account exists (and belongs to this wallet) before any funding row.
     std::lock_guard lock(impl_->mu);
     if (!impl_->broken.ok()) return impl_->broken;
-    TS_RETURN_IF_ERROR(impl_->WalletOf("wallet_id", std::string(wallet_id)).status());
-    const auto it = impl_->purses.find(std::string(device_id));
-    if (it != impl_->purses.end() && it->second.wallet_id != wallet_id) {
-      return FailedPrecondition("device_id: the offline purse of " + std::string(device_id) +
-                                " belongs to another wallet");
+    Status purse = impl_->EnsurePurseLocked(wallet_id, device_id);
+    if (purse.code() == ErrorCode::kAlreadyExists) {
+      return FailedPrecondition(purse.message());
     }
-    if (it == impl_->purses.end()) {
-      Impl::PurseState purse;
-      purse.wallet_id = std::string(wallet_id);
-      TS_ASSIGN_OR_RETURN(purse.account, impl_->ids->Derive("purse_account", device_id));
-      ledger::Account a;
-      a.id = purse.account;
-      a.ledger = kEcnyLedgerId;
-      a.code = account_code::kOfflinePurse;
-      a.flags = ledger::account_flags::kDebitsMustNotExceedCredits;
-      TS_ASSIGN_OR_RETURN(const auto r, impl_->ledger->CreateAccounts(std::span(&a, 1)));
-      if (r[0] != ledger::CreateAccountResult::kOk && r[0] != ledger::CreateAccountResult::kExists) {
-        return Internal("purse account: " + std::string(ledger::CreateAccountResultName(r[0])));
-      }
-      TS_RETURN_IF_ERROR(impl_->store
-                             ->Execute("INSERT INTO dcep_purses (device_id, wallet_id, account_id, "
-                                       "created_unix_ms) VALUES (?, ?, ?, ?)",
-                                       {std::string(device_id), std::string(wallet_id),
-                                        IdToBytes(purse.account), impl_->Now()})
-                             .status());
-      impl_->purses.emplace(std::string(device_id), purse);
-    }
+    TS_RETURN_IF_ERROR(purse);
   }
   Row row;
   row.kind = std::string(kKindPurseFund);
@@ -1413,6 +1605,101 @@ Result<std::int64_t> Operator::OfflinePurseBalance(std::string_view device_id) {
     return NotFound("device_id: no offline purse for device " + std::string(device_id));
   }
   return it->second.balance;
+}
+
+Status Operator::RegisterDevice(std::string_view wallet_id, std::string_view device_id) {
+  TS_RETURN_IF_ERROR(CheckWalletId("wallet_id", wallet_id));
+  TS_RETURN_IF_ERROR(CheckDeviceId("device_id", device_id));
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->broken.ok()) return impl_->broken;
+  return impl_->EnsurePurseLocked(wallet_id, device_id);
+}
+
+Status Operator::MovePurseValue(std::string_view payer_device_id, std::string_view payee_device_id,
+                                std::string_view payee_operator_id, std::int64_t amount_fen,
+                                std::string_view key) {
+  TS_RETURN_IF_ERROR(CheckDeviceId("payer_device_id", payer_device_id));
+  TS_RETURN_IF_ERROR(CheckDeviceId("payee_device_id", payee_device_id));
+  TS_RETURN_IF_ERROR(CheckAmount(amount_fen));
+  TS_RETURN_IF_ERROR(CheckKey(key));
+  if (payee_operator_id != id_) {
+    return FailedPrecondition("payee_operator: offline value for a device of " +
+                              std::string(payee_operator_id) +
+                              " is not settled across operators yet");
+  }
+  Row row;
+  row.kind = std::string(kKindPurseMove);
+  row.device_id = std::string(payer_device_id);
+  row.amount_fen = amount_fen;
+  {
+    std::lock_guard lock(impl_->mu);
+    const auto payer = impl_->purses.find(std::string(payer_device_id));
+    const auto payee = impl_->purses.find(std::string(payee_device_id));
+    if (payer == impl_->purses.end()) {
+      return NotFound("payer_device_id: no offline purse for device " + std::string(payer_device_id));
+    }
+    if (payee == impl_->purses.end()) {
+      return NotFound("payee_device_id: no offline purse for device " + std::string(payee_device_id));
+    }
+    row.debit_wallet = payer->second.wallet_id;
+    row.credit_wallet = payee->second.wallet_id;
+    row.credit_account = payee->second.account;
+  }
+  TS_ASSIGN_OR_RETURN(row.id, impl_->ids->Derive(row.kind, payer_device_id, key));
+  TS_ASSIGN_OR_RETURN(row.digest, RequestDigest(row.kind + "|" + std::string(payer_device_id) + "|" +
+                                                std::string(payee_device_id) + "|" +
+                                                std::to_string(amount_fen)));
+  return impl_->AcceptOne(std::move(row)).status();
+}
+
+Status Operator::UnloadPurseValue(std::string_view device_id, std::int64_t amount_fen,
+                                  std::string_view key) {
+  TS_RETURN_IF_ERROR(CheckDeviceId("device_id", device_id));
+  std::string owner;
+  {
+    std::lock_guard lock(impl_->mu);
+    const auto it = impl_->purses.find(std::string(device_id));
+    if (it == impl_->purses.end()) {
+      return NotFound("device_id: no offline purse for device " + std::string(device_id));
+    }
+    owner = it->second.wallet_id;
+  }
+  return DefundOfflinePurse(owner, device_id, amount_fen, key).status();
+}
+
+Status Operator::CoverOfflineLoss(std::string_view payee_device_id,
+                                  std::string_view payee_operator_id, std::int64_t amount_fen,
+                                  std::string_view key) {
+  TS_RETURN_IF_ERROR(CheckDeviceId("payee_device_id", payee_device_id));
+  TS_RETURN_IF_ERROR(CheckAmount(amount_fen));
+  TS_RETURN_IF_ERROR(CheckKey(key));
+  if (payee_operator_id != id_) {
+    return FailedPrecondition("payee_operator: a loss for a device of " +
+                              std::string(payee_operator_id) + " is not covered across operators yet");
+  }
+  Row row;
+  row.kind = std::string(kKindOfflineLossCover);
+  row.amount_fen = amount_fen;
+  {
+    std::lock_guard lock(impl_->mu);
+    const auto payee = impl_->purses.find(std::string(payee_device_id));
+    if (payee == impl_->purses.end()) {
+      return NotFound("payee_device_id: no offline purse for device " + std::string(payee_device_id));
+    }
+    row.credit_wallet = payee->second.wallet_id;
+    row.credit_account = payee->second.account;
+  }
+  TS_ASSIGN_OR_RETURN(row.id, impl_->ids->Derive(row.kind, payee_device_id, key));
+  TS_ASSIGN_OR_RETURN(row.digest, RequestDigest(row.kind + "|" + std::string(payee_device_id) + "|" +
+                                                std::to_string(amount_fen)));
+  return impl_->AcceptOne(std::move(row)).status();
+}
+
+Result<std::int64_t> Operator::PurseBalance(std::string_view device_id) {
+  TS_RETURN_IF_ERROR(CheckDeviceId("device_id", device_id));
+  std::lock_guard lock(impl_->mu);
+  const auto it = impl_->purses.find(std::string(device_id));
+  return it == impl_->purses.end() ? 0 : it->second.balance;
 }
 
 Result<Entry> Operator::RequestIssuance(std::int64_t amount_fen, std::string_view key) {
@@ -1465,6 +1752,8 @@ Result<HistoryPage> Operator::History(std::string_view wallet_id, std::int64_t b
   return page;
 }
 
+ContractBook& Operator::contracts() { return *impl_->contracts; }
+
 Result<OperatorAudit> Operator::Audit() {
   std::lock_guard lock(impl_->mu);
   if (!impl_->broken.ok()) return impl_->broken;
@@ -1499,10 +1788,14 @@ Result<OperatorAudit> Operator::Audit() {
     }
     audit.purses_fen += CreditBalance(*a);
   }
-  if (audit.position_fen != audit.float_fen + audit.wallets_fen + audit.purses_fen) {
+  // Each active contract's escrow == its LockedFen (the book checks), summed.
+  TS_ASSIGN_OR_RETURN(audit.escrows_fen, impl_->contracts->AuditEscrowsLocked());
+  const std::int64_t held =
+      audit.float_fen + audit.wallets_fen + audit.purses_fen + audit.escrows_fen;
+  if (audit.position_fen != held) {
     return Internal("operator " + id_ + " audit: central_bank_position " +
-                    Fen(audit.position_fen) + " but float + wallets + purses = " +
-                    Fen(audit.float_fen + audit.wallets_fen + audit.purses_fen));
+                    Fen(audit.position_fen) + " but float + wallets + purses + escrows = " +
+                    Fen(held));
   }
   TS_ASSIGN_OR_RETURN(const store::Row in_flight,
                       impl_->store->QueryRow("SELECT COUNT(*) AS n FROM dcep_entries WHERE "

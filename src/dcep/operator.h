@@ -7,10 +7,12 @@
 //   float                  e-CNY received from the central bank, not yet in a wallet
 //   wallet W               one per wallet, DebitsMustNotExceedCredits
 //   offline purse of D     one per hardware wallet (device id D)
+//   escrow of contract C   one per conditional payment (dcep/contract_book.h)
 // Exchange from a deposit: float → wallet ("redeem to deposit": wallet → float); the bank-deposit
 // side is the bank's core system, not modelled. RequestIssuance: the central bank issues, then
 // central_bank_position → float. Invariant: central_bank_position's debit balance == Σ wallets +
-// purses + float == the position at the central bank whenever nothing is in flight (Audit).
+// purses + escrows + float == the position at the central bank whenever nothing is in flight
+// (Audit).
 //
 // ## Payments
 // Same operator: one ledger transfer payer → payee. Other operator (an outbox entry):
@@ -69,11 +71,14 @@
 #include "dcep/central_bank_client.h"
 #include "dcep/interbank.h"
 #include "dcep/ledger_ids.h"
+#include "dcep/offline_purses.h"
 #include "dcep/tiers.h"
 #include "ledger/ledger.h"
 #include "store/store.h"
 
 namespace tapstack::dcep {
+
+class ContractBook;
 
 inline constexpr std::size_t kWalletIdChars = 17;  // "w" + 16 lowercase hex
 inline constexpr std::size_t kDeviceIdBytesMax = 64;
@@ -145,7 +150,7 @@ struct Entry {
   std::string entry_id;  // 32 hex: the ledger transfer id
   std::int64_t seq = 0;
   std::string kind;  // exchange_in exchange_out payment interbank_out interbank_in purse_fund
-                     // purse_defund issue redeem
+                     // purse_defund issue redeem contract_lock contract_release contract_refund
   std::string status;  // posted refused in_flight failed
   std::string debit_wallet;
   std::string credit_wallet;
@@ -153,6 +158,7 @@ struct Entry {
   std::string counter_wallet;
   std::string merchant_id;
   std::string device_id;
+  std::string contract_id;  // contract_* kinds
   std::int64_t amount_fen = 0;
   std::int64_t created_unix_ms = 0;
   std::string error_code;  // refused/failed
@@ -170,6 +176,7 @@ struct OperatorAudit {
   std::int64_t float_fen = 0;
   std::int64_t wallets_fen = 0;
   std::int64_t purses_fen = 0;
+  std::int64_t escrows_fen = 0;  // value locked under active contracts
   std::int64_t holds_fen = 0;    // outgoing interbank/redeem holds not yet posted
   std::int64_t in_flight = 0;    // outbox entries in flight
   std::int64_t wallets = 0;
@@ -188,7 +195,7 @@ struct OperatorOptions {
   bool recover_at_open = true;                 // run RecoverInterbank in Open
 };
 
-class Operator {
+class Operator final : public OfflinePurses {
  public:
   // Opens ledger and store, creates the fixed accounts and the wallets of the config's merchants
   // of this operator, recovers (see above). Errors: kInvalidArgument (options), ledger/store.
@@ -239,6 +246,25 @@ class Operator {
                                    std::int64_t amount_fen, std::string_view idempotency_key);
   Result<std::int64_t> OfflinePurseBalance(std::string_view device_id);
 
+  // Binds `device_id`'s offline purse to `wallet_id` (creating the empty purse) when the device
+  // is certified, so that it can receive offline value before it was ever funded. Idempotent.
+  // Errors: kNotFound (wallet), kAlreadyExists (the purse belongs to another wallet).
+  Status RegisterDevice(std::string_view wallet_id, std::string_view device_id);
+
+  // ---- OfflinePurses (dcep/offline_purses.h): how offline settlement moves value ----
+  // Same operator only: a payee device of another operator is kFailedPrecondition (settlement
+  // keeps the record pending). A purse move is journalled as kind "purse_move" between the two
+  // purse owners' wallets (their histories show it); a loss cover ("offline_loss_cover") is paid
+  // from the operator's own float, so covering a double spend never creates value.
+  Status MovePurseValue(std::string_view payer_device_id, std::string_view payee_device_id,
+                        std::string_view payee_operator_id, std::int64_t amount_fen,
+                        std::string_view idempotency_key) override;
+  Status UnloadPurseValue(std::string_view device_id, std::int64_t amount_fen,
+                          std::string_view idempotency_key) override;
+  Status CoverOfflineLoss(std::string_view payee_device_id, std::string_view payee_operator_id,
+                          std::int64_t amount_fen, std::string_view idempotency_key) override;
+  Result<std::int64_t> PurseBalance(std::string_view device_id) override;
+
   // ---- With the central bank ----
   // Asks the central bank to issue `amount_fen` against this operator's reserve, into float.
   Result<Entry> RequestIssuance(std::int64_t amount_fen, std::string_view idempotency_key);
@@ -251,8 +277,14 @@ class Operator {
   // Newest first; before_seq 0 = from the newest; limit 1..kHistoryPageMax.
   Result<HistoryPage> History(std::string_view wallet_id, std::int64_t before_seq,
                               std::size_t limit);
-  // The ledger's audit, then position == float + wallets + purses (+ holds). Errors: kInternal.
+  // The ledger's audit, then position == float + wallets + purses + escrows (+ holds), and each
+  // active contract's escrow balance == its LockedFen. Errors: kInternal.
   Result<OperatorAudit> Audit();
+
+  // ---- Conditional payments (dcep/contract_book.h) ----
+  // The operator's contracts; valid as long as the operator. Open reconciles them with the
+  // journal and runs ContractBook::ExpireContracts.
+  ContractBook& contracts();
 
  private:
   struct Impl;

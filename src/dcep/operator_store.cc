@@ -12,10 +12,10 @@ namespace {
 
 constexpr int kSqliteCacheKib = 64 * 1024;
 
-const std::array<store::Migration, 1>& Migrations() {
+const std::array<store::Migration, 2>& Migrations() {
   // Portable subset of store/store.h. Amounts are fen, times Unix milliseconds, days YYYYMMDD in
   // China Standard Time (UTC+8, no daylight saving).
-  static const std::array<store::Migration, 1> migrations = {
+  static const std::array<store::Migration, 2> migrations = {
       store::Migration{
           .version = 1,
           .description = "dcep operator wallets and entry journal",
@@ -68,6 +68,51 @@ CREATE TABLE dcep_entries (
 CREATE INDEX dcep_entries_debit ON dcep_entries (debit_wallet, seq);
 CREATE INDEX dcep_entries_credit ON dcep_entries (credit_wallet, seq);
 CREATE INDEX dcep_entries_in_flight ON dcep_entries (seq) WHERE status = 'in_flight';
+)sql",
+          .sqlite_sql = "",
+          .postgres_sql = "",
+      },
+      store::Migration{
+          .version = 2,
+          .description = "dcep conditional payments: contracts and their events",
+          // Progress columns are a function of the posted journal rows of the contract's events
+          // (ContractBook::Reconcile); they are kept in the same transaction as those rows.
+          .sql = R"sql(
+ALTER TABLE dcep_entries ADD COLUMN contract_id TEXT;
+CREATE TABLE dcep_contracts (
+  contract_id TEXT PRIMARY KEY,
+  template TEXT NOT NULL,
+  payer_wallet TEXT NOT NULL,
+  terms_json TEXT NOT NULL,
+  amount_fen BIGINT NOT NULL CHECK (amount_fen > 0),
+  expires_unix_ms BIGINT NOT NULL,
+  escrow_account BYTEA NOT NULL,
+  units_delivered BIGINT NOT NULL,
+  released_fen BIGINT NOT NULL,
+  refunded_fen BIGINT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('active', 'closed')),
+  created_unix_ms BIGINT NOT NULL,
+  updated_unix_ms BIGINT NOT NULL,
+  CHECK (released_fen >= 0 AND refunded_fen >= 0 AND released_fen + refunded_fen <= amount_fen)
+);
+CREATE INDEX dcep_contracts_due ON dcep_contracts (state, expires_unix_ms);
+CREATE TABLE dcep_contract_events (
+  event_id BYTEA PRIMARY KEY,
+  contract_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  action TEXT NOT NULL,
+  actor_wallet TEXT,
+  merchant_id TEXT,
+  units BIGINT NOT NULL,
+  amount_fen BIGINT NOT NULL,
+  request_digest BYTEA NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('posted', 'refused', 'failed')),
+  error_code TEXT,
+  reason TEXT,
+  entry_id BYTEA,
+  created_unix_ms BIGINT NOT NULL,
+  UNIQUE (contract_id, seq)
+);
 )sql",
           .sqlite_sql = "",
           .postgres_sql = "",

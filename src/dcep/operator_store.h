@@ -12,7 +12,13 @@
 //                  device, counterparty operator and wallet, merchant, amount, China-standard day,
 //                  status (posted | refused | in_flight | failed), step of an in-flight outbox
 //                  entry (accepted | reversing), the refusal (error code + message), the two
-//                  ledger account ids, seq (the order of acceptance; history pages on it)
+//                  ledger account ids, seq (the order of acceptance; history pages on it),
+//                  contract id (contract_* kinds)
+//   dcep_contracts  conditional payments (dcep/contract_book.h): canonical terms, escrow ledger
+//                  account, progress (units delivered, released, refunded), state active | closed
+//   dcep_contract_events  one row per contract action, keyed by its id (derived from contract,
+//                  action and idempotency key; = the journal entry id when it moved value):
+//                  actor, units, amount, request digest, outcome, journal entry
 // The journal row of a movement is committed before its ledger transfer, so after a crash the
 // rows whose transfers may be missing are exactly the last batch (Operator::Open re-submits them).
 #pragma once

@@ -156,5 +156,73 @@ TEST_F(DcepHttpTest, ErrorsNameTheFieldAndLimitsAre422) {
   EXPECT_FALSE(r.body["view"].contains("phone"));  // tier 4: pseudonymous
 }
 
+TEST_F(DcepHttpTest, PrepaidContractLockDeliverCancelAndAudit) {
+  const std::string parent = FundedWallet("icbc", "13800000001", 50'000);
+  const std::string shop = MerchantWalletId("icbc", "m-beijing-coffee");
+  const json terms = {{"template", "prepaid_service"},
+                      {"payer_wallet", parent},
+                      {"merchant_id", "m-beijing-coffee"},
+                      {"amount_fen", 10'000},
+                      {"units", 4},
+                      {"unit_name", "coffee"},
+                      {"expires_unix_ms", clock_.NowUnixMillis() + 86'400'000}};
+  Reply r = Post("/v1/dcep/contracts", {{"operator", "icbc"}, {"terms", terms}}, "card-1");
+  ASSERT_EQ(r.status, 201) << r.body.dump();
+  const std::string id = r.body["contract"]["contract_id"];
+  EXPECT_EQ(r.body["contract"]["locked_fen"], 10'000);
+  EXPECT_EQ(r.body["entry"]["kind"], "contract_lock");
+  EXPECT_EQ(r.body["entry"]["contract_id"], id);
+  r = Post("/v1/dcep/contracts", {{"operator", "icbc"}, {"terms", terms}}, "card-1");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.replayed);
+  EXPECT_EQ(r.body["contract"]["contract_id"], id);
+
+  r = Post("/v1/dcep/contracts/" + id + "/deliver", {{"actor_wallet", shop}, {"units", 1}}, "c1");
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body["entry"]["amount_fen"], 2'500);
+  EXPECT_EQ(r.body["contract"]["progress"]["units_delivered"], 1);
+  r = Post("/v1/dcep/contracts/" + id + "/deliver", {{"actor_wallet", parent}, {"units", 1}}, "c2");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.body["field"], "actor_wallet");
+  r = Post("/v1/dcep/contracts/" + id + "/deliver", {{"actor_wallet", shop}, {"units", 9}}, "c3");
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(r.body["field"], "units");
+  r = Post("/v1/dcep/contracts/" + id + "/spend",
+           {{"actor_wallet", parent}, {"merchant_id", "m-beijing-coffee"}, {"amount_fen", 1}}, "c4");
+  EXPECT_EQ(r.status, 409);
+  r = Post("/v1/dcep/contracts/" + id + "/confirm", {{"actor_wallet", parent}, {"units", 1}}, "c5");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["field"], "units");
+  r = Post("/v1/dcep/contracts/" + id + "/cancel", {{"actor_wallet", parent}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["field"], "Idempotency-Key");
+
+  r = Get("/v1/dcep/operators/icbc/audit", true);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body["escrows_fen"], 7'500);
+  r = Post("/v1/dcep/contracts/" + id + "/cancel", {{"actor_wallet", parent}}, "stop");
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body["contract"]["state"], "closed");
+  EXPECT_EQ(r.body["entry"]["amount_fen"], 7'500);
+  r = Get("/v1/dcep/contracts/" + id);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body["contract"]["terms"]["unit_name"], "coffee");
+  ASSERT_EQ(r.body["contract"]["events"].size(), 6u);  // create, deliver, 3 refusals, cancel
+  EXPECT_EQ(r.body["contract"]["events"][2]["status"], "refused");
+  EXPECT_EQ(Must(Op("icbc").Wallet(parent)).balance_fen, 50'000 - 2'500);
+
+  r = Get("/v1/dcep/contracts/ct-icbc-123");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["field"], "contract_id");
+  r = Get("/v1/dcep/contracts/ct-hsbc-0123456789abcdef");
+  EXPECT_EQ(r.status, 404);
+  r = Post("/v1/dcep/contracts", {{"operator", "icbc"}, {"terms", "x"}}, "t");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["field"], "terms");
+  r = Post("/v1/dcep/operators/icbc/contracts/expire", json::object(), "", true);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body["refunded"], 0);
+}
+
 }  // namespace
 }  // namespace tapstack::dcep
