@@ -20,6 +20,11 @@ function(tapstack_test_suite name)
     TAPSTACK_VECTORS_DIR="${PROJECT_SOURCE_DIR}/tests/vectors"
     TAPSTACK_BINARY_DIR="${PROJECT_BINARY_DIR}")
   target_include_directories(${name}_tests PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  if(TAPSTACK_TESTS_UNOPTIMISED)
+    # The test programs' own code unoptimised (the libraries they test keep the build's flags):
+    # test files are over half of the compile time, and their speed does not matter.
+    target_compile_options(${name}_tests PRIVATE -O0)
+  endif()
   # GoogleTest and nlohmann/json dominate test compile times: parse them once per suite.
   target_precompile_headers(${name}_tests PRIVATE <gtest/gtest.h> <nlohmann/json.hpp> <string> <vector>
                             <map> <memory> <functional>)
