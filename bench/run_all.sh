@@ -28,5 +28,7 @@ echo "== digital currency: durable online transfers (same operator, batched) and
 "$build/bench/dcep_bench"
 echo "== digital currency: offline transfer verification per scheme vs raw OpenSSL verify"
 "$build/bench/dcep_offline_bench"
+echo "== digital currency: sync reconciliation of uploaded offline transfers"
+"$build/bench/dcep_sync_bench"
 echo "== token vault footprint"
 "$build/bench/vault_memory_bench" --tokens 100000

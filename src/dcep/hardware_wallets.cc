@@ -27,6 +27,16 @@ Result<Bytes> HardwareWallets::CertifyDevice(std::string_view wallet_id, std::st
 
 Result<Bytes> HardwareWallets::Load(std::string_view wallet_id, std::string_view device_id,
                                     std::int64_t amount_fen, std::string_view idempotency_key) {
+  // What would refuse the order is checked before any value moves: a certified device, not
+  // revoked, an amount within its offline balance cap.
+  TS_ASSIGN_OR_RETURN(const dcep_wire::Certificate cert, authority_.DeviceCertificate(device_id));
+  TS_ASSIGN_OR_RETURN(const bool revoked, authority_.IsRevoked(device_id));
+  if (revoked) return FailedPrecondition("device_id: " + std::string(device_id) + " is revoked");
+  if (amount_fen <= 0 || amount_fen > cert.body.offline_balance_max_fen) {
+    return InvalidArgument("amount_fen: expected 1 to " +
+                           std::to_string(cert.body.offline_balance_max_fen) +
+                           " fen (the device's offline balance cap)");
+  }
   // The purse first: a load order is only ever signed for value already in the purse. A retry
   // with the same key replays the funding and returns the same order.
   TS_RETURN_IF_ERROR(op_.FundOfflinePurse(wallet_id, device_id, amount_fen, idempotency_key).status());

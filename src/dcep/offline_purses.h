@@ -19,6 +19,10 @@
 
 namespace tapstack::dcep {
 
+// The payee device id under which an operator receives unloads ("op-icbc"); device ids with this
+// prefix are reserved (no customer device may be certified under one).
+inline constexpr std::string_view kUnloadPayeePrefix = "op-";
+
 class OfflinePurses {
  public:
   virtual ~OfflinePurses() = default;
@@ -41,9 +45,10 @@ class OfflinePurses {
   virtual Status UnloadPurseValue(std::string_view device_id, std::int64_t amount_fen,
                                   std::string_view idempotency_key) = 0;
 
-  // Loss policy of a double spend: pays `amount_fen` from the operator's offline-loss account (an
-  // operator expense, debited beyond zero) into the purse of `payee_device_id` at
-  // `payee_operator_id`. Errors: as MovePurseValue except kFailedPrecondition.
+  // Loss policy of a double spend: pays `amount_fen` from the operator's own funds (Operator: its
+  // e-CNY float, so no value is created) into the purse of `payee_device_id` at
+  // `payee_operator_id`. Errors: as MovePurseValue; kFailedPrecondition when those funds are short
+  // (settlement retries later).
   virtual Status CoverOfflineLoss(std::string_view payee_device_id,
                                   std::string_view payee_operator_id, std::int64_t amount_fen,
                                   std::string_view idempotency_key) = 0;

@@ -14,6 +14,7 @@
 #include "dcep_wire/limits.h"
 #include "dcep_wire/log_record.h"
 #include "dcep_wire/offline_transfer.h"
+#include "dcep_wire/transfer_verifier.h"
 #include "store/migration.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
@@ -156,6 +157,8 @@ struct OfflineSettlement::Impl {
   std::mutex mu;
   OfflineSettlementOptions options;
   std::unique_ptr<store::Store> store;
+  // Verifies each payer chain once, then one signature per record (dcep_wire/transfer_verifier.h).
+  std::unique_ptr<dcep_wire::TransferVerifier> verifier;
 
   const Clock& clock() const {
     return options.clock != nullptr ? *options.clock : SystemClock::Instance();
@@ -262,9 +265,7 @@ struct OfflineSettlement::Impl {
     }
     // Expiry: the payee checked the certificate offline when it took the transfer; the upload
     // may come much later, so a certificate expired within the grace period still settles.
-    return dcep_wire::VerifyOfflineTransferFromRoot(
-        record.transfer, chain, options.authority->root_public_key(),
-        now_ms / 1000 - options.certificate_grace_s);
+    return verifier->Verify(record.transfer, chain, now_ms / 1000 - options.certificate_grace_s);
   }
 
   // Moves the value of one pending record. Returns its outcome (settled or pending).
@@ -659,7 +660,9 @@ Result<std::unique_ptr<OfflineSettlement>> OfflineSettlement::Open(
   TS_RETURN_IF_ERROR(
       store::ApplyMigrations(*store, Migrations()).WithContext("dcep offline settlement schema"));
   auto impl = std::unique_ptr<Impl>(
-      new Impl{.mu = {}, .options = std::move(options), .store = std::move(store)});
+      new Impl{.mu = {}, .options = std::move(options), .store = std::move(store), .verifier = nullptr});
+  impl->verifier =
+      std::make_unique<dcep_wire::TransferVerifier>(impl->options.authority->root_public_key());
   TS_RETURN_IF_ERROR(impl->RetryPendingLocked().status());
   return std::unique_ptr<OfflineSettlement>(new OfflineSettlement(std::move(impl)));
 }

@@ -65,7 +65,6 @@ inline constexpr std::size_t kCounterGapsReportedMax = 64;
 inline constexpr std::size_t kUploadRecordsMax = 1024;
 // Pending records re-driven per RetryPending call.
 inline constexpr std::size_t kRetryBatchMax = 1000;
-inline constexpr std::string_view kUnloadPayeePrefix = "op-";
 
 struct OfflineSettlementOptions {
   std::string operator_id;

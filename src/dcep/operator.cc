@@ -34,6 +34,7 @@ constexpr std::string_view kKindContractLock = "contract_lock";
 constexpr std::string_view kKindContractRelease = "contract_release";
 constexpr std::string_view kKindContractRefund = "contract_refund";
 constexpr std::string_view kKindPurseMove = "purse_move";
+constexpr std::string_view kKindPurseUnload = "purse_unload";
 constexpr std::string_view kKindOfflineLossCover = "offline_loss_cover";
 
 constexpr std::string_view kPosted = "posted";
@@ -56,6 +57,7 @@ std::uint16_t TransferCode(std::string_view kind) {
   if (kind == kKindContractRelease) return transfer_code::kContractRelease;
   if (kind == kKindContractRefund) return transfer_code::kContractRefund;
   if (kind == kKindPurseMove) return transfer_code::kPurseMove;
+  if (kind == kKindPurseUnload) return transfer_code::kPurseDefund;
   if (kind == kKindOfflineLossCover) return transfer_code::kOfflineLossCover;
   return transfer_code::kRedeemSent;
 }
@@ -65,7 +67,7 @@ bool IsHeldOutbox(std::string_view kind) { return kind == kKindInterbankOut || k
 bool IsOutbox(std::string_view kind) { return IsHeldOutbox(kind) || kind == kKindIssue; }
 // Offline settlement's moves (OfflinePurses), retried by it with the same key.
 bool IsRedrivenUntilSettled(std::string_view kind) {
-  return kind == kKindPurseMove || kind == kKindOfflineLossCover;
+  return kind == kKindPurseMove || kind == kKindOfflineLossCover || kind == kKindPurseUnload;
 }
 
 std::string LowerHex(ByteView bytes) {
@@ -297,6 +299,7 @@ struct Operator::Impl : ContractHost {
     Id128 account;
     std::string wallet_id;
     std::int64_t balance = 0;
+    bool hardware = false;  // bound to a certified device (RegisterDevice)
   };
   // A candidate row with the error that refuses it before it is stored (bad input).
   struct Candidate {
@@ -463,11 +466,18 @@ struct Operator::Impl : ContractHost {
       }
       return Status::Ok();
     }
-    if (row.kind == kKindPurseDefund) {
+    if (row.kind == kKindPurseDefund || row.kind == kKindPurseUnload) {
       TS_ASSIGN_OR_RETURN(WalletState * w, WalletOf("wallet_id", row.credit_wallet));
       const auto it = purses.find(row.device_id);
       if (it == purses.end()) {
         return NotFound("device_id: no offline purse for device " + row.device_id);
+      }
+      if (row.kind == kKindPurseDefund && it->second.hardware) {
+        // The purse backs value the device holds offline: taking it back online while the
+        // device can still spend it would spend it twice.
+        return FailedPrecondition("device_id: " + row.device_id +
+                                  " is a hardware wallet; its value comes back only through a "
+                                  "signed unload (RequestUnload)");
       }
       if (it->second.wallet_id != row.credit_wallet) {
         return FailedPrecondition("device_id: the offline purse of " + row.device_id +
@@ -559,16 +569,30 @@ struct Operator::Impl : ContractHost {
 
   // Creates `device_id`'s purse for `wallet_id` unless it exists; kAlreadyExists when it belongs
   // to another wallet. Requires mu.
-  Status EnsurePurseLocked(std::string_view wallet_id, std::string_view device_id) {
+  Status EnsurePurseLocked(std::string_view wallet_id, std::string_view device_id, bool hardware) {
     TS_RETURN_IF_ERROR(WalletOf("wallet_id", std::string(wallet_id)).status());
+    if (device_id.starts_with(kUnloadPayeePrefix)) {
+      return InvalidArgument("device_id: ids starting with \"" + std::string(kUnloadPayeePrefix) +
+                             "\" are reserved for operators");
+    }
     const auto it = purses.find(std::string(device_id));
     if (it != purses.end()) {
-      if (it->second.wallet_id == wallet_id) return Status::Ok();
-      return AlreadyExists("device_id: the offline purse of " + std::string(device_id) +
-                           " belongs to another wallet");
+      if (it->second.wallet_id != wallet_id) {
+        return AlreadyExists("device_id: the offline purse of " + std::string(device_id) +
+                             " belongs to another wallet");
+      }
+      if (hardware && !it->second.hardware) {
+        TS_RETURN_IF_ERROR(store
+                               ->Execute("UPDATE dcep_purses SET hardware = 1 WHERE device_id = ?",
+                                         {std::string(device_id)})
+                               .status());
+        it->second.hardware = true;
+      }
+      return Status::Ok();
     }
     PurseState purse;
     purse.wallet_id = std::string(wallet_id);
+    purse.hardware = hardware;
     TS_ASSIGN_OR_RETURN(purse.account, ids->Derive("purse_account", device_id));
     ledger::Account a;
     a.id = purse.account;
@@ -581,9 +605,10 @@ struct Operator::Impl : ContractHost {
     }
     TS_RETURN_IF_ERROR(store
                            ->Execute("INSERT INTO dcep_purses (device_id, wallet_id, account_id, "
-                                     "created_unix_ms) VALUES (?, ?, ?, ?)",
+                                     "created_unix_ms, hardware) VALUES (?, ?, ?, ?, ?)",
                                      {std::string(device_id), std::string(wallet_id),
-                                      IdToBytes(purse.account), Now()})
+                                      IdToBytes(purse.account), Now(),
+                                      std::int64_t{hardware ? 1 : 0}})
                            .status());
     purses.emplace(std::string(device_id), purse);
     return Status::Ok();
@@ -609,13 +634,15 @@ struct Operator::Impl : ContractHost {
         }
       }
     } else if (row.kind == kKindInterbankIn || row.kind == kKindExchangeIn ||
-               row.kind == kKindPurseDefund) {
+               row.kind == kKindPurseDefund || row.kind == kKindPurseUnload) {
       if (WalletState* w = wallet(row.credit_wallet)) {
         w->balance -= amount;
         w->available -= amount;
       }
       if (row.kind == kKindExchangeIn) float_available += amount;
-      if (row.kind == kKindPurseDefund) purses[row.device_id].balance += amount;
+      if (row.kind == kKindPurseDefund || row.kind == kKindPurseUnload) {
+        purses[row.device_id].balance += amount;
+      }
     } else if (row.kind == kKindExchangeOut || row.kind == kKindPurseFund) {
       if (WalletState* w = wallet(row.debit_wallet)) {
         w->balance += amount;
@@ -1207,13 +1234,16 @@ Status Operator::Impl::Recover() {
     if (auto it = wallets.find(wallet_id); it != wallets.end()) it->second.spent = sum;
   }
   TS_ASSIGN_OR_RETURN(const store::Rows purse_rows,
-                      store->Query("SELECT device_id, wallet_id, account_id FROM dcep_purses"));
+                      store->Query("SELECT device_id, wallet_id, account_id, hardware FROM "
+                                   "dcep_purses"));
   for (const store::Row& r : purse_rows) {
     PurseState state;
     TS_ASSIGN_OR_RETURN(const std::string device, r.GetText(0));
     TS_ASSIGN_OR_RETURN(state.wallet_id, r.GetText(1));
     TS_ASSIGN_OR_RETURN(const Bytes account, r.GetBlob(2));
     TS_ASSIGN_OR_RETURN(state.account, IdFromBytes(account));
+    TS_ASSIGN_OR_RETURN(const std::int64_t hardware, r.GetInt64(3));
+    state.hardware = hardware != 0;
     TS_ASSIGN_OR_RETURN(const auto a, ledger->LookupAccount(state.account));
     if (!a) return Internal("purse " + device + ": ledger account missing");
     state.balance = CreditBalance(*a);
@@ -1572,7 +1602,7 @@ Result<Entry> Operator::FundOfflinePurse(std::string_view wallet_id, std::string
     // The purse account exists (and belongs to this wallet) before any funding row.
     std::lock_guard lock(impl_->mu);
     if (!impl_->broken.ok()) return impl_->broken;
-    Status purse = impl_->EnsurePurseLocked(wallet_id, device_id);
+    Status purse = impl_->EnsurePurseLocked(wallet_id, device_id, /*hardware=*/false);
     if (purse.code() == ErrorCode::kAlreadyExists) {
       return FailedPrecondition(purse.message());
     }
@@ -1623,7 +1653,7 @@ Status Operator::RegisterDevice(std::string_view wallet_id, std::string_view dev
   TS_RETURN_IF_ERROR(CheckDeviceId("device_id", device_id));
   std::lock_guard lock(impl_->mu);
   if (!impl_->broken.ok()) return impl_->broken;
-  return impl_->EnsurePurseLocked(wallet_id, device_id);
+  return impl_->EnsurePurseLocked(wallet_id, device_id, /*hardware=*/true);
 }
 
 Status Operator::MovePurseValue(std::string_view payer_device_id, std::string_view payee_device_id,
@@ -1675,7 +1705,18 @@ Status Operator::UnloadPurseValue(std::string_view device_id, std::int64_t amoun
     }
     owner = it->second.wallet_id;
   }
-  return DefundOfflinePurse(owner, device_id, amount_fen, key).status();
+  TS_RETURN_IF_ERROR(CheckAmount(amount_fen));
+  TS_RETURN_IF_ERROR(CheckKey(key));
+  Row row;
+  row.kind = std::string(kKindPurseUnload);
+  row.credit_wallet = owner;
+  row.device_id = std::string(device_id);
+  row.amount_fen = amount_fen;
+  // Settlement's keys live apart from the wallet's own defund keys.
+  TS_ASSIGN_OR_RETURN(row.id, impl_->ids->Derive(row.kind, device_id, key));
+  TS_ASSIGN_OR_RETURN(row.digest, RequestDigest(row.kind + "|" + std::string(device_id) + "|" +
+                                                std::to_string(amount_fen)));
+  return impl_->AcceptOne(std::move(row)).status();
 }
 
 Status Operator::CoverOfflineLoss(std::string_view payee_device_id,

@@ -12,10 +12,10 @@ namespace {
 
 constexpr int kSqliteCacheKib = 64 * 1024;
 
-const std::array<store::Migration, 2>& Migrations() {
+const std::array<store::Migration, 3>& Migrations() {
   // Portable subset of store/store.h. Amounts are fen, times Unix milliseconds, days YYYYMMDD in
   // China Standard Time (UTC+8, no daylight saving).
-  static const std::array<store::Migration, 2> migrations = {
+  static const std::array<store::Migration, 3> migrations = {
       store::Migration{
           .version = 1,
           .description = "dcep operator wallets and entry journal",
@@ -114,6 +114,15 @@ CREATE TABLE dcep_contract_events (
   UNIQUE (contract_id, seq)
 );
 )sql",
+          .sqlite_sql = "",
+          .postgres_sql = "",
+      },
+      store::Migration{
+          .version = 3,
+          .description = "dcep hardware wallets: purses bound to a certified device",
+          // 1: the purse backs a hardware wallet's offline balance; value leaves it only through
+          // a signed unload settled by offline settlement, never a plain defund.
+          .sql = "ALTER TABLE dcep_purses ADD COLUMN hardware BIGINT NOT NULL DEFAULT 0;",
           .sqlite_sql = "",
           .postgres_sql = "",
       },

@@ -112,6 +112,13 @@ Result<Bytes> DcepWalletClient::ReadLog(std::uint32_t from_sequence) {
     TS_ASSIGN_OR_RETURN(std::vector<dcep_wire::LogRecord> records,
                         dcep_wire::ParseLogRecords(page.data));
     if (records.empty()) return all;
+    // A well-behaved applet answers increasing sequences from `next` on; anything else (a
+    // tampered device) must not make the host loop.
+    if (records.front().sequence < next || records.back().sequence == UINT32_MAX ||
+        all.size() + page.data.size() > kDcepLogReadBytesMax) {
+      return InvalidArgument("READ LOG: records out of order or too many, from sequence " +
+                             std::to_string(records.front().sequence));
+    }
     all.insert(all.end(), page.data.begin(), page.data.end());
     next = records.back().sequence + 1;
   }

@@ -12,6 +12,7 @@
 // Not thread-safe; one client per channel.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 
@@ -22,6 +23,8 @@
 namespace tapstack::device {
 
 inline constexpr std::uint16_t kCnyNumericCurrency = 156;
+// Most bytes ReadLog gathers (an applet keeps at most 256 records of about 0.9 KB).
+inline constexpr std::size_t kDcepLogReadBytesMax = std::size_t{1} << 20;
 
 class DcepWalletClient {
  public:

@@ -43,7 +43,8 @@ struct Iso8583Client::Core : std::enable_shared_from_this<Core> {
         backoff_ms(options.reconnect_backoff_min_ms) {}
 
   void Connect();
-  void ScheduleReconnect();
+  // Reconnects after a back-off, unless stopped or `from` is no longer the current session.
+  void ScheduleReconnect(const Session* from);
   // Applies a session's readiness unless that session has been replaced (a restart's old session
   // reporting its close late must not mark the new one down).
   void OnSessionReady(const Session* from, bool ready);
@@ -78,9 +79,11 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
           o.host, std::to_string(o.port),
           asio::bind_executor(self->strand_, [self, resolver](asio::error_code ec,
                                                               asio::ip::tcp::resolver::results_type results) {
+            if (self->shut_down_) return;  // closed (Stop) while resolving
             if (ec) return self->Fail("resolve: " + ec.message());
             asio::async_connect(self->socket_, results,
                                 asio::bind_executor(self->strand_, [self](asio::error_code ec2, const auto&) {
+                                  if (self->shut_down_) return;  // closed while connecting
                                   if (ec2) return self->Fail("connect: " + ec2.message());
                                   self->OnConnected();
                                 }));
@@ -285,15 +288,19 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
       if (ec || !self->connected_) return;
       const auto now = std::chrono::steady_clock::now();
       while (!self->deadlines_.empty() && self->deadlines_.front().first <= now) {
-        auto it = self->pending_.find(self->deadlines_.front().second);
+        const std::string key = std::move(self->deadlines_.front().second);
+        self->deadlines_.pop_front();
+        auto it = self->pending_.find(key);
         if (it != self->pending_.end() && it->second.deadline <= now) {
           ResponseCallback done = std::move(it->second.done);
           self->pending_.erase(it);
           self->core_->timeouts++;
+          // The callback may shut the session down (a failed sign-on or echo, a caller's Stop),
+          // which clears deadlines_ and pending_.
           done(Unavailable(self->core_->options.name + ": no response within " +
                            std::to_string(self->core_->options.request_timeout_ms) + " ms"));
+          if (!self->connected_) return;
         }
-        self->deadlines_.pop_front();
       }
       const auto idle = std::chrono::milliseconds(self->core_->options.echo_idle_ms);
       if (self->ready_ && now - self->last_traffic_ > idle) {
@@ -327,7 +334,7 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
     if (was_ready) core_->OnSessionReady(this, false);
     spdlog::info("{}: disconnected from {}:{}: {}", core_->options.name, core_->options.host,
                  core_->options.port, why);
-    if (reconnect) core_->ScheduleReconnect();
+    if (reconnect) core_->ScheduleReconnect(this);
   }
 
   const std::shared_ptr<Core> core_;
@@ -383,9 +390,9 @@ void Iso8583Client::Core::Connect() {
   fresh->Connect();
 }
 
-void Iso8583Client::Core::ScheduleReconnect() {
+void Iso8583Client::Core::ScheduleReconnect(const Session* from) {
   std::lock_guard lock(mu);
-  if (stopped) return;
+  if (stopped || session.get() != from) return;  // stopped, or a replaced session's late failure
   reconnect_timer.expires_after(std::chrono::milliseconds(backoff_ms));
   backoff_ms = std::min(backoff_ms * 2, options.reconnect_backoff_max_ms);
   reconnect_timer.async_wait([self = shared_from_this()](asio::error_code ec) {

@@ -118,6 +118,27 @@ TEST_F(HardwareWalletsTest, LoadIsIdempotentAndADeviceHasOneOwner) {
   ExpectNetworkBalanced();
 }
 
+TEST_F(HardwareWalletsTest, RefusalsMoveNothing) {
+  const std::string alice = FundedWallet("icbc", "+8613800000001", 100'000, true);
+  Watch a = NewWatch("watch-a", alice);
+  Load(a, alice, 10'000, "load-1");
+  // The purse backs value the watch holds offline: a plain defund would let it be spent twice.
+  const auto defund = Op("icbc").DefundOfflinePurse(alice, "watch-a", 10'000, "defund-1");
+  EXPECT_EQ(defund.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(defund.status().message().find("signed unload"), std::string::npos);
+  // A load the order could not be signed for moves no value first.
+  const std::int64_t cap = Must(wallets_->authority().DeviceCertificate("watch-a")).body.offline_balance_max_fen;
+  EXPECT_EQ(wallets_->Load(alice, "watch-a", cap + 1, "load-big").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(wallets_->Load(alice, "watch-never-certified", 100, "load-x").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(Purse("watch-a"), 10'000);
+  EXPECT_EQ(Must(Op("icbc").Wallet(alice)).balance_fen, 90'000);
+  // The operator's unload payee id cannot be taken by a customer's device.
+  EXPECT_EQ(wallets_->CertifyDevice(alice, "op-icbc", crypto::SignatureScheme::kSm2Sm3, Must(a.app->PublicKey()))
+                .status().code(),
+            ErrorCode::kInvalidArgument);
+  ExpectNetworkBalanced();
+}
+
 TEST_F(HardwareWalletsTest, UnloadReturnsValueToTheOwnerWallet) {
   const std::string alice = FundedWallet("icbc", "+8613800000001", 100'000, true);
   Watch a = NewWatch("watch-a", alice);
