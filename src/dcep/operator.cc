@@ -130,6 +130,24 @@ store::RetryPolicy SingleAttempt() {
 
 std::string Fen(std::int64_t v) { return std::to_string(v) + " fen"; }
 
+// What the store keeps of a holder's evidence: the ID number only as its SHA-256, the bank account
+// masked to its last 4 digits.
+struct StoredEvidence {
+  std::optional<Bytes> id_hash;
+  std::optional<std::string> bank_masked;
+};
+Result<StoredEvidence> StoredEvidenceOf(const TierEvidence& evidence) {
+  StoredEvidence stored;
+  if (!evidence.id_number.empty()) {
+    TS_ASSIGN_OR_RETURN(stored.id_hash, crypto::Sha256(AsBytes(evidence.id_number)));
+  }
+  if (!evidence.bank_account.empty()) {
+    const std::string& b = evidence.bank_account;
+    stored.bank_masked = "****" + b.substr(b.size() > 4 ? b.size() - 4 : 0);
+  }
+  return stored;
+}
+
 // One journal row (dcep_entries).
 struct Row {
   Id128 id;
@@ -1324,15 +1342,9 @@ Result<WalletInfo> Operator::OpenWallet(const TierEvidence& evidence, std::strin
       if (r[0] != ledger::CreateAccountResult::kOk) {
         return Internal("wallet account: " + std::string(ledger::CreateAccountResultName(r[0])));
       }
-      std::optional<Bytes> id_hash;
-      if (!evidence.id_number.empty()) {
-        TS_ASSIGN_OR_RETURN(id_hash, crypto::Sha256(AsBytes(evidence.id_number)));
-      }
-      std::optional<std::string> bank;
-      if (!evidence.bank_account.empty()) {
-        const std::string& b = evidence.bank_account;
-        bank = "****" + b.substr(b.size() > 4 ? b.size() - 4 : 0);
-      }
+      TS_ASSIGN_OR_RETURN(const StoredEvidence kept, StoredEvidenceOf(evidence));
+      const std::optional<Bytes>& id_hash = kept.id_hash;
+      const std::optional<std::string>& bank = kept.bank_masked;
       const std::int64_t now = impl_->Now();
       TS_RETURN_IF_ERROR(impl_->store->RunInTransaction([&](store::Store& s) -> Status {
         TS_RETURN_IF_ERROR(
@@ -1396,15 +1408,9 @@ Result<WalletInfo> Operator::UpgradeTier(std::string_view wallet_id, const TierE
         return OutOfRange("balance_max_fen: tier " + std::to_string(tier) + " wallets hold at most " +
                           Fen(limits.balance_max_fen) + "; balance " + Fen(w->balance));
       }
-      std::optional<Bytes> id_hash;
-      if (!evidence.id_number.empty()) {
-        TS_ASSIGN_OR_RETURN(id_hash, crypto::Sha256(AsBytes(evidence.id_number)));
-      }
-      std::optional<std::string> bank;
-      if (!evidence.bank_account.empty()) {
-        const std::string& b = evidence.bank_account;
-        bank = "****" + b.substr(b.size() > 4 ? b.size() - 4 : 0);
-      }
+      TS_ASSIGN_OR_RETURN(const StoredEvidence kept, StoredEvidenceOf(evidence));
+      const std::optional<Bytes>& id_hash = kept.id_hash;
+      const std::optional<std::string>& bank = kept.bank_masked;
       const std::int64_t now = impl_->Now();
       TS_RETURN_IF_ERROR(impl_->store->RunInTransaction([&](store::Store& s) -> Status {
         TS_RETURN_IF_ERROR(
