@@ -25,7 +25,7 @@
 // Transactions: each call's writes are ONE transaction (Provision: the token with its audit
 // entry, the key binding, the OTP challenge and the outbox SMS; VerifyOtp: the attempt, the
 // activation or deletion with its audit entry and feed row, an HCE token's ATC reservation), run
-// through a GroupCommitter (group_commit.h) so concurrent calls share commits. A call answers only
+// through a store::GroupCommitter (store/group_commit.h) so concurrent calls share commits. A call answers only
 // after its transaction committed, and an error leaves none of its writes (no half-provisioned
 // token: what was deleted again before is now never committed).
 //
@@ -43,7 +43,7 @@
 #include "core/bytes.h"
 #include "core/clock.h"
 #include "core/status.h"
-#include "tsp/group_commit.h"
+#include "store/group_commit.h"
 #include "tsp/idv_client.h"
 #include "tsp/otp_challenge.h"
 #include "tsp/sms_gateway.h"
@@ -104,7 +104,7 @@ struct ProvisioningDeps {
   const Clock* clock = nullptr;
   std::mutex* store_mutex = nullptr;  // guards everything above but idv and sms
   // Runs every provisioning transaction (on the store of everything above, under store_mutex).
-  GroupCommitter* commits = nullptr;
+  store::GroupCommitter* commits = nullptr;
   // Optional: the lifecycle's listener when it is the durable feed. Then an activation's (or
   // deletion's) feed row commits in the same transaction as the change, and the feed's next
   // listener hears of it after the commit; otherwise the lifecycle's listener hears of it after

@@ -161,7 +161,7 @@ Result<std::unique_ptr<TspService>> TspService::Open(TspServiceOptions options) 
   }
 
   TokenVault* vault = s->vault_.get();
-  s->commits_ = std::make_unique<GroupCommitter>(
+  s->commits_ = std::make_unique<store::GroupCommitter>(
       store, s->mu_,
       [vault](store::Store&) -> Status { return vault->audit_log().LockChainInTransaction(); });
   s->provisioning_ = std::make_unique<Provisioning>(ProvisioningDeps{
@@ -297,7 +297,7 @@ Result<TokenAuthorizationResult> TspService::Authorize(const TokenUse& use) {
   // in parallel with other callers, before queueing for the store.
   const CheckedCryptogram checked = authorization_->CheckCryptogram(use);
   Result<TokenAuthorizationResult> decision = Internal("token use not decided");
-  // The body may run more than once (GroupCommitter re-runs a failed batch's bodies alone);
+  // The body may run more than once (store::GroupCommitter re-runs a failed batch's bodies alone);
   // DecideInTransaction resets `decision` each time. The lock on the audit chain is the
   // committer's first statement.
   TS_RETURN_IF_ERROR(commits_->Run([&](store::Store&) -> Status {
@@ -321,7 +321,7 @@ void TspService::FlushHistory() { history_writer_->Flush(); }
 
 HistoryWriterStats TspService::history_stats() const { return history_writer_->stats(); }
 
-GroupCommitStats TspService::commit_stats() const { return commits_->stats(); }
+store::GroupCommitStats TspService::commit_stats() const { return commits_->stats(); }
 
 Result<TokenRecord> TspService::IssuerChange(std::string_view token_id, LifecycleAction action,
                                              std::string_view issuer_id, std::string_view reason) {

@@ -6,7 +6,7 @@
 // Threads: the stores and the vault are one connection each and not thread-safe, so ONE mutex
 // serialises every use of them. It is never held across a network call: provisioning releases it
 // for the ID&V round trip and the SMS (provisioning.h). Provisioning's transactions go through a
-// GroupCommitter (group_commit.h): concurrent Provision / VerifyOtp calls share one transaction
+// store::GroupCommitter (store/group_commit.h): concurrent Provision / VerifyOtp calls share one transaction
 // and one commit, each answered after it. Token authorisations share that committer: the
 // cryptogram is checked before the mutex (TokenAuthorization::CheckCryptogram), then each use's
 // token lookup, ATC record and de-tokenisation audit entry join a shared transaction, so a batch
@@ -36,7 +36,7 @@
 #include "core/status.h"
 #include "link/message_handler.h"
 #include "store/store.h"
-#include "tsp/group_commit.h"
+#include "store/group_commit.h"
 #include "tsp/history_writer.h"
 #include "tsp/idv_client.h"
 #include "tsp/otp_challenge.h"
@@ -134,7 +134,7 @@ class TspService {
   void FlushHistory();
   HistoryWriterStats history_stats() const;
   // The shared committer's counters (authorisations and provisioning), for tests and benchmarks.
-  GroupCommitStats commit_stats() const;
+  store::GroupCommitStats commit_stats() const;
 
   // For issuer-initiated changes and tests, under the service mutex.
   Result<TokenRecord> IssuerChange(std::string_view token_id, LifecycleAction action,
@@ -162,7 +162,7 @@ class TspService {
   SmsGateway* sms_ = nullptr;
   std::unique_ptr<TokenHistory> history_;
   std::optional<TokenRequestors> requestors_;
-  std::unique_ptr<GroupCommitter> commits_;
+  std::unique_ptr<store::GroupCommitter> commits_;
   std::unique_ptr<Provisioning> provisioning_;
   std::unique_ptr<HistoryWriter> history_writer_;  // last: its thread stops first
 };

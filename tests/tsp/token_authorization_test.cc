@@ -17,7 +17,7 @@
 #include "emv/tlv.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
-#include "tsp/group_commit.h"
+#include "store/group_commit.h"
 #include "tsp_test_support.h"
 
 namespace tapstack::tsp {
@@ -422,13 +422,13 @@ class BatchedAuthorizationTest : public TokenAuthorizationTest {
     ASSERT_TRUE(auth.ok()) << auth.status().ToString();
     auth_ = std::move(*auth);
     TokenVault* vault = vault_.get();
-    committer_ = std::make_unique<GroupCommitter>(
+    committer_ = std::make_unique<store::GroupCommitter>(
         *store_, store_mu_,
         [vault](store::Store&) -> Status { return vault->audit_log().LockChainInTransaction(); });
   }
 
   std::mutex store_mu_;
-  std::unique_ptr<GroupCommitter> committer_;
+  std::unique_ptr<store::GroupCommitter> committer_;
 };
 
 TEST_P(BatchedAuthorizationTest, UsesInOneTransactionCheckEachOthersAtc) {

@@ -35,7 +35,7 @@
 #include "core/status.h"
 #include "store/store.h"
 
-namespace tapstack::tsp {
+namespace tapstack::store {
 
 // Bodies in one shared transaction at most: bounds how long one commit holds the store mutex
 // (other calls wait for it) and how much one failing body costs the others (a re-run each).
@@ -49,11 +49,11 @@ struct GroupCommitStats {
 
 class GroupCommitter {
  public:
-  using Body = std::function<Status(store::Store&)>;
+  using Body = std::function<Status(Store&)>;
 
   // `begin`, when set, runs first in every transaction, before any body (e.g. the audit chain's
   // LockChainInTransaction, which PostgreSQL needs before any other statement).
-  GroupCommitter(store::Store& store, std::mutex& store_mutex, Body begin = {})
+  GroupCommitter(Store& store, std::mutex& store_mutex, Body begin = {})
       : store_(store), store_mutex_(store_mutex), begin_(std::move(begin)) {}
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
@@ -78,7 +78,7 @@ class GroupCommitter {
   void RunBatch(const std::deque<Waiter*>& batch);
   Status RunAlone(const Body& body);
 
-  store::Store& store_;
+  Store& store_;
   std::mutex& store_mutex_;
   Body begin_;
 
@@ -89,4 +89,4 @@ class GroupCommitter {
   GroupCommitStats stats_;        // guarded by queue_mu_
 };
 
-}  // namespace tapstack::tsp
+}  // namespace tapstack::store

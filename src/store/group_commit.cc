@@ -1,6 +1,6 @@
-#include "tsp/group_commit.h"
+#include "store/group_commit.h"
 
-namespace tapstack::tsp {
+namespace tapstack::store {
 
 Status GroupCommitter::Run(const Body& body) {
   Waiter me;
@@ -35,7 +35,7 @@ Status GroupCommitter::Run(const Body& body) {
 }
 
 Status GroupCommitter::RunAlone(const Body& body) {
-  return store_.RunInTransaction([&](store::Store& tx) -> Status {
+  return store_.RunInTransaction([&](Store& tx) -> Status {
     if (begin_) TS_RETURN_IF_ERROR(begin_(tx));
     return body(tx);
   });
@@ -48,7 +48,7 @@ void GroupCommitter::RunBatch(const std::deque<Waiter*>& batch) {
     ++stats_.transactions;
     return;
   }
-  const Status shared = store_.RunInTransaction([&](store::Store& tx) -> Status {
+  const Status shared = store_.RunInTransaction([&](Store& tx) -> Status {
     if (begin_) TS_RETURN_IF_ERROR(begin_(tx));
     for (Waiter* w : batch) TS_RETURN_IF_ERROR((*w->body)(tx));
     return Status::Ok();
@@ -76,4 +76,4 @@ GroupCommitStats GroupCommitter::stats() const {
   return stats_;
 }
 
-}  // namespace tapstack::tsp
+}  // namespace tapstack::store

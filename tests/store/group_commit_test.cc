@@ -1,6 +1,6 @@
 // GroupCommitter on SQLite and PostgreSQL: concurrent callers share one transaction, each returns
 // after the commit that holds its effects, and a failing body fails alone without leaving state.
-#include "tsp/group_commit.h"
+#include "store/group_commit.h"
 
 #include <gtest/gtest.h>
 
@@ -11,10 +11,10 @@
 
 #include "store/store_fixture.h"
 
-namespace tapstack::tsp {
+namespace tapstack::store {
 namespace {
 
-class GroupCommitTest : public store::testing::StoreTest {
+class GroupCommitTest : public testing::StoreTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
