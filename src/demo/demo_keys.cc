@@ -45,6 +45,10 @@ crypto::SecretBytes DemoTransitKey(std::string_view scope, std::string_view purp
                        crypto::kPurseKeyBytes);
 }
 
+crypto::SecretBytes DemoQrKey(std::string_view platform_id) {
+  return DeriveDemoKey(kDemoQrMaster, platform_id, crypto::kHmacSha256Bytes);
+}
+
 crypto::SecretBytes DemoTokenImk() {
   auto key = HexDecode(kDemoTokenImkHex);
   return key.ok() ? crypto::SecretBytes(std::move(*key)) : crypto::SecretBytes();

@@ -25,6 +25,8 @@ inline constexpr std::string_view kDemoTspMaster =
     "tapstack demo key set: token service provider master (not a production secret)";
 inline constexpr std::string_view kDemoTransitMaster =
     "tapstack demo key set: transit purse masters (not a production secret)";
+inline constexpr std::string_view kDemoQrMaster =
+    "tapstack demo key set: merchant QR MAC masters (not a production secret)";
 
 // The issuer master key (IMK-AC) the demo TSP holds for its token BIN ranges: the IMK-AC of the
 // published CVN-MC-20 vector in tests/vectors/emv_crypto.json (pyemv), a test key anyone can read.
@@ -52,6 +54,9 @@ crypto::SecretBytes DemoTspKey(std::string_view purpose);
 //    the operator's clearing): each city's own keys.
 // Empty only if OpenSSL fails.
 crypto::SecretBytes DemoTransitKey(std::string_view scope, std::string_view purpose);
+// The merchant QR MAC key of wallet platform `platform_id` (qrpay/merchant_qr.h), 32 bytes =
+// HMAC-SHA-256(SHA-256(kDemoQrMaster), platform id). Empty only if OpenSSL fails.
+crypto::SecretBytes DemoQrKey(std::string_view platform_id);
 // kDemoTokenImkHex as key bytes.
 crypto::SecretBytes DemoTokenImk();
 

@@ -268,7 +268,7 @@ StoreLedger::StoreLedger(Store& store, const StoreLedgerOptions& options)
 
 Result<std::unique_ptr<StoreLedger>> StoreLedger::Open(Store& store,
                                                        const StoreLedgerOptions& options) {
-  TS_RETURN_IF_ERROR(store::ApplyMigrations(store, Migrations()));
+  if (options.apply_migrations) TS_RETURN_IF_ERROR(store::ApplyMigrations(store, Migrations()));
   return std::unique_ptr<StoreLedger>(new StoreLedger(store, options));
 }
 
@@ -315,6 +315,15 @@ Result<std::uint64_t> ReadLastTimestamp(Store& store) {
 Status WriteLastTimestamp(Store& store, std::uint64_t timestamp) {
   return store.Execute("UPDATE ledger_meta SET last_timestamp = ? WHERE id = 1", {ToSql(timestamp)})
       .status();
+}
+
+Status CheckCallerTransaction(const Store& tx, std::size_t events, std::size_t results) {
+  if (!tx.in_transaction()) {
+    return FailedPrecondition("store ledger: the caller's store has no open transaction");
+  }
+  if (events > kBatchEventsMax) return InvalidArgument("too many events");
+  if (events != results) return InvalidArgument("results must have one entry per event");
+  return Status::Ok();
 }
 
 }  // namespace
@@ -408,6 +417,22 @@ Status StoreLedger::WriteBack(Store& store, std::span<const Id128> account_ids,
   });
 }
 
+template <typename EventResult, typename PrefetchFn, typename ApplyFn, typename WriteFn>
+Status StoreLedger::ApplyBatch(Store& store, std::span<EventResult> results,
+                               PrefetchFn& prefetch_ids, ApplyFn& apply, WriteFn& write) {
+  state_.Reset();
+  TS_RETURN_IF_ERROR(LockForWrite(store));
+  TS_ASSIGN_OR_RETURN(const std::uint64_t last, ReadLastTimestamp(store));
+  Prefetch prefetch;
+  prefetch_ids(prefetch);
+  TS_RETURN_IF_ERROR(Load(store, prefetch));
+  state_.SetLastTimestamp(last);
+  const std::uint64_t timestamp = std::max(NowTimestamp(), last + 1);
+  if (!apply(timestamp, results)) return Status::Ok();
+  TS_RETURN_IF_ERROR(write(store, timestamp, std::span<const EventResult>(results)));
+  return WriteLastTimestamp(store, state_.last_timestamp());
+}
+
 template <typename Event, typename EventResult, typename PrefetchFn, typename ApplyFn, typename WriteFn>
 Status StoreLedger::RunBatch(std::span<const Event> events, std::span<EventResult> results,
                              PrefetchFn prefetch_ids, ApplyFn apply, WriteFn write) {
@@ -418,17 +443,7 @@ Status StoreLedger::RunBatch(std::span<const Event> events, std::span<EventResul
   std::vector<EventResult> local(events.size());
   const Status committed = store_.RunInTransaction(
       [&](Store& store) -> Status {
-        state_.Reset();
-        TS_RETURN_IF_ERROR(LockForWrite(store));
-        TS_ASSIGN_OR_RETURN(const std::uint64_t last, ReadLastTimestamp(store));
-        Prefetch prefetch;
-        prefetch_ids(prefetch);
-        TS_RETURN_IF_ERROR(Load(store, prefetch));
-        state_.SetLastTimestamp(last);
-        const std::uint64_t timestamp = std::max(NowTimestamp(), last + 1);
-        if (!apply(timestamp, std::span<EventResult>(local))) return Status::Ok();
-        TS_RETURN_IF_ERROR(write(store, timestamp, std::span<const EventResult>(local)));
-        return WriteLastTimestamp(store, state_.last_timestamp());
+        return ApplyBatch(store, std::span<EventResult>(local), prefetch_ids, apply, write);
       },
       options_.retry);
   if (!committed.ok()) return committed;
@@ -438,63 +453,87 @@ Status StoreLedger::RunBatch(std::span<const Event> events, std::span<EventResul
 
 Status StoreLedger::CreateAccounts(std::span<const Account> accounts,
                                    std::span<CreateAccountResult> results) {
-  return RunBatch(
-      accounts, results,
-      [&](Prefetch& prefetch) {
-        for (const Account& a : accounts) {
-          if (UsableId(a.id)) prefetch.account_ids.push_back(a.id);
-        }
-      },
-      [&](std::uint64_t timestamp, std::span<CreateAccountResult> local) {
-        return state_.CreateAccounts(accounts, timestamp, local);
-      },
-      [&](Store& store, std::uint64_t, std::span<const CreateAccountResult> local) -> Status {
-        std::vector<Id128> created;
-        for (std::size_t i = 0; i < accounts.size(); ++i) {
-          if (local[i] == CreateAccountResult::kOk) created.push_back(accounts[i].id);
-        }
-        return WriteBack(store, created, {}, {});
-      });
+  return AccountsBatch(nullptr, accounts, results);
 }
 
 Status StoreLedger::CreateTransfers(std::span<const Transfer> transfers,
                                     std::span<CreateTransferResult> results) {
-  return RunBatch(
-      transfers, results,
-      [&](Prefetch& prefetch) {
-        for (const Transfer& t : transfers) {
-          if (!UsableId(t.id)) continue;
-          prefetch.transfer_ids.push_back(t.id);
-          prefetch.failure_ids.push_back(t.id);
-          if (UsableId(t.pending_id)) prefetch.transfer_ids.push_back(t.pending_id);
-          if (UsableId(t.debit_account_id)) prefetch.account_ids.push_back(t.debit_account_id);
-          if (UsableId(t.credit_account_id)) prefetch.account_ids.push_back(t.credit_account_id);
-        }
-      },
-      [&](std::uint64_t timestamp, std::span<CreateTransferResult> local) {
-        return state_.CreateTransfers(transfers, timestamp, local);
-      },
-      [&](Store& store, std::uint64_t timestamp, std::span<const CreateTransferResult> local) -> Status {
-        std::vector<Id128> accounts_changed;
-        std::vector<Id128> transfers_changed;
-        std::vector<TransferFailure> failures;
-        for (std::size_t i = 0; i < transfers.size(); ++i) {
-          const Transfer& t = transfers[i];
-          if (local[i] == CreateTransferResult::kOk) {
-            const std::optional<TransferRecord> record = state_.FindTransfer(t.id);
-            if (!record.has_value()) return Internal("store ledger: created transfer missing");
-            transfers_changed.push_back(t.id);
-            if (UsableId(t.pending_id)) transfers_changed.push_back(t.pending_id);
-            accounts_changed.push_back(record->transfer.debit_account_id);
-            accounts_changed.push_back(record->transfer.credit_account_id);
-          } else if (IsTransientFailure(local[i])) {
-            failures.push_back(TransferFailure{t.id, local[i], timestamp + i});
-          }
-        }
-        SortUnique(accounts_changed);
-        SortUnique(transfers_changed);
-        return WriteBack(store, accounts_changed, transfers_changed, failures);
-      });
+  return TransfersBatch(nullptr, transfers, results);
+}
+
+Status StoreLedger::CreateAccountsInTransaction(Store& tx, std::span<const Account> accounts,
+                                                std::span<CreateAccountResult> results) {
+  return AccountsBatch(&tx, accounts, results);
+}
+
+Status StoreLedger::CreateTransfersInTransaction(Store& tx, std::span<const Transfer> transfers,
+                                                 std::span<CreateTransferResult> results) {
+  return TransfersBatch(&tx, transfers, results);
+}
+
+Status StoreLedger::AccountsBatch(Store* tx, std::span<const Account> accounts,
+                                  std::span<CreateAccountResult> results) {
+  auto prefetch = [&](Prefetch& ids) {
+    for (const Account& a : accounts) {
+      if (UsableId(a.id)) ids.account_ids.push_back(a.id);
+    }
+  };
+  auto apply = [&](std::uint64_t timestamp, std::span<CreateAccountResult> local) {
+    return state_.CreateAccounts(accounts, timestamp, local);
+  };
+  auto write = [&](Store& store, std::uint64_t,
+                   std::span<const CreateAccountResult> local) -> Status {
+    std::vector<Id128> created;
+    for (std::size_t i = 0; i < accounts.size(); ++i) {
+      if (local[i] == CreateAccountResult::kOk) created.push_back(accounts[i].id);
+    }
+    return WriteBack(store, created, {}, {});
+  };
+  if (tx == nullptr) return RunBatch(accounts, results, prefetch, apply, write);
+  TS_RETURN_IF_ERROR(CheckCallerTransaction(*tx, accounts.size(), results.size()));
+  return ApplyBatch(*tx, results, prefetch, apply, write);
+}
+
+Status StoreLedger::TransfersBatch(Store* tx, std::span<const Transfer> transfers,
+                                   std::span<CreateTransferResult> results) {
+  auto prefetch = [&](Prefetch& ids) {
+    for (const Transfer& t : transfers) {
+      if (!UsableId(t.id)) continue;
+      ids.transfer_ids.push_back(t.id);
+      ids.failure_ids.push_back(t.id);
+      if (UsableId(t.pending_id)) ids.transfer_ids.push_back(t.pending_id);
+      if (UsableId(t.debit_account_id)) ids.account_ids.push_back(t.debit_account_id);
+      if (UsableId(t.credit_account_id)) ids.account_ids.push_back(t.credit_account_id);
+    }
+  };
+  auto apply = [&](std::uint64_t timestamp, std::span<CreateTransferResult> local) {
+    return state_.CreateTransfers(transfers, timestamp, local);
+  };
+  auto write = [&](Store& store, std::uint64_t timestamp,
+                   std::span<const CreateTransferResult> local) -> Status {
+    std::vector<Id128> accounts_changed;
+    std::vector<Id128> transfers_changed;
+    std::vector<TransferFailure> failures;
+    for (std::size_t i = 0; i < transfers.size(); ++i) {
+      const Transfer& t = transfers[i];
+      if (local[i] == CreateTransferResult::kOk) {
+        const std::optional<TransferRecord> record = state_.FindTransfer(t.id);
+        if (!record.has_value()) return Internal("store ledger: created transfer missing");
+        transfers_changed.push_back(t.id);
+        if (UsableId(t.pending_id)) transfers_changed.push_back(t.pending_id);
+        accounts_changed.push_back(record->transfer.debit_account_id);
+        accounts_changed.push_back(record->transfer.credit_account_id);
+      } else if (IsTransientFailure(local[i])) {
+        failures.push_back(TransferFailure{t.id, local[i], timestamp + i});
+      }
+    }
+    SortUnique(accounts_changed);
+    SortUnique(transfers_changed);
+    return WriteBack(store, accounts_changed, transfers_changed, failures);
+  };
+  if (tx == nullptr) return RunBatch(transfers, results, prefetch, apply, write);
+  TS_RETURN_IF_ERROR(CheckCallerTransaction(*tx, transfers.size(), results.size()));
+  return ApplyBatch(*tx, results, prefetch, apply, write);
 }
 
 Result<std::vector<CreateAccountResult>> StoreLedger::CreateAccounts(

@@ -50,6 +50,11 @@ struct StoreLedgerOptions {
   // description exceeds 30 000 bytes).
   std::size_t rows_per_statement_max = 256;
   store::RetryPolicy retry;
+  // Open applies StoreLedgerMigrations(). A role that keeps its own tables in the same store sets
+  // this false and applies one list holding StoreLedgerMigrations() followed by its own (a store
+  // has one schema_migrations table, so two separate lists would each refuse the other's
+  // versions).
+  bool apply_migrations = true;
 };
 
 // The schema as store::Migrations (applied by Open).
@@ -71,6 +76,21 @@ class StoreLedger {
   Result<std::vector<CreateAccountResult>> CreateAccounts(std::span<const Account> accounts);
   Result<std::vector<CreateTransferResult>> CreateTransfers(std::span<const Transfer> transfers);
 
+  // As CreateAccounts/CreateTransfers, but inside the caller's open transaction on `tx` (the
+  // ledger's own store or another connection to the same database): same lock, prefetch, apply
+  // and write, no Begin/Commit of its own. So a caller can write its own rows (a journal) and the
+  // ledger's in ONE transaction, and they commit or roll back together: if the caller's
+  // transaction rolls back, no account or transfer of the batch exists. `results` are valid once
+  // the caller committed; a retry of the whole transaction must call this again (the ledger's
+  // scratch state is reset each call). Per-event failures are results, not errors, and write
+  // nothing but remembered transient failures, exactly as CreateTransfers.
+  // Errors: kFailedPrecondition when `tx` has no open transaction; otherwise as CreateTransfers
+  // (a store error aborts the caller's transaction).
+  Status CreateAccountsInTransaction(store::Store& tx, std::span<const Account> accounts,
+                                     std::span<CreateAccountResult> results);
+  Status CreateTransfersInTransaction(store::Store& tx, std::span<const Transfer> transfers,
+                                      std::span<CreateTransferResult> results);
+
   // Releases up to kExpireBatchMax holds that are due now. Returns how many.
   Result<std::uint64_t> ExpirePending();
 
@@ -86,12 +106,22 @@ class StoreLedger {
 
   struct Prefetch;
   // The shared shape of CreateAccounts and CreateTransfers: checks the sizes, then in one
-  // transaction locks, loads what `prefetch(Prefetch&)` names, applies the events with
-  // `apply(timestamp, local_results)` (false: nothing changed, nothing to write) and writes the
-  // changes with `write(store, timestamp, local_results)`; copies the results out after the commit.
+  // transaction (its own: RunBatch; the caller's: ApplyBatch directly) locks, loads what
+  // `prefetch(Prefetch&)` names, applies the events with `apply(timestamp, local_results)` (false:
+  // nothing changed, nothing to write) and writes the changes with
+  // `write(store, timestamp, local_results)`; RunBatch copies the results out after the commit.
   template <typename Event, typename EventResult, typename PrefetchFn, typename ApplyFn, typename WriteFn>
   Status RunBatch(std::span<const Event> events, std::span<EventResult> results, PrefetchFn prefetch,
                   ApplyFn apply, WriteFn write);
+  template <typename EventResult, typename PrefetchFn, typename ApplyFn, typename WriteFn>
+  Status ApplyBatch(store::Store& store, std::span<EventResult> results, PrefetchFn& prefetch,
+                    ApplyFn& apply, WriteFn& write);
+  // The three steps of each kind of batch (shared by the own-transaction and caller-transaction
+  // paths).
+  Status AccountsBatch(store::Store* tx, std::span<const Account> accounts,
+                       std::span<CreateAccountResult> results);
+  Status TransfersBatch(store::Store* tx, std::span<const Transfer> transfers,
+                        std::span<CreateTransferResult> results);
   Status Load(store::Store& store, Prefetch& prefetch);
   Status WriteBack(store::Store& store, std::span<const Id128> account_ids,
                    std::span<const Id128> transfer_ids, std::span<const TransferFailure> failures);

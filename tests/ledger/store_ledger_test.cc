@@ -265,6 +265,67 @@ TEST_P(StoreLedgerTest, ConcurrentLedgersOnOneDatabaseSerialise) {
   other->reset();
 }
 
+// The caller's transaction decides: its own row and the ledger's writes commit together, and a
+// rollback leaves neither (no transfer, no balance change, no remembered failure).
+TEST_P(StoreLedgerTest, TransfersInTheCallersTransactionCommitOrRollBackWithIt) {
+  CreateAndFund();
+  ASSERT_TRUE(store_->ExecuteScript("CREATE TABLE journal_t (id BIGINT PRIMARY KEY)").ok());
+  std::vector<CreateTransferResult> results(3);
+  const std::vector<Transfer> batch = {MakeTransfer(40, 1, 2, 25), MakeTransfer(41, 1, 2, 1000),
+                                       MakeTransfer(42, 3, 2, 5)};
+  ASSERT_TRUE(store_->Begin().ok());
+  ASSERT_TRUE(store_->Execute("INSERT INTO journal_t (id) VALUES (1)").ok());
+  ASSERT_TRUE(ledger_->CreateTransfersInTransaction(*store_, batch, results).ok());
+  EXPECT_EQ(Names(results), "ok,exceeds_credits,ok");
+  ASSERT_TRUE(store_->Rollback().ok());
+  EXPECT_FALSE(ledger_->LookupTransfer(Id(40))->has_value());
+  EXPECT_FALSE(ledger_->LookupTransfer(Id(42))->has_value());
+  EXPECT_FALSE(ledger_->LookupTransferFailure(Id(41))->has_value());
+  EXPECT_EQ(Get(1).debits_posted, 0u);
+  EXPECT_EQ(Get(2).credits_posted, 0u);
+  EXPECT_TRUE(store_->Query("SELECT id FROM journal_t")->empty());
+  ExpectAuditOk();
+
+  // The same batch again, committed this time: both the journal row and the transfers exist.
+  ASSERT_TRUE(store_->Begin().ok());
+  ASSERT_TRUE(store_->Execute("INSERT INTO journal_t (id) VALUES (1)").ok());
+  ASSERT_TRUE(ledger_->CreateTransfersInTransaction(*store_, batch, results).ok());
+  // A second batch in the same transaction sees the first one's writes.
+  std::vector<CreateTransferResult> again(1);
+  ASSERT_TRUE(
+      ledger_->CreateTransfersInTransaction(*store_, std::vector<Transfer>{batch[0]}, again).ok());
+  EXPECT_EQ(Names(again), "exists");
+  ASSERT_TRUE(store_->Commit().ok());
+  EXPECT_EQ(Names(results), "ok,exceeds_credits,ok");
+  EXPECT_EQ(Get(1).debits_posted, 25u);
+  EXPECT_EQ(Get(2).credits_posted, 30u);
+  EXPECT_EQ(*ledger_->LookupTransferFailure(Id(41)), TR::kExceedsCredits);
+  EXPECT_EQ(store_->Query("SELECT id FROM journal_t")->size(), 1u);
+  // The existing API still works after the shared-code refactor.
+  EXPECT_EQ(Run({MakeTransfer(40, 1, 2, 25)}), "exists");
+  ExpectAuditOk();
+}
+
+TEST_P(StoreLedgerTest, InTransactionCallsNeedAnOpenTransaction) {
+  CreateAndFund();
+  std::vector<CreateTransferResult> results(1);
+  EXPECT_EQ(ledger_
+                ->CreateTransfersInTransaction(
+                    *store_, std::vector<Transfer>{MakeTransfer(50, 3, 2, 1)}, results)
+                .code(),
+            ErrorCode::kFailedPrecondition);
+  std::vector<CreateAccountResult> account_results(1);
+  ASSERT_TRUE(store_->Begin().ok());
+  ASSERT_TRUE(ledger_
+                  ->CreateAccountsInTransaction(*store_, std::vector<Account>{MakeAccount(60)},
+                                                account_results)
+                  .ok());
+  EXPECT_EQ(account_results[0], AR::kOk);
+  ASSERT_TRUE(store_->Rollback().ok());
+  EXPECT_FALSE(ledger_->LookupAccount(Id(60))->has_value());
+  EXPECT_FALSE(ledger_->LookupTransfer(Id(50))->has_value());
+}
+
 TEST_P(StoreLedgerTest, RefusesOversizedRequests) {
   std::vector<Transfer> too_many(kBatchEventsMax + 1, MakeTransfer(1, 1, 2, 1));
   EXPECT_EQ(ledger_->CreateTransfers(too_many).status().code(), ErrorCode::kInvalidArgument);
