@@ -65,7 +65,7 @@ iso8583::Message PosTerminal::BuildRequest(const acquirer::Purchase& p, const st
   const Now now = LocalNow();
   iso8583::Message m(p.single_message ? "0200" : "0100");
   m.Set(2, p.pan);
-  m.Set(3, "000000");
+  m.Set(3, p.processing_code);
   m.Set(4, Digits(static_cast<std::uint64_t>(p.amount.minor_units()), 12));
   m.Set(7, now.mmdd + now.hhmmss);
   m.Set(11, stan);
@@ -76,10 +76,11 @@ iso8583::Message PosTerminal::BuildRequest(const acquirer::Purchase& p, const st
   m.Set(19, Digits(config_.country_numeric, 3));
   // DE22: 07 contactless chip, 01 manual / card not present (81 e-commerce), 09 in-app with the
   // chip cryptogram in DE55 (pos_terminal.h); PIN capable only at a terminal.
-  m.Set(22, p.entry == EntryMode::kContactless ? "071"
-            : p.entry == EntryMode::kManual    ? "011"
-            : p.entry == EntryMode::kInAppChip ? "092"
-                                               : "812");
+  m.Set(22, p.entry == EntryMode::kContactless  ? "071"
+            : p.entry == EntryMode::kManual     ? "011"
+            : p.entry == EntryMode::kInAppChip  ? "092"
+            : p.entry == EntryMode::kConsumerQr ? "032"
+                                                : "812");
   m.Set(25,
         p.entry == EntryMode::kCardNotPresent || p.entry == EntryMode::kInAppChip ? "59" : "00");
   if (!p.card_sequence_number.empty()) m.Set(23, p.card_sequence_number);
@@ -109,12 +110,26 @@ iso8583::Message PosTerminal::BuildRequest(const acquirer::Purchase& p, const st
 
 void PosTerminal::Purchase(const acquirer::Purchase& purchase,
                            std::function<void(PurchaseResult)> done) {
+  const std::string_view de3 = purchase.processing_code;
+  if (de3.size() != 6 || ParseDigits(de3) < 0) {
+    PurchaseResult refused;
+    refused.response = InvalidArgument("processing code (DE3) '" + purchase.processing_code +
+                                       "': expected 6 digits");
+    return done(std::move(refused));
+  }
+  const bool credit = IsCreditProcessingCode(de3);
+  if (credit && !purchase.single_message) {
+    PurchaseResult refused;
+    refused.response = InvalidArgument("processing code (DE3) " + purchase.processing_code +
+                                       " is a credit: expected single_message (0200)");
+    return done(std::move(refused));
+  }
   const std::string stan = NextStan();
   iso8583::Message request = BuildRequest(purchase, stan);
   const std::string currency(purchase.amount.currency().alpha);
   const std::int64_t minor = purchase.amount.minor_units();
   std::string rrn(*request.Get(37));
-  link_.Send(request, [this, request, stan, rrn, currency, minor,
+  link_.Send(request, [this, request, stan, rrn, currency, minor, credit,
                        done = std::move(done)](Result<iso8583::Message> response) mutable {
     PurchaseResult result;
     result.stan = stan;
@@ -123,6 +138,12 @@ void PosTerminal::Purchase(const acquirer::Purchase& purchase,
       std::lock_guard lock(mu_);
       if (!response.ok()) {
         ++totals_.unknown;
+      } else if (response->Get(39) == std::string_view("00") && credit) {
+        // A credit to the card: the acquirer owes it to the network (reconciliation_totals.h).
+        ++totals_.approved;
+        network::ReconciliationTotals& batch = totals_.by_currency[currency];
+        batch.credits += 1;
+        batch.credits_minor += minor;
       } else if (response->Get(39) == std::string_view("00")) {
         ++totals_.approved;
         totals_.approved_minor[currency] += minor;
@@ -171,12 +192,20 @@ void PosTerminal::SendReversal(iso8583::Message original, int attempt) {
     if (!r.ok()) return SendReversal(original, attempt + 1);
     if (r->Get(39) != std::string_view("00")) return;
     // The network now records the sale as approved and reversed (or as a reversal of something
-    // it never approved): both sides count a debit and a debit reversal.
+    // it never approved): both sides count a debit and a debit reversal; for a credit to the card
+    // (DE3 "20", which the reversal repeats), a credit and a credit reversal.
     const std::string currency = CurrencyAlpha(original.Get(49));
     const std::int64_t minor = ParseDigits(original.Get(4).value_or(""));
     if (currency.empty() || minor < 0) return;
     std::lock_guard lock(mu_);
     network::ReconciliationTotals& batch = totals_.by_currency[currency];
+    if (IsCreditProcessingCode(original.Get(3).value_or(""))) {
+      batch.credits += 1;
+      batch.credits_minor += minor;
+      batch.credit_reversals += 1;
+      batch.credit_reversals_minor += minor;
+      return;
+    }
     batch.debits += 1;
     batch.debits_minor += minor;
     batch.debit_reversals += 1;

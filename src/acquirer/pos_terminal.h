@@ -8,9 +8,13 @@
 // acknowledged; the network then settles the captured amount. An approved 0100 that will not be
 // completed (the goods cannot be delivered) is released with ReverseAuthorization(): an 0400.
 //
-// It keeps batch totals per currency (network/reconciliation_totals.h for what counts as debits
-// and debit reversals) and closes a currency's batch with CloseBatch(): an 0500 with those totals;
-// the 0510 says whether the network's records agree (DE66 "1") and carries the network's totals.
+// A credit to the card (a refund, a wallet's withdrawal to the card) is a Purchase with
+// single_message and processing_code kProcessingRefund: an 0200 with DE3 "200000".
+//
+// It keeps batch totals per currency (network/reconciliation_totals.h for what counts as debits,
+// credits and their reversals) and closes a currency's batch with CloseBatch(): an 0500 with those
+// totals; the 0510 says whether the network's records agree (DE66 "1") and carries the network's
+// totals.
 // An in-balance answer resets the batch (what was sent is taken off; sales made meanwhile stay),
 // and the batch's open authorisations can no longer be completed.
 // Thread-safety: every call may be made from many threads; callbacks run on the link's threads.
@@ -23,10 +27,12 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "core/amount.h"
 #include "core/clock.h"
 #include "core/status.h"
+#include "iso8583/processing_code.h"
 #include "link/message_handler.h"
 #include "network/reconciliation_totals.h"
 
@@ -55,8 +61,16 @@ struct TerminalConfig {
 // secure element for this order) is in DE55. PAN entry mode 09 is "PAN/token entry via electronic
 // commerce containing a DSRP cryptogram in DE55" (Mastercard DE22 values, as Galileo's DE022
 // table lists them); PIN digit 2: no PIN pad. The TSP takes 09 as the in-app channel, which
-// requires DE48 DI (tsp/token_authorization.h).
-enum class EntryMode { kContactless, kCardNotPresent, kManual, kInAppChip };
+// requires DE48 DI (tsp/token_authorization.h). kConsumerQr "032" / "00": a consumer-presented QR
+// code scanned at the merchant (EMVCo CPM, qr/cpm.h) with the phone's cryptogram in DE55; PAN
+// entry mode 03 is "bar code" (ISO 8583:1987 DE22 position 1-2), which QR acquirers use for
+// scanned codes.
+enum class EntryMode { kContactless, kCardNotPresent, kManual, kInAppChip, kConsumerQr };
+
+// DE3 processing codes: iso8583/processing_code.h.
+using iso8583::kProcessingPurchase;
+using iso8583::kProcessingRefund;
+using iso8583::IsCreditProcessingCode;
 
 struct Purchase {
   std::string pan;     // or a payment token
@@ -64,6 +78,7 @@ struct Purchase {
   Amount amount{Cny()};
   EntryMode entry = EntryMode::kCardNotPresent;
   bool single_message = false;       // 0200 instead of 0100
+  std::string processing_code = std::string(kProcessingPurchase);  // DE3
   std::string icc_data;              // DE55 bytes for contactless and in-app chip, optional
   std::string card_sequence_number;  // DE23 (n3, "0" + the card's PSN 5F34), optional
   std::string token_data;            // DE48, optional
@@ -83,12 +98,13 @@ struct PurchaseResult {
 };
 
 struct BatchTotals {
-  // Purchase outcomes since the terminal started (all currencies; not reset by CloseBatch).
+  // Purchase() outcomes since the terminal started, credits included (all currencies; not reset
+  // by CloseBatch).
   std::int64_t approved = 0;
   std::int64_t declined = 0;
   std::int64_t unknown = 0;
-  // The open batch, per ISO 4217 alpha: approved amount net of reversals, at completed amounts
-  // (always debits_minor - debit_reversals_minor of `by_currency`).
+  // The open batch, per ISO 4217 alpha: approved sales net of reversals, at completed amounts
+  // (always debits_minor - debit_reversals_minor of `by_currency`; credits are not in it).
   std::map<std::string, std::int64_t> approved_minor;
   // The open batch's reconciliation totals, per ISO 4217 alpha (what CloseBatch sends).
   std::map<std::string, network::ReconciliationTotals> by_currency;
@@ -105,6 +121,13 @@ class PosTerminal {
  public:
   PosTerminal(TerminalConfig config, link::RequestSender& link, const Clock& clock);
 
+  // Sends the purchase (0100, or 0200 when single_message) and calls `done` with the outcome. An
+  // approval counts in the open batch: a debit, or with a credit processing code (DE3 "20",
+  // IsCreditProcessingCode) a credit (network/reconciliation_totals.h). An unknown outcome sends
+  // the reversal (0400, repeated as 0401) and, once acknowledged, counts the debit or credit and
+  // its reversal. Without sending anything, `done` gets kInvalidArgument in `response` when
+  // processing_code is not 6 digits, or is a credit's without single_message (a credit is an 0200
+  // only).
   void Purchase(const acquirer::Purchase& purchase, std::function<void(PurchaseResult)> done);
 
   // Builds the request Purchase() would send (for tests and tools).

@@ -12,6 +12,7 @@
 #include "crypto/mac.h"
 #include "iso8583/mti.h"
 #include "iso8583/original_data_elements.h"
+#include "iso8583/processing_code.h"
 #include "iso8583/response.h"
 #include "iso8583/token_data.h"
 #include "ledger/limits.h"
@@ -29,12 +30,18 @@ namespace rc = response_code;
 constexpr std::uint16_t kSettlementAccountCode = 1;   // the bank's position toward the network
 constexpr std::uint16_t kFundingAccountCode = 2;      // source of opening deposits / credit lines
 constexpr std::uint16_t kStandInLossAccountCode = 3;  // pays stand-in approvals cards cannot cover
+// Pays the reversal of a credit the cardholder already spent: the network settles the reversal
+// whatever the card holds, so the bank's settlement account must get the money back now; the
+// bank recovers it from the cardholder outside the network.
+constexpr std::uint16_t kCreditRecoveryAccountCode = 4;
 constexpr std::uint16_t kDebitCardAccountCode = 10;
 constexpr std::uint16_t kCreditCardAccountCode = 11;
 constexpr std::uint16_t kTransferPurchase = 1;
 constexpr std::uint16_t kTransferOpening = 2;
 constexpr std::uint16_t kTransferRefund = 3;
 constexpr std::uint16_t kTransferStandIn = 4;
+constexpr std::uint16_t kTransferCredit = 5;          // a credit to the card 
+constexpr std::uint16_t kTransferCreditReversal = 6;  // its reversal, from the card or recovery
 
 // Why a hold was voided, kept in the void's user_data_32, so a stand-in advice arriving later can
 // tell a sale the acquirer reversed from an approval the network gave in the bank's stead.
@@ -107,6 +114,11 @@ Id128 PostId(const std::string& key) { return IdFor("post|" + key); }
 // The posted transfer from the stand-in loss account that pays for a stand-in hold the card could
 // not cover.
 Id128 StandInLossId(const Id128& hold) { return IdFor("advice-loss|" + hold.ToHex()); }
+// A credit to the card (DE3 "20"), its reversal, and the credit recovery account's payment of a
+// reversal the card could not cover.
+Id128 CreditId(const std::string& key) { return IdFor("credit|" + key); }
+Id128 CreditReversalId(const std::string& key) { return IdFor("credit-reversal|" + key); }
+Id128 CreditRecoveryId(const std::string& key) { return IdFor("credit-recovery|" + key); }
 
 using R = ledger::CreateTransferResult;
 
@@ -125,6 +137,7 @@ struct IssuerHost::Bank {
   Id128 settlement_account;
   Id128 funding_account;
   Id128 stand_in_loss_account;
+  Id128 credit_recovery_account;
 };
 
 Result<std::unique_ptr<IssuerHost>> IssuerHost::Open(IssuerOptions options,
@@ -163,9 +176,12 @@ Result<std::unique_ptr<IssuerHost>> IssuerHost::Open(IssuerOptions options,
     bank->settlement_account = IdFor("settlement|" + id);
     bank->funding_account = IdFor("funding|" + id);
     bank->stand_in_loss_account = IdFor("stand-in-loss|" + id);
-    for (auto [account_id, code] : {std::pair{bank->settlement_account, kSettlementAccountCode},
-                                    std::pair{bank->funding_account, kFundingAccountCode},
-                                    std::pair{bank->stand_in_loss_account, kStandInLossAccountCode}}) {
+    bank->credit_recovery_account = IdFor("credit-recovery|" + id);
+    for (auto [account_id, code] :
+         {std::pair{bank->settlement_account, kSettlementAccountCode},
+          std::pair{bank->funding_account, kFundingAccountCode},
+          std::pair{bank->stand_in_loss_account, kStandInLossAccountCode},
+          std::pair{bank->credit_recovery_account, kCreditRecoveryAccountCode}}) {
       ledger::Account a;
       a.id = account_id;
       a.ledger = config.currency->numeric;
@@ -487,6 +503,8 @@ enum class Action : std::uint8_t {
   kStandInHold,  // 0120 stand-in advice: a hold the bank cannot refuse
   kStandInPost,  // 0220 stand-in financial advice: a posted transfer
   kCompletion,   // 0220 naming an 0100: post of its hold
+  kCredit,          // 0200 with DE3 "20": a posted transfer to the card 
+  kCreditReversal,  // reversal of a credit: a transfer back, or a remembered failure (see below)
 };
 
 struct Plan {
@@ -500,6 +518,8 @@ struct Plan {
   std::string fingerprint;
   std::int64_t amount = 0;
   Id128 stand_in_loss_account;  // advices: the bank's account that pays what a card cannot
+  // kCreditReversal of a posted credit: the bank's account that pays what the card no longer has.
+  Id128 credit_recovery_account;
 };
 
 // The response to a completion from the result of its post.
@@ -526,6 +546,11 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
   // Holds planned by earlier requests of this batch: the ledger applies the batch in order, so a
   // completion later in the same batch finds them.
   std::set<Id128> planned_holds;
+  // Credits planned by earlier requests of this batch (by request key, with their amounts) and
+  // credit reversals planned so far: a reversal later in the batch finds the credit, a credit later
+  // in the batch finds its reversal.
+  std::map<std::string, std::int64_t> planned_credits;
+  std::set<std::string> planned_credit_reversals;
 
   auto decide = [](Plan& plan, std::string_view code) {
     plan.action = Action::kDecided;
@@ -587,6 +612,7 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
     ledger::Transfer t;
     t.ledger = currency;
     t.amount = static_cast<std::uint64_t>(plan.amount);
+    const bool credit = iso8583::IsCreditProcessingCode(m.Get(3));
 
     if (reversal) {
       // The original: DE90 when present, else this message's own STAN and time.
@@ -601,6 +627,46 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
         }
       }
       plan.key = RequestKey(bank_id, acquirer, terminal, stan, time);
+      // What a credit to the card under this key posted (0: none, or not yet).
+      std::int64_t credited = 0;
+      if (credit || orig_mti == "0200") {
+        if (auto planned = planned_credits.find(plan.key); planned != planned_credits.end()) {
+          credited = planned->second;
+        } else {
+          auto posted = ledger_->LookupTransfer(CreditId(plan.key));
+          if (!posted.ok()) {
+            spdlog::warn("issuer: ledger look-up failed: {}", posted.status().ToString());
+            decide(plan, rc::kSystemMalfunction);
+            continue;
+          }
+          if (posted->has_value()) credited = static_cast<std::int64_t>((*posted)->transfer.amount);
+        }
+      }
+      // A reversal that lost its original's DE3 still undoes a credit it names: refunding it as a
+      // sale would credit the card twice.
+      if (credit || credited > 0) {
+        // A credit is undone by a transfer back of what it posted (not of DE4: a reversal of a
+        // credit never posted must not take money from the card). One not posted (not yet, or
+        // never) gets a void of a transfer that does not exist under the reversal's id instead:
+        // the ledger remembers that failure, and a credit arriving after its reversal finds it
+        // and is refused.
+        t.id = CreditReversalId(plan.key);
+        if (credited > 0) {
+          t.debit_account_id = card.account_id;
+          t.credit_account_id = bank->settlement_account;
+          t.amount = static_cast<std::uint64_t>(credited);
+          t.code = kTransferCreditReversal;
+          plan.amount = credited;
+          plan.credit_recovery_account = bank->credit_recovery_account;
+        } else {
+          t.pending_id = CreditId(plan.key);
+          t.flags = ledger::transfer_flags::kVoidPendingTransfer;
+          t.amount = 0;
+        }
+        planned_credit_reversals.insert(plan.key);
+        add(plan, Action::kCreditReversal, t);
+        continue;
+      }
       if (orig_mti == "0200") {
         t.id = IdFor("refund|" + plan.key);
         t.debit_account_id = bank->settlement_account;
@@ -630,6 +696,57 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
       t.amount = 0;  // a void releases whatever the hold still reserves
       t.user_data_32 = late ? kVoidReasonLateResponse : kVoidReasonReversal;
       add(plan, Action::kVoid, t);
+      continue;
+    }
+
+    if (credit) {
+      // A credit to the card : no card status, expiry, CVV2 or limit rule.
+      if (!financial) {
+        spdlog::info("issuer: credit to card {} as {} refused: credits are single-message (0200)",
+                     plan.masked_pan, mti);
+        decide(plan, rc::kInvalidTransaction);
+        continue;
+      }
+      if (plan.amount <= 0) {
+        decide(plan, rc::kInvalidAmount);
+        continue;
+      }
+      // Without DE6 the amount is in the transaction currency: it cannot be credited to an account
+      // in another one.
+      if (!m.Has(6) && m.Has(49) && ParseMinor(*m.Get(49)) != currency) {
+        spdlog::warn("issuer: credit to card {} in currency {} without a billing amount (DE6)",
+                     plan.masked_pan, *m.Get(49));
+        decide(plan, rc::kFormatError);
+        continue;
+      }
+      plan.key = RequestKey(bank_id, acquirer, terminal, *m.Get(11), m.Get(7).value_or(""));
+      // Its reversal came first (and left a remembered failure) or already undid it: the acquirer
+      // has given this credit up, so nothing moves.
+      bool reversed = planned_credit_reversals.contains(plan.key);
+      if (!reversed) {
+        auto failure = ledger_->LookupTransferFailure(CreditReversalId(plan.key));
+        auto undone = ledger_->LookupTransfer(CreditReversalId(plan.key));
+        if (!failure.ok() || !undone.ok()) {
+          spdlog::warn("issuer: ledger look-up failed: {}",
+                       (!failure.ok() ? failure.status() : undone.status()).ToString());
+          decide(plan, rc::kSystemMalfunction);
+          continue;
+        }
+        reversed = failure->has_value() || undone->has_value();
+      }
+      if (reversed) {
+        spdlog::info("issuer: credit to card {} (STAN {}) was reversed before it arrived; "
+                     "not posted",
+                     plan.masked_pan, *m.Get(11));
+        decide(plan, rc::kInvalidTransaction);
+        continue;
+      }
+      t.id = CreditId(plan.key);
+      t.debit_account_id = bank->settlement_account;
+      t.credit_account_id = card.account_id;
+      t.code = kTransferCredit;
+      planned_credits[plan.key] = plan.amount;
+      add(plan, Action::kCredit, t);
       continue;
     }
 
@@ -870,9 +987,34 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
     t.timeout = 0;
     fallbacks.push_back(t);
   }
+  // Reversals of posted credits the card can no longer cover (the cardholder spent the money):
+  // the bank's credit recovery account pays, so the settlement account is made whole. Idempotent
+  // by id; a retry of such a reversal finds its own id failed and lands here again.
+  for (std::size_t i = 0; i < plans.size() && ledger_status.ok(); ++i) {
+    const Plan& plan = plans[i];
+    if (plan.action != Action::kCreditReversal || plan.credit_recovery_account.is_zero()) continue;
+    const ledger::Transfer& reversal = transfers[static_cast<std::size_t>(plan.transfer)];
+    const R r = results[static_cast<std::size_t>(plan.transfer)];
+    if (IsCreated(r)) continue;
+    spdlog::warn("issuer: reversal of a credit to card {}: the card cannot cover it ({}); "
+                 "paid by the credit recovery account",
+                 plan.masked_pan, ledger::CreateTransferResultName(r));
+    ledger::Transfer recovery = reversal;
+    recovery.id = CreditRecoveryId(plan.key);
+    recovery.debit_account_id = plan.credit_recovery_account;
+    fallbacks.push_back(recovery);
+  }
   if (!fallbacks.empty()) {
     auto fallback_results = ledger_->CreateTransfers(fallbacks);
-    if (!fallback_results.ok()) ledger_status = fallback_results.status();
+    if (!fallback_results.ok()) {
+      ledger_status = fallback_results.status();
+    } else {
+      for (std::size_t i = 0; i < fallbacks.size(); ++i) {
+        if (IsCreated((*fallback_results)[i])) continue;
+        spdlog::error("issuer: bank account could not pay transfer {}: {}", fallbacks[i].id.ToHex(),
+                      ledger::CreateTransferResultName((*fallback_results)[i]));
+      }
+    }
   }
 
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -884,6 +1026,15 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
       const R r = results[static_cast<std::size_t>(plan.transfer)];
       if (!ledger_status.ok()) {
         code = rc::kSystemMalfunction;
+      } else if (plan.action == Action::kCredit) {
+        if (IsCreated(r)) {
+          code = rc::kApproved;
+          approval = ApprovalCode(transfers[static_cast<std::size_t>(plan.transfer)].id);
+        } else {
+          spdlog::warn("issuer: ledger refused a credit to card {}: {}", plan.masked_pan,
+                       ledger::CreateTransferResultName(r));
+          code = rc::kSystemMalfunction;
+        }
       } else if (plan.action == Action::kHold) {
         if (IsCreated(r)) {
           code = rc::kApproved;

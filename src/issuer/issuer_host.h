@@ -2,6 +2,13 @@
 //   0100/0101 authorisation → rules, then a pending hold in the ledger (card account → bank
 //             settlement account), released by reversal or expiry, posted by a completion
 //   0200/0201 financial      → rules, then a posted transfer
+//   0200/0201 with DE3 "20"  → a credit to the card (a refund, a wallet's withdrawal to the card;
+//                              "Credits" below): a posted transfer from the bank's settlement
+//                              account to the card account (a debit card's deposit grows, a
+//                              credit card owes less). No card status, expiry or limit rule;
+//                              "14" unknown card, "13" zero amount, "30" DE49 not the card's
+//                              currency without DE6, "12" a credit already reversed (its
+//                              reversal came first) or a credit as 0100/0120/0220
 //   0220/0221 with DE90 naming an 0100 original: a completion (clearing) → posts the original's
 //             hold, all of it or part (the rest is released); a repeat changes nothing.
 //             0230 "00" when posted (or already posted), "13" for a zero amount or one above the
@@ -10,7 +17,12 @@
 //             reconciliation sees that no money moved), "30" for a malformed DE90 or an amount in
 //             another currency than the card's without DE6
 //   0400/0420 (+ repeats)    → void of the original hold (0100) or a refund transfer (0200);
-//                              acknowledged even when the original is unknown
+//                              with DE3 "20": a transfer back of what the credit posted (when
+//                              the card no longer holds it, the bank's credit recovery account
+//                              pays, so the bank's settlement position still matches the
+//                              network's), or, for a credit not posted, a remembered failure
+//                              under the reversal's id so a late credit is refused ("12").
+//                              Acknowledged even when the original is unknown
 //   0120/0121 stand-in advice → the hold the network approved on the bank's behalf, under the
 //                              same id as the bank's own approval of that request, so a
 //                              completion finds it and a request the bank had approved itself
@@ -39,7 +51,7 @@
 // transfers are made durable by one group commit (ledger::Ledger) before any of its responses is
 // sent. Ids of ledger transfers derive from (bank, DE32, DE41, DE11, DE7) — for reversals and
 // completions those of the original named by DE90 — so a repeat or a retry after a crash never
-// holds or posts twice.
+// holds, posts or credits twice.
 //
 // Stand-in advices: the advice tries the hold id of the request ("hold|key"). When that id exists
 // because the bank approved the request itself (its response reached the network too late), the
@@ -52,8 +64,30 @@
 // sale the acquirer has already reversed (the bank's hold voided by that reversal, or a reversal
 // that found no hold at all) places nothing.
 //
-// Daily amount and velocity counters are kept in memory (they restart at zero after a restart).
+// Daily amount and velocity counters are kept in memory (they restart at zero after a restart);
+// credits do not count.
 // Thread-safety: OnRequest from any thread; card administration and look-ups from any thread.
+//
+// Credits to a card account: a merchant's refund of an earlier purchase, or a wallet platform's
+// withdrawal of a user's balance to a bound card. Both reach the issuer as an 0200 (or 0201
+// repeat) whose DE3 transaction type is "20" (ISO 8583:1987 DE3 positions 1-2: "returns"), sent
+// by an acquirer through the network like any financial request.
+//
+// What the issuer checks, and what it deliberately does not:
+//   * the card must exist ("14"), the amount must not be zero ("13"), and without a billing amount
+//     (DE6) the transaction currency (DE49) must be the card's ("30"): the money has to land in
+//     a known account, in its currency;
+//   * card status and expiry are NOT checked: a blocked, lost, stolen or expired card still has
+//     its account, which is what is credited. Card schemes expect issuers to accept refunds to
+//     such cards (refusing would strand the cardholder's money at the merchant); a lost card's
+//     account moves to the replacement card with the credit in it. The status only stops spending;
+//   * no CVV2, merchant category, per-transaction, daily amount or velocity rule applies, and a
+//     credit does not count toward the card's daily amount or velocity: those rules limit what the
+//     card can spend, and a credit spends nothing;
+//   * a credit is single-message only: an 0100 (or an 0120/0220 advice) with DE3 "20" is answered
+//     "12" and moves nothing (the network never stands in for a credit, and advices from
+//     acquirers are not cleared by the network).
+// Which DE3 is a credit: iso8583/processing_code.h (IsCreditProcessingCode).
 #pragma once
 
 #include <condition_variable>

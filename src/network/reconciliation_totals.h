@@ -12,7 +12,9 @@
 //   * debits are sales charged to cardholders: approvals, including those reversed later (and
 //     sales reversed after a timeout, whose outcome the terminal never learned); debits reversal
 //     counts the reversed ones. A completed authorisation counts at its completed amount.
-//     Credits (refunds) are carried but tapstack terminals do not make any yet.
+//   * credits are credits to cardholders (DE3 "20": refunds, a wallet's withdrawal to a card):
+//     approvals, including those reversed later (and those reversed after a timeout); credits
+//     reversal counts the reversed ones. A credit is never a negative debit.
 //   * DE97 is seen from the acquirer: net = (debits - debits reversal) - (credits - credits
 //     reversal); 'C' (the network credits the acquirer) when net >= 0, else 'D'.
 // Error messages are short enough to be DE44 (ans..25) as they are: "DE76: expected 10 digits".

@@ -12,6 +12,7 @@
 #include "iso8583/codec.h"
 #include "iso8583/mti.h"
 #include "iso8583/original_data_elements.h"
+#include "iso8583/processing_code.h"
 #include "iso8583/response.h"
 #include "iso8583/token_data.h"
 #include "network/journal.h"
@@ -29,15 +30,20 @@ const std::string kClearingColumns =
     "INSERT INTO clearing_records (record_id, match_key, issuer_id, acquirer_id, masked_pan, "
     "txn_currency, txn_amount_minor, billing_currency, billing_amount_minor, fx_rate, approval_code, "
     "stand_in, reversed, settled_cycle, created_unix_ms, terminal_id, original_mti, "
-    "authorized_amount_minor, fx_mantissa, fx_scale, fx_markup_bps, completed, reconciled) ";
+    "authorized_amount_minor, fx_mantissa, fx_scale, fx_markup_bps, completed, reconciled, "
+    "credit) ";
 const std::string kInsertApprovedSql =
     kClearingColumns +
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, 0, ?, ?, ?, ?, ?, ?, ?, FALSE, FALSE) "
-    "ON CONFLICT (match_key) DO NOTHING";
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, 0, ?, ?, ?, ?, ?, ?, ?, FALSE, FALSE, "
+    "?) ON CONFLICT (match_key) DO NOTHING";
 const std::string kInsertReversedSql =
     kClearingColumns +
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', FALSE, TRUE, 0, ?, ?, ?, ?, 1, 0, 0, FALSE, FALSE) "
-    "ON CONFLICT (match_key) DO NOTHING";
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', FALSE, TRUE, 0, ?, ?, ?, ?, 1, 0, 0, FALSE, "
+    "FALSE, ?) ON CONFLICT (match_key) DO NOTHING";
+
+// A credit to the card (a refund or a payment to it) moves money from the acquirer to the issuer.
+bool IsCredit(const iso8583::Message& m) { return iso8583::IsCreditProcessingCode(m.Get(3)); }
+
 
 // DE48 sub-element carrying the TSP's tag 91 value (hex) from the TSP step to Finish
 // (token_service.h). tapstack-private, like the rest of DE48's layout.
@@ -116,6 +122,15 @@ ALTER TABLE clearing_records ADD COLUMN completed BOOLEAN NOT NULL DEFAULT FALSE
 ALTER TABLE clearing_records ADD COLUMN reconciled BOOLEAN NOT NULL DEFAULT FALSE;
 UPDATE clearing_records SET authorized_amount_minor = txn_amount_minor;
 CREATE INDEX clearing_records_by_terminal ON clearing_records (acquirer_id, terminal_id, reconciled);
+)",
+     .sqlite_sql = "",
+     .postgres_sql = ""},
+    // Credits to cards (DE3 "20": refunds, payments to a card): they settle from the acquirer to
+    // the issuer and count as credits at reconciliation (reconciliation_totals.h).
+    {.version = 3,
+     .description = "clearing records: credits",
+     .sql = R"(
+ALTER TABLE clearing_records ADD COLUMN credit BOOLEAN NOT NULL DEFAULT FALSE;
 )",
      .sqlite_sql = "",
      .postgres_sql = ""},
@@ -218,10 +233,21 @@ Result<ReconciliationTotals> OpenBatchTotalsIn(store::Store& s, const std::strin
   TS_ASSIGN_OR_RETURN(
       store::Row row,
       s.QueryRow(
-          "SELECT COUNT(*) AS debits, COALESCE(SUM(txn_amount_minor), 0) AS debits_minor, "
-          "COALESCE(SUM(CASE WHEN reversed = TRUE THEN 1 ELSE 0 END), 0) AS reversals, "
-          "COALESCE(SUM(CASE WHEN reversed = TRUE THEN txn_amount_minor ELSE 0 END), 0) AS "
-          "reversals_minor "
+          "SELECT "
+          "COALESCE(SUM(CASE WHEN credit = FALSE THEN 1 ELSE 0 END), 0) AS debits, "
+          "COALESCE(SUM(CASE WHEN credit = FALSE THEN txn_amount_minor ELSE 0 END), 0) "
+          "AS debits_minor, "
+          "COALESCE(SUM(CASE WHEN credit = FALSE AND reversed = TRUE THEN 1 ELSE 0 END), 0) "
+          "AS debit_reversals, "
+          "COALESCE(SUM(CASE WHEN credit = FALSE AND reversed = TRUE THEN txn_amount_minor "
+          "ELSE 0 END), 0) AS debit_reversals_minor, "
+          "COALESCE(SUM(CASE WHEN credit = TRUE THEN 1 ELSE 0 END), 0) AS credits, "
+          "COALESCE(SUM(CASE WHEN credit = TRUE THEN txn_amount_minor ELSE 0 END), 0) "
+          "AS credits_minor, "
+          "COALESCE(SUM(CASE WHEN credit = TRUE AND reversed = TRUE THEN 1 ELSE 0 END), 0) "
+          "AS credit_reversals, "
+          "COALESCE(SUM(CASE WHEN credit = TRUE AND reversed = TRUE THEN txn_amount_minor "
+          "ELSE 0 END), 0) AS credit_reversals_minor "
           "FROM clearing_records WHERE acquirer_id = ? AND terminal_id = ? AND txn_currency = ? "
           "AND reconciled = FALSE",
           {store::Value::Text(acquirer_id), store::Value::Text(terminal_id),
@@ -229,8 +255,12 @@ Result<ReconciliationTotals> OpenBatchTotalsIn(store::Store& s, const std::strin
   ReconciliationTotals t;
   TS_ASSIGN_OR_RETURN(t.debits, row.GetInt64("debits"));
   TS_ASSIGN_OR_RETURN(t.debits_minor, row.GetInt64("debits_minor"));
-  TS_ASSIGN_OR_RETURN(t.debit_reversals, row.GetInt64("reversals"));
-  TS_ASSIGN_OR_RETURN(t.debit_reversals_minor, row.GetInt64("reversals_minor"));
+  TS_ASSIGN_OR_RETURN(t.debit_reversals, row.GetInt64("debit_reversals"));
+  TS_ASSIGN_OR_RETURN(t.debit_reversals_minor, row.GetInt64("debit_reversals_minor"));
+  TS_ASSIGN_OR_RETURN(t.credits, row.GetInt64("credits"));
+  TS_ASSIGN_OR_RETURN(t.credits_minor, row.GetInt64("credits_minor"));
+  TS_ASSIGN_OR_RETURN(t.credit_reversals, row.GetInt64("credit_reversals"));
+  TS_ASSIGN_OR_RETURN(t.credit_reversals_minor, row.GetInt64("credit_reversals_minor"));
   return t;
 }
 
@@ -642,6 +672,16 @@ void Switch::StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, l
     response.Set(44, "no stand-in for ID&V");
     return Finish(request, std::move(response), std::move(reply), duplicate_key, issuer.get());
   }
+  // A credit to a card (DE3 "20") is the issuer's to accept: approved in its stead, the acquirer
+  // would pay out money the issuer never booked to any account. 91, and no advice.
+  if (IsCredit(request)) {
+    stats_.stand_in_declined++;
+    spdlog::info("switch: no stand-in for a credit to a card of issuer {} ({})",
+                 issuer->config.institution_id, why);
+    iso8583::Message response = ResponseTo(request, "91");
+    response.Set(44, "no stand-in for credits");
+    return Finish(request, std::move(response), std::move(reply), duplicate_key, issuer.get());
+  }
   const StandInParameters& stip = issuer->config.stand_in;
   const std::string_view billing_field = request.Has(6) ? *request.Get(6) : *request.Get(4);
   const std::int64_t billing_minor = std::stoll(std::string(billing_field));
@@ -748,6 +788,7 @@ void Switch::Finish(const iso8583::Message& request, iso8583::Message response, 
   const std::string fx_rate(request.Get(10).value_or(""));
   const std::string approval(response.Get(38).value_or(""));
   const bool stand_in = !approval.empty() && approval[0] == 'S';
+  const bool credit = IsCredit(request);
   writer_->Submit(
       [=](store::Store& s) -> Status {
         return s
@@ -761,7 +802,8 @@ void Switch::Finish(const iso8583::Message& request, iso8583::Message response, 
                  store::Value::Bool(stand_in), store::Value::Int64(now),
                  store::Value::Text(terminal_id), store::Value::Text(original_mti),
                  store::Value::Int64(txn_minor), store::Value::Int64(rate.mantissa),
-                 store::Value::Int64(rate.scale), store::Value::Int64(markup_bps)})
+                 store::Value::Int64(rate.scale), store::Value::Int64(markup_bps),
+                 store::Value::Bool(credit)})
             .status();
       },
       [this, response = std::move(response), reply = std::move(reply), duplicate_key,
@@ -989,6 +1031,7 @@ void Switch::Reverse(iso8583::Message request, link::Reply reply) {
   const std::string terminal_id = TerminalId(request);
   const std::string masked = MaskCardNumber(*request.Get(2));
   const std::int64_t now = clock_.NowUnixMillis();
+  const bool credit = IsCredit(request);  // the reversal repeats its original's DE3
   // A reversal is acknowledged even when its original was never seen.
   auto acknowledge = [this, request, reply, key](std::string_view code) {
     iso8583::Message response = ResponseTo(request, code);
@@ -1012,7 +1055,7 @@ void Switch::Reverse(iso8583::Message request, link::Reply reply) {
                  store::Value::Int64(amount_minor), store::Value::Text(currency_alpha),
                  store::Value::Int64(amount_minor), store::Value::Int64(now),
                  store::Value::Text(terminal_id), store::Value::Text(orig_mti),
-                 store::Value::Int64(amount_minor)})
+                 store::Value::Int64(amount_minor), store::Value::Bool(credit)})
             .status();
       },
       [this, issuer, forward, acknowledge](const Status& s) mutable {
@@ -1318,7 +1361,8 @@ Result<std::vector<ClearingRecord>> Switch::ClearingRecords(const ClearingFilter
       "txn_currency, "
       "txn_amount_minor, authorized_amount_minor, billing_currency, billing_amount_minor, "
       "approval_code, "
-      "stand_in, reversed, completed, reconciled, settled_cycle FROM clearing_records WHERE 1 = 1";
+      "stand_in, reversed, completed, reconciled, settled_cycle, credit FROM clearing_records "
+      "WHERE 1 = 1";
   std::vector<store::Value> params;
   if (!filter.acquirer_id.empty()) {
     sql += " AND acquirer_id = ?";
@@ -1353,6 +1397,7 @@ Result<std::vector<ClearingRecord>> Switch::ClearingRecords(const ClearingFilter
       TS_ASSIGN_OR_RETURN(r.completed, row.GetBool("completed"));
       TS_ASSIGN_OR_RETURN(r.reconciled, row.GetBool("reconciled"));
       TS_ASSIGN_OR_RETURN(r.settled_cycle, row.GetInt64("settled_cycle"));
+      TS_ASSIGN_OR_RETURN(r.credit, row.GetBool("credit"));
       out.push_back(std::move(r));
     }
     return Status::Ok();
@@ -1386,7 +1431,8 @@ Result<SettlementReport> Switch::CutOff() {
     report.cycle = cycle_;
     TS_ASSIGN_OR_RETURN(store::Rows rows,
                         s.Query("SELECT issuer_id, acquirer_id, txn_currency, txn_amount_minor, "
-                                "billing_currency, billing_amount_minor FROM clearing_records "
+                                "billing_currency, billing_amount_minor, credit "
+                                "FROM clearing_records "
                                 "WHERE settled_cycle = 0 AND reversed = FALSE"));
     for (const store::Row& row : rows) {
       TS_ASSIGN_OR_RETURN(std::string issuer, row.GetText("issuer_id"));
@@ -1395,27 +1441,32 @@ Result<SettlementReport> Switch::CutOff() {
       TS_ASSIGN_OR_RETURN(std::int64_t at_minor, row.GetInt64("txn_amount_minor"));
       TS_ASSIGN_OR_RETURN(std::string b, row.GetText("billing_currency"));
       TS_ASSIGN_OR_RETURN(std::int64_t ab_minor, row.GetInt64("billing_amount_minor"));
+      TS_ASSIGN_OR_RETURN(bool credit, row.GetBool("credit"));
+      // A credit to a card (a refund) flows the other way: the acquirer pays and the issuer is
+      // paid, and the interchange goes back from the issuer to the acquirer. Scheme fees are
+      // charged on every transaction either way.
+      const std::int64_t sign = credit ? -1 : 1;
       const std::int64_t interchange_t = Bps(at_minor, options_.interchange_bps);
       const std::int64_t scheme_acq = Bps(at_minor, options_.scheme_fee_bps);
       const std::int64_t interchange_b = Bps(ab_minor, options_.interchange_bps);
       const std::int64_t scheme_iss = Bps(ab_minor, options_.scheme_fee_bps);
       SettlementPosition& acq = at(acquirer, t);
-      acq.as_acquirer_minor += at_minor;
-      acq.fees_minor -= interchange_t + scheme_acq;
+      acq.as_acquirer_minor += sign * at_minor;
+      acq.fees_minor -= sign * interchange_t + scheme_acq;
       acq.transactions++;
       SettlementPosition& iss = at(issuer, b);
-      iss.as_issuer_minor -= ab_minor;
-      iss.fees_minor += interchange_b - scheme_iss;
+      iss.as_issuer_minor -= sign * ab_minor;
+      iss.fees_minor += sign * interchange_b - scheme_iss;
       iss.transactions++;
       // The network earns the scheme fees; across currencies it also carries the FX legs, passing
       // interchange from the acquirer's currency to the issuer's.
       at(network, t).fees_minor += scheme_acq;
       at(network, b).fees_minor += scheme_iss;
       if (t == b) {
-        at(network, t).fees_minor += interchange_t - interchange_b;  // zero: same base amount
+        at(network, t).fees_minor += sign * (interchange_t - interchange_b);  // zero: same base
       } else {
-        at(network, t).as_issuer_minor += -at_minor + interchange_t;
-        at(network, b).as_acquirer_minor += ab_minor - interchange_b;
+        at(network, t).as_issuer_minor += sign * (-at_minor + interchange_t);
+        at(network, b).as_acquirer_minor += sign * (ab_minor - interchange_b);
       }
       report.records++;
     }

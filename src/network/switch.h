@@ -7,6 +7,13 @@
 //
 // Messages from acquirers (OnRequest):
 //   0100/0101, 0200/0201  authorisation / financial request (and repeats)
+//   0200/0201 with DE3 "20" a credit to the card (a refund, a wallet's withdrawal to the card):
+//                         routed like any 0200 (token ranges through the TSP step), never stood
+//                         in for (the issuer away or too slow: "91", DE44 "no stand-in for
+//                         credits", no advice; a late issuer approval is reversed, DE3 kept), and
+//                         its clearing record is a credit: reconciliation counts it in DE74/DE86
+//                         (reversed: DE75/DE87), and settlement moves it from the acquirer to the
+//                         issuer
 //   0400/0401, 0420/0421  reversal request / advice (DE90 names the original)
 //   0220/0221 with DE90   completion of a dual-message 0100 approval: DE4 = final amount (at most
 //                         the authorised one); forwarded to the issuer (DE6 at the authorisation's
@@ -23,7 +30,7 @@
 // service (TokenService::OnTokenUseAnswered, token_service.h).
 // Response codes set by the switch itself: 30 format error (DE44 names the field), 15 no such
 // issuer (also: token range and no token service), 14 token not resolved (token_service.h),
-// 94 duplicate transmission, 91 issuer unavailable (STIP declined, or an ID&V request), 12
+// 94 duplicate transmission, 91 issuer unavailable (STIP declined, an ID&V request or a credit), 12
 // invalid transaction (also: completion of a reversed or already settled original), 13
 // completion above the authorised amount, 25 completion of an unknown original, 96 a store
 // failure.
@@ -31,7 +38,8 @@
 // Reconciliation (0500 → 0510): the terminal's totals (DE74-77, DE86-89, DE97) for one currency
 // (DE50) are compared with the switch's clearing records of that acquirer (DE32) and terminal
 // (DE41) in that currency (acquirer-currency amounts) not yet in an in-balance close: approvals
-// are debits (at their completed amount), reversed ones also debit reversals. The 0510 has DE39
+// are debits (at their completed amount), reversed ones also debit reversals; approved credits
+// (DE3 "20") are credits, reversed ones also credit reversals. The 0510 has DE39
 // "00", DE66 "1" in balance / "2" out of balance and the switch's own totals in DE74-77, DE86-89,
 // DE97 (DE15, DE50 echoed). In balance closes those records (a later 0500 starts from zero);
 // out of balance is logged and changes nothing. A reversal of an original the switch never saw is
@@ -139,6 +147,7 @@ struct ClearingRecord {
   bool completed = false;
   bool reconciled = false;         // in an in-balance terminal reconciliation
   std::int64_t settled_cycle = 0;  // 0: not settled yet (the current cycle)
+  bool credit = false;             // DE3 "20": a credit to the card, settled acquirer → issuer
 };
 
 struct ClearingFilter {
@@ -197,7 +206,9 @@ class Switch final : public link::MessageHandler {
   void DeliverStoredAdvices();
 
   // Closes the current clearing cycle: every unreversed clearing record is settled into net
-  // positions per bank and currency (they sum to zero per currency). Durable before returned.
+  // positions per bank and currency (they sum to zero per currency). A credit to a card counts
+  // against the acquirer and for the issuer, its interchange going back to the acquirer; scheme
+  // fees are charged on it as on a sale. Durable before returned.
   Result<SettlementReport> CutOff();
 
   // Advices not yet acknowledged, per issuer (for the console and tests).

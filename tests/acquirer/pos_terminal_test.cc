@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <set>
+#include <thread>
 
 #include "iso8583/codec.h"
 #include "iso8583/original_data_elements.h"
@@ -46,6 +48,13 @@ acquirer::Purchase Sale(std::int64_t minor, const Currency& currency = Cny(),
   p.pan = kPan;
   p.amount = Amount(minor, currency);
   p.single_message = single_message;
+  return p;
+}
+
+// A credit to the card (a refund, a wallet's withdrawal to the card): an 0200 with DE3 "200000".
+acquirer::Purchase Refund(std::int64_t minor, const Currency& currency = Cny()) {
+  acquirer::Purchase p = Sale(minor, currency, /*single_message=*/true);
+  p.processing_code = std::string(kProcessingRefund);
   return p;
 }
 
@@ -211,6 +220,82 @@ TEST_F(PosTerminalTest, TotalsPerCurrency) {
   EXPECT_EQ(t.by_currency["CNY"].debits, 2);
   EXPECT_EQ(t.by_currency["CNY"].debits_minor, 3'500);
   EXPECT_EQ(t.by_currency["USD"].debits, 1);
+}
+
+TEST_F(PosTerminalTest, CreditProcessingCodes) {
+  EXPECT_TRUE(IsCreditProcessingCode(kProcessingRefund));
+  EXPECT_TRUE(IsCreditProcessingCode("201000"));
+  EXPECT_FALSE(IsCreditProcessingCode(kProcessingPurchase));
+  EXPECT_FALSE(IsCreditProcessingCode("2000"));
+  EXPECT_FALSE(IsCreditProcessingCode("20000X"));
+  iso8583::Message m = terminal_.BuildRequest(Refund(4'200), "000321");
+  EXPECT_EQ(m.mti(), "0200");
+  EXPECT_EQ(*m.Get(3), "200000");
+  EXPECT_EQ(*m.Get(4), "000000004200");
+}
+
+TEST_F(PosTerminalTest, ApprovedCreditCountsAsACreditNotAsASale) {
+  switch_.Decide([](const iso8583::Message& r) {
+    return iso8583::ResponseTo(r, *r.Get(4) == "000000000999" ? "14" : "00");
+  });
+  ASSERT_TRUE(Buy(Sale(5'000)).approved());
+  PurchaseResult refund = Buy(Refund(1'500));
+  ASSERT_TRUE(refund.approved());
+  EXPECT_EQ(*switch_.Received("0200").at(0).Get(3), "200000");
+  EXPECT_EQ(Buy(Refund(999)).response_code(), "14");  // declined: not counted
+  ASSERT_TRUE(Buy(Refund(300, Usd())).approved());
+  BatchTotals t = terminal_.totals();
+  EXPECT_EQ(t.approved, 3);
+  EXPECT_EQ(t.declined, 1);
+  EXPECT_EQ(t.approved_minor["CNY"], 5'000);  // sales only
+  EXPECT_FALSE(t.approved_minor.contains("USD"));
+  network::ReconciliationTotals cny;
+  cny.debits = 1;
+  cny.debits_minor = 5'000;
+  cny.credits = 1;
+  cny.credits_minor = 1'500;
+  EXPECT_EQ(t.by_currency["CNY"], cny) << t.by_currency["CNY"].ToString();
+  EXPECT_EQ(t.by_currency["USD"].credits_minor, 300);
+  EXPECT_EQ(t.by_currency["USD"].debits, 0);
+  EXPECT_EQ(t.by_currency["CNY"].NetMinor(), 3'500);
+}
+
+TEST_F(PosTerminalTest, CreditWithAnUnknownOutcomeIsReversedAsACredit) {
+  link_.time_out_next = 1;  // the switch gets the credit, its answer is lost
+  PurchaseResult r = Buy(Refund(6'600));
+  EXPECT_EQ(r.response.status().code(), ErrorCode::kUnavailable);
+  auto reversals = switch_.Received("0400");
+  ASSERT_EQ(reversals.size(), 1u);
+  EXPECT_EQ(*reversals[0].Get(3), "200000");  // the issuer must know it undoes a credit
+  EXPECT_EQ(*reversals[0].Get(4), "000000006600");
+  auto original = iso8583::OriginalDataElements::Parse(*reversals[0].Get(90));
+  ASSERT_TRUE(original.ok());
+  EXPECT_EQ(original->mti, "0200");
+  BatchTotals t = terminal_.totals();
+  EXPECT_EQ(t.unknown, 1);
+  network::ReconciliationTotals expected;
+  expected.credits = 1;
+  expected.credits_minor = 6'600;
+  expected.credit_reversals = 1;
+  expected.credit_reversals_minor = 6'600;
+  EXPECT_EQ(t.by_currency["CNY"], expected) << t.by_currency["CNY"].ToString();
+  EXPECT_FALSE(t.approved_minor.contains("CNY"));
+}
+
+TEST_F(PosTerminalTest, CreditThatCannotBeSentIsRefusedWithoutSending) {
+  acquirer::Purchase dual = Refund(100);
+  dual.single_message = false;  // a credit is never an authorisation
+  PurchaseResult r = Buy(dual);
+  EXPECT_EQ(r.response.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.response.status().message().find("DE3"), std::string::npos)
+      << r.response.status().ToString();
+  acquirer::Purchase malformed = Sale(100);
+  malformed.processing_code = "2000";
+  EXPECT_EQ(Buy(malformed).response.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(switch_.Received().empty());
+  BatchTotals t = terminal_.totals();
+  EXPECT_EQ(t.approved + t.declined + t.unknown, 0);
+  EXPECT_TRUE(t.by_currency.empty());
 }
 
 TEST_F(PosTerminalTest, CompleteSendsAnAdviceNamingTheAuthorisation) {
@@ -512,6 +597,33 @@ TEST_F(TerminalAndSwitchTest, BatchCloseIsInBalance) {
   auto report = sw_->CutOff();
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->records, 3);
+}
+
+TEST_F(TerminalAndSwitchTest, CreditsAndTheirReversalsAreInBalance) {
+  ASSERT_TRUE(Buy(Sale(8'000, Cny(), true)).approved());
+  ASSERT_TRUE(Buy(Refund(2'000)).approved());
+  link_->time_out_next = 1;  // approved by the switch, answer lost: reversed
+  EXPECT_FALSE(Buy(Refund(500)).response.ok());
+  link_->drop_next = 1;  // never reached the switch: its reversal is recorded anyway
+  EXPECT_FALSE(Buy(Refund(700)).response.ok());
+  // The reversals are acknowledged after the switch's store commit.
+  for (int i = 0; i < 500 && terminal_->totals().by_currency["CNY"].credit_reversals < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const network::ReconciliationTotals terminal_side = terminal_->totals().by_currency["CNY"];
+  EXPECT_EQ(terminal_side.credits, 3);
+  EXPECT_EQ(terminal_side.credits_minor, 3'200);
+  EXPECT_EQ(terminal_side.credit_reversals, 2);
+  EXPECT_EQ(terminal_side.credit_reversals_minor, 1'200);
+  EXPECT_EQ(*sw_->OpenBatchTotals(kAcquirer, "TERM0001", Cny()), terminal_side);
+  auto r = Close();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->in_balance) << "terminal " << r->terminal.ToString() << " network "
+                             << r->network.ToString();
+  // Settled: the sale and the one credit that stands.
+  auto report = sw_->CutOff();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->records, 2);
 }
 
 TEST_F(TerminalAndSwitchTest, ReversedAuthorisationIsInBalanceAndNotSettled) {

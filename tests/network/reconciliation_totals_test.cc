@@ -51,6 +51,36 @@ TEST(ReconciliationTotalsTest, NegativeNetIsADebit) {
   EXPECT_EQ(ReconciliationTotals{}.NetField(), "C0000000000000000");
 }
 
+TEST(ReconciliationTotalsTest, CreditReversalsGiveBackWhatCreditsTook) {
+  // A sale of 100.00, two refunds of 30.00 and 10.00, the second reversed: net 70.00 to the
+  // acquirer, and the refunds stay in DE74/DE86 rather than shrinking the debits.
+  ReconciliationTotals t;
+  t.debits = 1;
+  t.debits_minor = 10'000;
+  t.credits = 2;
+  t.credits_minor = 4'000;
+  t.credit_reversals = 1;
+  t.credit_reversals_minor = 1'000;
+  EXPECT_EQ(t.NetMinor(), 7'000);
+  iso8583::Message m("0500");
+  ASSERT_TRUE(t.WriteTo(m).ok());
+  EXPECT_EQ(*m.Get(74), "0000000002");
+  EXPECT_EQ(*m.Get(75), "0000000001");
+  EXPECT_EQ(*m.Get(86), "0000000000004000");
+  EXPECT_EQ(*m.Get(87), "0000000000001000");
+  EXPECT_EQ(*m.Get(88), "0000000000010000");
+  EXPECT_EQ(*m.Get(97), "C0000000000007000");
+  auto read = ReconciliationTotals::ReadFrom(m);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(*read, t);
+  // The same net with the refund counted as a smaller sale is another batch.
+  ReconciliationTotals as_smaller_sale;
+  as_smaller_sale.debits = 1;
+  as_smaller_sale.debits_minor = 7'000;
+  EXPECT_EQ(as_smaller_sale.NetMinor(), t.NetMinor());
+  EXPECT_NE(as_smaller_sale, t);
+}
+
 TEST(ReconciliationTotalsTest, ArithmeticIsFieldByField) {
   ReconciliationTotals t = Sample();
   t += Sample();

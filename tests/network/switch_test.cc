@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <future>
 #include <random>
+#include <thread>
 
 #include "iso8583/original_data_elements.h"
 #include "iso8583/response.h"
@@ -165,6 +166,22 @@ class SwitchTest : public ::testing::Test {
     m.Set(42, "MERCHANT0000001");
     m.Set(43, "Test shop, Shanghai");
     m.Set(49, Digits(currency.numeric, 3));
+    return m;
+  }
+  // A credit to the card (a refund): an 0200 with DE3 "200000", as acquirer/pos_terminal.cc builds
+  // it.
+  static iso8583::Message Credit(const std::string& pan, std::int64_t minor,
+                                 const Currency& currency, const std::string& stan,
+                                 const std::string& terminal = kTerminal) {
+    iso8583::Message m = Auth(pan, minor, currency, stan, terminal);
+    m.set_mti("0200");
+    m.Set(3, "200000");
+    return m;
+  }
+  static iso8583::Message Sale(const std::string& pan, std::int64_t minor, const Currency& currency,
+                               const std::string& stan, const std::string& terminal = kTerminal) {
+    iso8583::Message m = Auth(pan, minor, currency, stan, terminal);
+    m.set_mti("0200");
     return m;
   }
   static iso8583::Message Reversal(const iso8583::Message& original) {
@@ -714,6 +731,193 @@ TEST_F(SwitchTest, TokenUseOutcomesAreReportedOncePerAnsweredRequest) {
 // Property: whatever mix of banks, currencies, declines, stand-ins, reversals and completions,
 // settlement positions sum to zero per currency, and the banks' acquirer and issuer legs equal
 // what was approved (at captured amounts) in each currency.
+TEST_F(SwitchTest, CreditIsRoutedLikeAnother0200AndRecordedAsACredit) {
+  iso8583::Message credit = Credit(kPanCny, 2'500, Cny(), "000300");
+  iso8583::Message response = Send(credit);
+  EXPECT_EQ(response.mti(), "0210");
+  EXPECT_EQ(*response.Get(39), "00");
+  EXPECT_EQ(*response.Get(3), "200000");
+  auto forwarded = issuers_[kBankCny]->Received("0200");
+  ASSERT_EQ(forwarded.size(), 1u);
+  EXPECT_EQ(*forwarded[0].Get(3), "200000");
+  EXPECT_EQ(*forwarded[0].Get(33), kNetworkId);
+  // A token-range card: the TSP step runs as for any 0200; the issuer sees the funding PAN.
+  FakeTokenService tsp;
+  sw_->SetTokenService(&tsp);
+  iso8583::Message to_token = Send(Credit(kToken, 1'200, Cny(), "000301"));
+  EXPECT_EQ(*to_token.Get(39), "00");
+  EXPECT_EQ(*to_token.Get(2), kToken);
+  forwarded = issuers_[kBankCny]->Received("0200");
+  ASSERT_EQ(forwarded.size(), 2u);
+  EXPECT_EQ(*forwarded[1].Get(2), kPanCny);
+  EXPECT_EQ(*forwarded[1].Get(3), "200000");
+  // Cross-border: DE6 in the issuer's currency, as for a sale.
+  ASSERT_EQ(*Send(Credit(kPanCny, 10'000, Usd(), "000302")).Get(39), "00");
+  EXPECT_EQ(*issuers_[kBankCny]->Received("0200").back().Get(6), "000000071710");
+  // A duplicate is refused and a repeat gets the stored answer: one credit.
+  EXPECT_EQ(*Send(credit).Get(39), "94");
+  iso8583::Message repeat = credit;
+  repeat.set_mti("0201");
+  EXPECT_EQ(*Send(repeat).Get(38), *response.Get(38));
+  EXPECT_EQ(issuers_[kBankCny]->Received("0200").size(), 3u);
+  EXPECT_TRUE(issuers_[kBankCny]->Received("0201").empty());
+  // An issuer's decline is passed through and records nothing.
+  issuers_[kBankCny]->Decide(
+      [](const iso8583::Message& r) { return iso8583::ResponseTo(r, "14"); });
+  EXPECT_EQ(*Send(Credit(kPanCny, 300, Cny(), "000303")).Get(39), "14");
+
+  auto records = Records();
+  ASSERT_EQ(records.size(), 3u);
+  for (const ClearingRecord& r : records) {
+    EXPECT_TRUE(r.credit) << r.record_id;
+    EXPECT_EQ(r.original_mti, "0200");
+    EXPECT_FALSE(r.stand_in);
+  }
+  // A sale is not a credit.
+  issuers_[kBankCny]->Decide(
+      [](const iso8583::Message& r) { return iso8583::ResponseTo(r, "00"); });
+  ASSERT_EQ(*Send(Sale(kPanCny, 700, Cny(), "000304")).Get(39), "00");
+  EXPECT_FALSE(Records().back().credit);
+
+  // The journal has the credit (masked) both ways: close the switch so its writer has flushed.
+  acquirer_link_.reset();
+  sw_.reset();
+  auto journal = store::OpenSqlite(dir_, "network_journal");
+  ASSERT_TRUE(journal.ok());
+  auto rows = (*journal)->Query(
+      "SELECT direction, peer, mti, masked_pan, response_code, message_json FROM journal WHERE "
+      "stan = ? "
+      "ORDER BY entry_id",
+      {store::Value::Text("000300")});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  std::vector<std::string> seen;
+  for (const store::Row& row : *rows) {
+    std::string json = *row.GetText("message_json");
+    EXPECT_NE(json.find("\"3\":\"200000\""), std::string::npos) << json;
+    EXPECT_EQ(json.find(kPanCny), std::string::npos) << json;
+    EXPECT_EQ(*row.GetText("masked_pan"), "622202******0001");
+    seen.push_back(*row.GetText("direction") + " " + *row.GetText("peer") + " " +
+                   *row.GetText("mti"));
+  }
+  const std::vector<std::string> expected = {"in acquirer 0200",
+                                             "out " + std::string(kBankCny) + " 0200",
+                                             "in " + std::string(kBankCny) + " 0210",
+                                             "out acquirer 0210",
+                                             "in acquirer 0200",
+                                             "out acquirer 0210",  // the duplicate's 94
+                                             "in acquirer 0201",
+                                             "out acquirer 0210"};
+  EXPECT_EQ(seen, expected);
+}
+
+TEST_F(SwitchTest, CreditIsNeverStoodIn) {
+  // Bank CNY approves sales up to 500.00 in stand-in; a credit of 1.00 is still refused.
+  links_[kBankCny]->set_up(false);
+  iso8583::Message refused = Send(Credit(kPanCny, 100, Cny(), "000310"));
+  EXPECT_EQ(*refused.Get(39), "91");
+  EXPECT_EQ(*refused.Get(44), "no stand-in for credits");
+  EXPECT_FALSE(refused.Has(38));
+  EXPECT_EQ(*Send(Sale(kPanCny, 100, Cny(), "000311")).Get(39), "00");  // a sale is stood in for
+  EXPECT_EQ(sw_->PendingAdvices()[kBankCny], 1);                        // the sale's advice only
+  auto records = Records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_FALSE(records[0].credit);
+  links_[kBankCny]->set_up(true);
+  sw_->OnIssuerReady(kBankCny);
+  auto advices = issuers_[kBankCny]->Received("0220");
+  ASSERT_EQ(advices.size(), 1u);
+  EXPECT_EQ(*advices[0].Get(3), "000000");
+
+  // The issuer too slow: refused, and its late approval is reversed as a credit (DE3 kept).
+  links_[kBankCny]->time_out_next = 1;
+  iso8583::Message slow = Credit(kPanCny, 4'000, Cny(), "000312");
+  EXPECT_EQ(*Send(slow).Get(39), "91");
+  // The late approval reaches the switch after the acquirer's answer (FaultyLink: time_out_next).
+  for (int i = 0; i < 500 && issuers_[kBankCny]->Received("0400").empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto reversals = issuers_[kBankCny]->Received("0400");
+  ASSERT_EQ(reversals.size(), 1u);
+  EXPECT_EQ(*reversals[0].Get(39), "68");
+  EXPECT_EQ(*reversals[0].Get(3), "200000");
+  EXPECT_EQ(*reversals[0].Get(4), "000000004000");
+  auto original = iso8583::OriginalDataElements::Parse(*reversals[0].Get(90));
+  ASSERT_TRUE(original.ok());
+  EXPECT_EQ(original->mti, "0200");
+  EXPECT_EQ(original->stan, "000312");
+  EXPECT_EQ(Records().size(), 1u);  // no clearing record for a refused credit
+  EXPECT_EQ(sw_->stats().stand_in_approved.load(), 1u);
+}
+
+TEST_F(SwitchTest, CreditsReconcileAsCreditsAndTheirReversalsAsCreditReversals) {
+  iso8583::Message sale = Sale(kPanCny, 10'000, Cny(), "000320");
+  iso8583::Message undone_sale = Sale(kPanCny, 1'000, Cny(), "000321");
+  iso8583::Message refund = Credit(kPanCny, 4'000, Cny(), "000322");
+  iso8583::Message undone_refund = Credit(kPanCny, 300, Cny(), "000323");
+  iso8583::Message overtaken_refund = Credit(kPanCny, 50, Cny(), "000324");
+  for (const auto* m : {&sale, &undone_sale, &refund, &undone_refund})
+    ASSERT_EQ(*Send(*m).Get(39), "00");
+  ASSERT_EQ(*Send(Reversal(undone_sale)).Get(39), "00");
+  ASSERT_EQ(*Send(Reversal(undone_refund)).Get(39), "00");
+  // A credit's reversal that overtook it: recorded as a reversed credit, on both sides.
+  ASSERT_EQ(*Send(Reversal(overtaken_refund)).Get(39), "00");
+  EXPECT_EQ(*issuers_[kBankCny]->Received("0400").back().Get(3), "200000");
+
+  ReconciliationTotals expected;
+  expected.debits = 2;
+  expected.debits_minor = 11'000;
+  expected.debit_reversals = 1;
+  expected.debit_reversals_minor = 1'000;
+  expected.credits = 3;
+  expected.credits_minor = 4'350;
+  expected.credit_reversals = 2;
+  expected.credit_reversals_minor = 350;
+  auto ours = sw_->OpenBatchTotals(kAcquirer, kTerminal, Cny());
+  ASSERT_TRUE(ours.ok()) << ours.status().ToString();
+  EXPECT_EQ(*ours, expected) << ours->ToString();
+  EXPECT_EQ(expected.NetMinor(), 6'000);  // 10,000 sold, 4,000 refunded
+
+  // A terminal that counted the refund as a negative sale is out of balance.
+  ReconciliationTotals as_negative_sale;
+  as_negative_sale.debits = 2;
+  as_negative_sale.debits_minor = 6'000;
+  EXPECT_EQ(*Send(Reconciliation(as_negative_sale, Cny(), "000330")).Get(66), "2");
+  iso8583::Message in = Send(Reconciliation(expected, Cny(), "000331"));
+  EXPECT_EQ(*in.Get(66), "1");
+  EXPECT_EQ(*in.Get(74), "0000000003");
+  EXPECT_EQ(*in.Get(75), "0000000002");
+  EXPECT_EQ(*in.Get(86), "0000000000004350");
+  EXPECT_EQ(*in.Get(87), "0000000000000350");
+  EXPECT_EQ(*in.Get(97), "C0000000000006000");
+  EXPECT_EQ(*sw_->OpenBatchTotals(kAcquirer, kTerminal, Cny()), ReconciliationTotals{});
+}
+
+TEST_F(SwitchTest, CreditSettlesFromTheAcquirerToTheIssuer) {
+  ASSERT_EQ(*Send(Sale(kPanCny, 10'000, Cny(), "000340")).Get(39), "00");
+  ASSERT_EQ(*Send(Credit(kPanCny, 4'000, Cny(), "000341")).Get(39), "00");
+  // Cross-border: a RUB refund to a CNY card, and a reversed credit that settles nothing.
+  ASSERT_EQ(*Send(Credit(kPanCny, 100'000, Rub(), "000342")).Get(39), "00");
+  iso8583::Message reversed = Credit(kPanCny, 900, Cny(), "000343");
+  ASSERT_EQ(*Send(reversed).Get(39), "00");
+  ASSERT_EQ(*Send(Reversal(reversed)).Get(39), "00");
+
+  auto report = sw_->CutOff();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->records, 3);
+  // CNY: the acquirer is owed 100.00 for the sale and pays 40.00 for the refund; the issuer the
+  // reverse, and it is paid the RUB refund billed in CNY (1,000.00 RUB × 0.0790 × 1.01 = 79.79).
+  EXPECT_EQ(Position(*report, kAcquirer, "CNY").as_acquirer_minor, 6'000);
+  EXPECT_EQ(Position(*report, kBankCny, "CNY").as_issuer_minor, -6'000 + 7'979);
+  EXPECT_EQ(Position(*report, kAcquirer, "RUB").as_acquirer_minor, -100'000);
+  // Interchange (0.50%) goes back to the acquirer on a credit; scheme fees (0.05%) are charged on
+  // both: -(50 + 5) for the sale, +(20 - 2) for the refund.
+  EXPECT_EQ(Position(*report, kAcquirer, "CNY").fees_minor, -55 + 18);
+  std::map<std::string, std::int64_t> net;
+  for (const auto& p : report->positions) net[p.currency] += p.net_minor;
+  for (const auto& [currency, total] : net) EXPECT_EQ(total, 0) << currency;
+  EXPECT_TRUE(net.contains("RUB"));
+}
+
 TEST_F(SwitchTest, SettlementNetsToZeroAndMatchesTheApprovedAmounts) {
   std::mt19937_64 rng(20260101);
   const std::vector<std::pair<const char*, const char*>> cards = {
