@@ -20,6 +20,11 @@ echo "== end-to-end authorisations over TCP"
 "$build/bench/e2e_authorization_bench" --seconds 10
 echo "== end-to-end contactless token authorisations over TCP (through the TSP)"
 "$build/bench/e2e_authorization_bench" --contactless 128 --taps-per-device 60 --in-flight 16 --seconds 30
+echo "== end-to-end consumer-presented QR payments (show to pay), in memory and over TCP"
+"$build/bench/qr_bench" --e2e --tcp 0 --devices 64 --codes-per-device 100 --in-flight 16 --seconds 30
+"$build/bench/qr_bench" --e2e --tcp 1 --devices 64 --codes-per-device 100 --in-flight 16 --seconds 30
+echo "== wallet payment platform: durable merchant-QR and payment-code payments from the balance"
+"$build/bench/qrpay_bench" --seconds 10
 echo "== provisioning (bind + OTP)"
 "$build/bench/provisioning_bench" --seconds 5 --threads 4
 echo "== transit: one gate tap, clearing 1 M records"

@@ -32,6 +32,7 @@
 #include "link/tcp_client.h"
 #include "server/io_threads.h"
 #include "server/dcep_story.h"
+#include "server/qr_story.h"
 #include "transit/city_network.h"
 #include "transit/psam.h"
 #include "transit/purse_commands.h"
@@ -884,6 +885,36 @@ void RunStory(DemoOptions& opts, const char* name) {
   if (code != 0) throw ExitWithCode(code, name);
 }
 
+// `tapstack demo <name>`: a story that runs in this process on a fresh data directory
+// (--data-dir, or a new one under /tmp). Exit 2 when the directory is not empty, 1 when a step
+// did not end as the story expects.
+CLI::App* AddInProcessStory(CLI::App& demo, const std::string& name, const std::string& about,
+                            std::function<Status(const std::filesystem::path&)> run) {
+  auto dir_option = std::make_shared<std::string>();
+  CLI::App* story = demo.add_subcommand(name, about);
+  story->add_option("--data-dir", *dir_option,
+                    "An empty directory for the stores, ledgers and devices (default: a new "
+                    "directory under the temporary directory)");
+  story->callback([dir_option, name, run = std::move(run)]() {
+    const std::string what = "demo " + name;
+    std::filesystem::path dir = *dir_option;
+    if (dir.empty()) {
+      std::string pattern = "/tmp/tapstack-" + name + "-XXXXXX";
+      if (mkdtemp(pattern.data()) == nullptr) throw ExitWithCode(2, what);
+      dir = pattern;
+    }
+    std::printf("tapstack %s — data in %s\n", what.c_str(), dir.c_str());
+    const Status status = run(dir);
+    std::cout.flush();
+    if (!status.ok()) {
+      std::fprintf(stderr, "%s: %s\n", what.c_str(), status.ToString().c_str());
+      throw ExitWithCode(status.code() == ErrorCode::kFailedPrecondition ? 2 : 1, what);
+    }
+    std::printf("The story ran as expected.\n");
+  });
+  return story;
+}
+
 }  // namespace
 
 void RegisterDemoCommand(CLI::App& app) {
@@ -924,33 +955,35 @@ void RegisterDemoCommand(CLI::App& app) {
   transit_cmd->callback(
       [transit_opts]() { RunStory<TransitStory>(*transit_opts, "demo transit"); });
 
-  auto dcep_dir = std::make_shared<std::string>();
-  CLI::App* dcep_cmd = cmd->add_subcommand(
-      "dcep",
+  CLI::App* dcep_cmd = AddInProcessStory(
+      *cmd, "dcep",
       "Run the digital-currency story in this process (issuance, wallets, online payments, "
-      "two watches paying offline, sync, a cloned watch caught, a prepaid class package)");
-  dcep_cmd->add_option("--data-dir", *dcep_dir,
-                       "An empty directory for the ledgers, stores and watches (default: a new "
-                       "directory under the temporary directory)");
-  dcep_cmd->callback([dcep_dir]() {
-    std::filesystem::path dir = *dcep_dir;
-    if (dir.empty()) {
-      char pattern[] = "/tmp/tapstack-dcep-XXXXXX";
-      if (mkdtemp(pattern) == nullptr) throw ExitWithCode(2, "demo dcep");
-      dir = pattern;
-    }
-    std::printf("tapstack demo dcep — data in %s\n", dir.c_str());
-    Result<server::DcepStoryReport> report = server::RunDcepStory({.data_dir = dir, .out = &std::cout});
-    std::cout.flush();
-    if (!report.ok()) {
-      std::fprintf(stderr, "demo dcep: %s\n", report.status().ToString().c_str());
-      throw ExitWithCode(report.status().code() == ErrorCode::kFailedPrecondition ? 2 : 1, "demo dcep");
-    }
-    std::printf("The story ran as expected.\n");
-  });
+      "two watches paying offline, sync, a cloned watch caught, a prepaid class package)",
+      [](const std::filesystem::path& dir) -> Status {
+        return server::RunDcepStory({.data_dir = dir, .out = &std::cout}).status();
+      });
+  CLI::App* qr_cmd = AddInProcessStory(
+      *cmd, "qr",
+      "Run the QR-payment story in this process (top up from a bound card, scan a merchant's "
+      "static and dynamic codes, tampered/expired/reused codes refused, show a payment code and an "
+      "EMVCo code, refund, limits, withdraw to the card, statement)",
+      [](const std::filesystem::path& dir) -> Status {
+        return server::RunQrStory({.data_dir = dir, .out = &std::cout}).status();
+      });
+  CLI::App* abroad_cmd = AddInProcessStory(
+      *cmd, "abroad",
+      "Run the cross-border story in this process (pay in Moscow and London with the rate and "
+      "markup shown first, a partner wallet in Pakistan through the network's QR clearing, a "
+      "visitor's foreign card, a VAT refund, settlement in both currencies)",
+      [](const std::filesystem::path& dir) -> Status {
+        return server::RunAbroadStory({.data_dir = dir, .out = &std::cout}).status();
+      });
 
-  cmd->callback([opts, transit_cmd, dcep_cmd]() {
-    if (transit_cmd->parsed() || dcep_cmd->parsed()) return;  // a story of its own ran
+  cmd->callback([opts, transit_cmd, dcep_cmd, qr_cmd, abroad_cmd]() {
+    // A story of its own ran.
+    for (const CLI::App* story : {transit_cmd, dcep_cmd, qr_cmd, abroad_cmd}) {
+      if (story->parsed()) return;
+    }
     RunStory<Story>(*opts, "demo");
   });
 }

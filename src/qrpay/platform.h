@@ -1,7 +1,8 @@
 // Platform: one wallet payment platform (the Alipay / WeChat Pay role): stored-value accounts in
 // a double-entry ledger, merchant QR payments, one-time payment codes, top-up from and withdrawal
 // to bound cards, cross-border payments with FX (own foreign merchants, and merchants of a partner
-// platform through the network's QR clearing), tax refunds and monthly statements.
+// platform through the network's QR clearing), tax refunds, cash-in at agents and monthly
+// statements.
 //
 // ## Persistence: one store, one transaction per operation
 // One store::Store per platform holds the platform's tables AND its ledger (ledger::StoreLedger on
@@ -28,6 +29,7 @@
 //   refund-operator:<id>        6  a tax refund operator's prefunded account (same flag)
 //   operator-funding:<CUR>      7  where prefunding comes from (the operator's bank transfer)
 //   fees:<CUR>                  8  fees earned (visitor card fee)
+//   agent:<id>                  9  a cash-in agent's prefunded float (same flag)
 // Transfer ids: SHA-256("tapstack qrpay transfer" ‖ platform ‖ operation id ‖ leg), the operation
 // id itself derived from (operation, actor, idempotency key): a retry can never move money twice.
 //
@@ -35,18 +37,18 @@
 // Per verification level, in the home currency: daily_max_minor and yearly_max_minor on outgoing
 // payments (balance QR payments, code payments, cross-border and partner payments; counted from
 // the journal per local day / calendar year of the platform's utc_offset_minutes, so they survive
-// restarts) and balance_max_minor after a top-up or tax refund. Refusals are kOutOfRange naming
-// the limit and the numbers ("daily_max_minor: level 1 allows 200000 a day; 150000 spent today,
-// 60000 requested"); too small a balance is kFailedPrecondition ("balance: 100 available, 200
-// requested").
+// restarts) and balance_max_minor after a top-up, tax refund or cash-in. Refusals are kOutOfRange
+// naming the limit and the numbers ("daily_max_minor: level 1 allows 200000 a day; 150000 spent
+// today, 60000 requested"); too small a balance is kFailedPrecondition ("balance: 100 available,
+// 200 requested").
 //
 // ## Idempotency
 // Every call that moves money takes an idempotency key (1-128 bytes of [A-Za-z0-9._:-]) scoped to
-// the actor (the account, or the merchant for refunds and code payments, or the operator for tax
-// refunds). The journal remembers each request's digest and its outcome, refusals included: the
-// same key with the same request returns the first outcome — a Receipt with replayed = true, or
-// the same error Status — and the same key with a different request is kAlreadyExists
-// (kKeyReusedMessage).
+// the actor (the account, or the merchant for refunds and code payments, the operator for tax
+// refunds, the agent for cash-in). The journal remembers each request's digest and its outcome,
+// refusals included: the same key with the same request returns the first outcome — a Receipt with
+// replayed = true, or the same error Status — and the same key with a different request is
+// kAlreadyExists (kKeyReusedMessage).
 //
 // ## Privacy
 // The platform never sees a PAN: cards are device tokens (the funding card keeps the token, its
@@ -148,7 +150,7 @@ struct Quote {
 struct Receipt {
   std::string receipt_id;  // the operation id: 32 lowercase hex
   // qr_payment code_payment cross_border_payment partner_payment refund top_up withdrawal
-  // tax_refund card_payment
+  // tax_refund card_payment cash_in
   std::string kind;
   std::string account_id;
   std::string merchant_id;
@@ -179,7 +181,7 @@ struct PaymentCode {
 struct StatementEntry {
   std::int64_t unix_ms = 0;
   std::string kind;          // as Receipt::kind
-  std::string counterparty;  // merchant name, "card •1234", operator name…
+  std::string counterparty;  // merchant name, "card ...1234", operator or agent name…
   std::string receipt_id;
   Amount amount{Cny()};  // signed: credits positive
   Amount balance_after{Cny()};
@@ -222,7 +224,8 @@ struct PlatformAudit {
 class Platform {
  public:
   // Opens (or creates) the store, applies the schema, creates the fixed ledger accounts and those
-  // of the config's merchants of this platform, prefunds its refund operators (once).
+  // of the config's merchants of this platform, prefunds its refund operators and cash-in agents
+  // (once). The store may be SQLite (data_dir) or any opened store::Store (PostgreSQL).
   // Errors: kInvalidArgument (options: unknown platform, short key), the store's.
   static Result<std::unique_ptr<Platform>> Open(PlatformOptions options);
   ~Platform();
@@ -336,6 +339,15 @@ class Platform {
   // before charging. Errors: kNotFound (order), as StartCardPayment, the rail's.
   Result<Receipt> CompleteCardPayment(std::string_view order_id,
                                       const nlohmann::json& payment_data);
+
+  // ---- 9. Agent cash-in ----
+  // The user paid `amount` (home currency) in cash to the agent, which credits it to the account
+  // from its prefunded float (the config's agents of this platform). Idempotent per agent and
+  // key. Errors: kNotFound (agent_id not an agent of this platform, account_id),
+  // kInvalidArgument (amount not > 0 in the home currency, key), kFailedPrecondition ("agent
+  // funds: N available, M requested"), kOutOfRange (balance_max_minor), kAlreadyExists (key).
+  Result<Receipt> CashIn(std::string_view agent_id, std::string_view account_id,
+                         const Amount& amount, std::string_view idempotency_key);
 
   // ---- 7. Statement ----
   // `month` is YYYY-MM in the platform's local time. Errors: kNotFound, kInvalidArgument.

@@ -77,14 +77,51 @@ Result<const Currency*> CurrencyMember(const json& object, std::string_view at) 
   return *currency;
 }
 
-Status CheckRefundOperatorId(std::string_view field, std::string_view id) {
-  const bool ok = !id.empty() && id.size() <= kRefundOperatorIdBytesMax &&
-                  std::all_of(id.begin(), id.end(), [](char c) {
-                    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-                  });
-  if (ok) return Status::Ok();
-  return InvalidArgument(std::string(field) + ": expected 1-" +
-                         std::to_string(kRefundOperatorIdBytesMax) + " of a-z 0-9 -");
+// The "platform" member of a merchant, operator or agent: one of `platform_ids`.
+Result<std::string> PlatformMember(const json& object, const std::string& at,
+                                   const std::set<std::string>& platform_ids) {
+  TS_ASSIGN_OR_RETURN(std::string platform_id, Text(object, at, "platform", kPlatformIdBytesMax));
+  if (!platform_ids.contains(platform_id)) {
+    return InvalidArgument(at + ".platform: \"" + platform_id + "\" is not a platform");
+  }
+  return platform_id;
+}
+
+// Refund operators and agents: a prefunded party of one platform,
+// {"platform", "id": [a-z0-9-] 1-id_bytes_max, "name", "prefund_minor"}, listed at most
+// `count_max` times under root[member]. Ids are unique within the list.
+template <typename Party>
+Result<std::vector<Party>> ParsePrefundedParties(const json& list, const std::string& member,
+                                                 std::size_t count_max, std::string_view noun,
+                                                 std::size_t id_bytes_max,
+                                                 const std::set<std::string>& platform_ids) {
+  if (!list.is_array() || list.size() > count_max) {
+    return InvalidArgument(member + ": expected an array of at most " + std::to_string(count_max) +
+                           " " + std::string(noun));
+  }
+  std::vector<Party> parties;
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string at = member + "[" + std::to_string(i) + "]";
+    TS_RETURN_IF_ERROR(CheckMembers(list[i], at, {"platform", "id", "name", "prefund_minor"}));
+    Party party;
+    TS_ASSIGN_OR_RETURN(party.platform_id, PlatformMember(list[i], at, platform_ids));
+    TS_ASSIGN_OR_RETURN(party.id, Text(list[i], at, "id", id_bytes_max));
+    const bool id_ok = std::all_of(party.id.begin(), party.id.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+    if (!id_ok) {
+      return InvalidArgument(at + ".id: expected 1-" + std::to_string(id_bytes_max) +
+                             " of a-z 0-9 -");
+    }
+    TS_ASSIGN_OR_RETURN(party.name, Text(list[i], at, "name", kDisplayNameBytesMax));
+    TS_ASSIGN_OR_RETURN(party.prefund_minor, Minor(list[i], at, "prefund_minor"));
+    if (!ids.insert(party.id).second) {
+      return InvalidArgument(at + ".id: \"" + party.id + "\" is listed twice");
+    }
+    parties.push_back(std::move(party));
+  }
+  return parties;
 }
 
 Result<PlatformInfo> ParsePlatform(const json& object, const std::string& at) {
@@ -150,6 +187,13 @@ Result<const RefundOperatorInfo*> QrpayConfig::RefundOperator(std::string_view i
   return NotFound("refund operator \"" + std::string(id) + "\" is not registered");
 }
 
+Result<const AgentInfo*> QrpayConfig::Agent(std::string_view id) const {
+  for (const AgentInfo& agent : agents) {
+    if (agent.id == id) return &agent;
+  }
+  return NotFound("agent \"" + std::string(id) + "\" is not registered");
+}
+
 Result<const LevelLimits*> QrpayConfig::Level(std::string_view platform_id, int level) const {
   TS_ASSIGN_OR_RETURN(const PlatformInfo* platform, Platform(platform_id));
   if (level < kLevelLowest || level > kLevelHighest) {
@@ -164,7 +208,7 @@ Result<QrpayConfig> ParseQrpayConfig(std::string_view json_text) {
   TS_RETURN_IF_ERROR(CheckMembers(root, "",
                                   {"markup_bps", "quote_validity_seconds", "platforms", "merchants",
                                    "refund_operators", "visitor_cards"},
-                                  {"note", "sources"}));
+                                  {"note", "sources", "agents"}));
   QrpayConfig config;
   TS_ASSIGN_OR_RETURN(config.markup_bps, Integer(root, "", "markup_bps", 0, kBasisPointsMax));
   TS_ASSIGN_OR_RETURN(config.quote_validity_seconds,
@@ -199,10 +243,7 @@ Result<QrpayConfig> ParseQrpayConfig(std::string_view json_text) {
     TS_RETURN_IF_ERROR(CheckMembers(
         merchants[i], at, {"platform", "id", "name", "city", "country", "currency", "mcc"}));
     MerchantProfile m;
-    TS_ASSIGN_OR_RETURN(m.platform_id, Text(merchants[i], at, "platform", kPlatformIdBytesMax));
-    if (!platform_ids.contains(m.platform_id)) {
-      return InvalidArgument(at + ".platform: \"" + m.platform_id + "\" is not a platform");
-    }
+    TS_ASSIGN_OR_RETURN(m.platform_id, PlatformMember(merchants[i], at, platform_ids));
     TS_ASSIGN_OR_RETURN(m.merchant_id, Text(merchants[i], at, "id", kMerchantIdBytesMax));
     TS_ASSIGN_OR_RETURN(m.name, Text(merchants[i], at, "name", kDisplayNameBytesMax));
     TS_ASSIGN_OR_RETURN(m.city, Text(merchants[i], at, "city", kDisplayNameBytesMax));
@@ -217,28 +258,14 @@ Result<QrpayConfig> ParseQrpayConfig(std::string_view json_text) {
     config.merchants.push_back(std::move(m));
   }
 
-  const json& operators = root["refund_operators"];
-  if (!operators.is_array() || operators.size() > kRefundOperatorsMax) {
-    return InvalidArgument("refund_operators: expected an array of at most " +
-                           std::to_string(kRefundOperatorsMax) + " operators");
-  }
-  std::set<std::string> operator_ids;
-  for (std::size_t i = 0; i < operators.size(); ++i) {
-    const std::string at = "refund_operators[" + std::to_string(i) + "]";
-    TS_RETURN_IF_ERROR(CheckMembers(operators[i], at, {"platform", "id", "name", "prefund_minor"}));
-    RefundOperatorInfo op;
-    TS_ASSIGN_OR_RETURN(op.platform_id, Text(operators[i], at, "platform", kPlatformIdBytesMax));
-    if (!platform_ids.contains(op.platform_id)) {
-      return InvalidArgument(at + ".platform: \"" + op.platform_id + "\" is not a platform");
-    }
-    TS_ASSIGN_OR_RETURN(op.id, Text(operators[i], at, "id", kRefundOperatorIdBytesMax));
-    TS_RETURN_IF_ERROR(CheckRefundOperatorId(at + ".id", op.id));
-    TS_ASSIGN_OR_RETURN(op.name, Text(operators[i], at, "name", kDisplayNameBytesMax));
-    TS_ASSIGN_OR_RETURN(op.prefund_minor, Minor(operators[i], at, "prefund_minor"));
-    if (!operator_ids.insert(op.id).second) {
-      return InvalidArgument(at + ".id: \"" + op.id + "\" is listed twice");
-    }
-    config.refund_operators.push_back(std::move(op));
+  TS_ASSIGN_OR_RETURN(config.refund_operators,
+                      ParsePrefundedParties<RefundOperatorInfo>(
+                          root["refund_operators"], "refund_operators", kRefundOperatorsMax,
+                          "operators", kRefundOperatorIdBytesMax, platform_ids));
+  if (root.contains("agents")) {
+    TS_ASSIGN_OR_RETURN(config.agents,
+                        ParsePrefundedParties<AgentInfo>(root["agents"], "agents", kAgentsMax,
+                                                         "agents", kAgentIdBytesMax, platform_ids));
   }
 
   const json& cards = root["visitor_cards"];

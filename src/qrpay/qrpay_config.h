@@ -15,6 +15,9 @@
 //    "merchants": [{"platform", "id", "name", "city", "country", "currency", "mcc"}]
 //                  (qrpay::MerchantProfile's rules: merchant_qr.h)
 //    "refund_operators": [{"platform", "id": [a-z0-9-] 1-32, "name", "prefund_minor": int ≥ 0}]
+//    "agents" (optional, none when absent): [{"platform", "id": [a-z0-9-] 1-32, "name",
+//                  "prefund_minor": int ≥ 0}]   cash-in agents (Easypaisa-style shops where a
+//                  user pays cash onto the balance) and their prefunded float, home currency
 //    "visitor_cards": {"home_country": "CN", "per_transaction_max_usd_minor": int ≥ 0,
 //                      "yearly_max_usd_minor": int ≥ 0, "fee_free_up_to_minor": int ≥ 0 (home
 //                      currency), "fee_bps": int 0-10000}}
@@ -41,6 +44,8 @@ inline constexpr std::size_t kPlatformsMax = 64;
 inline constexpr std::size_t kQrMerchantsMax = 100'000;
 inline constexpr std::size_t kRefundOperatorsMax = 64;
 inline constexpr std::size_t kRefundOperatorIdBytesMax = 32;
+inline constexpr std::size_t kAgentsMax = 10'000;
+inline constexpr std::size_t kAgentIdBytesMax = 32;
 inline constexpr std::size_t kDisplayNameBytesMax = 128;
 inline constexpr std::int64_t kBasisPointsMax = 10'000;
 inline constexpr std::int64_t kQuoteValiditySeconds = 120;  // default: how long a quote holds
@@ -71,6 +76,14 @@ struct RefundOperatorInfo {
   std::int64_t prefund_minor = 0;  // the platform's currency, credited at open (once)
 };
 
+// A cash-in agent: takes cash over the counter and credits the user's balance from its float.
+struct AgentInfo {
+  std::string platform_id;
+  std::string id;
+  std::string name;
+  std::int64_t prefund_minor = 0;  // the platform's currency, credited at open (once)
+};
+
 struct VisitorCardRules {
   std::string home_country = "CN";  // a card issued elsewhere is a visitor's card
   std::int64_t per_transaction_max_usd_minor = 500'000;  // USD 5,000
@@ -85,19 +98,21 @@ struct QrpayConfig {
   std::vector<PlatformInfo> platforms;
   std::vector<MerchantProfile> merchants;
   std::vector<RefundOperatorInfo> refund_operators;
+  std::vector<AgentInfo> agents;
   VisitorCardRules visitor_cards;
 
   // Look-ups; kNotFound naming the id.
   Result<const PlatformInfo*> Platform(std::string_view id) const;
   Result<const MerchantProfile*> Merchant(std::string_view merchant_id) const;
   Result<const RefundOperatorInfo*> RefundOperator(std::string_view id) const;
+  Result<const AgentInfo*> Agent(std::string_view id) const;
   Result<const LevelLimits*> Level(std::string_view platform_id, int level) const;
 };
 
 // Parses the whole file. Errors (kInvalidArgument) name the member, e.g.
 // "platforms[0].levels[1].daily_max_minor: expected an integer >= 0"; also a duplicate id, a
-// merchant or operator of an unknown platform, a level missing or listed twice, a merchant the
-// QR rules refuse (checked by making its static code).
+// merchant, operator or agent of an unknown platform, a level missing or listed twice, a merchant
+// the QR rules refuse (checked by making its static code).
 Result<QrpayConfig> ParseQrpayConfig(std::string_view json_text);
 
 // Reads and parses `path`. Errors: kNotFound if it cannot be opened; as ParseQrpayConfig.

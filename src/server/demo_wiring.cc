@@ -85,14 +85,19 @@ Result<std::unique_ptr<network::Switch>> OpenDemoSwitch(const demo::DemoNetwork&
     }
   }
   TS_ASSIGN_OR_RETURN(network::BinTable bins, network::BinTable::Build(std::move(ranges)));
-  network::FxTable fx;
-  for (const demo::DemoFxRate& r : demo.fx_rates) {
-    TS_RETURN_IF_ERROR(fx.SetRate(r.from, r.to, r.rate, demo.fx_source, demo.fx_business_date));
-  }
+  TS_ASSIGN_OR_RETURN(network::FxTable fx, DemoFxTable(demo));
   network::SwitchOptions options;
   options.network_institution_id = demo.network_institution_id;
   return network::Switch::Create(options, std::move(bins), std::move(fx), clock, std::move(store),
                                  std::move(journal_store));
+}
+
+Result<network::FxTable> DemoFxTable(const demo::DemoNetwork& demo) {
+  network::FxTable fx;
+  for (const demo::DemoFxRate& r : demo.fx_rates) {
+    TS_RETURN_IF_ERROR(fx.SetRate(r.from, r.to, r.rate, demo.fx_source, demo.fx_business_date));
+  }
+  return fx;
 }
 
 Status AddDemoIssuer(network::Switch& network, const demo::DemoBank& bank, link::RequestSender& link) {

@@ -42,6 +42,9 @@ Result<std::unique_ptr<network::Switch>> OpenDemoSwitch(const demo::DemoNetwork&
                                                         std::unique_ptr<store::Store> journal_store,
                                                         std::span<const network::BinRange> token_ranges = {});
 
+// The seed's FX rates (the network's rate table). Errors: a malformed rate in the seed.
+Result<network::FxTable> DemoFxTable(const demo::DemoNetwork& demo);
+
 // Registers `bank` with the switch, reached through `link` (not owned), with its seed stand-in
 // parameters.
 Status AddDemoIssuer(network::Switch& network, const demo::DemoBank& bank, link::RequestSender& link);

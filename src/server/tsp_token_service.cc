@@ -51,6 +51,7 @@ Result<network::Detokenized> TspTokenService::Detokenize(const iso8583::Message&
   tsp::TokenUse use;
   use.token_number = *token;
   use.pos_entry_mode = entry_mode;
+  use.processing_code = request.Get(3).value_or("");
   use.icc_data = AsBytes(request.Get(55).value_or(""));
   use.amount_minor = std::stoll(std::string(amount));
   use.currency_numeric = static_cast<std::uint16_t>(std::stoi(std::string(currency)));

@@ -9,6 +9,7 @@
 #include "emv/tag_values.h"
 #include "emv/tlv.h"
 #include "iso8583/pos_entry_mode.h"
+#include "iso8583/processing_code.h"
 #include "tsp/limits.h"
 #include "tsp/schema.h"
 #include "tsp/store_transaction.h"
@@ -31,6 +32,10 @@ constexpr std::string_view kDefaultPsn = "00";
 constexpr std::size_t kTokenNumberDigitsMin = 13;  // TF: 13-19 digits (§2)
 constexpr std::size_t kTokenNumberDigitsMax = 19;
 constexpr std::size_t kTokenBinDigits8 = kTokenBinDigits;
+// DE22 PAN entry mode 03 "bar code" (ISO 8583:1987 DE22 positions 1-2), which QR acquirers use
+// for a scanned consumer-presented code (acquirer/pos_terminal.h kConsumerQr).
+constexpr std::uint8_t kPanEntryConsumerQr = 3;
+constexpr std::string_view kPanEntryConsumerQrDigits = "03";
 
 using iso8583::PanEntryMode;
 
@@ -257,6 +262,8 @@ CheckedCryptogram TokenAuthorization::CheckCryptogram(const TokenUse& use) const
     c.before_lookup = true;
     return fail("", InvalidArgument("token number must be 13-19 digits"));
   }
+  // A credit carries no cryptogram: nothing to check here, and no keys are needed (Decide).
+  if (iso8583::IsCreditProcessingCode(use.processing_code)) return c;
   const Range* range = RangeFor(use.token_number);
   if (range == nullptr) {
     c.before_lookup = true;
@@ -283,7 +290,12 @@ CheckedCryptogram TokenAuthorization::CheckCryptogram(const TokenUse& use) const
     TS_ASSIGN_OR_RETURN(ByteView currency, Required(icc, 0x5F2A, 2));
     TS_ASSIGN_OR_RETURN(std::uint64_t amount_minor, BcdNumber(amount, 0x9F02));
     TS_ASSIGN_OR_RETURN(std::uint64_t currency_numeric, BcdNumber(currency, 0x5F2A));
-    if (use.amount_minor < 0 || amount_minor != static_cast<std::uint64_t>(use.amount_minor)) {
+    // A consumer-presented QR code is made before the merchant enters the amount: its 9F02 is
+    // zero and the issuer authorises DE4 (the ATC still makes the code single use).
+    const bool amount_unknown =
+        use.pos_entry_mode.substr(0, 2) == kPanEntryConsumerQrDigits && amount_minor == 0;
+    if (use.amount_minor < 0 ||
+        (!amount_unknown && amount_minor != static_cast<std::uint64_t>(use.amount_minor))) {
       return InvalidArgument("DE55 9F02 amount is not the request's amount (DE4)");
     }
     if (currency_numeric != use.currency_numeric) {
@@ -357,27 +369,36 @@ Status TokenAuthorization::Decide(const TokenUse& use, const CheckedCryptogram& 
   }
   const TokenRecord& record = *found;
   const std::string who = "token " + record.token_id;
-  if (record.state != TokenState::kActive) {
+  // A credit may reach a suspended token (a refund to a card whose phone was lost).
+  const bool credit = iso8583::IsCreditProcessingCode(use.processing_code);
+  if (record.state != TokenState::kActive &&
+      !(credit && record.state == TokenState::kSuspended)) {
     const std::string_view state = TokenStateName(record.state);
     return Refuse(record, "state_" + std::string(state),
                   FailedPrecondition(who + " is " + std::string(state)), decision);
   }
 
-  // 2. Token Domain Restriction Controls.
-  Result<iso8583::PosEntryMode> mode = iso8583::PosEntryMode::Parse(use.pos_entry_mode);
-  if (!mode.ok()) {
-    return Refuse(record, "de22_malformed", InvalidArgument("DE22 must be 3 digits"), decision);
+  // 2. Token Domain Restriction Controls. A credit is accepted from any entry mode (a refund
+  // keyed at the till, a wallet's withdrawal): only a use that spends the card is restricted.
+  bool contactless = false;
+  bool in_app = false;
+  bool consumer_qr = false;
+  if (!credit) {
+    Result<iso8583::PosEntryMode> mode = iso8583::PosEntryMode::Parse(use.pos_entry_mode);
+    if (!mode.ok()) {
+      return Refuse(record, "de22_malformed", InvalidArgument("DE22 must be 3 digits"), decision);
+    }
+    contactless = mode->pan_entry == static_cast<std::uint8_t>(PanEntryMode::kContactlessChip);
+    in_app = mode->pan_entry == static_cast<std::uint8_t>(PanEntryMode::kEcommerce) ||
+             mode->pan_entry == static_cast<std::uint8_t>(PanEntryMode::kEcommerceAlt);
+    consumer_qr = mode->pan_entry == kPanEntryConsumerQr;
   }
-  const bool contactless =
-      mode->pan_entry == static_cast<std::uint8_t>(PanEntryMode::kContactlessChip);
-  const bool in_app = mode->pan_entry == static_cast<std::uint8_t>(PanEntryMode::kEcommerce) ||
-                      mode->pan_entry == static_cast<std::uint8_t>(PanEntryMode::kEcommerceAlt);
-  if (!contactless && !in_app) {
+  if (!credit && !contactless && !in_app && !consumer_qr) {
     return Refuse(record, "channel",
                   FailedPrecondition(who + ": PAN entry mode " +
                                      std::string(use.pos_entry_mode.substr(0, 2)) +
                                      " is outside the token's domain (07 contactless chip, 81/09 "
-                                     "in-app only)"),
+                                     "in-app, 03 consumer-presented QR only)"),
                   decision);
   }
   if (in_app && use.device_id.empty()) {
@@ -398,6 +419,17 @@ Status TokenAuthorization::Decide(const TokenUse& use, const CheckedCryptogram& 
   if (!use.token_expiry.empty() && use.token_expiry != record.token_expiry) {
     return Refuse(record, "expiry",
                   FailedPrecondition(who + ": DE14 is not the token's expiry date"), decision);
+  }
+
+  // A credit: no cryptogram, no ATC; the funding PAN, audited.
+  if (credit) {
+    return Resolve(use, DetokenizeRequest{.actor = actor_,
+                                          .purpose = "credit processing=" +
+                                                     std::string(use.processing_code.substr(0, 6)) +
+                                                     " state=" +
+                                                     std::string(TokenStateName(record.state)),
+                                          .allow_suspended = true},
+                   0, {}, decision);
   }
 
   // 3-4. DE55 and the ARQC, checked before (CheckCryptogram).
@@ -423,10 +455,17 @@ Status TokenAuthorization::Decide(const TokenUse& use, const CheckedCryptogram& 
   }
 
   // 6. The funding PAN (audited by the vault).
-  const DetokenizeRequest request{
-      .actor = actor_,
-      .purpose = "authorisation atc=" + std::to_string(checked.atc) +
-                 " arqc=verified channel=" + (contactless ? "nfc" : "in_app")};
+  const std::string channel = contactless ? "nfc" : consumer_qr ? "qr" : "in_app";
+  return Resolve(use,
+                 DetokenizeRequest{.actor = actor_,
+                                   .purpose = "authorisation atc=" + std::to_string(checked.atc) +
+                                              " arqc=verified channel=" + channel},
+                 checked.atc, checked.issuer_authentication_data, decision);
+}
+
+Status TokenAuthorization::Resolve(const TokenUse& use, const DetokenizeRequest& request,
+                                   std::uint16_t atc, const Bytes& issuer_authentication_data,
+                                   Result<TokenAuthorizationResult>& decision) {
   if (vault_.store().in_transaction()) {
     std::optional<DetokenizedPan> funding;
     Status refusal;
@@ -436,8 +475,7 @@ Status TokenAuthorization::Decide(const TokenUse& use, const CheckedCryptogram& 
       return Status::Ok();
     }
     if (!funding) return Internal("detokenize in transaction without a result");
-    decision = TokenAuthorizationResult{std::move(*funding), checked.atc,
-                                        checked.issuer_authentication_data};
+    decision = TokenAuthorizationResult{std::move(*funding), atc, issuer_authentication_data};
     return Status::Ok();
   }
   Result<DetokenizedPan> funding = vault_.Detokenize(use.token_number, request);
@@ -445,8 +483,7 @@ Status TokenAuthorization::Decide(const TokenUse& use, const CheckedCryptogram& 
     decision = funding.status();
     return Status::Ok();
   }
-  decision = TokenAuthorizationResult{std::move(*funding), checked.atc,
-                                      checked.issuer_authentication_data};
+  decision = TokenAuthorizationResult{std::move(*funding), atc, issuer_authentication_data};
   return Status::Ok();
 }
 

@@ -5,15 +5,18 @@
 // Authorize() checks, in this order, and stops at the first failure:
 //   1. the token: known to the vault and active (inactive, suspended, deleted are refused);
 //   2. Token Domain Restriction Controls (§3): the channel (DE22 PAN entry mode 07 contactless
-//   chip,
-//      or 81/09 in-app / e-commerce, both with a chip cryptogram in DE55; anything else, e.g. 01
-//      manual key entry or 90 magnetic stripe, is outside a device token's domain); the device the
-//      token was provisioned to (DE48 DI, when sent; required for in-app); the token requestor
-//      (DE48 TR, when sent); the token expiry (DE14, when sent);
+//      chip, 81/09 in-app / e-commerce, or 03 a consumer-presented QR code scanned at the merchant
+//      (acquirer/consumer_presented.h), each with a chip cryptogram in DE55; anything else, e.g.
+//      01 manual key entry or 90 magnetic stripe, is outside a device token's domain); the device
+//      the token was provisioned to (DE48 DI, when sent; required for in-app, not for QR: the
+//      merchant's scanner does not know the phone); the token requestor (DE48 TR, when sent); the
+//      token expiry (DE14, when sent);
 //   3. DE55: an ARQC (9F27 type bits 10, Book 3 Table 15) with its ATC, IAD and the cryptogram
-//   data;
-//      9F02/5F2A in DE55 must equal the request's amount and currency (DE4/DE49), so an ARQC made
-//      for one amount cannot authorise another;
+//      data; 9F02/5F2A in DE55 must equal the request's amount and currency (DE4/DE49), so an
+//      ARQC made for one amount cannot authorise another. One exception, for PAN entry mode 03
+//      only: 9F02 may be zero, "amount unknown to the phone when it made the code" (a CPM code is
+//      made before the merchant enters the amount); the issuer then authorises DE4, and 5F2A must
+//      still equal DE49. The ATC (step 5) keeps such a code single use;
 //   4. the ARQC, with the token's keys: MK-AC derived by the range's profile (Option A for
 //      "mc-cvn20") from the issuer master key held for the token's BIN range, PAN = token number
 //      (the card only knows the token; tags 5A/57 hold it), then the session key from the ATC;
@@ -26,6 +29,14 @@
 // (network/token_service.h). Every refusal is audited (action "token_auth_refused", the token id
 // and a reason code; never the token number or PAN).
 //
+// Credits to the card (DE3 positions 1-2 "20": a refund or a payment to the card, an 0200 without
+// DE55) carry no cryptogram: Authorize() then checks only the token (known; active or suspended,
+// since a refund must reach a card whose phone was lost; inactive and deleted are refused), the
+// device and requestor (DE48 DI / TR) when sent and the expiry (DE14) when sent, accepts any entry
+// mode, ignores DE55, spends no ATC and returns no tag 91; the de-tokenisation is audited like any
+// other use (purpose "credit ...", DetokenizeRequest::allow_suspended). Which DE3 is a credit:
+// iso8583/processing_code.h.
+//
 // ATC window: per token the highest ATC seen and a bitmap of the kAtcWindow ATCs below it. An ATC
 // is accepted once if it is above the highest (by at most kAtcAheadMax) or within the window
 // below it and not yet seen; a repeat (replay) or an ATC below the window is refused. The state
@@ -36,7 +47,7 @@
 // database of its own (role "tsp_atc"), committed separately before the de-tokenisation.
 //
 // Errors map to the switch's response codes (network/token_service.h): kNotFound (unknown token,
-// no keys for its BIN range), kFailedPrecondition (token state, domain controls, ATC replay or
+// no keys for its BIN range; credits need no keys), kFailedPrecondition (token state, domain controls, ATC replay or
 // outside the window), kInvalidArgument (malformed DE22/DE55, not an ARQC, amount or currency not
 // those of the cryptogram, ARQC does not verify), and the store's (kUnavailable, kIoError ...).
 // Messages name the token by its id, never by its number.
@@ -93,6 +104,7 @@ struct TokenAuthorizationOptions {
 // One token use, as the request carries it. Views must outlive the call.
 struct TokenUse {
   std::string_view token_number;       // DE2
+  std::string_view processing_code;    // DE3, n6; empty: a purchase ("000000"); "20....": credit
   std::string_view pos_entry_mode;     // DE22, n3 ("071")
   ByteView icc_data;                   // DE55, BER-TLV
   std::int64_t amount_minor = 0;       // DE4
@@ -105,8 +117,9 @@ struct TokenUse {
 
 struct TokenAuthorizationResult {
   DetokenizedPan funding;            // funding PAN, PAN expiry and the token record
-  std::uint16_t atc = 0;             // the ATC now recorded
-  Bytes issuer_authentication_data;  // tag 91 value for the card: ARPC (8) || ARC "3030" (2)
+  std::uint16_t atc = 0;             // the ATC now recorded; 0 for a credit (none spent)
+  Bytes issuer_authentication_data;  // tag 91 value for the card: ARPC (8) || ARC "3030" (2);
+                                     // empty for a credit (no cryptogram)
 };
 
 // The ATC state of one token.
@@ -195,6 +208,12 @@ class TokenAuthorization {
   Status Decide(const TokenUse& use, const CheckedCryptogram& checked,
                 Result<TokenAuthorizationResult>& decision);
   Result<AtcState> RecordAtc(std::string_view token_id, std::uint32_t atc);
+  // Step 6: the funding PAN through the vault (audited with `request`), joined to the open
+  // transaction, if any; `decision` gets it with `atc` and the tag 91 value. Returns the store's
+  // error.
+  Status Resolve(const TokenUse& use, const DetokenizeRequest& request, std::uint16_t atc,
+                 const Bytes& issuer_authentication_data,
+                 Result<TokenAuthorizationResult>& decision);
 
   TokenVault& vault_;
   store::Store& atc_store_;

@@ -349,7 +349,8 @@ Status TokenVault::DetokenizeInTransaction(std::string_view token_number,
       return refuse(record.status(), "detokenize_refused", "not_found");
     }
     subject = record->token_id;
-    if (record->state != TokenState::kActive) {
+    if (record->state != TokenState::kActive &&
+        !(request.allow_suspended && record->state == TokenState::kSuspended)) {
       return refuse(FailedPrecondition("token " + record->token_id + " is " +
                                        std::string(TokenStateName(record->state))),
                     "detokenize_refused", TokenStateName(record->state));

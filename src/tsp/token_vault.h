@@ -102,6 +102,9 @@ struct TokenizeResult {
 struct DetokenizeRequest {
   std::string actor;    // who asks, for the audit log: "network:switch-1"
   std::string purpose;  // why: "authorisation"; printable, at most kReasonBytesMax
+  // A suspended token is refused unless this is set: a credit to the card (a refund, a wallet's
+  // withdrawal) still reaches the account behind a token whose phone was lost.
+  bool allow_suspended = false;
 };
 
 struct DetokenizedPan {

@@ -7,9 +7,9 @@
 namespace tapstack::qrpay::testing {
 namespace {
 
-using AccountsTest = PlatformTest;
+using AccountsTest = PlatformDbTest;
 
-TEST_F(AccountsTest, SameOwnerSameAccountAnotherLevelRefused) {
+TEST_P(AccountsTest, SameOwnerSameAccountAnotherLevelRefused) {
   auto first = cn_->OpenAccount("owner-li-wei", Cny(), 2);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->account_id.size(), 17u);
@@ -38,7 +38,7 @@ TEST_F(AccountsTest, SameOwnerSameAccountAnotherLevelRefused) {
   ExpectAuditOk(*cn_);
 }
 
-TEST_F(AccountsTest, BadOpenRequestsNameTheField) {
+TEST_P(AccountsTest, BadOpenRequestsNameTheField) {
   auto currency = cn_->OpenAccount("owner-a", Cur("PKR"), 1);
   EXPECT_EQ(currency.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_TRUE(currency.status().message().starts_with("home_currency:"))
@@ -51,7 +51,7 @@ TEST_F(AccountsTest, BadOpenRequestsNameTheField) {
   EXPECT_EQ(cn_->Account("a0000000000000000").status().code(), ErrorCode::kNotFound);
 }
 
-TEST_F(AccountsTest, BalanceCapRefusesATopUpBeyondTheLevel) {
+TEST_P(AccountsTest, BalanceCapRefusesATopUpBeyondTheLevel) {
   const std::string account = NewAccount("owner-cap", 1);  // balance_max_minor 1000000
   TopUp(account, 900000);
   auto refused = cn_->StartTopUp(account, Minor(100001, "CNY"), "device-1");
@@ -64,7 +64,7 @@ TEST_F(AccountsTest, BalanceCapRefusesATopUpBeyondTheLevel) {
   EXPECT_EQ(Balance(account), 900000);
 }
 
-TEST_F(AccountsTest, AccountsSurviveARestart) {
+TEST_P(AccountsTest, AccountsSurviveARestart) {
   const std::string account = NewAccount("owner-restart", 3);
   TopUp(account, 12345);
   RestartCn();
@@ -74,6 +74,8 @@ TEST_F(AccountsTest, AccountsSurviveARestart) {
   EXPECT_EQ(info->balance, Minor(12345, "CNY"));
   ExpectAuditOk(*cn_);
 }
+
+TS_INSTANTIATE_FOR_BOTH_DATABASES(AccountsTest);
 
 }  // namespace
 }  // namespace tapstack::qrpay::testing

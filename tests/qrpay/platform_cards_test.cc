@@ -7,16 +7,17 @@
 namespace tapstack::qrpay::testing {
 namespace {
 
-class CardsTest : public PlatformTest {
+class CardsTest : public PlatformDbTest {
  protected:
   void SetUp() override {
-    PlatformTest::SetUp();
+    PlatformDbTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     account_ = NewAccount("owner-cards", 2);
   }
   std::string account_;
 };
 
-TEST_F(CardsTest, TopUpChargesOnceAndRemembersTheToken) {
+TEST_P(CardsTest, TopUpChargesOnceAndRemembersTheToken) {
   auto request = cn_->StartTopUp(account_, Minor(50000, "CNY"), "device-1");
   ASSERT_TRUE(request.ok()) << request.status().ToString();
   EXPECT_EQ(request->amount, Minor(50000, "CNY"));
@@ -44,7 +45,7 @@ TEST_F(CardsTest, TopUpChargesOnceAndRemembersTheToken) {
   ExpectAuditOk(*cn_);
 }
 
-TEST_F(CardsTest, DeclinedChargeCreditsNothing) {
+TEST_P(CardsTest, DeclinedChargeCreditsNothing) {
   auto request = cn_->StartTopUp(account_, Minor(50000, "CNY"), "device-1");
   ASSERT_TRUE(request.ok());
   auto declined = cn_->CompleteTopUp(request->order_id, {{"cryptogram", "declined"}});
@@ -58,7 +59,7 @@ TEST_F(CardsTest, DeclinedChargeCreditsNothing) {
             ErrorCode::kInvalidArgument);
 }
 
-TEST_F(CardsTest, WithdrawalCreditsTheTokenAndPosts) {
+TEST_P(CardsTest, WithdrawalCreditsTheTokenAndPosts) {
   TopUp(account_, 80000);
   const std::string card = (*cn_->FundingCards(account_))[0].card_id;
   auto done = cn_->Withdraw(account_, card, Minor(30000, "CNY"), "w-1");
@@ -81,7 +82,7 @@ TEST_F(CardsTest, WithdrawalCreditsTheTokenAndPosts) {
   ExpectAuditOk(*cn_);
 }
 
-TEST_F(CardsTest, UnansweredWithdrawalKeepsItsHoldUntilRetried) {
+TEST_P(CardsTest, UnansweredWithdrawalKeepsItsHoldUntilRetried) {
   TopUp(account_, 80000);
   const std::string card = (*cn_->FundingCards(account_))[0].card_id;
   rail_.credit_unavailable = 1;
@@ -96,13 +97,18 @@ TEST_F(CardsTest, UnansweredWithdrawalKeepsItsHoldUntilRetried) {
   RestartCn();
   auto retried = cn_->Withdraw(account_, card, Minor(30000, "CNY"), "w-lost");
   ASSERT_TRUE(retried.ok()) << retried.status().ToString();
+  EXPECT_FALSE(retried->replayed) << "this retry completed the withdrawal";
+  auto replay = cn_->Withdraw(account_, card, Minor(30000, "CNY"), "w-lost");
+  ASSERT_TRUE(replay.ok()) << replay.status().ToString();
+  EXPECT_TRUE(replay->replayed);
+  EXPECT_EQ(replay->reference, retried->reference);
   EXPECT_EQ(Balance(account_), 50000);
   EXPECT_EQ((*cn_->Account(account_)).available, Minor(50000, "CNY"));
   EXPECT_EQ(rail_.credits_applied, 1);
   ExpectAuditOk(*cn_);
 }
 
-TEST_F(CardsTest, RefusedWithdrawalReleasesTheHold) {
+TEST_P(CardsTest, RefusedWithdrawalReleasesTheHold) {
   TopUp(account_, 80000);
   const std::string card = (*cn_->FundingCards(account_))[0].card_id;
   rail_.credit_refused = true;
@@ -117,6 +123,8 @@ TEST_F(CardsTest, RefusedWithdrawalReleasesTheHold) {
       << "the refusal is the key's outcome";
   ExpectAuditOk(*cn_);
 }
+
+TS_INSTANTIATE_FOR_BOTH_DATABASES(CardsTest);
 
 }  // namespace
 }  // namespace tapstack::qrpay::testing

@@ -10,17 +10,18 @@ namespace {
 
 constexpr std::string_view kShop = "SHDUMPLING01";
 
-class PaymentCodePayTest : public PlatformTest {
+class PaymentCodePayTest : public PlatformDbTest {
  protected:
   void SetUp() override {
-    PlatformTest::SetUp();
+    PlatformDbTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     payer_ = NewAccount("owner-show", 2);
     TopUp(payer_, 100000);
   }
   std::string payer_;
 };
 
-TEST_F(PaymentCodePayTest, CodePaysOnceThenIsSpent) {
+TEST_P(PaymentCodePayTest, CodePaysOnceThenIsSpent) {
   auto code = cn_->IssuePaymentCode(payer_, "device-1");
   ASSERT_TRUE(code.ok()) << code.status().ToString();
   EXPECT_EQ(code->code.size(), kPaymentCodeDigits);
@@ -44,7 +45,7 @@ TEST_F(PaymentCodePayTest, CodePaysOnceThenIsSpent) {
   ExpectAuditOk(*cn_);
 }
 
-TEST_F(PaymentCodePayTest, ExpiredUnknownAndMalformedCodes) {
+TEST_P(PaymentCodePayTest, ExpiredUnknownAndMalformedCodes) {
   auto code = cn_->IssuePaymentCode(payer_, "device-1");
   ASSERT_TRUE(code.ok());
   auto other = cn_->IssuePaymentCode(payer_, "device-1");
@@ -67,7 +68,7 @@ TEST_F(PaymentCodePayTest, ExpiredUnknownAndMalformedCodes) {
   EXPECT_EQ(Balance(payer_), 100000);
 }
 
-TEST_F(PaymentCodePayTest, CodePaymentsCountTowardTheDailyLimit) {
+TEST_P(PaymentCodePayTest, CodePaymentsCountTowardTheDailyLimit) {
   const std::string small = NewAccount("owner-show-small", 1);  // 200000 a day
   TopUp(small, 300000);
   auto first = cn_->IssuePaymentCode(small, "device-2");
@@ -79,7 +80,7 @@ TEST_F(PaymentCodePayTest, CodePaymentsCountTowardTheDailyLimit) {
             "daily_max_minor: level 1 allows 200000 a day; 190000 spent today, 20000 requested");
 }
 
-TEST_F(PaymentCodePayTest, MerchantAbroadScansInItsCurrencyPayerPaysCnyWithMarkup) {
+TEST_P(PaymentCodePayTest, MerchantAbroadScansInItsCurrencyPayerPaysCnyWithMarkup) {
   auto code = cn_->IssuePaymentCode(payer_, "device-1");
   ASSERT_TRUE(code.ok());
   auto paid = cn_->PayByPaymentCode("MOSARBAT01", code->code, Minor(50000, "RUB"), "ru-till-1");
@@ -97,6 +98,8 @@ TEST_F(PaymentCodePayTest, MerchantAbroadScansInItsCurrencyPayerPaysCnyWithMarku
             ErrorCode::kInvalidArgument);
   ExpectAuditOk(*cn_);
 }
+
+TS_INSTANTIATE_FOR_BOTH_DATABASES(PaymentCodePayTest);
 
 }  // namespace
 }  // namespace tapstack::qrpay::testing

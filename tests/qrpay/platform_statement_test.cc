@@ -3,10 +3,11 @@
 #include <gtest/gtest.h>
 
 #include "platform_test_util.h"
-#include "store/sqlite_store.h"
 
 namespace tapstack::qrpay::testing {
 namespace {
+
+using StatementTest = PlatformDbTest;
 
 void ExpectReconciles(const Statement& st) {
   std::int64_t running = st.opening_balance.minor_units();
@@ -17,7 +18,7 @@ void ExpectReconciles(const Statement& st) {
   EXPECT_EQ(st.closing_balance.minor_units(), running);
 }
 
-TEST_F(PlatformTest, StatementsReconcileAcrossMonths) {
+TEST_P(StatementTest, StatementsReconcileAcrossMonths) {
   const std::string account = NewAccount("owner-statement", 2);
   auto noodles = cn_->MerchantStaticQr("BJNOODLES01");
   ASSERT_TRUE(noodles.ok());
@@ -60,7 +61,7 @@ TEST_F(PlatformTest, StatementsReconcileAcrossMonths) {
   ExpectAuditOk(*cn_);
 }
 
-TEST_F(PlatformTest, LocalMidnightSplitsTheMonth) {
+TEST_P(StatementTest, LocalMidnightSplitsTheMonth) {
   // 2026-01-31T16:30Z is 2026-02-01 00:30 in Beijing (UTC+8): a February entry.
   clock_.SetUnixMillis(1'769'877'000'000);
   const std::string account = NewAccount("owner-midnight", 2);
@@ -69,12 +70,12 @@ TEST_F(PlatformTest, LocalMidnightSplitsTheMonth) {
   EXPECT_EQ(cn_->MonthlyStatement(account, "2026-02")->entries.size(), 1u);
 }
 
-TEST_F(PlatformTest, AuditCatchesAJournalThatDisagreesWithTheLedger) {
+TEST_P(StatementTest, AuditCatchesAJournalThatDisagreesWithTheLedger) {
   const std::string account = NewAccount("owner-audit", 2);
   TopUp(account, 1000);
   ExpectAuditOk(*cn_);
-  // Edit the journal behind the platform's back (a second connection to the same file).
-  auto store = store::OpenSqlite(cn_dir_.path(), "qrpay_tapstack_cn");
+  // Edit the journal behind the platform's back (a second connection to its database).
+  auto store = OpenStore("tapstack-cn", cn_dir_);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   ASSERT_TRUE((*store)->Execute("UPDATE qrpay_postings SET amount_minor = amount_minor + 1").ok());
   auto audit = cn_->Audit();
@@ -82,6 +83,8 @@ TEST_F(PlatformTest, AuditCatchesAJournalThatDisagreesWithTheLedger) {
   EXPECT_NE(audit.status().message().find("journal sums to 1001"), std::string::npos)
       << audit.status().message();
 }
+
+TS_INSTANTIATE_FOR_BOTH_DATABASES(StatementTest);
 
 }  // namespace
 }  // namespace tapstack::qrpay::testing

@@ -7,9 +7,11 @@
 namespace tapstack::qrpay::testing {
 namespace {
 
+using TaxRefundTest = PlatformDbTest;
+
 constexpr std::string_view kOperator = "globalrefund-demo";
 
-TEST_F(PlatformTest, TaxRefundCreditsCnyOncePerReceipt) {
+TEST_P(TaxRefundTest, TaxRefundCreditsCnyOncePerReceipt) {
   const std::string account = NewAccount("owner-shopper", 2);
   auto refund = cn_->TaxRefund(kOperator, account, "GB-VAT-000123", Minor(10000, "EUR"), "tr-1");
   ASSERT_TRUE(refund.ok()) << refund.status().ToString();
@@ -43,7 +45,7 @@ TEST_F(PlatformTest, TaxRefundCreditsCnyOncePerReceipt) {
   ExpectAuditOk(*cn_);
 }
 
-TEST_F(PlatformTest, TaxRefundRespectsTheBalanceCap) {
+TEST_P(TaxRefundTest, TaxRefundRespectsTheBalanceCap) {
   const std::string account = NewAccount("owner-capped", 1);  // balance_max_minor 1000000
   auto refused =
       cn_->TaxRefund(kOperator, account, "FR-1", Minor(130000, "EUR"), "tr-cap");  // 10140.00
@@ -53,6 +55,8 @@ TEST_F(PlatformTest, TaxRefundRespectsTheBalanceCap) {
   auto smaller = cn_->TaxRefund(kOperator, account, "FR-1", Minor(1000, "EUR"), "tr-cap-2");
   EXPECT_TRUE(smaller.ok()) << smaller.status().ToString();
 }
+
+TS_INSTANTIATE_FOR_BOTH_DATABASES(TaxRefundTest);
 
 }  // namespace
 }  // namespace tapstack::qrpay::testing

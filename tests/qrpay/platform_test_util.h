@@ -1,47 +1,35 @@
 // Shared fixture of the Platform tests: the seed config, a manual clock, a seeded random source,
 // and fakes of the three interfaces a platform consumes (RateSource, CardRail, ClearingLink).
+// Parameterised over the database: SQLite (the platform's own file under a temp dir) or
+// PostgreSQL (an opened store, a schema per platform per test, dropped afterwards; skipped when
+// TAPSTACK_TEST_PG_URL is unset). Instantiate with TS_INSTANTIATE_FOR_BOTH_DATABASES(Suite).
 #pragma once
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <stdexcept>
 #include <string>
 
 #include "core/clock.h"
 #include "core/currency.h"
 #include "core/random_source.h"
+#include "qr/mpm.h"
 #include "qrpay/platform.h"
+#include "store/postgres_store.h"
+#include "store/sqlite_store.h"
+#include "store/store_fixture.h"
 
 namespace tapstack::qrpay::testing {
 
 __extension__ typedef __int128 Int128;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "tapstack-qrpay-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using store::testing::TempDir;
 
 inline std::filesystem::path SeedPath() {
   return std::filesystem::path(TAPSTACK_VECTORS_DIR) / ".." / ".." / "seed" / "qrpay.json";
@@ -177,6 +165,20 @@ class FakeClearing final : public ClearingLink {
   nlohmann::json last_request;
 };
 
+// Re-encodes `payload` with one root object's value replaced: a valid CRC over altered content
+// (a tampered code that only the MAC catches).
+inline std::string ReplaceQrObject(const std::string& payload, std::string_view id,
+                                   std::string value) {
+  qr::MpmDecoded decoded = qr::DecodeMpm(payload);
+  for (qr::MpmObject& object : decoded.objects) {
+    if (object.id == id) object.value = std::move(value);
+  }
+  qr::MpmEncodeOptions options;
+  options.validate = false;
+  auto encoded = qr::EncodeMpm(decoded.objects, options);
+  return encoded.ok() ? *encoded : std::string();
+}
+
 inline crypto::SecretBytes TestQrKey(std::string_view platform) {
   std::string text = "test qr key of " + std::string(platform) + " padded to 32+ bytes!!";
   return crypto::SecretBytes(
@@ -185,7 +187,19 @@ inline crypto::SecretBytes TestQrKey(std::string_view platform) {
 
 class PlatformTest : public ::testing::Test {
  protected:
+  // SQLite unless the test is parameterised (PlatformDbTest).
+  virtual store::Dialect dialect() const { return store::Dialect::kSqlite; }
+
+  ~PlatformTest() override {
+    // Platforms of derived fixtures are closed by now (members die before the base).
+    cn_.reset();
+    for (const auto& [platform_id, role] : pg_roles_) {
+      store::testing::PostgresAdmin(pg_url_, "DROP SCHEMA IF EXISTS \"" + role + "\" CASCADE");
+    }
+  }
+
   void SetUp() override {
+    if (dialect() == store::Dialect::kPostgres) TS_REQUIRE_POSTGRES(pg_url_);
     auto config = LoadQrpayConfig(SeedPath());
     ASSERT_TRUE(config.ok()) << config.status().ToString();
     config_ = std::move(*config);
@@ -193,11 +207,29 @@ class PlatformTest : public ::testing::Test {
     ASSERT_NE(cn_, nullptr);
   }
 
+  // Another connection to the database of platform `id` (opened before in this test).
+  Result<std::unique_ptr<store::Store>> OpenStore(const std::string& id, const TempDir& dir) {
+    if (dialect() == store::Dialect::kPostgres) {
+      auto [it, fresh] = pg_roles_.try_emplace(id, store::testing::UniqueRole());
+      return store::OpenPostgres(pg_url_, it->second);
+    }
+    std::string role = "qrpay_" + id;  // the platform's own file name when given a data_dir
+    std::replace(role.begin(), role.end(), '-', '_');
+    return store::OpenSqlite(dir.path(), role);
+  }
+
   std::unique_ptr<Platform> OpenPlatform(const std::string& id, const TempDir& dir) {
     PlatformOptions options;
     options.platform_id = id;
     options.config = &config_;
-    options.data_dir = dir.path();
+    if (dialect() == store::Dialect::kPostgres) {
+      auto opened = OpenStore(id, dir);
+      EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+      if (!opened.ok()) return nullptr;
+      options.store = std::move(*opened);
+    } else {
+      options.data_dir = dir.path();
+    }
     options.qr_key = TestQrKey(id);
     options.clock = &clock_;
     options.random = &random_;
@@ -255,7 +287,15 @@ class PlatformTest : public ::testing::Test {
   FakeCardRail rail_;
   FakeClearing clearing_;
   TempDir cn_dir_;
+  std::string pg_url_;
+  std::map<std::string, std::string> pg_roles_;  // platform id → PostgreSQL schema
   std::unique_ptr<Platform> cn_;
+};
+
+// PlatformTest on both databases: TEST_P(Suite, …) and TS_INSTANTIATE_FOR_BOTH_DATABASES(Suite).
+class PlatformDbTest : public PlatformTest, public ::testing::WithParamInterface<store::Dialect> {
+ protected:
+  store::Dialect dialect() const override { return GetParam(); }
 };
 
 }  // namespace tapstack::qrpay::testing

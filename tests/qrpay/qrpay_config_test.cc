@@ -40,6 +40,13 @@ TEST(QrpayConfigTest, SeedHasThePlatformsMerchantsAndVisitorRules) {
   EXPECT_EQ((*config->Merchant("LHRANARKALI01"))->platform_id, "induspay-pk");
   EXPECT_EQ((*config->Merchant("KHIBURNS01"))->city, "Karachi");
   EXPECT_TRUE(config->RefundOperator("globalrefund-demo").ok());
+  // The lead's story cashes in at this agent: keep its id.
+  auto agent = config->Agent("agent-lahore-01");
+  ASSERT_TRUE(agent.ok()) << agent.status().ToString();
+  EXPECT_EQ((*agent)->platform_id, "induspay-pk");
+  EXPECT_EQ((*agent)->name, "Liberty Market Agent");
+  EXPECT_EQ((*agent)->prefund_minor, 100000000);
+  EXPECT_EQ(config->Agent("globalrefund-demo").status().code(), ErrorCode::kNotFound);
   EXPECT_EQ(config->visitor_cards.per_transaction_max_usd_minor, 500000);
   EXPECT_EQ(config->visitor_cards.yearly_max_usd_minor, 5000000);
   EXPECT_EQ(config->visitor_cards.fee_free_up_to_minor, 20000);
@@ -76,7 +83,37 @@ TEST(QrpayConfigTest, MalformedConfigsNameTheMember) {
   j = seed;
   j["merchants"][0]["id"] = "lower-case";
   refuse(j, "merchants[0]:");
+  j = seed;
+  j["agents"][0]["platform"] = "nowhere";
+  refuse(j, "agents[0].platform: \"nowhere\" is not a platform");
+  j = seed;
+  j["agents"][0]["id"] = "Agent_01";
+  refuse(j, "agents[0].id: expected 1-32 of a-z 0-9 -");
+  j = seed;
+  j["agents"][0]["prefund_minor"] = -5;
+  refuse(j, "agents[0].prefund_minor: expected an integer >= 0");
+  j = seed;
+  j["agents"][0]["till"] = 1;
+  refuse(j, "agents[0].till: unknown member");
+  j = seed;
+  j["agents"].push_back(j["agents"][0]);
+  refuse(j, "agents[1].id: \"agent-lahore-01\" is listed twice");
+  j = seed;
+  j["agents"] = "none";
+  refuse(j, "agents: expected an array");
+  j = seed;
+  j["refund_operators"][0]["id"] = "UPPER";
+  refuse(j, "refund_operators[0].id: expected 1-32 of a-z 0-9 -");
   EXPECT_EQ(ParseQrpayConfig("{").status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(QrpayConfigTest, AgentsAreOptional) {
+  nlohmann::json j = nlohmann::json::parse(SeedText());
+  j.erase("agents");
+  auto parsed = ParseQrpayConfig(j.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_TRUE(parsed->agents.empty());
+  EXPECT_EQ(parsed->Agent("agent-lahore-01").status().code(), ErrorCode::kNotFound);
 }
 
 }  // namespace

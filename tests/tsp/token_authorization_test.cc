@@ -306,6 +306,130 @@ TEST_P(TokenAuthorizationTest, BadCryptogramsAreRefusedWithoutSpendingTheAtc) {
   EXPECT_TRUE(auth_->Authorize(Use(Icc({.atc = 1}))).ok());
 }
 
+// A consumer-presented QR code (DE22 "03x", acquirer/consumer_presented.h): an ARQC is required
+// as for a tap, no device id is, and 9F02 may be zero because the phone made the code before the
+// merchant entered the amount; the issuer then authorises DE4. Zero is accepted on that channel
+// only, and 5F2A must still be DE49's.
+TEST_P(TokenAuthorizationTest, ConsumerPresentedQrMayCarryAZeroAmountAndNeedsNoDevice) {
+  const Bytes code = Icc({.atc = 1, .amount_minor = 0});
+  // Zero outside the QR channel: the cryptogram was not made for DE4.
+  ExpectRefused(auth_->Authorize(Use(code, "071")), ErrorCode::kInvalidArgument, "de55_data");
+  // A QR code made for another amount than DE4, or another currency, or without DE55.
+  ExpectRefused(auth_->Authorize(Use(Icc({.atc = 1, .amount_minor = 99}), "032")),
+                ErrorCode::kInvalidArgument, "de55_data");
+  ExpectRefused(auth_->Authorize(Use(Icc({.atc = 1, .amount_minor = 0, .currency = 840}), "032")),
+                ErrorCode::kInvalidArgument, "de55_data");
+  ExpectRefused(auth_->Authorize(Use(Bytes(), "032")), ErrorCode::kInvalidArgument,
+                "no_cryptogram");
+  Bytes tampered = code;
+  tampered[3] ^= 0x01;  // inside 9F26
+  ExpectRefused(auth_->Authorize(Use(tampered, "032")), ErrorCode::kInvalidArgument,
+                "arqc_invalid");
+  // The device, when named, must still be the token's.
+  TokenUse other_device = Use(code, "032");
+  other_device.device_id = "se-0002";
+  ExpectRefused(auth_->Authorize(other_device), ErrorCode::kFailedPrecondition, "device");
+
+  // The genuine code: approved for DE4 (1234) without DE48 DI, with an ARPC, ATC spent once.
+  auto r = auth_->Authorize(Use(code, "032"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->funding.pan, TestPan(kTestPanMastercard));
+  EXPECT_EQ(r->atc, 1);
+  EXPECT_EQ(r->issuer_authentication_data.size(), 10u);
+  auto head = vault_->audit_log().Head();
+  auto last = vault_->audit_log().Read(head->seq, 1);
+  ASSERT_TRUE(last.ok() && last->size() == 1);
+  EXPECT_EQ((*last)[0].event.action, "detokenize");
+  EXPECT_NE((*last)[0].event.detail.find("channel=qr"), std::string::npos)
+      << (*last)[0].event.detail;
+  // The same code again (a second scan, a photo of it): the ATC was used.
+  atc_before_ = 1;
+  ExpectRefused(auth_->Authorize(Use(code, "032")), ErrorCode::kFailedPrecondition, "atc");
+  // A QR code made for the exact amount is fine too.
+  EXPECT_TRUE(auth_->Authorize(Use(Icc({.atc = 2}), "032")).ok());
+}
+
+// A credit to the card (DE3 "20xxxx": a refund, a wallet's withdrawal to it) has no cryptogram:
+// the funding PAN is resolved from any entry mode, without DE55 and without spending an ATC,
+// audited like any use; device and requestor, when named, must match.
+TEST_P(TokenAuthorizationTest, CreditsResolveThePanWithoutACryptogramOrAnAtc) {
+  TokenUse credit = Use(Bytes(), "011");  // keyed at the till, no DE55
+  credit.processing_code = "200000";
+  auto r = auth_->Authorize(credit);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->funding.pan, TestPan(kTestPanMastercard));
+  EXPECT_EQ(r->funding.record.token_id, token_.token_id);
+  EXPECT_EQ(r->atc, 0);
+  EXPECT_TRUE(r->issuer_authentication_data.empty());
+  EXPECT_EQ(auth_->AtcStateOf(token_.token_id)->highest, 0u);
+  auto head = vault_->audit_log().Head();
+  auto last = vault_->audit_log().Read(head->seq, 1);
+  ASSERT_TRUE(last.ok() && last->size() == 1);
+  EXPECT_EQ((*last)[0].event.action, "detokenize");
+  EXPECT_EQ((*last)[0].event.subject, token_.token_id);
+  EXPECT_EQ((*last)[0].event.detail, "purpose=credit processing=200000 state=active");
+
+  // Any entry mode, even a malformed DE22; a DE55 sent along is ignored (no ATC spent).
+  for (std::string_view de22 : {"071", "902", "7x1", ""}) {
+    credit.pos_entry_mode = de22;
+    EXPECT_TRUE(auth_->Authorize(credit).ok()) << de22;
+  }
+  const Bytes icc = Icc({.atc = 9});
+  TokenUse with_icc = credit;
+  with_icc.icc_data = icc;
+  EXPECT_TRUE(auth_->Authorize(with_icc).ok());
+  EXPECT_EQ(auth_->AtcStateOf(token_.token_id)->highest, 0u);
+  // The same use as a purchase (DE3 "00") is refused: a purchase needs the cryptogram channel.
+  TokenUse purchase = credit;
+  purchase.pos_entry_mode = "011";
+  purchase.processing_code = "000000";
+  ExpectRefused(auth_->Authorize(purchase), ErrorCode::kFailedPrecondition, "channel");
+
+  // Device and requestor, when named, must be the token's.
+  TokenUse other = credit;
+  other.device_id = "se-0002";
+  ExpectRefused(auth_->Authorize(other), ErrorCode::kFailedPrecondition, "device");
+  other = credit;
+  other.requestor_id = testing::kOtherWalletTrid;
+  ExpectRefused(auth_->Authorize(other), ErrorCode::kFailedPrecondition, "requestor");
+  other = credit;
+  other.device_id = kDevice;
+  other.requestor_id = testing::kWalletTrid;
+  EXPECT_TRUE(auth_->Authorize(other).ok());
+
+  // Deleted and inactive tokens get no credit.
+  ASSERT_TRUE(vault_
+                  ->ChangeState(token_.token_id, LifecycleAction::kDelete,
+                                {InitiatorKind::kIssuer, "bank-a"}, "C")
+                  .ok());
+  ExpectRefused(auth_->Authorize(credit), ErrorCode::kFailedPrecondition, "state_deleted");
+  auto pending = vault_->Tokenize(TestPan(testing::kTestPanVisa), testing::DemoRequest());
+  ASSERT_TRUE(pending.ok());
+  token_ = pending->record;
+  TokenUse inactive = credit;
+  inactive.token_number = token_.token_number;
+  ExpectRefused(auth_->Authorize(inactive), ErrorCode::kFailedPrecondition, "state_inactive");
+}
+
+// A suspended token still receives credits (a refund to a card whose phone was lost).
+// TokenAuthorization lets the credit through; TokenVault::Detokenize still refuses every state
+// but active, so this waits for the vault to allow a suspended token for a credit (a
+// DetokenizeRequest flag; see the change described with issue #8's show-to-pay work).
+TEST_P(TokenAuthorizationTest, CreditsReachASuspendedToken) {
+  ASSERT_TRUE(vault_
+                  ->ChangeState(token_.token_id, LifecycleAction::kSuspend,
+                                {InitiatorKind::kIssuer, "bank-a"}, "lost phone")
+                  .ok());
+  TokenUse credit = Use(Bytes(), "011");
+  credit.processing_code = "200000";
+  auto r = auth_->Authorize(credit);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->funding.pan, TestPan(kTestPanMastercard));
+  // A purchase on the suspended token is still refused.
+  const Bytes icc = Icc({.atc = 1});
+  ExpectRefused(auth_->Authorize(Use(icc)), ErrorCode::kFailedPrecondition, "state_suspended");
+}
+
 TEST_P(TokenAuthorizationTest, FollowUpsMapThePanWithoutSpendingAnAtc) {
   auto pan = auth_->ResolveFollowUp(token_.token_number, "follow-up mti=0400");
   ASSERT_TRUE(pan.ok()) << pan.status().ToString();
