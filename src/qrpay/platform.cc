@@ -120,6 +120,8 @@ bool IsRefusal(ErrorCode code) {
 
 namespace {
 
+constexpr int kSqliteCacheKib = 64 * 1024;
+
 // Days since 1970-01-01 → civil date (H. Hinnant's algorithm, proleptic Gregorian).
 void CivilFromDays(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
   z += 719468;
@@ -496,6 +498,10 @@ Result<std::unique_ptr<Platform>> Platform::Open(PlatformOptions options) {
     std::string role = "qrpay_" + impl->id;
     std::replace(role.begin(), role.end(), '-', '_');
     TS_ASSIGN_OR_RETURN(impl->store, store::OpenSqlite(options.data_dir, role));
+    // SQLite's default page cache (2 MiB) sends most look-ups of a busy platform to pread();
+    // the working set (accounts, today's journal, the ledger's rows) fits in this.
+    TS_RETURN_IF_ERROR(impl->store->ExecuteScript("PRAGMA cache_size=" +
+                                                  std::to_string(-kSqliteCacheKib)));
   }
   TS_RETURN_IF_ERROR(store::ApplyMigrations(*impl->store, PlatformMigrations()));
   ledger::StoreLedgerOptions ledger_options;
