@@ -9,10 +9,10 @@
 #include <string>
 #include <string_view>
 
-#include "crypto/mac.h"
 #include "dcep/central_bank_client.h"
 #include "dcep/contract_book.h"
 #include "dcep/dcep_network.h"
+#include "json_api/json_api.h"
 
 namespace tapstack::dcep {
 
@@ -21,81 +21,20 @@ namespace {
 using httplib::Request;
 using httplib::Response;
 using nlohmann::json;
+using json_api::ReplyError;
+using json_api::ReplyJson;
+using json_api::ReplyStatus;
 
 constexpr char kOperatorPath[] = "/v1/dcep/operators/([^/]+)";
 constexpr char kWalletPath[] = "/v1/dcep/operators/([^/]+)/wallets/([^/]+)";
 
-void ReplyJson(Response& res, int http, const json& body) {
-  res.status = http;
-  res.set_content(body.dump(), "application/json");
-}
-
-void ReplyError(Response& res, int http, std::string_view code, std::string_view message,
-                std::string_view field = {}) {
-  json body = {{"error", code}, {"message", message}};
-  if (!field.empty()) body["field"] = field;
-  ReplyJson(res, http, body);
-}
-
-// The field a message starts with ("amount_fen: ..."), if it looks like one.
-std::string FieldOf(std::string_view message) {
-  const std::size_t colon = message.find(": ");
-  if (colon == std::string_view::npos || colon > 40) return {};
-  const std::string_view head = message.substr(0, colon);
-  const bool ident = std::all_of(head.begin(), head.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-' || c == '.' ||
-           c == '[' || c == ']' ||
-           (c >= '0' && c <= '9');
-  });
-  return ident ? std::string(head) : std::string();
-}
-
-void ReplyStatus(Response& res, const Status& s) {
-  const std::string field = FieldOf(s.message());
-  switch (s.code()) {
-    case ErrorCode::kInvalidArgument:
-      return ReplyError(res, 400, "invalid_argument", s.message(), field);
-    case ErrorCode::kOutOfRange:
-      return ReplyError(res, 422, "limit_exceeded", s.message(), field);
-    case ErrorCode::kNotFound:
-      return ReplyError(res, 404, "not_found", s.message(), field);
-    case ErrorCode::kFailedPrecondition:
-      return ReplyError(res, 409, "failed_precondition", s.message(), field);
-    case ErrorCode::kAlreadyExists:
-      return ReplyError(res, 409, "already_exists", s.message(), field);
-    case ErrorCode::kUnavailable:
-      return ReplyError(res, 503, "unavailable", s.message());
-    default:
-      return ReplyError(res, 500, "internal", ErrorCodeName(s.code()));
-  }
-}
-
+// A body of at most kDcepRequestBodyBytesMax with only the `allowed` members.
 Result<json> ParseBody(const Request& req, std::initializer_list<std::string_view> allowed) {
-  if (req.body.size() > kDcepRequestBodyBytesMax) {
-    return InvalidArgument("body: larger than " + std::to_string(kDcepRequestBodyBytesMax) +
-                           " bytes");
-  }
-  if (req.body.empty()) return json::object();
-  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) {
-    return InvalidArgument("body: expected a JSON object");
-  }
-  for (const auto& [key, value] : body.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      return InvalidArgument(key + ": unknown member");
-    }
-  }
-  return body;
+  return json_api::ParseBody(req, allowed, kDcepRequestBodyBytesMax);
 }
 
 Result<std::string> OptString(const json& body, const char* name, bool required = false) {
-  const auto it = body.find(name);
-  if (it == body.end()) {
-    if (required) return InvalidArgument(std::string(name) + ": required");
-    return std::string();
-  }
-  if (!it->is_string()) return InvalidArgument(std::string(name) + ": expected a string");
-  return it->get<std::string>();
+  return json_api::StringMember(body, name, required);
 }
 
 Result<std::int64_t> AmountFen(const json& body) {
@@ -230,17 +169,7 @@ class Routes {
       : network_(network), options_(std::move(options)) {}
 
   bool Admin(const Request& req, Response& res) const {
-    const std::string auth = req.get_header_value("Authorization");
-    constexpr std::string_view kBearer = "Bearer ";
-    const bool ok = !options_.admin_token.empty() && auth.rfind(kBearer, 0) == 0 &&
-                    crypto::ConstantTimeEquals(AsBytes(std::string_view(auth).substr(kBearer.size())),
-                                               AsBytes(options_.admin_token));
-    if (!ok) {
-      res.set_header("WWW-Authenticate", "Bearer");
-      ReplyError(res, 401, "unauthenticated", "expected Authorization: Bearer <admin token>",
-                 "Authorization");
-    }
-    return ok;
+    return json_api::CheckBearer(req, res, options_.admin_token);
   }
 
   Operator* OperatorOf(const Request& req, Response& res) {
@@ -285,13 +214,7 @@ class Routes {
   DcepHttpOptions options_;
 };
 
-#define DCEP_OR_REPLY(lhs, expr)                              \
-  auto TS_CONCAT_(dcep_r_, __LINE__) = (expr);                \
-  if (!TS_CONCAT_(dcep_r_, __LINE__).ok()) {                  \
-    ReplyStatus(res, TS_CONCAT_(dcep_r_, __LINE__).status()); \
-    return;                                                   \
-  }                                                           \
-  lhs = std::move(TS_CONCAT_(dcep_r_, __LINE__)).value()
+#define DCEP_OR_REPLY(lhs, expr) JSON_API_ASSIGN_OR_REPLY(lhs, expr)
 
 }  // namespace
 

@@ -14,7 +14,7 @@
 #include <utility>
 
 #include "core/bytes.h"
-#include "crypto/mac.h"
+#include "json_api/json_api.h"
 #include "qrpay/platform.h"
 
 namespace tapstack::qrpay {
@@ -24,61 +24,20 @@ namespace {
 using httplib::Request;
 using httplib::Response;
 using nlohmann::json;
+using json_api::ReplyError;
+using json_api::ReplyJson;
 
 // Card orders (tu-…, cp-…) and quote ids are the platform's; 64 bytes bounds them all.
 constexpr std::size_t kPathIdBytesMax = 64;
 
-void ReplyJson(Response& res, int http, const json& body) {
-  res.status = http;
-  res.set_content(body.dump(), "application/json");
-}
-
-void ReplyError(Response& res, int http, std::string_view code, std::string_view message,
-                std::string_view field = {}) {
-  json body = {{"error", code}, {"message", message}};
-  if (!field.empty()) body["field"] = field;
-  ReplyJson(res, http, body);
-}
-
-// The field a message starts with ("amount: ..."), if it looks like one.
-std::string FieldOf(std::string_view message) {
-  const std::size_t colon = message.find(": ");
-  if (colon == std::string_view::npos || colon > 40) return {};
-  const std::string_view head = message.substr(0, colon);
-  const bool ident = std::all_of(head.begin(), head.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-' || c == '.' || c == '[' || c == ']';
-  });
-  return ident ? std::string(head) : std::string();
-}
-
+// json_api's mapping, plus one case of the platform's: VerifyMerchantQr's "mac: the code was
+// altered after it was issued" is the payer's input (the scanned code) to blame, not the server,
+// so it is a 400 naming the payload. Any other crypto failure is OpenSSL's and stays internal.
 void ReplyStatus(Response& res, const Status& s) {
-  const std::string field = FieldOf(s.message());
-  switch (s.code()) {
-    case ErrorCode::kInvalidArgument:
-      return ReplyError(res, 400, "invalid_argument", s.message(), field);
-    case ErrorCode::kOutOfRange:
-      return ReplyError(res, 422, "limit_exceeded", s.message(), field);
-    case ErrorCode::kNotFound:
-      return ReplyError(res, 404, "not_found", s.message(), field);
-    case ErrorCode::kFailedPrecondition:
-      return ReplyError(res, 409, "failed_precondition", s.message(), field);
-    case ErrorCode::kAlreadyExists:
-      return ReplyError(res, 409, "already_exists", s.message(), field);
-    case ErrorCode::kUnavailable:
-      return ReplyError(res, 503, "unavailable", s.message());
-    case ErrorCode::kCryptoFailure:
-      // VerifyMerchantQr's "mac: the code was altered after it was issued": the payer's input
-      // (the scanned code) is to blame, not the server. Any other crypto failure is OpenSSL's
-      // and stays internal.
-      if (field == "mac") {
-        return ReplyError(res, 400, "crypto_failure", s.message(), "payload");
-      }
-      return ReplyError(res, 500, "internal", ErrorCodeName(s.code()));
-    default:
-      // Store internals stay in the server; the caller learns the code only.
-      return ReplyError(res, 500, "internal", ErrorCodeName(s.code()));
+  if (s.code() == ErrorCode::kCryptoFailure && json_api::FieldOf(s.message()) == "mac") {
+    return json_api::ReplyError(res, 400, "crypto_failure", s.message(), "payload");
   }
+  json_api::ReplyStatus(res, s);
 }
 
 #define QRPAY_OR_REPLY(lhs, expr)                              \
@@ -99,31 +58,11 @@ void ReplyStatus(Response& res, const Status& s) {
 // ---- Request bodies: every error names the member and what was expected. ----
 
 Result<json> ParseBody(const Request& req, std::initializer_list<std::string_view> allowed) {
-  if (req.body.size() > kQrpayRequestBodyBytesMax) {
-    return InvalidArgument("body: larger than " + std::to_string(kQrpayRequestBodyBytesMax) +
-                           " bytes");
-  }
-  if (req.body.empty()) return json::object();
-  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) {
-    return InvalidArgument("body: expected a JSON object");
-  }
-  for (const auto& [key, value] : body.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      return InvalidArgument(key + ": unknown member");
-    }
-  }
-  return body;
+  return json_api::ParseBody(req, allowed, kQrpayRequestBodyBytesMax);
 }
 
 Result<std::string> String(const json& body, const char* name, bool required = true) {
-  const auto it = body.find(name);
-  if (it == body.end()) {
-    if (required) return InvalidArgument(std::string(name) + ": required");
-    return std::string();
-  }
-  if (!it->is_string()) return InvalidArgument(std::string(name) + ": expected a string");
-  return it->get<std::string>();
+  return json_api::StringMember(body, name, required);
 }
 
 // An integer that fits int64 (nlohmann keeps large positive numbers as uint64).
@@ -418,18 +357,7 @@ class Routes {
       : platform_(platform), options_(std::move(options)) {}
 
   bool Admin(const Request& req, Response& res) const {
-    const std::string header = req.get_header_value("Authorization");
-    const std::string_view auth = header;
-    constexpr std::string_view kBearer = "Bearer ";
-    const bool ok = !options_.admin_token.empty() && auth.starts_with(kBearer) &&
-                    crypto::ConstantTimeEquals(AsBytes(auth.substr(kBearer.size())),
-                                               AsBytes(options_.admin_token));
-    if (!ok) {
-      res.set_header("WWW-Authenticate", "Bearer");
-      ReplyError(res, 401, "unauthenticated", "expected Authorization: Bearer <admin token>",
-                 "Authorization");
-    }
-    return ok;
+    return json_api::CheckBearer(req, res, options_.admin_token);
   }
 
   Platform& platform_;
