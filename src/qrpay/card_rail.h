@@ -74,8 +74,11 @@ class CardRail {
   virtual Result<CardPaymentRequest> PaymentRequest(const CardOrder& order) = 0;
   // Errors: kInvalidArgument (payment data not made for this order, naming the member);
   // kFailedPrecondition (declined: the message names DE39, e.g. "declined: DE39 51 insufficient
-  // funds"); kUnavailable (no answer; the authorisation was reversed: safe to try again with a
-  // new cryptogram under a new order id).
+  // funds"; any other kFailedPrecondition, such as an order the rail does not know after a
+  // restart, is not a decline: the outcome is for reconciliation); kUnavailable (no answer; the
+  // rail reversed the authorisation, so nothing was charged: the caller may ask again under the
+  // same order id, and a cryptogram already sent is then refused as a replay, so the app makes a
+  // new one).
   virtual Result<CardCharge> Charge(const CardOrder& order, const nlohmann::json& payment_data) = 0;
   // Errors: kInvalidArgument; kFailedPrecondition (refused, naming DE39); kUnavailable (no answer;
   // retry with the same credit id).

@@ -379,6 +379,18 @@ Receipt Platform::Impl::NewReceipt(std::string_view op_id, std::string_view kind
 
 // ---- Impl: the operation runner ----
 
+Status Platform::Impl::CheckRefusal(Store& tx, const Status& error) {
+  if (!IsRefusal(error.code())) return error;
+  // A failed statement aborts the transaction (store/store.h) with codes that look like refusals
+  // (kAlreadyExists for a unique violation, kFailedPrecondition for other constraints): only a
+  // transaction that still runs statements shows the error came from the body's own checks.
+  if (!tx.Query("SELECT 1").ok()) {
+    return Internal("qrpay: a store error inside the operation, not a refusal: " +
+                    error.ToString());
+  }
+  return Status::Ok();
+}
+
 Platform::Impl::OpState Platform::Impl::FromOpRow(const OpRow& op) {
   OpState state;
   if (op.status == kOpRefused) {
@@ -430,7 +442,7 @@ Platform::Impl::OpState Platform::Impl::RunOp(std::string_view kind, std::string
     }
     bool in_flight = false;
     Result<Receipt> result = body(tx, op_id, in_flight);
-    if (!result.ok() && !IsRefusal(result.status().code())) return result.status();
+    if (!result.ok()) TS_RETURN_IF_ERROR(CheckRefusal(tx, result.status()));
     const std::string_view status = result.ok() ? (in_flight ? kOpInFlight : kOpDone) : kOpRefused;
     TS_RETURN_IF_ERROR(InsertOpRow(tx, op_id, kind, actor, digest, status, result, NowMs()));
     state.result = std::move(result);
@@ -454,7 +466,7 @@ Result<Receipt> Platform::Impl::FinishOp(const std::string& op_id, const FinishB
       return Status::Ok();
     }
     Result<Receipt> result = finish(tx);
-    if (!result.ok() && !IsRefusal(result.status().code())) return result.status();
+    if (!result.ok()) TS_RETURN_IF_ERROR(CheckRefusal(tx, result.status()));
     TS_RETURN_IF_ERROR(UpdateOpRow(tx, op_id, result, existing->receipt));
     out = std::move(result);
     return Status::Ok();

@@ -16,6 +16,19 @@
 // that a retry with the same idempotency key drives again (the rail and the clearing are
 // idempotent by id).
 //
+// ## Card charges (top-ups, card payments)
+// CompleteTopUp / CompleteCardPayment first commit the order as "charging" together with what it
+// claims — a card payment its dynamic order (any other payer, card or balance, is refused from
+// then on) and a visitor's USD for the year; a top-up counts against the balance cap with the
+// other charging top-ups of the account — and only then ask the rail to charge. A definite
+// failure (a decline, payment data refused) releases the claims; the order can be completed
+// again. kUnavailable (no answer) leaves the order "charging": a retry of the same Complete call
+// asks the rail again with the same order id (the rail answers the first outcome while it
+// remembers the order). When a retry's answer is anything but a decline (e.g. the rail restarted
+// and no longer knows the order) the outcome is unknown: the call answers kUnavailable saying so
+// and the order stays "charging" — such rows are settled by reconciliation with the network
+// (an operator's job, not the platform's).
+//
 // ## Ledger (one ledger per currency: ledger id = ISO 4217 numeric)
 // Account ids are the first 16 bytes of SHA-256("tapstack qrpay account" ‖ platform ‖ label), so
 // any retry re-derives them. Labels and codes:
@@ -53,6 +66,10 @@
 // ## Privacy
 // The platform never sees a PAN: cards are device tokens (the funding card keeps the token, its
 // expiry and last 4 to credit it back). Merchants see the payer's pseudonymous alias only.
+// qrpay_funding_cards.token holds the token number in clear, deliberately: it is a device token
+// (EMVCo Payment Tokenisation), not a PAN, and is useless for a purchase without the cryptogram
+// that only the device's secure element makes for each order; the platform needs it to credit
+// the card (Withdraw). It is never returned by an API (FundingCard has the last 4 only).
 //
 // ## Thread-safety
 // All methods may be called from any thread. Store work runs under one mutex, batched by the group
@@ -269,7 +286,10 @@ class Platform {
   Result<CardPaymentRequest> StartTopUp(std::string_view account_id, const Amount& amount,
                                         std::string_view device_id);
   // Charges the card and credits the balance; idempotent by order (a completed order replays).
-  // Remembers the token that paid as a funding card. Errors: kNotFound (order), the rail's.
+  // The balance cap is checked again before charging (other top-ups may have completed or be
+  // charging). Remembers the token that paid as a funding card. Errors: kNotFound (order),
+  // kOutOfRange (balance cap: nothing charged), kUnavailable (the order is "charging": retry the
+  // call; or its outcome is unknown, see "Card charges"), the rail's.
   Result<Receipt> CompleteTopUp(std::string_view order_id, const nlohmann::json& payment_data);
   Result<std::vector<FundingCard>> FundingCards(std::string_view account_id);
   // Holds the amount, credits the card over the rail, posts (or voids on a definite refusal).
@@ -287,9 +307,11 @@ class Platform {
                                 std::optional<Amount> amount);
   // Pays a quote. Own merchant: payer → fx-position (home), fx-position (merchant) → merchant.
   // Partner merchant: hold payer → network-clearing, qr_payment through the ClearingLink, post on
-  // approval, void on a decline (kFailedPrecondition with the payee's reason); kUnavailable leaves
-  // the hold (retry with the same key). Errors as PayMerchantQr, plus kFailedPrecondition (quote
-  // expired or of another account).
+  // approval, void on a decline (kFailedPrecondition with the payee's reason) or on any definite
+  // error of the clearing link (kFailedPrecondition naming it); kUnavailable (no answer, or an
+  // answer without a status) leaves the hold (retry with the same key). A refused payment leaves
+  // the quote unused. Errors as PayMerchantQr, plus kFailedPrecondition (quote expired or of
+  // another account).
   Result<Receipt> PayQuote(std::string_view account_id, std::string_view quote_id,
                            std::string_view idempotency_key);
   // The payee side of a partner payment (the JSON of clearing_link.h): verifies the code (MAC,
@@ -335,8 +357,10 @@ class Platform {
                                               std::optional<Amount> amount,
                                               std::string_view card_issuer_country,
                                               std::string_view device_id);
-  // Charges the card and pays the merchant; idempotent by order. The yearly limit is checked again
-  // before charging. Errors: kNotFound (order), as StartCardPayment, the rail's.
+  // Charges the card and pays the merchant; idempotent by order. The code's expiry, the dynamic
+  // order (kFailedPrecondition "order_id: ... already paid or is being paid") and the yearly
+  // limit are checked again and claimed before charging. Errors: kNotFound (order), as
+  // StartCardPayment, kUnavailable (as CompleteTopUp), the rail's.
   Result<Receipt> CompleteCardPayment(std::string_view order_id,
                                       const nlohmann::json& payment_data);
 

@@ -46,6 +46,28 @@ Result<Receipt> Platform::Impl::DriveWithdrawal(const std::string& op_id, const 
   });
 }
 
+Status Platform::Impl::ChargeFailed(std::string_view what, std::string_view order_id, bool retry,
+                                    const Status& error,
+                                    const store::GroupCommitter::Body& release) {
+  const std::string order = std::string(what) + " order " + std::string(order_id);
+  if (error.code() == ErrorCode::kUnavailable) {
+    return Unavailable(order + " is charging: " + error.message() +
+                       "; retry with the same order id");
+  }
+  // card_rail.h: a decline is kFailedPrecondition naming DE39. Any other answer to a retry may
+  // come from a rail that lost the order (a restart) and cannot say whether it charged it.
+  const bool declined = error.code() == ErrorCode::kFailedPrecondition &&
+                        error.message().find("DE39") != std::string::npos;
+  if (retry && !declined) {
+    return Unavailable(order + ": the outcome of its card charge is unknown (the card rail "
+                       "answered: " + error.ToString() +
+                       "); it stays \"charging\" and is settled by reconciliation with the "
+                       "network");
+  }
+  TS_RETURN_IF_ERROR(committer->Run(release));
+  return error;
+}
+
 // ---- Public calls ----
 
 Result<CardPaymentRequest> Platform::StartTopUp(std::string_view account_id, const Amount& amount,
@@ -62,8 +84,9 @@ Result<CardPaymentRequest> Platform::StartTopUp(std::string_view account_id, con
     return tx
         .Execute(
             "INSERT INTO qrpay_topups (order_id, account_id, amount_minor, device_id, status,"
-            " created_ms) VALUES (?, ?, ?, ?, 'started', ?)",
-            {order_id, a.account_id, amount.minor_units(), std::string(device_id), p.NowMs()})
+            " created_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            {order_id, a.account_id, amount.minor_units(), std::string(device_id),
+             std::string(kOrderStarted), p.NowMs()})
         .status();
   }));
   const CardOrder order{.order_id = order_id,
@@ -81,29 +104,61 @@ Result<Receipt> Platform::CompleteTopUp(std::string_view order_id,
   std::string account_id;
   std::string device_id;
   std::int64_t amount_minor = 0;
-  {
-    std::lock_guard lock(p.store_mu);
-    TS_ASSIGN_OR_RETURN(Rows rows, p.store->Query("SELECT account_id, amount_minor, device_id FROM"
-                                                  " qrpay_topups WHERE order_id = ?",
-                                                  {std::string(order_id)}));
+  std::optional<Result<Receipt>> done;
+  bool retry = false;  // the order was charging already: an earlier call may have charged it
+  // Claims the order ("charging") in a transaction of its own before the card is charged: a crash
+  // or a lost answer leaves a row that a retry drives again, and the balance cap counts it.
+  TS_RETURN_IF_ERROR(p.committer->Run([&](Store& tx) -> Status {
+    done.reset();
+    retry = false;
+    TS_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT account_id, amount_minor, device_id, status"
+                                            " FROM qrpay_topups WHERE order_id = ?",
+                                            {std::string(order_id)}));
     if (rows.empty()) {
       return NotFound("order_id: \"" + std::string(order_id) + "\" is not a top-up order");
     }
     TS_ASSIGN_OR_RETURN(account_id, rows[0].GetText(0));
     TS_ASSIGN_OR_RETURN(amount_minor, rows[0].GetInt64(1));
     TS_ASSIGN_OR_RETURN(device_id, rows[0].GetText(2));
+    TS_ASSIGN_OR_RETURN(const std::string status, rows[0].GetText(3));
     // A completed order answers from the journal without asking the rail again.
-    if (std::optional<Result<Receipt>> done =
-            p.FinishedOp(*p.store, "top_up", account_id, order_id)) {
-      return std::move(*done);
+    done = p.FinishedOp(tx, "top_up", account_id, order_id);
+    if (done.has_value()) return Status::Ok();
+    if (status == kOrderCharging) {
+      retry = true;
+      return Status::Ok();
     }
-  }
+    // The cap again (it was checked when the order started): other top-ups completed or being
+    // charged since then count, so parallel orders cannot pass it together.
+    TS_ASSIGN_OR_RETURN(const AccountRow a, LoadAccountRow(tx, account_id));
+    TS_ASSIGN_OR_RETURN(Row charging,
+                        tx.QueryRow("SELECT COALESCE(SUM(amount_minor), 0) AS total FROM"
+                                    " qrpay_topups WHERE account_id = ? AND status = ?",
+                                    {account_id, std::string(kOrderCharging)}));
+    TS_ASSIGN_OR_RETURN(const std::int64_t charging_minor, charging.GetInt64("total"));
+    TS_RETURN_IF_ERROR(p.CheckBalanceCap(a, charging_minor + amount_minor));
+    return tx
+        .Execute("UPDATE qrpay_topups SET status = ? WHERE order_id = ?",
+                 {std::string(kOrderCharging), std::string(order_id)})
+        .status();
+  }));
+  if (done.has_value()) return std::move(*done);
   const Amount amount(amount_minor, p.home());
   const CardOrder order{.order_id = std::string(order_id),
                         .merchant = p.WalletCardMerchant(),
                         .amount = amount,
                         .device_id = device_id};
-  TS_ASSIGN_OR_RETURN(const CardCharge charge, p.rail->Charge(order, payment_data));
+  Result<CardCharge> charged = p.rail->Charge(order, payment_data);
+  if (!charged.ok()) {
+    return p.ChargeFailed("top-up", order_id, retry, charged.status(), [&](Store& tx) -> Status {
+      return tx
+          .Execute("UPDATE qrpay_topups SET status = ? WHERE order_id = ? AND status = ?",
+                   {std::string(kOrderStarted), std::string(order_id),
+                    std::string(kOrderCharging)})
+          .status();
+    });
+  }
+  const CardCharge& charge = *charged;
   TS_ASSIGN_OR_RETURN(Bytes digest, Digest({"top_up", order_id}));
   TS_ASSIGN_OR_RETURN(Bytes card_digest,
                       Digest({"tapstack qrpay funding card", p.id, account_id, charge.token}));
@@ -113,7 +168,7 @@ Result<Receipt> Platform::CompleteTopUp(std::string_view order_id,
       [&](Store& tx, const std::string& op_id, bool&) -> Result<Receipt> {
         TS_ASSIGN_OR_RETURN(const AccountRow a, LoadAccountRow(tx, account_id));
         // The card was charged: the money is the payer's whatever the balance cap says
-        // now (it was checked when the order started).
+        // now (it was checked when the order was claimed).
         TS_ASSIGN_OR_RETURN(
             ledger::Transfer t,
             p.MakeTransfer(op_id, "top-up", "card-clearing:" + std::string(p.home().alpha), a.label,
@@ -130,9 +185,8 @@ Result<Receipt> Platform::CompleteTopUp(std::string_view order_id,
                        {card_id, a.account_id, charge.token, charge.token_expiry,
                         charge.token_last4, now})
                 .status());
-        TS_RETURN_IF_ERROR(tx.Execute("UPDATE qrpay_topups SET status = 'completed'"
-                                      " WHERE order_id = ?",
-                                      {std::string(order_id)})
+        TS_RETURN_IF_ERROR(tx.Execute("UPDATE qrpay_topups SET status = ? WHERE order_id = ?",
+                                      {std::string(kOrderCompleted), std::string(order_id)})
                                .status());
         Receipt r = Impl::NewReceipt(op_id, "top_up", a.account_id, amount, amount, now);
         r.reference = card_id + " " + charge.reference;

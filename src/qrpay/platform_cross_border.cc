@@ -17,17 +17,35 @@ using store::Store;
 Result<Receipt> Platform::Impl::DrivePartner(const std::string& op_id, const Receipt& pending,
                                              const json& request) {
   Result<json> answer = clearing->Send(request);
-  if (!answer.ok()) {
-    if (answer.status().code() == ErrorCode::kUnavailable) {
-      return Unavailable("partner payment " + op_id + " in flight: " + answer.status().message() +
-                         "; retry with the same idempotency key");
-    }
-    return answer.status();
+  if (!answer.ok() && answer.status().code() == ErrorCode::kUnavailable) {
+    return Unavailable("partner payment " + op_id + " in flight: " + answer.status().message() +
+                       "; retry with the same idempotency key");
   }
-  const json& a = *answer;
-  const std::string status = a.value("status", "");
-  if (status != "approved" && status != "declined") {
-    return Unavailable("partner payment " + op_id + ": the clearing answered without a status");
+  // Any other error of the link is definite (clearing_link.h: the network refused the message):
+  // the payment is refused like a decline.
+  std::string status = "declined";
+  std::string reason;
+  std::string payee_payment_id;
+  if (!answer.ok()) {
+    reason = "the clearing refused the payment (" + answer.status().ToString() + ")";
+  } else {
+    const json& a = *answer;
+    auto text = [&a](const char* member) -> std::optional<std::string> {
+      if (!a.is_object() || !a.contains(member) || !a[member].is_string()) return std::nullopt;
+      return a[member].get<std::string>();
+    };
+    const std::optional<std::string> answered = text("status");
+    if (!answered.has_value() || (*answered != "approved" && *answered != "declined")) {
+      // Whether the payee approved is unknown: keep the hold, a retry asks again (the network
+      // gives the first answer to a clearing_id seen before).
+      return Unavailable("partner payment " + op_id +
+                         ": the clearing answered without a status (expected \"approved\" or "
+                         "\"declined\"); retry with the same idempotency key");
+    }
+    status = *answered;
+    reason = "declined by " + pending.payee_platform + ": " +
+             text("reason").value_or(std::string("no reason given"));
+    payee_payment_id = text("payee_payment_id").value_or(std::string());
   }
   return FinishOp(op_id, [&](Store& tx) -> Result<Receipt> {
     const std::string user = "user:" + pending.account_id;
@@ -37,16 +55,15 @@ Result<Receipt> Platform::Impl::DrivePartner(const std::string& op_id, const Rec
         MakeTransfer(op_id, "hold", user, clearing_label, pending.payer_amount, kTransferPayment));
     const std::int64_t now = NowMs();
     TS_RETURN_IF_ERROR(SettleHold(tx, op_id, hold, /*post=*/status == "approved"));
-    if (status == "declined") {
+    if (status != "approved") {
       TS_RETURN_IF_ERROR(
           tx.Execute("DELETE FROM qrpay_spending WHERE op_id = ?", {op_id}).status());
-      return FailedPrecondition("declined by " + pending.payee_platform + ": " +
-                                a.value("reason", std::string("no reason given")));
+      return FailedPrecondition(reason);
     }
     TS_RETURN_IF_ERROR(Post(tx, op_id, user, "partner_payment", pending.merchant_name,
                             -pending.payer_amount.minor_units(), now));
     Receipt r = pending;
-    r.reference = a.value("payee_payment_id", std::string());
+    r.reference = payee_payment_id;
     r.created_unix_ms = now;
     r.replayed = false;  // completed by this call, even when it is a retry of the first phase
     TS_RETURN_IF_ERROR(RecordPayment(tx, r, "", 1));
@@ -156,10 +173,13 @@ Result<Receipt> Platform::PayQuote(std::string_view account_id, std::string_view
         TS_ASSIGN_OR_RETURN(const Currency* merchant_currency, CurrencyFromNumeric(numeric));
         const Amount merchant_amount(merchant_minor, *merchant_currency);
         const Amount payer_amount(payer_minor, p.home());
-        TS_RETURN_IF_ERROR(tx.Execute("UPDATE qrpay_quotes SET used_by = ? WHERE"
-                                      " quote_id = ?",
-                                      {op_id, std::string(quote_id)})
-                               .status());
+        // The quote is used once the payment (or its hold) succeeded: a refusal leaves it.
+        auto use_quote = [&]() -> Status {
+          return tx
+              .Execute("UPDATE qrpay_quotes SET used_by = ? WHERE quote_id = ?",
+                       {op_id, std::string(quote_id)})
+              .status();
+        };
         if (payee_platform == p.id) {
           TS_ASSIGN_OR_RETURN(const ScannedMerchantQr code, p.VerifyOwnCode(payload));
           TS_ASSIGN_OR_RETURN(const MerchantProfile* m, p.OwnMerchant(code.merchant.merchant_id));
@@ -171,7 +191,9 @@ Result<Receipt> Platform::PayQuote(std::string_view account_id, std::string_view
           pay.rate = rate;
           pay.markup_bps = markup;
           pay.order_id = code.dynamic ? code.order_id : std::string();
-          return p.PayOwnLocked(tx, op_id, a, pay);
+          TS_ASSIGN_OR_RETURN(Receipt paid, p.PayOwnLocked(tx, op_id, a, pay));
+          TS_RETURN_IF_ERROR(use_quote());
+          return paid;
         }
         // A partner platform's merchant: hold now, the payee decides.
         if (p.clearing == nullptr) {
@@ -186,6 +208,7 @@ Result<Receipt> Platform::PayQuote(std::string_view account_id, std::string_view
                            kTransferPayment, ledger::transfer_flags::kPending));
         TS_RETURN_IF_ERROR(p.ApplyTransfers(tx, {hold}));
         TS_RETURN_IF_ERROR(p.RecordSpending(tx, op_id, a.account_id, payer_minor, now));
+        TS_RETURN_IF_ERROR(use_quote());
         in_flight = true;
         Receipt r = Impl::NewReceipt(op_id, "partner_payment", a.account_id, merchant_amount,
                                      payer_amount, now);
@@ -230,8 +253,16 @@ nlohmann::json Platform::HandleClearing(const nlohmann::json& request) {
   if (clearing_id.empty() || clearing_id.size() > 2 * kIdempotencyKeyBytesMax) {
     return decline("clearing_id: expected a string of 1-256 bytes");
   }
-  if (request.value("type", "") != "qr_payment") return decline("type: expected \"qr_payment\"");
-  if (request.value("payee_platform", "") != p.id) {
+  // A member of another type than the protocol's declines the request naming it (json::value
+  // would throw); an absent optional member takes its default.
+  auto string_member = [&](const char* member, std::string fallback) -> std::optional<std::string> {
+    if (!request.contains(member)) return fallback;
+    if (!request[member].is_string()) return std::nullopt;
+    return request[member].get<std::string>();
+  };
+  const std::optional<std::string> type = string_member("type", "");
+  if (type != "qr_payment") return decline("type: expected \"qr_payment\"");
+  if (string_member("payee_platform", "") != p.id) {
     return decline("payee_platform: this is " + p.id);
   }
   if (!request.contains("payload") || !request["payload"].is_string()) {
@@ -243,10 +274,19 @@ nlohmann::json Platform::HandleClearing(const nlohmann::json& request) {
   Result<Amount> payer_amount =
       AmountFromJson(request.value("payer_amount", json()), "payer_amount");
   if (!payer_amount.ok()) return decline(payer_amount.status().message());
-  const std::string payer_alias = request.value("payer_alias", std::string("unknown payer"));
-  const std::string payer_platform = request.value("payer_platform", std::string());
-  const std::string rate = request.value("rate", std::string());
-  const std::int64_t markup = request.value("markup_bps", std::int64_t{0});
+  const std::optional<std::string> payer_alias = string_member("payer_alias", "unknown payer");
+  if (!payer_alias.has_value()) return decline("payer_alias: expected a string");
+  const std::optional<std::string> payer_platform = string_member("payer_platform", "");
+  if (!payer_platform.has_value()) return decline("payer_platform: expected a string");
+  const std::optional<std::string> rate = string_member("rate", "");
+  if (!rate.has_value()) return decline("rate: expected decimal text");
+  std::int64_t markup = 0;
+  if (request.contains("markup_bps")) {
+    if (!request["markup_bps"].is_number_integer()) {
+      return decline("markup_bps: expected an integer");
+    }
+    markup = request["markup_bps"].get<std::int64_t>();
+  }
   json answer;
   const Status committed = p.committer->Run([&](Store& tx) -> Status {
     answer = json();
@@ -284,18 +324,18 @@ nlohmann::json Platform::HandleClearing(const nlohmann::json& request) {
                                          merchant_label, *amount, kTransferClearing));
       TS_RETURN_IF_ERROR(p.ApplyTransfers(tx, {t}));
       const std::int64_t now = p.NowMs();
-      TS_RETURN_IF_ERROR(p.Post(tx, op_id, merchant_label, "partner_payment", payer_alias,
+      TS_RETURN_IF_ERROR(p.Post(tx, op_id, merchant_label, "partner_payment", *payer_alias,
                                 amount->minor_units(), now));
-      Receipt r = Impl::NewReceipt(op_id, "partner_payment", payer_platform + ":" + payer_alias,
+      Receipt r = Impl::NewReceipt(op_id, "partner_payment", *payer_platform + ":" + *payer_alias,
                                    *amount, *payer_amount, now);
       r.merchant_id = m->merchant_id;
-      r.rate = rate;
+      r.rate = *rate;
       r.markup_bps = markup;
       TS_RETURN_IF_ERROR(p.RecordPayment(tx, r, "", 1));
       return op_id;
     };
     Result<std::string> credited = credit();
-    if (!credited.ok() && !IsRefusal(credited.status().code())) return credited.status();
+    if (!credited.ok()) TS_RETURN_IF_ERROR(p.CheckRefusal(tx, credited.status()));
     answer = credited.ok() ? json{{"status", "approved"},
                                   {"clearing_id", clearing_id},
                                   {"payee_payment_id", *credited}}

@@ -167,6 +167,10 @@ struct Platform::Impl {
   };
   using OpBody = std::function<Result<Receipt>(Store&, const std::string& op_id, bool& in_flight)>;
   static OpState FromOpRow(const OpRow& op);
+  // OK when `error`, returned by a body inside `tx`, is a refusal to remember (and commit with the
+  // op row); otherwise the error to fail the transaction with: a machinery error as it is, and a
+  // store error (whatever its code: the store aborted `tx`) as kInternal.
+  Status CheckRefusal(Store& tx, const Status& error);
   // The outcome an op (kind, actor, key) already has (or the error reading it); nullopt when it
   // never ran.
   std::optional<Result<Receipt>> FinishedOp(Store& s, std::string_view kind, std::string_view actor,
@@ -202,6 +206,13 @@ struct Platform::Impl {
   // ---- platform_cards.cc ----
   // The platform as the merchant of its own card orders (MCC 6540, ISO 18245: stored-value load).
   CardMerchant WalletCardMerchant() const;
+  // What a failed CardRail::Charge of an order in "charging" means. kUnavailable, or any answer
+  // but a decline to a `retry` (the order was charging before this call: an earlier call may have
+  // charged it, and a rail that restarted no longer knows the order): the outcome is unknown, the
+  // order stays "charging" with its claims, kUnavailable. Otherwise the charge definitely failed:
+  // `release` (run in a transaction) drops the order's claims and the rail's error is returned.
+  Status ChargeFailed(std::string_view what, std::string_view order_id, bool retry,
+                      const Status& error, const store::GroupCommitter::Body& release);
   Result<Receipt> DriveWithdrawal(const std::string& op_id, const Receipt& pending,
                                   const CardCredit& credit);
 

@@ -1,5 +1,5 @@
 // Platform, area 7: monthly statements of an account and daily settlement reports of a merchant.
-#include <algorithm>
+#include <string_view>
 #include <map>
 
 #include "qrpay/platform.h"
@@ -12,12 +12,24 @@ using store::Row;
 using store::Rows;
 using store::Store;
 
+namespace {
+
+// True when `text` has the shape of `pattern`, where '9' stands for a decimal digit and any other
+// character for itself ("9999-99" for YYYY-MM): then std::stoll of a digit run cannot throw.
+bool Shaped(std::string_view text, std::string_view pattern) {
+  if (text.size() != pattern.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool ok = pattern[i] == '9' ? (text[i] >= '0' && text[i] <= '9') : text[i] == pattern[i];
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<Statement> Platform::MonthlyStatement(std::string_view account_id, std::string_view month) {
   Impl& p = *impl_;
-  const bool shaped = month.size() == 7 && month[4] == '-' &&
-                      std::all_of(month.begin(), month.end(),
-                                  [](char c) { return (c >= '0' && c <= '9') || c == '-'; });
-  if (!shaped) return InvalidArgument("month: expected YYYY-MM");
+  if (!Shaped(month, "9999-99")) return InvalidArgument("month: expected YYYY-MM");
   const std::int64_t year = std::stoll(std::string(month.substr(0, 4)));
   const std::int64_t mon = std::stoll(std::string(month.substr(5, 2)));
   if (mon < 1 || mon > 12) return InvalidArgument("month: expected a month 01-12");
@@ -64,11 +76,9 @@ Result<SettlementReport> Platform::Settlement(std::string_view merchant_id,
                                               std::string_view business_date) {
   Impl& p = *impl_;
   TS_ASSIGN_OR_RETURN(const MerchantProfile* m, p.OwnMerchant(merchant_id));
-  const bool shaped = business_date.size() == 10 && business_date[4] == '-' &&
-                      business_date[7] == '-' &&
-                      std::all_of(business_date.begin(), business_date.end(),
-                                  [](char c) { return (c >= '0' && c <= '9') || c == '-'; });
-  if (!shaped) return InvalidArgument("business_date: expected YYYY-MM-DD");
+  if (!Shaped(business_date, "9999-99-99")) {
+    return InvalidArgument("business_date: expected YYYY-MM-DD");
+  }
   const std::int64_t day = std::stoll(std::string(business_date.substr(0, 4))) * 10000 +
                            std::stoll(std::string(business_date.substr(5, 2))) * 100 +
                            std::stoll(std::string(business_date.substr(8, 2)));

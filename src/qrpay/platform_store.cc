@@ -75,6 +75,12 @@ const std::vector<store::Migration>& PlatformMigrations() {
         " local_day BIGINT NOT NULL, usd_minor BIGINT NOT NULL);"
         "CREATE INDEX qrpay_card_usage_by_account ON qrpay_card_usage (account_id, local_day);",
         "", ""});
+    // A card payment order claims its dynamic code and its visitor USD before the card is
+    // charged ("charging"), like a top-up order (qrpay_topups.status).
+    list.push_back(store::Migration{
+        1003, "card payment order status",
+        "ALTER TABLE qrpay_card_orders ADD COLUMN status TEXT NOT NULL DEFAULT 'started';", "",
+        ""});
     return list;
   }();
   return migrations;
@@ -260,6 +266,14 @@ Status InsertOrderPaid(Store& tx, std::string_view merchant_id, std::string_view
           "INSERT INTO qrpay_orders_used (merchant_id, order_id, op_id) VALUES (?, ?, ?)"
           " ON CONFLICT (merchant_id, order_id) DO NOTHING",
           {std::string(merchant_id), std::string(order_id), std::string(op_id)})
+      .status();
+}
+
+Status ReleaseOrderPaid(Store& tx, std::string_view merchant_id, std::string_view order_id,
+                        std::string_view op_id) {
+  return tx
+      .Execute("DELETE FROM qrpay_orders_used WHERE merchant_id = ? AND order_id = ? AND op_id = ?",
+               {std::string(merchant_id), std::string(order_id), std::string(op_id)})
       .status();
 }
 

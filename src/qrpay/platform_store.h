@@ -27,6 +27,13 @@ inline constexpr std::string_view kOpDone = "done";
 inline constexpr std::string_view kOpRefused = "refused";
 inline constexpr std::string_view kOpInFlight = "in_flight";
 
+// Card order states in qrpay_topups.status and qrpay_card_orders.status. "charging" is written
+// (with the order's claims) in its own transaction BEFORE the rail is asked to charge, so a crash
+// or a lost answer leaves a row that a retry drives again and an operator can reconcile.
+inline constexpr std::string_view kOrderStarted = "started";
+inline constexpr std::string_view kOrderCharging = "charging";
+inline constexpr std::string_view kOrderCompleted = "completed";
+
 struct AccountRow {
   std::string account_id;
   std::string owner_id;
@@ -86,9 +93,13 @@ Status InsertPayment(store::Store& tx, const Receipt& r, std::string_view refund
 // The receipt that paid a merchant's dynamic order, if any.
 Result<std::optional<std::string>> OrderPaidBy(store::Store& s, std::string_view merchant_id,
                                                std::string_view order_id);
-// Marks the order paid by `op_id`; an order marked already stays with its first op (callers
-// check OrderPaidBy first; a card charged meanwhile still pays the merchant).
+// Marks the order paid (or claimed, by a card payment being charged) by `op_id`; an order marked
+// already stays with its first op (callers check OrderPaidBy first, in the same transaction).
 Status InsertOrderPaid(store::Store& tx, std::string_view merchant_id, std::string_view order_id,
                        std::string_view op_id);
+// Drops the claim of `op_id` on the order (its card charge definitely failed); another op's mark
+// is left alone.
+Status ReleaseOrderPaid(store::Store& tx, std::string_view merchant_id, std::string_view order_id,
+                        std::string_view op_id);
 
 }  // namespace tapstack::qrpay::internal

@@ -25,7 +25,8 @@ struct CardOrderRow {
   std::string device_id;
 };
 
-// The visitor's USD used this local year (completed card payments), from the journal.
+// The visitor's USD used this local year, from the journal: completed card payments and those
+// being charged (claimed before the charge).
 Result<std::int64_t> VisitorUsdThisYear(Store& s, std::string_view account_id, std::int64_t today) {
   const std::int64_t year_start = today / 10000 * 10000;
   TS_ASSIGN_OR_RETURN(Row row,
@@ -124,13 +125,22 @@ Result<Receipt> Platform::CompleteCardPayment(std::string_view order_id,
   TS_RETURN_IF_ERROR(p.NeedRail());
   TS_RETURN_IF_ERROR(CheckText("order_id", order_id, kCardOrderIdBytesMax));
   CardOrderRow o;
-  {
-    std::lock_guard lock(p.store_mu);
+  const MerchantProfile* m = nullptr;
+  std::string claim_op_id;  // the op id the payment will have
+  std::optional<Result<Receipt>> done;
+  bool retry = false;  // the order was charging already: an earlier call may have charged it
+  // Claims, in a transaction of its own before the card is charged, what the payment will use:
+  // the dynamic order (a second payer, by card or balance, is refused from now on) and the
+  // visitor's USD for the year (so concurrent orders cannot pass the cap together).
+  TS_RETURN_IF_ERROR(p.committer->Run([&](Store& tx) -> Status {
+    o = CardOrderRow{};
+    done.reset();
+    retry = false;
     TS_ASSIGN_OR_RETURN(Rows rows,
-                        p.store->Query("SELECT account_id, payload, merchant_id, code_order_id,"
-                                       " amount_minor, fee_minor, usd_minor, visitor, device_id"
-                                       " FROM qrpay_card_orders WHERE order_id = ?",
-                                       {std::string(order_id)}));
+                        tx.Query("SELECT account_id, payload, merchant_id, code_order_id,"
+                                 " amount_minor, fee_minor, usd_minor, visitor, device_id, status"
+                                 " FROM qrpay_card_orders WHERE order_id = ?",
+                                 {std::string(order_id)}));
     if (rows.empty()) {
       return NotFound("order_id: \"" + std::string(order_id) + "\" is not a card payment order");
     }
@@ -144,46 +154,73 @@ Result<Receipt> Platform::CompleteCardPayment(std::string_view order_id,
     TS_ASSIGN_OR_RETURN(o.usd_minor, row.GetInt64(6));
     TS_ASSIGN_OR_RETURN(o.visitor, row.GetBool(7));
     TS_ASSIGN_OR_RETURN(o.device_id, row.GetText(8));
-    if (std::optional<Result<Receipt>> done =
-            p.FinishedOp(*p.store, "card_payment", o.account_id, order_id)) {
-      return std::move(*done);
+    TS_ASSIGN_OR_RETURN(const std::string status, row.GetText(9));
+    TS_ASSIGN_OR_RETURN(m, p.OwnMerchant(o.merchant_id));
+    TS_ASSIGN_OR_RETURN(claim_op_id, p.OpId("card_payment", o.account_id, order_id));
+    done = p.FinishedOp(tx, "card_payment", o.account_id, order_id);
+    if (done.has_value()) return Status::Ok();
+    if (status == kOrderCharging) {
+      retry = true;
+      return Status::Ok();
     }
-    // Other payments may have used the year since the order started: refuse before charging.
+    // The code may have expired since the order started.
+    TS_RETURN_IF_ERROR(p.VerifyOwnCode(o.payload).status());
+    const std::int64_t now = p.NowMs();
     if (o.visitor) {
+      // Other payments may have used the year since the order started: refuse before charging.
       TS_ASSIGN_OR_RETURN(const std::int64_t used,
-                          VisitorUsdThisYear(*p.store, o.account_id, p.LocalDay(p.NowMs())));
+                          VisitorUsdThisYear(tx, o.account_id, p.LocalDay(now)));
       TS_RETURN_IF_ERROR(CheckVisitorYear(p.config->visitor_cards, used, o.usd_minor));
+      TS_RETURN_IF_ERROR(tx.Execute("INSERT INTO qrpay_card_usage (op_id, account_id,"
+                                    " local_day, usd_minor) VALUES (?, ?, ?, ?)",
+                                    {claim_op_id, o.account_id, p.LocalDay(now), o.usd_minor})
+                             .status());
     }
-  }
-  TS_ASSIGN_OR_RETURN(const MerchantProfile* m, p.OwnMerchant(o.merchant_id));
-  // A dynamic order paid meanwhile (by balance or another card) must not be charged again.
-  TS_RETURN_IF_ERROR(p.VerifyOwnCode(o.payload).status());
-  if (!o.code_order_id.empty()) {
-    std::lock_guard lock(p.store_mu);
-    TS_ASSIGN_OR_RETURN(const std::optional<std::string> paid_by,
-                        OrderPaidBy(*p.store, m->merchant_id, o.code_order_id));
-    if (paid_by.has_value()) {
-      return FailedPrecondition("order_id: order " + o.code_order_id + " of " + m->merchant_id +
-                                " was already paid");
+    if (!o.code_order_id.empty()) {
+      TS_ASSIGN_OR_RETURN(const std::optional<std::string> paid_by,
+                          OrderPaidBy(tx, m->merchant_id, o.code_order_id));
+      if (paid_by.has_value()) {
+        return FailedPrecondition("order_id: order " + o.code_order_id + " of " + m->merchant_id +
+                                  " was already paid or is being paid (receipt " + *paid_by + ")");
+      }
+      TS_RETURN_IF_ERROR(InsertOrderPaid(tx, m->merchant_id, o.code_order_id, claim_op_id));
     }
-  }
+    return tx
+        .Execute("UPDATE qrpay_card_orders SET status = ? WHERE order_id = ?",
+                 {std::string(kOrderCharging), std::string(order_id)})
+        .status();
+  }));
+  if (done.has_value()) return std::move(*done);
   const Amount amount(o.amount_minor, p.home());
   const Amount fee(o.fee_minor, p.home());
   const CardOrder order{.order_id = std::string(order_id),
                         .merchant = CardMerchantOf(*m),
                         .amount = Amount(o.amount_minor + o.fee_minor, p.home()),
                         .device_id = o.device_id};
-  TS_ASSIGN_OR_RETURN(const CardCharge charge, p.rail->Charge(order, payment_data));
+  Result<CardCharge> charged = p.rail->Charge(order, payment_data);
+  if (!charged.ok()) {
+    return p.ChargeFailed(
+        "card payment", order_id, retry, charged.status(), [&](Store& tx) -> Status {
+          TS_RETURN_IF_ERROR(
+              tx.Execute("DELETE FROM qrpay_card_usage WHERE op_id = ?", {claim_op_id}).status());
+          if (!o.code_order_id.empty()) {
+            TS_RETURN_IF_ERROR(ReleaseOrderPaid(tx, m->merchant_id, o.code_order_id, claim_op_id));
+          }
+          return tx
+              .Execute("UPDATE qrpay_card_orders SET status = ? WHERE order_id = ? AND status = ?",
+                       {std::string(kOrderStarted), std::string(order_id),
+                        std::string(kOrderCharging)})
+              .status();
+        });
+  }
+  const CardCharge& charge = *charged;
   TS_ASSIGN_OR_RETURN(Bytes digest, Digest({"card_payment", order_id}));
   Impl::OpState state = p.RunOp(
       "card_payment", o.account_id, order_id, LowerHex(digest),
       [&](Store& tx, const std::string& op_id, bool&) -> Result<Receipt> {
         TS_ASSIGN_OR_RETURN(const AccountRow a, LoadAccountRow(tx, o.account_id));
-        // The card was charged: the merchant is paid; a dynamic order is marked used (a
-        // concurrent balance payment of it would have been refused above or loses here).
-        if (!o.code_order_id.empty()) {
-          TS_RETURN_IF_ERROR(InsertOrderPaid(tx, m->merchant_id, o.code_order_id, op_id));
-        }
+        // The card was charged: the merchant is paid. The dynamic order and the visitor's USD
+        // were claimed under this op id before the charge.
         const std::string clearing = "card-clearing:" + std::string(p.home().alpha);
         const std::string merchant_label = "merchant:" + m->merchant_id;
         std::vector<ledger::Transfer> transfers;
@@ -202,12 +239,10 @@ Result<Receipt> Platform::CompleteCardPayment(std::string_view order_id,
         const std::int64_t now = p.NowMs();
         TS_RETURN_IF_ERROR(
             p.Post(tx, op_id, merchant_label, "card_payment", a.alias, amount.minor_units(), now));
-        if (o.visitor) {
-          TS_RETURN_IF_ERROR(tx.Execute("INSERT INTO qrpay_card_usage (op_id, account_id,"
-                                        " local_day, usd_minor) VALUES (?, ?, ?, ?)",
-                                        {op_id, a.account_id, p.LocalDay(now), o.usd_minor})
-                                 .status());
-        }
+        TS_RETURN_IF_ERROR(tx.Execute("UPDATE qrpay_card_orders SET status = ? WHERE"
+                                      " order_id = ?",
+                                      {std::string(kOrderCompleted), std::string(order_id)})
+                               .status());
         Receipt r =
             Impl::NewReceipt(op_id, "card_payment", a.account_id, amount, order.amount, now);
         r.merchant_id = m->merchant_id;

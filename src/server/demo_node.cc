@@ -15,6 +15,7 @@
 #include "server/network_node.h"
 #include "store/migration.h"
 #include "store/sqlite_store.h"
+#include "qrpay/qrpay_http.h"
 #include "transit/transit_http.h"
 
 namespace tapstack::server {
@@ -110,6 +111,13 @@ Result<std::unique_ptr<DemoNode>> DemoNode::Start(const ServeConfig& config) {
   transit_options.data_dir = std::filesystem::path(config.data_dir) / kTransitDataSubdir;
   TS_ASSIGN_OR_RETURN(node->transit_, transit::TransitNetwork::Open(std::move(transit_options)));
 
+  // The wallet payment platforms (QR payments), on this node's rail.
+  QrWorldOptions qr_options;
+  qr_options.data_dir = std::filesystem::path(config.data_dir) / kQrpayDataSubdir;
+  qr_options.rail = node->rail_.get();
+  qr_options.demo = &node->demo_;
+  TS_ASSIGN_OR_RETURN(node->qr_, QrWorld::Start(std::move(qr_options)));
+
   // The HTTP address first: the wallet calls the TSP's JSON API on this same listener.
   TS_RETURN_IF_ERROR(node->http_.Bind(config.http_bind, config.http_port));
   TS_ASSIGN_OR_RETURN(node->wallet_,
@@ -141,15 +149,23 @@ void DemoNode::InstallRoutes() {
   tsp::InstallTspRoutes(http_.routes(), rail_->tsp().service());
   wallet::InstallWalletRoutes(http_.routes(), wallet_->service());
   transit::InstallTransitRoutes(http_.routes(), *transit_);
+  std::vector<std::string> platform_ids;
+  for (qrpay::Platform* platform : qr_->platforms()) {
+    qrpay::InstallQrpayRoutes(http_.routes(), *platform, {});
+    platform_ids.push_back(platform->id());
+  }
+  qrpay::InstallQrpayFallbackRoutes(http_.routes(), std::move(platform_ids));
 }
 
 Status DemoNode::ResetData(const std::string& data_dir) {
   TS_RETURN_IF_ERROR(RemoveDatabases(data_dir));
+  TS_RETURN_IF_ERROR(RemoveDatabases(std::filesystem::path(data_dir) / kQrpayDataSubdir));
   return RemoveDatabases(std::filesystem::path(data_dir) / kTransitDataSubdir);
 }
 
 void DemoNode::Stop() {
   http_.Stop();
+  qr_.reset();
   transit_.reset();
   top_up_.reset();
   wallet_.reset();
@@ -170,6 +186,9 @@ std::vector<std::pair<std::string, std::string>> DemoNode::Summary() const {
            std::to_string(transit_ ? transit_->city_codes().size() : 0) +
                " cities at /v1/transit/…   (data in " +
                (std::filesystem::path(config_.data_dir) / kTransitDataSubdir).string() + ")"},
+          {"QR payments",
+           std::to_string(qr_ ? qr_->platforms().size() : 0) +
+               " wallet platforms at /v1/qrpay/{tapstack-cn, induspay-pk}/…   (docs/qr-payments.md)"},
           {"ISO 8583", config_.iso8583_bind + ":" + std::to_string(rail_->switch_port()) +
                            "   (ascii profile, 2-byte length frame; acquirers → switch)"},
           {"data", store_description() + "   (start #" + std::to_string(start_count_) + " on this directory)"}};

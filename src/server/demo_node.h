@@ -5,7 +5,10 @@
 // machines. The transit operators of the six seed cities (transit/transit_operator.h) answer the
 // transit API (transit/transit_http.h) on the same listener; their top-ups are in-app token
 // payments through this node's own switch (server/network_top_up_payment.h), as an acquirer's
-// terminal would send them. Later roles (digital currency) attach here.
+// terminal would send them. The wallet payment platforms of seed/qrpay.json (server/qr_world.h on
+// this node's rail) answer the QR-payment API (qrpay/qrpay_http.h) under /v1/qrpay/{platform};
+// their admin routes are closed (no admin token is configured). Later roles (digital currency)
+// attach here.
 //
 // Thread-safety: Start/Stop from one thread; HTTP handlers run on the listener's worker threads
 // and only read state fixed at start-up.
@@ -21,6 +24,7 @@
 #include "server/http_front.h"
 #include "server/network_top_up_payment.h"
 #include "server/payment_rail.h"
+#include "server/qr_world.h"
 #include "server/role_node.h"
 #include "server/serve_config.h"
 #include "store/store.h"
@@ -34,6 +38,8 @@ inline constexpr char kNodeRole[] = "node";
 // The transit operators' SQLite files live in this subdirectory of the data directory
 // (transit_<city>.db and transit_<city>_clearing.db per city).
 inline constexpr char kTransitDataSubdir[] = "transit";
+// The wallet payment platforms' stores and the QR clearing's live here.
+inline constexpr char kQrpayDataSubdir[] = "qrpay";
 
 class DemoNode final : public RoleNode {
  public:
@@ -80,6 +86,7 @@ class DemoNode final : public RoleNode {
   // destroyed after the transit network that calls it.
   std::unique_ptr<NetworkTopUpPayment> top_up_;
   std::unique_ptr<transit::TransitNetwork> transit_;
+  std::unique_ptr<QrWorld> qr_;  // on rail_: destroyed before it
   std::int64_t start_count_ = 0;
   HttpFront http_;
 };

@@ -33,14 +33,20 @@ Result<std::unique_ptr<QrWorld>> QrWorld::Start(QrWorldOptions options) {
   std::error_code ignored;
   std::filesystem::create_directories(options.data_dir, ignored);
   TS_ASSIGN_OR_RETURN(const std::filesystem::path seed, demo::DefaultSeedPath());
-  TS_ASSIGN_OR_RETURN(world->demo_, demo::LoadDemoNetwork(seed));
   TS_ASSIGN_OR_RETURN(world->config_, qrpay::LoadQrpayConfig(seed.parent_path() / "qrpay.json"));
-
-  PaymentRailOptions rail;
-  rail.data_dir = options.data_dir;
-  rail.clock = options.clock;
-  rail.cards_per_bank = options.cards_per_bank;
-  TS_ASSIGN_OR_RETURN(world->rail_, PaymentRail::Start(world->demo_, rail));
+  if (options.rail != nullptr) {
+    if (options.demo == nullptr) return InvalidArgument("options.demo: required with options.rail");
+    world->demo_ = *options.demo;
+    world->rail_ = options.rail;
+  } else {
+    TS_ASSIGN_OR_RETURN(world->demo_, demo::LoadDemoNetwork(seed));
+    PaymentRailOptions rail;
+    rail.data_dir = options.data_dir;
+    rail.clock = options.clock;
+    rail.cards_per_bank = options.cards_per_bank;
+    TS_ASSIGN_OR_RETURN(world->own_rail_, PaymentRail::Start(world->demo_, rail));
+    world->rail_ = world->own_rail_.get();
+  }
   TS_ASSIGN_OR_RETURN(network::FxTable fx, DemoFxTable(world->demo_));
   world->rates_ = std::make_unique<FxRateSource>(std::move(fx));
   NetworkCardRailOptions card_rail;
@@ -74,6 +80,14 @@ Result<std::unique_ptr<QrWorld>> QrWorld::Start(QrWorldOptions options) {
     world->platforms_.emplace(info.id, std::move(opened));
   }
   return world;
+}
+
+std::vector<qrpay::Platform*> QrWorld::platforms() {
+  std::vector<qrpay::Platform*> out;
+  for (const qrpay::PlatformInfo& info : config_.platforms) {
+    if (auto it = platforms_.find(info.id); it != platforms_.end()) out.push_back(it->second.get());
+  }
+  return out;
 }
 
 Result<qrpay::Platform*> QrWorld::platform(std::string_view platform_id) {

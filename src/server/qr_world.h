@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
@@ -38,7 +39,12 @@ inline constexpr std::string_view kQrAcquirerId = "48029001";
 struct QrWorldOptions {
   std::filesystem::path data_dir;  // created when missing; state survives a restart
   const Clock* clock = nullptr;    // default: the system clock
-  int cards_per_bank = 4;          // demo cards the issuers hold per bank
+  int cards_per_bank = 4;          // demo cards the issuers hold per bank (own rail only)
+  // The card rail to use (not owned; `tapstack serve` passes its own); nullptr: start one in
+  // memory under data_dir.
+  PaymentRail* rail = nullptr;
+  // The demo network `rail` serves (required with `rail`; must outlive the world).
+  const demo::DemoNetwork* demo = nullptr;
 };
 
 // A phone with one bank card bound: its secure element and the token the TSP issued for it.
@@ -60,6 +66,8 @@ class QrWorld {
   const demo::DemoNetwork& demo() const { return demo_; }
   const qrpay::QrpayConfig& config() const { return config_; }
   PaymentRail& rail() { return *rail_; }
+  // The platforms in seed order.
+  std::vector<qrpay::Platform*> platforms();
   network::QrClearing& clearing() { return *clearing_; }
   // Errors: kNotFound naming the platform.
   Result<qrpay::Platform*> platform(std::string_view platform_id);
@@ -78,7 +86,8 @@ class QrWorld {
   demo::DemoNetwork demo_;
   qrpay::QrpayConfig config_;
   crypto::Csprng random_;
-  std::unique_ptr<PaymentRail> rail_;
+  std::unique_ptr<PaymentRail> own_rail_;
+  PaymentRail* rail_ = nullptr;
   std::unique_ptr<FxRateSource> rates_;
   std::unique_ptr<NetworkCardRail> card_rail_;
   std::unique_ptr<store::Store> clearing_store_;

@@ -59,6 +59,71 @@ TEST_P(CardsTest, DeclinedChargeCreditsNothing) {
             ErrorCode::kInvalidArgument);
 }
 
+TEST_P(CardsTest, ALostChargeAnswerIsRetriedUnderTheSameOrder) {
+  auto request = cn_->StartTopUp(account_, Minor(50000, "CNY"), "device-1");
+  ASSERT_TRUE(request.ok());
+  rail_.charge_unavailable = 1;
+  auto lost = cn_->CompleteTopUp(request->order_id, {{"cryptogram", "good"}});
+  EXPECT_EQ(lost.status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(Balance(account_), 0);
+  RestartCn();  // the "charging" row survives
+  auto done = cn_->CompleteTopUp(request->order_id, {{"cryptogram", "good"}});
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(Balance(account_), 50000);
+  EXPECT_EQ(rail_.charges_applied, 1);
+  auto replay = cn_->CompleteTopUp(request->order_id, {{"cryptogram", "good"}});
+  ASSERT_TRUE(replay.ok());
+  EXPECT_TRUE(replay->replayed);
+  EXPECT_EQ(Balance(account_), 50000);
+  ExpectAuditOk(*cn_);
+}
+
+TEST_P(CardsTest, AChargeTheRailForgotIsLeftForReconciliation) {
+  auto request = cn_->StartTopUp(account_, Minor(50000, "CNY"), "device-1");
+  ASSERT_TRUE(request.ok());
+  rail_.charge_unavailable = 1;
+  EXPECT_EQ(cn_->CompleteTopUp(request->order_id, {{"cryptogram", "good"}}).status().code(),
+            ErrorCode::kUnavailable);
+  rail_.ForgetOrders();  // the rail restarted: it cannot say whether it charged the order
+  auto unknown = cn_->CompleteTopUp(request->order_id, {{"cryptogram", "good"}});
+  EXPECT_EQ(unknown.status().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(unknown.status().message().find("outcome of its card charge is unknown"),
+            std::string::npos)
+      << unknown.status().message();
+  EXPECT_NE(unknown.status().message().find("reconciliation"), std::string::npos);
+  EXPECT_EQ(Balance(account_), 0);
+  // Still charging: asked again, the answer is the same (never a second credit or a release).
+  EXPECT_EQ(cn_->CompleteTopUp(request->order_id, {{"cryptogram", "good"}}).status().code(),
+            ErrorCode::kUnavailable);
+}
+
+TEST_P(CardsTest, TheBalanceCapIsCheckedAgainBeforeCharging) {
+  const std::string low = NewAccount("owner-cards-low", 1);  // balance_max_minor 1000000
+  auto first = cn_->StartTopUp(low, Minor(1000000, "CNY"), "device-1");
+  auto second = cn_->StartTopUp(low, Minor(1000000, "CNY"), "device-1");
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(cn_->CompleteTopUp(first->order_id, {{"cryptogram", "good"}}).ok());
+  auto over = cn_->CompleteTopUp(second->order_id, {{"cryptogram", "good"}});
+  EXPECT_EQ(over.status().code(), ErrorCode::kOutOfRange);
+  EXPECT_TRUE(over.status().message().starts_with("balance_max_minor:"))
+      << over.status().message();
+  EXPECT_EQ(rail_.charges, 1) << "refused without asking the rail";
+  EXPECT_EQ(Balance(low), 1000000);
+
+  // A top-up still being charged counts against the cap too.
+  const std::string other = NewAccount("owner-cards-low-2", 1);
+  auto a = cn_->StartTopUp(other, Minor(600000, "CNY"), "device-1");
+  auto b = cn_->StartTopUp(other, Minor(600000, "CNY"), "device-1");
+  ASSERT_TRUE(a.ok() && b.ok());
+  rail_.charge_unavailable = 1;
+  EXPECT_EQ(cn_->CompleteTopUp(a->order_id, {{"cryptogram", "good"}}).status().code(),
+            ErrorCode::kUnavailable);
+  EXPECT_EQ(cn_->CompleteTopUp(b->order_id, {{"cryptogram", "good"}}).status().code(),
+            ErrorCode::kOutOfRange);
+  EXPECT_EQ(rail_.charges_applied, 2);
+  ExpectAuditOk(*cn_);
+}
+
 TEST_P(CardsTest, WithdrawalCreditsTheTokenAndPosts) {
   TopUp(account_, 80000);
   const std::string card = (*cn_->FundingCards(account_))[0].card_id;

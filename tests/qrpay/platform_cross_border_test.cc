@@ -197,6 +197,106 @@ TEST_P(CrossBorderTest, PartnerDeclineVoidsTheHoldAndSilenceKeepsIt) {
   ExpectAuditOk(*pk_);
 }
 
+TEST_P(CrossBorderTest, ADefiniteClearingErrorReleasesTheHold) {
+  auto code = pk_->MerchantStaticQr("LHRANARKALI01");
+  ASSERT_TRUE(code.ok());
+  auto quote = cn_->QuoteMerchantQr(payer_, *code, Minor(100000, "PKR"));
+  ASSERT_TRUE(quote.ok());
+  clearing_.fail_with = NotFound("payee_platform: not a member of the clearing");
+  auto refused = cn_->PayQuote(payer_, quote->quote_id, "pay-nf");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("not a member of the clearing"), std::string::npos)
+      << refused.status().message();
+  auto info = cn_->Account(payer_);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->available, info->balance) << "the hold was voided";
+  EXPECT_EQ(info->spent_today, Minor(0, "CNY"));
+  clearing_.fail_with = Status::Ok();
+  const int sent = clearing_.sent;
+  auto replay = cn_->PayQuote(payer_, quote->quote_id, "pay-nf");
+  EXPECT_EQ(replay.status(), refused.status()) << "the refusal is remembered under the key";
+  EXPECT_EQ(clearing_.sent, sent);
+  ExpectAuditOk(*cn_);
+}
+
+TEST_P(CrossBorderTest, AnAnswerWithoutAStatusKeepsTheHold) {
+  auto code = pk_->MerchantStaticQr("LHRANARKALI01");
+  ASSERT_TRUE(code.ok());
+  auto quote = cn_->QuoteMerchantQr(payer_, *code, Minor(100000, "PKR"));
+  ASSERT_TRUE(quote.ok());
+  clearing_.answer_override = nlohmann::json{{"status", 3}, {"reason", 4}};
+  auto odd = cn_->PayQuote(payer_, quote->quote_id, "pay-odd");
+  EXPECT_EQ(odd.status().code(), ErrorCode::kUnavailable) << odd.status().ToString();
+  EXPECT_EQ(cn_->Account(payer_)->available, Minor(1000000 - 2576, "CNY"));
+  clearing_.answer_override = nlohmann::json::array();
+  EXPECT_EQ(cn_->PayQuote(payer_, quote->quote_id, "pay-odd").status().code(),
+            ErrorCode::kUnavailable);
+  clearing_.answer_override.reset();
+  auto paid = cn_->PayQuote(payer_, quote->quote_id, "pay-odd");
+  ASSERT_TRUE(paid.ok()) << paid.status().ToString();
+  EXPECT_EQ(Balance(payer_), 1000000 - 2576);
+  ExpectAuditOk(*cn_);
+}
+
+TEST_P(CrossBorderTest, MalformedClearingRequestsAreDeclinedNamingTheMember) {
+  auto code = pk_->MerchantStaticQr("LHRANARKALI01");
+  ASSERT_TRUE(code.ok());
+  const nlohmann::json valid = {{"type", "qr_payment"},
+                                {"clearing_id", "tapstack-cn:c1"},
+                                {"payer_platform", "tapstack-cn"},
+                                {"payee_platform", "induspay-pk"},
+                                {"payload", *code},
+                                {"amount", {{"minor", 1000}, {"currency", "PKR"}}},
+                                {"payer_amount", {{"minor", 26}, {"currency", "CNY"}}},
+                                {"rate", "0.0255"},
+                                {"markup_bps", 100},
+                                {"payer_alias", "tapstack-cn:u1"}};
+  const struct {
+    const char* member;
+    nlohmann::json value;
+    const char* reason;
+  } cases[] = {
+      {"type", 5, "type: expected \"qr_payment\""},
+      {"payee_platform", false, "payee_platform: this is induspay-pk"},
+      {"markup_bps", "x", "markup_bps: expected an integer"},
+      {"payer_alias", 7, "payer_alias: expected a string"},
+      {"payer_platform", nlohmann::json::array(), "payer_platform: expected a string"},
+      {"rate", 0.0255, "rate: expected decimal text"},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    nlohmann::json request = valid;
+    request["clearing_id"] = "tapstack-cn:bad" + std::to_string(++n);
+    request[c.member] = c.value;
+    const nlohmann::json answer = pk_->HandleClearing(request);
+    EXPECT_EQ(answer["status"], "declined") << c.member;
+    EXPECT_EQ(answer["reason"], c.reason) << c.member;
+  }
+  EXPECT_EQ(pk_->HandleClearing(nlohmann::json::array())["status"], "declined");
+  EXPECT_EQ(*pk_->MerchantBalance("LHRANARKALI01"), Minor(0, "PKR"));
+  EXPECT_EQ(pk_->HandleClearing(valid)["status"], "approved");
+  EXPECT_EQ(*pk_->MerchantBalance("LHRANARKALI01"), Minor(1000, "PKR"));
+}
+
+TEST_P(CrossBorderTest, ARefusedQuotePaymentLeavesTheQuoteUsable) {
+  const std::string poor = NewAccount("owner-poor", 3);
+  TopUp(poor, 1000);
+  auto code = cn_->MerchantStaticQr("MOSARBAT01");
+  ASSERT_TRUE(code.ok());
+  auto quote = cn_->QuoteMerchantQr(poor, *code, Minor(100000, "RUB"));
+  ASSERT_TRUE(quote.ok()) << quote.status().ToString();
+  auto short_of_money = cn_->PayQuote(poor, quote->quote_id, "q-1");
+  EXPECT_EQ(short_of_money.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(short_of_money.status().message(), "balance: 1000 available, 7878 requested");
+  TopUp(poor, 10000);
+  auto paid = cn_->PayQuote(poor, quote->quote_id, "q-2");
+  ASSERT_TRUE(paid.ok()) << paid.status().ToString();
+  EXPECT_EQ(Balance(poor), 11000 - 7878);
+  EXPECT_EQ(cn_->PayQuote(poor, quote->quote_id, "q-3").status().message().substr(0, 22),
+            "quote_id: already paid");
+  ExpectAuditOk(*cn_);
+}
+
 TS_INSTANTIATE_FOR_BOTH_DATABASES(CrossBorderTest);
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "crypto/hash.h"
 #include "platform_test_util.h"
 
 namespace tapstack::qrpay::testing {
@@ -99,6 +100,50 @@ TEST_P(MerchantQrPayTest, RefusalsAreRememberedUnderTheKey) {
   EXPECT_EQ(cn_->PayMerchantQr(payer_, static_code_, Minor(600000, "CNY"), "key-3").status(),
             too_much.status());
   EXPECT_EQ(Balance(payer_), 700000);
+  ExpectAuditOk(*cn_);
+}
+
+TEST_P(MerchantQrPayTest, AStoreErrorInsideAPaymentIsNotRememberedAsARefusal) {
+  // The op id the platform derives for (qr_payment, payer, key) (platform.h: Idempotency).
+  std::string parts;
+  for (std::string_view part :
+       {std::string_view("tapstack qrpay operation"), std::string_view("tapstack-cn"),
+        std::string_view("qr_payment"), std::string_view(payer_), std::string_view("key-st")}) {
+    parts.append(part);
+    parts += '\x1F';
+  }
+  auto digest = crypto::Sha256(ByteView(reinterpret_cast<const std::uint8_t*>(parts.data()),
+                                        parts.size()));
+  ASSERT_TRUE(digest.ok());
+  std::string op_id;
+  for (std::size_t i = 0; i < 16; ++i) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    op_id += kHex[(*digest)[i] >> 4];
+    op_id += kHex[(*digest)[i] & 0x0F];
+  }
+  // A row already holding that payment id: the payment's last insert (after its ledger transfers)
+  // fails with the store's kAlreadyExists.
+  auto other = OpenStore("tapstack-cn", cn_dir_);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  auto insert = (*other)->Execute(
+      "INSERT INTO qrpay_payments (payment_id, kind, account_id, merchant_id, refund_of,"
+      " amount_minor, currency, payer_amount_minor, payer_currency, rate, markup_bps,"
+      " refunded_minor, payer_refunded_minor, local_day, created_ms)"
+      " VALUES (?, 'qr_payment', 'x', 'x', '', 0, 156, 0, 156, '', 0, 0, 0, 0, 0)",
+      {op_id});
+  ASSERT_TRUE(insert.ok()) << insert.status().ToString();
+
+  auto failed = cn_->PayMerchantQr(payer_, static_code_, Minor(2500, "CNY"), "key-st");
+  EXPECT_EQ(failed.status().code(), ErrorCode::kInternal) << failed.status().ToString();
+  EXPECT_EQ(Balance(payer_), 500000);
+  EXPECT_EQ(MerchantBalance(std::string(kNoodles)), 0);
+
+  ASSERT_TRUE(
+      (*other)->Execute("DELETE FROM qrpay_payments WHERE payment_id = ?", {op_id}).ok());
+  auto paid = cn_->PayMerchantQr(payer_, static_code_, Minor(2500, "CNY"), "key-st");
+  ASSERT_TRUE(paid.ok()) << "not remembered: " << paid.status().ToString();
+  EXPECT_EQ(paid->receipt_id, op_id);
+  EXPECT_EQ(Balance(payer_), 497500);
   ExpectAuditOk(*cn_);
 }
 

@@ -61,6 +61,24 @@ TEST_P(StatementTest, StatementsReconcileAcrossMonths) {
   ExpectAuditOk(*cn_);
 }
 
+TEST_P(StatementTest, MalformedDatesAreRefusedNotThrown) {
+  const std::string account = NewAccount("owner-dates", 2);
+  for (const char* month : {"-----01", "2026-1x", "-------", "2026-001", "20260-1", "２０26-01"}) {
+    auto st = cn_->MonthlyStatement(account, month);
+    EXPECT_EQ(st.status().code(), ErrorCode::kInvalidArgument) << month;
+    EXPECT_EQ(st.status().message(), "month: expected YYYY-MM") << month;
+  }
+  EXPECT_EQ(cn_->MonthlyStatement(account, "2026-13").status().code(),
+            ErrorCode::kInvalidArgument);
+  for (const char* date : {"----------", "2026-01-0x", "-----01-01", "2026--01-01", "2026-01-1"}) {
+    auto report = cn_->Settlement("BJNOODLES01", date);
+    EXPECT_EQ(report.status().code(), ErrorCode::kInvalidArgument) << date;
+    EXPECT_EQ(report.status().message(), "business_date: expected YYYY-MM-DD") << date;
+  }
+  EXPECT_TRUE(cn_->MonthlyStatement(account, "2026-01").ok());
+  EXPECT_TRUE(cn_->Settlement("BJNOODLES01", "2026-01-01").ok());
+}
+
 TEST_P(StatementTest, LocalMidnightSplitsTheMonth) {
   // 2026-01-31T16:30Z is 2026-02-01 00:30 in Beijing (UTC+8): a February entry.
   clock_.SetUnixMillis(1'769'877'000'000);

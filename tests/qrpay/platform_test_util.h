@@ -83,7 +83,9 @@ class FakeRates final : public RateSource {
 };
 
 // Charges succeed when payment_data is {"cryptogram": "good"}; {"cryptogram": "declined"} is a
-// DE39 51 decline. Credits can be made to fail.
+// DE39 51 decline. Idempotent by order id like the real rail: a charged order answers its first
+// charge again, until ForgetOrders() (a rail restart: it then no longer knows the order).
+// charge_unavailable > 0 charges but loses the answer (kUnavailable). Credits can be made to fail.
 class FakeCardRail final : public CardRail {
  public:
   Result<CardPaymentRequest> PaymentRequest(const CardOrder& order) override {
@@ -100,6 +102,7 @@ class FakeCardRail final : public CardRail {
     std::lock_guard lock(mu_);
     ++charges;
     if (!orders_.contains(order.order_id)) return InvalidArgument("order_id: unknown order");
+    if (auto it = charged_.find(order.order_id); it != charged_.end()) return it->second;
     if (!(orders_[order.order_id].amount == order.amount)) {
       return InvalidArgument("amount: differs from the payment request");
     }
@@ -114,7 +117,18 @@ class FakeCardRail final : public CardRail {
     c.token_last4 = token.substr(token.size() - 4);
     c.token = token;
     c.token_expiry = "2812";
+    charged_.emplace(order.order_id, c);
+    ++charges_applied;
+    if (charge_unavailable > 0) {
+      --charge_unavailable;
+      return Unavailable("no answer from the switch");
+    }
     return c;
+  }
+  void ForgetOrders() {
+    std::lock_guard lock(mu_);
+    orders_.clear();
+    charged_.clear();
   }
   Result<std::string> Credit(const CardCredit& credit) override {
     std::lock_guard lock(mu_);
@@ -131,7 +145,9 @@ class FakeCardRail final : public CardRail {
   }
 
   std::string token = "6250947000001234";  // a device token (never a PAN)
-  int charges = 0;
+  int charges = 0;          // Charge calls
+  int charges_applied = 0;  // orders actually charged
+  int charge_unavailable = 0;
   int credits = 0;
   int credits_applied = 0;
   int credit_unavailable = 0;
@@ -141,6 +157,7 @@ class FakeCardRail final : public CardRail {
  private:
   std::mutex mu_;
   std::map<std::string, CardOrder> orders_;
+  std::map<std::string, CardCharge> charged_;
   std::map<std::string, std::string> credited_;
 };
 
@@ -154,6 +171,8 @@ class FakeClearing final : public ClearingLink {
       --unavailable;
       return Unavailable("no answer from the network");
     }
+    if (!fail_with.ok()) return fail_with;
+    if (answer_override.has_value()) return *answer_override;
     if (payee == nullptr) return Unavailable("no payee platform");
     nlohmann::json answer = payee->HandleClearing(request);
     if (answer.value("status", "") == "error") return Unavailable(answer.dump());
@@ -161,6 +180,8 @@ class FakeClearing final : public ClearingLink {
   }
   Platform* payee = nullptr;
   int unavailable = 0;
+  Status fail_with;                              // returned by every Send while not OK
+  std::optional<nlohmann::json> answer_override;  // answered instead of the payee's answer
   int sent = 0;
   nlohmann::json last_request;
 };

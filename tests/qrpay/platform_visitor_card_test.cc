@@ -100,6 +100,78 @@ TEST_P(VisitorCardTest, DynamicOrderPaidByCardCannotBePaidAgain) {
             ErrorCode::kInvalidArgument);
 }
 
+TEST_P(VisitorCardTest, ADynamicOrderIsClaimedBeforeTheCardIsCharged) {
+  auto code = cn_->MerchantDynamicQr("BJNOODLES01", "CLAIM-1", Minor(5000, "CNY"), 300);
+  ASSERT_TRUE(code.ok());
+  auto first = cn_->StartCardPayment(visitor_, *code, std::nullopt, "HK", "phone-1");
+  auto second = cn_->StartCardPayment(visitor_, *code, std::nullopt, "CN", "phone-2");
+  ASSERT_TRUE(first.ok() && second.ok());
+
+  // The first charge's answer is lost: the order stays claimed while its outcome is open.
+  rail_.charge_unavailable = 1;
+  auto lost = cn_->CompleteCardPayment(first->order_id, {{"cryptogram", "good"}});
+  EXPECT_EQ(lost.status().code(), ErrorCode::kUnavailable) << lost.status().ToString();
+  EXPECT_EQ(rail_.charges_applied, 1);
+
+  auto by_card = cn_->CompleteCardPayment(second->order_id, {{"cryptogram", "good"}});
+  EXPECT_EQ(by_card.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(by_card.status().message().starts_with(
+      "order_id: order CLAIM-1 of BJNOODLES01 was already paid or is being paid"))
+      << by_card.status().message();
+  const std::string payer = NewAccount("owner-balance", 2);
+  TopUp(payer, 10000);
+  auto by_balance = cn_->PayMerchantQr(payer, *code, std::nullopt, "k");
+  EXPECT_EQ(by_balance.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(by_balance.status().message().starts_with("order_id:"));
+  EXPECT_EQ(rail_.charges_applied, 2) << "the payer's top-up only: the second card not charged";
+
+  // The retry of the first completes it: charged once, the merchant paid once.
+  auto done = cn_->CompleteCardPayment(first->order_id, {{"cryptogram", "good"}});
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_FALSE(done->replayed);
+  EXPECT_EQ(MerchantBalance("BJNOODLES01"), 5000);
+  EXPECT_EQ(Balance(payer), 10000);
+  EXPECT_EQ(rail_.charges_applied, 2);
+  ExpectAuditOk(*cn_);
+}
+
+TEST_P(VisitorCardTest, ADeclinedChargeReleasesTheOrder) {
+  auto code = cn_->MerchantDynamicQr("BJNOODLES01", "CLAIM-2", Minor(5000, "CNY"), 300);
+  ASSERT_TRUE(code.ok());
+  auto request = cn_->StartCardPayment(visitor_, *code, std::nullopt, "HK", "phone-1");
+  ASSERT_TRUE(request.ok());
+  EXPECT_EQ(cn_->CompleteCardPayment(request->order_id, {{"cryptogram", "declined"}})
+                .status()
+                .code(),
+            ErrorCode::kFailedPrecondition);
+  const std::string payer = NewAccount("owner-balance", 2);
+  TopUp(payer, 10000);
+  auto by_balance = cn_->PayMerchantQr(payer, *code, std::nullopt, "k");
+  ASSERT_TRUE(by_balance.ok()) << by_balance.status().ToString();
+  EXPECT_EQ(MerchantBalance("BJNOODLES01"), 5000);
+  ExpectAuditOk(*cn_);
+}
+
+TEST_P(VisitorCardTest, YearlyUsdIsReservedBeforeTheCharge) {
+  for (int i = 0; i < 9; ++i) ASSERT_TRUE(PayByCard(3623100, "RU").ok()) << i;  // 44,998.92 USD
+  // Two orders fit the year each (49,998.80 USD), not both.
+  auto first = cn_->StartCardPayment(visitor_, noodles_, Minor(3623100, "CNY"), "RU", "phone-1");
+  auto second = cn_->StartCardPayment(visitor_, noodles_, Minor(3623100, "CNY"), "RU", "phone-1");
+  ASSERT_TRUE(first.ok() && second.ok());
+  rail_.charge_unavailable = 1;  // the first is being charged while the second completes
+  EXPECT_EQ(cn_->CompleteCardPayment(first->order_id, {{"cryptogram", "good"}}).status().code(),
+            ErrorCode::kUnavailable);
+  const int charged = rail_.charges_applied;
+  auto over = cn_->CompleteCardPayment(second->order_id, {{"cryptogram", "good"}});
+  EXPECT_EQ(over.status().code(), ErrorCode::kOutOfRange);
+  EXPECT_TRUE(over.status().message().starts_with("yearly_max_usd_minor:"))
+      << over.status().message();
+  EXPECT_EQ(rail_.charges_applied, charged) << "refused before charging";
+  ASSERT_TRUE(cn_->CompleteCardPayment(first->order_id, {{"cryptogram", "good"}}).ok());
+  EXPECT_EQ(MerchantBalance("BJNOODLES01"), 10 * 3623100);
+  ExpectAuditOk(*cn_);
+}
+
 TS_INSTANTIATE_FOR_BOTH_DATABASES(VisitorCardTest);
 
 }  // namespace

@@ -71,6 +71,28 @@ TEST_F(DemoNodeTest, ListsCurrenciesAndAnswersUnknownRoutesWithJson) {
   EXPECT_EQ(missing["error"], "not_found");
 }
 
+TEST_F(DemoNodeTest, ServesTheWalletPlatformsQrApi) {
+  auto node = DemoNode::Start(config_);
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  int status = 0;
+  auto platform = GetJson(**node, "/v1/qrpay/tapstack-cn", &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(platform["platform"]["currency"], "CNY");
+  auto code = GetJson(**node, "/v1/qrpay/tapstack-cn/merchants/BJNOODLES01/codes/static", &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_TRUE(code["payload"].get<std::string>().starts_with("000201010211")) << code.dump();
+  httplib::Client client((*node)->http_url());
+  auto opened = client.Post("/v1/qrpay/induspay-pk/accounts", R"({"owner_id": "ayesha", "level": 1})",
+                            "application/json");
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened->status, 201) << opened->body;
+  // Admin routes are closed: `tapstack serve` configures no admin token.
+  auto audit = GetJson(**node, "/v1/qrpay/tapstack-cn/audit", &status);
+  EXPECT_EQ(status, 401);
+  GetJson(**node, "/v1/qrpay/nowhere", &status);
+  EXPECT_EQ(status, 404);
+}
+
 TEST_F(DemoNodeTest, PortInUseIsUnavailable) {
   auto first = DemoNode::Start(config_);
   ASSERT_TRUE(first.ok());
