@@ -122,6 +122,10 @@ Id128 CreditRecoveryId(const std::string& key) { return IdFor("credit-recovery|"
 
 using R = ledger::CreateTransferResult;
 
+// ISO 8583:1987 DE39 "duplicate transmission": a credit whose key (DE32, DE41, DE11, DE7) an
+// earlier, different credit already used.
+constexpr std::string_view kDuplicateTransmission = "94";
+
 // `exists` and every `exists_with_different_*`: the id was created before.
 bool IsExists(R r) {
   return r == R::kExists || (r >= R::kExistsWithDifferentFlags && r <= R::kExistsWithDifferentCode);
@@ -1027,9 +1031,17 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
       if (!ledger_status.ok()) {
         code = rc::kSystemMalfunction;
       } else if (plan.action == Action::kCredit) {
-        if (IsCreated(r)) {
+        if (r == R::kOk || r == R::kExists) {
+          // Posted now, or a repeat of the very same credit: the first approval again.
           code = rc::kApproved;
           approval = ApprovalCode(transfers[static_cast<std::size_t>(plan.transfer)].id);
+        } else if (IsExists(r)) {
+          // Another credit under a key already used (a different amount or card): approving it
+          // would tell the acquirer an amount was credited that never was.
+          spdlog::warn("issuer: credit to card {} reuses the key of another credit ({}); "
+                       "refused as a duplicate",
+                       plan.masked_pan, ledger::CreateTransferResultName(r));
+          code = kDuplicateTransmission;
         } else {
           spdlog::warn("issuer: ledger refused a credit to card {}: {}", plan.masked_pan,
                        ledger::CreateTransferResultName(r));

@@ -8,7 +8,10 @@
 //                              credit card owes less). No card status, expiry or limit rule;
 //                              "14" unknown card, "13" zero amount, "30" DE49 not the card's
 //                              currency without DE6, "12" a credit already reversed (its
-//                              reversal came first) or a credit as 0100/0120/0220
+//                              reversal came first) or a credit as 0100/0120/0220; a repeat
+//                              of the same credit gets "00" and its first DE38, another credit
+//                              under the same key (DE32, DE41, DE11, DE7: a different amount or
+//                              card) "94" (duplicate transmission), crediting nothing
 //   0220/0221 with DE90 naming an 0100 original: a completion (clearing) → posts the original's
 //             hold, all of it or part (the rest is released); a repeat changes nothing.
 //             0230 "00" when posted (or already posted), "13" for a zero amount or one above the

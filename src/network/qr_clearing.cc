@@ -69,6 +69,16 @@ Result<Amount> AmountMember(const nlohmann::json& request, const char* name) {
   return Amount(minor, **currency);
 }
 
+// An answer as recorded (answer.dump() of an object): corruption of the stored row is kCorruption,
+// never an exception.
+Result<nlohmann::json> StoredAnswer(const std::string& clearing_id, const std::string& text) {
+  nlohmann::json answer = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (answer.is_discarded() || !answer.is_object()) {
+    return Corruption("qr_clearing_payments " + clearing_id + ": stored answer is not a JSON object");
+  }
+  return answer;
+}
+
 bool IsDate(std::string_view d) {
   return d.size() == 10 && d[4] == '-' && d[7] == '-' && IsAllDigits(d.substr(0, 4)) &&
          IsAllDigits(d.substr(5, 2)) && IsAllDigits(d.substr(8, 2));
@@ -92,7 +102,11 @@ Status QrClearing::RegisterPlatform(const std::string& platform_id, PlatformHand
 
 Result<nlohmann::json> QrClearing::Handle(const nlohmann::json& request) {
   if (!request.is_object()) return InvalidArgument("request: expected a JSON object");
-  if (request.value("type", "") != "qr_payment") {
+  // Members are type-checked before they are read: json::value() throws on a member of another
+  // type ("type": 5), and a malformed message must be a kInvalidArgument naming it.
+  const auto type = request.find("type");
+  if (type == request.end() || !type->is_string() ||
+      type->get_ref<const std::string&>() != "qr_payment") {
     return InvalidArgument("type: expected \"qr_payment\"");
   }
   TS_ASSIGN_OR_RETURN(std::string clearing_id, TextMember(request, "clearing_id", kClearingIdBytesMax));
@@ -120,12 +134,17 @@ Result<nlohmann::json> QrClearing::Handle(const nlohmann::json& request) {
         return AlreadyExists("clearing_id " + clearing_id + ": already used for another payment");
       }
       TS_ASSIGN_OR_RETURN(std::string answer, (*seen)[0].GetText(1));
-      return nlohmann::json::parse(answer);
+      return StoredAnswer(clearing_id, answer);
     }
   }
 
   TS_ASSIGN_OR_RETURN(nlohmann::json answer, forward(request));
-  const std::string status = answer.is_object() ? answer.value("status", "") : "";
+  std::string status;
+  if (answer.is_object()) {
+    if (const auto it = answer.find("status"); it != answer.end() && it->is_string()) {
+      status = it->get<std::string>();
+    }
+  }
   if (status != "approved" && status != "declined") {
     return Unavailable("platform " + payee + ": answered without \"status\" approved or declined");
   }
@@ -147,7 +166,7 @@ Result<nlohmann::json> QrClearing::Handle(const nlohmann::json& request) {
                       store_.QueryRow("SELECT answer FROM qr_clearing_payments WHERE clearing_id = ?",
                                       {clearing_id}));
   TS_ASSIGN_OR_RETURN(std::string recorded, row.GetText(0));
-  return nlohmann::json::parse(recorded);
+  return StoredAnswer(clearing_id, recorded);
 }
 
 namespace {

@@ -648,6 +648,10 @@ void Switch::OnIssuerResponse(std::shared_ptr<Issuer> issuer, iso8583::Message r
                               Result<iso8583::Message> response, link::Reply reply,
                               std::string duplicate_key) {
   if (!response.ok()) {
+    if (IsCredit(request)) {
+      return ReverseUnansweredCredit(std::move(issuer), std::move(request), std::move(reply),
+                                     std::move(duplicate_key), response.status().message());
+    }
     return StandIn(std::move(issuer), std::move(request), std::move(reply), std::move(duplicate_key),
                    response.status().message());
   }
@@ -658,6 +662,47 @@ void Switch::OnIssuerResponse(std::shared_ptr<Issuer> issuer, iso8583::Message r
     if (auto v = request.Get(f)) out.Set(f, *v);
   }
   Finish(request, std::move(out), std::move(reply), duplicate_key, issuer.get());
+}
+
+void Switch::ReverseUnansweredCredit(std::shared_ptr<Issuer> issuer, iso8583::Message request,
+                                     link::Reply reply, std::string duplicate_key,
+                                     const std::string& why) {
+  // The credit left for the issuer and no answer came back (timeout, or the link failed after
+  // sending): the issuer may have posted it. The acquirer is about to hear "91", which it takes as
+  // a refusal, so the issuer must not keep the credit: a reversal advice (0420, DE3 kept, DE90
+  // naming the 0200) is made durable before the answer and then repeated until acknowledged
+  // (store-and-forward, as for stand-in advices). A credit that never reached the issuer is
+  // harmless to reverse: the issuer records the reversal and refuses the credit if it arrives
+  // later (docs/ISO8583.md, "Credits to a card").
+  iso8583::Message advice("0420");
+  for (int f : {2, 3, 4, 6, 7, 10, 11, 12, 13, 32, 33, 41, 42, 48, 49, 51}) {
+    if (auto v = request.Get(f)) advice.Set(f, *v);
+  }
+  StripCardSecurityCode(advice);  // stored until delivered: no CVV2 in it
+  advice.Set(39, "68");           // ISO 8583:1987: response received too late (or not at all)
+  iso8583::OriginalDataElements original{iso8583::OriginalOfRepeat(request.mti()),
+                                         std::string(request.Get(11).value_or("000000")),
+                                         std::string(request.Get(7).value_or("0000000000")),
+                                         std::string(request.Get(32).value_or("")), ""};
+  if (auto de90 = original.ToField(); de90.ok()) advice.Set(90, *de90);
+  spdlog::warn("switch: credit to a card of issuer {} unanswered ({}); reversing it",
+               issuer->config.institution_id, why);
+  const std::string issuer_id = issuer->config.institution_id;
+  StoreAdvice(issuer_id, std::move(advice),
+              [this, issuer, request, reply = std::move(reply), duplicate_key,
+               why](const Status& s) mutable {
+                if (!s.ok()) {
+                  // The issuer may keep the credit and nothing durable will undo it: the outcome
+                  // is unknown, not refused ("96": the acquirer must not give the money back).
+                  spdlog::error("switch: reversal of an unanswered credit not durable ({}); "
+                                "answering 96",
+                                s.ToString());
+                  return Finish(request, ResponseTo(request, "96"), std::move(reply),
+                                duplicate_key, nullptr);
+                }
+                StandIn(issuer, request, std::move(reply), duplicate_key, why);  // "91"
+                if (issuer->config.link->ready()) OnIssuerReady(issuer->config.institution_id);
+              });
 }
 
 void Switch::StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, link::Reply reply,

@@ -10,7 +10,9 @@
 //   0200/0201 with DE3 "20" a credit to the card (a refund, a wallet's withdrawal to the card):
 //                         routed like any 0200 (token ranges through the TSP step), never stood
 //                         in for (the issuer away or too slow: "91", DE44 "no stand-in for
-//                         credits", no advice; a late issuer approval is reversed, DE3 kept), and
+//                         credits", no advice; a late issuer approval is reversed, DE3 kept; a
+//                         credit forwarded but unanswered is reversed by a stored 0420 advice,
+//                         DE3 kept, before the "91"), and
 //                         its clearing record is a credit: reconciliation counts it in DE74/DE86
 //                         (reversed: DE75/DE87), and settlement moves it from the acquirer to the
 //                         issuer
@@ -245,6 +247,12 @@ class Switch final : public link::MessageHandler {
                         std::string duplicate_key);
   void StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, link::Reply reply,
                std::string duplicate_key, const std::string& why);
+  // A forwarded credit (DE3 "20") got no answer (timeout, link failure): stores a reversal advice
+  // (0420, DE3 kept, DE90 naming it) for the issuer, then answers the acquirer as StandIn does
+  // ("91"; "96" when the advice could not be stored) and starts delivering the advice.
+  void ReverseUnansweredCredit(std::shared_ptr<Issuer> issuer, iso8583::Message request,
+                               link::Reply reply, std::string duplicate_key,
+                               const std::string& why);
   // Answers the acquirer (after the clearing record of an approval is durable) and reports the
   // answer of a token-range request to the token service.
   void Finish(const iso8583::Message& request, iso8583::Message response, link::Reply reply,

@@ -11,6 +11,9 @@ namespace {
 
 constexpr std::size_t kTerminalMerchantIdChars = 15;  // DE42
 constexpr std::size_t kAcquirerIdDigitsMax = 11;      // DE32 n..11
+// DE39 answers to a credit that mean "not decided" rather than "refused" (ISO 8583:1987).
+constexpr std::string_view kIssuerUnavailableCode = "91";
+constexpr std::string_view kSystemMalfunctionCode = "96";
 
 std::string PadTo(std::string text, std::size_t width) {
   text.resize(width, ' ');
@@ -136,6 +139,15 @@ Result<std::string> NetworkCardRail::Credit(const qrpay::CardCredit& credit) {
   if (!result.response.ok()) {
     return Unavailable("credit " + credit.credit_id + ": no answer from the network (" +
                        result.response.status().message() + "); retry with the same credit id");
+  }
+  // "91" (issuer unavailable) and "96" (system malfunction) say the outcome is not known, not
+  // that the credit was refused: the network reverses a credit it forwarded without an answer,
+  // but its reversal may still be on the way. The caller keeps its hold and retries under the
+  // same credit id (a new 0200; the unanswered one is reversed at the issuer, network/switch.h).
+  if (const std::string code = result.response_code();
+      code == kIssuerUnavailableCode || code == kSystemMalfunctionCode) {
+    return Unavailable("credit " + credit.credit_id + ": DE39 " + code +
+                       ", outcome unknown; retry with the same credit id");
   }
   if (!result.approved()) {
     return FailedPrecondition("credit " + credit.credit_id + " refused: DE39 " + result.response_code());

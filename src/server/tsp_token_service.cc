@@ -38,7 +38,8 @@ Result<network::Detokenized> TspTokenService::Detokenize(const iso8583::Message&
   if (!IsAuthorisationRequest(request.mti())) {
     TS_ASSIGN_OR_RETURN(
         tsp::DetokenizedPan funding,
-        tsp_.ResolveFollowUp(*token, "follow-up mti=" + std::string(request.mti())));
+        tsp_.ResolveFollowUp(*token, "follow-up mti=" + std::string(request.mti()),
+                             request.Get(3).value_or("")));
     return network::Detokenized{std::string(funding.pan.reveal()), funding.pan_expiry, ""};
   }
 

@@ -10,8 +10,9 @@
 //   anything else (0400 reversals, 0220 completions, 0120 advices): the follow-up of an authorised
 //       use, which carries no fresh cryptogram and must not spend an ATC: the token is only mapped
 //       back to its PAN (audited; the token must still be active, as TokenVault::Detokenize
-//       requires; so a reversal of a token suspended meanwhile does not reach the issuer, whose
-//       hold then expires on its own).
+//       requires, so a reversal of a purchase on a token suspended meanwhile does not reach the
+//       issuer, whose hold then expires on its own; the follow-up of a credit, DE3 "20", reaches
+//       a suspended token as the credit itself did).
 //
 // Thread-safety: the switch calls from its request threads. Detokenize is synchronous: it returns
 // once the use's ATC record and audit entry committed. Concurrent calls share one commit

@@ -246,8 +246,12 @@ Result<AtcState> TokenAuthorization::RecordAtc(std::string_view token_id, std::u
 }
 
 Result<DetokenizedPan> TokenAuthorization::ResolveFollowUp(std::string_view token_number,
-                                                           std::string_view purpose) {
-  return vault_.Detokenize(token_number, {.actor = actor_, .purpose = std::string(purpose)});
+                                                           std::string_view purpose,
+                                                           std::string_view processing_code) {
+  return vault_.Detokenize(
+      token_number, {.actor = actor_,
+                     .purpose = std::string(purpose),
+                     .allow_suspended = iso8583::IsCreditProcessingCode(processing_code)});
 }
 
 CheckedCryptogram TokenAuthorization::CheckCryptogram(const TokenUse& use) const {

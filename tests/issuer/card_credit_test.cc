@@ -198,6 +198,33 @@ TEST_F(CardCreditTest, CreditIsPostedToTheDebitCardsAccountOnce) {
   ExpectAuditOk();
 }
 
+TEST_F(CardCreditTest, AnotherCreditUnderTheSameKeyIsADuplicateAndCreditsNothing) {
+  const std::int64_t before = Available(Debit());
+  const std::int64_t other_before = Available(CreditCard());
+  const iso8583::Message credit = Request(Debit(), 2'500);
+  const iso8583::Message first = Send(credit);
+  ASSERT_EQ(first.Get(39), std::string_view(rc::kApproved));
+  // The same key (DE32, DE41, DE11, DE7) with another amount: not the credit that was approved.
+  iso8583::Message more = Repeat(credit);
+  more.Set(4, Digits(9'000, 12));
+  const iso8583::Message refused = Send(more);
+  EXPECT_EQ(refused.Get(39), std::string_view("94"));
+  EXPECT_FALSE(refused.Has(38));
+  EXPECT_EQ(Code(more), "94");  // as an 0200 too
+  EXPECT_EQ(Available(Debit()), before + 2'500);
+  // ... and with another card of the same bank (its issuer-side key is the same).
+  iso8583::Message elsewhere = credit;
+  elsewhere.Set(2, CreditCard());
+  EXPECT_EQ(Code(elsewhere), "94");
+  EXPECT_EQ(Available(Debit()), before + 2'500);
+  EXPECT_EQ(Available(CreditCard()), other_before);
+  // The credit itself, repeated, still gets its first approval.
+  const iso8583::Message repeated = Send(Repeat(credit));
+  EXPECT_EQ(repeated.Get(39), std::string_view(rc::kApproved));
+  EXPECT_EQ(repeated.Get(38), first.Get(38));
+  ExpectAuditOk();
+}
+
 TEST_F(CardCreditTest, CreditToACreditCardReducesWhatIsOwed) {
   ASSERT_EQ(Code(Purchase(CreditCard(), 20'000)), rc::kApproved);
   EXPECT_EQ(Available(CreditCard()), 30'000);

@@ -116,6 +116,42 @@ TEST_P(QrClearingTest, MalformedMessagesNameTheMember) {
   EXPECT_EQ(forwards_, 0);
 }
 
+TEST_P(QrClearingTest, MembersOfAnotherTypeAreRefusedNotThrown) {
+  for (const nlohmann::json& type : {nlohmann::json(5), nlohmann::json(nullptr),
+                                     nlohmann::json::array({"qr_payment"})}) {
+    nlohmann::json wrong = Payment("x");
+    wrong["type"] = type;
+    const Status refused = clearing_->Handle(wrong).status();
+    EXPECT_EQ(refused.code(), ErrorCode::kInvalidArgument) << type.dump();
+    EXPECT_TRUE(refused.message().starts_with("type")) << refused.ToString();
+  }
+  nlohmann::json untyped = Payment("x");
+  untyped.erase("type");
+  EXPECT_TRUE(clearing_->Handle(untyped).status().message().starts_with("type"));
+  EXPECT_EQ(forwards_, 0);
+  // A payee answering "status" of another type did not answer: nothing is recorded.
+  ASSERT_TRUE(clearing_->RegisterPlatform("induspay-pk", [](const nlohmann::json&) {
+                return Result<nlohmann::json>(nlohmann::json{{"status", 5}});
+              }).ok());
+  EXPECT_EQ(clearing_->Handle(Payment("tapstack-cn:odd")).status().code(),
+            ErrorCode::kUnavailable);
+  auto positions = clearing_->Positions();
+  ASSERT_TRUE(positions.ok());
+  EXPECT_TRUE(positions->empty());
+}
+
+TEST_P(QrClearingTest, ACorruptedStoredAnswerIsCorruptionNotAnException) {
+  ASSERT_TRUE(clearing_->Handle(Payment("tapstack-cn:c1")).ok());
+  ASSERT_TRUE(store_
+                  ->Execute("UPDATE qr_clearing_payments SET answer = ? WHERE clearing_id = ?",
+                            {std::string("{\"status\": \"appr"), std::string("tapstack-cn:c1")})
+                  .ok());
+  const Status repeat = clearing_->Handle(Payment("tapstack-cn:c1")).status();
+  EXPECT_EQ(repeat.code(), ErrorCode::kCorruption) << repeat.ToString();
+  EXPECT_NE(repeat.message().find("tapstack-cn:c1"), std::string::npos) << repeat.ToString();
+  EXPECT_EQ(forwards_, 1);  // not forwarded again
+}
+
 TEST_P(QrClearingTest, CutOffClosesTheOpenPositions) {
   ASSERT_TRUE(clearing_->Handle(Payment("tapstack-cn:a", 1000)).ok());
   ASSERT_TRUE(clearing_->Handle(Payment("tapstack-cn:b", 2500)).ok());

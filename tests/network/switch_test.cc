@@ -849,6 +849,68 @@ TEST_F(SwitchTest, CreditIsNeverStoodIn) {
   EXPECT_EQ(sw_->stats().stand_in_approved.load(), 1u);
 }
 
+TEST_F(SwitchTest, UnansweredCreditIsReversedAtTheIssuerBeforeThe91) {
+  // The issuer posts the credit but its 0210 is lost for good (no late answer either): the
+  // acquirer hears "91" and gives the money back, so the issuer must take the credit back.
+  links_[kBankCny]->late = nullptr;
+  links_[kBankCny]->time_out_next = 1;
+  const iso8583::Message lost = Credit(kPanCny, 2'500, Cny(), "000315");
+  const iso8583::Message refused = Send(lost);
+  EXPECT_EQ(*refused.Get(39), "91");
+  EXPECT_EQ(*refused.Get(44), "no stand-in for credits");
+  auto wait_for_reversals = [this](std::size_t n) {
+    for (int i = 0; i < 500 && (issuers_[kBankCny]->Received("0420").size() < n ||
+                                sw_->PendingAdvices()[kBankCny] != 0);
+         ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return issuers_[kBankCny]->Received("0420");
+  };
+  ASSERT_EQ(issuers_[kBankCny]->Received("0200").size(), 1u);
+  auto reversals = wait_for_reversals(1);
+  ASSERT_EQ(reversals.size(), 1u);
+  EXPECT_EQ(*reversals[0].Get(2), kPanCny);
+  EXPECT_EQ(*reversals[0].Get(3), "200000");
+  EXPECT_EQ(*reversals[0].Get(4), "000000002500");
+  EXPECT_EQ(*reversals[0].Get(11), "000315");
+  auto original = iso8583::OriginalDataElements::Parse(*reversals[0].Get(90));
+  ASSERT_TRUE(original.ok());
+  EXPECT_EQ(original->mti, "0200");
+  EXPECT_EQ(original->stan, "000315");
+  EXPECT_EQ(original->transmission_time, *lost.Get(7));
+  EXPECT_EQ(original->acquirer_id, kAcquirer);
+  EXPECT_EQ(sw_->PendingAdvices()[kBankCny], 0);  // acknowledged
+  EXPECT_TRUE(Records().empty());                 // no clearing record for a refused credit
+
+  // The link fails (the switch cannot tell before or after the issuer got it), and the first
+  // delivery of the reversal fails too: the advice is durable and repeated (0421) until
+  // acknowledged, also across a restart.
+  links_[kBankCny]->drop_next = 2;
+  EXPECT_EQ(*Send(Credit(kPanCny, 700, Cny(), "000316")).Get(39), "91");
+  for (int i = 0; i < 500 && links_[kBankCny]->drop_next.load() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(sw_->PendingAdvices()[kBankCny], 1);
+  Open("0.0790");
+  EXPECT_EQ(sw_->PendingAdvices()[kBankCny], 1);
+  sw_->OnIssuerReady(kBankCny);
+  EXPECT_EQ(sw_->PendingAdvices()[kBankCny], 0);
+  ASSERT_TRUE(issuers_[kBankCny]->Received("0420").size() == 1u);
+  auto repeats = issuers_[kBankCny]->Received("0421");
+  ASSERT_EQ(repeats.size(), 1u);
+  EXPECT_EQ(*repeats[0].Get(3), "200000");
+  EXPECT_EQ(*repeats[0].Get(4), "000000000700");
+  original = iso8583::OriginalDataElements::Parse(*repeats[0].Get(90));
+  ASSERT_TRUE(original.ok());
+  EXPECT_EQ(original->stan, "000316");
+
+  // A sale that times out is still stood in for, with no reversal of it.
+  links_[kBankCny]->time_out_next = 1;
+  EXPECT_EQ(*Send(Sale(kPanCny, 100, Cny(), "000317")).Get(39), "00");
+  EXPECT_TRUE(issuers_[kBankCny]->Received("0420").size() == 1u);
+  EXPECT_TRUE(issuers_[kBankCny]->Received("0400").empty());
+}
+
 TEST_F(SwitchTest, CreditsReconcileAsCreditsAndTheirReversalsAsCreditReversals) {
   iso8583::Message sale = Sale(kPanCny, 10'000, Cny(), "000320");
   iso8583::Message undone_sale = Sale(kPanCny, 1'000, Cny(), "000321");

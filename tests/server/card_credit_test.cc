@@ -2,6 +2,7 @@
 // ledger, in-memory links carrying ISO 8583 bytes, the seeded demo network): a merchant's partial
 // refund of a purchase, a wallet's withdrawal to a card whose answer is lost (reversed), and a
 // refund while the card's bank is away (never stood in for); each batch then reconciles in balance.
+// Then a wallet platform's card rail (NetworkCardRail) on the network's answers to its credits.
 #include "server/payment_rail.h"
 
 #include <gtest/gtest.h>
@@ -10,10 +11,15 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "acquirer/pos_terminal.h"
 #include "demo/demo_keys.h"
+#include "iso8583/response.h"
+#include "link/in_memory_link.h"
+#include "server/qr_rails.h"
 
 namespace tapstack::server {
 namespace {
@@ -230,6 +236,76 @@ TEST_F(CardCreditTest, RefundWhileTheCardsBankIsAwayIsNotStoodIn) {
   ASSERT_TRUE(closed.ok()) << closed.status().ToString();
   EXPECT_TRUE(closed->in_balance) << closed->network.ToString();
   ExpectLedgerAudited();
+}
+
+// The network as the wallet platform's card rail sees it: answers each 0200 with the next DE39
+// the test queued (then "00"), and acknowledges anything else.
+class AnsweringNetwork final : public link::MessageHandler {
+ public:
+  void OnRequest(iso8583::Message request, link::Reply reply) override {
+    std::string code = "00";
+    if (request.mti() == "0200") {
+      std::lock_guard lock(mu_);
+      ++credits_;
+      if (!codes_.empty()) {
+        code = codes_.front();
+        codes_.erase(codes_.begin());
+      }
+    }
+    iso8583::Message response = iso8583::ResponseTo(request, code);
+    if (code == "00") response.Set(38, "A00001");
+    reply(std::move(response));
+  }
+  void Answer(std::vector<std::string> codes) {
+    std::lock_guard lock(mu_);
+    codes_ = std::move(codes);
+  }
+  int credits() const {
+    std::lock_guard lock(mu_);
+    return credits_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> codes_;
+  int credits_ = 0;
+};
+
+TEST(NetworkCardRailCreditTest, IssuerUnavailableOrMalfunctionIsAnUnknownOutcomeNotARefusal) {
+  AnsweringNetwork network;
+  link::InMemoryLink link(network);
+  auto rail = NetworkCardRail::Create({.link = &link, .acquirer_id = "48100000"});
+  ASSERT_TRUE(rail.ok()) << rail.status().ToString();
+  qrpay::CardCredit credit;
+  credit.credit_id = "withdrawal-1";
+  credit.token = "6500000000000009";
+  credit.token_expiry = "2812";
+  credit.amount = Amount(20'000, Cny());
+  credit.merchant = {"wallet", "Tapstack wallet", "Shanghai", "CN", "6012"};
+
+  // "91" (the issuer did not answer: the network reversed what it forwarded) and "96": the caller
+  // must keep its hold and retry, not give the money back.
+  network.Answer({"91", "96"});
+  for (const char* code : {"91", "96"}) {
+    const Result<std::string> unknown = (*rail)->Credit(credit);
+    EXPECT_EQ(unknown.status().code(), ErrorCode::kUnavailable) << code;
+    EXPECT_NE(unknown.status().message().find(std::string("DE39 ") + code), std::string::npos)
+        << unknown.status().ToString();
+  }
+  // A refusal is final.
+  network.Answer({"05", "14"});
+  for (const char* code : {"05", "14"}) {
+    EXPECT_EQ((*rail)->Credit(credit).status().code(), ErrorCode::kFailedPrecondition) << code;
+  }
+  // The retry under the same credit id is approved, and a later call returns its reference
+  // without another 0200.
+  const Result<std::string> paid = (*rail)->Credit(credit);
+  ASSERT_TRUE(paid.ok()) << paid.status().ToString();
+  EXPECT_EQ(network.credits(), 5);
+  const Result<std::string> again = (*rail)->Credit(credit);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *paid);
+  EXPECT_EQ(network.credits(), 5);
 }
 
 }  // namespace

@@ -411,10 +411,9 @@ TEST_P(TokenAuthorizationTest, CreditsResolveThePanWithoutACryptogramOrAnAtc) {
   ExpectRefused(auth_->Authorize(inactive), ErrorCode::kFailedPrecondition, "state_inactive");
 }
 
-// A suspended token still receives credits (a refund to a card whose phone was lost).
-// TokenAuthorization lets the credit through; TokenVault::Detokenize still refuses every state
-// but active, so this waits for the vault to allow a suspended token for a credit (a
-// DetokenizeRequest flag; see the change described with issue #8's show-to-pay work).
+// A suspended token still receives credits (a refund to a card whose phone was lost):
+// TokenAuthorization lets the credit through and asks the vault with
+// DetokenizeRequest::allow_suspended.
 TEST_P(TokenAuthorizationTest, CreditsReachASuspendedToken) {
   ASSERT_TRUE(vault_
                   ->ChangeState(token_.token_id, LifecycleAction::kSuspend,
@@ -435,6 +434,28 @@ TEST_P(TokenAuthorizationTest, FollowUpsMapThePanWithoutSpendingAnAtc) {
   ASSERT_TRUE(pan.ok()) << pan.status().ToString();
   EXPECT_EQ(pan->pan, TestPan(kTestPanMastercard));
   EXPECT_EQ(auth_->AtcStateOf(token_.token_id)->highest, 0u);
+}
+
+// The reversal of a credit (DE3 "20" repeated) reaches a suspended token as the credit did;
+// other follow-ups still need an active token, and a deleted token is refused whatever DE3 says.
+TEST_P(TokenAuthorizationTest, FollowUpsOfCreditsReachASuspendedToken) {
+  ASSERT_TRUE(vault_
+                  ->ChangeState(token_.token_id, LifecycleAction::kSuspend,
+                                {InitiatorKind::kIssuer, "bank-a"}, "lost phone")
+                  .ok());
+  auto reversal = auth_->ResolveFollowUp(token_.token_number, "follow-up mti=0420", "200000");
+  ASSERT_TRUE(reversal.ok()) << reversal.status().ToString();
+  EXPECT_EQ(reversal->pan, TestPan(kTestPanMastercard));
+  EXPECT_EQ(auth_->AtcStateOf(token_.token_id)->highest, 0u);
+  for (std::string_view de3 : {"", "000000", "2"}) {
+    auto refused = auth_->ResolveFollowUp(token_.token_number, "follow-up mti=0400", de3);
+    EXPECT_EQ(refused.status().code(), ErrorCode::kFailedPrecondition) << "DE3 '" << de3 << "'";
+  }
+  ASSERT_TRUE(vault_
+                  ->ChangeState(token_.token_id, LifecycleAction::kDelete,
+                                {InitiatorKind::kIssuer, "bank-a"}, "C")
+                  .ok());
+  EXPECT_FALSE(auth_->ResolveFollowUp(token_.token_number, "follow-up mti=0420", "200000").ok());
 }
 
 TEST_P(TokenAuthorizationTest, OpenRefusesBadKeyConfiguration) {
