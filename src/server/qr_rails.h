@@ -44,6 +44,9 @@ struct NetworkCardRailOptions {
 // padded), DE43 the merchant's name and city, its MCC and country. Charges are in CNY (the
 // terminal's orders are fen); a credit is a 0200 with DE3 "200000" to the token
 // (acquirer/pos_terminal.h kProcessingRefund).
+// Credit answers: approved → the reference; DE39 "91" (issuer unavailable: the switch reverses a
+// forwarded credit it got no answer for) or "96" → kUnavailable (outcome unknown: keep the hold,
+// retry with the same credit id); any other DE39 → kFailedPrecondition naming it.
 // Idempotency: Charge of an order already charged returns the first CardCharge; Credit of a
 // credit id already approved returns the first reference (kept in memory: after a restart the
 // platform's own journal says what was done). Thread-safety: thread-safe; calls block on the network.
