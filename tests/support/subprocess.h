@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -158,19 +159,35 @@ class ChildProcess {
   int exit_status_ = -1;
 };
 
-// A TCP port on loopback that was free a moment ago (bound to port 0, read back, closed), for a
-// child process to listen on.
-inline std::uint16_t FreeTcpPort() {
+// A TCP port on loopback that was free a moment ago, for a child process to listen on. It is
+// picked below the kernel's ephemeral range (/proc/sys/net/ipv4/ip_local_port_range, 32768-60999 by
+// default): a port from that range can be taken by any outgoing connection (an issuer link's
+// reconnect, another test) between this check and the child's bind, or while a killed child
+// restarts. The start is spread by pid so tests running in parallel do not probe the same ports.
+inline constexpr std::uint16_t kTestPortFirst = 20000;
+inline constexpr std::uint16_t kTestPortCount = 12000;
+
+inline bool TcpPortBindable(std::uint16_t port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  addr.sin_port = htons(port);
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   close(fd);
-  return ntohs(addr.sin_port);
+  return ok;
+}
+
+inline std::uint16_t FreeTcpPort() {
+  // Each call moves on, so one test never gets the same port twice even before its child binds it.
+  static unsigned next = (static_cast<unsigned>(getpid()) * 7919U) % kTestPortCount;
+  for (unsigned tries = 0; tries < kTestPortCount; ++tries) {
+    const auto port = static_cast<std::uint16_t>(kTestPortFirst + next);
+    next = (next + 1) % kTestPortCount;
+    if (TcpPortBindable(port)) return port;
+  }
+  throw std::runtime_error("no free TCP port in the test range");
 }
 
 // The tapstack binary of this build.
