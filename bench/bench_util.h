@@ -12,44 +12,12 @@
 #include <fstream>
 #include <string>
 
+#include "core/latency_histogram.h"
+
 namespace tapstack::bench {
 
-// Log-bucketed latency histogram: buckets of 1 µs below 1 ms, then ~2% wide.
-class Histogram {
- public:
-  void Add(std::int64_t micros) {
-    counts_[Bucket(micros)].fetch_add(1, std::memory_order_relaxed);
-    count_.fetch_add(1, std::memory_order_relaxed);
-    std::int64_t m = max_.load();
-    while (micros > m && !max_.compare_exchange_weak(m, micros)) {}
-  }
-  std::int64_t Percentile(double p) const {
-    const std::int64_t target = static_cast<std::int64_t>(p * static_cast<double>(count_.load()));
-    std::int64_t seen = 0;
-    for (std::size_t b = 0; b < kBuckets; ++b) {
-      seen += counts_[b].load();
-      if (seen > target) return Upper(b);
-    }
-    return max_.load();
-  }
-  std::int64_t count() const { return count_.load(); }
-  std::int64_t max() const { return max_.load(); }
-
- private:
-  static constexpr std::size_t kBuckets = 4096;
-  static std::size_t Bucket(std::int64_t us) {
-    if (us < 1000) return static_cast<std::size_t>(std::max<std::int64_t>(us, 0));
-    double b = 1000 + std::log(static_cast<double>(us) / 1000.0) / std::log(1.02);
-    return std::min<std::size_t>(kBuckets - 1, static_cast<std::size_t>(b));
-  }
-  static std::int64_t Upper(std::size_t b) {
-    if (b < 1000) return static_cast<std::int64_t>(b);
-    return static_cast<std::int64_t>(1000.0 * std::pow(1.02, static_cast<double>(b - 1000 + 1)));
-  }
-  std::atomic<std::int64_t> counts_[kBuckets]{};
-  std::atomic<std::int64_t> count_{0};
-  std::atomic<std::int64_t> max_{0};
-};
+// The latency histogram the console uses too (core/latency_histogram.h).
+using Histogram = ::tapstack::LatencyHistogram;
 
 int Flag(int argc, char** argv, const char* name, int fallback) {
   for (int i = 1; i + 1 < argc; ++i) {

@@ -156,7 +156,9 @@ Result<nlohmann::json> MakeInAppPayment(ApduTransport secure_element, const Cloc
   data.terminal_type = kInAppTerminalType;
   data.terminal_capabilities = kInAppTerminalCapabilities;
   MerchantUnpredictableNumber merchant_number(number);
-  ContactlessKernel kernel(std::move(secure_element), merchant_number, clock);
+  ContactlessKernelOptions kernel_options;
+  if (!order.aid.empty()) kernel_options.supported_aid_prefixes = {order.aid};
+  ContactlessKernel kernel(std::move(secure_element), merchant_number, clock, kernel_options);
   TS_ASSIGN_OR_RETURN(const ContactlessResult result, kernel.Run(data));
   if (result.outcome != KernelOutcome::kOnlineRequest) {
     return FailedPrecondition(

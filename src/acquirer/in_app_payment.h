@@ -66,6 +66,7 @@ struct InAppOrder {
   std::string unpredictable_number_hex;  // 9F37: 8 hex digits the merchant chose for this order
   std::string device_id;                 // DE48 DI: this device (the token's device)
   std::string requestor_id;              // DE48 TR: the wallet's token requestor id; empty: none
+  Bytes aid;  // the token to pay with (SecureElement::TokenAid); empty: the PPSE's first choice
 };
 
 // Device side: runs the contactless kernel over `secure_element` (the phone's own secure element,

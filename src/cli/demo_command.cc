@@ -885,6 +885,51 @@ void RunStory(DemoOptions& opts, const char* name) {
   if (code != 0) throw ExitWithCode(code, name);
 }
 
+struct DemoCardsOptions {
+  int bank = 0;
+  int count = 3;
+  int first = 0;
+  bool json = false;
+};
+
+// `tapstack demo cards`: test cards of the seed's demo issuers, as a network's test-card list
+// gives them to integrators. Only the demo network's issuers know them.
+void PrintDemoCards(const DemoCardsOptions& o) {
+  auto seed = demo::DefaultSeedPath();
+  if (!seed.ok()) throw std::runtime_error(seed.status().ToString());
+  auto network = demo::LoadDemoNetwork(*seed);
+  if (!network.ok()) throw std::runtime_error(network.status().ToString());
+  if (o.bank >= static_cast<int>(network->banks.size())) {
+    throw UsageError("--bank: the seed has " + std::to_string(network->banks.size()) + " banks");
+  }
+  const demo::DemoBank& bank = network->banks[static_cast<std::size_t>(o.bank)];
+  const std::string expiry = std::string(demo::kDemoCardExpiry).substr(2, 2) + "/" +
+                             std::string(demo::kDemoCardExpiry).substr(0, 2);
+  if (!o.json) std::printf("%s (%s), expiry %s for every card\n", bank.name.c_str(),
+                           bank.institution_id.c_str(), expiry.c_str());
+  for (const demo::CardKind kind : {demo::CardKind::kDebit, demo::CardKind::kCredit}) {
+    const bool debit = kind == demo::CardKind::kDebit;
+    if ((debit ? bank.debit_bins : bank.credit_bins).empty()) continue;
+    for (int i = o.first; i < std::min(o.first + o.count, bank.cardholders); ++i) {
+      Result<std::string> pan = demo::DemoCardNumber(bank, kind, i);
+      if (!pan.ok()) throw std::runtime_error(pan.status().ToString());
+      Result<std::string> cvv2 =
+          demo::DemoCardCvv2(bank.institution_id, *pan, demo::kDemoCardExpiry);
+      if (!cvv2.ok()) throw std::runtime_error(cvv2.status().ToString());
+      const char* kind_name = debit ? "debit" : "credit";
+      if (o.json) {
+        std::printf("%s\n", json{{"bank", bank.name}, {"institution_id", bank.institution_id},
+                                 {"kind", kind_name}, {"index", i}, {"pan", *pan},
+                                 {"expiry", expiry}, {"cvv2", *cvv2}}
+                                .dump()
+                                .c_str());
+      } else {
+        std::printf("  %-6s #%-2d %s  cvv2 %s\n", kind_name, i, pan->c_str(), cvv2->c_str());
+      }
+    }
+  }
+}
+
 // `tapstack demo <name>`: a story that runs in this process on a fresh data directory
 // (--data-dir, or a new one under /tmp). Exit 2 when the directory is not empty, 1 when a step
 // did not end as the story expects.
@@ -979,9 +1024,26 @@ void RegisterDemoCommand(CLI::App& app) {
         return server::RunAbroadStory({.data_dir = dir, .out = &std::cout}).status();
       });
 
-  cmd->callback([opts, transit_cmd, dcep_cmd, qr_cmd, abroad_cmd]() {
+  auto cards_opts = std::make_shared<DemoCardsOptions>();
+  CLI::App* cards_cmd = cmd->add_subcommand(
+      "cards",
+      "Print demo test cards of the seeded banks (number, expiry, CVV2) to add in the wallet app. "
+      "They exist only in the demo network's issuers; nothing else accepts them");
+  cards_cmd->add_option("--bank", cards_opts->bank, "Which bank (0-based index in the seed)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 99));
+  cards_cmd->add_option("--count", cards_opts->count, "How many cards per kind")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  cards_cmd->add_option("--first", cards_opts->first, "Index of the first card (0-99)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 99));
+  cards_cmd->add_flag("--json", cards_opts->json, "One JSON object per line");
+  cards_cmd->callback([cards_opts]() { PrintDemoCards(*cards_opts); });
+
+  cmd->callback([opts, transit_cmd, dcep_cmd, qr_cmd, abroad_cmd, cards_cmd]() {
     // A story of its own ran.
-    for (const CLI::App* story : {transit_cmd, dcep_cmd, qr_cmd, abroad_cmd}) {
+    for (const CLI::App* story : {transit_cmd, dcep_cmd, qr_cmd, abroad_cmd, cards_cmd}) {
       if (story->parsed()) return;
     }
     RunStory<Story>(*opts, "demo");

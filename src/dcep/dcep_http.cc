@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/hex.h"
 #include "dcep/central_bank_client.h"
 #include "dcep/contract_book.h"
 #include "dcep/dcep_network.h"
@@ -372,6 +373,87 @@ void InstallDcepRoutes(httplib::Server& server, DcepNetwork& network, DcepHttpOp
                            fund ? op->FundOfflinePurse(*wallet_id, device, amount, key)
                                 : op->DefundOfflinePurse(*wallet_id, device, amount, key),
                            201);
+              });
+
+  // Hardware wallets (dcep/hardware_wallets.h), called by the wallet app while the device is
+  // online: the root key to personalise the applet with, the operator's certificate chain for
+  // the device's key, a load order for its purse, and the settlement of its log.
+  server.Get("/v1/dcep/root-key", [routes](const Request&, Response& res) {
+    const crypto::PublicKey& root = routes->network_.root_authority().public_key();
+    DCEP_OR_REPLY(const Bytes raw, root.ToRaw());
+    ReplyJson(res, 200, {{"scheme", crypto::SignatureSchemeName(root.scheme())},
+                         {"public_key", HexEncode(raw)}});
+  });
+  server.Post(std::string(kWalletPath) + "/devices", [routes](const Request& req, Response& res) {
+    Operator* op = routes->OperatorOf(req, res);
+    if (op == nullptr) return;
+    const auto wallet_id = routes->WalletOf(req, res);
+    if (!wallet_id) return;
+    DCEP_OR_REPLY(const json body, ParseBody(req, {"device_id", "scheme", "public_key"}));
+    DCEP_OR_REPLY(const std::string device, json_api::StringMember(body, "device_id", true));
+    if (Status s = CheckDeviceId("device_id", device); !s.ok()) return ReplyStatus(res, s);
+    DCEP_OR_REPLY(const std::string scheme_name, json_api::StringMember(body, "scheme", false));
+    DCEP_OR_REPLY(const std::string key_hex, json_api::StringMember(body, "public_key", true));
+    crypto::SignatureScheme scheme = crypto::SignatureScheme::kSm2Sm3;
+    if (!scheme_name.empty()) {
+      bool known = false;
+      for (crypto::SignatureScheme s : {crypto::SignatureScheme::kSm2Sm3,
+                                        crypto::SignatureScheme::kEcdsaP256Sha256,
+                                        crypto::SignatureScheme::kEd25519}) {
+        if (crypto::SignatureSchemeName(s) == scheme_name) scheme = s, known = true;
+      }
+      if (!known) {
+        return ReplyError(res, 400, "invalid_argument",
+                          "scheme: expected SM2-SM3, ECDSA-P256-SHA256 or Ed25519", "scheme");
+      }
+    }
+    Result<Bytes> key = HexDecode(key_hex);
+    if (!key.ok()) return ReplyError(res, 400, "invalid_argument", "public_key: expected hex", "public_key");
+    DCEP_OR_REPLY(HardwareWallets* const wallets, routes->network_.hardware_wallets(op->id()));
+    DCEP_OR_REPLY(const Bytes chain, wallets->CertifyDevice(*wallet_id, device, scheme, *key));
+    ReplyJson(res, 201, {{"device_id", device}, {"chain", HexEncode(chain)}});
+  });
+  server.Post(std::string(kWalletPath) + "/devices/([^/]+)/loads",
+              [routes](const Request& req, Response& res) {
+                Operator* op = routes->OperatorOf(req, res);
+                if (op == nullptr) return;
+                const auto wallet_id = routes->WalletOf(req, res);
+                if (!wallet_id) return;
+                const std::string device = req.matches[3].str();
+                if (Status s = CheckDeviceId("device", device); !s.ok()) return ReplyStatus(res, s);
+                DCEP_OR_REPLY(const json body, ParseBody(req, {"amount_fen"}));
+                DCEP_OR_REPLY(const std::int64_t amount, AmountFen(body));
+                DCEP_OR_REPLY(const std::string key, IdempotencyKey(req));
+                DCEP_OR_REPLY(HardwareWallets* const wallets, routes->network_.hardware_wallets(op->id()));
+                DCEP_OR_REPLY(const Bytes order, wallets->Load(*wallet_id, device, amount, key));
+                ReplyJson(res, 201, {{"device_id", device}, {"load_order", HexEncode(order)}});
+              });
+  server.Post(std::string(kOperatorPath) + "/devices/([^/]+)/uploads",
+              [routes](const Request& req, Response& res) {
+                Operator* op = routes->OperatorOf(req, res);
+                if (op == nullptr) return;
+                const std::string device = req.matches[2].str();
+                if (Status s = CheckDeviceId("device", device); !s.ok()) return ReplyStatus(res, s);
+                DCEP_OR_REPLY(const json body, ParseBody(req, {"log"}));
+                DCEP_OR_REPLY(const std::string log_hex, json_api::StringMember(body, "log", true));
+                Result<Bytes> log = HexDecode(log_hex);
+                if (!log.ok()) return ReplyError(res, 400, "invalid_argument", "log: expected hex", "log");
+                DCEP_OR_REPLY(HardwareWallets* const wallets, routes->network_.hardware_wallets(op->id()));
+                DCEP_OR_REPLY(const UploadResult result, wallets->Upload(device, *log));
+                json records = json::array();
+                for (const UploadedRecord& r : result.records) {
+                  records.push_back({{"log_sequence", r.log_sequence},
+                                     {"payer_device_id", r.payer_device_id},
+                                     {"payer_counter", r.payer_counter},
+                                     {"payee_device_id", r.payee_device_id},
+                                     {"amount_fen", r.amount_fen},
+                                     {"outcome", RecordOutcomeName(r.outcome)},
+                                     {"reason", r.reason}});
+                }
+                ReplyJson(res, 200, {{"device_id", device},
+                                     {"records", records},
+                                     {"counter_gaps", result.gaps.size()},
+                                     {"sync_ack", HexEncode(result.sync_ack)}});
               });
 
   server.Post(std::string(kOperatorPath) + "/issuance", [routes](const Request& req, Response& res) {

@@ -277,6 +277,9 @@ struct Switch::Issuer {
   IssuerConfig config;
   std::mutex mu;
   std::deque<std::shared_ptr<Advice>> advices;
+  // For the console (IssuerLinks); the totals are in SwitchStats.
+  std::atomic<std::uint64_t> stand_in_approved{0};
+  std::atomic<std::uint64_t> stand_in_declined{0};
 };
 
 Switch::Switch(SwitchOptions options, BinTable bins, FxTable fx, const Clock& clock)
@@ -521,6 +524,12 @@ void Switch::OnRequest(iso8583::Message request, link::Reply reply) {
 
 void Switch::Authorize(iso8583::Message request, link::Reply reply) {
   stats_.requests++;
+  // Every answer to this request goes through `reply`: time it from here (receipt) to there.
+  reply = [this, received_nanos = clock_.MonotonicNanos(),
+           answer = std::move(reply)](iso8583::Message response) {
+    latency_.Add((clock_.MonotonicNanos() - received_nanos) / 1'000);
+    answer(std::move(response));
+  };
   Journal("in", "acquirer", request);
   // DE48 TK is set by the switch's TSP step only (it maps DE2 back in the response).
   if (auto de48 = request.Get(iso8583::kTokenDataField)) {
@@ -712,6 +721,7 @@ void Switch::StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, l
   // no advice (there is nothing the bank would have to book).
   if (iso8583::IsProvisioningIdv(request.Get(iso8583::kTokenDataField).value_or(""))) {
     stats_.stand_in_declined++;
+    issuer->stand_in_declined.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("switch: no stand-in for an ID&V request to issuer {} ({})", issuer->config.institution_id, why);
     iso8583::Message response = ResponseTo(request, "91");
     response.Set(44, "no stand-in for ID&V");
@@ -721,6 +731,7 @@ void Switch::StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, l
   // would pay out money the issuer never booked to any account. 91, and no advice.
   if (IsCredit(request)) {
     stats_.stand_in_declined++;
+    issuer->stand_in_declined.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("switch: no stand-in for a credit to a card of issuer {} ({})",
                  issuer->config.institution_id, why);
     iso8583::Message response = ResponseTo(request, "91");
@@ -732,10 +743,12 @@ void Switch::StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, l
   const std::int64_t billing_minor = std::stoll(std::string(billing_field));
   if (!stip.approve_within_limits || billing_minor > stip.per_transaction_limit_minor) {
     stats_.stand_in_declined++;
+    issuer->stand_in_declined.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("switch: stand-in decline for issuer {} ({})", issuer->config.institution_id, why);
     return Finish(request, ResponseTo(request, "91"), std::move(reply), duplicate_key, issuer.get());
   }
   stats_.stand_in_approved++;
+  issuer->stand_in_approved.fetch_add(1, std::memory_order_relaxed);
   iso8583::Message response = ResponseTo(request, "00");
   response.Set(38, NextApprovalCode());
   // The advice tells the issuer what was approved on its behalf: 0120 for 0100, 0220 for 0200.
@@ -1397,6 +1410,80 @@ std::map<std::string, std::int64_t> Switch::PendingAdvices() {
     std::lock_guard issuer_lock(issuer->mu);
     out[id] = static_cast<std::int64_t>(issuer->advices.size());
   }
+  return out;
+}
+
+std::vector<IssuerLinkState> Switch::IssuerLinks() {
+  std::vector<IssuerLinkState> out;
+  std::lock_guard lock(mu_);
+  for (auto& [id, issuer] : issuers_) {
+    IssuerLinkState state;
+    state.institution_id = id;
+    state.name = issuer->config.name;
+    state.ready = issuer->config.link->ready();
+    {
+      std::lock_guard issuer_lock(issuer->mu);
+      state.advices_pending = static_cast<std::int64_t>(issuer->advices.size());
+    }
+    state.stand_in_approved = issuer->stand_in_approved.load(std::memory_order_relaxed);
+    state.stand_in_declined = issuer->stand_in_declined.load(std::memory_order_relaxed);
+    out.push_back(std::move(state));
+  }
+  return out;
+}
+
+Result<std::vector<JournalEntry>> Switch::JournalEntries(const JournalQuery& query) {
+  if (query.rows_max == 0 || query.rows_max > kJournalQueryRowsMax) {
+    return InvalidArgument("rows_max: expected 1 to " + std::to_string(kJournalQueryRowsMax));
+  }
+  if (query.stans.size() > kJournalQueryStansMax) {
+    return InvalidArgument("stans: at most " + std::to_string(kJournalQueryStansMax));
+  }
+  std::string sql =
+      "SELECT entry_id, unix_ms, direction, peer, mti, stan, masked_pan, response_code, "
+      "message_json FROM journal WHERE 1 = 1";
+  std::vector<store::Value> params;
+  if (!query.masked_pan.empty()) {
+    sql += " AND masked_pan = ?";
+    params.push_back(store::Value::Text(query.masked_pan));
+  }
+  if (!query.pan_last4.empty()) {
+    // Digits only: the pattern can hold no LIKE wildcard.
+    const bool digits = query.pan_last4.size() == 4 &&
+                        std::all_of(query.pan_last4.begin(), query.pan_last4.end(),
+                                    [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits) return InvalidArgument("pan_last4: expected 4 digits");
+    sql += " AND masked_pan LIKE ?";
+    params.push_back(store::Value::Text("%" + query.pan_last4));
+  }
+  if (!query.stans.empty()) {
+    sql += " AND stan IN (";
+    for (std::size_t i = 0; i < query.stans.size(); ++i) {
+      sql += i == 0 ? "?" : ", ?";
+      params.push_back(store::Value::Text(query.stans[i]));
+    }
+    sql += ")";
+  }
+  sql += " ORDER BY entry_id DESC LIMIT " + std::to_string(query.rows_max);
+  std::vector<JournalEntry> out;
+  TS_RETURN_IF_ERROR(journal_writer_->RunExclusive([&](store::Store& s) -> Status {
+    out.clear();
+    TS_ASSIGN_OR_RETURN(store::Rows rows, s.Query(sql, params));
+    for (const store::Row& row : rows) {
+      JournalEntry e;
+      TS_ASSIGN_OR_RETURN(e.entry_id, row.GetInt64("entry_id"));
+      TS_ASSIGN_OR_RETURN(e.unix_ms, row.GetInt64("unix_ms"));
+      TS_ASSIGN_OR_RETURN(e.direction, row.GetText("direction"));
+      TS_ASSIGN_OR_RETURN(e.peer, row.GetText("peer"));
+      TS_ASSIGN_OR_RETURN(e.mti, row.GetText("mti"));
+      TS_ASSIGN_OR_RETURN(e.stan, row.GetText("stan"));
+      TS_ASSIGN_OR_RETURN(e.masked_pan, row.GetText("masked_pan"));
+      TS_ASSIGN_OR_RETURN(e.response_code, row.GetText("response_code"));
+      TS_ASSIGN_OR_RETURN(e.message_json, row.GetText("message_json"));
+      out.push_back(std::move(e));
+    }
+    return Status::Ok();
+  }));
   return out;
 }
 

@@ -67,6 +67,7 @@
 
 #include "core/amount.h"
 #include "core/clock.h"
+#include "core/latency_histogram.h"
 #include "core/status.h"
 #include "link/message_handler.h"
 #include "network/batch_writer.h"
@@ -128,6 +129,40 @@ struct SwitchStats {
   std::atomic<std::uint64_t> reconciliations{0};
   std::atomic<std::uint64_t> reconciliations_out_of_balance{0};
   std::atomic<std::uint64_t> token_declines{0};
+};
+
+// One issuer as the operations console shows it (Switch::IssuerLinks).
+struct IssuerLinkState {
+  std::string institution_id;
+  std::string name;
+  bool ready = false;                  // the link is signed on (link::RequestSender::ready)
+  std::int64_t advices_pending = 0;    // store-and-forward advices not yet acknowledged
+  std::uint64_t stand_in_approved = 0;  // since this process started
+  std::uint64_t stand_in_declined = 0;
+};
+
+// One row of the message journal (journal.h says what is masked or dropped).
+struct JournalEntry {
+  std::int64_t entry_id = 0;
+  std::int64_t unix_ms = 0;
+  std::string direction;      // "in" (to the switch) or "out"
+  std::string peer;           // "acquirer" or the issuer's institution id
+  std::string mti;
+  std::string stan;           // DE11, "" when absent
+  std::string masked_pan;     // DE2 masked, "" when absent
+  std::string response_code;  // DE39, "" when absent
+  std::string message_json;   // JournalJson: masked already
+};
+
+inline constexpr std::size_t kJournalQueryRowsMax = 1'000;
+inline constexpr std::size_t kJournalQueryStansMax = 200;
+
+// Which journal rows to read; the conditions that are set must all hold.
+struct JournalQuery {
+  std::string masked_pan;          // exactly this masked DE2 ("622202******0015"); empty: any
+  std::string pan_last4;           // DE2 ends with these 4 digits; empty: any
+  std::vector<std::string> stans;  // DE11 is one of these (at most kJournalQueryStansMax); empty: any
+  std::size_t rows_max = 200;      // newest first, at most kJournalQueryRowsMax
 };
 
 // One approval as the switch recorded it for clearing and settlement.
@@ -227,6 +262,20 @@ class Switch final : public link::MessageHandler {
 
   const SwitchStats& stats() const { return stats_; }
 
+  // Latency of every answered acquirer authorisation or financial request, from receipt by
+  // OnRequest to the answer handed to the reply (µs, this process's clock). Read-only view for
+  // the console and benchmarks; recorded with relaxed atomics.
+  const LatencyHistogram& latency() const { return latency_; }
+
+  // Every registered issuer with its link state, advices waiting and stand-in counts, by
+  // institution id. Thread-safe.
+  std::vector<IssuerLinkState> IssuerLinks();
+
+  // Journal rows matching `query`, newest first. Reads on the journal's writer thread after every
+  // entry submitted before the call. Errors: kInvalidArgument (pan_last4 not 4 digits, too many
+  // STANs, rows_max 0 or above kJournalQueryRowsMax); the store's.
+  Result<std::vector<JournalEntry>> JournalEntries(const JournalQuery& query);
+
  private:
   struct Issuer;
   struct Advice;
@@ -293,6 +342,7 @@ class Switch final : public link::MessageHandler {
   std::unique_ptr<asio::thread_pool> token_pool_;  // token_step_threads > 0
   std::atomic<bool> token_pool_stopped_{false};
   SwitchStats stats_;
+  LatencyHistogram latency_;
 };
 
 }  // namespace tapstack::network

@@ -5,11 +5,17 @@
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "core/clock.h"
 #include "core/currency.h"
 #include "demo/demo_keys.h"
+#include "crypto/csprng.h"
+#include "core/hex.h"
+#include "dcep/dcep_http.h"
+#include "handset/handset_http.h"
 #include "server/issuer_routes.h"
+#include "server/web_routes.h"
 #include "tsp/tsp_http.h"
 #include "wallet/wallet_http.h"
 #include "server/network_node.h"
@@ -47,6 +53,14 @@ transit::TransitMasterKeys DemoTransitMasterKeys(const transit::CityNetwork& cit
           demo::DemoTransitKey("t-union", "maintenance"),
           demo::DemoTransitKey(city.city_code(), "load"),
           demo::DemoTransitKey(city.city_code(), "tac")};
+}
+
+// 32 random bytes in hex: an admin token nobody outside this process knows.
+std::string RandomToken() {
+  Bytes r(32);
+  crypto::Csprng csprng;
+  if (!csprng.Fill(r).ok()) return {};  // an empty token refuses every admin call
+  return HexEncode(r);
 }
 
 // Deletes the database files (SQLite and their WAL/SHM, the ledger's WAL) directly in `dir`.
@@ -118,10 +132,42 @@ Result<std::unique_ptr<DemoNode>> DemoNode::Start(const ServeConfig& config) {
   qr_options.demo = &node->demo_;
   TS_ASSIGN_OR_RETURN(node->qr_, QrWorld::Start(std::move(qr_options)));
 
+  // The digital currency (seed/dcep.json): the central bank and the operators, each issued its
+  // demo float (idempotent by key: every start asks for the same issuance once).
+  dcep::DcepNetworkOptions dcep_options;
+  dcep_options.data_dir = std::filesystem::path(config.data_dir) / kDcepDataSubdir;
+  TS_ASSIGN_OR_RETURN(const std::filesystem::path dcep_config, dcep::DefaultDcepConfigPath());
+  TS_ASSIGN_OR_RETURN(dcep_options.config, dcep::LoadDcepConfig(dcep_config));
+  TS_ASSIGN_OR_RETURN(node->dcep_, dcep::DcepNetwork::Open(std::move(dcep_options)));
+  for (const std::string& id : node->dcep_->operator_ids()) {
+    TS_ASSIGN_OR_RETURN(dcep::Operator * op, node->dcep_->operator_of(id));
+    TS_RETURN_IF_ERROR(op->RequestIssuance(kDemoIssuanceFen, "serve-issuance-" + id).status());
+  }
+
   // The HTTP address first: the wallet calls the TSP's JSON API on this same listener.
   TS_RETURN_IF_ERROR(node->http_.Bind(config.http_bind, config.http_port));
   TS_ASSIGN_OR_RETURN(node->wallet_,
                       DemoWallet::Open(node->demo_, config.data_dir, LoopbackUrl(node->http_)));
+  // The web app's phones and watches: their secure elements, and the merchants' POS terminals
+  // reaching this node's switch over the in-memory acquirer link.
+  handset::HandsetHostOptions handset_options;
+  handset_options.data_dir = std::filesystem::path(config.data_dir) / kHandsetDataSubdir;
+  handset_options.demo = &node->demo_;
+  handset_options.acquirer_link = &node->rail_->acquirer_link();
+  handset_options.api_url = LoopbackUrl(node->http_);
+  TS_ASSIGN_OR_RETURN(node->handsets_, handset::HandsetHost::Open(std::move(handset_options)));
+  // The operations console (docs/console.md) on this node's switch and TSP.
+  ConsoleOptions console;
+  console.user = config.console_user;
+  console.password = config.console_password;
+  console.network = &node->rail_->network();
+  console.tsp = &node->rail_->tsp().service();
+  for (const demo::DemoTokenRequestor& r : node->demo_.tsp.requestors) {
+    console.token_requestor_ids.push_back(r.id);
+  }
+  console.data_dir = config.data_dir;
+  TS_ASSIGN_OR_RETURN(node->console_, ConsoleApi::Create(std::move(console)));
+  node->console_->Start();
   node->InstallRoutes();
   TS_RETURN_IF_ERROR(node->http_.Serve());
   return node;
@@ -148,6 +194,14 @@ void DemoNode::InstallRoutes() {
   InstallIssuerRoutes(http_, rail_->issuers(), demo_);
   tsp::InstallTspRoutes(http_.routes(), rail_->tsp().service());
   wallet::InstallWalletRoutes(http_.routes(), wallet_->service());
+  console_->InstallRoutes(http_.routes());
+  handset::InstallHandsetRoutes(http_.routes(), *handsets_);
+  // Admin routes closed: the token is random and never leaves the process.
+  dcep::InstallDcepRoutes(http_.routes(), *dcep_, {.admin_token = RandomToken()});
+  const std::string web_dir = config_.web_dir.empty() ? DefaultWebDir() : config_.web_dir;
+  if (Status web = InstallWebRoutes(http_.routes(), web_dir); !web.ok()) {
+    spdlog::warn("the web app is not served: {}", web.message());
+  }
   transit::InstallTransitRoutes(http_.routes(), *transit_);
   std::vector<std::string> platform_ids;
   for (qrpay::Platform* platform : qr_->platforms()) {
@@ -160,11 +214,20 @@ void DemoNode::InstallRoutes() {
 Status DemoNode::ResetData(const std::string& data_dir) {
   TS_RETURN_IF_ERROR(RemoveDatabases(data_dir));
   TS_RETURN_IF_ERROR(RemoveDatabases(std::filesystem::path(data_dir) / kQrpayDataSubdir));
-  return RemoveDatabases(std::filesystem::path(data_dir) / kTransitDataSubdir);
+  TS_RETURN_IF_ERROR(RemoveDatabases(std::filesystem::path(data_dir) / kTransitDataSubdir));
+  // Handsets (one directory per secure element, the gates' files) and the digital currency.
+  for (const char* subdir : {kHandsetDataSubdir, kDcepDataSubdir}) {
+    std::error_code ec;
+    std::filesystem::remove_all(std::filesystem::path(data_dir) / subdir, ec);
+    if (ec) return IoError("cannot remove " + data_dir + "/" + subdir + ": " + ec.message());
+  }
+  return Status::Ok();
 }
 
 void DemoNode::Stop() {
   http_.Stop();
+  console_.reset();
+  handsets_.reset();
   qr_.reset();
   transit_.reset();
   top_up_.reset();
@@ -181,11 +244,17 @@ std::string DemoNode::http_url() const { return http_.url(); }
 
 std::vector<std::pair<std::string, std::string>> DemoNode::Summary() const {
   return {{"role", "all (network, " + std::to_string(demo_.banks.size()) + " issuer banks, in one process)"},
+          {"wallet app", http_url() + "/app/   (sign up with any phone number; demo cards: `tapstack demo cards`)"},
+          {"console", http_url() + "/console/   (sign in as " + config_.console_user + " / " +
+                          config_.console_password + ")"},
           {"HTTP API", http_url() + "   (wallet /v1/users … /v1/cards, TSP /v1/tsp/…, network, issuer; docs/api.md)"},
           {"transit",
            std::to_string(transit_ ? transit_->city_codes().size() : 0) +
                " cities at /v1/transit/…   (data in " +
                (std::filesystem::path(config_.data_dir) / kTransitDataSubdir).string() + ")"},
+          {"digital currency",
+           std::to_string(dcep_ ? dcep_->operator_ids().size() : 0) +
+               " operators and the central bank at /v1/dcep/…   (docs/dcep.md)"},
           {"QR payments",
            std::to_string(qr_ ? qr_->platforms().size() : 0) +
                " wallet platforms at /v1/qrpay/{tapstack-cn, induspay-pk}/…   (docs/qr-payments.md)"},

@@ -20,6 +20,9 @@
 #include <thread>
 
 #include "core/status.h"
+#include "server/console_api.h"
+#include "dcep/dcep_network.h"
+#include "handset/handset_host.h"
 #include "server/demo_wallet.h"
 #include "server/http_front.h"
 #include "server/network_top_up_payment.h"
@@ -40,6 +43,13 @@ inline constexpr char kNodeRole[] = "node";
 inline constexpr char kTransitDataSubdir[] = "transit";
 // The wallet payment platforms' stores and the QR clearing's live here.
 inline constexpr char kQrpayDataSubdir[] = "qrpay";
+// The web app's handsets (their secure elements) and the gates they ride through.
+inline constexpr char kHandsetDataSubdir[] = "handsets";
+// The central bank's and the digital-currency operators' stores.
+inline constexpr char kDcepDataSubdir[] = "dcep";
+// What the central bank issues to each operator at the first start (fen): the e-CNY its users can
+// exchange their deposits into.
+inline constexpr std::int64_t kDemoIssuanceFen = 100'000'000;
 
 class DemoNode final : public RoleNode {
  public:
@@ -87,6 +97,9 @@ class DemoNode final : public RoleNode {
   std::unique_ptr<NetworkTopUpPayment> top_up_;
   std::unique_ptr<transit::TransitNetwork> transit_;
   std::unique_ptr<QrWorld> qr_;  // on rail_: destroyed before it
+  std::unique_ptr<handset::HandsetHost> handsets_;  // on rail_'s acquirer link
+  std::unique_ptr<dcep::DcepNetwork> dcep_;
+  std::unique_ptr<ConsoleApi> console_;  // on rail_'s switch and TSP: destroyed before it
   std::int64_t start_count_ = 0;
   HttpFront http_;
 };

@@ -10,6 +10,8 @@ namespace tapstack::server {
 
 namespace {
 
+constexpr std::size_t kConsolePasswordBytesMin = 8;
+
 Status UnknownKeys(const toml::table& table, std::string_view prefix,
                    const std::set<std::string_view>& known) {
   for (const auto& [key, node] : table) {
@@ -130,7 +132,8 @@ Status ParseServeConfig(std::string_view toml_text, ServeConfig& config) {
                            std::string(err.description()));
   }
   TS_RETURN_IF_ERROR(UnknownKeys(
-      root, "", {"role", "store", "http", "iso8583", "demo", "log", "network", "issuer", "acquirer"}));
+      root, "", {"role", "store", "http", "console", "iso8583", "demo", "log", "network", "issuer",
+                 "acquirer"}));
 
   ServeConfig next = config;
   Status status;
@@ -149,9 +152,21 @@ Status ParseServeConfig(std::string_view toml_text, ServeConfig& config) {
   }
   TS_RETURN_IF_ERROR(status);
   if (const toml::table* http = Section(root, "http", status)) {
-    TS_RETURN_IF_ERROR(UnknownKeys(*http, "http.", {"bind", "port"}));
+    TS_RETURN_IF_ERROR(UnknownKeys(*http, "http.", {"bind", "port", "web_dir"}));
     TS_RETURN_IF_ERROR(ReadString(*http, "http", "bind", next.http_bind));
     TS_RETURN_IF_ERROR(ReadPort(*http, "http", "port", next.http_port));
+    TS_RETURN_IF_ERROR(ReadString(*http, "http", "web_dir", next.web_dir));
+  }
+  TS_RETURN_IF_ERROR(status);
+  if (const toml::table* console = Section(root, "console", status)) {
+    TS_RETURN_IF_ERROR(UnknownKeys(*console, "console.", {"user", "password"}));
+    TS_RETURN_IF_ERROR(ReadString(*console, "console", "user", next.console_user));
+    TS_RETURN_IF_ERROR(ReadString(*console, "console", "password", next.console_password));
+    if (next.console_user.empty()) return InvalidArgument("config: console.user: must not be empty");
+    if (next.console_password.size() < kConsolePasswordBytesMin) {
+      return InvalidArgument("config: console.password: expected at least " +
+                             std::to_string(kConsolePasswordBytesMin) + " bytes");
+    }
   }
   TS_RETURN_IF_ERROR(status);
   if (const toml::table* iso = Section(root, "iso8583", status)) {
@@ -201,6 +216,8 @@ Status ParseServeConfig(std::string_view toml_text, ServeConfig& config) {
   config = next;
   return Status::Ok();
 }
+
+std::string DefaultWebDir() { return TAPSTACK_WEB_DIR; }
 
 std::string_view RoleName(Role role) {
   switch (role) {

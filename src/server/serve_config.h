@@ -35,6 +35,11 @@ struct ServeConfig {
   // [http]
   std::string http_bind = "127.0.0.1";  // loopback by default: a demo is not an internet service
   std::uint16_t http_port = 8080;       // 0 (not allowed in the file) = any free port, for tests
+  std::string web_dir;                  // the web app and console files; "" = DefaultWebDir()
+  // [console] the operations console's one admin account (role all). The demo default is printed
+  // at start; set your own password for anything but a demo.
+  std::string console_user = "admin";
+  std::string console_password = "tapstack-console";
   // [iso8583] the role's ISO 8583 listener: acquirer-facing on the network, network-facing on an issuer
   std::uint16_t iso8583_port = 8583;    // 0: any
   std::string iso8583_bind = "127.0.0.1";
@@ -56,6 +61,10 @@ struct ServeConfig {
   std::uint16_t network_port = 8583;
   int network_timeout_ms = 5'000;              // then the terminal reverses
 };
+
+// Where `tapstack serve` finds web/ when http.web_dir is not set: the source tree it was built
+// from (compiled in), so a build directory serves its own checkout's files.
+std::string DefaultWebDir();
 
 // Parses TOML text into `config`, overriding only the keys present. Errors (kInvalidArgument)
 // name the key and what was expected: a syntax error (with line and column), an unknown table or

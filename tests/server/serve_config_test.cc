@@ -32,6 +32,29 @@ level = "debug"
   EXPECT_EQ(config.log_level, "debug");
 }
 
+TEST(ServeConfigTest, WebDirAndConsoleAccount) {
+  ServeConfig config;
+  EXPECT_EQ(config.console_user, "admin");
+  EXPECT_EQ(DefaultWebDir().substr(DefaultWebDir().size() - 4), "/web");
+  Status s = ParseServeConfig(R"(
+[http]
+web_dir = "/srv/tapstack/web"
+[console]
+user = "ops"
+password = "long enough secret"
+)",
+                              config);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(config.web_dir, "/srv/tapstack/web");
+  EXPECT_EQ(config.console_user, "ops");
+  EXPECT_EQ(config.console_password, "long enough secret");
+  Status short_password = ParseServeConfig("[console]\npassword = \"short\"\n", config);
+  EXPECT_EQ(short_password.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(short_password.message().find("console.password"), std::string::npos);
+  EXPECT_EQ(config.console_password, "long enough secret");  // unchanged on error
+  EXPECT_FALSE(ParseServeConfig("[console]\nrole = \"x\"\n", config).ok());
+}
+
 TEST(ServeConfigTest, ErrorsNameTheKeyAndLeaveConfigUnchanged) {
   struct Case {
     const char* toml;

@@ -1,0 +1,291 @@
+// HandsetHost's transit cards: what the phone's wallet does with the transit operators' JSON API
+// (transit/transit_http.h, docs/transit.md) and the purse applet's APDUs (transit-purse.md), and
+// the gates a rider taps, with their PSAMs, run here.
+#include <algorithm>
+
+#include "acquirer/in_app_payment.h"
+#include "core/clock.h"
+#include "core/hex.h"
+#include "crypto/csprng.h"
+#include "crypto/hash.h"
+#include "demo/demo_keys.h"
+#include "handset/api_client.h"
+#include "handset/handset_host.h"
+#include "transit/psam.h"
+#include "transit/purse_commands.h"
+#include "transit/transit_operator.h"
+
+namespace tapstack::handset {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::uint8_t kTripLogRecordsMax = 10;  // SFI 18 (device/device_store.h)
+
+std::string CityPath(std::string_view city, const std::string& rest) {
+  return "/v1/transit/" + std::string(city) + rest;
+}
+
+bool WellFormedCity(std::string_view city) {
+  return city.size() == 4 && std::ranges::all_of(city, [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string BcdDateTimeText(ByteView bcd) {
+  const std::string d = HexEncode(bcd);
+  if (d.size() != 14) return d;
+  return d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2) + " " + d.substr(8, 2) + ":" +
+         d.substr(10, 2) + ":" + d.substr(12, 2);
+}
+
+std::string RandomHex(std::size_t bytes) {
+  Bytes r(bytes);
+  crypto::Csprng csprng;
+  if (!csprng.Fill(r).ok()) return {};
+  std::string s = HexEncode(r);
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const transit::CityNetwork>> HandsetHost::City(std::string_view city_code) {
+  if (!WellFormedCity(city_code)) return NotFound("city: expected a 4-digit T-Union city code");
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = cities_.find(city_code); it != cities_.end()) return it->second;
+  }
+  TS_ASSIGN_OR_RETURN(json reference,
+                      CallApi(options_.api_url, "GET", CityPath(city_code, "/reference"), nullptr));
+  TS_ASSIGN_OR_RETURN(transit::CityNetwork city, transit::CityNetwork::FromJson(reference["city"]));
+  auto shared = std::make_shared<const transit::CityNetwork>(std::move(city));
+  std::lock_guard lock(mu_);
+  cities_.emplace(std::string(city_code), shared);
+  return shared;
+}
+
+Result<std::string> HandsetHost::CityOfCard(Handset& h, std::string_view card_id) {
+  device::SecureElement* se = h.se.get();
+  const std::string id(card_id);
+  transit::PurseCommands card([se, id](ByteView capdu) { return se->TransmitToTransitCard(id, capdu); });
+  TS_RETURN_IF_ERROR(card.Select());
+  TS_ASSIGN_OR_RETURN(transit::PurseIdentity identity, card.ReadIdentity());
+  return identity.city_code;
+}
+
+Result<json> HandsetHost::PayInApp(Handset& h, std::string_view token_id, std::string_view city,
+                                   const std::string& order_id, std::uint32_t fen) {
+  TS_ASSIGN_OR_RETURN(json request,
+                      CallApi(options_.api_url, "POST", CityPath(city, "/payment-requests"),
+                              {{"order_id", order_id}, {"amount_fen", fen}}));
+  const json payment_request = {
+      {"merchant_name", request.value("merchant_name", "")},
+      {"amount", {{"minor", fen}, {"currency", "CNY"}}},
+      {"unpredictable_number", request.value("unpredictable_number", "")}};
+  // The rider confirmed the amount on the phone with the fingerprint: the web app's button.
+  return InAppPayment(h.info.handset_id, token_id, payment_request, true);
+}
+
+Result<json> HandsetHost::OpenTransitCard(std::string_view handset_id, std::string_view city_code,
+                                          std::string_view account_id, std::string_view token_id) {
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<const transit::CityNetwork> city, City(city_code));
+  if (account_id.empty()) return InvalidArgument("account_id: required (the wallet user id)");
+  const std::string card_id = "tc-" + RandomHex(8);
+  json body = {{"card_id", card_id},
+               {"account_id", account_id},
+               {"device_id", h->info.handset_id},
+               {"device_public_key", h->info.se_public_key_hex}};
+  // A city with an opening fee is paid like a top-up, under the order id "open-<card_id>".
+  if (const std::uint32_t fee = city->card_rules().opening_fee_fen; fee > 0) {
+    TS_ASSIGN_OR_RETURN(body["payment_data"], PayInApp(*h, token_id, city_code, "open-" + card_id, fee));
+  }
+  TS_ASSIGN_OR_RETURN(json issued, CallApi(options_.api_url, "POST", CityPath(city_code, "/cards"), body));
+  Result<Bytes> profile = HexDecode(issued.value("wrapped_profile", ""));
+  if (!profile.ok()) return Unavailable("the operator's answer has no wrapped_profile");
+  TS_RETURN_IF_ERROR(h->se->InstallTransitCard(card_id, *profile));
+  json card = issued.value("card", json::object());
+  card["card_id"] = card_id;
+  card["city"] = std::string(city_code);
+  card["city_name"] = city->name();
+  return card;
+}
+
+Result<std::uint32_t> HandsetHost::TopUpTransitCard(std::string_view handset_id,
+                                                    std::string_view card_id,
+                                                    std::uint32_t amount_fen,
+                                                    std::string_view token_id) {
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  if (amount_fen == 0) return InvalidArgument("amount_fen: expected more than 0");
+  Result<std::string> city = CityOfCard(*h, card_id);
+  if (!city.ok()) return NotFound("card_id: no such transit card on this handset");
+  device::SecureElement* se = h->se.get();
+  const std::string id(card_id);
+  transit::PurseCommands card([se, id](ByteView capdu) { return se->TransmitToTransitCard(id, capdu); });
+  TS_RETURN_IF_ERROR(card.Select());
+  TS_ASSIGN_OR_RETURN(transit::PurseIdentity identity, card.ReadIdentity());
+
+  const std::string order_id = "topup-" + RandomHex(8);
+  TS_ASSIGN_OR_RETURN(json payment_data, PayInApp(*h, token_id, *city, order_id, amount_fen));
+  TS_RETURN_IF_ERROR(CallApi(options_.api_url, "POST", CityPath(*city, "/orders"),
+                             {{"order_id", order_id},
+                              {"card_serial", HexEncode(identity.serial)},
+                              {"amount_fen", amount_fen},
+                              {"payment_data", payment_data}})
+                         .status());
+  // INITIALIZE FOR LOAD; its answer (without SW1 SW2) goes to the operator's load server.
+  TS_ASSIGN_OR_RETURN(transit::TerminalId load_terminal, transit::DefaultLoadTerminalId(*city));
+  Bytes init_answer;
+  transit::PurseCommands loader([se, id, &init_answer](ByteView capdu) {
+    Bytes answer = se->TransmitToTransitCard(id, capdu);
+    // INITIALIZE FOR LOAD is 80 50 00 02 (transit/purse_commands.h).
+    if (capdu.size() > 2 && capdu[0] == 0x80 && capdu[1] == 0x50 && capdu[2] == 0x00 &&
+        answer.size() >= 2) {
+      init_answer.assign(answer.begin(), answer.end() - 2);
+    }
+    return answer;
+  });
+  TS_RETURN_IF_ERROR(loader.Select());
+  TS_RETURN_IF_ERROR(loader.InitializeForLoad(amount_fen, load_terminal).status());
+  TS_ASSIGN_OR_RETURN(json mac2,
+                      CallApi(options_.api_url, "POST", CityPath(*city, "/orders/" + order_id + "/load"),
+                              {{"init_for_load", HexEncode(init_answer)}}));
+  Result<Bytes> date = HexDecode(mac2.value("date", ""));
+  Result<Bytes> time = HexDecode(mac2.value("time", ""));
+  Result<Bytes> mac2_bytes = HexDecode(mac2.value("mac2", ""));
+  if (!date.ok() || !time.ok() || !mac2_bytes.ok() || mac2_bytes->size() != crypto::kPurseMacBytes) {
+    return Unavailable("the load server's answer has no date, time and 4-byte mac2");
+  }
+  crypto::PurseMac mac{};
+  std::copy(mac2_bytes->begin(), mac2_bytes->end(), mac.begin());
+  TS_ASSIGN_OR_RETURN(crypto::PurseMac tac, loader.CreditForLoad(*date, *time, mac));
+  TS_RETURN_IF_ERROR(CallApi(options_.api_url, "POST",
+                             CityPath(*city, "/orders/" + order_id + "/confirm"),
+                             {{"tac", HexEncode(tac)}})
+                         .status());
+  return loader.GetBalance();
+}
+
+Result<HandsetHost::Gate*> HandsetHost::GateFor(const std::string& city_code,
+                                                transit::ValidatorKind kind, std::uint16_t line,
+                                                std::uint16_t station) {
+  const std::string kind_name(transit::ValidatorKindName(kind));
+  const std::string key = city_code + "/" + kind_name + "/" + std::to_string(line) + "/" +
+                          std::to_string(station);
+  if (auto it = gates_.find(key); it != gates_.end()) return it->second.get();
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<const transit::CityNetwork> city, City(city_code));
+  std::string label;
+  if (kind == transit::ValidatorKind::kBus) {
+    if (!city->bus()) return NotFound("gate: " + city->name() + " has no bus network");
+    TS_RETURN_IF_ERROR(city->BusFare(line).status());
+    label = "bus validator on line " + std::to_string(line);
+  } else {
+    if (!city->metro()) return NotFound("gate: " + city->name() + " has no metro");
+    Result<transit::Station> where = city->StationById(station);
+    if (!where.ok()) return NotFound("station: no station " + std::to_string(station) + " in " + city->name());
+    label = std::string(kind == transit::ValidatorKind::kMetroEntry ? "entry" : "exit") +
+            " gate at " + where->name;
+  }
+  transit::ValidatorOptions o;
+  o.validator_id = "hs-" + city_code + "-" + kind_name + "-" + std::to_string(line) + "-" +
+                   std::to_string(station);
+  std::replace(o.validator_id.begin(), o.validator_id.end(), '_', '-');
+  o.kind = kind;
+  o.city = city;
+  o.line = line;
+  o.station = station;
+  o.data_dir = options_.data_dir / "gates";
+  // A PSAM number per gate (6 bytes), stable across restarts: the gate's file keeps its sequence.
+  TS_ASSIGN_OR_RETURN(Bytes digest, crypto::Sha256(ByteView(
+                                        reinterpret_cast<const std::uint8_t*>(o.validator_id.data()),
+                                        o.validator_id.size())));
+  o.psam.number = {0x20, digest[0], digest[1], digest[2], digest[3], digest[4]};
+  o.psam.key_version = city->key_version();
+  o.psam.purchase_master_key = demo::DemoTransitKey("t-union", "purchase");
+  o.psam.maintenance_master_key = demo::DemoTransitKey("t-union", "maintenance");
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<transit::Validator> v, transit::Validator::Open(std::move(o)));
+  auto gate = std::make_unique<Gate>(Gate{label, city_code, std::move(v)});
+  Gate* raw = gate.get();
+  gates_.emplace(key, std::move(gate));
+  return raw;
+}
+
+Result<TransitRide> HandsetHost::Ride(std::string_view handset_id, std::string_view card_id,
+                                      std::string_view gate_kind, std::uint16_t line,
+                                      std::uint16_t station) {
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  transit::ValidatorKind kind;
+  if (gate_kind == "metro_entry") {
+    kind = transit::ValidatorKind::kMetroEntry;
+  } else if (gate_kind == "metro_exit") {
+    kind = transit::ValidatorKind::kMetroExit;
+  } else if (gate_kind == "bus") {
+    kind = transit::ValidatorKind::kBus;
+  } else {
+    return InvalidArgument("gate: expected metro_entry, metro_exit or bus");
+  }
+  Result<std::string> city = CityOfCard(*h, card_id);
+  if (!city.ok()) return NotFound("card_id: no such transit card on this handset");
+  // The gate reaches the express card; the rider holds up the card they chose.
+  TS_RETURN_IF_ERROR(h->se->SetExpressTransitCard(card_id));
+
+  std::lock_guard lock(gates_mu_);
+  TS_ASSIGN_OR_RETURN(Gate * gate, GateFor(*city, kind, line, station));
+  device::SecureElement* se = h->se.get();
+  TransitRide ride;
+  ride.gate = gate->label;
+  ride.tap = gate->validator->Tap([se](ByteView capdu) { return se->Transmit(capdu); });
+  // Online right away: the gate uploads its records (the operator clears them) and forgets those
+  // the operator stored. An upload that fails stays pending for the next ride.
+  Result<transit::UploadBatch> batch = gate->validator->NextUploadBatch();
+  if (batch.ok() && !batch->empty()) {
+    Result<json> stored =
+        CallApi(options_.api_url, "POST", CityPath(gate->city, "/uploads"),
+                transit::UploadBatchToJson(*batch, gate->validator->id()));
+    if (stored.ok()) (void)gate->validator->AcknowledgeUpload(batch->batch_id);
+  }
+  return ride;
+}
+
+std::string HandsetHost::GateLabel(const transit::TerminalId& psam_number) {
+  std::lock_guard lock(gates_mu_);
+  for (const auto& [key, gate] : gates_) {
+    if (gate->validator->psam_number() == psam_number) return gate->label;
+  }
+  return {};
+}
+
+Result<json> HandsetHost::TransitCard(std::string_view handset_id, std::string_view card_id) {
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  device::SecureElement* se = h->se.get();
+  const std::string id(card_id);
+  transit::PurseCommands card([se, id](ByteView capdu) { return se->TransmitToTransitCard(id, capdu); });
+  if (!card.Select().ok()) return NotFound("card_id: no such transit card on this handset");
+  TS_ASSIGN_OR_RETURN(transit::PurseIdentity identity, card.ReadIdentity());
+  TS_ASSIGN_OR_RETURN(std::uint32_t balance, card.GetBalance());
+  Result<transit::TerminalId> load_terminal = transit::DefaultLoadTerminalId(identity.city_code);
+  json trips = json::array();
+  for (std::uint8_t i = 1; i <= kTripLogRecordsMax; ++i) {
+    Result<transit::PurseLogRecord> r = card.ReadLogRecord(i);
+    if (!r.ok()) break;  // kNotFound after the last record
+    const bool load = r->type == transit::kLoadTypeEp;
+    std::string where = "terminal " + HexEncode(r->terminal_id);
+    if (load_terminal.ok() && r->terminal_id == *load_terminal) {
+      where = "top-up";
+    } else if (std::string label = GateLabel(r->terminal_id); !label.empty()) {
+      where = label;
+    }
+    trips.push_back({{"time", BcdDateTimeText(r->date_time)},
+                     {"kind", load ? "load" : "purchase"},
+                     {"amount_fen", r->amount_fen},
+                     {"counter", r->counter},
+                     {"where", where}});
+  }
+  return json{{"card_id", card_id},
+              {"serial", HexEncode(identity.serial)},
+              {"city", identity.city_code},
+              {"balance_fen", balance},
+              {"trips", std::move(trips)}};
+}
+
+}  // namespace tapstack::handset
