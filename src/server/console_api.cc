@@ -247,6 +247,61 @@ Result<json> LastSettlementReport(const std::filesystem::path& data_dir) {
   return report;
 }
 
+// The digital currency's supply and blocked devices (dcep/dcep_network.h AuditNetwork: issued =
+// Σ operator positions at the central bank; each operator's position = what it holds).
+Result<json> DcepOverview(dcep::DcepNetwork& dcep) {
+  TS_ASSIGN_OR_RETURN(const dcep::NetworkAudit audit, dcep.AuditNetwork());
+  const dcep::CentralBankAudit& bank = audit.central_bank;
+  json positions = json::array();
+  for (const dcep::OperatorPosition& p : bank.positions) {
+    positions.push_back({{"operator_id", p.operator_id},
+                         {"position_fen", p.position_fen},
+                         {"reserve_fen", p.reserve_fen}});
+  }
+  std::map<std::string, std::string> names;
+  for (const dcep::OperatorInfo& op : dcep.config().operators) names[op.id] = op.name;
+  json operators = json::array();
+  std::int64_t held_total = 0;
+  for (const auto& [id, a] : audit.operators) {
+    const std::int64_t held = a.float_fen + a.wallets_fen + a.purses_fen + a.escrows_fen + a.holds_fen;
+    held_total += held;
+    json revoked = json::array();
+    std::uint32_t list_version = 0;
+    if (auto wallets = dcep.hardware_wallets(id); wallets.ok()) {
+      TS_ASSIGN_OR_RETURN(const dcep::RevocationList list, (*wallets)->authority().CurrentRevocationList());
+      list_version = list.version;
+      for (const dcep::RevocationEntry& e : list.entries) {
+        revoked.push_back({{"device_id", e.device_id},
+                           {"serial", e.serial},
+                           {"reason", e.reason},
+                           {"revoked_unix_ms", e.revoked_unix_ms}});
+      }
+    }
+    operators.push_back({{"id", id},
+                         {"name", names.contains(id) ? json(names[id]) : json(nullptr)},
+                         {"position_fen", a.position_fen},
+                         {"held_fen", held},
+                         {"float_fen", a.float_fen},
+                         {"wallets_fen", a.wallets_fen},
+                         {"purses_fen", a.purses_fen},
+                         {"escrows_fen", a.escrows_fen},
+                         {"holds_fen", a.holds_fen},
+                         {"wallets", a.wallets},
+                         {"revocation_list_version", list_version},
+                         {"revoked_devices", revoked}});
+  }
+  return json{{"central_bank",
+               {{"issued_fen", bank.issued_fen},
+                {"positions_sum_fen", bank.positions_sum_fen},
+                {"reserves_sum_fen", bank.reserves_sum_fen},
+                {"liability_fen", bank.liability_fen},
+                {"positions", positions}}},
+              {"held_fen", held_total},
+              // What the audit just checked, stated for the page: every fen issued is held somewhere.
+              {"balanced", bank.issued_fen == bank.positions_sum_fen && bank.issued_fen == held_total},
+              {"operators", operators}};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ConsoleApi>> ConsoleApi::Create(ConsoleOptions options) {
@@ -409,6 +464,17 @@ void ConsoleApi::InstallRoutes(httplib::Server& server) {
                 if (view.ok()) shown = *view;
                 Reply(res, 200, {{"token", TokenJson(shown)}});
               }));
+
+  dcep::DcepNetwork* dcep = options_.dcep;
+  server.Get("/v1/console/dcep", authed([dcep](const Request&, Response& res) {
+               if (dcep == nullptr) {
+                 return ReplyErr(res, 503, "unavailable", "digital currency is not running in this node");
+               }
+               auto overview = DcepOverview(*dcep);
+               // kFailedPrecondition: a payment between operators is in flight; the page retries.
+               if (!overview.ok()) return ReplyStatus(res, overview.status());
+               Reply(res, 200, *overview);
+             }));
 
   server.Get("/v1/console/settlement", authed([network, data_dir](const Request&, Response& res) {
                auto report = LastSettlementReport(data_dir);

@@ -11,6 +11,8 @@
 //   POST   /v1/console/tokens/{token_id}/(suspend|resume|delete)  {"reason"}
 //   GET    /v1/console/settlement                  the last settlement report, and what is open
 //   POST   /v1/console/settlement/cutoff           closes the clearing cycle (as POST /v1/settlement/cutoff)
+//   GET    /v1/console/dcep                        digital currency: supply (issued = held) and
+//                                                  revoked (blocked, frozen) devices per operator
 // Errors are JSON {"error","message","field"?}: 400 bad input, 401 no or unknown session (and a
 // failed sign-in, the same message for user and password), 404, 409 a lifecycle change the
 // token's state does not allow, 429 too many failed sign-ins ({"retry_after_seconds"} and a
@@ -20,7 +22,7 @@
 // card issuer's behalf (as the schemes' customer-service portals do, e.g. Mastercard's MDES
 // Customer Service Portal), recorded in the TSP's audit log with actor id kConsoleActorId.
 //
-// Ownership: the switch, the TSP service, the clock and the random source are not owned and must
+// Ownership: the switch, the TSP service, the digital-currency network, the clock and the random source are not owned and must
 // outlive this object; it owns its sessions and the metrics sampler (whose thread Start begins and
 // the destructor joins). Thread-safety: the routes run on the HTTP worker threads at once.
 #pragma once
@@ -34,6 +36,7 @@
 #include "core/random_source.h"
 #include "core/status.h"
 #include "crypto/csprng.h"
+#include "dcep/dcep_network.h"
 #include "network/switch.h"
 #include "server/console_metrics.h"
 #include "server/console_sessions.h"
@@ -55,6 +58,7 @@ struct ConsoleOptions {
   std::string password;                         // required: ServeConfig::console_password
   network::Switch* network = nullptr;           // required
   tsp::TspService* tsp = nullptr;               // optional: token routes answer 503 without it
+  dcep::DcepNetwork* dcep = nullptr;            // optional: /dcep answers 503 without it
   std::vector<std::string> token_requestor_ids;  // whose tokens GET /tokens/{id} can find
   std::filesystem::path data_dir;               // settlement reports in <data_dir>/settlement
   const Clock* clock = nullptr;                 // default: the system clock

@@ -156,12 +156,13 @@ Result<std::unique_ptr<DemoNode>> DemoNode::Start(const ServeConfig& config) {
   handset_options.acquirer_link = &node->rail_->acquirer_link();
   handset_options.api_url = LoopbackUrl(node->http_);
   TS_ASSIGN_OR_RETURN(node->handsets_, handset::HandsetHost::Open(std::move(handset_options)));
-  // The operations console (docs/console.md) on this node's switch and TSP.
+  // The operations console (docs/console.md) on this node's switch, TSP and digital currency.
   ConsoleOptions console;
   console.user = config.console_user;
   console.password = config.console_password;
   console.network = &node->rail_->network();
   console.tsp = &node->rail_->tsp().service();
+  console.dcep = node->dcep_.get();
   for (const demo::DemoTokenRequestor& r : node->demo_.tsp.requestors) {
     console.token_requestor_ids.push_back(r.id);
   }

@@ -99,7 +99,7 @@ class DemoNode final : public RoleNode {
   std::unique_ptr<QrWorld> qr_;  // on rail_: destroyed before it
   std::unique_ptr<handset::HandsetHost> handsets_;  // on rail_'s acquirer link
   std::unique_ptr<dcep::DcepNetwork> dcep_;
-  std::unique_ptr<ConsoleApi> console_;  // on rail_'s switch and TSP: destroyed before it
+  std::unique_ptr<ConsoleApi> console_;  // on rail_'s switch and TSP and on dcep_: destroyed before them
   std::int64_t start_count_ = 0;
   HttpFront http_;
 };

@@ -10,6 +10,7 @@
 
 #include "acquirer/pos_terminal.h"
 #include "link/in_memory_link.h"
+#include "dcep/dcep_network.h"
 #include "server/http_front.h"
 #include "server/payment_rail.h"
 #include "token_rail_test_util.h"
@@ -310,6 +311,12 @@ TEST_F(ConsoleApiTest, TokenLifecycleActions) {
   EXPECT_EQ(Get("/v1/console/tokens/tok_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", session).first, 404);
 }
 
+TEST_F(ConsoleApiTest, DigitalCurrencyNotRunningIs503) {
+  auto [status, body] = Get("/v1/console/dcep", SignIn());
+  EXPECT_EQ(status, 503);
+  EXPECT_EQ(body["error"], "unavailable");
+}
+
 TEST_F(ConsoleApiTest, SettlementCutoffThenTheLastReport) {
   const std::string session = SignIn();
   auto [s0, before] = Get("/v1/console/settlement", session);
@@ -410,6 +417,76 @@ TEST(ConsoleLinksTest, ALinkDownShowsRedWithItsStandInAndAdvices) {
   http.Stop();
   console->reset();
   rail->reset();
+  std::filesystem::remove_all(dir);
+}
+
+// The digital currency's supply: what the central bank issued is what the operators hold.
+TEST(ConsoleDcepTest, SupplyIssuedEqualsHeldPerOperator) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("tapstack-console-dcep-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  dcep::DcepNetworkOptions dcep_options;
+  dcep_options.data_dir = dir;
+  auto config_path = dcep::DefaultDcepConfigPath();
+  ASSERT_TRUE(config_path.ok()) << config_path.status().ToString();
+  auto config = dcep::LoadDcepConfig(*config_path);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  dcep_options.config = *config;
+  auto dcep = dcep::DcepNetwork::Open(std::move(dcep_options));
+  ASSERT_TRUE(dcep.ok()) << dcep.status().ToString();
+  const std::vector<std::string> ids = (*dcep)->operator_ids();
+  ASSERT_FALSE(ids.empty());
+  auto op = (*dcep)->operator_of(ids[0]);
+  ASSERT_TRUE(op.ok());
+  ASSERT_TRUE((*op)->RequestIssuance(123'456, "console-test-issuance").ok());
+
+  // The console needs a switch; an empty one will do.
+  auto demo = demo::LoadDemoNetwork(*demo::DefaultSeedPath());
+  ASSERT_TRUE(demo.ok());
+  auto switch_store = store::OpenSqlite(dir, "network");
+  auto journal_store = store::OpenSqlite(dir, "network_journal");
+  ASSERT_TRUE(switch_store.ok() && journal_store.ok());
+  auto network = OpenDemoSwitch(*demo, SystemClock::Instance(), std::move(*switch_store), std::move(*journal_store));
+  ASSERT_TRUE(network.ok()) << network.status().ToString();
+
+  ConsoleOptions options;
+  options.user = kUser;
+  options.password = kPassword;
+  options.network = network->get();
+  options.dcep = dcep->get();
+  options.data_dir = dir;
+  auto console = ConsoleApi::Create(std::move(options));
+  ASSERT_TRUE(console.ok());
+  HttpFront http;
+  (*console)->InstallRoutes(http.routes());
+  ASSERT_TRUE(http.Start("127.0.0.1", 0).ok());
+  httplib::Client client("127.0.0.1", http.port());
+  auto session = client.Post("/v1/console/sessions", json{{"user", kUser}, {"password", kPassword}}.dump(),
+                             "application/json");
+  ASSERT_TRUE(session);
+  ASSERT_EQ(session->status, 201);
+  auto res = client.Get("/v1/console/dcep",
+                        {{"Authorization", "Bearer " + json::parse(session->body)["session"].get<std::string>()}});
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const json body = json::parse(res->body);
+  EXPECT_EQ(body["central_bank"]["issued_fen"], 123'456);
+  EXPECT_EQ(body["central_bank"]["positions_sum_fen"], 123'456);
+  EXPECT_EQ(body["held_fen"], 123'456);
+  EXPECT_TRUE(body["balanced"].get<bool>());
+  ASSERT_EQ(body["operators"].size(), ids.size());
+  for (const json& o : body["operators"]) {
+    const std::int64_t expected = o["id"] == ids[0] ? 123'456 : 0;
+    EXPECT_EQ(o["position_fen"], expected) << o.dump();
+    EXPECT_EQ(o["held_fen"], expected) << o.dump();
+    EXPECT_TRUE(o["name"].is_string()) << o.dump();
+    EXPECT_TRUE(o["revoked_devices"].empty());
+  }
+
+  http.Stop();
+  console->reset();
+  network->reset();
+  dcep->reset();
   std::filesystem::remove_all(dir);
 }
 

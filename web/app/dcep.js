@@ -20,6 +20,17 @@ const walletKey = (userId) => `tapstack.dcep.wallet.${userId}`;
 
 function fen(n) { return formatMinor(Number(n) || 0, kCurrency); }
 
+// An offline payment refused by a device answers with the applet's ISO 7816 status word
+// ("9401 insufficient balance (INS 62)", docs/dcep-offline.md): say what the person can do.
+const kStatusWordHints = {
+  '9401': ['amount_fen', 'the payer device holds less than that'],
+  '6A84': ['amount_fen', 'a device\'s offline cap is reached or its log is full: sync both devices, then try again'],
+};
+function explainStatusWord(err) {
+  const hint = kStatusWordHints[String(err.message || '').slice(0, 4).toUpperCase()];
+  return hint ? new FieldError(hint[0], `${hint[0]}: ${hint[1]} (${err.message})`) : err;
+}
+
 function loadWalletRef(userId) {
   try {
     const ref = JSON.parse(localStorage.getItem(walletKey(userId)) || 'null');
@@ -40,6 +51,16 @@ export async function render(root, app) {
   const operatorName = (id) => operators.find((o) => o.id === id)?.name || id;
 
   let ref = loadWalletRef(app.session.user_id);
+  if (!ref && app.handsetId) {
+    // The wallet's key is gone from localStorage but this phone was personalised: its hardware
+    // wallet knows the wallet.
+    try {
+      const s = await api('GET', `/v1/handsets/${encodeURIComponent(app.handsetId)}/dcep`);
+      if (s.operator && s.wallet_id) ref = { operator: s.operator, wallet_id: s.wallet_id };
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 404) throw err;
+    }
+  }
   let wallet = null;
   if (ref) {
     try {
@@ -52,6 +73,7 @@ export async function render(root, app) {
     }
   }
 
+  if (wallet) localStorage.setItem(walletKey(app.session.user_id), JSON.stringify(ref));
   const screen = h('section', { class: 'screen', id: 'dcep-screen' },
     h('h1', {}, 'Digital currency'),
     h('p', { class: 'lead' }, 'e-CNY, the central bank\'s digital cash: a wallet at an operator bank, and hardware wallets on your phone and watch that pay each other offline.'));
@@ -347,9 +369,18 @@ export async function render(root, app) {
         const minor = parseAmount(amount.value, kCurrency, 'amount_fen');
         const payerId = payer.value;
         const payeeId = payee.value;
-        const answer = await api('POST', `${hsPath(payerId)}/offline-payments`, {
-          body: { payee_handset_id: payeeId, amount_fen: minor },
-        });
+        const held = deviceStatus.get(payerId)?.balance_fen ?? 0;
+        if (minor > held) {
+          throw new FieldError('amount_fen', `amount_fen: ${deviceName(payerId)} holds ${fen(held)} offline; ${fen(minor)} requested (load it first)`);
+        }
+        let answer;
+        try {
+          answer = await api('POST', `${hsPath(payerId)}/offline-payments`, {
+            body: { payee_handset_id: payeeId, amount_fen: minor },
+          });
+        } catch (err) {
+          throw err.field ? err : explainStatusWord(err);
+        }
         const payerAfter = answer.payer?.balance_fen;
         const payeeAfter = answer.payee?.balance_fen;
         show(left.balance, payerId, payerAfter);

@@ -1,5 +1,6 @@
 // The operations console: sign-in, then every panel on one desktop page.
 import { api, ApiError, loadSession, saveSession, setUnauthenticatedHandler } from './api.js';
+import { startDcep, stopDcep } from './dcep.js';
 import { startLinks, stopLinks } from './links.js';
 import { startLive, stopLive } from './live.js';
 import { loadSettlement, setUpSettlement } from './settlement.js';
@@ -17,6 +18,7 @@ let settlementTimer = null;
 function showSignIn(message) {
   stopLive();
   stopLinks();
+  stopDcep();
   consoleScreen.hidden = true;
   document.getElementById('section-nav').hidden = true;
   document.getElementById('topbar-actions').hidden = true;
@@ -44,6 +46,7 @@ async function showConsole() {
   }
   startLive();
   startLinks();
+  startDcep();
   loadSettlement();
   if (!settlementTimer) settlementTimer = setInterval(() => { if (loadSession()) loadSettlement(); }, kSettlementPollMs);
 }

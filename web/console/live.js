@@ -86,7 +86,7 @@ function render(metrics) {
   document.getElementById('kpi-latency').textContent =
       busy ? `${ms(busy.latency_p50_micros)} / ${ms(busy.latency_p99_micros)} ms` : '–';
   document.getElementById('kpi-standin').textContent =
-      `${totals.stand_in_approved ?? 0} approved · ${totals.stand_in_declined ?? 0} declined`;
+      `${totals.stand_in_approved ?? 0} / ${totals.stand_in_declined ?? 0}`;
   document.getElementById('kpi-total').textContent =
       `${totals.requests ?? 0}` + (totals.approval_rate != null ? ` (${round1(100 * totals.approval_rate)} % approved)` : '');
   document.getElementById('live-status').textContent = last

@@ -2,7 +2,8 @@
 // the phone (the wallet app, as the other journeys drive it); an operator signs in to the console
 // (a wrong password first: inline error), watches the live charts count the traffic, finds the
 // transaction by the card's last 4 digits with its masked ISO 8583 messages, suspends and resumes
-// the card's token, runs a settlement cut-off and looks at transit clearing.
+// the card's token, runs a settlement cut-off and looks at transit clearing and the digital
+// currency's supply.
 import { demoCard } from '../lib/demo_cards.mjs';
 import { signUp, addCard, tapToPay, homeMerchant } from '../lib/wallet.mjs';
 
@@ -103,9 +104,10 @@ export default async function journey({ page, context, baseUrl, shot, expect, ap
   await con.locator('#settlement-table').waitFor();
   expect(await con.locator('#settlement-table tbody[data-currency=CNY]').count() === 1, 'the CNY positions are shown');
 
-  // --- Transit clearing and the digital-currency notice.
+  // --- Transit clearing, and the digital currency's supply: issued = held.
   await con.waitForFunction(() => document.querySelectorAll('#transit-city option').length > 0);
   await con.locator('#transit-blacklist .hint').waitFor();
-  expect(await con.locator('#dcep-notice').isVisible(), 'digital currency says it is not running here');
+  await con.locator('#dcep-body[data-balanced=true]').waitFor();
+  expect(await con.locator('#dcep-operators tbody tr').count() > 0, 'the e-CNY operators are listed');
   await shot('console-05-overview', con);
 }

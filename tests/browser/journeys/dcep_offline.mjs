@@ -86,6 +86,15 @@ export default async function journey({ page, baseUrl, shot, expect }) {
   await page.locator('#dcep-history .tx[data-kind=purse_fund][data-status=posted]').waitFor();
   await shot('dcep-05-loaded-phone');
 
+  // More than the device may hold offline: the server's refusal is shown at the amount.
+  const watchLoad = page.locator(`.hw-wallet[data-device-id="${watchId}"] .load-form`);
+  await watchLoad.locator('input[name=amount_fen]').fill('5000.00');
+  await watchLoad.locator('button[type=submit]').click();
+  const loadError = watchLoad.locator('[data-error-for="amount_fen"].shown');
+  await loadError.waitFor();
+  expect((await loadError.innerText()).startsWith('amount_fen:'), `the load error names amount_fen: ${await loadError.innerText()}`);
+  expect((await page.locator('#dcep-balance').innerText()) === '787.66 CNY', 'a refused load moves nothing');
+
   // Offline: phone → watch 50.00, both devices offline.
   const offline = page.locator('#dcep-offline-form');
   await offline.waitFor();
@@ -114,6 +123,12 @@ export default async function journey({ page, baseUrl, shot, expect }) {
   await offline.locator('input[name=amount_fen]').fill('1.00');
   await offline.locator('button[type=submit]').click();
   await offline.locator('[data-error-for="payee_handset_id"].shown').waitFor();
+  await offline.locator('select[name=payee_handset_id]').selectOption(watchId);
+  await offline.locator('input[name=amount_fen]').fill('500.00');
+  await offline.locator('button[type=submit]').click();
+  const overError = offline.locator('[data-error-for="amount_fen"].shown');
+  await overError.waitFor();
+  expect((await overError.innerText()).includes('150.00 CNY'), `paying more than the phone holds says what it holds: ${await overError.innerText()}`);
 
   // Sync the watch: its received record settles at the operator.
   const watchSync = page.locator(`.hw-wallet[data-device-id="${watchId}"]`);
