@@ -1,5 +1,7 @@
 #include "server/console_api.h"
 
+#include "server/network_node.h"
+
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -14,6 +16,7 @@
 #include "core/currency.h"
 #include "network/journal.h"
 #include "server/console_journal.h"
+#include "server/network_node.h"
 #include "tsp/token_keys.h"
 #include "tsp/token_state.h"
 
@@ -25,7 +28,6 @@ using httplib::Request;
 using httplib::Response;
 using nlohmann::json;
 
-constexpr char kSettlementSubdir[] = "settlement";  // as InstallNetworkRoutes writes it
 constexpr char kTokenIdPattern[] = "([A-Za-z0-9_.-]{1,64})";
 
 void Reply(Response& res, int status, const json& body) {
@@ -488,23 +490,10 @@ void ConsoleApi::InstallRoutes(httplib::Server& server) {
              }));
 
   server.Post("/v1/console/settlement/cutoff", authed([network, data_dir](const Request&, Response& res) {
-                auto report = network->CutOff();
+                // Written where POST /v1/settlement/cutoff writes, so the last report is found
+                // whichever route closed the cycle.
+                auto report = CutOffSettlement(*network, data_dir);
                 if (!report.ok()) return ReplyStatus(res, report.status());
-                // Written where POST /v1/settlement/cutoff writes (server/network_node.h), so the
-                // last report is found whichever route closed the cycle.
-                const std::filesystem::path dir = data_dir / kSettlementSubdir;
-                std::error_code ec;
-                std::filesystem::create_directories(dir, ec);
-                const std::string base = "cycle-" + std::to_string(report->cycle);
-                std::ofstream csv(dir / (base + ".csv"));
-                csv << report->ToCsv();
-                std::ofstream json_file(dir / (base + ".json"));
-                json_file << report->ToJson();
-                if (!csv || !json_file) {
-                  // The cycle is closed and durable in the switch's store; only the copy is missing.
-                  spdlog::warn("console: settlement cycle {} closed, but {} could not be written", report->cycle,
-                               (dir / base).string());
-                }
                 const auto names = BankNames(*network);
                 Reply(res, 200, {{"report", NamedReport(json::parse(report->ToJson()), names)},
                                  {"open_records", 0}});

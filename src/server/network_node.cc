@@ -14,6 +14,24 @@ constexpr int kIoThreads = 2;
 constexpr int kAdviceRetryIntervalMs = 1'000;
 }  // namespace
 
+Result<network::SettlementReport> CutOffSettlement(network::Switch& network,
+                                                   const std::filesystem::path& data_dir) {
+  TS_ASSIGN_OR_RETURN(network::SettlementReport report, network.CutOff());
+  const std::filesystem::path dir = data_dir / kSettlementSubdir;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const std::string base = "cycle-" + std::to_string(report.cycle);
+  std::ofstream csv(dir / (base + ".csv"));
+  csv << report.ToCsv();
+  std::ofstream json_file(dir / (base + ".json"));
+  json_file << report.ToJson();
+  if (!csv || !json_file) {
+    spdlog::warn("settlement cycle {} closed, but {} could not be written", report.cycle,
+                 (dir / base).string());
+  }
+  return report;
+}
+
 void InstallNetworkRoutes(HttpFront& http, network::Switch& network, std::string data_dir) {
   http.routes().Get("/v1/network/stats", [&network](const httplib::Request&, httplib::Response& res) {
     const network::SwitchStats& s = network.stats();
@@ -36,13 +54,8 @@ void InstallNetworkRoutes(HttpFront& http, network::Switch& network, std::string
                     {"advices_pending", advices}});
   });
   http.routes().Post("/v1/settlement/cutoff", [&network, data_dir](const httplib::Request&, httplib::Response& res) {
-    auto report = network.CutOff();
+    auto report = CutOffSettlement(network, data_dir);
     if (!report.ok()) return ReplyError(res, report.status());
-    const std::filesystem::path dir = std::filesystem::path(data_dir) / "settlement";
-    std::filesystem::create_directories(dir);
-    const std::string base = "cycle-" + std::to_string(report->cycle);
-    std::ofstream(dir / (base + ".csv")) << report->ToCsv();
-    std::ofstream(dir / (base + ".json")) << report->ToJson();
     res.status = 200;
     res.set_content(report->ToJson(), "application/json");
   });

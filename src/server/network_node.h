@@ -4,6 +4,7 @@
 // and the network's HTTP API (stats, settlement cut-off).
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,15 @@ namespace tapstack::server {
 //   POST /v1/settlement/cutoff   closes the clearing cycle; the report is also written to
 //                                <data_dir>/settlement/cycle-N.csv and .json
 void InstallNetworkRoutes(HttpFront& http, network::Switch& network, std::string data_dir);
+
+// Where the cut-off reports go: <data_dir>/settlement/cycle-N.csv and .json.
+inline constexpr char kSettlementSubdir[] = "settlement";
+
+// Closes the clearing cycle (Switch::CutOff) and writes its report under kSettlementSubdir. The
+// cycle is closed and durable in the switch's store once CutOff returns: a report file that
+// cannot be written is logged, not an error. Errors: CutOff's.
+Result<network::SettlementReport> CutOffSettlement(network::Switch& network,
+                                                   const std::filesystem::path& data_dir);
 
 class NetworkNode final : public RoleNode {
  public:
