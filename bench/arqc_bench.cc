@@ -20,31 +20,26 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "benchkit/arqc_scenario.h"
 #include "crypto/emv_cryptogram.h"
 #include "crypto/secret_bytes.h"
 
 namespace {
 
 using tapstack::ByteView;
+using tapstack::benchkit::kArqcCdolData;
+using tapstack::benchkit::kArqcInputBytes;
+using tapstack::benchkit::kArqcPaddedBytes;
 using tapstack::crypto::BlockCipher;
 using tapstack::crypto::SecretBytes;
 
-constexpr std::size_t kInputBytes = 40;
-constexpr std::size_t kPaddedBytes = 48;
-
-// 9F02 9F03 9F1A 95 5F2A 9A 9C 9F37 82 9F36 CVR(6) = 40 bytes.
-constexpr std::array<std::uint8_t, kInputBytes> kCdolData = {
-    0x00, 0x00, 0x00, 0x00, 0x99, 0x99, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x56,
-    0x80, 0x00, 0x00, 0x00, 0x00, 0x01, 0x56, 0x26, 0x01, 0x15, 0x00, 0xAB, 0xCD, 0xEF,
-    0x12, 0x18, 0x00, 0x00, 0x1C, 0xA0, 0x00, 0x03, 0x22, 0x00, 0x00, 0x00,
-};
-constexpr std::array<std::uint8_t, 16> kKey = {0x43, 0x6B, 0x94, 0x2A, 0xD6, 0x37, 0xE0, 0x85,
-                                               0x64, 0xB5, 0x32, 0xB0, 0xEC, 0x97, 0xCB, 0x26};
+// The data and key `tapstack bench arqc` uses (benchkit/arqc_scenario.h).
+const std::array<std::uint8_t, 16>& kKey = tapstack::benchkit::kArqcSessionKey;
 
 void ArqcGenerate(benchmark::State& state, BlockCipher cipher) {
   const SecretBytes key{ByteView(kKey)};
   for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): benchmark idiom
-    auto ac = tapstack::crypto::GenerateApplicationCryptogram(cipher, key, kCdolData);
+    auto ac = tapstack::crypto::GenerateApplicationCryptogram(cipher, key, kArqcCdolData);
     if (!ac.ok()) throw std::runtime_error(ac.status().ToString());
     benchmark::DoNotOptimize(ac);
   }
@@ -53,39 +48,28 @@ void ArqcGenerate(benchmark::State& state, BlockCipher cipher) {
 
 void ArqcVerify(benchmark::State& state, BlockCipher cipher) {
   const SecretBytes key{ByteView(kKey)};
-  const auto ac = tapstack::crypto::GenerateApplicationCryptogram(cipher, key, kCdolData);
+  const auto ac = tapstack::crypto::GenerateApplicationCryptogram(cipher, key, kArqcCdolData);
   if (!ac.ok()) throw std::runtime_error(ac.status().ToString());
   for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): benchmark idiom
     tapstack::Status status =
-        tapstack::crypto::VerifyApplicationCryptogram(cipher, key, kCdolData, *ac);
+        tapstack::crypto::VerifyApplicationCryptogram(cipher, key, kArqcCdolData, *ac);
     if (!status.ok()) throw std::runtime_error(status.ToString());
     benchmark::DoNotOptimize(status);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
-// Raw EVP_EncryptUpdate over kPaddedBytes; with `rekey`, the key is set again for every item.
+// Raw EVP_EncryptUpdate over kArqcPaddedBytes; with `rekey`, the key is set again for every
+// item (the peer of `tapstack bench arqc`).
 void RawCipher(benchmark::State& state, const char* name, bool rekey) {
-  EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, name, nullptr);
-  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
-  if (cipher == nullptr || ctx == nullptr ||
-      EVP_EncryptInit_ex2(ctx, cipher, kKey.data(), nullptr, nullptr) != 1) {
-    throw std::runtime_error("cannot set up raw cipher");
-  }
-  EVP_CIPHER_CTX_set_padding(ctx, 0);
-  std::array<std::uint8_t, kPaddedBytes> in{};
-  std::array<std::uint8_t, kPaddedBytes> out{};
-  std::copy(kCdolData.begin(), kCdolData.end(), in.begin());
+  auto pass = tapstack::benchkit::RawCipherPass::Create(name);
+  if (!pass.ok()) throw std::runtime_error(pass.status().ToString());
   for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): benchmark idiom
-    if (rekey) EVP_EncryptInit_ex2(ctx, nullptr, kKey.data(), nullptr, nullptr);
-    int written = 0;
-    EVP_EncryptUpdate(ctx, out.data(), &written, in.data(), static_cast<int>(in.size()));
-    benchmark::DoNotOptimize(out);
+    if (!(*pass)->Encrypt(rekey).ok()) throw std::runtime_error("raw cipher failed");
+    benchmark::DoNotOptimize((*pass)->output());
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-  EVP_CIPHER_CTX_free(ctx);
-  EVP_CIPHER_free(cipher);
 }
 
 void RawCmacAes128(benchmark::State& state) {
@@ -99,9 +83,9 @@ void RawCmacAes128(benchmark::State& state) {
   if (ctx == nullptr || EVP_MAC_CTX_set_params(ctx, params) != 1) {
     throw std::runtime_error("cannot set up CMAC");
   }
-  std::array<std::uint8_t, kPaddedBytes> in{};
-  std::copy(kCdolData.begin(), kCdolData.end(), in.begin());
-  in[kInputBytes] = 0x80;
+  std::array<std::uint8_t, kArqcPaddedBytes> in{};
+  std::copy(kArqcCdolData.begin(), kArqcCdolData.end(), in.begin());
+  in[kArqcInputBytes] = 0x80;
   std::array<std::uint8_t, 16> out{};
   for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): benchmark idiom
     std::size_t written = 0;

@@ -11,28 +11,23 @@
 //   verifier      dcep_wire::TransferVerifier: each device's chain verified once, then one
 //                 verification per transfer plus the expiry / revocation / linkage checks
 // Transfers come from --devices payers in turn, as an operator's reconciliation sees them.
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "bench_util.h"
+#include "benchkit/dcep_offline_verify_scenario.h"
 #include "crypto/signature.h"
-#include "dcep_wire/certificate.h"
 #include "dcep_wire/offline_transfer.h"
 #include "dcep_wire/transfer_verifier.h"
 
 namespace tapstack::bench {
 namespace {
 
+using benchkit::kOfflineNowUnixS;
 using crypto::SignatureScheme;
 using Clock = std::chrono::steady_clock;
-
-constexpr std::int64_t kNow = 1'795'000'000;
-constexpr std::int64_t kNotAfter = 1'900'000'000;
 
 template <typename T>
 T Must(Result<T> r, const char* what) {
@@ -43,127 +38,48 @@ T Must(Result<T> r, const char* what) {
   return std::move(r).value();
 }
 
-dcep_wire::Certificate Issue(const std::string& issuer, const std::string& subject,
-                             dcep_wire::CertificateRole role, const crypto::PrivateKey& subject_key,
-                             const crypto::PrivateKey& issuer_key, std::uint64_t serial) {
-  dcep_wire::CertificateBody body;
-  body.serial = serial;
-  body.issuer_id = issuer;
-  body.subject_id = subject;
-  body.role = role;
-  body.scheme = subject_key.scheme();
-  body.public_key = Must(subject_key.public_key().ToRaw(), "raw key");
-  body.not_after_unix_s = kNotAfter;
-  if (role == dcep_wire::CertificateRole::kDevice) {
-    body.tier = 4;
-    body.offline_balance_max_fen = 100'000;
-    body.offline_payment_max_fen = 50'000;
-    body.offline_payments_before_sync_max = 20;
-    body.offline_value_before_sync_max_fen = 200'000;
-  }
-  return Must(dcep_wire::ParseCertificate(Must(dcep_wire::IssueCertificate(body, issuer_key), "issue")),
-              "parse certificate");
-}
-
-struct Signed {
-  dcep_wire::OfflineTransfer transfer;
-  std::size_t device = 0;
-};
-
 double Rate(std::size_t n, Clock::duration d) {
   return static_cast<double>(n) / std::chrono::duration<double>(d).count();
 }
 
-// Raw OpenSSL: what verifying `transfers` costs with nothing but EVP calls on prepared keys.
-double RawOpenSslRate(SignatureScheme scheme, const std::vector<Signed>& transfers,
-                      const std::vector<crypto::PrivateKey>& keys) {
-  // The bench's own EVP_PKEYs from the keys' SPKI encodings (crypto/ keeps its EVP_PKEY private).
-  std::vector<EVP_PKEY*> pkeys;
-  for (const auto& k : keys) {
-    const Bytes spki = Must(k.public_key().ToSpkiDer(), "spki");
-    const unsigned char* p = spki.data();
-    pkeys.push_back(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())));
-  }
+// Raw OpenSSL: what verifying the transfers costs with nothing but EVP calls on prepared keys
+// (`tapstack bench dcep-offline-verify`'s peer).
+double RawOpenSslRate(const benchkit::OfflineTransferSet& set) {
+  const auto raw = Must(benchkit::RawSignatureVerifier::Create(set), "raw keys");
   std::size_t ok = 0;
   const auto start = Clock::now();
-  for (const Signed& s : transfers) {
-    const Bytes der = scheme == SignatureScheme::kEd25519
-                          ? s.transfer.signature
-                          : Must(crypto::SignatureRawToDer(s.transfer.signature), "der");
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    EVP_PKEY_CTX* pctx = nullptr;
-    const EVP_MD* md = scheme == SignatureScheme::kEd25519 ? nullptr
-                       : scheme == SignatureScheme::kSm2Sm3 ? EVP_sm3()
-                                                             : EVP_sha256();
-    if (scheme == SignatureScheme::kSm2Sm3) {
-      pctx = EVP_PKEY_CTX_new(pkeys[s.device], nullptr);
-      EVP_PKEY_CTX_set1_id(pctx, crypto::kSm2DefaultId.data(), crypto::kSm2DefaultId.size());
-      EVP_MD_CTX_set_pkey_ctx(ctx, pctx);
-    }
-    if (EVP_DigestVerifyInit(ctx, nullptr, md, nullptr, pkeys[s.device]) == 1 &&
-        EVP_DigestVerify(ctx, der.data(), der.size(), s.transfer.signed_body.data(),
-                         s.transfer.signed_body.size()) == 1) {
-      ++ok;
-    }
-    EVP_MD_CTX_free(ctx);
-    EVP_PKEY_CTX_free(pctx);
+  for (const benchkit::SignedOfflineTransfer& s : set.transfers) {
+    if (raw->Verify(s).ok()) ++ok;
   }
-  const double rate = Rate(transfers.size(), Clock::now() - start);
-  for (EVP_PKEY* k : pkeys) EVP_PKEY_free(k);
-  if (ok != transfers.size()) {
-    std::fprintf(stderr, "raw OpenSSL verified %zu of %zu\n", ok, transfers.size());
+  const double rate = Rate(set.transfers.size(), Clock::now() - start);
+  if (ok != set.transfers.size()) {
+    std::fprintf(stderr, "raw OpenSSL verified %zu of %zu\n", ok, set.transfers.size());
     std::exit(1);
   }
   return rate;
 }
 
 void RunScheme(SignatureScheme scheme, int devices, int count) {
-  const auto root_key = Must(crypto::PrivateKey::Generate(scheme), "root key");
-  const auto operator_key = Must(crypto::PrivateKey::Generate(scheme), "operator key");
-  const auto operator_cert = Issue("pboc", "icbc", dcep_wire::CertificateRole::kOperator,
-                                   operator_key, root_key, 100);
-  std::vector<crypto::PrivateKey> keys;
-  std::vector<dcep_wire::CertificateChain> chains;
-  for (int d = 0; d < devices; ++d) {
-    keys.push_back(Must(crypto::PrivateKey::Generate(scheme), "device key"));
-    chains.push_back({Issue("icbc", "watch-" + std::to_string(d), dcep_wire::CertificateRole::kDevice,
-                            keys.back(), operator_key, 1000 + static_cast<std::uint64_t>(d)),
-                      operator_cert});
-  }
-  std::vector<Signed> transfers;
-  for (int i = 0; i < count; ++i) {
-    const std::size_t d = static_cast<std::size_t>(i % devices);
-    dcep_wire::OfflineTransferBody body{chains[d].device.body.subject_id,
-                                        static_cast<std::uint32_t>(i / devices + 1),
-                                        "merchant-till-1",
-                                        Bytes(16, static_cast<std::uint8_t>(i)),
-                                        100 + i % 900,
-                                        156,
-                                        kNow,
-                                        chains[d].device.body.serial};
-    transfers.push_back({Must(dcep_wire::ParseOfflineTransfer(
-                                  Must(dcep_wire::SignOfflineTransfer(body, keys[d]), "sign")),
-                              "parse transfer"),
-                         d});
-  }
+  const benchkit::OfflineTransferSet set = Must(benchkit::MakeOfflineTransfers(scheme, devices, count), "fixture");
+  const double raw = RawOpenSslRate(set);
 
-  const double raw = RawOpenSslRate(scheme, transfers, keys);
-
-  const crypto::PublicKey root = root_key.public_key();
-  std::size_t full_n = std::min<std::size_t>(transfers.size(), 3000);
+  const crypto::PublicKey& root = *set.root;
+  std::size_t full_n = std::min<std::size_t>(set.transfers.size(), 3000);
   auto start = Clock::now();
   for (std::size_t i = 0; i < full_n; ++i) {
-    const Signed& s = transfers[i];
-    if (!dcep_wire::VerifyOfflineTransferFromRoot(s.transfer, chains[s.device], root, kNow).ok()) std::exit(1);
+    const benchkit::SignedOfflineTransfer& s = set.transfers[i];
+    if (!dcep_wire::VerifyOfflineTransferFromRoot(s.transfer, set.chains[s.device], root, kOfflineNowUnixS).ok()) {
+      std::exit(1);
+    }
   }
   const double full = Rate(full_n, Clock::now() - start);
 
   dcep_wire::TransferVerifier verifier(root);
   start = Clock::now();
-  for (const Signed& s : transfers) {
-    if (!verifier.Verify(s.transfer, chains[s.device], kNow).ok()) std::exit(1);
+  for (const benchkit::SignedOfflineTransfer& s : set.transfers) {
+    if (!verifier.Verify(s.transfer, set.chains[s.device], kOfflineNowUnixS).ok()) std::exit(1);
   }
-  const double cached = Rate(transfers.size(), Clock::now() - start);
+  const double cached = Rate(set.transfers.size(), Clock::now() - start);
 
   std::printf("%-18s  raw OpenSSL %8.0f/s   full check %8.0f/s (%3.0f%%)   verifier %8.0f/s (%3.0f%% of raw; %llu chains verified)\n",
               std::string(crypto::SignatureSchemeName(scheme)).c_str(), raw, full, 100 * full / raw,

@@ -14,210 +14,82 @@
 //
 //   e2e_authorization_bench [--seconds S] [--connections C] [--in-flight N] [--cards-per-bank K]
 //                           [--contactless D] [--taps-per-device T]
-#include <atomic>
-#include <chrono>
-#include <deque>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <map>
-#include <mutex>
-#include <string>
-#include <thread>
-#include <vector>
+//
+// The load itself (the rail, the taps, the terminals, the pipelining) is
+// benchkit::E2eAuthorizationLoad, which `tapstack bench e2e-contactless` runs too.
+#include <unistd.h>
 
-#include <asio.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
 #include <spdlog/spdlog.h>
 
-#include "acquirer/pos_terminal.h"
 #include "bench_util.h"
-#include "contactless_taps.h"
-#include "demo/demo_keys.h"
-#include "link/tcp_client.h"
-#include "server/payment_rail.h"
+#include "benchkit/e2e_authorization_load.h"
+#include "benchkit/runner.h"
 
 using namespace tapstack;
 using bench::Flag;
-using bench::Histogram;
 
 int main(int argc, char** argv) {
   const int seconds = Flag(argc, argv, "--seconds", 10);
-  const int connections = Flag(argc, argv, "--connections", 8);
-  const int in_flight = Flag(argc, argv, "--in-flight", 64);
-  const int cards_per_bank = Flag(argc, argv, "--cards-per-bank", 50);
-  const int contactless_devices = Flag(argc, argv, "--contactless", 0);
-  const int taps_per_device = Flag(argc, argv, "--taps-per-device", 30);
+  benchkit::E2eLoadOptions options;
+  options.connections = Flag(argc, argv, "--connections", 8);
+  options.in_flight = Flag(argc, argv, "--in-flight", 64);
+  options.cards_per_bank = Flag(argc, argv, "--cards-per-bank", 50);
+  options.contactless_devices = Flag(argc, argv, "--contactless", 0);
+  options.taps_per_device = Flag(argc, argv, "--taps-per-device", 30);
   spdlog::set_level(spdlog::level::warn);
 
-  auto demo = demo::LoadDemoNetwork(*demo::DefaultSeedPath());
-  if (!demo.ok()) {
-    std::fprintf(stderr, "%s\n", demo.status().ToString().c_str());
-    return 1;
-  }
   const auto dir = std::filesystem::temp_directory_path() / ("tapstack-e2e-bench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  server::PaymentRailOptions options;
   options.data_dir = dir;
-  options.tcp = true;
-  options.cards_per_bank = cards_per_bank;
-  options.io_threads = 2;
-  auto rail = server::PaymentRail::Start(*demo, options);
-  if (!rail.ok()) {
-    std::fprintf(stderr, "%s\n", rail.status().ToString().c_str());
+  auto load = benchkit::E2eAuthorizationLoad::Start(options);
+  if (!load.ok()) {
+    std::fprintf(stderr, "%s\n", load.status().ToString().c_str());
     return 1;
   }
-  // Wait for the switch's issuer links to sign on.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-
-  // Card numbers of the load: debit and credit cards of every bank.
-  struct LoadCard {
-    std::string pan, cvv2;  // the CVV2 printed on the demo card (card-not-present purchases)
-  };
-  std::vector<LoadCard> cards;
-  for (std::size_t b = 0; b < demo->banks.size(); ++b) {
-    for (int i = 4; i < cards_per_bank; ++i) {
-      std::string pan = *server::PaymentRail::CardNumber(*demo, static_cast<int>(b), i);
-      std::string cvv2 = *demo::DemoCardCvv2(demo->banks[b].institution_id, pan, demo::kDemoCardExpiry);
-      cards.push_back({std::move(pan), std::move(cvv2)});
-    }
+  benchkit::TerminalProgress progress(stderr, isatty(STDERR_FILENO) == 1);
+  const auto measured = benchkit::Run(
+      benchkit::RunLimits{static_cast<double>(seconds), benchkit::RunLimits{}.count, 1},
+      [&](int, benchkit::OperationSink& sink) { (*load)->Drive(sink); }, &progress);
+  if (!measured.ok()) {
+    std::fprintf(stderr, "%s\n", measured.status().ToString().c_str());
+    return 1;
   }
-  // Contactless mode: the pre-made taps of each connection, in send order.
-  std::vector<std::deque<acquirer::Purchase>> taps(static_cast<std::size_t>(connections));
-  std::int64_t taps_total = 0;
-  if (contactless_devices > 0) {
-    const auto made = bench::MakeContactlessTaps(*demo, (*rail)->tsp().service(), dir / "devices",
-                                                 contactless_devices, taps_per_device);
-    if (!made.ok()) {
-      std::fprintf(stderr, "%s\n", made.status().ToString().c_str());
-      return 1;
-    }
-    for (std::size_t d = 0; d < made->size(); ++d) {
-      for (const acquirer::Purchase& p : (*made)[d]) {
-        taps[d % taps.size()].push_back(p);
-        ++taps_total;
-      }
-    }
-  }
-
-  asio::io_context client_io;
-  auto guard = asio::make_work_guard(client_io);
-  std::vector<std::unique_ptr<link::Iso8583Client>> links;
-  std::vector<std::unique_ptr<acquirer::PosTerminal>> terminals;
-  for (int c = 0; c < connections; ++c) {
-    link::ClientOptions o;
-    o.port = (*rail)->switch_port();
-    o.request_timeout_ms = 5000;
-    o.name = "terminal-" + std::to_string(c);
-    links.push_back(std::make_unique<link::Iso8583Client>(client_io, o));
-    links.back()->Start();
-    const demo::DemoMerchant& m = demo->merchants[static_cast<std::size_t>(c) % 3];  // CNY merchants
-    acquirer::TerminalConfig t{"T" + std::string(7 - std::to_string(c).size(), '0') + std::to_string(c),
-                               m.merchant_id, m.name, m.mcc, 156, m.acquirer_id, 1};
-    terminals.push_back(std::make_unique<acquirer::PosTerminal>(t, *links.back(), SystemClock::Instance()));
-  }
-  std::thread client_thread([&] { client_io.run(); });
-  for (auto& l : links) {
-    for (int i = 0; i < 500 && !l->ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-
-  Histogram latency;
-  std::atomic<std::int64_t> approved{0}, declined{0}, unknown{0};
-  std::mutex codes_mu;
-  std::map<std::string, std::int64_t> decline_codes;  // DE39 → count
-  std::atomic<bool> running{true};
-  std::atomic<std::uint64_t> next_card{0};
-  std::atomic<int> outstanding{0};
-  std::mutex taps_mu;
-  std::function<void(int)> send_one = [&](int c) {
-    if (!running.load()) return;
-    acquirer::Purchase p;
-    if (contactless_devices > 0) {
-      std::lock_guard lock(taps_mu);
-      auto& queue = taps[static_cast<std::size_t>(c)];
-      if (queue.empty()) return;
-      p = std::move(queue.front());
-      queue.pop_front();
-    } else {
-      const LoadCard& card = cards[next_card.fetch_add(1) % cards.size()];
-      p.pan = card.pan;
-      p.cvv2 = card.cvv2;
-      p.expiry = demo::kDemoCardExpiry;
-      p.amount = Amount(100 + static_cast<std::int64_t>(next_card.load() % 900), Cny());
-    }
-    const auto start = std::chrono::steady_clock::now();
-    outstanding++;
-    terminals[static_cast<std::size_t>(c)]->Purchase(p, [&, c, start](acquirer::PurchaseResult r) {
-      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
-      latency.Add(us);
-      if (!r.response.ok()) {
-        unknown++;
-      } else if (r.approved()) {
-        approved++;
-      } else {
-        declined++;
-        std::lock_guard lock(codes_mu);
-        ++decline_codes[r.response_code()];
-      }
-      outstanding--;
-      send_one(c);
-    });
-  };
-  const auto t0 = std::chrono::steady_clock::now();
-  std::clock_t cpu0 = std::clock();
-  for (int c = 0; c < connections; ++c) {
-    for (int i = 0; i < in_flight; ++i) asio::post(client_io, [&, c] { send_one(c); });
-  }
-  const auto deadline = t0 + std::chrono::seconds(seconds);
-  int shown = -1;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (contactless_devices > 0 && latency.count() >= taps_total) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    const int s = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(
-                                       std::chrono::steady_clock::now() - t0)
-                                       .count());
-    if (s != shown) {
-      shown = s;
-      std::fprintf(stderr, "\r[%-*s] %d/%d s  %lld authorisations", seconds,
-                   std::string(static_cast<std::size_t>(std::min(s, seconds)), '#').c_str(), s,
-                   seconds, static_cast<long long>(latency.count()));
-    }
-  }
-  running = false;
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const std::int64_t done = latency.count();
-  for (int i = 0; i < 1000 && outstanding.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  const double cpu = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
-  std::fprintf(stderr, "\n");
-  if (contactless_devices > 0) {
+  const benchkit::Measurement& m = *measured;
+  const benchkit::E2eOutcomes o = (*load)->outcomes();
+  if (options.contactless_devices > 0) {
     std::printf("e2e contactless token authorisations over TCP: terminals → switch → TSP → issuer host "
                 "(durable ATC, audit, ledger hold, clearing record), one process; %d phones × %d taps\n",
-                contactless_devices, taps_per_device);
+                options.contactless_devices, options.taps_per_device);
   } else {
     std::printf("e2e card-not-present authorisations over TCP (switch + issuer host + durable ledger, one process)\n");
   }
-  std::printf("  connections %d, in flight per connection %d, duration %.1f s\n", connections, in_flight, elapsed);
-  std::printf("  throughput   %.0f authorisations/s\n", static_cast<double>(done) / elapsed);
+  std::printf("  connections %d, in flight per connection %d, duration %.1f s\n", options.connections,
+              options.in_flight, m.wall_seconds);
+  std::printf("  throughput   %.0f authorisations/s\n", m.ops_per_second);
   std::printf("  latency      p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms\n",
-              latency.Percentile(0.50) / 1000.0, latency.Percentile(0.90) / 1000.0, latency.Percentile(0.99) / 1000.0,
-              latency.Percentile(0.999) / 1000.0, latency.max() / 1000.0);
+              m.latency.p50_us / 1000.0, m.latency.p90_us / 1000.0, m.latency.p99_us / 1000.0,
+              m.latency.p999_us / 1000.0, m.latency.max_us / 1000.0);
   std::printf("  approved     %lld  declined %lld  unknown %lld  (approval rate %.2f%%)\n",
-              static_cast<long long>(approved.load()), static_cast<long long>(declined.load()),
-              static_cast<long long>(unknown.load()),
-              100.0 * static_cast<double>(approved.load()) /
-                  std::max<double>(1, static_cast<double>(approved.load() + declined.load() + unknown.load())));
-  if (!decline_codes.empty()) {
+              static_cast<long long>(o.approved), static_cast<long long>(o.declined),
+              static_cast<long long>(o.unknown),
+              100.0 * static_cast<double>(o.approved) /
+                  std::max<double>(1, static_cast<double>(o.approved + o.declined + o.unknown)));
+  if (!o.decline_codes.empty()) {
     std::printf("  declines by DE39:");
-    for (const auto& [code, n] : decline_codes) std::printf(" %s×%lld", code.c_str(), static_cast<long long>(n));
+    for (const auto& [code, n] : o.decline_codes) std::printf(" %s×%lld", code.c_str(), static_cast<long long>(n));
     std::printf("\n");
   }
-  std::printf("  CPU          %.1f s of %.1f s wall (%.0f%% of one core)\n", cpu, elapsed, 100.0 * cpu / elapsed);
-  auto audit = (*rail)->issuers().ledger().Audit();
+  const double cpu = m.cpu_user_seconds + m.cpu_system_seconds;
+  std::printf("  CPU          %.1f s of %.1f s wall (%.0f%% of one core)\n", cpu, m.wall_seconds,
+              100.0 * cpu / m.wall_seconds);
+  const Status audit = (*load)->AuditLedger();
   std::printf("  ledger audit %s\n", audit.ok() ? "ok" : audit.ToString().c_str());
-  for (auto& l : links) l->Stop();
-  guard.reset();
-  client_io.stop();
-  client_thread.join();
-  rail->reset();
+  load->reset();
   std::filesystem::remove_all(dir);
   return audit.ok() ? 0 : 1;
 }

@@ -1,31 +1,23 @@
 // ISO 8583 codec throughput: pack + unpack of a typical contactless 0100 (22 fields, DE55 of 130
 // bytes of EMV data) per profile, reusing the output buffer and the Message as a switch does.
 // The same message in npm's form (bench/data/contactless_0100.json) drives the npm comparison
-// (bench/iso8583_vs_npm.sh).
+// (bench/iso8583_vs_npm.sh, `tapstack bench iso8583-codec`).
 #include <benchmark/benchmark.h>
 
-#include <fstream>
 #include <stdexcept>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
+#include "benchkit/iso8583_codec_scenario.h"
 #include "iso8583/codec.h"
-#include "iso8583/message_json.h"
 
 namespace tapstack::iso8583 {
 namespace {
 
-// Loads the shared message: npm form {"0": mti, "<n>": value}, DE55 carried as hex text.
+// The shared message (npm form, also what `tapstack bench iso8583-codec` packs).
 Message LoadContactless0100() {
-  std::ifstream in(TAPSTACK_BENCH_DATA_DIR "/contactless_0100.json");
-  if (!in) throw std::runtime_error("bench/data/contactless_0100.json not found");
-  nlohmann::json npm = nlohmann::json::parse(in);
-  Message m(npm["0"].get<std::string>());
-  for (const auto& [key, value] : npm.items()) {
-    if (key != "0") m.Set(std::stoi(key), value.get<std::string>());
-  }
-  return m;
+  Result<Message> m = benchkit::LoadNpmFormMessage(TAPSTACK_BENCH_DATA_DIR "/contactless_0100.json");
+  if (!m.ok()) throw std::runtime_error(m.status().ToString());
+  return std::move(m).value();
 }
 
 void BM_PackUnpack(benchmark::State& state, const Profile* profile) {

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "benchkit/ledger_scenario.h"
 #include "ledger/ledger.h"
 #include "ledger/state_machine.h"
 
@@ -35,7 +36,6 @@ namespace {
 using namespace tapstack::ledger;
 
 constexpr std::uint64_t kAccounts = 10'000;
-constexpr std::uint32_t kCny = 156;
 
 class ScratchDir {
  public:
@@ -55,45 +55,12 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
-std::vector<Account> Accounts() {
-  std::vector<Account> accounts;
-  for (std::uint64_t i = 1; i <= kAccounts; ++i) {
-    Account a;
-    a.id = Id128::FromU64(i);
-    a.ledger = kCny;
-    a.code = 1;
-    accounts.push_back(a);
-  }
-  return accounts;
-}
+std::vector<Account> Accounts() { return tapstack::benchkit::LedgerAccounts(kAccounts); }
 
-// Time-ordered ids (48-bit milliseconds-like counter in the high half, per-thread sequence low),
-// random account pairs.
-class TransferFactory {
+// Time-ordered ids and random account pairs (shared with `tapstack bench ledger`).
+class TransferFactory : public tapstack::benchkit::TransferFactory {
  public:
-  explicit TransferFactory(std::uint64_t stream) : stream_(stream), rng_(stream * 7919 + 1) {}
-
-  void Fill(std::vector<Transfer>& batch, std::size_t n, std::uint16_t flags = 0) {
-    batch.resize(n);
-    for (Transfer& t : batch) {
-      t = Transfer{};
-      t.id = Id128{++sequence_, stream_};
-      const std::uint64_t debit = 1 + rng_() % kAccounts;
-      std::uint64_t credit = 1 + rng_() % (kAccounts - 1);
-      if (credit >= debit) ++credit;
-      t.debit_account_id = Id128::FromU64(debit);
-      t.credit_account_id = Id128::FromU64(credit);
-      t.amount = 1 + rng_() % 10'000;
-      t.ledger = kCny;
-      t.code = 1;
-      t.flags = flags;
-    }
-  }
-
- private:
-  std::uint64_t stream_;
-  std::uint64_t sequence_ = 0;
-  std::mt19937_64 rng_;
+  explicit TransferFactory(std::uint64_t stream) : tapstack::benchkit::TransferFactory(stream, kAccounts) {}
 };
 
 // One ledger per benchmark run, shared by its threads.

@@ -6,7 +6,7 @@
 // the CRC alone. One item = one payload.
 //
 // With --e2e: consumer-presented ("show to pay") payments end to end through the network, like
-// e2e_authorization_bench --contactless (its provisioning, bench/contactless_taps.h, and its
+// e2e_authorization_bench --contactless (its provisioning, src/benchkit/contactless_taps.h, and its
 // histogram and flags, bench/bench_util.h). D phones get a demo card bound through the TSP; each
 // phone then makes --codes-per-device EMVCo CPM codes (biometric check, the contactless kernel
 // against its secure element with 9F02 = 0, the CPM payload: acquirer/consumer_presented.h) BEFORE
@@ -44,7 +44,7 @@
 #include "acquirer/consumer_presented.h"
 #include "acquirer/pos_terminal.h"
 #include "bench_util.h"
-#include "contactless_taps.h"
+#include "benchkit/contactless_taps.h"
 #include "crypto/csprng.h"
 #include "demo/demo_network.h"
 #include "device/secure_element.h"
@@ -175,7 +175,7 @@ int RunEndToEnd(int argc, char** argv) {
   if (tcp) std::this_thread::sleep_for(std::chrono::milliseconds(500));  // issuer links sign on
 
   // The phones, bound through the TSP (no taps: the codes are made here).
-  const auto bound = tapstack::bench::MakeContactlessTaps(*demo, (*rail)->tsp().service(),
+  const auto bound = tapstack::benchkit::MakeContactlessTaps(*demo, (*rail)->tsp().service(),
                                                           dir / "devices", devices, 0);
   if (!bound.ok()) {
     std::fprintf(stderr, "%s\n", bound.status().ToString().c_str());

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/bench_command.h"
 #include "cli/crypto_command.h"
 #include "cli/demo_command.h"
 #include "cli/emv_command.h"
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   tapstack::cli::RegisterIso8583Command(app);
   tapstack::cli::RegisterLedgerCommand(app);
   tapstack::cli::RegisterQrCommand(app);
+  tapstack::cli::RegisterBenchCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -24,6 +24,8 @@ struct ServeOptions {
   std::string http_bind;
   int http_port = -1;
   int iso8583_port = -1;
+  std::string http_tls_cert_file;
+  std::string http_tls_key_file;
   bool reset = false;
 };
 
@@ -42,6 +44,8 @@ void RunServe(const ServeOptions& opts) {
   if (!opts.http_bind.empty()) config.http_bind = opts.http_bind;
   if (opts.http_port >= 0) config.http_port = static_cast<std::uint16_t>(opts.http_port);
   if (opts.iso8583_port >= 0) config.iso8583_port = static_cast<std::uint16_t>(opts.iso8583_port);
+  if (!opts.http_tls_cert_file.empty()) config.http_tls_cert_file = opts.http_tls_cert_file;
+  if (!opts.http_tls_key_file.empty()) config.http_tls_key_file = opts.http_tls_key_file;
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   OkOrUsageError(server::ValidateServeConfig(config), "configuration");
 
@@ -63,6 +67,10 @@ void RunServe(const ServeOptions& opts) {
   std::printf("tapstack serve\n");
   for (const auto& [label, value] : (*node)->Summary()) {
     std::printf("  %-12s  %s\n", label.c_str(), value.c_str());
+  }
+  if (!config.http_tls_cert_file.empty()) {
+    std::printf("  %-12s  %s\n", "tls",
+                ("HTTPS only, TLS 1.2 or later (certificate " + config.http_tls_cert_file + ")").c_str());
   }
   std::printf("  %-12s  %s\n", "stop", "Ctrl-C or SIGTERM (clean shutdown; a restart keeps all data)");
   std::fflush(stdout);
@@ -91,6 +99,10 @@ void RegisterServeCommand(CLI::App& app) {
       ->check(CLI::Range(1, 65535));
   serve->add_option("--iso8583-port", opts->iso8583_port, "ISO 8583 port of the switch (default 8583)")
       ->check(CLI::Range(1, 65535));
+  serve->add_option("--http-tls-cert-file", opts->http_tls_cert_file,
+                    "PEM certificate: serve HTTPS only (with --http-tls-key-file; http.tls_cert_file)");
+  serve->add_option("--http-tls-key-file", opts->http_tls_key_file,
+                    "PEM private key of that certificate (http.tls_key_file)");
   serve->add_flag("--reset", opts->reset, "Delete the databases in the data directory first");
   serve->callback([opts] { RunServe(*opts); });
 }

@@ -10,6 +10,15 @@ Result<json> CallApi(const std::string& base_url, std::string_view method, const
                      const json& body, const std::string& bearer,
                      const std::string& idempotency_key) {
   httplib::Client http(base_url);
+  // HTTPS (http.tls_* set, issue #10): the handsets only ever call their own node's listener over
+  // loopback (HandsetHostOptions::api_url is server::LoopbackUrl), which serves this process's own
+  // certificate, possibly one issued for a public host name that 127.0.0.1 does not match. The
+  // connection never leaves the host, so for loopback only the certificate is not verified.
+  // TODO(lead): pass the node's certificate as a CA file (HandsetHostOptions) and verify instead.
+  if (base_url.rfind("https://127.0.0.1:", 0) == 0 || base_url.rfind("https://localhost:", 0) == 0 ||
+      base_url.rfind("https://[::1]:", 0) == 0) {
+    http.enable_server_certificate_verification(false);
+  }
   http.set_connection_timeout(kApiConnectTimeoutSeconds);
   http.set_read_timeout(kApiReadTimeoutSeconds);
   httplib::Headers headers;

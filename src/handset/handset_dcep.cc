@@ -49,6 +49,7 @@ Status HandsetHost::BindDcep(Handset& h, const std::string& operator_id, const s
 Result<json> HandsetHost::OpenDcepWallet(std::string_view handset_id, std::string_view operator_id,
                                          std::string_view wallet_id) {
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  std::lock_guard field(h->field_mu);
   if (!h->dcep_wallet.empty()) {
     return AlreadyExists("handset: its hardware wallet belongs to wallet " + h->dcep_wallet + " at " +
                          h->dcep_operator);
@@ -86,6 +87,7 @@ Result<json> HandsetHost::OpenDcepWallet(std::string_view handset_id, std::strin
 
 Result<json> HandsetHost::DcepStatus(std::string_view handset_id) {
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  std::lock_guard field(h->field_mu);
   if (h->dcep_wallet.empty()) return NotFound("handset: no hardware wallet (personalise it first)");
   device::DcepWalletClient app = AppChannel(h->se.get());
   TS_RETURN_IF_ERROR(app.Select());
@@ -101,6 +103,7 @@ Result<json> HandsetHost::DcepStatus(std::string_view handset_id) {
 Result<json> HandsetHost::LoadDcep(std::string_view handset_id, std::int64_t amount_fen,
                                    std::string_view idempotency_key) {
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  std::lock_guard field(h->field_mu);
   if (h->dcep_wallet.empty()) return NotFound("handset: no hardware wallet (personalise it first)");
   if (idempotency_key.empty()) return InvalidArgument("Idempotency-Key: header required");
   // The operator funds the purse once per key and signs the same order again on a retry; the
@@ -128,6 +131,9 @@ Result<json> HandsetHost::PayDcepOffline(std::string_view payer_handset_id,
   if ((*payee)->dcep_wallet.empty()) {
     return FailedPrecondition("payee_handset_id: the payee has no hardware wallet");
   }
+  // The two devices held together: both busy for the whole exchange (scoped_lock orders the two
+  // locks, so two payments in opposite directions cannot deadlock).
+  std::scoped_lock fields(payer->field_mu, (*payee)->field_mu);
   device::DcepWalletClient payer_field = FieldChannel(payer->se.get());
   device::DcepWalletClient payee_field = FieldChannel((*payee)->se.get());
   TS_ASSIGN_OR_RETURN(Bytes transfer, device::PayOffline(payer_field, payee_field, amount_fen));
@@ -141,6 +147,7 @@ Result<json> HandsetHost::PayDcepOffline(std::string_view payer_handset_id,
 
 Result<json> HandsetHost::SyncDcep(std::string_view handset_id) {
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  std::lock_guard field(h->field_mu);
   if (h->dcep_wallet.empty()) return NotFound("handset: no hardware wallet (personalise it first)");
   device::DcepWalletClient app = AppChannel(h->se.get());
   TS_RETURN_IF_ERROR(app.Select());

@@ -138,7 +138,10 @@ Result<HandsetInfo> HandsetHost::Create(std::string_view kind, std::string_view 
                                     store::Value::Text(info.name), store::Value::Text(info.phone),
                                     store::Value::Int64(info.created_unix_ms)})
                          .status());
-  handsets_.emplace(info.handset_id, std::make_shared<Handset>(Handset{info, std::move(se), "", ""}));
+  auto h = std::make_shared<Handset>();
+  h->info = info;
+  h->se = std::move(se);
+  Remember(h);
   return info;
 }
 
@@ -165,8 +168,22 @@ Result<std::shared_ptr<HandsetHost::Handset>> HandsetHost::Find(std::string_view
   se_options.device_id = h->info.handset_id;
   TS_ASSIGN_OR_RETURN(h->se, device::SecureElement::Open(se_options));
   h->info.se_public_key_hex = Lower(HexEncode(h->se->public_key()));
-  handsets_.emplace(h->info.handset_id, h);
+  Remember(h);
   return h;
+}
+
+void HandsetHost::Remember(const std::shared_ptr<Handset>& h) {
+  if (handsets_.size() >= kHandsetsOpenMax) {
+    // An element nobody is using right now (only this map holds it) is closed; it reopens from
+    // its file on the next call.
+    for (auto it = handsets_.begin(); it != handsets_.end(); ++it) {
+      if (it->second.use_count() == 1) {
+        handsets_.erase(it);
+        break;
+      }
+    }
+  }
+  handsets_.emplace(h->info.handset_id, h);
 }
 
 Result<HandsetInfo> HandsetHost::Get(std::string_view handset_id) {
@@ -176,6 +193,7 @@ Result<HandsetInfo> HandsetHost::Get(std::string_view handset_id) {
 
 Result<json> HandsetHost::Contents(std::string_view handset_id) {
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  std::lock_guard field(h->field_mu);
   json tokens = json::array();
   for (const std::string& token_id : h->se->TokenIds()) {
     Result<std::uint16_t> atc = h->se->Atc(token_id);
@@ -210,6 +228,7 @@ Result<json> HandsetHost::Messages(std::string_view handset_id, std::int64_t aft
 Status HandsetHost::InstallToken(std::string_view handset_id, std::string_view token_id,
                                  std::string_view credentials_hex) {
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  std::lock_guard field(h->field_mu);
   Result<Bytes> blob = HexDecode(credentials_hex);
   if (!blob.ok() || blob->empty()) return InvalidArgument("credentials: expected hex");
   return h->se->InstallToken(token_id, *blob);
@@ -260,6 +279,7 @@ Result<TapOutcome> HandsetHost::Tap(std::string_view handset_id, std::string_vie
                                     std::string_view merchant_id, std::int64_t amount_minor,
                                     bool fingerprint) {
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  std::lock_guard field(h->field_mu);
   const demo::DemoMerchant* merchant = FindMerchant(*options_.demo, merchant_id);
   if (merchant == nullptr) return NotFound("merchant_id: no such demo merchant");
   if (amount_minor < 1 || amount_minor > kTapAmountMinorMax) {
@@ -308,6 +328,7 @@ Result<TapOutcome> HandsetHost::Tap(std::string_view handset_id, std::string_vie
 Result<json> HandsetHost::InAppPayment(std::string_view handset_id, std::string_view token_id,
                                        const json& payment_request, bool fingerprint) {
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  std::lock_guard field(h->field_mu);
   if (!payment_request.is_object()) return InvalidArgument("payment_request: expected an object");
   acquirer::InAppOrder order;
   const json amount = payment_request.value("amount", json::object());

@@ -15,8 +15,8 @@
 // A handset id ("hs-" and 32 hex digits from the CSPRNG) is the capability to use the handset, as
 // possession is for a real phone: the web app keeps it, nobody can guess it.
 //
-// Thread-safety: every call may come from any HTTP worker. Secure elements serialise their own
-// calls; the registry and the gates are under the host's mutexes.
+// Thread-safety: every call may come from any HTTP worker. One operation at a time per handset
+// (its field mutex); the registry and the gates are under the host's mutexes.
 #pragma once
 
 #include <cstddef>
@@ -44,6 +44,7 @@
 namespace tapstack::handset {
 
 inline constexpr std::size_t kHandsetsMax = 10'000;    // per host: each holds an open database
+inline constexpr std::size_t kHandsetsOpenMax = 256;  // elements kept open at once
 inline constexpr std::size_t kHandsetNameBytesMax = 64;
 inline constexpr std::int64_t kTapAmountMinorMax = 99'999'999;  // what a POS keypad takes
 
@@ -175,7 +176,13 @@ class HandsetHost {
     HandsetInfo info;
     std::unique_ptr<device::SecureElement> se;
     std::string dcep_operator, dcep_wallet;  // empty until OpenDcepWallet
+    // One exchange with the element at a time, as a phone is in one field at a time: two
+    // concurrent taps would interleave their APDUs. Recursive: an operation reads the element's
+    // state with the public reads (Contents, DcepStatus) while it holds it.
+    std::recursive_mutex field_mu;
   };
+  // Keeps at most kHandsetsOpenMax elements open (each holds a database), closing an idle one.
+  void Remember(const std::shared_ptr<Handset>& h);
   struct Gate {
     std::string label;  // "entry gate at Pingguoyuan"
     std::string city;

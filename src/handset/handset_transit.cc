@@ -89,6 +89,7 @@ Result<json> HandsetHost::PayInApp(Handset& h, std::string_view token_id, std::s
 Result<json> HandsetHost::OpenTransitCard(std::string_view handset_id, std::string_view city_code,
                                           std::string_view account_id, std::string_view token_id) {
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  std::lock_guard field(h->field_mu);
   TS_ASSIGN_OR_RETURN(std::shared_ptr<const transit::CityNetwork> city, City(city_code));
   if (account_id.empty()) return InvalidArgument("account_id: required (the wallet user id)");
   const std::string card_id = "tc-" + RandomHex(8);
@@ -116,6 +117,7 @@ Result<std::uint32_t> HandsetHost::TopUpTransitCard(std::string_view handset_id,
                                                     std::uint32_t amount_fen,
                                                     std::string_view token_id) {
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  std::lock_guard field(h->field_mu);
   if (amount_fen == 0) return InvalidArgument("amount_fen: expected more than 0");
   Result<std::string> city = CityOfCard(*h, card_id);
   if (!city.ok()) return NotFound("card_id: no such transit card on this handset");
@@ -214,6 +216,7 @@ Result<TransitRide> HandsetHost::Ride(std::string_view handset_id, std::string_v
                                       std::string_view gate_kind, std::uint16_t line,
                                       std::uint16_t station) {
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  std::lock_guard field(h->field_mu);
   transit::ValidatorKind kind;
   if (gate_kind == "metro_entry") {
     kind = transit::ValidatorKind::kMetroEntry;
@@ -257,6 +260,7 @@ std::string HandsetHost::GateLabel(const transit::TerminalId& psam_number) {
 
 Result<json> HandsetHost::TransitCard(std::string_view handset_id, std::string_view card_id) {
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  std::lock_guard field(h->field_mu);
   device::SecureElement* se = h->se.get();
   const std::string id(card_id);
   transit::PurseCommands card([se, id](ByteView capdu) { return se->TransmitToTransitCard(id, capdu); });

@@ -33,10 +33,10 @@ Result<std::string> Base64Encode(ByteView data) {
   return out;
 }
 
-Result<Bytes> Base64Decode(std::string_view text) {
-  if (text.size() > kBase64TextCharsMax) {
+Result<Bytes> Base64Decode(std::string_view text, std::size_t text_chars_max) {
+  if (text.size() > text_chars_max) {
     return OutOfRange("base64: " + std::to_string(text.size()) + " characters; at most " +
-                      std::to_string(kBase64TextCharsMax));
+                      std::to_string(text_chars_max));
   }
   if (text.size() % 4 != 0) {
     return InvalidArgument("base64: length " + std::to_string(text.size()) +

@@ -22,7 +22,8 @@ Result<std::string> Base64Encode(ByteView data);
 
 // Decodes canonical base64: length a multiple of 4, only A–Z a–z 0–9 + /, '=' only as the last
 // one or two characters, unused bits of the last character zero, no whitespace. The empty string
-// decodes to no bytes. Errors (kInvalidArgument) name the offending character's offset.
-Result<Bytes> Base64Decode(std::string_view text);
+// decodes to no bytes. Errors (kInvalidArgument) name the offending character's offset;
+// kOutOfRange for text longer than `text_chars_max`.
+Result<Bytes> Base64Decode(std::string_view text, std::size_t text_chars_max = kBase64TextCharsMax);
 
 }  // namespace tapstack::qr

@@ -360,6 +360,33 @@ class Routes {
     return json_api::CheckBearer(req, res, options_.admin_token);
   }
 
+  // The caller's owner id when a holder check is configured; replies 401 and returns nullopt when
+  // the check refuses. Without a check: an empty owner (anyone).
+  std::optional<std::string> Holder(const Request& req, Response& res) const {
+    if (!options_.holder) return std::string();
+    Result<std::string> owner = options_.holder(req);
+    if (!owner.ok()) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      ReplyError(res, 401, "unauthenticated", owner.status().message());
+      return std::nullopt;
+    }
+    return *owner;
+  }
+
+  // False (replied) unless the caller may act on `account_id`: another owner's account answers
+  // 404 exactly as an unknown one.
+  bool HolderOwns(const Request& req, Response& res, const std::string& account_id) const {
+    const std::optional<std::string> owner = Holder(req, res);
+    if (!owner) return false;
+    if (owner->empty()) return true;
+    Result<AccountInfo> info = platform_.Account(account_id);
+    if (info.ok() && info->owner_id != *owner) {
+      ReplyError(res, 404, "not_found", "account: no such account", "account");
+      return false;
+    }
+    return true;
+  }
+
   Platform& platform_;
   QrpayHttpOptions options_;
 };
@@ -379,8 +406,17 @@ void InstallQrpayRoutes(httplib::Server& server, Platform& platform, QrpayHttpOp
 
   // ---- Accounts ----
   server.Post(base + "/accounts", [routes](const Request& req, Response& res) {
+    const std::optional<std::string> holder = routes->Holder(req, res);
+    if (!holder) return;
     QRPAY_OR_REPLY(const json body, ParseBody(req, {"owner_id", "level"}));
-    QRPAY_OR_REPLY(const std::string owner, String(body, "owner_id"));
+    std::string owner = *holder;
+    if (owner.empty() || body.contains("owner_id")) {
+      QRPAY_OR_REPLY(owner, String(body, "owner_id"));
+    }
+    if (!holder->empty() && owner != *holder) {
+      return ReplyError(res, 400, "invalid_argument", "owner_id: must be the signed-in holder (or left out)",
+                        "owner_id");
+    }
     QRPAY_OR_REPLY(const std::int64_t level, Integer(body, "level"));
     if (level < kLevelLowest || level > kLevelHighest) {
       return ReplyError(
@@ -397,6 +433,7 @@ void InstallQrpayRoutes(httplib::Server& server, Platform& platform, QrpayHttpOp
   server.Get(account, [routes](const Request& req, Response& res) {
     const std::string id = req.matches[1].str();
     QRPAY_CHECK_OR_REPLY(CheckAccountId("account", id));
+    if (!routes->HolderOwns(req, res, id)) return;
     QRPAY_OR_REPLY(const AccountInfo info, routes->platform_.Account(id));
     ReplyJson(res, 200, {{"account", AccountJson(info)}});
   });
@@ -405,6 +442,7 @@ void InstallQrpayRoutes(httplib::Server& server, Platform& platform, QrpayHttpOp
   server.Post(account + "/top-ups", [routes](const Request& req, Response& res) {
     const std::string id = req.matches[1].str();
     QRPAY_CHECK_OR_REPLY(CheckAccountId("account", id));
+    if (!routes->HolderOwns(req, res, id)) return;
     QRPAY_OR_REPLY(const json body, ParseBody(req, {"amount", "device_id"}));
     QRPAY_OR_REPLY(const Amount amount, AmountMember(body, "amount"));
     QRPAY_OR_REPLY(const std::string device, String(body, "device_id"));
@@ -428,6 +466,7 @@ void InstallQrpayRoutes(httplib::Server& server, Platform& platform, QrpayHttpOp
   server.Get(account + "/funding-cards", [routes](const Request& req, Response& res) {
     const std::string id = req.matches[1].str();
     QRPAY_CHECK_OR_REPLY(CheckAccountId("account", id));
+    if (!routes->HolderOwns(req, res, id)) return;
     QRPAY_OR_REPLY(const std::vector<FundingCard> cards, routes->platform_.FundingCards(id));
     json out = json::array();
     for (const FundingCard& c : cards) {
@@ -441,6 +480,7 @@ void InstallQrpayRoutes(httplib::Server& server, Platform& platform, QrpayHttpOp
   server.Post(account + "/withdrawals", [routes](const Request& req, Response& res) {
     const std::string id = req.matches[1].str();
     QRPAY_CHECK_OR_REPLY(CheckAccountId("account", id));
+    if (!routes->HolderOwns(req, res, id)) return;
     QRPAY_OR_REPLY(const json body, ParseBody(req, {"card_id", "amount"}));
     QRPAY_OR_REPLY(const std::string card, String(body, "card_id"));
     QRPAY_OR_REPLY(const Amount amount, AmountMember(body, "amount"));
@@ -459,6 +499,7 @@ void InstallQrpayRoutes(httplib::Server& server, Platform& platform, QrpayHttpOp
   server.Post(account + "/payments", [routes](const Request& req, Response& res) {
     const std::string id = req.matches[1].str();
     QRPAY_CHECK_OR_REPLY(CheckAccountId("account", id));
+    if (!routes->HolderOwns(req, res, id)) return;
     QRPAY_OR_REPLY(const json body, ParseBody(req, {"payload", "amount"}));
     QRPAY_OR_REPLY(const std::string payload, String(body, "payload"));
     QRPAY_OR_REPLY(const std::optional<Amount> amount, OptionalAmount(body, "amount"));
@@ -469,6 +510,7 @@ void InstallQrpayRoutes(httplib::Server& server, Platform& platform, QrpayHttpOp
   server.Post(account + "/quotes", [routes](const Request& req, Response& res) {
     const std::string id = req.matches[1].str();
     QRPAY_CHECK_OR_REPLY(CheckAccountId("account", id));
+    if (!routes->HolderOwns(req, res, id)) return;
     QRPAY_OR_REPLY(const json body, ParseBody(req, {"payload", "amount"}));
     QRPAY_OR_REPLY(const std::string payload, String(body, "payload"));
     QRPAY_OR_REPLY(const std::optional<Amount> amount, OptionalAmount(body, "amount"));
@@ -480,6 +522,7 @@ void InstallQrpayRoutes(httplib::Server& server, Platform& platform, QrpayHttpOp
     const std::string id = req.matches[1].str();
     const std::string quote = req.matches[2].str();
     QRPAY_CHECK_OR_REPLY(CheckAccountId("account", id));
+    if (!routes->HolderOwns(req, res, id)) return;
     QRPAY_CHECK_OR_REPLY(CheckPathId("quote", quote));
     QRPAY_OR_REPLY(const json body, ParseBody(req, {}));
     QRPAY_OR_REPLY(const std::string key, IdempotencyKey(req));
@@ -489,6 +532,7 @@ void InstallQrpayRoutes(httplib::Server& server, Platform& platform, QrpayHttpOp
   server.Post(account + "/card-payments", [routes](const Request& req, Response& res) {
     const std::string id = req.matches[1].str();
     QRPAY_CHECK_OR_REPLY(CheckAccountId("account", id));
+    if (!routes->HolderOwns(req, res, id)) return;
     QRPAY_OR_REPLY(const json body,
                    ParseBody(req, {"payload", "amount", "card_issuer_country", "device_id"}));
     QRPAY_OR_REPLY(const std::string payload, String(body, "payload"));
@@ -504,6 +548,7 @@ void InstallQrpayRoutes(httplib::Server& server, Platform& platform, QrpayHttpOp
   server.Post(account + "/payment-codes", [routes](const Request& req, Response& res) {
     const std::string id = req.matches[1].str();
     QRPAY_CHECK_OR_REPLY(CheckAccountId("account", id));
+    if (!routes->HolderOwns(req, res, id)) return;
     QRPAY_OR_REPLY(const json body, ParseBody(req, {"device_id"}));
     QRPAY_OR_REPLY(const std::string device, String(body, "device_id"));
     QRPAY_OR_REPLY(const PaymentCode code, routes->platform_.IssuePaymentCode(id, device));
@@ -514,6 +559,7 @@ void InstallQrpayRoutes(httplib::Server& server, Platform& platform, QrpayHttpOp
   server.Get(account + "/statements/([^/]+)", [routes](const Request& req, Response& res) {
     const std::string id = req.matches[1].str();
     QRPAY_CHECK_OR_REPLY(CheckAccountId("account", id));
+    if (!routes->HolderOwns(req, res, id)) return;
     QRPAY_OR_REPLY(const Statement statement,
                    routes->platform_.MonthlyStatement(id, req.matches[2].str()));
     ReplyJson(res, 200, {{"statement", StatementJson(statement)}});

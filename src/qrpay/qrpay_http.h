@@ -56,11 +56,15 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "core/status.h"
+
 namespace httplib {
 class Server;
+struct Request;
 }
 
 namespace tapstack::qrpay {
@@ -73,6 +77,12 @@ inline constexpr std::size_t kQrpayRequestBodyBytesMax = std::size_t{16} * 1024;
 struct QrpayHttpOptions {
   // The bearer token of admin routes; must be non-empty (an empty token refuses every admin call).
   std::string admin_token;
+  // The app gateway's holder check, when set: the caller's owner id from the request (its
+  // session), or an error (answered 401). Account routes then answer only that owner's account
+  // (another owner's answers 404, as one that does not exist), and POST /accounts opens the
+  // account of that owner (an owner_id naming anyone else is refused). Unset: holders are
+  // authenticated by a gateway in front of this API.
+  std::function<Result<std::string>(const httplib::Request&)> holder;
 };
 
 // Registers the routes of `platform` under /v1/qrpay/<platform id> (the id is part of each

@@ -74,6 +74,8 @@ Status ResolveCard(const json& body, const demo::DemoNetwork& demo, acquirer::Pu
 Result<std::unique_ptr<AcquirerNode>> AcquirerNode::Start(const ServeConfig& config, const demo::DemoNetwork& demo) {
   std::unique_ptr<AcquirerNode> node(new AcquirerNode());
   node->config_ = config;
+  // HTTPS only when http.tls_* are set (issue #10); first, so a bad certificate stops start-up early.
+  TS_RETURN_IF_ERROR(node->http_.UseTls(config.http_tls_cert_file, config.http_tls_key_file));
   node->demo_ = demo;
   if (node->demo_.merchants.empty()) return InvalidArgument("the seed has no merchants for the acquirer");
   node->io_ = std::make_unique<IoThreads>(kIoThreads);

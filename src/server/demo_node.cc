@@ -38,14 +38,6 @@ const store::Migration kNodeMigrations[] = {
      .postgres_sql = ""},
 };
 
-// The URL this process reaches its own HTTP listener at (a wildcard bind is reached on loopback).
-std::string LoopbackUrl(const HttpFront& http) {
-  const std::string url = http.url();
-  const std::string wildcard = "http://0.0.0.0:";
-  if (url.rfind(wildcard, 0) == 0) return "http://127.0.0.1:" + url.substr(wildcard.size());
-  return url;
-}
-
 // The purse master keys of `city`'s cards: the national purchase and maintenance keys every PSAM
 // holds, and the city's own load and TAC keys (demo/demo_keys.h).
 transit::TransitMasterKeys DemoTransitMasterKeys(const transit::CityNetwork& city) {
@@ -85,6 +77,8 @@ Status RemoveDatabases(const std::filesystem::path& dir) {
 Result<std::unique_ptr<DemoNode>> DemoNode::Start(const ServeConfig& config) {
   std::unique_ptr<DemoNode> node(new DemoNode());
   node->config_ = config;
+  // HTTPS only when http.tls_* are set (issue #10); first, so a bad certificate stops start-up early.
+  TS_RETURN_IF_ERROR(node->http_.UseTls(config.http_tls_cert_file, config.http_tls_key_file));
   TS_ASSIGN_OR_RETURN(node->store_, store::OpenSqlite(config.data_dir, kNodeRole));
   store::Store& db = *node->store_;
   TS_RETURN_IF_ERROR(store::ApplyMigrations(db, kNodeMigrations));
@@ -147,7 +141,8 @@ Result<std::unique_ptr<DemoNode>> DemoNode::Start(const ServeConfig& config) {
   // The HTTP address first: the wallet calls the TSP's JSON API on this same listener.
   TS_RETURN_IF_ERROR(node->http_.Bind(config.http_bind, config.http_port));
   TS_ASSIGN_OR_RETURN(node->wallet_,
-                      DemoWallet::Open(node->demo_, config.data_dir, LoopbackUrl(node->http_)));
+                      DemoWallet::Open(node->demo_, config.data_dir, LoopbackUrl(node->http_),
+                                       node->http_.tls_cert_file()));  // trusts our own cert
   // The web app's phones and watches: their secure elements, and the merchants' POS terminals
   // reaching this node's switch over the in-memory acquirer link.
   handset::HandsetHostOptions handset_options;
@@ -204,9 +199,19 @@ void DemoNode::InstallRoutes() {
     spdlog::warn("the web app is not served: {}", web.message());
   }
   transit::InstallTransitRoutes(http_.routes(), *transit_);
+  // The platforms' app gateway is the wallet: an account is its signed-in user's, and only theirs.
+  qrpay::QrpayHttpOptions qrpay_options;
+  wallet::WalletService* wallet = &wallet_->service();
+  qrpay_options.holder = [wallet](const httplib::Request& req) -> Result<std::string> {
+    const std::string header = req.get_header_value("Authorization");
+    Result<std::string> user = header.starts_with("Bearer ") ? wallet->Authenticate(header.substr(7))
+                                                             : Result<std::string>(NotFound(""));
+    if (!user.ok()) return FailedPrecondition("Authorization: a wallet session is required (Bearer <session>)");
+    return user;
+  };
   std::vector<std::string> platform_ids;
   for (qrpay::Platform* platform : qr_->platforms()) {
-    qrpay::InstallQrpayRoutes(http_.routes(), *platform, {});
+    qrpay::InstallQrpayRoutes(http_.routes(), *platform, qrpay_options);
     platform_ids.push_back(platform->id());
   }
   qrpay::InstallQrpayFallbackRoutes(http_.routes(), std::move(platform_ids));

@@ -28,11 +28,15 @@ std::vector<wallet::CardProduct> DemoCardProducts(const demo::DemoNetwork& demo)
 
 Result<std::unique_ptr<DemoWallet>> DemoWallet::Open(const demo::DemoNetwork& demo,
                                                      const std::filesystem::path& data_dir,
-                                                     const std::string& tsp_url) {
+                                                     const std::string& tsp_url,
+                                                     const std::string& tsp_ca_file) {
   std::unique_ptr<DemoWallet> w(new DemoWallet());
   TS_ASSIGN_OR_RETURN(w->store_, store::OpenSqlite(data_dir, "wallet"));
-  TS_ASSIGN_OR_RETURN(w->tsp_, wallet::HttpTspClient::Create(
-                                   {tsp_url, std::string(demo::kDemoRequestorApiKey)}));
+  wallet::HttpTspClientOptions tsp;
+  tsp.base_url = tsp_url;
+  tsp.api_key = std::string(demo::kDemoRequestorApiKey);
+  tsp.ca_cert_file = tsp_ca_file;
+  TS_ASSIGN_OR_RETURN(w->tsp_, wallet::HttpTspClient::Create(std::move(tsp)));
   wallet::WalletOptions options;
   options.random = &w->random_;
   options.card_products = DemoCardProducts(demo);

@@ -23,10 +23,12 @@ std::vector<wallet::CardProduct> DemoCardProducts(const demo::DemoNetwork& demo)
 
 class DemoWallet {
  public:
+  // `tsp_ca_file`: for an https tsp_url, the PEM certificate to trust ("" = the system's).
   // Errors: the store's; wallet::HttpTspClient::Create's and WalletService::Open's.
   static Result<std::unique_ptr<DemoWallet>> Open(const demo::DemoNetwork& demo,
                                                   const std::filesystem::path& data_dir,
-                                                  const std::string& tsp_url);
+                                                  const std::string& tsp_url,
+                                                  const std::string& tsp_ca_file = "");
   wallet::WalletService& service() { return *service_; }
 
  private:

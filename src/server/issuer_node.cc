@@ -16,6 +16,8 @@ constexpr int kIoThreads = 2;
 Result<std::unique_ptr<IssuerNode>> IssuerNode::Start(const ServeConfig& config, const demo::DemoNetwork& demo) {
   std::unique_ptr<IssuerNode> node(new IssuerNode());
   node->config_ = config;
+  // HTTPS only when http.tls_* are set (issue #10); first, so a bad certificate stops start-up early.
+  TS_RETURN_IF_ERROR(node->http_.UseTls(config.http_tls_cert_file, config.http_tls_key_file));
   node->demo_ = demo;
   TS_ASSIGN_OR_RETURN(std::vector<issuer::IssuerBankConfig> banks, DemoIssuerBanks(demo, config.issuer_banks));
   const std::vector<std::string> bank_ids = InstitutionIds(banks);

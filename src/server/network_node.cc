@@ -64,6 +64,8 @@ void InstallNetworkRoutes(HttpFront& http, network::Switch& network, std::string
 Result<std::unique_ptr<NetworkNode>> NetworkNode::Start(const ServeConfig& config, const demo::DemoNetwork& demo) {
   std::unique_ptr<NetworkNode> node(new NetworkNode());
   node->config_ = config;
+  // HTTPS only when http.tls_* are set (issue #10); first, so a bad certificate stops start-up early.
+  TS_RETURN_IF_ERROR(node->http_.UseTls(config.http_tls_cert_file, config.http_tls_key_file));
   TS_ASSIGN_OR_RETURN(auto store, OpenRoleStore(config.store_url, config.data_dir, config.network_name));
   TS_ASSIGN_OR_RETURN(auto journal,
                       OpenRoleStore(config.store_url, config.data_dir, config.network_name + "_journal"));

@@ -152,10 +152,13 @@ Status ParseServeConfig(std::string_view toml_text, ServeConfig& config) {
   }
   TS_RETURN_IF_ERROR(status);
   if (const toml::table* http = Section(root, "http", status)) {
-    TS_RETURN_IF_ERROR(UnknownKeys(*http, "http.", {"bind", "port", "web_dir"}));
+    TS_RETURN_IF_ERROR(
+        UnknownKeys(*http, "http.", {"bind", "port", "web_dir", "tls_cert_file", "tls_key_file"}));
     TS_RETURN_IF_ERROR(ReadString(*http, "http", "bind", next.http_bind));
     TS_RETURN_IF_ERROR(ReadPort(*http, "http", "port", next.http_port));
     TS_RETURN_IF_ERROR(ReadString(*http, "http", "web_dir", next.web_dir));
+    TS_RETURN_IF_ERROR(ReadString(*http, "http", "tls_cert_file", next.http_tls_cert_file));
+    TS_RETURN_IF_ERROR(ReadString(*http, "http", "tls_key_file", next.http_tls_key_file));
   }
   TS_RETURN_IF_ERROR(status);
   if (const toml::table* console = Section(root, "console", status)) {
@@ -243,6 +246,13 @@ Status ValidateServeConfig(const ServeConfig& config) {
   }
   if (config.role == Role::kAll && !config.store_url.empty()) {
     return InvalidArgument("store.url: role all runs on the embedded SQLite store; use --role for PostgreSQL");
+  }
+  // The files themselves are read (and the key matched to the certificate) when the listener
+  // starts: HttpFront::UseTls.
+  if (config.http_tls_cert_file.empty() != config.http_tls_key_file.empty()) {
+    return InvalidArgument(config.http_tls_cert_file.empty()
+                               ? "http.tls_cert_file: required with http.tls_key_file"
+                               : "http.tls_key_file: required with http.tls_cert_file");
   }
   if (config.role == Role::kNetwork && config.issuer_links.empty()) {
     return InvalidArgument("network.issuers: a network needs at least one [[network.issuers]] link");

@@ -36,6 +36,10 @@ struct ServeConfig {
   std::string http_bind = "127.0.0.1";  // loopback by default: a demo is not an internet service
   std::uint16_t http_port = 8080;       // 0 (not allowed in the file) = any free port, for tests
   std::string web_dir;                  // the web app and console files; "" = DefaultWebDir()
+  // Both set: the HTTP API is HTTPS only (server/http_front.h UseTls). PEM files; the key is not
+  // encrypted. Both "" (default): plain HTTP.
+  std::string http_tls_cert_file;
+  std::string http_tls_key_file;
   // [console] the operations console's one admin account (role all). The demo default is printed
   // at start; set your own password for anything but a demo.
   std::string console_user = "admin";

@@ -37,6 +37,7 @@ Status InstallWebRoutes(httplib::Server& server, const std::string& web_dir) {
   // extension (.mjs/.js as text/javascript: ES modules load).
   server.set_mount_point("/app", (root / "app").string());
   server.set_mount_point("/console", (root / "console").string());
+  server.set_mount_point("/shared", (root / "shared").string());  // modules both import
   const std::filesystem::path chart = root / "node_modules" / "chart.js" / "dist" / "chart.umd.js";
   server.Get("/vendor/chart.umd.js", [chart](const httplib::Request&, httplib::Response& res) {
     std::error_code ec;
@@ -67,9 +68,11 @@ Status InstallWebRoutes(httplib::Server& server, const std::string& web_dir) {
     JSON_API_ASSIGN_OR_REPLY(const int width, SideMember(body, "width"));
     JSON_API_ASSIGN_OR_REPLY(const int height, SideMember(body, "height"));
     JSON_API_ASSIGN_OR_REPLY(const std::string gray64, json_api::StringMember(body, "gray", true));
-    Result<Bytes> gray = qr::Base64Decode(gray64);
+    // Exactly width*height bytes: 4 characters per 3 bytes, rounded up to a padded quantum.
+    const std::size_t pixels_max = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
+    Result<Bytes> gray = qr::Base64Decode(gray64, (pixels_max + 2) / 3 * 4);
     if (!gray.ok()) {
-      return json_api::ReplyError(res, 400, "invalid_argument", "gray: expected base64", "gray");
+      return json_api::ReplyError(res, 400, "invalid_argument", "gray: " + gray.status().message(), "gray");
     }
     const std::string_view pixels(reinterpret_cast<const char*>(gray->data()), gray->size());
     Result<std::string> text = qr::ReadQrImage(width, height, pixels);

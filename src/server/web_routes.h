@@ -1,5 +1,6 @@
 // The web side of `tapstack serve`: the wallet web app (web/app at /app/, `/` redirects there),
-// the operations console (web/console at /console/), chart.js from web/node_modules (installed by
+// the operations console (web/console at /console/), the modules both use (web/shared at
+// /shared/), chart.js from web/node_modules (installed by
 // scripts/bootstrap from web/package-lock.json) at /vendor/chart.umd.js, and QR images of payment
 // codes (POST /v1/qr-images {"text"} → image/svg+xml, libqrencode), and reading a QR code from an
 // uploaded picture (POST /v1/qr-images/decode {"width","height","gray": base64 of 8-bit luminance}

@@ -137,6 +137,8 @@ class HttpTspCall {
     client_.set_read_timeout(std::chrono::milliseconds(options.read_timeout_ms));
     client_.set_write_timeout(std::chrono::milliseconds(options.read_timeout_ms));
     client_.set_bearer_token_auth(options.api_key);
+    // Server certificates are verified (cpp-httplib's default); this adds our trust anchor.
+    if (!options.ca_cert_file.empty()) client_.set_ca_cert_path(options.ca_cert_file);
   }
 
   // POST `path` with `body`; the body string is wiped afterwards (it may hold a PAN and CVV2).
@@ -172,9 +174,12 @@ class HttpTspCall {
 }  // namespace
 
 Result<std::unique_ptr<HttpTspClient>> HttpTspClient::Create(HttpTspClientOptions options) {
-  if (options.base_url.rfind("http://", 0) != 0 || options.base_url.size() <= 7 ||
-      options.base_url.find('/', 7) != std::string::npos) {
-    return InvalidArgument("base_url: expected http://host[:port] without a path");
+  const std::size_t host_at = options.base_url.rfind("https://", 0) == 0   ? 8
+                              : options.base_url.rfind("http://", 0) == 0 ? 7
+                                                                          : 0;
+  if (host_at == 0 || options.base_url.size() <= host_at ||
+      options.base_url.find('/', host_at) != std::string::npos) {
+    return InvalidArgument("base_url: expected http(s)://host[:port] without a path");
   }
   if (options.api_key.empty()) return InvalidArgument("api_key: expected the requestor API key");
   return std::unique_ptr<HttpTspClient>(new HttpTspClient(std::move(options)));

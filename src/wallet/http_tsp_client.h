@@ -18,8 +18,11 @@
 namespace tapstack::wallet {
 
 struct HttpTspClientOptions {
-  // "http://127.0.0.1:8443" (scheme, host and port; no path).
+  // "http://127.0.0.1:8080" or "https://127.0.0.1:8443" (scheme, host and port; no path).
   std::string base_url;
+  // https only: a PEM file of the certificates to trust (a self-signed TSP certificate itself);
+  // "" = the system's trust store. The host name or IP is checked against the certificate.
+  std::string ca_cert_file;
   // The token requestor's API key, sent as a bearer token.
   std::string api_key;
   int connect_timeout_ms = 2000;
@@ -28,7 +31,7 @@ struct HttpTspClientOptions {
 
 class HttpTspClient final : public TspClient {
  public:
-  // Errors: kInvalidArgument when base_url is not http://host[:port] or api_key is empty.
+  // Errors: kInvalidArgument when base_url is not http(s)://host[:port] or api_key is empty.
   static Result<std::unique_ptr<HttpTspClient>> Create(HttpTspClientOptions options);
 
   Result<ProvisioningResult> Provision(const ProvisioningRequest& request) override;

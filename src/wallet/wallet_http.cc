@@ -261,6 +261,16 @@ void InstallWalletRoutes(httplib::Server& server, WalletService& service) {
     auto session = s->SignIn(credentials->phone, credentials->password);
     WipeString(credentials->password);
     WipeRequestBody(req);
+    if (!session.ok() && session.status().code() == ErrorCode::kFailedPrecondition) {
+      // Rate-limited (WalletService kSignInFailuresMax): 429 with Retry-After (RFC 6585 4).
+      const std::int64_t retry_after = s->SignInRetryAfterSeconds(credentials->phone);
+      if (retry_after > 0) {
+        res.set_header("Retry-After", std::to_string(retry_after));
+        return Reply(res, 429, {{"error", "rate_limited"},
+                                {"message", session.status().message()},
+                                {"retry_after_seconds", retry_after}});
+      }
+    }
     if (!session.ok()) {
       if (session.status().code() == ErrorCode::kNotFound) {
         return ReplyErr(res, 401, "unauthenticated", session.status().message());

@@ -28,7 +28,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -50,6 +52,17 @@ namespace tapstack::wallet {
 // The demo token requestor id of the tapstack wallet (contract: "40010000001").
 inline constexpr std::string_view kDemoRequestorId = "40010000001";
 inline constexpr std::size_t kRequestHmacKeyBytesMin = 32;
+
+// Sign-in rate limit per phone number (OWASP ASVS 4.0 V2.2.1, NIST SP 800-63B 5.2.2: limit failed
+// attempts per account): after kSignInFailuresMax wrong passwords within
+// kSignInFailureWindowSeconds, every sign-in for that phone, with the right password too, is
+// refused until the oldest of those failures leaves the window. Unknown phones count the same, so
+// the limit does not reveal which numbers have accounts. Kept in memory: a restart clears it.
+inline constexpr int kSignInFailuresMax = 5;
+inline constexpr std::int64_t kSignInFailureWindowSeconds = 5 * 60;
+// Phones with recent failures held at most; beyond it the oldest-keyed entry is dropped (bounded
+// memory against a spray over many numbers).
+inline constexpr std::size_t kSignInPhonesTrackedMax = 100'000;
 
 struct WalletOptions {
   Clock* clock = nullptr;          // default: SystemClock::Instance()
@@ -201,7 +214,11 @@ class WalletService {
   // (+, 8-15 digits, no leading 0) or a password outside 8-1024 bytes.
   Result<User> SignUp(std::string_view phone, std::string_view password);
   // kNotFound when the phone is unknown or the password is wrong (same message for both).
+  // kFailedPrecondition ("phone: too many failed sign-ins …") while the phone is rate-limited
+  // (kSignInFailuresMax above); SignInRetryAfterSeconds then says for how long.
   Result<Session> SignIn(std::string_view phone, std::string_view password);
+  // Seconds until `phone` may try to sign in again (rounded up); 0 when it is not rate-limited.
+  std::int64_t SignInRetryAfterSeconds(std::string_view phone);
   // Ends the session. kNotFound when it is unknown or expired already.
   Status SignOut(std::string_view session_token);
   // The user id of a valid session; kNotFound when unknown, signed out or expired.
@@ -302,6 +319,13 @@ class WalletService {
   WalletOptions options_;
   std::mutex mu_;              // guards store_ and the rules checked across calls
   std::mutex idempotency_mu_;  // serialises RunIdempotent (taken before mu_, never inside it)
+
+  // Sign-in rate limit (wallet_users.cc): failure times (unix ms) per phone within the window.
+  // Callers hold sign_in_mu_ (never taken with mu_ held, nor mu_ inside it).
+  std::int64_t SignInRetryAfterMsLocked(const std::string& phone, std::int64_t now_ms);
+  void RecordSignInFailureLocked(const std::string& phone, std::int64_t now_ms);
+  std::mutex sign_in_mu_;
+  std::map<std::string, std::deque<std::int64_t>> sign_in_failures_;
 };
 
 }  // namespace tapstack::wallet

@@ -47,11 +47,57 @@ Result<User> WalletService::SignUp(std::string_view phone, std::string_view pass
   return user;
 }
 
+std::int64_t WalletService::SignInRetryAfterMsLocked(const std::string& phone, std::int64_t now_ms) {
+  auto it = sign_in_failures_.find(phone);
+  if (it == sign_in_failures_.end()) return 0;
+  std::deque<std::int64_t>& times = it->second;
+  const std::int64_t window_start = now_ms - kSignInFailureWindowSeconds * 1'000;
+  while (!times.empty() && times.front() <= window_start) times.pop_front();
+  if (times.empty()) {
+    sign_in_failures_.erase(it);
+    return 0;
+  }
+  if (static_cast<int>(times.size()) < kSignInFailuresMax) return 0;
+  // Free again when the oldest failure that still counts leaves the window.
+  return times[times.size() - kSignInFailuresMax] + kSignInFailureWindowSeconds * 1'000 - now_ms;
+}
+
+void WalletService::RecordSignInFailureLocked(const std::string& phone, std::int64_t now_ms) {
+  if (sign_in_failures_.size() >= kSignInPhonesTrackedMax && !sign_in_failures_.contains(phone)) {
+    sign_in_failures_.erase(sign_in_failures_.begin());
+  }
+  std::deque<std::int64_t>& times = sign_in_failures_[phone];
+  times.push_back(now_ms);
+  // Only the last kSignInFailuresMax failures matter for the limit.
+  while (static_cast<int>(times.size()) > kSignInFailuresMax) times.pop_front();
+}
+
+std::int64_t WalletService::SignInRetryAfterSeconds(std::string_view phone) {
+  std::lock_guard<std::mutex> lock(sign_in_mu_);
+  const std::int64_t ms = SignInRetryAfterMsLocked(std::string(phone), NowMs());
+  return ms <= 0 ? 0 : (ms + 999) / 1'000;
+}
+
 Result<Session> WalletService::SignIn(std::string_view phone, std::string_view password) {
   TS_RETURN_IF_ERROR(CheckPhone(phone));
   if (password.empty() || password.size() > crypto::kPasswordBytesMax) {
     return InvalidArgument("password: expected 1-1024 bytes");
   }
+  const std::string phone_key(phone);
+  {
+    // Checked before the password: while limited, the right password is refused too, so guessing
+    // on gains nothing.
+    std::lock_guard<std::mutex> lock(sign_in_mu_);
+    const std::int64_t retry_ms = SignInRetryAfterMsLocked(phone_key, NowMs());
+    if (retry_ms > 0) {
+      return FailedPrecondition("phone: too many failed sign-ins; try again in " +
+                                std::to_string((retry_ms + 999) / 1'000) + " s");
+    }
+  }
+  auto count_failure = [&] {
+    std::lock_guard<std::mutex> lock(sign_in_mu_);
+    RecordSignInFailureLocked(phone_key, NowMs());
+  };
   std::string user_id;
   std::string hash;
   {
@@ -67,10 +113,20 @@ Result<Session> WalletService::SignIn(std::string_view phone, std::string_view p
   // The same answer for an unknown phone and a wrong password, so sign-in does not reveal which
   // phone numbers have accounts.
   const Status wrong = NotFound("phone or password is wrong");
-  if (user_id.empty()) return wrong;
+  if (user_id.empty()) {
+    count_failure();
+    return wrong;
+  }
   Status verified = crypto::VerifyPassword(password, hash);
-  if (verified.code() == ErrorCode::kCryptoFailure) return wrong;
+  if (verified.code() == ErrorCode::kCryptoFailure) {
+    count_failure();
+    return wrong;
+  }
   TS_RETURN_IF_ERROR(verified);
+  {
+    std::lock_guard<std::mutex> lock(sign_in_mu_);
+    sign_in_failures_.erase(phone_key);  // a success starts the count afresh
+  }
 
   Bytes raw(kSessionTokenBytes);
   TS_RETURN_IF_ERROR(random_->Fill(raw));

@@ -52,8 +52,8 @@ class QrpayHttpTest : public PlatformTest {
     pk_ = OpenPlatform("induspay-pk", pk_dir_);
     ASSERT_NE(pk_, nullptr);
     http_ = std::make_unique<HttpHarness>([this](httplib::Server& server) {
-      InstallQrpayRoutes(server, *cn_, {kToken});
-      InstallQrpayRoutes(server, *pk_, {kToken});
+      InstallQrpayRoutes(server, *cn_, {kToken, nullptr});
+      InstallQrpayRoutes(server, *pk_, {kToken, nullptr});
       InstallQrpayFallbackRoutes(server, {"tapstack-cn", "induspay-pk"});
     });
     ASSERT_GT(http_->port(), 0);

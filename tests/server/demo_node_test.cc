@@ -81,11 +81,34 @@ TEST_F(DemoNodeTest, ServesTheWalletPlatformsQrApi) {
   auto code = GetJson(**node, "/v1/qrpay/tapstack-cn/merchants/BJNOODLES01/codes/static", &status);
   EXPECT_EQ(status, 200);
   EXPECT_TRUE(code["payload"].get<std::string>().starts_with("000201010211")) << code.dump();
+  // Account routes are behind the app gateway (server/qrpay_gateway.h): a wallet session, and
+  // only the signed-in user's own account.
   httplib::Client client((*node)->http_url());
-  auto opened = client.Post("/v1/qrpay/induspay-pk/accounts", R"({"owner_id": "ayesha", "level": 1})",
-                            "application/json");
+  auto anonymous = client.Post("/v1/qrpay/induspay-pk/accounts", R"({"owner_id": "ayesha", "level": 1})",
+                               "application/json");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401) << anonymous->body;
+  auto session_of = [&](const std::string& phone) {
+    const std::string body = R"({"phone":")" + phone + R"(","password":"password-123"})";
+    EXPECT_EQ(client.Post("/v1/users", body, "application/json")->status, 201);
+    const auto s = nlohmann::json::parse(client.Post("/v1/sessions", body, "application/json")->body);
+    return std::make_pair(s["session"].get<std::string>(), s["user_id"].get<std::string>());
+  };
+  const auto [ayesha, ayesha_id] = session_of("+923001234567");
+  const auto [bilal, bilal_id] = session_of("+923007654321");
+  const httplib::Headers as_ayesha = {{"Authorization", "Bearer " + ayesha}};
+  auto opened = client.Post("/v1/qrpay/induspay-pk/accounts", as_ayesha,
+                            R"({"owner_id": ")" + ayesha_id + R"(", "level": 1})", "application/json");
   ASSERT_TRUE(opened);
   EXPECT_EQ(opened->status, 201) << opened->body;
+  const std::string account = nlohmann::json::parse(opened->body)["account"]["account_id"];
+  auto for_another = client.Post("/v1/qrpay/induspay-pk/accounts", as_ayesha,
+                                 R"({"owner_id": ")" + bilal_id + R"(", "level": 1})", "application/json");
+  EXPECT_EQ(for_another->status, 400);
+  EXPECT_EQ(client.Get("/v1/qrpay/induspay-pk/accounts/" + account, as_ayesha)->status, 200);
+  auto snooping = client.Get("/v1/qrpay/induspay-pk/accounts/" + account,
+                             httplib::Headers{{"Authorization", "Bearer " + bilal}});
+  EXPECT_EQ(snooping->status, 404);
   // Admin routes are closed: `tapstack serve` configures no admin token.
   auto audit = GetJson(**node, "/v1/qrpay/tapstack-cn/audit", &status);
   EXPECT_EQ(status, 401);

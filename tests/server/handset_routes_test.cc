@@ -312,6 +312,13 @@ TEST_F(HandsetRoutesTest, DrawsPaymentCodesAsQrImagesAndServesTheWebApp) {
   auto blank = client.Post("/v1/qr-images/decode", R"({"width":2,"height":2,"gray":"/////w=="})", "application/json");
   ASSERT_TRUE(blank);
   EXPECT_EQ(blank->status, 422);
+  // A realistic picture (480 x 480: 230,400 luminance bytes, 307,200 base64 characters).
+  std::string white64;
+  for (int i = 0; i < 480 * 480 / 3; ++i) white64 += "////";  // 3 bytes FF FF FF per quantum
+  auto big = client.Post("/v1/qr-images/decode",
+                         json{{"width", 480}, {"height", 480}, {"gray", white64}}.dump(), "application/json");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 422) << big->body;
   auto bad_size = client.Post("/v1/qr-images/decode", R"({"width":3,"height":2,"gray":"/////w=="})", "application/json");
   ASSERT_TRUE(bad_size);
   EXPECT_EQ(bad_size->status, 400);

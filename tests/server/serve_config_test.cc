@@ -149,6 +149,33 @@ TEST(ServeConfigTest, ValidationNamesWhatARoleLacks) {
   EXPECT_FALSE(ParseRole("switch").ok());
 }
 
+TEST(ServeConfigTest, TlsFilesAreReadAndMustComeInPairs) {
+  ServeConfig config;
+  EXPECT_TRUE(config.http_tls_cert_file.empty());
+  EXPECT_TRUE(config.http_tls_key_file.empty());
+  Status s = ParseServeConfig(R"(
+[http]
+tls_cert_file = "/etc/tapstack/node.crt"
+tls_key_file = "/etc/tapstack/node.key"
+)",
+                              config);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(config.http_tls_cert_file, "/etc/tapstack/node.crt");
+  EXPECT_EQ(config.http_tls_key_file, "/etc/tapstack/node.key");
+  EXPECT_TRUE(ValidateServeConfig(config).ok());
+
+  Status wrong_type = ParseServeConfig("[http]\ntls_cert_file = 1\n", config);
+  EXPECT_EQ(wrong_type.message(), "config: http.tls_cert_file: expected a string");
+  EXPECT_EQ(config.http_tls_cert_file, "/etc/tapstack/node.crt");  // unchanged on error
+
+  ServeConfig cert_only;
+  cert_only.http_tls_cert_file = "/etc/tapstack/node.crt";
+  EXPECT_EQ(ValidateServeConfig(cert_only).message(), "http.tls_key_file: required with http.tls_cert_file");
+  ServeConfig key_only;
+  key_only.http_tls_key_file = "/etc/tapstack/node.key";
+  EXPECT_EQ(ValidateServeConfig(key_only).message(), "http.tls_cert_file: required with http.tls_key_file");
+}
+
 TEST(ServeConfigTest, MissingFileIsNotFound) {
   ServeConfig config;
   EXPECT_EQ(LoadServeConfigFile("/nonexistent/tapstack.toml", config).code(), ErrorCode::kNotFound);

@@ -78,6 +78,60 @@ TEST_P(SessionsTest, SignOutEndsOnlyThatSession) {
   EXPECT_EQ(Call("DELETE", "/v1/sessions/current", nullptr, first).status, 401);
 }
 
+// Sign-in rate limit (WalletService kSignInFailuresMax within kSignInFailureWindowSeconds).
+TEST_P(SessionsTest, FifthWrongPasswordLocksThePhoneEvenForTheRightPassword) {
+  ASSERT_EQ(Call("POST", "/v1/users", {{"phone", kPhoneA}, {"password", kPassword}}).status, 201);
+  for (int i = 0; i < kSignInFailuresMax; ++i) {
+    HttpAnswer wrong = Call("POST", "/v1/sessions", {{"phone", kPhoneA}, {"password", "wrong pass"}});
+    ASSERT_EQ(wrong.status, 401) << "attempt " << i + 1 << ": " << wrong.body.dump();
+  }
+  HttpAnswer locked = Call("POST", "/v1/sessions", {{"phone", kPhoneA}, {"password", kPassword}});
+  EXPECT_EQ(locked.status, 429) << locked.body.dump();
+  EXPECT_EQ(locked.body["error"], "rate_limited");
+  EXPECT_EQ(locked.body["retry_after_seconds"], kSignInFailureWindowSeconds);
+  EXPECT_EQ(locked.headers["Retry-After"], std::to_string(kSignInFailureWindowSeconds));
+  EXPECT_FALSE(locked.body.contains("session"));
+  // Another phone is not affected.
+  HttpAnswer other_up = Call("POST", "/v1/users", {{"phone", kPhoneB}, {"password", kPassword}});
+  ASSERT_EQ(other_up.status, 201);
+  EXPECT_EQ(Call("POST", "/v1/sessions", {{"phone", kPhoneB}, {"password", kPassword}}).status, 201);
+  // The wait shrinks with time; refused attempts while locked do not extend it.
+  clock_.AdvanceMillis(kSignInFailureWindowSeconds * 1000 - 1'500);
+  HttpAnswer still = Call("POST", "/v1/sessions", {{"phone", kPhoneA}, {"password", kPassword}});
+  EXPECT_EQ(still.status, 429);
+  EXPECT_EQ(still.body["retry_after_seconds"], 2);
+  clock_.AdvanceMillis(1'500);
+  HttpAnswer free_again = Call("POST", "/v1/sessions", {{"phone", kPhoneA}, {"password", kPassword}});
+  EXPECT_EQ(free_again.status, 201) << free_again.body.dump();
+}
+
+TEST_P(SessionsTest, FailuresOutsideTheWindowAndBeforeASuccessDoNotCount) {
+  ASSERT_EQ(Call("POST", "/v1/users", {{"phone", kPhoneA}, {"password", kPassword}}).status, 201);
+  auto fail = [&] {
+    EXPECT_EQ(Call("POST", "/v1/sessions", {{"phone", kPhoneA}, {"password", "wrong pass"}}).status, 401);
+  };
+  for (int i = 0; i < kSignInFailuresMax - 1; ++i) fail();
+  // A success clears the count: four more failures do not lock.
+  ASSERT_EQ(Call("POST", "/v1/sessions", {{"phone", kPhoneA}, {"password", kPassword}}).status, 201);
+  for (int i = 0; i < kSignInFailuresMax - 1; ++i) fail();
+  // The window slides: after it, the old failures are forgotten.
+  clock_.AdvanceMillis(kSignInFailureWindowSeconds * 1000);
+  fail();
+  EXPECT_EQ(Call("POST", "/v1/sessions", {{"phone", kPhoneA}, {"password", kPassword}}).status, 201);
+}
+
+TEST_P(SessionsTest, UnknownPhonesAreLimitedTheSameWay) {
+  // No account for kPhoneB: the limit must not tell registered numbers from others.
+  for (int i = 0; i < kSignInFailuresMax; ++i) {
+    EXPECT_EQ(Call("POST", "/v1/sessions", {{"phone", kPhoneB}, {"password", kPassword}}).status, 401);
+  }
+  HttpAnswer locked = Call("POST", "/v1/sessions", {{"phone", kPhoneB}, {"password", kPassword}});
+  EXPECT_EQ(locked.status, 429);
+  EXPECT_EQ(locked.body["error"], "rate_limited");
+  EXPECT_EQ(service_->SignInRetryAfterSeconds(kPhoneB), kSignInFailureWindowSeconds);
+  EXPECT_EQ(service_->SignInRetryAfterSeconds(kPhoneA), 0);
+}
+
 TS_INSTANTIATE_FOR_BOTH_DATABASES(SessionsTest);
 
 }  // namespace

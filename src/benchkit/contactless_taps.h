@@ -18,7 +18,7 @@
 #include "tsp/otp_challenge.h"
 #include "tsp/tsp_service.h"
 
-namespace tapstack::bench {
+namespace tapstack::benchkit {
 
 // `devices` phones, phone d holding a token of demo card (bank d % banks, card 4 + d / banks),
 // bound through `tsp` exactly as the wallet does it (Provision, the OTP from the SMS outbox,
@@ -90,4 +90,4 @@ inline Result<std::vector<std::vector<acquirer::Purchase>>> MakeContactlessTaps(
   return out;
 }
 
-}  // namespace tapstack::bench
+}  // namespace tapstack::benchkit
