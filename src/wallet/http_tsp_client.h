@@ -22,7 +22,7 @@ struct HttpTspClientOptions {
   std::string base_url;
   // https only: a PEM file of the certificates to trust (a self-signed TSP certificate itself);
   // "" = the system's trust store. The host name or IP is checked against the certificate.
-  std::string ca_cert_file;
+  std::string ca_cert_file = "";
   // The token requestor's API key, sent as a bearer token.
   std::string api_key;
   int connect_timeout_ms = 2000;
