@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view pixels(reinterpret_cast<const char*>(data + 1), size - 1);
   const int height = static_cast<int>(pixels.size()) / width;
   if (height >= 1) {
-    const auto read = tapstack::qr::ReadQrImage(width, height, pixels.substr(0, static_cast<std::size_t>(width) * height));
+    const auto read = tapstack::qr::ReadQrImage(
+        width, height, pixels.substr(0, static_cast<std::size_t>(width) * height));
     Check(read.ok() || read.status().code() == ErrorCode::kNotFound ||
           read.status().code() == ErrorCode::kInvalidArgument);
   }

@@ -3,10 +3,9 @@
 // HTTP worker thread.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 
@@ -15,10 +14,10 @@ namespace tapstack::handset {
 inline constexpr int kApiConnectTimeoutSeconds = 5;
 inline constexpr int kApiReadTimeoutSeconds = 30;
 
-// Sends `body` (null: none), with `Authorization: Bearer` and `Idempotency-Key` when given, with `method` ("GET" or "POST") to `base_url` + `path` and returns the
-// answer's JSON for a 2xx. Errors keep the server's message and field: 400 → kInvalidArgument,
-// 404 → kNotFound, 409/410/422/423 → kFailedPrecondition, any other status, a body that is not
-// JSON, or no answer → kUnavailable.
+// Sends `body` (null: none), with `Authorization: Bearer` and `Idempotency-Key` when given, with
+// `method` ("GET" or "POST") to `base_url` + `path` and returns the answer's JSON for a 2xx. Errors
+// keep the server's message and field: 400 → kInvalidArgument, 404 → kNotFound, 409/410/422/423 →
+// kFailedPrecondition, any other status, a body that is not JSON, or no answer → kUnavailable.
 Result<nlohmann::json> CallApi(const std::string& base_url, std::string_view method,
                                const std::string& path, const nlohmann::json& body,
                                const std::string& bearer = "",

@@ -33,7 +33,8 @@ std::string OperatorPath(const std::string& op, const std::string& rest) {
 
 }  // namespace
 
-Status HandsetHost::BindDcep(Handset& h, const std::string& operator_id, const std::string& wallet_id) {
+Status HandsetHost::BindDcep(Handset& h, const std::string& operator_id,
+                             const std::string& wallet_id) {
   std::lock_guard lock(mu_);
   TS_RETURN_IF_ERROR(store_
                          ->Execute("UPDATE handsets SET dcep_operator = ?, dcep_wallet = ? "
@@ -51,8 +52,8 @@ Result<json> HandsetHost::OpenDcepWallet(std::string_view handset_id, std::strin
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
   std::lock_guard field(h->field_mu);
   if (!h->dcep_wallet.empty()) {
-    return AlreadyExists("handset: its hardware wallet belongs to wallet " + h->dcep_wallet + " at " +
-                         h->dcep_operator);
+    return AlreadyExists("handset: its hardware wallet belongs to wallet " + h->dcep_wallet +
+                         " at " + h->dcep_operator);
   }
   const std::string op(operator_id);
   const std::string wallet(wallet_id);
@@ -61,7 +62,8 @@ Result<json> HandsetHost::OpenDcepWallet(std::string_view handset_id, std::strin
       CallApi(options_.api_url, "GET", OperatorPath(op, "/wallets/" + wallet), nullptr).status());
   TS_ASSIGN_OR_RETURN(json root, CallApi(options_.api_url, "GET", "/v1/dcep/root-key", nullptr));
   TS_ASSIGN_OR_RETURN(Bytes root_raw, HexDecode(root.value("public_key", "")));
-  TS_ASSIGN_OR_RETURN(crypto::PublicKey root_key, crypto::PublicKey::FromRaw(kDeviceScheme, root_raw));
+  TS_ASSIGN_OR_RETURN(crypto::PublicKey root_key,
+                      crypto::PublicKey::FromRaw(kDeviceScheme, root_raw));
   device::SecureElement* se = h->se.get();
   device::DcepWalletClient app = AppChannel(se);
   Bytes public_key;
@@ -73,11 +75,12 @@ Result<json> HandsetHost::OpenDcepWallet(std::string_view handset_id, std::strin
   } else {
     TS_ASSIGN_OR_RETURN(public_key, se->InstallDcepWallet(kDeviceScheme, root_key));
   }
-  TS_ASSIGN_OR_RETURN(json certified,
-                      CallApi(options_.api_url, "POST", OperatorPath(op, "/wallets/" + wallet + "/devices"),
-                              {{"device_id", h->info.handset_id},
-                               {"scheme", crypto::SignatureSchemeName(kDeviceScheme)},
-                               {"public_key", HexEncode(public_key)}}));
+  TS_ASSIGN_OR_RETURN(
+      json certified,
+      CallApi(options_.api_url, "POST", OperatorPath(op, "/wallets/" + wallet + "/devices"),
+              {{"device_id", h->info.handset_id},
+               {"scheme", crypto::SignatureSchemeName(kDeviceScheme)},
+               {"public_key", HexEncode(public_key)}}));
   TS_ASSIGN_OR_RETURN(Bytes chain, HexDecode(certified.value("chain", "")));
   TS_RETURN_IF_ERROR(app.Select());
   TS_RETURN_IF_ERROR(app.PutCertificates(chain));
@@ -113,7 +116,8 @@ Result<json> HandsetHost::LoadDcep(std::string_view handset_id, std::int64_t amo
       CallApi(options_.api_url, "POST",
               OperatorPath(h->dcep_operator, "/wallets/" + h->dcep_wallet + "/devices/" +
                                                  h->info.handset_id + "/loads"),
-              {{"amount_fen", amount_fen}}, "", h->info.handset_id + "-" + std::string(idempotency_key)));
+              {{"amount_fen", amount_fen}}, "",
+              h->info.handset_id + "-" + std::string(idempotency_key)));
   TS_ASSIGN_OR_RETURN(Bytes order, HexDecode(loaded.value("load_order", "")));
   device::DcepWalletClient app = AppChannel(h->se.get());
   TS_RETURN_IF_ERROR(app.Select());
@@ -122,12 +126,14 @@ Result<json> HandsetHost::LoadDcep(std::string_view handset_id, std::int64_t amo
 }
 
 Result<json> HandsetHost::PayDcepOffline(std::string_view payer_handset_id,
-                                         std::string_view payee_handset_id, std::int64_t amount_fen) {
+                                         std::string_view payee_handset_id,
+                                         std::int64_t amount_fen) {
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> payer, Find(payer_handset_id));
   Result<std::shared_ptr<Handset>> payee = Find(payee_handset_id);
   if (!payee.ok()) return NotFound("payee_handset_id: no such handset");
   if (payer == *payee) return InvalidArgument("payee_handset_id: a device cannot pay itself");
-  if (payer->dcep_wallet.empty()) return FailedPrecondition("handset: the payer has no hardware wallet");
+  if (payer->dcep_wallet.empty())
+    return FailedPrecondition("handset: the payer has no hardware wallet");
   if ((*payee)->dcep_wallet.empty()) {
     return FailedPrecondition("payee_handset_id: the payee has no hardware wallet");
   }
@@ -152,10 +158,11 @@ Result<json> HandsetHost::SyncDcep(std::string_view handset_id) {
   device::DcepWalletClient app = AppChannel(h->se.get());
   TS_RETURN_IF_ERROR(app.Select());
   TS_ASSIGN_OR_RETURN(Bytes log, app.ReadLog());
-  TS_ASSIGN_OR_RETURN(json uploaded,
-                      CallApi(options_.api_url, "POST",
-                              OperatorPath(h->dcep_operator, "/devices/" + h->info.handset_id + "/uploads"),
-                              {{"log", HexEncode(log)}}));
+  TS_ASSIGN_OR_RETURN(
+      json uploaded,
+      CallApi(options_.api_url, "POST",
+              OperatorPath(h->dcep_operator, "/devices/" + h->info.handset_id + "/uploads"),
+              {{"log", HexEncode(log)}}));
   TS_ASSIGN_OR_RETURN(Bytes ack, HexDecode(uploaded.value("sync_ack", "")));
   TS_RETURN_IF_ERROR(app.Select());
   TS_RETURN_IF_ERROR(app.Sync(ack));

@@ -38,14 +38,16 @@ const store::Migration kMigrations[] = {
      .postgres_sql = ""},
 };
 
-std::string_view KindName(HandsetKind kind) { return kind == HandsetKind::kWatch ? "watch" : "phone"; }
+std::string_view KindName(HandsetKind kind) {
+  return kind == HandsetKind::kWatch ? "watch" : "phone";
+}
 
-// "hs-" and 32 lowercase hex digits: anything else cannot name a handset (and never reaches a path).
+// "hs-" and 32 lowercase hex digits: anything else cannot name a handset (and never reaches a
+// path).
 bool WellFormedId(std::string_view id) {
   if (id.size() != 3 + 2 * kHandsetIdRandomBytes || !id.starts_with("hs-")) return false;
-  return std::ranges::all_of(id.substr(3), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
+  return std::ranges::all_of(
+      id.substr(3), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 Status CheckPhone(std::string_view phone) {
@@ -124,11 +126,7 @@ Result<HandsetInfo> HandsetHost::Create(std::string_view kind, std::string_view 
   }
   // The element first (its key pair), then the registry row: a crash in between leaves an
   // unreferenced directory, never a handset without its element.
-  device::SecureElementOptions se_options;
-  se_options.data_dir = options_.data_dir;
-  se_options.device_id = info.handset_id;
-  TS_ASSIGN_OR_RETURN(std::unique_ptr<device::SecureElement> se,
-                      device::SecureElement::Open(se_options));
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<device::SecureElement> se, OpenElement(info.handset_id));
   info.se_public_key_hex = Lower(HexEncode(se->public_key()));
   TS_RETURN_IF_ERROR(store_
                          ->Execute("INSERT INTO handsets (handset_id, kind, name, phone, "
@@ -149,10 +147,12 @@ Result<std::shared_ptr<HandsetHost::Handset>> HandsetHost::Find(std::string_view
   if (!WellFormedId(handset_id)) return NotFound("handset_id: no such handset");
   std::lock_guard lock(mu_);
   if (auto it = handsets_.find(handset_id); it != handsets_.end()) return it->second;
-  TS_ASSIGN_OR_RETURN(store::Rows rows,
-                      store_->Query("SELECT kind, name, phone, created_unix_ms, dcep_operator, dcep_wallet FROM handsets "
-                                    "WHERE handset_id = ?",
-                                    {store::Value::Text(std::string(handset_id))}));
+  TS_ASSIGN_OR_RETURN(
+      store::Rows rows,
+      store_->Query(
+          "SELECT kind, name, phone, created_unix_ms, dcep_operator, dcep_wallet FROM handsets "
+          "WHERE handset_id = ?",
+          {store::Value::Text(std::string(handset_id))}));
   if (rows.empty()) return NotFound("handset_id: no such handset");
   auto h = std::make_shared<Handset>();
   h->info.handset_id = std::string(handset_id);
@@ -163,13 +163,18 @@ Result<std::shared_ptr<HandsetHost::Handset>> HandsetHost::Find(std::string_view
   TS_ASSIGN_OR_RETURN(h->info.created_unix_ms, rows[0].GetInt64("created_unix_ms"));
   TS_ASSIGN_OR_RETURN(h->dcep_operator, rows[0].GetText("dcep_operator"));
   TS_ASSIGN_OR_RETURN(h->dcep_wallet, rows[0].GetText("dcep_wallet"));
-  device::SecureElementOptions se_options;
-  se_options.data_dir = options_.data_dir;
-  se_options.device_id = h->info.handset_id;
-  TS_ASSIGN_OR_RETURN(h->se, device::SecureElement::Open(se_options));
+  TS_ASSIGN_OR_RETURN(h->se, OpenElement(h->info.handset_id));
   h->info.se_public_key_hex = Lower(HexEncode(h->se->public_key()));
   Remember(h);
   return h;
+}
+
+Result<std::unique_ptr<device::SecureElement>> HandsetHost::OpenElement(
+    const std::string& handset_id) {
+  device::SecureElementOptions options;
+  options.data_dir = options_.data_dir;
+  options.device_id = handset_id;
+  return device::SecureElement::Open(options);
 }
 
 void HandsetHost::Remember(const std::shared_ptr<Handset>& h) {
@@ -236,7 +241,8 @@ Status HandsetHost::InstallToken(std::string_view handset_id, std::string_view t
 
 Result<HandsetHost::Terminal*> HandsetHost::TerminalAt(const demo::DemoMerchant& merchant) {
   std::lock_guard lock(mu_);
-  if (auto it = terminals_.find(merchant.terminal_id); it != terminals_.end()) return it->second.get();
+  if (auto it = terminals_.find(merchant.terminal_id); it != terminals_.end())
+    return it->second.get();
   acquirer::TerminalConfig config;
   config.terminal_id = merchant.terminal_id;
   config.merchant_id = merchant.merchant_id;
@@ -301,9 +307,9 @@ Result<TapOutcome> HandsetHost::Tap(std::string_view handset_id, std::string_vie
   if (fingerprint) se->BiometricVerified();
   const Amount amount(amount_minor, *merchant->currency);
   TS_ASSIGN_OR_RETURN(const emv::CryptogramProfile* profile, TokenProfile(*options_.demo));
-  TS_ASSIGN_OR_RETURN(acquirer::ContactlessSaleResult sale,
-                      acquirer::RunContactlessSale(kernel, *terminal->pos, terminal->config, amount,
-                                                   *profile));
+  TS_ASSIGN_OR_RETURN(
+      acquirer::ContactlessSaleResult sale,
+      acquirer::RunContactlessSale(kernel, *terminal->pos, terminal->config, amount, *profile));
   TapOutcome out;
   out.merchant = merchant;
   out.amount_minor = amount_minor;
@@ -337,12 +343,14 @@ Result<json> HandsetHost::InAppPayment(std::string_view handset_id, std::string_
     return InvalidArgument("payment_request.amount: expected {minor: integer, currency: ISO 4217}");
   }
   Result<const Currency*> currency = CurrencyByAlpha(amount["currency"].get<std::string>());
-  if (!currency.ok()) return InvalidArgument("payment_request.amount.currency: unknown ISO 4217 code");
+  if (!currency.ok())
+    return InvalidArgument("payment_request.amount.currency: unknown ISO 4217 code");
   order.amount = Amount(amount["minor"].get<std::int64_t>(), **currency);
   const json name = payment_request.value("merchant_name", json());
   const json un = payment_request.value("unpredictable_number", json());
   if (!name.is_string()) return InvalidArgument("payment_request.merchant_name: expected a string");
-  if (!un.is_string()) return InvalidArgument("payment_request.unpredictable_number: expected 8 hex digits");
+  if (!un.is_string())
+    return InvalidArgument("payment_request.unpredictable_number: expected 8 hex digits");
   order.merchant_name = name.get<std::string>();
   order.unpredictable_number_hex = un.get<std::string>();
   const json country = payment_request.value("merchant_country_numeric", json(156));
@@ -352,7 +360,8 @@ Result<json> HandsetHost::InAppPayment(std::string_view handset_id, std::string_
   }
   order.country_numeric = static_cast<std::uint16_t>(country.get<std::int64_t>());
   order.device_id = h->info.handset_id;
-  if (!options_.demo->tsp.requestors.empty()) order.requestor_id = options_.demo->tsp.requestors[0].id;
+  if (!options_.demo->tsp.requestors.empty())
+    order.requestor_id = options_.demo->tsp.requestors[0].id;
 
   device::SecureElement* se = h->se.get();
   if (!token_id.empty()) {

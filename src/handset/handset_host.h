@@ -25,11 +25,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "acquirer/pos_terminal.h"
 #include "core/status.h"
@@ -43,7 +42,7 @@
 
 namespace tapstack::handset {
 
-inline constexpr std::size_t kHandsetsMax = 10'000;    // per host: each holds an open database
+inline constexpr std::size_t kHandsetsMax = 10'000;   // per host: each holds an open database
 inline constexpr std::size_t kHandsetsOpenMax = 256;  // elements kept open at once
 inline constexpr std::size_t kHandsetNameBytesMax = 64;
 inline constexpr std::int64_t kTapAmountMinorMax = 99'999'999;  // what a POS keypad takes
@@ -86,8 +85,8 @@ struct TransitTrip {
 };
 
 struct HandsetHostOptions {
-  std::filesystem::path data_dir;           // handsets.db, <handset id>/, gates/
-  const demo::DemoNetwork* demo = nullptr;  // merchants, token requestor, token profiles
+  std::filesystem::path data_dir;                // handsets.db, <handset id>/, gates/
+  const demo::DemoNetwork* demo = nullptr;       // merchants, token requestor, token profiles
   link::RequestSender* acquirer_link = nullptr;  // the merchants' terminals reach the switch here
   std::string api_url;  // this node's HTTP API (TSP SMS outbox, transit operators)
 };
@@ -107,8 +106,8 @@ class HandsetHost {
   // What the element holds: tokens with their ATC, transit cards with their balance.
   Result<nlohmann::json> Contents(std::string_view handset_id);
 
-  // The SMS sent to the handset's phone after `after_unix_ms`, oldest first: [{text, time_unix_ms}].
-  // Errors: kNotFound; kUnavailable when the TSP does not answer.
+  // The SMS sent to the handset's phone after `after_unix_ms`, oldest first: [{text,
+  // time_unix_ms}]. Errors: kNotFound; kUnavailable when the TSP does not answer.
   Result<nlohmann::json> Messages(std::string_view handset_id, std::int64_t after_unix_ms);
 
   // Installs the wallet's `credentials` (hex) for `token_id`. Errors: kNotFound; kInvalidArgument
@@ -168,7 +167,8 @@ class HandsetHost {
   // and credit, over APDUs only. Returns {amount_fen, transfer_bytes, payer, payee}.
   Result<nlohmann::json> PayDcepOffline(std::string_view payer_handset_id,
                                         std::string_view payee_handset_id, std::int64_t amount_fen);
-  // READ LOG → the operator's settlement → SYNC with its acknowledgement. Returns {records, status}.
+  // READ LOG → the operator's settlement → SYNC with its acknowledgement. Returns {records,
+  // status}.
   Result<nlohmann::json> SyncDcep(std::string_view handset_id);
 
  private:
@@ -181,6 +181,8 @@ class HandsetHost {
     // state with the public reads (Contents, DcepStatus) while it holds it.
     std::recursive_mutex field_mu;
   };
+  // The handset's element under <data_dir>/<handset id>/ (created with its key pair at first).
+  Result<std::unique_ptr<device::SecureElement>> OpenElement(const std::string& handset_id);
   // Keeps at most kHandsetsOpenMax elements open (each holds a database), closing an idle one.
   void Remember(const std::shared_ptr<Handset>& h);
   struct Gate {

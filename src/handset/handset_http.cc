@@ -38,7 +38,8 @@ Result<std::int64_t> IntMember(const json& body, const char* name, std::int64_t 
 
 Result<bool> BoolMember(const json& body, const char* name) {
   if (!body.contains(name)) return false;
-  if (!body[name].is_boolean()) return InvalidArgument(std::string(name) + ": expected true or false");
+  if (!body[name].is_boolean())
+    return InvalidArgument(std::string(name) + ": expected true or false");
   return body[name].get<bool>();
 }
 
@@ -77,7 +78,8 @@ json TapJson(const TapOutcome& t) {
 void InstallHandsetRoutes(httplib::Server& server, HandsetHost& host) {
   HandsetHost* h = &host;
   server.Post("/v1/handsets", [h](const Request& req, Response& res) {
-    JSON_API_ASSIGN_OR_REPLY(const json body, ParseBody(req, {"kind", "name", "phone"}, kHandsetBodyBytesMax));
+    JSON_API_ASSIGN_OR_REPLY(const json body,
+                             ParseBody(req, {"kind", "name", "phone"}, kHandsetBodyBytesMax));
     JSON_API_ASSIGN_OR_REPLY(const std::string kind, StringMember(body, "kind", true));
     JSON_API_ASSIGN_OR_REPLY(const std::string name, StringMember(body, "name", true));
     JSON_API_ASSIGN_OR_REPLY(const std::string phone, StringMember(body, "phone", true));
@@ -87,12 +89,13 @@ void InstallHandsetRoutes(httplib::Server& server, HandsetHost& host) {
   server.Get("/v1/pos/merchants", [h](const Request&, Response& res) {
     json merchants = json::array();
     for (const demo::DemoMerchant& m : h->merchants()) {
-      merchants.push_back({{"merchant_id", m.merchant_id},
-                           {"name", m.name},
-                           {"city", m.city},
-                           {"country", m.country},
-                           {"currency", m.currency != nullptr ? std::string(m.currency->alpha) : ""},
-                           {"mcc", m.mcc}});
+      merchants.push_back(
+          {{"merchant_id", m.merchant_id},
+           {"name", m.name},
+           {"city", m.city},
+           {"country", m.country},
+           {"currency", m.currency != nullptr ? std::string(m.currency->alpha) : ""},
+           {"mcc", m.mcc}});
     }
     ReplyJson(res, 200, {{"merchants", merchants}});
   });
@@ -111,42 +114,56 @@ void InstallHandsetRoutes(httplib::Server& server, HandsetHost& host) {
       after = std::strtoll(text.c_str(), &end, 10);
       if (text.empty() || end == nullptr || *end != '\0' || after < 0) {
         return json_api::ReplyError(res, 400, "invalid_argument",
-                                    "after_unix_ms: expected a non-negative integer", "after_unix_ms");
+                                    "after_unix_ms: expected a non-negative integer",
+                                    "after_unix_ms");
       }
     }
     JSON_API_ASSIGN_OR_REPLY(const json messages, h->Messages(req.matches[1].str(), after));
     ReplyJson(res, 200, {{"messages", messages}});
   });
   server.Post(std::string(kHandset) + "/credentials", [h](const Request& req, Response& res) {
-    JSON_API_ASSIGN_OR_REPLY(const json body, ParseBody(req, {"token_id", "credentials"}, kHandsetBodyBytesMax));
+    JSON_API_ASSIGN_OR_REPLY(const json body,
+                             ParseBody(req, {"token_id", "credentials"}, kHandsetBodyBytesMax));
     JSON_API_ASSIGN_OR_REPLY(const std::string token_id, StringMember(body, "token_id", true));
-    JSON_API_ASSIGN_OR_REPLY(const std::string credentials, StringMember(body, "credentials", true));
+    JSON_API_ASSIGN_OR_REPLY(const std::string credentials,
+                             StringMember(body, "credentials", true));
     if (Status s = h->InstallToken(req.matches[1].str(), token_id, credentials); !s.ok()) {
       return ReplyStatus(res, s);
     }
     ReplyJson(res, 200, {{"token_id", token_id}, {"installed", true}});
   });
   server.Post(std::string(kHandset) + "/taps", [h](const Request& req, Response& res) {
-    JSON_API_ASSIGN_OR_REPLY(const json body, ParseBody(req, {"token_id", "merchant_id", "amount_minor", "fingerprint"}, kHandsetBodyBytesMax));
+    JSON_API_ASSIGN_OR_REPLY(
+        const json body, ParseBody(req, {"token_id", "merchant_id", "amount_minor", "fingerprint"},
+                                   kHandsetBodyBytesMax));
     JSON_API_ASSIGN_OR_REPLY(const std::string token_id, StringMember(body, "token_id", true));
-    JSON_API_ASSIGN_OR_REPLY(const std::string merchant_id, StringMember(body, "merchant_id", true));
-    JSON_API_ASSIGN_OR_REPLY(const std::int64_t amount, IntMember(body, "amount_minor", 1, kTapAmountMinorMax));
+    JSON_API_ASSIGN_OR_REPLY(const std::string merchant_id,
+                             StringMember(body, "merchant_id", true));
+    JSON_API_ASSIGN_OR_REPLY(const std::int64_t amount,
+                             IntMember(body, "amount_minor", 1, kTapAmountMinorMax));
     JSON_API_ASSIGN_OR_REPLY(const bool fingerprint, BoolMember(body, "fingerprint"));
-    JSON_API_ASSIGN_OR_REPLY(const TapOutcome tap, h->Tap(req.matches[1].str(), token_id, merchant_id, amount, fingerprint));
+    JSON_API_ASSIGN_OR_REPLY(const TapOutcome tap, h->Tap(req.matches[1].str(), token_id,
+                                                          merchant_id, amount, fingerprint));
     ReplyJson(res, 200, TapJson(tap));
   });
   server.Post(std::string(kHandset) + "/in-app-payments", [h](const Request& req, Response& res) {
-    JSON_API_ASSIGN_OR_REPLY(const json body, ParseBody(req, {"token_id", "payment_request", "fingerprint"}, kHandsetBodyBytesMax));
+    JSON_API_ASSIGN_OR_REPLY(
+        const json body,
+        ParseBody(req, {"token_id", "payment_request", "fingerprint"}, kHandsetBodyBytesMax));
     JSON_API_ASSIGN_OR_REPLY(const std::string token_id, StringMember(body, "token_id", false));
     JSON_API_ASSIGN_OR_REPLY(const bool fingerprint, BoolMember(body, "fingerprint"));
-    JSON_API_ASSIGN_OR_REPLY(const json data, h->InAppPayment(req.matches[1].str(), token_id, body.value("payment_request", json()), fingerprint));
+    JSON_API_ASSIGN_OR_REPLY(const json data,
+                             h->InAppPayment(req.matches[1].str(), token_id,
+                                             body.value("payment_request", json()), fingerprint));
     ReplyJson(res, 200, {{"payment_data", data}});
   });
   server.Post(std::string(kHandset) + "/dcep", [h](const Request& req, Response& res) {
-    JSON_API_ASSIGN_OR_REPLY(const json body, ParseBody(req, {"operator", "wallet_id"}, kHandsetBodyBytesMax));
+    JSON_API_ASSIGN_OR_REPLY(const json body,
+                             ParseBody(req, {"operator", "wallet_id"}, kHandsetBodyBytesMax));
     JSON_API_ASSIGN_OR_REPLY(const std::string op, StringMember(body, "operator", true));
     JSON_API_ASSIGN_OR_REPLY(const std::string wallet, StringMember(body, "wallet_id", true));
-    JSON_API_ASSIGN_OR_REPLY(const json status, h->OpenDcepWallet(req.matches[1].str(), op, wallet));
+    JSON_API_ASSIGN_OR_REPLY(const json status,
+                             h->OpenDcepWallet(req.matches[1].str(), op, wallet));
     ReplyJson(res, 201, status);
   });
   server.Get(std::string(kHandset) + "/dcep", [h](const Request& req, Response& res) {
@@ -155,19 +172,24 @@ void InstallHandsetRoutes(httplib::Server& server, HandsetHost& host) {
   });
   server.Post(std::string(kHandset) + "/dcep/loads", [h](const Request& req, Response& res) {
     JSON_API_ASSIGN_OR_REPLY(const json body, ParseBody(req, {"amount_fen"}, kHandsetBodyBytesMax));
-    JSON_API_ASSIGN_OR_REPLY(const std::int64_t fen, IntMember(body, "amount_fen", 1, kDcepAmountFenMax));
+    JSON_API_ASSIGN_OR_REPLY(const std::int64_t fen,
+                             IntMember(body, "amount_fen", 1, kDcepAmountFenMax));
     const std::string key = req.get_header_value("Idempotency-Key");
     if (key.empty() || key.size() > kIdempotencyKeyBytesMax) {
       return json_api::ReplyError(res, 400, "invalid_argument",
-                                  "Idempotency-Key: header required, 1-64 bytes", "Idempotency-Key");
+                                  "Idempotency-Key: header required, 1-64 bytes",
+                                  "Idempotency-Key");
     }
     JSON_API_ASSIGN_OR_REPLY(const json status, h->LoadDcep(req.matches[1].str(), fen, key));
     ReplyJson(res, 200, status);
   });
-  server.Post(std::string(kHandset) + "/dcep/offline-payments", [h](const Request& req, Response& res) {
-    JSON_API_ASSIGN_OR_REPLY(const json body, ParseBody(req, {"payee_handset_id", "amount_fen"}, kHandsetBodyBytesMax));
+  server.Post(std::string(kHandset) + "/dcep/offline-payments", [h](const Request& req,
+                                                                    Response& res) {
+    JSON_API_ASSIGN_OR_REPLY(
+        const json body, ParseBody(req, {"payee_handset_id", "amount_fen"}, kHandsetBodyBytesMax));
     JSON_API_ASSIGN_OR_REPLY(const std::string payee, StringMember(body, "payee_handset_id", true));
-    JSON_API_ASSIGN_OR_REPLY(const std::int64_t fen, IntMember(body, "amount_fen", 1, kDcepAmountFenMax));
+    JSON_API_ASSIGN_OR_REPLY(const std::int64_t fen,
+                             IntMember(body, "amount_fen", 1, kDcepAmountFenMax));
     JSON_API_ASSIGN_OR_REPLY(const json paid, h->PayDcepOffline(req.matches[1].str(), payee, fen));
     ReplyJson(res, 200, paid);
   });
@@ -176,43 +198,55 @@ void InstallHandsetRoutes(httplib::Server& server, HandsetHost& host) {
     ReplyJson(res, 200, synced);
   });
   server.Post(std::string(kHandset) + "/transit/cards", [h](const Request& req, Response& res) {
-    JSON_API_ASSIGN_OR_REPLY(const json body, ParseBody(req, {"city", "account_id", "token_id"}, kHandsetBodyBytesMax));
+    JSON_API_ASSIGN_OR_REPLY(
+        const json body, ParseBody(req, {"city", "account_id", "token_id"}, kHandsetBodyBytesMax));
     JSON_API_ASSIGN_OR_REPLY(const std::string city, StringMember(body, "city", true));
     JSON_API_ASSIGN_OR_REPLY(const std::string account, StringMember(body, "account_id", true));
     JSON_API_ASSIGN_OR_REPLY(const std::string token_id, StringMember(body, "token_id", false));
-    JSON_API_ASSIGN_OR_REPLY(const json card, h->OpenTransitCard(req.matches[1].str(), city, account, token_id));
+    JSON_API_ASSIGN_OR_REPLY(const json card,
+                             h->OpenTransitCard(req.matches[1].str(), city, account, token_id));
     ReplyJson(res, 201, {{"card", card}});
   });
   server.Get(kCard, [h](const Request& req, Response& res) {
-    JSON_API_ASSIGN_OR_REPLY(const json card, h->TransitCard(req.matches[1].str(), req.matches[2].str()));
+    JSON_API_ASSIGN_OR_REPLY(const json card,
+                             h->TransitCard(req.matches[1].str(), req.matches[2].str()));
     ReplyJson(res, 200, card);
   });
   server.Post(std::string(kCard) + "/top-ups", [h](const Request& req, Response& res) {
-    JSON_API_ASSIGN_OR_REPLY(const json body, ParseBody(req, {"amount_fen", "token_id"}, kHandsetBodyBytesMax));
+    JSON_API_ASSIGN_OR_REPLY(const json body,
+                             ParseBody(req, {"amount_fen", "token_id"}, kHandsetBodyBytesMax));
     JSON_API_ASSIGN_OR_REPLY(const std::int64_t fen, IntMember(body, "amount_fen", 1, 100'000));
     JSON_API_ASSIGN_OR_REPLY(const std::string token_id, StringMember(body, "token_id", true));
-    JSON_API_ASSIGN_OR_REPLY(const std::uint32_t balance, h->TopUpTransitCard(req.matches[1].str(), req.matches[2].str(), static_cast<std::uint32_t>(fen), token_id));
+    JSON_API_ASSIGN_OR_REPLY(const std::uint32_t balance,
+                             h->TopUpTransitCard(req.matches[1].str(), req.matches[2].str(),
+                                                 static_cast<std::uint32_t>(fen), token_id));
     ReplyJson(res, 200, {{"balance_fen", balance}});
   });
   server.Post(std::string(kCard) + "/rides", [h](const Request& req, Response& res) {
-    JSON_API_ASSIGN_OR_REPLY(const json body, ParseBody(req, {"gate", "line", "station"}, kHandsetBodyBytesMax));
+    JSON_API_ASSIGN_OR_REPLY(const json body,
+                             ParseBody(req, {"gate", "line", "station"}, kHandsetBodyBytesMax));
     JSON_API_ASSIGN_OR_REPLY(const std::string gate, StringMember(body, "gate", true));
     if (gate != "metro_entry" && gate != "metro_exit" && gate != "bus") {
       return json_api::ReplyError(res, 400, "invalid_argument",
                                   "gate: expected metro_entry, metro_exit or bus", "gate");
     }
     JSON_API_ASSIGN_OR_REPLY(const std::int64_t line, IntMember(body, "line", 0, 9999));
-    JSON_API_ASSIGN_OR_REPLY(const std::int64_t station, IntMember(body, "station", 0, 65535, gate != "bus"));
-    JSON_API_ASSIGN_OR_REPLY(const TransitRide ride, h->Ride(req.matches[1].str(), req.matches[2].str(), gate, static_cast<std::uint16_t>(line), static_cast<std::uint16_t>(station)));
-    ReplyJson(res, 200, {{"open", ride.tap.open},
-                         {"gate", ride.gate},
-                         {"reason", ride.tap.reason},
-                         {"fare_fen", ride.tap.fare_fen},
-                         {"penalty_fen", ride.tap.penalty_fen},
-                         {"discount_fen", ride.tap.discount_fen},
-                         {"balance_fen", ride.tap.balance_fen},
-                         {"recovered", ride.tap.recovered},
-                         {"blocked", ride.tap.blocked}});
+    JSON_API_ASSIGN_OR_REPLY(const std::int64_t station,
+                             IntMember(body, "station", 0, 65535, gate != "bus"));
+    JSON_API_ASSIGN_OR_REPLY(
+        const TransitRide ride,
+        h->Ride(req.matches[1].str(), req.matches[2].str(), gate, static_cast<std::uint16_t>(line),
+                static_cast<std::uint16_t>(station)));
+    ReplyJson(res, 200,
+              {{"open", ride.tap.open},
+               {"gate", ride.gate},
+               {"reason", ride.tap.reason},
+               {"fare_fen", ride.tap.fare_fen},
+               {"penalty_fen", ride.tap.penalty_fen},
+               {"discount_fen", ride.tap.discount_fen},
+               {"balance_fen", ride.tap.balance_fen},
+               {"recovered", ride.tap.recovered},
+               {"blocked", ride.tap.blocked}});
   });
 }
 

@@ -67,7 +67,8 @@ Result<std::shared_ptr<const transit::CityNetwork>> HandsetHost::City(std::strin
 Result<std::string> HandsetHost::CityOfCard(Handset& h, std::string_view card_id) {
   device::SecureElement* se = h.se.get();
   const std::string id(card_id);
-  transit::PurseCommands card([se, id](ByteView capdu) { return se->TransmitToTransitCard(id, capdu); });
+  transit::PurseCommands card(
+      [se, id](ByteView capdu) { return se->TransmitToTransitCard(id, capdu); });
   TS_RETURN_IF_ERROR(card.Select());
   TS_ASSIGN_OR_RETURN(transit::PurseIdentity identity, card.ReadIdentity());
   return identity.city_code;
@@ -99,9 +100,11 @@ Result<json> HandsetHost::OpenTransitCard(std::string_view handset_id, std::stri
                {"device_public_key", h->info.se_public_key_hex}};
   // A city with an opening fee is paid like a top-up, under the order id "open-<card_id>".
   if (const std::uint32_t fee = city->card_rules().opening_fee_fen; fee > 0) {
-    TS_ASSIGN_OR_RETURN(body["payment_data"], PayInApp(*h, token_id, city_code, "open-" + card_id, fee));
+    TS_ASSIGN_OR_RETURN(body["payment_data"],
+                        PayInApp(*h, token_id, city_code, "open-" + card_id, fee));
   }
-  TS_ASSIGN_OR_RETURN(json issued, CallApi(options_.api_url, "POST", CityPath(city_code, "/cards"), body));
+  TS_ASSIGN_OR_RETURN(json issued,
+                      CallApi(options_.api_url, "POST", CityPath(city_code, "/cards"), body));
   Result<Bytes> profile = HexDecode(issued.value("wrapped_profile", ""));
   if (!profile.ok()) return Unavailable("the operator's answer has no wrapped_profile");
   TS_RETURN_IF_ERROR(h->se->InstallTransitCard(card_id, *profile));
@@ -123,7 +126,8 @@ Result<std::uint32_t> HandsetHost::TopUpTransitCard(std::string_view handset_id,
   if (!city.ok()) return NotFound("card_id: no such transit card on this handset");
   device::SecureElement* se = h->se.get();
   const std::string id(card_id);
-  transit::PurseCommands card([se, id](ByteView capdu) { return se->TransmitToTransitCard(id, capdu); });
+  transit::PurseCommands card(
+      [se, id](ByteView capdu) { return se->TransmitToTransitCard(id, capdu); });
   TS_RETURN_IF_ERROR(card.Select());
   TS_ASSIGN_OR_RETURN(transit::PurseIdentity identity, card.ReadIdentity());
 
@@ -149,13 +153,14 @@ Result<std::uint32_t> HandsetHost::TopUpTransitCard(std::string_view handset_id,
   });
   TS_RETURN_IF_ERROR(loader.Select());
   TS_RETURN_IF_ERROR(loader.InitializeForLoad(amount_fen, load_terminal).status());
-  TS_ASSIGN_OR_RETURN(json mac2,
-                      CallApi(options_.api_url, "POST", CityPath(*city, "/orders/" + order_id + "/load"),
-                              {{"init_for_load", HexEncode(init_answer)}}));
+  TS_ASSIGN_OR_RETURN(
+      json mac2, CallApi(options_.api_url, "POST", CityPath(*city, "/orders/" + order_id + "/load"),
+                         {{"init_for_load", HexEncode(init_answer)}}));
   Result<Bytes> date = HexDecode(mac2.value("date", ""));
   Result<Bytes> time = HexDecode(mac2.value("time", ""));
   Result<Bytes> mac2_bytes = HexDecode(mac2.value("mac2", ""));
-  if (!date.ok() || !time.ok() || !mac2_bytes.ok() || mac2_bytes->size() != crypto::kPurseMacBytes) {
+  if (!date.ok() || !time.ok() || !mac2_bytes.ok() ||
+      mac2_bytes->size() != crypto::kPurseMacBytes) {
     return Unavailable("the load server's answer has no date, time and 4-byte mac2");
   }
   crypto::PurseMac mac{};
@@ -172,8 +177,8 @@ Result<HandsetHost::Gate*> HandsetHost::GateFor(const std::string& city_code,
                                                 transit::ValidatorKind kind, std::uint16_t line,
                                                 std::uint16_t station) {
   const std::string kind_name(transit::ValidatorKindName(kind));
-  const std::string key = city_code + "/" + kind_name + "/" + std::to_string(line) + "/" +
-                          std::to_string(station);
+  const std::string key =
+      city_code + "/" + kind_name + "/" + std::to_string(line) + "/" + std::to_string(station);
   if (auto it = gates_.find(key); it != gates_.end()) return it->second.get();
   TS_ASSIGN_OR_RETURN(std::shared_ptr<const transit::CityNetwork> city, City(city_code));
   std::string label;
@@ -184,7 +189,8 @@ Result<HandsetHost::Gate*> HandsetHost::GateFor(const std::string& city_code,
   } else {
     if (!city->metro()) return NotFound("gate: " + city->name() + " has no metro");
     Result<transit::Station> where = city->StationById(station);
-    if (!where.ok()) return NotFound("station: no station " + std::to_string(station) + " in " + city->name());
+    if (!where.ok())
+      return NotFound("station: no station " + std::to_string(station) + " in " + city->name());
     label = std::string(kind == transit::ValidatorKind::kMetroEntry ? "entry" : "exit") +
             " gate at " + where->name;
   }
@@ -198,14 +204,16 @@ Result<HandsetHost::Gate*> HandsetHost::GateFor(const std::string& city_code,
   o.station = station;
   o.data_dir = options_.data_dir / "gates";
   // A PSAM number per gate (6 bytes), stable across restarts: the gate's file keeps its sequence.
-  TS_ASSIGN_OR_RETURN(Bytes digest, crypto::Sha256(ByteView(
-                                        reinterpret_cast<const std::uint8_t*>(o.validator_id.data()),
-                                        o.validator_id.size())));
+  TS_ASSIGN_OR_RETURN(
+      Bytes digest,
+      crypto::Sha256(ByteView(reinterpret_cast<const std::uint8_t*>(o.validator_id.data()),
+                              o.validator_id.size())));
   o.psam.number = {0x20, digest[0], digest[1], digest[2], digest[3], digest[4]};
   o.psam.key_version = city->key_version();
   o.psam.purchase_master_key = demo::DemoTransitKey("t-union", "purchase");
   o.psam.maintenance_master_key = demo::DemoTransitKey("t-union", "maintenance");
-  TS_ASSIGN_OR_RETURN(std::unique_ptr<transit::Validator> v, transit::Validator::Open(std::move(o)));
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<transit::Validator> v,
+                      transit::Validator::Open(std::move(o)));
   auto gate = std::make_unique<Gate>(Gate{label, city_code, std::move(v)});
   Gate* raw = gate.get();
   gates_.emplace(key, std::move(gate));
@@ -242,9 +250,8 @@ Result<TransitRide> HandsetHost::Ride(std::string_view handset_id, std::string_v
   // the operator stored. An upload that fails stays pending for the next ride.
   Result<transit::UploadBatch> batch = gate->validator->NextUploadBatch();
   if (batch.ok() && !batch->empty()) {
-    Result<json> stored =
-        CallApi(options_.api_url, "POST", CityPath(gate->city, "/uploads"),
-                transit::UploadBatchToJson(*batch, gate->validator->id()));
+    Result<json> stored = CallApi(options_.api_url, "POST", CityPath(gate->city, "/uploads"),
+                                  transit::UploadBatchToJson(*batch, gate->validator->id()));
     if (stored.ok()) (void)gate->validator->AcknowledgeUpload(batch->batch_id);
   }
   return ride;
@@ -263,7 +270,8 @@ Result<json> HandsetHost::TransitCard(std::string_view handset_id, std::string_v
   std::lock_guard field(h->field_mu);
   device::SecureElement* se = h->se.get();
   const std::string id(card_id);
-  transit::PurseCommands card([se, id](ByteView capdu) { return se->TransmitToTransitCard(id, capdu); });
+  transit::PurseCommands card(
+      [se, id](ByteView capdu) { return se->TransmitToTransitCard(id, capdu); });
   if (!card.Select().ok()) return NotFound("card_id: no such transit card on this handset");
   TS_ASSIGN_OR_RETURN(transit::PurseIdentity identity, card.ReadIdentity());
   TS_ASSIGN_OR_RETURN(std::uint32_t balance, card.GetBalance());

@@ -61,7 +61,8 @@ Result<std::string> ReadQrImage(int width, int height, std::string_view gray) {
   zbar::zbar_image_scanner_set_config(scanner.get(), zbar::ZBAR_NONE, zbar::ZBAR_CFG_ENABLE, 0);
   zbar::zbar_image_scanner_set_config(scanner.get(), zbar::ZBAR_QRCODE, zbar::ZBAR_CFG_ENABLE, 1);
   zbar::zbar_image_set_format(image.get(), zbar_fourcc('Y', '8', '0', '0'));  // 8-bit gray
-  zbar::zbar_image_set_size(image.get(), static_cast<unsigned>(width), static_cast<unsigned>(height));
+  zbar::zbar_image_set_size(image.get(), static_cast<unsigned>(width),
+                            static_cast<unsigned>(height));
   // zbar reads the caller's bytes in place (no cleanup handler: the view outlives the scan).
   zbar::zbar_image_set_data(image.get(), gray.data(), gray.size(), nullptr);
   if (zbar::zbar_scan_image(scanner.get(), image.get()) <= 0) {

@@ -43,8 +43,9 @@ Status InstallWebRoutes(httplib::Server& server, const std::string& web_dir) {
     std::error_code ec;
     const auto size = std::filesystem::file_size(chart, ec);
     if (ec) {
-      return json_api::ReplyError(res, 404, "not_found",
-                                  "chart.js is not installed: run scripts/bootstrap (npm ci in web/)");
+      return json_api::ReplyError(
+          res, 404, "not_found",
+          "chart.js is not installed: run scripts/bootstrap (npm ci in web/)");
     }
     std::string body(size, '\0');
     std::FILE* f = std::fopen(chart.c_str(), "rb");
@@ -53,7 +54,8 @@ Status InstallWebRoutes(httplib::Server& server, const std::string& web_dir) {
     if (!read) return json_api::ReplyError(res, 500, "internal", "cannot read chart.js");
     res.set_content(body, "text/javascript");
   });
-  server.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/app/"); });
+  server.Get("/",
+             [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/app/"); });
   server.Post("/v1/qr-images", [](const httplib::Request& req, httplib::Response& res) {
     JSON_API_ASSIGN_OR_REPLY(const nlohmann::json body,
                              json_api::ParseBody(req, {"text"}, kQrImageBodyBytesMax));
@@ -63,22 +65,26 @@ Status InstallWebRoutes(httplib::Server& server, const std::string& web_dir) {
     res.set_content(svg, "image/svg+xml");
   });
   server.Post("/v1/qr-images/decode", [](const httplib::Request& req, httplib::Response& res) {
-    JSON_API_ASSIGN_OR_REPLY(const nlohmann::json body,
-                             json_api::ParseBody(req, {"width", "height", "gray"}, kQrDecodeBodyBytesMax));
+    JSON_API_ASSIGN_OR_REPLY(
+        const nlohmann::json body,
+        json_api::ParseBody(req, {"width", "height", "gray"}, kQrDecodeBodyBytesMax));
     JSON_API_ASSIGN_OR_REPLY(const int width, SideMember(body, "width"));
     JSON_API_ASSIGN_OR_REPLY(const int height, SideMember(body, "height"));
     JSON_API_ASSIGN_OR_REPLY(const std::string gray64, json_api::StringMember(body, "gray", true));
     // Exactly width*height bytes: 4 characters per 3 bytes, rounded up to a padded quantum.
-    const std::size_t pixels_max = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
+    const std::size_t pixels_max =
+        static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
     Result<Bytes> gray = qr::Base64Decode(gray64, (pixels_max + 2) / 3 * 4);
     if (!gray.ok()) {
-      return json_api::ReplyError(res, 400, "invalid_argument", "gray: " + gray.status().message(), "gray");
+      return json_api::ReplyError(res, 400, "invalid_argument", "gray: " + gray.status().message(),
+                                  "gray");
     }
     const std::string_view pixels(reinterpret_cast<const char*>(gray->data()), gray->size());
     Result<std::string> text = qr::ReadQrImage(width, height, pixels);
     if (!text.ok() && text.status().code() == ErrorCode::kNotFound) {
       return json_api::ReplyError(res, 422, "no_qr_code",
-                                  "image: no readable QR code (try a sharper or larger picture)", "image");
+                                  "image: no readable QR code (try a sharper or larger picture)",
+                                  "image");
     }
     JSON_API_ASSIGN_OR_REPLY(const std::string decoded, std::move(text));
     json_api::ReplyJson(res, 200, {{"text", decoded}});

@@ -7,9 +7,9 @@
 // → {"text"}, zbar; 422 no_qr_code when none is readable).
 #pragma once
 
-#include <string>
-
 #include <httplib.h>
+
+#include <string>
 
 #include "core/status.h"
 

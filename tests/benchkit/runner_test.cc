@@ -20,7 +20,7 @@ TEST(RunnerTest, StopsExactlyAtTheCountOnEveryThreadCount) {
   for (int threads : {1, 3}) {
     std::atomic<std::int64_t> started{0};
     RunLimits limits{30, 1001, threads};  // not a multiple of the claim chunk
-    Result<Measurement> m = Run(
+    Result<Measurement> m = benchkit::Run(
         limits,
         [&](int, OperationSink& sink) {
           while (sink.Claim()) {
@@ -42,7 +42,7 @@ TEST(RunnerTest, StopsExactlyAtTheCountOnEveryThreadCount) {
 
 TEST(RunnerTest, StopsAtTheTimeBoundAndSamplesEverySecond) {
   RunLimits limits{1.5, 100'000'000, 2};
-  Result<Measurement> m = Run(
+  Result<Measurement> m = benchkit::Run(
       limits,
       [](int, OperationSink& sink) {
         while (sink.Claim()) {
@@ -69,7 +69,7 @@ TEST(RunnerTest, StopsAtTheTimeBoundAndSamplesEverySecond) {
 
 TEST(RunnerTest, CountsFailuresAndKeepsTheFirst) {
   std::atomic<int> n{0};
-  Result<Measurement> m = Run(
+  Result<Measurement> m = benchkit::Run(
       RunLimits{10, 100, 1},
       [&](int, OperationSink& sink) {
         while (sink.Claim()) {
@@ -88,7 +88,7 @@ TEST(RunnerTest, CountsFailuresAndKeepsTheFirst) {
 }
 
 TEST(RunnerTest, DriverMayStopEarly) {
-  Result<Measurement> m = Run(
+  Result<Measurement> m = benchkit::Run(
       RunLimits{10, 1000, 1},
       [](int, OperationSink& sink) {
         for (int i = 0; i < 5 && sink.Claim(); ++i) sink.Complete(10, Status::Ok());
@@ -101,10 +101,10 @@ TEST(RunnerTest, DriverMayStopEarly) {
 
 TEST(RunnerTest, RejectsBadLimits) {
   auto noop = [](int, OperationSink&) {};
-  EXPECT_EQ(Run(RunLimits{0, 10, 1}, noop, nullptr).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(Run(RunLimits{1, 0, 1}, noop, nullptr).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(Run(RunLimits{1, 10, 0}, noop, nullptr).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(Run(RunLimits{1, 10, kThreadsMax + 1}, noop, nullptr).status().code(),
+  EXPECT_EQ(benchkit::Run(RunLimits{0, 10, 1}, noop, nullptr).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(benchkit::Run(RunLimits{1, 0, 1}, noop, nullptr).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(benchkit::Run(RunLimits{1, 10, 0}, noop, nullptr).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(benchkit::Run(RunLimits{1, 10, kThreadsMax + 1}, noop, nullptr).status().code(),
             ErrorCode::kInvalidArgument);
 }
 

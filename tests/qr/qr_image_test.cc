@@ -9,7 +9,8 @@ namespace tapstack::qr {
 namespace {
 
 bool Dark(const std::string& svg, int x, int y) {
-  return svg.find("M" + std::to_string(x) + " " + std::to_string(y) + "h1v1h-1z") != std::string::npos;
+  return svg.find("M" + std::to_string(x) + " " + std::to_string(y) + "h1v1h-1z") !=
+         std::string::npos;
 }
 
 TEST(QrImageTest, DrawsTheSmallestSymbolWithFinderPatternsAndQuietZone) {
@@ -50,10 +51,12 @@ std::string Rasterise(const std::string& svg, int modules, int px) {
   const int side = modules * px;
   std::string gray(static_cast<std::size_t>(side) * side, static_cast<char>(0xFF));
   const std::regex square(R"(M(\d+) (\d+)h1v1h-1z)");
-  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), square); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), square); it != std::sregex_iterator();
+       ++it) {
     const int x = std::stoi((*it)[1]), y = std::stoi((*it)[2]);
     for (int dy = 0; dy < px; ++dy) {
-      for (int dx = 0; dx < px; ++dx) gray[static_cast<std::size_t>((y * px + dy) * side + x * px + dx)] = 0;
+      for (int dx = 0; dx < px; ++dx)
+        gray[static_cast<std::size_t>((y * px + dy) * side + x * px + dx)] = 0;
     }
   }
   return gray;

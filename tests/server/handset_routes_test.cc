@@ -64,16 +64,21 @@ class HandsetRoutesTest : public ::testing::Test {
 
   // A wallet user with a phone handset registered as their device; returns the handset id.
   std::string NewUserWithPhone(const std::string& phone) {
-    EXPECT_EQ(Call("POST", "/v1/users", {{"phone", phone}, {"password", "password-123"}}).status, 201);
+    EXPECT_EQ(Call("POST", "/v1/users", {{"phone", phone}, {"password", "password-123"}}).status,
+              201);
     Answer s = Call("POST", "/v1/sessions", {{"phone", phone}, {"password", "password-123"}});
     session_ = s.body.value("session", "");
     user_id_ = s.body.value("user_id", "");
-    Answer h = Call("POST", "/v1/handsets", {{"kind", "phone"}, {"name", "Li Lei's phone"}, {"phone", phone}});
+    Answer h = Call("POST", "/v1/handsets",
+                    {{"kind", "phone"}, {"name", "Li Lei's phone"}, {"phone", phone}});
     EXPECT_EQ(h.status, 201) << h.body.dump();
     const std::string id = h.body.value("handset_id", "");
     EXPECT_EQ(Call("POST", "/v1/devices",
-                   {{"device_id", id}, {"kind", "phone"}, {"name", "Li Lei's phone"},
-                    {"se_public_key", h.body["se_public_key"]}, {"storage", "se"}},
+                   {{"device_id", id},
+                    {"kind", "phone"},
+                    {"name", "Li Lei's phone"},
+                    {"se_public_key", h.body["se_public_key"]},
+                    {"storage", "se"}},
                    session_)
                   .status,
               201);
@@ -85,10 +90,15 @@ class HandsetRoutesTest : public ::testing::Test {
   std::string BindCard(const std::string& handset, int index) {
     const demo::DemoBank& bank = demo_bank();
     const std::string pan = demo::DemoCardNumber(bank, demo::CardKind::kDebit, index).value();
-    const std::string cvv2 = demo::DemoCardCvv2(bank.institution_id, pan, demo::kDemoCardExpiry).value();
+    const std::string cvv2 =
+        demo::DemoCardCvv2(bank.institution_id, pan, demo::kDemoCardExpiry).value();
     Answer add = Call("POST", "/v1/cards",
-                      {{"device_id", handset}, {"card_type", "debit"}, {"pan", pan},
-                       {"expiry", "12/29"}, {"cvv2", cvv2}, {"holder_name", "LI LEI"}},
+                      {{"device_id", handset},
+                       {"card_type", "debit"},
+                       {"pan", pan},
+                       {"expiry", "12/29"},
+                       {"cvv2", cvv2},
+                       {"holder_name", "LI LEI"}},
                       session_, "add-" + std::to_string(index));
     EXPECT_EQ(add.status, 202) << add.body.dump();
     Answer inbox = Call("GET", "/v1/handsets/" + handset + "/messages?after_unix_ms=0");
@@ -105,8 +115,9 @@ class HandsetRoutesTest : public ::testing::Test {
     for (const json& t : verified.body["card"]["tokens"]) {
       if (t.value("device_id", "") == handset) token_id = t.value("token_id", "");
     }
-    Answer installed = Call("POST", "/v1/handsets/" + handset + "/credentials",
-                            {{"token_id", token_id}, {"credentials", verified.body["credentials"]}});
+    Answer installed =
+        Call("POST", "/v1/handsets/" + handset + "/credentials",
+             {{"token_id", token_id}, {"credentials", verified.body["credentials"]}});
     EXPECT_EQ(installed.status, 200) << installed.body.dump();
     return token_id;
   }
@@ -132,7 +143,9 @@ TEST_F(HandsetRoutesTest, BindsACardWithTheSmsCodeAndTapsAtAPosThroughTheSwitch)
   ASSERT_EQ(merchants.status, 200);
   const std::string merchant = merchants.body["merchants"][0].value("merchant_id", "");
   Answer tap = Call("POST", "/v1/handsets/" + handset + "/taps",
-                    {{"token_id", token}, {"merchant_id", merchant}, {"amount_minor", 1250},
+                    {{"token_id", token},
+                     {"merchant_id", merchant},
+                     {"amount_minor", 1250},
                      {"fingerprint", true}});
   ASSERT_EQ(tap.status, 200) << tap.body.dump();
   EXPECT_TRUE(tap.body["approved"]);
@@ -156,7 +169,9 @@ TEST_F(HandsetRoutesTest, BindsACardWithTheSmsCodeAndTapsAtAPosThroughTheSwitch)
   // Lost phone: the wallet suspends the token at the TSP, and the same tap is declined online.
   ASSERT_EQ(Call("POST", "/v1/devices/" + handset + "/lost", nullptr, session_).status, 200);
   Answer lost_tap = Call("POST", "/v1/handsets/" + handset + "/taps",
-                         {{"token_id", token}, {"merchant_id", merchant}, {"amount_minor", 1250},
+                         {{"token_id", token},
+                          {"merchant_id", merchant},
+                          {"amount_minor", 1250},
                           {"fingerprint", true}});
   ASSERT_EQ(lost_tap.status, 200);
   EXPECT_FALSE(lost_tap.body["approved"]);
@@ -189,11 +204,13 @@ TEST_F(HandsetRoutesTest, OpensTopsUpAndRidesATransitCard) {
   const json& line = reference.body["city"]["metro"]["lines"][0];
   const int from = line["stations"][0]["id"];
   const int to = line["stations"][3]["id"];
-  Answer in = Call("POST", base + "/rides", {{"gate", "metro_entry"}, {"line", line["id"]}, {"station", from}});
+  Answer in = Call("POST", base + "/rides",
+                   {{"gate", "metro_entry"}, {"line", line["id"]}, {"station", from}});
   ASSERT_EQ(in.status, 200) << in.body.dump();
   EXPECT_TRUE(in.body["open"]);
   EXPECT_EQ(in.body["fare_fen"], 0);
-  Answer out = Call("POST", base + "/rides", {{"gate", "metro_exit"}, {"line", line["id"]}, {"station", to}});
+  Answer out = Call("POST", base + "/rides",
+                    {{"gate", "metro_exit"}, {"line", line["id"]}, {"station", to}});
   ASSERT_EQ(out.status, 200) << out.body.dump();
   EXPECT_TRUE(out.body["open"]);
   const int fare = out.body["fare_fen"];
@@ -214,7 +231,9 @@ TEST_F(HandsetRoutesTest, OpensTopsUpAndRidesATransitCard) {
 TEST_F(HandsetRoutesTest, TwoHardwareWalletsPayEachOtherOfflineAndSettleOnSync) {
   const std::string phone = "+8613800138005";
   Answer wallet = Call("POST", "/v1/dcep/operators/icbc/wallets",
-                       {{"phone", phone}, {"name", "Li Lei"}, {"id_number", "110101199001011234"},
+                       {{"phone", phone},
+                        {"name", "Li Lei"},
+                        {"id_number", "110101199001011234"},
                         {"bank_account", "6222020200000001"}},
                        "", "open-1");
   ASSERT_EQ(wallet.status, 201) << wallet.body.dump();
@@ -223,26 +242,37 @@ TEST_F(HandsetRoutesTest, TwoHardwareWalletsPayEachOtherOfflineAndSettleOnSync) 
                  {{"amount_fen", 100'000}, {"direction", "to_wallet"}}, "", "exchange-1")
                 .status,
             201);
-  const std::string phone_hs = Call("POST", "/v1/handsets", {{"kind", "phone"}, {"name", "phone"}, {"phone", phone}})
-                                   .body.value("handset_id", "");
-  const std::string watch_hs = Call("POST", "/v1/handsets", {{"kind", "watch"}, {"name", "watch"}, {"phone", phone}})
-                                   .body.value("handset_id", "");
+  const std::string phone_hs =
+      Call("POST", "/v1/handsets", {{"kind", "phone"}, {"name", "phone"}, {"phone", phone}})
+          .body.value("handset_id", "");
+  const std::string watch_hs =
+      Call("POST", "/v1/handsets", {{"kind", "watch"}, {"name", "watch"}, {"phone", phone}})
+          .body.value("handset_id", "");
   for (const std::string& hs : {phone_hs, watch_hs}) {
-    Answer personalised = Call("POST", "/v1/handsets/" + hs + "/dcep", {{"operator", "icbc"}, {"wallet_id", w}});
+    Answer personalised =
+        Call("POST", "/v1/handsets/" + hs + "/dcep", {{"operator", "icbc"}, {"wallet_id", w}});
     ASSERT_EQ(personalised.status, 201) << personalised.body.dump();
     EXPECT_EQ(personalised.body["balance_fen"], 0);
   }
-  EXPECT_EQ(Call("POST", "/v1/handsets/" + phone_hs + "/dcep", {{"operator", "icbc"}, {"wallet_id", w}}).status, 409);
-  EXPECT_EQ(Call("POST", "/v1/handsets/" + phone_hs + "/dcep/loads", {{"amount_fen", 20'000}}).status, 400);
-  Answer loaded = Call("POST", "/v1/handsets/" + phone_hs + "/dcep/loads", {{"amount_fen", 20'000}}, "", "load-1");
+  EXPECT_EQ(
+      Call("POST", "/v1/handsets/" + phone_hs + "/dcep", {{"operator", "icbc"}, {"wallet_id", w}})
+          .status,
+      409);
+  EXPECT_EQ(
+      Call("POST", "/v1/handsets/" + phone_hs + "/dcep/loads", {{"amount_fen", 20'000}}).status,
+      400);
+  Answer loaded = Call("POST", "/v1/handsets/" + phone_hs + "/dcep/loads", {{"amount_fen", 20'000}},
+                       "", "load-1");
   ASSERT_EQ(loaded.status, 200) << loaded.body.dump();
   EXPECT_EQ(loaded.body["balance_fen"], 20'000);
   // The same load again (a retry): the operator signs the same order, the applet loads it once.
-  Answer retried = Call("POST", "/v1/handsets/" + phone_hs + "/dcep/loads", {{"amount_fen", 20'000}}, "", "load-1");
+  Answer retried = Call("POST", "/v1/handsets/" + phone_hs + "/dcep/loads",
+                        {{"amount_fen", 20'000}}, "", "load-1");
   EXPECT_EQ(retried.status, 200) << retried.body.dump();
   EXPECT_EQ(retried.body["balance_fen"], 20'000);
   EXPECT_EQ(Call("GET", "/v1/handsets/" + phone_hs + "/dcep").body["balance_fen"], 20'000);
-  EXPECT_EQ(Call("GET", "/v1/dcep/operators/icbc/wallets/" + w).body["wallet"]["balance_fen"], 80'000);
+  EXPECT_EQ(Call("GET", "/v1/dcep/operators/icbc/wallets/" + w).body["wallet"]["balance_fen"],
+            80'000);
 
   Answer paid = Call("POST", "/v1/handsets/" + phone_hs + "/dcep/offline-payments",
                      {{"payee_handset_id", watch_hs}, {"amount_fen", 5'000}});
@@ -265,27 +295,34 @@ TEST_F(HandsetRoutesTest, TwoHardwareWalletsPayEachOtherOfflineAndSettleOnSync) 
 }
 
 TEST_F(HandsetRoutesTest, BadInputNamesTheFieldAndUnknownHandsetsAreNotFound) {
-  Answer bad_phone = Call("POST", "/v1/handsets", {{"kind", "phone"}, {"name", "x"}, {"phone", "12345"}});
+  Answer bad_phone =
+      Call("POST", "/v1/handsets", {{"kind", "phone"}, {"name", "x"}, {"phone", "12345"}});
   EXPECT_EQ(bad_phone.status, 400);
   EXPECT_EQ(bad_phone.body["field"], "phone");
-  Answer bad_kind = Call("POST", "/v1/handsets", {{"kind", "tablet"}, {"name", "x"}, {"phone", "+8613800138003"}});
+  Answer bad_kind = Call("POST", "/v1/handsets",
+                         {{"kind", "tablet"}, {"name", "x"}, {"phone", "+8613800138003"}});
   EXPECT_EQ(bad_kind.body["field"], "kind");
-  Answer extra = Call("POST", "/v1/handsets", {{"kind", "phone"}, {"name", "x"}, {"phone", "+8613800138003"}, {"pan", "1"}});
+  Answer extra =
+      Call("POST", "/v1/handsets",
+           {{"kind", "phone"}, {"name", "x"}, {"phone", "+8613800138003"}, {"pan", "1"}});
   EXPECT_EQ(extra.status, 400);
   EXPECT_EQ(extra.body["field"], "pan");
   EXPECT_EQ(Call("GET", "/v1/handsets/hs-00000000000000000000000000000000").status, 404);
   EXPECT_EQ(Call("GET", "/v1/handsets/..%2f..%2fnode").status, 404);
 
   const std::string handset = NewUserWithPhone("+8613800138004");
-  Answer amount = Call("POST", "/v1/handsets/" + handset + "/taps",
-                       {{"token_id", "t"}, {"merchant_id", "MERCHANT0000001"}, {"amount_minor", 0}});
+  Answer amount =
+      Call("POST", "/v1/handsets/" + handset + "/taps",
+           {{"token_id", "t"}, {"merchant_id", "MERCHANT0000001"}, {"amount_minor", 0}});
   EXPECT_EQ(amount.status, 400);
   EXPECT_EQ(amount.body["field"], "amount_minor");
-  Answer token = Call("POST", "/v1/handsets/" + handset + "/taps",
-                      {{"token_id", "nope"}, {"merchant_id", "MERCHANT0000001"}, {"amount_minor", 100}});
+  Answer token =
+      Call("POST", "/v1/handsets/" + handset + "/taps",
+           {{"token_id", "nope"}, {"merchant_id", "MERCHANT0000001"}, {"amount_minor", 100}});
   EXPECT_EQ(token.status, 404);
   EXPECT_EQ(token.body["field"], "token_id");
-  Answer gate = Call("POST", "/v1/handsets/" + handset + "/transit/cards/tc-1/rides", {{"gate", "ferry"}, {"line", 1}});
+  Answer gate = Call("POST", "/v1/handsets/" + handset + "/transit/cards/tc-1/rides",
+                     {{"gate", "ferry"}, {"line", 1}});
   EXPECT_EQ(gate.status, 400);
   EXPECT_EQ(gate.body["field"], "gate");
   Answer not_json = Call("POST", "/v1/handsets", json("text"));
@@ -309,17 +346,20 @@ TEST_F(HandsetRoutesTest, DrawsPaymentCodesAsQrImagesAndServesTheWebApp) {
   ASSERT_TRUE(app);
   EXPECT_EQ(app->status, 200);
   EXPECT_NE(app->body.find("<html"), std::string::npos);
-  auto blank = client.Post("/v1/qr-images/decode", R"({"width":2,"height":2,"gray":"/////w=="})", "application/json");
+  auto blank = client.Post("/v1/qr-images/decode", R"({"width":2,"height":2,"gray":"/////w=="})",
+                           "application/json");
   ASSERT_TRUE(blank);
   EXPECT_EQ(blank->status, 422);
   // A realistic picture (480 x 480: 230,400 luminance bytes, 307,200 base64 characters).
   std::string white64;
   for (int i = 0; i < 480 * 480 / 3; ++i) white64 += "////";  // 3 bytes FF FF FF per quantum
   auto big = client.Post("/v1/qr-images/decode",
-                         json{{"width", 480}, {"height", 480}, {"gray", white64}}.dump(), "application/json");
+                         json{{"width", 480}, {"height", 480}, {"gray", white64}}.dump(),
+                         "application/json");
   ASSERT_TRUE(big);
   EXPECT_EQ(big->status, 422) << big->body;
-  auto bad_size = client.Post("/v1/qr-images/decode", R"({"width":3,"height":2,"gray":"/////w=="})", "application/json");
+  auto bad_size = client.Post("/v1/qr-images/decode", R"({"width":3,"height":2,"gray":"/////w=="})",
+                              "application/json");
   ASSERT_TRUE(bad_size);
   EXPECT_EQ(bad_size->status, 400);
   EXPECT_NE(bad_size->body.find("\"field\":\"gray\""), std::string::npos) << bad_size->body;

@@ -28,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "demo/demo_keys.h"
 #include "demo/demo_network.h"
 #include "server/demo_node.h"
 #include "server/http_front.h"
