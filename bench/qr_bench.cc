@@ -45,6 +45,7 @@
 #include "acquirer/pos_terminal.h"
 #include "bench_util.h"
 #include "benchkit/contactless_taps.h"
+#include "benchkit/qr_codec_scenario.h"
 #include "crypto/csprng.h"
 #include "demo/demo_network.h"
 #include "device/secure_element.h"
@@ -58,14 +59,9 @@ namespace {
 
 using namespace tapstack::qr;
 
-const std::string kMpm =
-    "00020101021229300012D156000000000510A93FO3230Q31280012D15600000001030812345678520441115802CN"
-    "5914BEST TRANSPORT6007BEIJING64200002ZH0104最佳运输0202北京540523.7253031565502016233030412"
-    "340603***0708A60086670902ME91320016A0112233449988770708123456786304A13A";
-
-const std::string kCpm =
-    "hQVDUFYwMWETTwegAAAAVVVVUAhQcm9kdWN0MWETTwegAAAAZmZmUAhQcm9kdWN0MmJJWggSNFZ4kBI0WF8gDkNBUkRIT0"
-    "xERVIvRU1WXy0IcnVlc2RlZW5kIZ8QBwYBCgMAAACfJghYT9OF+iNLzJ82AgABnzcEbVjvEw==";
+// The payloads `tapstack bench qr` decodes too (benchkit/qr_codec_scenario.h).
+const std::string kMpm(tapstack::benchkit::kQrBenchMpmPayload);
+const std::string kCpm(tapstack::benchkit::kQrBenchCpmPayload);
 
 void BM_MpmDecodeValidate(benchmark::State& state) {
   for (auto _ : state) {

@@ -17,11 +17,11 @@ std::string Printf(double value, int decimals, std::string_view suffix = {}) {
   return std::string(buffer) + std::string(suffix);
 }
 
-// 1234567.8 → "1.23 M"; 4321 → "4.32 k".
+// 1234567.8 → "1.23 M"; 4321 → "4.32 k"; 12.34 → "12.3".
 std::string Human(double value) {
   if (value >= 1e6) return Printf(value / 1e6, 2, " M");
   if (value >= 1e3) return Printf(value / 1e3, 2, " k");
-  return Printf(value, 1, " ");
+  return Printf(value, 1);
 }
 
 std::string Micros(double us) {
@@ -53,12 +53,12 @@ std::string FormatText(const RunResult& r) {
   for (const auto& [name, value] : r.options) out << name << "=" << value << " ";
   out << "threads=" << r.limits.threads << " (bounds: " << r.limits.seconds << " s, " << r.limits.count
       << " ops; stopped by " << m.stop_reason << ")\n";
-  out << "  throughput   " << Human(m.ops_per_second) << "ops/s (" << m.ops << " ops in "
+  out << "  throughput   " << Human(m.ops_per_second) << " ops/s (" << m.ops << " ops in "
       << Printf(m.wall_seconds, 2) << " s";
   if (m.errors > 0) out << ", " << m.errors << " FAILED; first: " << m.first_error;
   out << ")\n";
   if (r.items_per_op != 1) {
-    out << "               = " << Human(m.ops_per_second * static_cast<double>(r.items_per_op)) << r.item_name
+    out << "               = " << Human(m.ops_per_second * static_cast<double>(r.items_per_op)) << " " << r.item_name
         << "/s (" << r.items_per_op << " per op)\n";
   }
   out << "  latency      p50 " << Micros(m.latency.p50_us) << "  p90 " << Micros(m.latency.p90_us)
@@ -74,7 +74,7 @@ std::string FormatText(const RunResult& r) {
   }
   if (r.has_peer) {
     if (r.peer.available) {
-      out << "  peer         " << r.peer.name << ": " << Human(r.peer.ops_per_second) << "ops/s";
+      out << "  peer         " << r.peer.name << ": " << Human(r.peer.ops_per_second) << " ops/s";
       if (r.peer_ratio) out << "  → ratio " << Printf(*r.peer_ratio, 2) << "×";
       out << "\n               " << r.peer.note << "\n";
     } else {
@@ -165,12 +165,12 @@ std::string RenderSvg(const RunResult& r) {
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   svg += "<text x=\"" + Printf(kLeft, 0) + "\" y=\"20\" font-size=\"15\">" +
          XmlEscape("tapstack bench " + r.scenario + ": " + Human(r.measurement.ops_per_second) +
-                   "ops/s, p99 " + Micros(r.measurement.latency.p99_us)) +
+                   " ops/s, p99 " + Micros(r.measurement.latency.p99_us)) +
          "</text>\n";
   svg += panel(kTopPanel, "throughput per second (ops/s)", ops_max, "");
   svg += "<polyline id=\"throughput\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"" +
          points(kTopPanel, ops_max, [](const Sample& s) { return s.ops_per_second; }) + "\"/>\n";
-  svg += panel(kBottomPanel, "latency per second (µs): p50 blue, p99 red", latency_max, "µs");
+  svg += panel(kBottomPanel, "latency per second (µs): p50 blue, p99 red", latency_max, " µs");
   svg += "<polyline id=\"latency-p50\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"" +
          points(kBottomPanel, latency_max, [](const Sample& s) { return s.p50_us; }) + "\"/>\n";
   svg += "<polyline id=\"latency-p99\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"2\" points=\"" +

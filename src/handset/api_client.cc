@@ -6,19 +6,11 @@ namespace tapstack::handset {
 
 using nlohmann::json;
 
-Result<json> CallApi(const std::string& base_url, std::string_view method, const std::string& path,
+Result<json> CallApi(const ApiEndpoint& api, std::string_view method, const std::string& path,
                      const json& body, const std::string& bearer,
                      const std::string& idempotency_key) {
-  httplib::Client http(base_url);
-  // HTTPS (http.tls_* set, issue #10): the handsets only ever call their own node's listener over
-  // loopback (HandsetHostOptions::api_url is server::LoopbackUrl), which serves this process's own
-  // certificate, possibly one issued for a public host name that 127.0.0.1 does not match. The
-  // connection never leaves the host, so for loopback only the certificate is not verified.
-  // TODO(lead): pass the node's certificate as a CA file (HandsetHostOptions) and verify instead.
-  if (base_url.rfind("https://127.0.0.1:", 0) == 0 ||
-      base_url.rfind("https://localhost:", 0) == 0 || base_url.rfind("https://[::1]:", 0) == 0) {
-    http.enable_server_certificate_verification(false);
-  }
+  httplib::Client http(api.base_url);
+  if (!api.ca_cert_file.empty()) http.set_ca_cert_path(api.ca_cert_file);
   http.set_connection_timeout(kApiConnectTimeoutSeconds);
   http.set_read_timeout(kApiReadTimeoutSeconds);
   httplib::Headers headers;

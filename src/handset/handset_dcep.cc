@@ -59,8 +59,8 @@ Result<json> HandsetHost::OpenDcepWallet(std::string_view handset_id, std::strin
   const std::string wallet(wallet_id);
   // The operator must know the wallet before the element makes a key it would never certify.
   TS_RETURN_IF_ERROR(
-      CallApi(options_.api_url, "GET", OperatorPath(op, "/wallets/" + wallet), nullptr).status());
-  TS_ASSIGN_OR_RETURN(json root, CallApi(options_.api_url, "GET", "/v1/dcep/root-key", nullptr));
+      CallApi(options_.api, "GET", OperatorPath(op, "/wallets/" + wallet), nullptr).status());
+  TS_ASSIGN_OR_RETURN(json root, CallApi(options_.api, "GET", "/v1/dcep/root-key", nullptr));
   TS_ASSIGN_OR_RETURN(Bytes root_raw, HexDecode(root.value("public_key", "")));
   TS_ASSIGN_OR_RETURN(crypto::PublicKey root_key,
                       crypto::PublicKey::FromRaw(kDeviceScheme, root_raw));
@@ -77,7 +77,7 @@ Result<json> HandsetHost::OpenDcepWallet(std::string_view handset_id, std::strin
   }
   TS_ASSIGN_OR_RETURN(
       json certified,
-      CallApi(options_.api_url, "POST", OperatorPath(op, "/wallets/" + wallet + "/devices"),
+      CallApi(options_.api, "POST", OperatorPath(op, "/wallets/" + wallet + "/devices"),
               {{"device_id", h->info.handset_id},
                {"scheme", crypto::SignatureSchemeName(kDeviceScheme)},
                {"public_key", HexEncode(public_key)}}));
@@ -113,7 +113,7 @@ Result<json> HandsetHost::LoadDcep(std::string_view handset_id, std::int64_t amo
   // applet answers the last order again with its balance, without crediting it twice.
   TS_ASSIGN_OR_RETURN(
       json loaded,
-      CallApi(options_.api_url, "POST",
+      CallApi(options_.api, "POST",
               OperatorPath(h->dcep_operator, "/wallets/" + h->dcep_wallet + "/devices/" +
                                                  h->info.handset_id + "/loads"),
               {{"amount_fen", amount_fen}}, "",
@@ -160,7 +160,7 @@ Result<json> HandsetHost::SyncDcep(std::string_view handset_id) {
   TS_ASSIGN_OR_RETURN(Bytes log, app.ReadLog());
   TS_ASSIGN_OR_RETURN(
       json uploaded,
-      CallApi(options_.api_url, "POST",
+      CallApi(options_.api, "POST",
               OperatorPath(h->dcep_operator, "/devices/" + h->info.handset_id + "/uploads"),
               {{"log", HexEncode(log)}}));
   TS_ASSIGN_OR_RETURN(Bytes ack, HexDecode(uploaded.value("sync_ack", "")));

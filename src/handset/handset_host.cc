@@ -90,7 +90,7 @@ HandsetHost::~HandsetHost() = default;
 Result<std::unique_ptr<HandsetHost>> HandsetHost::Open(HandsetHostOptions options) {
   if (options.demo == nullptr) return InvalidArgument("options.demo: required");
   if (options.acquirer_link == nullptr) return InvalidArgument("options.acquirer_link: required");
-  if (options.api_url.empty()) return InvalidArgument("options.api_url: required");
+  if (options.api.base_url.empty()) return InvalidArgument("options.api.base_url: required");
   std::unique_ptr<HandsetHost> host(new HandsetHost(std::move(options)));
   TS_ASSIGN_OR_RETURN(host->store_, store::OpenSqlite(host->options_.data_dir, kRole));
   TS_RETURN_IF_ERROR(store::ApplyMigrations(*host->store_, kMigrations));
@@ -219,7 +219,7 @@ Result<json> HandsetHost::Messages(std::string_view handset_id, std::int64_t aft
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
   // E.164 is '+' and digits; the '+' is percent-encoded in the query.
   const std::string path = "/v1/tsp/sms-outbox?phone=%2B" + h->info.phone.substr(1);
-  TS_ASSIGN_OR_RETURN(json answer, CallApi(options_.api_url, "GET", path, nullptr,
+  TS_ASSIGN_OR_RETURN(json answer, CallApi(options_.api, "GET", path, nullptr,
                                            std::string(demo::kDemoRequestorApiKey)));
   json messages = json::array();
   for (const json& m : answer.value("messages", json::array())) {

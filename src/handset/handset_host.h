@@ -33,6 +33,7 @@
 #include "acquirer/pos_terminal.h"
 #include "core/status.h"
 #include "demo/demo_network.h"
+#include "handset/api_client.h"
 #include "device/secure_element.h"
 #include "link/message_handler.h"
 #include "store/store.h"
@@ -88,7 +89,7 @@ struct HandsetHostOptions {
   std::filesystem::path data_dir;                // handsets.db, <handset id>/, gates/
   const demo::DemoNetwork* demo = nullptr;       // merchants, token requestor, token profiles
   link::RequestSender* acquirer_link = nullptr;  // the merchants' terminals reach the switch here
-  std::string api_url;  // this node's HTTP API (TSP SMS outbox, transit operators)
+  ApiEndpoint api;  // this node's HTTP API (TSP SMS outbox, transit and e-CNY operators)
 };
 
 class HandsetHost {

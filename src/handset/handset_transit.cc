@@ -56,7 +56,7 @@ Result<std::shared_ptr<const transit::CityNetwork>> HandsetHost::City(std::strin
     if (auto it = cities_.find(city_code); it != cities_.end()) return it->second;
   }
   TS_ASSIGN_OR_RETURN(json reference,
-                      CallApi(options_.api_url, "GET", CityPath(city_code, "/reference"), nullptr));
+                      CallApi(options_.api, "GET", CityPath(city_code, "/reference"), nullptr));
   TS_ASSIGN_OR_RETURN(transit::CityNetwork city, transit::CityNetwork::FromJson(reference["city"]));
   auto shared = std::make_shared<const transit::CityNetwork>(std::move(city));
   std::lock_guard lock(mu_);
@@ -77,7 +77,7 @@ Result<std::string> HandsetHost::CityOfCard(Handset& h, std::string_view card_id
 Result<json> HandsetHost::PayInApp(Handset& h, std::string_view token_id, std::string_view city,
                                    const std::string& order_id, std::uint32_t fen) {
   TS_ASSIGN_OR_RETURN(json request,
-                      CallApi(options_.api_url, "POST", CityPath(city, "/payment-requests"),
+                      CallApi(options_.api, "POST", CityPath(city, "/payment-requests"),
                               {{"order_id", order_id}, {"amount_fen", fen}}));
   const json payment_request = {
       {"merchant_name", request.value("merchant_name", "")},
@@ -104,7 +104,7 @@ Result<json> HandsetHost::OpenTransitCard(std::string_view handset_id, std::stri
                         PayInApp(*h, token_id, city_code, "open-" + card_id, fee));
   }
   TS_ASSIGN_OR_RETURN(json issued,
-                      CallApi(options_.api_url, "POST", CityPath(city_code, "/cards"), body));
+                      CallApi(options_.api, "POST", CityPath(city_code, "/cards"), body));
   Result<Bytes> profile = HexDecode(issued.value("wrapped_profile", ""));
   if (!profile.ok()) return Unavailable("the operator's answer has no wrapped_profile");
   TS_RETURN_IF_ERROR(h->se->InstallTransitCard(card_id, *profile));
@@ -133,7 +133,7 @@ Result<std::uint32_t> HandsetHost::TopUpTransitCard(std::string_view handset_id,
 
   const std::string order_id = "topup-" + RandomHex(8);
   TS_ASSIGN_OR_RETURN(json payment_data, PayInApp(*h, token_id, *city, order_id, amount_fen));
-  TS_RETURN_IF_ERROR(CallApi(options_.api_url, "POST", CityPath(*city, "/orders"),
+  TS_RETURN_IF_ERROR(CallApi(options_.api, "POST", CityPath(*city, "/orders"),
                              {{"order_id", order_id},
                               {"card_serial", HexEncode(identity.serial)},
                               {"amount_fen", amount_fen},
@@ -154,7 +154,7 @@ Result<std::uint32_t> HandsetHost::TopUpTransitCard(std::string_view handset_id,
   TS_RETURN_IF_ERROR(loader.Select());
   TS_RETURN_IF_ERROR(loader.InitializeForLoad(amount_fen, load_terminal).status());
   TS_ASSIGN_OR_RETURN(
-      json mac2, CallApi(options_.api_url, "POST", CityPath(*city, "/orders/" + order_id + "/load"),
+      json mac2, CallApi(options_.api, "POST", CityPath(*city, "/orders/" + order_id + "/load"),
                          {{"init_for_load", HexEncode(init_answer)}}));
   Result<Bytes> date = HexDecode(mac2.value("date", ""));
   Result<Bytes> time = HexDecode(mac2.value("time", ""));
@@ -166,7 +166,7 @@ Result<std::uint32_t> HandsetHost::TopUpTransitCard(std::string_view handset_id,
   crypto::PurseMac mac{};
   std::copy(mac2_bytes->begin(), mac2_bytes->end(), mac.begin());
   TS_ASSIGN_OR_RETURN(crypto::PurseMac tac, loader.CreditForLoad(*date, *time, mac));
-  TS_RETURN_IF_ERROR(CallApi(options_.api_url, "POST",
+  TS_RETURN_IF_ERROR(CallApi(options_.api, "POST",
                              CityPath(*city, "/orders/" + order_id + "/confirm"),
                              {{"tac", HexEncode(tac)}})
                          .status());
@@ -250,7 +250,7 @@ Result<TransitRide> HandsetHost::Ride(std::string_view handset_id, std::string_v
   // the operator stored. An upload that fails stays pending for the next ride.
   Result<transit::UploadBatch> batch = gate->validator->NextUploadBatch();
   if (batch.ok() && !batch->empty()) {
-    Result<json> stored = CallApi(options_.api_url, "POST", CityPath(gate->city, "/uploads"),
+    Result<json> stored = CallApi(options_.api, "POST", CityPath(gate->city, "/uploads"),
                                   transit::UploadBatchToJson(*batch, gate->validator->id()));
     if (stored.ok()) (void)gate->validator->AcknowledgeUpload(batch->batch_id);
   }

@@ -149,7 +149,7 @@ Result<std::unique_ptr<DemoNode>> DemoNode::Start(const ServeConfig& config) {
   handset_options.data_dir = std::filesystem::path(config.data_dir) / kHandsetDataSubdir;
   handset_options.demo = &node->demo_;
   handset_options.acquirer_link = &node->rail_->acquirer_link();
-  handset_options.api_url = LoopbackUrl(node->http_);
+  handset_options.api = {LoopbackUrl(node->http_), node->http_.tls_cert_file()};  // trusts our own cert
   TS_ASSIGN_OR_RETURN(node->handsets_, handset::HandsetHost::Open(std::move(handset_options)));
   // The operations console (docs/console.md) on this node's switch, TSP and digital currency.
   ConsoleOptions console;

@@ -60,7 +60,7 @@ Status CheckTlsFiles(const std::string& cert_file, const std::string& key_file) 
   if (!key) {
     ERR_clear_error();
     return InvalidArgument(std::string(kKeyKey) + ": '" + key_file +
-                           "' holds no unencrypted PEM private key (expected -----BEGIN PRIVATE KEY-----)");
+                           "' holds no unencrypted PEM private key");
   }
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     ERR_clear_error();

@@ -20,13 +20,12 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "demo/demo_keys.h"
 #include "demo/demo_network.h"
@@ -93,7 +92,8 @@ std::filesystem::path FreshDir(const std::string& what) {
 
 // A raw TLS handshake with the protocol versions limited to [min, max]; true when it completes.
 bool HandshakeWith(int port, int min_version, int max_version) {
-  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), &SSL_CTX_free);
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
+                                                        &SSL_CTX_free);
   SSL_CTX_set_security_level(ctx.get(), 0);  // let this client offer old versions at all
   SSL_CTX_set_min_proto_version(ctx.get(), min_version);
   SSL_CTX_set_max_proto_version(ctx.get(), max_version);
@@ -193,13 +193,17 @@ TEST_F(HttpTlsTest, BadFilesAreRefusedNamingTheKey) {
 
   Status cert_missing = refused(missing, cert_.key_file);
   EXPECT_EQ(cert_missing.code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(cert_missing.message().rfind("http.tls_cert_file: cannot read '" + missing + "'", 0), 0u)
+  EXPECT_EQ(cert_missing.message().rfind("http.tls_cert_file: cannot read '" + missing + "'", 0),
+            0u)
       << cert_missing.message();
   Status cert_garbage = refused(garbage, cert_.key_file);
-  EXPECT_EQ(cert_garbage.message().rfind("http.tls_cert_file: '" + garbage + "' holds no PEM certificate", 0), 0u)
+  EXPECT_EQ(cert_garbage.message().rfind(
+                "http.tls_cert_file: '" + garbage + "' holds no PEM certificate", 0),
+            0u)
       << cert_garbage.message();
   Status key_missing = refused(cert_.cert_file, missing);
-  EXPECT_EQ(key_missing.message().rfind("http.tls_key_file: cannot read", 0), 0u) << key_missing.message();
+  EXPECT_EQ(key_missing.message().rfind("http.tls_key_file: cannot read", 0), 0u)
+      << key_missing.message();
   Status key_garbage = refused(cert_.cert_file, garbage);
   EXPECT_EQ(key_garbage.message().rfind("http.tls_key_file: '" + garbage + "' holds no", 0), 0u)
       << key_garbage.message();
@@ -295,10 +299,15 @@ class SecurityStoryTest : public ::testing::Test {
     pans_.insert(pan);
     cvv2s_.insert(cvv2);
     json add = Call("POST", "/v1/cards",
-                    {{"device_id", handset}, {"card_type", "debit"}, {"pan", pan},
-                     {"expiry", "12/29"}, {"cvv2", cvv2}, {"holder_name", "LI LEI"}},
+                    {{"device_id", handset},
+                     {"card_type", "debit"},
+                     {"pan", pan},
+                     {"expiry", "12/29"},
+                     {"cvv2", cvv2},
+                     {"holder_name", "LI LEI"}},
                     session_, "add-" + std::to_string(index));
-    EXPECT_EQ(add["card"].value("masked_pan", ""), pan.substr(0, 6) + std::string(pan.size() - 10, '*') + pan.substr(pan.size() - 4))
+    EXPECT_EQ(add["card"].value("masked_pan", ""),
+              pan.substr(0, 6) + std::string(pan.size() - 10, '*') + pan.substr(pan.size() - 4))
         << add.dump();
     json inbox = Call("GET", "/v1/handsets/" + handset + "/messages?after_unix_ms=0");
     std::string text;
@@ -336,35 +345,48 @@ TEST_F(SecurityStoryTest, NoFullPanInAnyFileLogOrResponseAndNoCvv2InTheDataDirec
   json signed_in = Call("POST", "/v1/sessions", {{"phone", phone}, {"password", "password-123"}});
   session_ = signed_in.value("session", "");
   const std::string user_id = signed_in.value("user_id", "");
-  json handset_body = Call("POST", "/v1/handsets", {{"kind", "phone"}, {"name", "Li Lei's phone"}, {"phone", phone}});
+  json handset_body = Call("POST", "/v1/handsets",
+                           {{"kind", "phone"}, {"name", "Li Lei's phone"}, {"phone", phone}});
   const std::string handset = handset_body.value("handset_id", "");
   Call("POST", "/v1/devices",
-       {{"device_id", handset}, {"kind", "phone"}, {"name", "Li Lei's phone"},
-        {"se_public_key", handset_body["se_public_key"]}, {"storage", "se"}},
+       {{"device_id", handset},
+        {"kind", "phone"},
+        {"name", "Li Lei's phone"},
+        {"se_public_key", handset_body["se_public_key"]},
+        {"storage", "se"}},
        session_);
 
   // The card story: add (SMS code step-up, through the wallet's HTTPS call to the TSP), tap.
   const std::string token = BindCard(handset, 3);
   ASSERT_FALSE(token.empty());
-  const std::string merchant = Call("GET", "/v1/pos/merchants")["merchants"][0].value("merchant_id", "");
+  const std::string merchant =
+      Call("GET", "/v1/pos/merchants")["merchants"][0].value("merchant_id", "");
   json tap = Call("POST", "/v1/handsets/" + handset + "/taps",
-                  {{"token_id", token}, {"merchant_id", merchant}, {"amount_minor", 1250},
+                  {{"token_id", token},
+                   {"merchant_id", merchant},
+                   {"amount_minor", 1250},
                    {"fingerprint", true}});
   EXPECT_EQ(tap.value("response_code", ""), "00") << tap.dump();
   json cards = Call("GET", "/v1/cards", nullptr, session_);
-  Call("GET", "/v1/cards/" + cards["cards"][0].value("card_id", "") + "/transactions", nullptr, session_);
+  Call("GET", "/v1/cards/" + cards["cards"][0].value("card_id", "") + "/transactions", nullptr,
+       session_);
 
   // Transit: a second card opens a metro card, tops it up (an in-app token payment through the
   // switch) and rides.
   const std::string transit_token = BindCard(handset, 4);
   json opened = Call("POST", "/v1/handsets/" + handset + "/transit/cards",
                      {{"city", "1000"}, {"account_id", user_id}, {"token_id", transit_token}});
-  const std::string base = "/v1/handsets/" + handset + "/transit/cards/" + opened["card"].value("card_id", "");
-  json topped = Call("POST", base + "/top-ups", {{"amount_fen", 5000}, {"token_id", transit_token}});
+  const std::string base =
+      "/v1/handsets/" + handset + "/transit/cards/" + opened["card"].value("card_id", "");
+  json topped =
+      Call("POST", base + "/top-ups", {{"amount_fen", 5000}, {"token_id", transit_token}});
   EXPECT_EQ(topped.value("balance_fen", 0), 5000) << topped.dump();
   const json line = Call("GET", "/v1/transit/1000/reference")["city"]["metro"]["lines"][0];
-  Call("POST", base + "/rides", {{"gate", "metro_entry"}, {"line", line["id"]}, {"station", line["stations"][0]["id"]}});
-  json out = Call("POST", base + "/rides", {{"gate", "metro_exit"}, {"line", line["id"]}, {"station", line["stations"][3]["id"]}});
+  Call("POST", base + "/rides",
+       {{"gate", "metro_entry"}, {"line", line["id"]}, {"station", line["stations"][0]["id"]}});
+  json out =
+      Call("POST", base + "/rides",
+           {{"gate", "metro_exit"}, {"line", line["id"]}, {"station", line["stations"][3]["id"]}});
   EXPECT_GT(out.value("fare_fen", 0), 0) << out.dump();
   Call("GET", base);
   Call("GET", "/v1/handsets/" + handset);
@@ -404,6 +426,9 @@ TEST_F(SecurityStoryTest, NoFullPanInAnyFileLogOrResponseAndNoCvv2InTheDataDirec
   }
   // wallet.db, tsp.db, network.db, issuer.db, the ledger, transit, handsets, qrpay, dcep …
   EXPECT_GE(files, 10u);
+  RecordProperty("files_scanned", static_cast<int>(files));
+  RecordProperty("log_bytes", static_cast<int>(log.size()));
+  RecordProperty("responses_scanned", static_cast<int>(responses_.size()));
 }
 
 }  // namespace
