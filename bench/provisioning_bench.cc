@@ -8,6 +8,8 @@
 // It then reports the vault's footprint: resident memory and database bytes per token.
 //
 //   provisioning_bench [--seconds S] [--threads T] [--cards-per-bank K]
+//
+// The binding itself is benchkit::ProvisioningLoad, which `tapstack bench provisioning` runs too.
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,10 +24,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bench_util.h"
-#include "crypto/key_agreement.h"
-#include "demo/demo_keys.h"
-#include "server/payment_rail.h"
-#include "tsp/otp_challenge.h"
+#include "benchkit/provisioning_scenario.h"
 
 using namespace tapstack;
 using bench::Flag;
@@ -37,27 +36,14 @@ int main(int argc, char** argv) {
   const int cards_per_bank = Flag(argc, argv, "--cards-per-bank", 50);
   spdlog::set_level(spdlog::level::warn);
 
-  auto demo = demo::LoadDemoNetwork(*demo::DefaultSeedPath());
-  if (!demo.ok()) {
-    std::fprintf(stderr, "%s\n", demo.status().ToString().c_str());
-    return 1;
-  }
   const auto dir = std::filesystem::temp_directory_path() /
                    ("tapstack-provisioning-bench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  server::PaymentRailOptions options;
-  options.data_dir = dir;
-  options.cards_per_bank = cards_per_bank;
-  auto rail = server::PaymentRail::Start(*demo, options);
-  if (!rail.ok()) {
-    std::fprintf(stderr, "%s\n", rail.status().ToString().c_str());
+  auto load = benchkit::ProvisioningLoad::Start(dir, cards_per_bank);
+  if (!load.ok()) {
+    std::fprintf(stderr, "%s\n", load.status().ToString().c_str());
     return 1;
   }
-  tsp::TspService& tsp = (*rail)->tsp().service();
-  auto device_key = crypto::EcdhPrivateKey::Generate();
-  const Bytes device_public = *device_key->PublicKeyRaw();
-  const std::string requestor = demo->tsp.requestors.at(0).id;
 
   std::atomic<std::int64_t> next{0}, bound{0}, failed{0}, green{0};
   // Wall time spent in each step, summed over the threads.
@@ -69,56 +55,20 @@ int main(int argc, char** argv) {
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
+      using std::chrono::duration_cast;
+      using std::chrono::microseconds;
       while (std::chrono::steady_clock::now() < end) {
-        const std::int64_t i = next.fetch_add(1);
-        const int bank = static_cast<int>(i % static_cast<std::int64_t>(demo->banks.size()));
-        const int card = static_cast<int>((i / static_cast<std::int64_t>(demo->banks.size())) %
-                                          cards_per_bank);
         const auto t0 = std::chrono::steady_clock::now();
-        tsp::ProvisionRequest request;
-        request.requestor_id = requestor;
-        request.device_id = "bench-device-" + std::to_string(i);
-        request.device_public_key = device_public;
-        request.pan = *server::PaymentRail::CardNumber(*demo, bank, card);
-        request.pan_expiry = demo::kDemoCardExpiry;
-        request.cvv2 = *demo::DemoCardCvv2(demo->banks[static_cast<std::size_t>(bank)].institution_id,
-                                           request.pan, demo::kDemoCardExpiry);
-        request.holder_name = "BENCH";
-        request.phone = "+86139" + std::to_string(10'000'000 + i);
-        const std::string phone = request.phone;
-        auto pending = tsp.Provision(std::move(request));
-        const auto t1 = std::chrono::steady_clock::now();
-        provision_us.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count());
-        if (pending.ok() && pending->decision == tsp::ProvisionDecision::kApproved) {
-          // A bank whose ID&V policy is "approve" (green): bound without an OTP.
-          green.fetch_add(1);
-        } else {
-          if (!pending.ok() || pending->decision != tsp::ProvisionDecision::kStepUp) {
-            failed.fetch_add(1);
-            continue;
-          }
-          auto sms = tsp.SmsOutbox(phone, 0);
-          const std::string code =
-              sms.ok() && !sms->empty() ? tsp::OtpFromSmsText(sms->back().text) : std::string();
-          if (code.empty()) {
-            failed.fetch_add(1);
-            continue;
-          }
-          const auto t2 = std::chrono::steady_clock::now();
-          outbox_us.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(t2 - t1).count());
-          auto verified = tsp.VerifyOtp(requestor, pending->token->token_id, code);
-          verify_us.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::steady_clock::now() - t2)
-                                  .count());
-          if (!verified.ok() || verified->outcome != tsp::OtpOutcome::kVerified ||
-              verified->approved.credentials.empty()) {
-            failed.fetch_add(1);
-            continue;
-          }
+        const Result<benchkit::BindTimings> timings = (*load)->BindOne(next.fetch_add(1));
+        if (!timings.ok()) {
+          failed.fetch_add(1);
+          continue;
         }
-        latency.Add(std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::steady_clock::now() - t0)
-                        .count());
+        provision_us.fetch_add(duration_cast<microseconds>(timings->provision).count());
+        outbox_us.fetch_add(duration_cast<microseconds>(timings->outbox).count());
+        verify_us.fetch_add(duration_cast<microseconds>(timings->verify).count());
+        if (timings->green) green.fetch_add(1);
+        latency.Add(duration_cast<microseconds>(std::chrono::steady_clock::now() - t0).count());
         bound.fetch_add(1);
       }
     });
@@ -159,7 +109,7 @@ int main(int argc, char** argv) {
                 "SMS rows)\n",
                 static_cast<double>(db_bytes) / static_cast<double>(tokens));
   }
-  rail->reset();
+  load->reset();
   std::filesystem::remove_all(dir);
   return failed.load() == 0 ? 0 : 1;
 }

@@ -7,6 +7,7 @@
 #include "benchkit/e2e_contactless_scenario.h"
 #include "benchkit/iso8583_codec_scenario.h"
 #include "benchkit/ledger_scenario.h"
+#include "benchkit/provisioning_scenario.h"
 #include "benchkit/qr_codec_scenario.h"
 
 namespace tapstack::benchkit {
@@ -18,6 +19,7 @@ std::vector<std::unique_ptr<Scenario>> AllScenarios() {
   all.push_back(std::make_unique<DcepOfflineVerifyScenario>());
   all.push_back(std::make_unique<LedgerScenario>());
   all.push_back(std::make_unique<E2eContactlessScenario>());
+  all.push_back(std::make_unique<ProvisioningScenario>());
   all.push_back(std::make_unique<QrCodecScenario>());
   return all;
 }

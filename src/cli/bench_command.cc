@@ -79,7 +79,7 @@ void RegisterBenchCommand(CLI::App& app) {
     for (const benchkit::ScenarioOption& o : s->options()) {
       cmd->add_option_function<std::string>(
           o.name, [opts, key = o.name](const std::string& v) { opts->scenario_options[key] = v; },
-          o.help + " (default " + o.default_value + ")");
+          o.default_value.empty() ? o.help : o.help + " (default " + o.default_value + ")");
     }
     cmd->callback([name, opts] { RunScenarioCommand(name, *opts); });
   }
