@@ -132,14 +132,14 @@ Result<json> HandsetHost::PayDcepOffline(std::string_view payer_handset_id,
   Result<std::shared_ptr<Handset>> payee = Find(payee_handset_id);
   if (!payee.ok()) return NotFound("payee_handset_id: no such handset");
   if (payer == *payee) return InvalidArgument("payee_handset_id: a device cannot pay itself");
-  if (payer->dcep_wallet.empty())
-    return FailedPrecondition("handset: the payer has no hardware wallet");
+  // The two devices held together: both busy for the whole exchange (scoped_lock orders the two
+  // locks, so two payments in opposite directions cannot deadlock). Their bindings are read under
+  // the locks: a concurrent personalisation writes them under the same.
+  std::scoped_lock fields(payer->field_mu, (*payee)->field_mu);
+  if (payer->dcep_wallet.empty()) return FailedPrecondition("handset: the payer has no hardware wallet");
   if ((*payee)->dcep_wallet.empty()) {
     return FailedPrecondition("payee_handset_id: the payee has no hardware wallet");
   }
-  // The two devices held together: both busy for the whole exchange (scoped_lock orders the two
-  // locks, so two payments in opposite directions cannot deadlock).
-  std::scoped_lock fields(payer->field_mu, (*payee)->field_mu);
   device::DcepWalletClient payer_field = FieldChannel(payer->se.get());
   device::DcepWalletClient payee_field = FieldChannel((*payee)->se.get());
   TS_ASSIGN_OR_RETURN(Bytes transfer, device::PayOffline(payer_field, payee_field, amount_fen));

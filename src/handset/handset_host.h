@@ -141,9 +141,13 @@ class HandsetHost {
   Result<nlohmann::json> OpenTransitCard(std::string_view handset_id, std::string_view city,
                                          std::string_view account_id, std::string_view token_id);
   // Pays `amount_fen` in-app with `token_id`, loads the purse (INITIALIZE FOR LOAD, the operator's
-  // MAC2, CREDIT FOR LOAD, confirm). Returns the new balance.
+  // MAC2, CREDIT FOR LOAD, confirm). Returns the new balance. The order is named by the
+  // handset, the card and `idempotency_key`: a retry with the same key after a failure finishes
+  // the order it paid (or answers the balance when it loaded), never paying twice; an order the
+  // operator refunded or declined needs a new key (kFailedPrecondition).
   Result<std::uint32_t> TopUpTransitCard(std::string_view handset_id, std::string_view card_id,
-                                         std::uint32_t amount_fen, std::string_view token_id);
+                                         std::uint32_t amount_fen, std::string_view token_id,
+                                         std::string_view idempotency_key);
   // Taps the handset's express card at a gate: "metro_entry" / "metro_exit" at `line`/`station`,
   // or "bus" on `line`; the gate uploads its records to the operator right after.
   Result<TransitRide> Ride(std::string_view handset_id, std::string_view card_id,
@@ -187,6 +191,7 @@ class HandsetHost {
   // Keeps at most kHandsetsOpenMax elements open (each holds a database), closing an idle one.
   void Remember(const std::shared_ptr<Handset>& h);
   struct Gate {
+    std::mutex mu;      // a validator serves one card at a time (and uploads between cards)
     std::string label;  // "entry gate at Pingguoyuan"
     std::string city;
     std::unique_ptr<transit::Validator> validator;
@@ -215,7 +220,7 @@ class HandsetHost {
   std::map<std::string, std::shared_ptr<Handset>, std::less<>> handsets_;
   std::map<std::string, std::unique_ptr<Terminal>, std::less<>> terminals_;
   std::map<std::string, std::shared_ptr<const transit::CityNetwork>, std::less<>> cities_;
-  std::mutex gates_mu_;  // gates_ and every ride (a validator serves one card at a time)
+  std::mutex gates_mu_;  // gates_ (the map; each gate has its own mutex)
   std::map<std::string, std::unique_ptr<Gate>> gates_;
 };
 

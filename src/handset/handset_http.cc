@@ -36,6 +36,16 @@ Result<std::int64_t> IntMember(const json& body, const char* name, std::int64_t 
   return v.get<std::int64_t>();
 }
 
+// The Idempotency-Key header (1-kIdempotencyKeyBytesMax bytes). Errors name the header.
+Result<std::string> IdempotencyKey(const Request& req) {
+  std::string key = req.get_header_value("Idempotency-Key");
+  if (key.empty() || key.size() > kIdempotencyKeyBytesMax) {
+    return InvalidArgument("Idempotency-Key: header required, 1-" +
+                           std::to_string(kIdempotencyKeyBytesMax) + " bytes");
+  }
+  return key;
+}
+
 Result<bool> BoolMember(const json& body, const char* name) {
   if (!body.contains(name)) return false;
   if (!body[name].is_boolean())
@@ -174,12 +184,7 @@ void InstallHandsetRoutes(httplib::Server& server, HandsetHost& host) {
     JSON_API_ASSIGN_OR_REPLY(const json body, ParseBody(req, {"amount_fen"}, kHandsetBodyBytesMax));
     JSON_API_ASSIGN_OR_REPLY(const std::int64_t fen,
                              IntMember(body, "amount_fen", 1, kDcepAmountFenMax));
-    const std::string key = req.get_header_value("Idempotency-Key");
-    if (key.empty() || key.size() > kIdempotencyKeyBytesMax) {
-      return json_api::ReplyError(res, 400, "invalid_argument",
-                                  "Idempotency-Key: header required, 1-64 bytes",
-                                  "Idempotency-Key");
-    }
+    JSON_API_ASSIGN_OR_REPLY(const std::string key, IdempotencyKey(req));
     JSON_API_ASSIGN_OR_REPLY(const json status, h->LoadDcep(req.matches[1].str(), fen, key));
     ReplyJson(res, 200, status);
   });
@@ -217,9 +222,10 @@ void InstallHandsetRoutes(httplib::Server& server, HandsetHost& host) {
                              ParseBody(req, {"amount_fen", "token_id"}, kHandsetBodyBytesMax));
     JSON_API_ASSIGN_OR_REPLY(const std::int64_t fen, IntMember(body, "amount_fen", 1, 100'000));
     JSON_API_ASSIGN_OR_REPLY(const std::string token_id, StringMember(body, "token_id", true));
+    JSON_API_ASSIGN_OR_REPLY(const std::string key, IdempotencyKey(req));
     JSON_API_ASSIGN_OR_REPLY(const std::uint32_t balance,
                              h->TopUpTransitCard(req.matches[1].str(), req.matches[2].str(),
-                                                 static_cast<std::uint32_t>(fen), token_id));
+                                                 static_cast<std::uint32_t>(fen), token_id, key));
     ReplyJson(res, 200, {{"balance_fen", balance}});
   });
   server.Post(std::string(kCard) + "/rides", [h](const Request& req, Response& res) {

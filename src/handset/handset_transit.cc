@@ -22,6 +22,8 @@ using nlohmann::json;
 namespace {
 
 constexpr std::uint8_t kTripLogRecordsMax = 10;  // SFI 18 (device/device_store.h)
+// Unlisted bus lines a city with a default fare accepts (each line is one validator's database).
+constexpr std::uint16_t kBusLineUnlistedMax = 99;
 
 std::string CityPath(std::string_view city, const std::string& rest) {
   return "/v1/transit/" + std::string(city) + rest;
@@ -118,7 +120,8 @@ Result<json> HandsetHost::OpenTransitCard(std::string_view handset_id, std::stri
 Result<std::uint32_t> HandsetHost::TopUpTransitCard(std::string_view handset_id,
                                                     std::string_view card_id,
                                                     std::uint32_t amount_fen,
-                                                    std::string_view token_id) {
+                                                    std::string_view token_id,
+                                                    std::string_view idempotency_key) {
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
   std::lock_guard field(h->field_mu);
   if (amount_fen == 0) return InvalidArgument("amount_fen: expected more than 0");
@@ -131,14 +134,41 @@ Result<std::uint32_t> HandsetHost::TopUpTransitCard(std::string_view handset_id,
   TS_RETURN_IF_ERROR(card.Select());
   TS_ASSIGN_OR_RETURN(transit::PurseIdentity identity, card.ReadIdentity());
 
-  const std::string order_id = "topup-" + RandomHex(8);
-  TS_ASSIGN_OR_RETURN(json payment_data, PayInApp(*h, token_id, *city, order_id, amount_fen));
-  TS_RETURN_IF_ERROR(CallApi(options_.api, "POST", CityPath(*city, "/orders"),
-                             {{"order_id", order_id},
-                              {"card_serial", HexEncode(identity.serial)},
-                              {"amount_fen", amount_fen},
-                              {"payment_data", payment_data}})
-                         .status());
+  if (idempotency_key.empty()) return InvalidArgument("Idempotency-Key: header required");
+  // One order per (handset, card, key): a retry after a failure finds the order it paid and
+  // finishes loading it, never paying a second time.
+  const std::string key_text =
+      h->info.handset_id + "/" + std::string(card_id) + "/" + std::string(idempotency_key);
+  TS_ASSIGN_OR_RETURN(Bytes digest, crypto::Sha256(ByteView(
+                                        reinterpret_cast<const std::uint8_t*>(key_text.data()),
+                                        key_text.size())));
+  std::string order_id = "topup-" + HexEncode(ByteView(digest).first(8));
+  std::transform(order_id.begin(), order_id.end(), order_id.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  Result<json> known = CallApi(options_.api, "GET", CityPath(*city, "/orders/" + order_id), nullptr);
+  if (known.ok()) {
+    const json order = known->value("order", json::object());
+    const std::string state = order.value("state", "");
+    if (order.value("amount_fen", 0u) != amount_fen) {
+      return FailedPrecondition("Idempotency-Key: used for a top-up of another amount");
+    }
+    // Loaded already (its confirmation, if lost, is reconciled from the card's log).
+    if (state == "loaded") return card.GetBalance();
+    if (state != "paid") {
+      return FailedPrecondition("order " + order_id + " is " + state +
+                                "; a new top-up needs a new Idempotency-Key");
+    }
+  } else if (known.status().code() != ErrorCode::kNotFound) {
+    return known.status();
+  } else {
+    TS_ASSIGN_OR_RETURN(json payment_data, PayInApp(*h, token_id, *city, order_id, amount_fen));
+    TS_RETURN_IF_ERROR(CallApi(options_.api, "POST", CityPath(*city, "/orders"),
+                               {{"order_id", order_id},
+                                {"card_serial", HexEncode(identity.serial)},
+                                {"amount_fen", amount_fen},
+                                {"payment_data", payment_data}})
+                           .status());
+  }
   // INITIALIZE FOR LOAD; its answer (without SW1 SW2) goes to the operator's load server.
   TS_ASSIGN_OR_RETURN(transit::TerminalId load_terminal, transit::DefaultLoadTerminalId(*city));
   Bytes init_answer;
@@ -182,17 +212,34 @@ Result<HandsetHost::Gate*> HandsetHost::GateFor(const std::string& city_code,
   if (auto it = gates_.find(key); it != gates_.end()) return it->second.get();
   TS_ASSIGN_OR_RETURN(std::shared_ptr<const transit::CityNetwork> city, City(city_code));
   std::string label;
+  // Only the city's own lines and stations: each gate is a database, so the set of gates a
+  // caller can make is the city's, not any number it sends.
   if (kind == transit::ValidatorKind::kBus) {
     if (!city->bus()) return NotFound("gate: " + city->name() + " has no bus network");
-    TS_RETURN_IF_ERROR(city->BusFare(line).status());
+    // A listed line, or (a city with a default fare) an unlisted one up to kBusLineUnlistedMax.
+    const auto& lines = city->bus()->lines;
+    const bool listed =
+        std::ranges::any_of(lines, [&](const transit::BusLine& l) { return l.id == line; });
+    const bool unlisted = city->bus()->default_fare_fen && line >= 1 && line <= kBusLineUnlistedMax;
+    if (!listed && !unlisted) {
+      return NotFound("line: " + city->name() + " has no bus line " + std::to_string(line));
+    }
     label = "bus validator on line " + std::to_string(line);
   } else {
     if (!city->metro()) return NotFound("gate: " + city->name() + " has no metro");
-    Result<transit::Station> where = city->StationById(station);
-    if (!where.ok())
-      return NotFound("station: no station " + std::to_string(station) + " in " + city->name());
+    const auto& lines = city->metro()->lines;
+    const auto on_line = std::ranges::find_if(lines, [&](const transit::MetroLine& l) {
+      return l.id == line && std::ranges::any_of(l.stops, [&](const transit::LineStop& stop) {
+               return stop.station_id == station;
+             });
+    });
+    if (on_line == lines.end()) {
+      return NotFound("station: " + city->name() + " has no station " + std::to_string(station) +
+                      " on metro line " + std::to_string(line));
+    }
+    TS_ASSIGN_OR_RETURN(transit::Station where, city->StationById(station));
     label = std::string(kind == transit::ValidatorKind::kMetroEntry ? "entry" : "exit") +
-            " gate at " + where->name;
+            " gate at " + where.name;
   }
   transit::ValidatorOptions o;
   o.validator_id = "hs-" + city_code + "-" + kind_name + "-" + std::to_string(line) + "-" +
@@ -214,7 +261,10 @@ Result<HandsetHost::Gate*> HandsetHost::GateFor(const std::string& city_code,
   o.psam.maintenance_master_key = demo::DemoTransitKey("t-union", "maintenance");
   TS_ASSIGN_OR_RETURN(std::unique_ptr<transit::Validator> v,
                       transit::Validator::Open(std::move(o)));
-  auto gate = std::make_unique<Gate>(Gate{label, city_code, std::move(v)});
+  auto gate = std::make_unique<Gate>();
+  gate->label = std::move(label);
+  gate->city = city_code;
+  gate->validator = std::move(v);
   Gate* raw = gate.get();
   gates_.emplace(key, std::move(gate));
   return raw;
@@ -240,8 +290,14 @@ Result<TransitRide> HandsetHost::Ride(std::string_view handset_id, std::string_v
   // The gate reaches the express card; the rider holds up the card they chose.
   TS_RETURN_IF_ERROR(h->se->SetExpressTransitCard(card_id));
 
-  std::lock_guard lock(gates_mu_);
-  TS_ASSIGN_OR_RETURN(Gate * gate, GateFor(*city, kind, line, station));
+  if (kind == transit::ValidatorKind::kBus) station = 0;  // a bus validator has no station
+  TS_RETURN_IF_ERROR(City(*city).status());                // the reference data, outside the lock
+  Gate* gate = nullptr;
+  {
+    std::lock_guard lock(gates_mu_);
+    TS_ASSIGN_OR_RETURN(gate, GateFor(*city, kind, line, station));
+  }
+  std::lock_guard gate_lock(gate->mu);
   device::SecureElement* se = h->se.get();
   TransitRide ride;
   ride.gate = gate->label;

@@ -350,13 +350,14 @@ void ConsoleApi::InstallRoutes(httplib::Server& server) {
     auto body = ParseBody(req);
     if (!body.ok()) return ReplyStatus(res, body.status());
     auto user = StringField(*body, "user");
-    if (!user.ok()) return ReplyStatus(res, user.status());
     auto password = StringField(*body, "password");
+    // The password's copies are wiped before anything can return.
     if (body->contains("password") && (*body)["password"].is_string()) {
       std::string& copy = (*body)["password"].get_ref<std::string&>();
       SecureWipe(copy.data(), copy.size());
     }
     WipeRequestBody(req);
+    if (!user.ok()) return ReplyStatus(res, user.status());
     if (!password.ok()) return ReplyStatus(res, password.status());
     const SignInResult result = sessions->SignIn(*user, *password);
     SecureWipe(password->data(), password->size());

@@ -65,10 +65,19 @@ SignInResult ConsoleSessions::SignIn(std::string_view user, std::string_view pas
   const bool password_ok =
       !password_digest_.empty() && crypto::ConstantTimeEquals(Sha256Of(password), password_digest_);
   if (!(user_ok && password_ok)) {
+    bool tracked = true;
     if (failures_.size() >= kSignInUsersTrackedMax && !failures_.contains(name)) {
-      failures_.erase(failures_.begin());  // bounded memory; an attacker's many names cost it
+      // Bounded memory: drop the entry whose last failure is the oldest among those not locked
+      // out; a locked entry (the admin's, under attack) is never dropped.
+      auto oldest = failures_.end();
+      for (auto it = failures_.begin(); it != failures_.end(); ++it) {
+        if (static_cast<int>(it->second.size()) >= kSignInFailuresMax) continue;
+        if (oldest == failures_.end() || it->second.back() < oldest->second.back()) oldest = it;
+      }
+      tracked = oldest != failures_.end();
+      if (tracked) failures_.erase(oldest);
     }
-    failures_[name].push_back(now);
+    if (tracked) failures_[name].push_back(now);
     result.refusal = SignInRefusal::kBadCredentials;
     result.message = "unknown user or wrong password";
     return result;

@@ -251,8 +251,10 @@ std::string DemoNode::http_url() const { return http_.url(); }
 std::vector<std::pair<std::string, std::string>> DemoNode::Summary() const {
   return {{"role", "all (network, " + std::to_string(demo_.banks.size()) + " issuer banks, in one process)"},
           {"wallet app", http_url() + "/app/   (sign up with any phone number; demo cards: `tapstack demo cards`)"},
-          {"console", http_url() + "/console/   (sign in as " + config_.console_user + " / " +
-                          config_.console_password + ")"},
+          {"console", http_url() + "/console/   (sign in as " + config_.console_user +
+                          (config_.console_password == ServeConfig{}.console_password
+                               ? " / " + config_.console_password + ", the demo default)"
+                               : ", with the password of the configuration)")},
           {"HTTP API", http_url() + "   (wallet /v1/users … /v1/cards, TSP /v1/tsp/…, network, issuer; docs/api.md)"},
           {"transit",
            std::to_string(transit_ ? transit_->city_codes().size() : 0) +

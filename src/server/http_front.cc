@@ -107,6 +107,13 @@ void HttpFront::InstallDefaults() {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
+  // The body is buffered before any route's own limit applies: no request may be larger than the
+  // largest route limit (the QR picture upload's).
+  http_->set_payload_max_length(kHttpBodyBytesMax);
+  // The node's roles call each other on this same listener (the wallet → the TSP, the handsets →
+  // the transit and e-CNY operators) from inside a request: enough workers that those inner calls
+  // always find one free (httplib's default pool is max(8, cores - 1)).
+  http_->new_task_queue = [] { return new httplib::ThreadPool(kHttpWorkerThreads); };
   http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 404 && res.body.empty()) {
       ReplyJson(res, {{"error", "not_found"}, {"message", "no route for " + req.method + " " + req.path}}, 404);

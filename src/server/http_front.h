@@ -5,6 +5,8 @@
 // Thread-safety: Start/Stop from one thread; handlers run on the listener's worker threads.
 #pragma once
 
+#include <cstddef>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,6 +22,12 @@ struct Response;
 }  // namespace httplib
 
 namespace tapstack::server {
+
+// Largest request body (bytes) any route accepts: a QR picture's luminance in base64
+// (server/web_routes.h, 6 MiB) and its JSON around it.
+inline constexpr std::size_t kHttpBodyBytesMax = 7 * 1024 * 1024;
+// Worker threads of the listener (most sit waiting on a connection or on an inner call).
+inline constexpr int kHttpWorkerThreads = 32;
 
 class HttpFront {
  public:

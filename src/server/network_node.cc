@@ -21,11 +21,17 @@ Result<network::SettlementReport> CutOffSettlement(network::Switch& network,
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   const std::string base = "cycle-" + std::to_string(report.cycle);
-  std::ofstream csv(dir / (base + ".csv"));
-  csv << report.ToCsv();
-  std::ofstream json_file(dir / (base + ".json"));
-  json_file << report.ToJson();
-  if (!csv || !json_file) {
+  // Written aside and renamed: a reader (the console's last report) never sees half a file.
+  bool written = true;
+  for (const auto& [name, text] : {std::pair{base + ".csv", report.ToCsv()}, std::pair{base + ".json", report.ToJson()}}) {
+    const std::filesystem::path tmp = dir / (name + ".tmp");
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    out.close();
+    std::filesystem::rename(tmp, dir / name, ec);
+    written = written && out && !ec;
+  }
+  if (!written) {
     spdlog::warn("settlement cycle {} closed, but {} could not be written", report.cycle,
                  (dir / base).string());
   }

@@ -64,7 +64,16 @@ std::int64_t WalletService::SignInRetryAfterMsLocked(const std::string& phone, s
 
 void WalletService::RecordSignInFailureLocked(const std::string& phone, std::int64_t now_ms) {
   if (sign_in_failures_.size() >= kSignInPhonesTrackedMax && !sign_in_failures_.contains(phone)) {
-    sign_in_failures_.erase(sign_in_failures_.begin());
+    // Room for one more: drop the entry whose last failure is the oldest among those not locked
+    // out. A locked entry is never dropped (that would unlock the phone for anyone who can fill
+    // the table); when every entry is locked this failure goes uncounted.
+    auto oldest = sign_in_failures_.end();
+    for (auto it = sign_in_failures_.begin(); it != sign_in_failures_.end(); ++it) {
+      if (static_cast<int>(it->second.size()) >= kSignInFailuresMax) continue;
+      if (oldest == sign_in_failures_.end() || it->second.back() < oldest->second.back()) oldest = it;
+    }
+    if (oldest == sign_in_failures_.end()) return;
+    sign_in_failures_.erase(oldest);
   }
   std::deque<std::int64_t>& times = sign_in_failures_[phone];
   times.push_back(now_ms);

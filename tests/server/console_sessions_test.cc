@@ -81,6 +81,17 @@ TEST_F(ConsoleSessionsTest, FailedSignInsAreRateLimitedPerUser) {
   EXPECT_EQ(sessions_.SignIn("admin", "s3cret-console").refusal, SignInRefusal::kNone);
 }
 
+TEST_F(ConsoleSessionsTest, FillingTheTrackerWithOtherNamesDoesNotUnlockAUser) {
+  for (int i = 0; i < kSignInFailuresMax; ++i) sessions_.SignIn("admin", "wrong");
+  ASSERT_EQ(sessions_.SignIn("admin", "s3cret-console").refusal, SignInRefusal::kRateLimited);
+  // Names that sort after "admin" fill the table; its locked entry must survive them all.
+  for (std::size_t i = 0; i <= kSignInUsersTrackedMax; ++i) {
+    clock_.AdvanceMillis(1);
+    sessions_.SignIn("zz" + std::to_string(i), "wrong");
+  }
+  EXPECT_EQ(sessions_.SignIn("admin", "s3cret-console").refusal, SignInRefusal::kRateLimited);
+}
+
 TEST_F(ConsoleSessionsTest, BadInputNamesTheField) {
   const SignInResult empty_user = sessions_.SignIn("", "x");
   EXPECT_EQ(empty_user.refusal, SignInRefusal::kBadInput);

@@ -196,9 +196,15 @@ TEST_F(HandsetRoutesTest, OpensTopsUpAndRidesATransitCard) {
   ASSERT_EQ(opened.status, 201) << opened.body.dump();
   const std::string card = opened.body["card"].value("card_id", "");
   const std::string base = "/v1/handsets/" + handset + "/transit/cards/" + card;
-  Answer topped = Call("POST", base + "/top-ups", {{"amount_fen", 5000}, {"token_id", token}});
+  EXPECT_EQ(Call("POST", base + "/top-ups", {{"amount_fen", 5000}, {"token_id", token}}).status, 400);
+  Answer topped = Call("POST", base + "/top-ups", {{"amount_fen", 5000}, {"token_id", token}}, "", "top-up-1");
   ASSERT_EQ(topped.status, 200) << topped.body.dump();
   EXPECT_EQ(topped.body["balance_fen"], 5000);
+  // The same top-up again (a retry after a lost answer): the order loaded already, no second charge.
+  Answer again = Call("POST", base + "/top-ups", {{"amount_fen", 5000}, {"token_id", token}}, "", "top-up-1");
+  ASSERT_EQ(again.status, 200) << again.body.dump();
+  EXPECT_EQ(again.body["balance_fen"], 5000);
+  EXPECT_EQ(Call("POST", base + "/top-ups", {{"amount_fen", 700}, {"token_id", token}}, "", "top-up-1").status, 409);
 
   Answer reference = Call("GET", "/v1/transit/1000/reference");
   const json& line = reference.body["city"]["metro"]["lines"][0];
@@ -215,6 +221,13 @@ TEST_F(HandsetRoutesTest, OpensTopsUpAndRidesATransitCard) {
   EXPECT_TRUE(out.body["open"]);
   const int fare = out.body["fare_fen"];
   EXPECT_GT(fare, 0);
+  // Gates exist only at the city's own stations and lines.
+  Answer nowhere = Call("POST", base + "/rides", {{"gate", "metro_entry"}, {"line", line["id"]}, {"station", 65000}});
+  EXPECT_EQ(nowhere.status, 404);
+  EXPECT_EQ(nowhere.body["field"], "station");
+  Answer no_bus = Call("POST", base + "/rides", {{"gate", "bus"}, {"line", 5000}});
+  EXPECT_EQ(no_bus.status, 404);
+  EXPECT_EQ(no_bus.body["field"], "line");
   Answer read = Call("GET", base);
   ASSERT_EQ(read.status, 200);
   EXPECT_EQ(read.body["balance_fen"], 5000 - fare);

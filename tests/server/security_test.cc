@@ -379,7 +379,7 @@ TEST_F(SecurityStoryTest, NoFullPanInAnyFileLogOrResponseAndNoCvv2InTheDataDirec
   const std::string base =
       "/v1/handsets/" + handset + "/transit/cards/" + opened["card"].value("card_id", "");
   json topped =
-      Call("POST", base + "/top-ups", {{"amount_fen", 5000}, {"token_id", transit_token}});
+      Call("POST", base + "/top-ups", {{"amount_fen", 5000}, {"token_id", transit_token}}, "", "top-up-1");
   EXPECT_EQ(topped.value("balance_fen", 0), 5000) << topped.dump();
   const json line = Call("GET", "/v1/transit/1000/reference")["city"]["metro"]["lines"][0];
   Call("POST", base + "/rides",

@@ -17,6 +17,9 @@ export function handsetKey(userId) { return `tapstack.handset.${userId}`; }
 let onUnauthenticated = () => {};
 export function setUnauthenticatedHandler(fn) { onUnauthenticated = fn; }
 
+// Idempotency keys of requests whose answer has not arrived yet, by intent (see api()).
+const pendingIntents = new Map();
+
 export function newIdempotencyKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
   const b = new Uint8Array(16);
@@ -33,15 +36,22 @@ export async function api(method, path, { body, idempotencyKey, auth = true, raw
     const s = loadSession();
     if (s) headers.Authorization = `Bearer ${s.session}`;
   }
+  // `true`: one key per intent. The same request sent again after its answer was lost (no
+  // answer, or a 5xx) reuses its key, so the server answers the first outcome instead of paying
+  // twice; once an answer arrives the next identical request is a new intent with a new key.
+  const intent = idempotencyKey === true ? `${method} ${path} ${JSON.stringify(body ?? null)}` : null;
   if (idempotencyKey) {
-    headers['Idempotency-Key'] = idempotencyKey === true ? newIdempotencyKey() : idempotencyKey;
+    if (intent && !pendingIntents.has(intent)) pendingIntents.set(intent, newIdempotencyKey());
+    headers['Idempotency-Key'] = intent ? pendingIntents.get(intent) : idempotencyKey;
   }
   try {
     const { res, parsed } = await call(method, path, { body, headers, raw });
+    if (intent) pendingIntents.delete(intent);
     return raw ? res : { status: res.status, ...(parsed || {}) };
   } catch (err) {
-    // The wallet's session ended; the QR platforms' routes are not behind it.
-    if (err.status === 401 && auth && path.startsWith('/v1/') && !path.startsWith('/v1/qrpay/')) {
+    if (intent && err.status !== 0 && err.status < 500) pendingIntents.delete(intent);
+    // The wallet's session ended (the QR platforms' account routes are behind it too).
+    if (err.status === 401 && auth && path.startsWith('/v1/')) {
       onUnauthenticated(err);
     }
     throw err;

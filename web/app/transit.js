@@ -93,7 +93,7 @@ export async function render(root, app, arg) {
       submitting(topUp, async () => {
         const minor = parseAmount(amount.value, 'CNY', 'amount_fen');
         const answer = await api('POST', `${hsPath}/transit/cards/${encodeURIComponent(tc.card_id)}/top-ups`, {
-          body: { amount_fen: minor, token_id: token.value },
+          body: { amount_fen: minor, token_id: token.value }, idempotencyKey: true,
         });
         app.notice = `Topped up ${fen(minor)}: balance ${fen(answer.balance_fen)}.`;
         await render(root, app);
