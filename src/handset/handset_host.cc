@@ -33,7 +33,8 @@ const store::Migration kMigrations[] = {
      .description = "create handsets",
      .sql = "CREATE TABLE handsets (handset_id TEXT PRIMARY KEY, kind TEXT NOT NULL, "
             "name TEXT NOT NULL, phone TEXT NOT NULL, created_unix_ms BIGINT NOT NULL, "
-            "dcep_operator TEXT NOT NULL DEFAULT '', dcep_wallet TEXT NOT NULL DEFAULT '')",
+            "dcep_operator TEXT NOT NULL DEFAULT '', dcep_wallet TEXT NOT NULL DEFAULT '', "
+            "owner_user_id TEXT NOT NULL DEFAULT '')",
      .sqlite_sql = "",
      .postgres_sql = ""},
 };
@@ -91,14 +92,15 @@ Result<std::unique_ptr<HandsetHost>> HandsetHost::Open(HandsetHostOptions option
   if (options.demo == nullptr) return InvalidArgument("options.demo: required");
   if (options.acquirer_link == nullptr) return InvalidArgument("options.acquirer_link: required");
   if (options.api.base_url.empty()) return InvalidArgument("options.api.base_url: required");
+  if (!options.authenticate) return InvalidArgument("options.authenticate: required");
   std::unique_ptr<HandsetHost> host(new HandsetHost(std::move(options)));
   TS_ASSIGN_OR_RETURN(host->store_, store::OpenSqlite(host->options_.data_dir, kRole));
   TS_RETURN_IF_ERROR(store::ApplyMigrations(*host->store_, kMigrations));
   return host;
 }
 
-Result<HandsetInfo> HandsetHost::Create(std::string_view kind, std::string_view name,
-                                        std::string_view phone) {
+Result<HandsetInfo> HandsetHost::Create(std::string_view owner_user_id, std::string_view kind,
+                                        std::string_view name, std::string_view phone) {
   HandsetInfo info;
   if (kind == "phone") {
     info.kind = HandsetKind::kPhone;
@@ -124,17 +126,25 @@ Result<HandsetInfo> HandsetHost::Create(std::string_view kind, std::string_view 
     return FailedPrecondition("handsets: this node holds its maximum of " +
                               std::to_string(kHandsetsMax));
   }
+  TS_ASSIGN_OR_RETURN(store::Row mine,
+                      store_->QueryRow("SELECT COUNT(*) AS n FROM handsets WHERE owner_user_id = ?",
+                                       {store::Value::Text(std::string(owner_user_id))}));
+  TS_ASSIGN_OR_RETURN(std::int64_t owned, mine.GetInt64("n"));
+  if (static_cast<std::size_t>(owned) >= kHandsetsPerUserMax) {
+    return FailedPrecondition("handsets: a user has at most " + std::to_string(kHandsetsPerUserMax));
+  }
   // The element first (its key pair), then the registry row: a crash in between leaves an
   // unreferenced directory, never a handset without its element.
   TS_ASSIGN_OR_RETURN(std::unique_ptr<device::SecureElement> se, OpenElement(info.handset_id));
   info.se_public_key_hex = Lower(HexEncode(se->public_key()));
   TS_RETURN_IF_ERROR(store_
                          ->Execute("INSERT INTO handsets (handset_id, kind, name, phone, "
-                                   "created_unix_ms) VALUES (?, ?, ?, ?, ?)",
+                                   "created_unix_ms, owner_user_id) VALUES (?, ?, ?, ?, ?, ?)",
                                    {store::Value::Text(info.handset_id),
                                     store::Value::Text(std::string(KindName(info.kind))),
                                     store::Value::Text(info.name), store::Value::Text(info.phone),
-                                    store::Value::Int64(info.created_unix_ms)})
+                                    store::Value::Int64(info.created_unix_ms),
+                                    store::Value::Text(std::string(owner_user_id))})
                          .status());
   auto h = std::make_shared<Handset>();
   h->info = info;

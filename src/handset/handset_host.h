@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,7 +44,8 @@
 
 namespace tapstack::handset {
 
-inline constexpr std::size_t kHandsetsMax = 10'000;   // per host: each holds an open database
+inline constexpr std::size_t kHandsetsMax = 10'000;  // per host: each is a directory
+inline constexpr std::size_t kHandsetsPerUserMax = 16;  // as many as the wallet's devices
 inline constexpr std::size_t kHandsetsOpenMax = 256;  // elements kept open at once
 inline constexpr std::size_t kHandsetNameBytesMax = 64;
 inline constexpr std::int64_t kTapAmountMinorMax = 99'999'999;  // what a POS keypad takes
@@ -90,6 +92,9 @@ struct HandsetHostOptions {
   const demo::DemoNetwork* demo = nullptr;       // merchants, token requestor, token profiles
   link::RequestSender* acquirer_link = nullptr;  // the merchants' terminals reach the switch here
   ApiEndpoint api;  // this node's HTTP API (TSP SMS outbox, transit and e-CNY operators)
+  // The wallet user of a session token (wallet::WalletService::Authenticate): only a signed-in
+  // user makes handsets. Required.
+  std::function<Result<std::string>(std::string_view session)> authenticate;
 };
 
 class HandsetHost {
@@ -99,11 +104,15 @@ class HandsetHost {
   static Result<std::unique_ptr<HandsetHost>> Open(HandsetHostOptions options);
   ~HandsetHost();
 
-  // A new handset with a new secure element (its key pair generated now). Errors:
-  // kInvalidArgument naming kind, name or phone; kFailedPrecondition beyond kHandsetsMax.
-  Result<HandsetInfo> Create(std::string_view kind, std::string_view name, std::string_view phone);
+  // A new handset of wallet user `owner_user_id` with a new secure element (its key pair
+  // generated now). Errors: kInvalidArgument naming kind, name or phone; kFailedPrecondition
+  // beyond kHandsetsPerUserMax for the user or kHandsetsMax for the host.
+  Result<HandsetInfo> Create(std::string_view owner_user_id, std::string_view kind,
+                             std::string_view name, std::string_view phone);
   // Errors: kNotFound (also for a malformed id).
   Result<HandsetInfo> Get(std::string_view handset_id);
+  // The wallet user of `session` (HandsetHostOptions::authenticate). Errors: its.
+  Result<std::string> Authenticate(std::string_view session) const { return options_.authenticate(session); }
   // What the element holds: tokens with their ATC, transit cards with their balance.
   Result<nlohmann::json> Contents(std::string_view handset_id);
 

@@ -88,12 +88,21 @@ json TapJson(const TapOutcome& t) {
 void InstallHandsetRoutes(httplib::Server& server, HandsetHost& host) {
   HandsetHost* h = &host;
   server.Post("/v1/handsets", [h](const Request& req, Response& res) {
+    // Only a signed-in wallet user makes handsets (at most kHandsetsPerUserMax each).
+    const std::string header = req.get_header_value("Authorization");
+    Result<std::string> owner = header.starts_with("Bearer ") ? h->Authenticate(header.substr(7))
+                                                              : Result<std::string>(NotFound(""));
+    if (!owner.ok()) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      return json_api::ReplyError(res, 401, "unauthenticated",
+                                  "Authorization: a wallet session is required (Bearer <session>)");
+    }
     JSON_API_ASSIGN_OR_REPLY(const json body,
                              ParseBody(req, {"kind", "name", "phone"}, kHandsetBodyBytesMax));
     JSON_API_ASSIGN_OR_REPLY(const std::string kind, StringMember(body, "kind", true));
     JSON_API_ASSIGN_OR_REPLY(const std::string name, StringMember(body, "name", true));
     JSON_API_ASSIGN_OR_REPLY(const std::string phone, StringMember(body, "phone", true));
-    JSON_API_ASSIGN_OR_REPLY(const HandsetInfo info, h->Create(kind, name, phone));
+    JSON_API_ASSIGN_OR_REPLY(const HandsetInfo info, h->Create(*owner, kind, name, phone));
     ReplyJson(res, 201, HandsetJson(info));
   });
   server.Get("/v1/pos/merchants", [h](const Request&, Response& res) {

@@ -2,7 +2,7 @@
 // elements, NFC field and SMS inbox the server emulates (handset/handset_host.h). JSON over HTTP,
 // errors as json_api/json_api.h says ({"error","message","field"}).
 //
-//   POST /v1/handsets                                         {kind, name, phone} → 201 handset
+//   POST /v1/handsets                                         {kind, name, phone} + wallet session → 201
 //   GET  /v1/handsets/{id}                                    handset + what its element holds
 //   GET  /v1/handsets/{id}/messages?after_unix_ms=            the SMS sent to its phone
 //   POST /v1/handsets/{id}/credentials                        {token_id, credentials}

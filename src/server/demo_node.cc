@@ -150,6 +150,10 @@ Result<std::unique_ptr<DemoNode>> DemoNode::Start(const ServeConfig& config) {
   handset_options.demo = &node->demo_;
   handset_options.acquirer_link = &node->rail_->acquirer_link();
   handset_options.api = {LoopbackUrl(node->http_), node->http_.tls_cert_file()};  // trusts our own cert
+  wallet::WalletService* wallet_service = &node->wallet_->service();
+  handset_options.authenticate = [wallet_service](std::string_view session) {
+    return wallet_service->Authenticate(session);
+  };
   TS_ASSIGN_OR_RETURN(node->handsets_, handset::HandsetHost::Open(std::move(handset_options)));
   // The operations console (docs/console.md) on this node's switch, TSP and digital currency.
   ConsoleOptions console;

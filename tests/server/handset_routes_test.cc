@@ -70,7 +70,7 @@ class HandsetRoutesTest : public ::testing::Test {
     session_ = s.body.value("session", "");
     user_id_ = s.body.value("user_id", "");
     Answer h = Call("POST", "/v1/handsets",
-                    {{"kind", "phone"}, {"name", "Li Lei's phone"}, {"phone", phone}});
+                    {{"kind", "phone"}, {"name", "Li Lei's phone"}, {"phone", phone}}, session_);
     EXPECT_EQ(h.status, 201) << h.body.dump();
     const std::string id = h.body.value("handset_id", "");
     EXPECT_EQ(Call("POST", "/v1/devices",
@@ -243,6 +243,7 @@ TEST_F(HandsetRoutesTest, OpensTopsUpAndRidesATransitCard) {
 
 TEST_F(HandsetRoutesTest, TwoHardwareWalletsPayEachOtherOfflineAndSettleOnSync) {
   const std::string phone = "+8613800138005";
+  NewUserWithPhone(phone);  // handsets are made by a signed-in wallet user
   Answer wallet = Call("POST", "/v1/dcep/operators/icbc/wallets",
                        {{"phone", phone},
                         {"name", "Li Lei"},
@@ -256,10 +257,10 @@ TEST_F(HandsetRoutesTest, TwoHardwareWalletsPayEachOtherOfflineAndSettleOnSync) 
                 .status,
             201);
   const std::string phone_hs =
-      Call("POST", "/v1/handsets", {{"kind", "phone"}, {"name", "phone"}, {"phone", phone}})
+      Call("POST", "/v1/handsets", {{"kind", "phone"}, {"name", "phone"}, {"phone", phone}}, session_)
           .body.value("handset_id", "");
   const std::string watch_hs =
-      Call("POST", "/v1/handsets", {{"kind", "watch"}, {"name", "watch"}, {"phone", phone}})
+      Call("POST", "/v1/handsets", {{"kind", "watch"}, {"name", "watch"}, {"phone", phone}}, session_)
           .body.value("handset_id", "");
   for (const std::string& hs : {phone_hs, watch_hs}) {
     Answer personalised =
@@ -308,22 +309,28 @@ TEST_F(HandsetRoutesTest, TwoHardwareWalletsPayEachOtherOfflineAndSettleOnSync) 
 }
 
 TEST_F(HandsetRoutesTest, BadInputNamesTheFieldAndUnknownHandsetsAreNotFound) {
+  EXPECT_EQ(Call("POST", "/v1/handsets", {{"kind", "phone"}, {"name", "x"}, {"phone", "+8613800138003"}}).status, 401);
+  const std::string handset = NewUserWithPhone("+8613800138004");
   Answer bad_phone =
-      Call("POST", "/v1/handsets", {{"kind", "phone"}, {"name", "x"}, {"phone", "12345"}});
+      Call("POST", "/v1/handsets", {{"kind", "phone"}, {"name", "x"}, {"phone", "12345"}}, session_);
   EXPECT_EQ(bad_phone.status, 400);
   EXPECT_EQ(bad_phone.body["field"], "phone");
   Answer bad_kind = Call("POST", "/v1/handsets",
-                         {{"kind", "tablet"}, {"name", "x"}, {"phone", "+8613800138003"}});
+                         {{"kind", "tablet"}, {"name", "x"}, {"phone", "+8613800138003"}}, session_);
   EXPECT_EQ(bad_kind.body["field"], "kind");
   Answer extra =
       Call("POST", "/v1/handsets",
-           {{"kind", "phone"}, {"name", "x"}, {"phone", "+8613800138003"}, {"pan", "1"}});
+           {{"kind", "phone"}, {"name", "x"}, {"phone", "+8613800138003"}, {"pan", "1"}}, session_);
   EXPECT_EQ(extra.status, 400);
   EXPECT_EQ(extra.body["field"], "pan");
   EXPECT_EQ(Call("GET", "/v1/handsets/hs-00000000000000000000000000000000").status, 404);
   EXPECT_EQ(Call("GET", "/v1/handsets/..%2f..%2fnode").status, 404);
 
-  const std::string handset = NewUserWithPhone("+8613800138004");
+  // At most kHandsetsPerUserMax handsets per user (one made by NewUserWithPhone already).
+  for (std::size_t i = 1; i < handset::kHandsetsPerUserMax; ++i) {
+    ASSERT_EQ(Call("POST", "/v1/handsets", {{"kind", "watch"}, {"name", "w"}, {"phone", "+8613800138004"}}, session_).status, 201);
+  }
+  EXPECT_EQ(Call("POST", "/v1/handsets", {{"kind", "watch"}, {"name", "w"}, {"phone", "+8613800138004"}}, session_).status, 409);
   Answer amount =
       Call("POST", "/v1/handsets/" + handset + "/taps",
            {{"token_id", "t"}, {"merchant_id", "MERCHANT0000001"}, {"amount_minor", 0}});
@@ -338,7 +345,7 @@ TEST_F(HandsetRoutesTest, BadInputNamesTheFieldAndUnknownHandsetsAreNotFound) {
                      {{"gate", "ferry"}, {"line", 1}});
   EXPECT_EQ(gate.status, 400);
   EXPECT_EQ(gate.body["field"], "gate");
-  Answer not_json = Call("POST", "/v1/handsets", json("text"));
+  Answer not_json = Call("POST", "/v1/handsets", json("text"), session_);
   EXPECT_EQ(not_json.status, 400);
 }
 

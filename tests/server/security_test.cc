@@ -346,7 +346,7 @@ TEST_F(SecurityStoryTest, NoFullPanInAnyFileLogOrResponseAndNoCvv2InTheDataDirec
   session_ = signed_in.value("session", "");
   const std::string user_id = signed_in.value("user_id", "");
   json handset_body = Call("POST", "/v1/handsets",
-                           {{"kind", "phone"}, {"name", "Li Lei's phone"}, {"phone", phone}});
+                           {{"kind", "phone"}, {"name", "Li Lei's phone"}, {"phone", phone}}, session_);
   const std::string handset = handset_body.value("handset_id", "");
   Call("POST", "/v1/devices",
        {{"device_id", handset},
