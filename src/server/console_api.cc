@@ -14,6 +14,7 @@
 
 #include "core/bytes.h"
 #include "core/currency.h"
+#include "json_api/json_api.h"
 #include "network/journal.h"
 #include "server/console_journal.h"
 #include "server/network_node.h"
@@ -30,29 +31,6 @@ using nlohmann::json;
 
 constexpr char kTokenIdPattern[] = "([A-Za-z0-9_.-]{1,64})";
 
-void Reply(Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(body.dump(), "application/json");
-}
-
-void ReplyErr(Response& res, int status, const std::string& code, const std::string& message,
-              const std::string& field = "") {
-  json body = {{"error", code}, {"message", message}};
-  if (!field.empty()) body["field"] = field;
-  Reply(res, status, body);
-}
-
-// Messages start with the field they blame ("limit: expected …"); that prefix is the "field".
-std::string FieldOf(const std::string& message) {
-  const std::size_t colon = message.find(": ");
-  if (colon == std::string::npos || colon == 0 || colon > 32) return "";
-  for (std::size_t i = 0; i < colon; ++i) {
-    const char c = message[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return "";
-  }
-  return message.substr(0, colon);
-}
-
 void ReplyStatus(Response& res, const Status& status) {
   int http = 500;
   switch (status.code()) {
@@ -66,8 +44,8 @@ void ReplyStatus(Response& res, const Status& status) {
   }
   // A 500 says what failed without internals (no stack traces; the log has the details).
   if (http == 500) spdlog::error("console: {}", status.ToString());
-  ReplyErr(res, http, std::string(ErrorCodeName(status.code())), status.message(),
-           http == 500 ? "" : FieldOf(status.message()));
+  json_api::ReplyError(res, http, ErrorCodeName(status.code()), status.message(),
+                       http == 500 ? "" : json_api::FieldOf(status.message()));
 }
 
 // The sign-in body holds the console password; httplib owns it, but nothing reads it after the
@@ -340,7 +318,7 @@ void ConsoleApi::InstallRoutes(httplib::Server& server) {
       if (auth.starts_with(kBearer)) session = sessions->Check(std::string_view(auth).substr(kBearer.size()));
       if (!session.ok()) {
         res.set_header("WWW-Authenticate", "Bearer");
-        return ReplyErr(res, 401, "unauthenticated", session.message(), "Authorization");
+        return json_api::ReplyError(res, 401, "unauthenticated", session.message(), "Authorization");
       }
       handler(req, res);
     };
@@ -363,21 +341,21 @@ void ConsoleApi::InstallRoutes(httplib::Server& server) {
     SecureWipe(password->data(), password->size());
     switch (result.refusal) {
       case SignInRefusal::kNone:
-        return Reply(res, 201, {{"session", result.session.token},
+        return json_api::ReplyJson(res, 201, {{"session", result.session.token},
                                 {"expires_unix_ms", result.session.expires_unix_ms}});
       case SignInRefusal::kBadCredentials:
-        return ReplyErr(res, 401, "unauthenticated", result.message);
+        return json_api::ReplyError(res, 401, "unauthenticated", result.message);
       case SignInRefusal::kRateLimited: {
         res.set_header("Retry-After", std::to_string(result.retry_after_seconds));
-        return Reply(res, 429, {{"error", "rate_limited"},
+        return json_api::ReplyJson(res, 429, {{"error", "rate_limited"},
                                 {"message", result.message},
                                 {"retry_after_seconds", result.retry_after_seconds}});
       }
       case SignInRefusal::kBadInput:
-        return ReplyErr(res, 400, "invalid_argument", result.message, FieldOf(result.message));
+        return json_api::ReplyError(res, 400, "invalid_argument", result.message, json_api::FieldOf(result.message));
       case SignInRefusal::kInternal:
         spdlog::error("console: {}", result.message);
-        return ReplyErr(res, 500, "internal", "cannot start a session");
+        return json_api::ReplyError(res, 500, "internal", "cannot start a session");
     }
   });
 
@@ -393,7 +371,7 @@ void ConsoleApi::InstallRoutes(httplib::Server& server) {
                for (const MetricsSample& s : metrics->Recent(static_cast<int>(*seconds))) {
                  samples.push_back(SampleJson(s));
                }
-               Reply(res, 200, {{"interval_ms", kMetricsSampleIntervalMs},
+               json_api::ReplyJson(res, 200, {{"interval_ms", kMetricsSampleIntervalMs},
                                 {"samples", samples},
                                 {"totals", TotalsJson(metrics->Totals())}});
              }));
@@ -410,7 +388,7 @@ void ConsoleApi::InstallRoutes(httplib::Server& server) {
                                     {"stand_in_approved", l.stand_in_approved},
                                     {"stand_in_declined", l.stand_in_declined}});
                }
-               Reply(res, 200, {{"issuers", issuers}, {"advices_pending_total", pending}});
+               json_api::ReplyJson(res, 200, {{"issuers", issuers}, {"advices_pending_total", pending}});
              }));
 
   server.Get("/v1/console/transactions", authed([network](const Request& req, Response& res) {
@@ -424,23 +402,23 @@ void ConsoleApi::InstallRoutes(httplib::Server& server) {
                if (!found.ok()) return ReplyStatus(res, found.status());
                json list = json::array();
                for (const JournalTransaction& t : *found) list.push_back(TransactionJson(t));
-               Reply(res, 200, {{"transactions", list}});
+               json_api::ReplyJson(res, 200, {{"transactions", list}});
              }));
 
   const std::string token_path = std::string("/v1/console/tokens/") + kTokenIdPattern;
   server.Get(token_path, authed([tsp, requestors](const Request& req, Response& res) {
-               if (tsp == nullptr) return ReplyErr(res, 503, "unavailable", "no token service in this node");
+               if (tsp == nullptr) return json_api::ReplyError(res, 503, "unavailable", "no token service in this node");
                const std::string token_id = req.matches[1].str();
                for (const std::string& requestor : requestors) {
                  auto view = tsp->GetToken(requestor, token_id);
-                 if (view.ok()) return Reply(res, 200, {{"token", TokenJson(*view)}});
+                 if (view.ok()) return json_api::ReplyJson(res, 200, {{"token", TokenJson(*view)}});
                  if (view.status().code() != ErrorCode::kNotFound) return ReplyStatus(res, view.status());
                }
-               ReplyErr(res, 404, "not_found", "token_id: no such token", "token_id");
+               json_api::ReplyError(res, 404, "not_found", "token_id: no such token", "token_id");
              }));
   server.Post(token_path + "/(suspend|resume|delete)",
               authed([tsp, requestors](const Request& req, Response& res) {
-                if (tsp == nullptr) return ReplyErr(res, 503, "unavailable", "no token service in this node");
+                if (tsp == nullptr) return json_api::ReplyError(res, 503, "unavailable", "no token service in this node");
                 const std::string token_id = req.matches[1].str();
                 const std::string verb = req.matches[2].str();
                 auto body = ParseBody(req);
@@ -448,7 +426,7 @@ void ConsoleApi::InstallRoutes(httplib::Server& server) {
                 auto reason = StringField(*body, "reason");
                 if (!reason.ok()) return ReplyStatus(res, reason.status());
                 if (reason->empty()) {
-                  return ReplyErr(res, 400, "invalid_argument", "reason: required (for the audit log)", "reason");
+                  return json_api::ReplyError(res, 400, "invalid_argument", "reason: required (for the audit log)", "reason");
                 }
                 const tsp::LifecycleAction action = verb == "suspend"  ? tsp::LifecycleAction::kSuspend
                                                     : verb == "resume" ? tsp::LifecycleAction::kResume
@@ -456,7 +434,7 @@ void ConsoleApi::InstallRoutes(httplib::Server& server) {
                 auto changed = tsp->IssuerChange(token_id, action, kConsoleActorId, *reason);
                 if (!changed.ok()) {
                   if (changed.status().code() == ErrorCode::kNotFound) {
-                    return ReplyErr(res, 404, "not_found", "token_id: no such token", "token_id");
+                    return json_api::ReplyError(res, 404, "not_found", "token_id: no such token", "token_id");
                   }
                   return ReplyStatus(res, changed.status());
                 }
@@ -465,18 +443,18 @@ void ConsoleApi::InstallRoutes(httplib::Server& server) {
                 auto view = tsp->GetToken(changed->requestor_id, token_id);
                 tsp::TokenView shown{*changed};
                 if (view.ok()) shown = *view;
-                Reply(res, 200, {{"token", TokenJson(shown)}});
+                json_api::ReplyJson(res, 200, {{"token", TokenJson(shown)}});
               }));
 
   dcep::DcepNetwork* dcep = options_.dcep;
   server.Get("/v1/console/dcep", authed([dcep](const Request&, Response& res) {
                if (dcep == nullptr) {
-                 return ReplyErr(res, 503, "unavailable", "digital currency is not running in this node");
+                 return json_api::ReplyError(res, 503, "unavailable", "digital currency is not running in this node");
                }
                auto overview = DcepOverview(*dcep);
                // kFailedPrecondition: a payment between operators is in flight; the page retries.
                if (!overview.ok()) return ReplyStatus(res, overview.status());
-               Reply(res, 200, *overview);
+               json_api::ReplyJson(res, 200, *overview);
              }));
 
   server.Get("/v1/console/settlement", authed([network, data_dir](const Request&, Response& res) {
@@ -486,7 +464,7 @@ void ConsoleApi::InstallRoutes(httplib::Server& server) {
                auto records = network->ClearingRecords(open);
                if (!records.ok()) return ReplyStatus(res, records.status());
                const auto names = BankNames(*network);
-               Reply(res, 200, {{"report", report->is_null() ? json(nullptr) : NamedReport(*report, names)},
+               json_api::ReplyJson(res, 200, {{"report", report->is_null() ? json(nullptr) : NamedReport(*report, names)},
                                 {"open_records", records->size()}});
              }));
 
@@ -496,7 +474,7 @@ void ConsoleApi::InstallRoutes(httplib::Server& server) {
                 auto report = CutOffSettlement(*network, data_dir);
                 if (!report.ok()) return ReplyStatus(res, report.status());
                 const auto names = BankNames(*network);
-                Reply(res, 200, {{"report", NamedReport(json::parse(report->ToJson()), names)},
+                json_api::ReplyJson(res, 200, {{"report", NamedReport(json::parse(report->ToJson()), names)},
                                  {"open_records", 0}});
               }));
 }
