@@ -89,9 +89,7 @@ void InstallHandsetRoutes(httplib::Server& server, HandsetHost& host) {
   HandsetHost* h = &host;
   server.Post("/v1/handsets", [h](const Request& req, Response& res) {
     // Only a signed-in wallet user makes handsets (at most kHandsetsPerUserMax each).
-    const std::string header = req.get_header_value("Authorization");
-    Result<std::string> owner = header.starts_with("Bearer ") ? h->Authenticate(header.substr(7))
-                                                              : Result<std::string>(NotFound(""));
+    Result<std::string> owner = h->Authenticate(json_api::BearerToken(req));
     if (!owner.ok()) {
       res.set_header("WWW-Authenticate", "Bearer");
       return json_api::ReplyError(res, 401, "unauthenticated",

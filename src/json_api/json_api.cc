@@ -87,12 +87,16 @@ Result<std::string> StringMember(const json& body, const char* name, bool requir
   return it->get<std::string>();
 }
 
-bool CheckBearer(const httplib::Request& req, httplib::Response& res, std::string_view token) {
-  const std::string header = req.get_header_value("Authorization");
-  const std::string_view auth = header;
+std::string BearerToken(const httplib::Request& req) {
   constexpr std::string_view kBearer = "Bearer ";
-  const bool ok = !token.empty() && auth.starts_with(kBearer) &&
-                  crypto::ConstantTimeEquals(AsBytes(auth.substr(kBearer.size())), AsBytes(token));
+  const std::string header = req.get_header_value("Authorization");
+  return header.starts_with(kBearer) ? header.substr(kBearer.size()) : std::string();
+}
+
+bool CheckBearer(const httplib::Request& req, httplib::Response& res, std::string_view token) {
+  const std::string presented = BearerToken(req);
+  const bool ok = !token.empty() && !presented.empty() &&
+                  crypto::ConstantTimeEquals(AsBytes(presented), AsBytes(token));
   if (!ok) {
     res.set_header("WWW-Authenticate", "Bearer");
     ReplyError(res, 401, "unauthenticated", "expected Authorization: Bearer <admin token>",

@@ -48,6 +48,9 @@ Result<nlohmann::json> ParseBody(const httplib::Request& req,
 // type ("<name>: expected a string").
 Result<std::string> StringMember(const nlohmann::json& body, const char* name, bool required);
 
+// The token of `Authorization: Bearer <token>`; empty when the header is absent or another scheme.
+std::string BearerToken(const httplib::Request& req);
+
 // True when the request carries `Authorization: Bearer <token>` with a non-empty `token`;
 // otherwise replies 401 (with WWW-Authenticate) and returns false.
 bool CheckBearer(const httplib::Request& req, httplib::Response& res, std::string_view token);

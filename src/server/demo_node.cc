@@ -14,6 +14,7 @@
 #include "core/hex.h"
 #include "dcep/dcep_http.h"
 #include "handset/handset_http.h"
+#include "json_api/json_api.h"
 #include "server/issuer_routes.h"
 #include "server/web_routes.h"
 #include "tsp/tsp_http.h"
@@ -207,9 +208,7 @@ void DemoNode::InstallRoutes() {
   qrpay::QrpayHttpOptions qrpay_options;
   wallet::WalletService* wallet = &wallet_->service();
   qrpay_options.holder = [wallet](const httplib::Request& req) -> Result<std::string> {
-    const std::string header = req.get_header_value("Authorization");
-    Result<std::string> user = header.starts_with("Bearer ") ? wallet->Authenticate(header.substr(7))
-                                                             : Result<std::string>(NotFound(""));
+    Result<std::string> user = wallet->Authenticate(json_api::BearerToken(req));
     if (!user.ok()) return FailedPrecondition("Authorization: a wallet session is required (Bearer <session>)");
     return user;
   };
