@@ -11,7 +11,9 @@
 
 #include "core/clock.h"
 #include "iso8583/codec.h"
+#include "link/link_stream.h"
 #include "link/request_key.h"
+#include "link/tls_context.h"
 
 namespace tapstack::link {
 
@@ -60,15 +62,17 @@ struct Iso8583Client::Core : std::enable_shared_from_this<Core> {
   std::atomic<bool> ready{false};
   bool stopped = true;
   std::atomic<std::uint64_t> timeouts{0};
+  std::string last_error;
 };
 
 class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
  public:
   explicit Session(std::shared_ptr<Core> core)
       : core_(std::move(core)),
-        socket_(core_->io),
+        stream_(core_->io, core_->options.tls ? &core_->options.tls->context : nullptr),
         strand_(asio::make_strand(core_->io)),
-        sweep_timer_(core_->io) {}
+        sweep_timer_(core_->io),
+        handshake_timer_(core_->io) {}
 
   void Connect() {
     auto self = shared_from_this();
@@ -81,10 +85,11 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
                                                               asio::ip::tcp::resolver::results_type results) {
             if (self->shut_down_) return;  // closed (Stop) while resolving
             if (ec) return self->Fail("resolve: " + ec.message());
-            asio::async_connect(self->socket_, results,
+            asio::async_connect(self->stream_.socket(), results,
                                 asio::bind_executor(self->strand_, [self](asio::error_code ec2, const auto&) {
                                   if (self->shut_down_) return;  // closed while connecting
                                   if (ec2) return self->Fail("connect: " + ec2.message());
+                                  if (self->stream_.is_tls()) return self->Handshake();
                                   self->OnConnected();
                                 }));
           }));
@@ -101,12 +106,26 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
   void Close(bool sign_off) {
     auto self = shared_from_this();
     asio::dispatch(strand_, [self, sign_off] {
+      if (sign_off && self->connected_ && self->stream_.is_tls()) {
+        // Over TLS the sign-off goes through the ordinary write path (a synchronous write could
+        // interleave with an asynchronous one inside the TLS engine); the link closes once it is
+        // written, or after request_timeout_ms if the peer does not read.
+        self->ready_ = false;
+        self->close_after_write_ = true;
+        if (self->Frame(self->NetworkManagement("002"), self->out_).ok()) self->Flush();
+        self->handshake_timer_.expires_after(std::chrono::milliseconds(self->core_->options.request_timeout_ms));
+        self->handshake_timer_.async_wait(asio::bind_executor(self->strand_, [self](asio::error_code ec) {
+          if (!ec) self->Shutdown("link stopped", /*reconnect=*/false);
+        }));
+        if (!self->writing_) self->Shutdown("link stopped", /*reconnect=*/false);
+        return;
+      }
       if (sign_off && self->connected_) {
         iso8583::Message m = self->NetworkManagement("002");
         std::string wire;
         if (self->Frame(m, wire).ok()) {
           asio::error_code ec;
-          asio::write(self->socket_, asio::buffer(wire), ec);
+          asio::write(self->stream_.socket(), asio::buffer(wire), ec);
         }
       }
       self->Shutdown("link stopped", /*reconnect=*/false);
@@ -119,10 +138,31 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
     SteadyTime deadline;
   };
 
+  // TLS: verifies the server (CA and name, tls_context.h) within request_timeout_ms.
+  void Handshake() {
+    const ClientOptions& o = core_->options;
+    if (!stream_.ExpectServerName(o.tls->server_name)) {
+      return Fail("TLS: cannot check the server name '" + o.tls->server_name + "'");
+    }
+    handshake_timer_.expires_after(std::chrono::milliseconds(o.request_timeout_ms));
+    handshake_timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](asio::error_code ec) {
+      if (ec || self->connected_ || self->shut_down_) return;
+      self->Fail("TLS handshake: no answer within " + std::to_string(self->core_->options.request_timeout_ms) +
+                 " ms");
+    }));
+    stream_.AsyncHandshake(asio::ssl::stream_base::client,
+                           asio::bind_executor(strand_, [self = shared_from_this()](asio::error_code ec) {
+                             if (self->shut_down_) return;
+                             self->handshake_timer_.cancel();
+                             if (ec) return self->Fail("TLS handshake: " + ec.message());
+                             self->OnConnected();
+                           }));
+  }
+
   void OnConnected() {
     connected_ = true;
     asio::error_code ec;
-    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
     last_traffic_ = std::chrono::steady_clock::now();
     Read();
     Sweep();
@@ -207,19 +247,22 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
     writing_buffer_.swap(out_);
     out_.clear();
     last_traffic_ = std::chrono::steady_clock::now();
-    asio::async_write(socket_, asio::buffer(writing_buffer_),
-                      asio::bind_executor(strand_, [self = shared_from_this()](asio::error_code ec, std::size_t) {
-                        self->writing_ = false;
-                        self->writing_buffer_.clear();
-                        if (ec) return self->Shutdown("write: " + ec.message(), true);
-                        self->Flush();
-                      }));
+    stream_.AsyncWrite(asio::buffer(writing_buffer_),
+                       asio::bind_executor(strand_, [self = shared_from_this()](asio::error_code ec, std::size_t) {
+                         self->writing_ = false;
+                         self->writing_buffer_.clear();
+                         if (ec) return self->Shutdown("write: " + ec.message(), !self->close_after_write_);
+                         self->Flush();
+                         if (self->close_after_write_ && !self->writing_) {
+                           self->Shutdown("link stopped", /*reconnect=*/false);
+                         }
+                       }));
   }
 
   void Read() {
     const std::size_t used = buffer_.size();
     buffer_.resize(used + kReadChunkBytes);
-    socket_.async_read_some(
+    stream_.AsyncReadSome(
         asio::buffer(buffer_.data() + used, kReadChunkBytes),
         asio::bind_executor(strand_, [self = shared_from_this(), used](asio::error_code ec, std::size_t n) {
           self->buffer_.resize(used + n);
@@ -325,8 +368,8 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
     ready_ = false;
     asio::error_code ec;
     sweep_timer_.cancel();
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    handshake_timer_.cancel();
+    stream_.Close();
     auto pending = std::move(pending_);
     pending_.clear();
     deadlines_.clear();
@@ -334,13 +377,20 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
     if (was_ready) core_->OnSessionReady(this, false);
     spdlog::info("{}: disconnected from {}:{}: {}", core_->options.name, core_->options.host,
                  core_->options.port, why);
-    if (reconnect) core_->ScheduleReconnect(this);
+    if (reconnect) {
+      {
+        std::lock_guard lock(core_->mu);
+        core_->last_error = why;
+      }
+      core_->ScheduleReconnect(this);
+    }
   }
 
   const std::shared_ptr<Core> core_;
-  asio::ip::tcp::socket socket_;
+  LinkStream stream_;
   asio::strand<asio::io_context::executor_type> strand_;
   asio::steady_timer sweep_timer_;
+  asio::steady_timer handshake_timer_;  // the TLS handshake's and the TLS sign-off's deadline
   std::vector<std::uint8_t> buffer_;
   std::string out_;
   std::string writing_buffer_;
@@ -352,6 +402,7 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
   bool ready_ = false;
   bool writing_ = false;
   bool shut_down_ = false;
+  bool close_after_write_ = false;  // Close() over TLS: the sign-off is queued, then the link closes
 };
 
 Iso8583Client::Iso8583Client(asio::io_context& io, ClientOptions options)
@@ -370,6 +421,11 @@ Iso8583Client::~Iso8583Client() {
 bool Iso8583Client::ready() const { return core_->ready.load(); }
 
 std::uint64_t Iso8583Client::timeouts() const { return core_->timeouts.load(); }
+
+std::string Iso8583Client::last_error() const {
+  std::lock_guard lock(core_->mu);
+  return core_->last_error;
+}
 
 void Iso8583Client::Start() {
   {

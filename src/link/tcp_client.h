@@ -8,6 +8,10 @@
 // is then unknown; a late response goes to the late-response handler, so that e.g. a late
 // approval can be reversed). At most in_flight_max requests wait; beyond that Send fails at once
 // (back-pressure). Thread-safety: every method may be called from any thread.
+// TLS: with options.tls set (tls_context.h, LoadClientTls) each connection runs a TLS handshake,
+// bounded by request_timeout_ms, that verifies the server's certificate against the configured CA
+// and name before sign-on; a failed handshake is a failed connect (reconnect with back-off, see
+// last_error()). Framing, sign-on, echo, timeouts and reconnects are the same as on plain TCP.
 #pragma once
 
 #include <asio.hpp>
@@ -24,6 +28,8 @@
 
 namespace tapstack::link {
 
+struct ClientTls;  // tls_context.h
+
 struct ClientOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
@@ -37,6 +43,7 @@ struct ClientOptions {
   bool sign_on = true;                // send 0800/001 after connecting and wait for 0810/00
   std::string institution_id = "00000000";  // DE33 of network management messages
   std::string name = "link";
+  std::shared_ptr<ClientTls> tls = nullptr;  // null: plain TCP
 };
 
 class Iso8583Client final : public RequestSender {
@@ -58,6 +65,9 @@ class Iso8583Client final : public RequestSender {
   void set_ready_handler(std::function<void(bool)> handler);
 
   std::uint64_t timeouts() const;
+  // Why the last connection attempt failed or the last session ended (e.g. "TLS handshake:
+  // certificate verify failed"); "" until one has.
+  std::string last_error() const;
 
  private:
   class Session;

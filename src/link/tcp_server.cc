@@ -8,6 +8,8 @@
 #include "core/hex.h"
 #include "iso8583/codec.h"
 #include "iso8583/mti.h"
+#include "link/link_stream.h"
+#include "link/tls_context.h"
 
 namespace tapstack::link {
 
@@ -40,18 +42,22 @@ class Iso8583Server::Connection : public std::enable_shared_from_this<Connection
  public:
   Connection(Iso8583Server& server, asio::ip::tcp::socket socket)
       : server_(server),
-        socket_(std::move(socket)),
+        stream_(std::move(socket), server.options_.tls ? &server.options_.tls->context : nullptr),
         strand_(asio::make_strand(server.io_)),
         frame_timer_(server.io_) {}
 
   void Start() {
     std::string peer;
     asio::error_code ec;
-    auto endpoint = socket_.remote_endpoint(ec);
+    auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec) peer = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
     peer_ = peer;
-    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-    asio::dispatch(strand_, [self = shared_from_this()] { self->Read(); });
+    stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+    if (stream_.is_tls()) {
+      asio::dispatch(strand_, [self = shared_from_this()] { self->Handshake(); });
+    } else {
+      asio::dispatch(strand_, [self = shared_from_this()] { self->Read(); });
+    }
   }
 
   void Close() {
@@ -64,9 +70,42 @@ class Iso8583Server::Connection : public std::enable_shared_from_this<Connection
     closed_ = true;
     asio::error_code ec;
     frame_timer_.cancel();
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    stream_.Close();
     server_.Forget(this);
+  }
+
+  // The TLS handshake, bounded by frame_timeout_ms like a frame (a peer that opens a connection
+  // and stays silent must not hold it).
+  void Handshake() {
+    if (closed_) return;
+    const ServerOptions& opts = server_.options_;
+    frame_timer_armed_ = true;
+    frame_timer_.expires_after(std::chrono::milliseconds(opts.frame_timeout_ms));
+    frame_timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](asio::error_code ec) {
+      if (ec || self->closed_ || self->handshake_done_) return;
+      self->frame_timer_armed_ = false;
+      spdlog::warn("{}: closing {}: no TLS handshake after {} ms", self->server_.options_.name, self->peer_,
+                   self->server_.options_.frame_timeout_ms);
+      // Closing the socket ends the handshake with an error, which is counted there.
+      self->stream_.Close();
+    }));
+    stream_.AsyncHandshake(
+        asio::ssl::stream_base::server,
+        asio::bind_executor(strand_, [self = shared_from_this()](asio::error_code ec) {
+          if (self->closed_) return;
+          if (ec) {
+            self->server_.stats_.tls_handshakes_failed++;
+            spdlog::warn("{}: closing {}: TLS handshake failed: {}", self->server_.options_.name, self->peer_,
+                         ec.message());
+            self->CloseOnStrand();
+            return;
+          }
+          self->handshake_done_ = true;
+          // The timer's handler ignores the cancellation; frames may arm it afresh at once.
+          self->frame_timer_armed_ = false;
+          self->frame_timer_.cancel();
+          self->Read();
+        }));
   }
 
   void Read() {
@@ -76,7 +115,7 @@ class Iso8583Server::Connection : public std::enable_shared_from_this<Connection
     reading_ = true;
     const std::size_t used = buffer_.size();
     buffer_.resize(used + kReadChunkBytes);
-    socket_.async_read_some(
+    stream_.AsyncReadSome(
         asio::buffer(buffer_.data() + used, kReadChunkBytes),
         asio::bind_executor(strand_, [self = shared_from_this(), used](asio::error_code ec,
                                                                        std::size_t n) {
@@ -182,7 +221,7 @@ class Iso8583Server::Connection : public std::enable_shared_from_this<Connection
     writing_ = true;
     writing_buffer_.swap(pending_);
     pending_.clear();
-    asio::async_write(socket_, asio::buffer(writing_buffer_),
+    stream_.AsyncWrite(asio::buffer(writing_buffer_),
                       asio::bind_executor(strand_, [self = shared_from_this()](asio::error_code ec, std::size_t) {
                         self->writing_ = false;
                         self->writing_buffer_.clear();
@@ -195,7 +234,7 @@ class Iso8583Server::Connection : public std::enable_shared_from_this<Connection
   }
 
   Iso8583Server& server_;
-  asio::ip::tcp::socket socket_;
+  LinkStream stream_;
   asio::strand<asio::io_context::executor_type> strand_;
   asio::steady_timer frame_timer_;
   std::string peer_;
@@ -207,6 +246,7 @@ class Iso8583Server::Connection : public std::enable_shared_from_this<Connection
   bool processing_ = false;
   bool writing_ = false;
   bool frame_timer_armed_ = false;
+  bool handshake_done_ = false;
   bool closed_ = false;
 };
 

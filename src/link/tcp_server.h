@@ -12,6 +12,10 @@
 // closed. A zero-length frame is a keep-alive and is not answered (no echo storms).
 // Peers: when allowed_peers is set, a connection from any other address is closed at once and
 // logged (an issuer host accepts only its network; a switch only its acquirers).
+// TLS: with options.tls set (tls_context.h, LoadServerTls) every connection starts with a TLS
+// handshake that must complete within frame_timeout_ms; then frames flow exactly as on plain TCP.
+// A failed handshake (a plaintext peer, a client without the required certificate or with one of
+// another CA) closes that connection only, is logged, and counts in tls_handshakes_failed.
 // Thread-safety: Start/Stop from one thread; the io_context may be run by many threads.
 #pragma once
 
@@ -32,6 +36,8 @@
 
 namespace tapstack::link {
 
+struct ServerTls;  // tls_context.h
+
 struct ServerOptions {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 0;  // 0: any free port (see Iso8583Server::port())
@@ -43,6 +49,7 @@ struct ServerOptions {
   std::size_t connections_max = 4'096;
   std::string name = "iso8583";  // for logs
   std::vector<std::string> allowed_peers = {};  // IP addresses allowed to connect; empty: any
+  std::shared_ptr<ServerTls> tls = nullptr;      // null: plain TCP
 };
 
 struct ServerStats {
@@ -51,6 +58,7 @@ struct ServerStats {
   std::atomic<std::uint64_t> format_errors{0};
   std::atomic<std::uint64_t> connections_closed_for_errors{0};
   std::atomic<std::uint64_t> connections_refused{0};  // not an allowed peer, or over the limit
+  std::atomic<std::uint64_t> tls_handshakes_failed{0};
 };
 
 class Iso8583Server {

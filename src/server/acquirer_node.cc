@@ -6,12 +6,15 @@
 #include <nlohmann/json.hpp>
 
 #include "core/pan.h"
+#include "crypto/csprng.h"
 #include "demo/demo_keys.h"
+#include "link/tls_context.h"
 
 namespace tapstack::server {
 
 namespace {
 constexpr int kIoThreads = 2;
+constexpr std::uint64_t kStanStartMax = 900'000;  // leaves room below 999,999 before wrapping
 // The HTTP answer waits for the terminal's outcome: the network timeout plus room for it.
 
 using nlohmann::json;
@@ -76,6 +79,11 @@ Result<std::unique_ptr<AcquirerNode>> AcquirerNode::Start(const ServeConfig& con
   node->config_ = config;
   // HTTPS only when http.tls_* are set (issue #10); first, so a bad certificate stops start-up early.
   TS_RETURN_IF_ERROR(node->http_.UseTls(config.http_tls_cert_file, config.http_tls_key_file));
+  // TLS on the link to the network (acquirer.network_tls_*): read now, like the HTTP files.
+  std::shared_ptr<link::ClientTls> link_tls;
+  if (config.network_tls.enabled()) {
+    TS_ASSIGN_OR_RETURN(link_tls, link::LoadClientTls(config.network_tls, config.network_host, "acquirer.network_"));
+  }
   node->demo_ = demo;
   if (node->demo_.merchants.empty()) return InvalidArgument("the seed has no merchants for the acquirer");
   node->io_ = std::make_unique<IoThreads>(kIoThreads);
@@ -85,8 +93,10 @@ Result<std::unique_ptr<AcquirerNode>> AcquirerNode::Start(const ServeConfig& con
   link.request_timeout_ms = config.network_timeout_ms;
   link.institution_id = node->demo_.merchants.front().acquirer_id;
   link.name = "acquirer";
+  link.tls = link_tls;
   node->network_link_ = std::make_unique<link::Iso8583Client>(node->io_->io(), link);
   node->network_link_->Start();
+  crypto::Csprng csprng;
   for (const demo::DemoMerchant& m : node->demo_.merchants) {
     acquirer::TerminalConfig terminal;
     terminal.terminal_id = m.terminal_id;
@@ -96,6 +106,11 @@ Result<std::unique_ptr<AcquirerNode>> AcquirerNode::Start(const ServeConfig& con
     TS_ASSIGN_OR_RETURN(const Country* country, CountryByAlpha2(m.country));
     terminal.country_numeric = country->numeric;
     terminal.acquirer_id = m.acquirer_id;
+    // The node keeps no STAN counter across restarts: each start begins at a random point, so a
+    // restarted acquirer does not repeat (DE32, DE41, DE11, DE7) of the process before it within
+    // the same second (found by the SIGKILL loop, tests/server/kill_loop_test.cc).
+    TS_ASSIGN_OR_RETURN(const std::uint64_t stan_start, csprng.Uniform(kStanStartMax));
+    terminal.stan_start = static_cast<std::uint32_t>(stan_start);
     Terminal t{&m, std::make_unique<acquirer::PosTerminal>(terminal, *node->network_link_, SystemClock::Instance())};
     node->terminals_.emplace(m.terminal_id, std::move(t));
   }
@@ -255,7 +270,8 @@ const AcquirerNode::Terminal* AcquirerNode::FindTerminal(const nlohmann::json& b
 std::vector<std::pair<std::string, std::string>> AcquirerNode::Summary() const {
   return {{"role", "acquirer (" + std::to_string(terminals_.size()) + " terminals)"},
           {"HTTP API", http_.url() + "   (POST /v1/acquirer/purchases; GET /health, /v1/acquirer/terminals)"},
-          {"network", config_.network_host + ":" + std::to_string(config_.network_port) + "   (ISO 8583 link)"}};
+          {"network", config_.network_host + ":" + std::to_string(config_.network_port) + "   (ISO 8583 link" +
+                                (config_.network_tls.enabled() ? ", TLS)" : ")")}};
 }
 
 void AcquirerNode::Stop() {

@@ -114,8 +114,10 @@ Status AddDemoIssuer(network::Switch& network, const demo::DemoBank& bank, link:
 std::unique_ptr<link::Iso8583Client> ConnectIssuerHost(asio::io_context& io, network::Switch& network,
                                                        const demo::DemoNetwork& demo, std::string host,
                                                        std::uint16_t port, int timeout_ms,
-                                                       std::vector<std::string> institution_ids) {
+                                                       std::vector<std::string> institution_ids,
+                                                       std::shared_ptr<link::ClientTls> tls) {
   link::ClientOptions options;
+  options.tls = std::move(tls);
   options.host = std::move(host);
   options.port = port;
   options.request_timeout_ms = timeout_ms;

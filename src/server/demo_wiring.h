@@ -51,11 +51,13 @@ Status AddDemoIssuer(network::Switch& network, const demo::DemoBank& bank, link:
 
 // A TCP link from the switch to an issuer host serving `institution_ids` (one link may carry
 // several banks): signs on with the network's id, tells the switch when the link is ready (to
-// deliver stored advices) and hands it late responses (to reverse late approvals).
+// deliver stored advices) and hands it late responses (to reverse late approvals). With `tls`
+// (link/tls_context.h) the link runs over TLS.
 std::unique_ptr<link::Iso8583Client> ConnectIssuerHost(asio::io_context& io, network::Switch& network,
                                                        const demo::DemoNetwork& demo, std::string host,
                                                        std::uint16_t port, int timeout_ms,
-                                                       std::vector<std::string> institution_ids);
+                                                       std::vector<std::string> institution_ids,
+                                                       std::shared_ptr<link::ClientTls> tls = nullptr);
 
 // Opens a role's relational store: PostgreSQL when `url` is set (schema `role`), else SQLite
 // (<data_dir>/<role>.db).

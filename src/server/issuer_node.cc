@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "link/tls_context.h"
 #include "server/demo_wiring.h"
 #include "server/issuer_routes.h"
 
@@ -18,6 +19,11 @@ Result<std::unique_ptr<IssuerNode>> IssuerNode::Start(const ServeConfig& config,
   node->config_ = config;
   // HTTPS only when http.tls_* are set (issue #10); first, so a bad certificate stops start-up early.
   TS_RETURN_IF_ERROR(node->http_.UseTls(config.http_tls_cert_file, config.http_tls_key_file));
+  // TLS on the network-facing ISO 8583 listener (iso8583.tls_*): read now, like the HTTP files.
+  std::shared_ptr<link::ServerTls> listener_tls;
+  if (config.iso8583_tls.enabled()) {
+    TS_ASSIGN_OR_RETURN(listener_tls, link::LoadServerTls(config.iso8583_tls, "iso8583."));
+  }
   node->demo_ = demo;
   TS_ASSIGN_OR_RETURN(std::vector<issuer::IssuerBankConfig> banks, DemoIssuerBanks(demo, config.issuer_banks));
   const std::vector<std::string> bank_ids = InstitutionIds(banks);
@@ -36,6 +42,7 @@ Result<std::unique_ptr<IssuerNode>> IssuerNode::Start(const ServeConfig& config,
   server.bind = config.iso8583_bind;
   server.port = config.iso8583_port;
   server.allowed_peers = config.allowed_peers;
+  server.tls = listener_tls;
   node->server_ = std::make_unique<link::Iso8583Server>(node->io_->io(), server, *node->host_);
   TS_RETURN_IF_ERROR(node->server_->Start());
   node->InstallRoutes();
@@ -54,7 +61,8 @@ std::vector<std::pair<std::string, std::string>> IssuerNode::Summary() const {
   return {{"role", "issuer '" + config_.issuer_name + "' (" + std::to_string(bank_count_) + " banks, " +
                        std::to_string(host_->card_count()) + " cards)"},
           {"HTTP API", http_.url() + "   (GET /health, /v1/issuer/stats, /v1/issuer/authorizations, /v1/issuer/audit; POST /v1/issuer/cards/balance)"},
-          {"ISO 8583", config_.iso8583_bind + ":" + std::to_string(server_->port()) + "   (from the network)"},
+          {"ISO 8583", config_.iso8583_bind + ":" + std::to_string(server_->port()) + "   (from the network" +
+                           (config_.iso8583_tls.enabled() ? ", TLS)" : ")")},
           {"store", store_description_ + "; ledger in " + config_.data_dir}};
 }
 

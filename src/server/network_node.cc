@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "link/tls_context.h"
+
 namespace tapstack::server {
 
 namespace {
@@ -72,6 +74,19 @@ Result<std::unique_ptr<NetworkNode>> NetworkNode::Start(const ServeConfig& confi
   node->config_ = config;
   // HTTPS only when http.tls_* are set (issue #10); first, so a bad certificate stops start-up early.
   TS_RETURN_IF_ERROR(node->http_.UseTls(config.http_tls_cert_file, config.http_tls_key_file));
+  // TLS on ISO 8583 (iso8583.tls_*, network.issuers[i].tls_*): the files are read now, so a bad
+  // one stops start-up naming its key.
+  std::shared_ptr<link::ServerTls> listener_tls;
+  if (config.iso8583_tls.enabled()) {
+    TS_ASSIGN_OR_RETURN(listener_tls, link::LoadServerTls(config.iso8583_tls, "iso8583."));
+  }
+  std::vector<std::shared_ptr<link::ClientTls>> issuer_tls(config.issuer_links.size());
+  for (std::size_t i = 0; i < config.issuer_links.size(); ++i) {
+    const IssuerLinkConfig& link = config.issuer_links[i];
+    if (!link.tls.enabled()) continue;
+    TS_ASSIGN_OR_RETURN(issuer_tls[i],
+                        link::LoadClientTls(link.tls, link.host, "network.issuers[" + std::to_string(i) + "]."));
+  }
   TS_ASSIGN_OR_RETURN(auto store, OpenRoleStore(config.store_url, config.data_dir, config.network_name));
   TS_ASSIGN_OR_RETURN(auto journal,
                       OpenRoleStore(config.store_url, config.data_dir, config.network_name + "_journal"));
@@ -80,7 +95,8 @@ Result<std::unique_ptr<NetworkNode>> NetworkNode::Start(const ServeConfig& confi
 
   node->io_ = std::make_unique<IoThreads>(kIoThreads);
   std::set<std::string> linked;
-  for (const IssuerLinkConfig& link : config.issuer_links) {
+  for (std::size_t i = 0; i < config.issuer_links.size(); ++i) {
+    const IssuerLinkConfig& link = config.issuer_links[i];
     for (const std::string& id : link.banks) {
       if (demo.BankById(id) == nullptr) {
         return InvalidArgument("network.issuers: '" + id + "' is not a bank of the seed");
@@ -88,7 +104,7 @@ Result<std::unique_ptr<NetworkNode>> NetworkNode::Start(const ServeConfig& confi
       if (!linked.insert(id).second) return InvalidArgument("network.issuers: bank '" + id + "' is listed twice");
     }
     auto client = ConnectIssuerHost(node->io_->io(), *node->switch_, demo, link.host, link.port,
-                                    config.issuer_timeout_ms, link.banks);
+                                    config.issuer_timeout_ms, link.banks, issuer_tls[i]);
     for (const std::string& id : link.banks) {
       TS_RETURN_IF_ERROR(AddDemoIssuer(*node->switch_, *demo.BankById(id), *client));
     }
@@ -105,6 +121,7 @@ Result<std::unique_ptr<NetworkNode>> NetworkNode::Start(const ServeConfig& confi
   server.bind = config.iso8583_bind;
   server.port = config.iso8583_port;
   server.allowed_peers = config.allowed_peers;
+  server.tls = listener_tls;
   node->acquirer_server_ = std::make_unique<link::Iso8583Server>(node->io_->io(), server, *node->switch_);
   TS_RETURN_IF_ERROR(node->acquirer_server_->Start());
   node->advice_timer_ = std::make_unique<AdviceRetryTimer>(node->io_->io(), *node->switch_, kAdviceRetryIntervalMs);
@@ -121,11 +138,13 @@ std::vector<std::pair<std::string, std::string>> NetworkNode::Summary() const {
   std::vector<std::pair<std::string, std::string>> lines = {
       {"role", "network (switch)"},
       {"HTTP API", http_.url() + "   (GET /health, /v1/network/stats; POST /v1/settlement/cutoff)"},
-      {"ISO 8583", config_.iso8583_bind + ":" + std::to_string(acquirer_server_->port()) + "   (acquirers)"},
+      {"ISO 8583", config_.iso8583_bind + ":" + std::to_string(acquirer_server_->port()) + "   (acquirers" +
+                       (config_.iso8583_tls.enabled() ? ", TLS)" : ")")},
       {"store", store_description_}};
   for (const IssuerLinkConfig& link : config_.issuer_links) {
     lines.emplace_back("issuer link", link.host + ":" + std::to_string(link.port) + "   (" +
-                                          std::to_string(link.banks.size()) + " banks)");
+                                          std::to_string(link.banks.size()) + " banks" +
+                                          (link.tls.enabled() ? ", TLS)" : ")"));
   }
   return lines;
 }

@@ -99,11 +99,17 @@ Status ReadIssuerLinks(const toml::node& node, std::vector<IssuerLinkConfig>& ou
     const std::string section = "network.issuers[" + std::to_string(i) + "]";
     const toml::table* table = (*array)[i].as_table();
     if (table == nullptr) return InvalidArgument("config: " + section + ": expected a table");
-    TS_RETURN_IF_ERROR(UnknownKeys(*table, section + ".", {"host", "port", "banks"}));
+    TS_RETURN_IF_ERROR(UnknownKeys(*table, section + ".",
+                                   {"host", "port", "banks", "tls_ca_file", "tls_server_name", "tls_cert_file",
+                                    "tls_key_file"}));
     IssuerLinkConfig link;
     TS_RETURN_IF_ERROR(ReadString(*table, section, "host", link.host));
     TS_RETURN_IF_ERROR(ReadPort(*table, section, "port", link.port));
     TS_RETURN_IF_ERROR(ReadStrings(*table, section, "banks", link.banks));
+    TS_RETURN_IF_ERROR(ReadString(*table, section, "tls_ca_file", link.tls.ca_file));
+    TS_RETURN_IF_ERROR(ReadString(*table, section, "tls_server_name", link.tls.server_name));
+    TS_RETURN_IF_ERROR(ReadString(*table, section, "tls_cert_file", link.tls.cert_file));
+    TS_RETURN_IF_ERROR(ReadString(*table, section, "tls_key_file", link.tls.key_file));
     if (link.port == 0) return InvalidArgument("config: " + section + ".port: required");
     if (link.banks.empty()) return InvalidArgument("config: " + section + ".banks: list the institution ids it hosts");
     links.push_back(std::move(link));
@@ -117,6 +123,33 @@ const toml::table* Section(const toml::table& root, std::string_view name, Statu
   if (node == nullptr) return nullptr;
   if (!node->is_table()) status = InvalidArgument("config: [" + std::string(name) + "] must be a table");
   return node->as_table();
+}
+
+// The listener's TLS keys come as a pair; mutual TLS needs the listener's own certificate.
+Status CheckListenerTls(const link::TlsServerConfig& tls) {
+  if (tls.cert_file.empty()) {
+    return InvalidArgument(tls.key_file.empty() ? "iso8583.tls_cert_file: required with iso8583.tls_client_ca_file"
+                                                : "iso8583.tls_cert_file: required with iso8583.tls_key_file");
+  }
+  if (tls.key_file.empty()) return InvalidArgument("iso8583.tls_key_file: required with iso8583.tls_cert_file");
+  return Status::Ok();
+}
+
+// A link's TLS is on when its CA file is set; every other TLS key needs it (a server that is not
+// verified is not authenticated), and the client certificate and key come as a pair.
+Status CheckLinkTls(const link::TlsClientConfig& tls, const std::string& where) {
+  if (!tls.enabled()) return Status::Ok();
+  if (tls.ca_file.empty()) {
+    const std::string other = !tls.server_name.empty() ? "tls_server_name"
+                              : !tls.cert_file.empty() ? "tls_cert_file"
+                                                       : "tls_key_file";
+    return InvalidArgument(where + "tls_ca_file: required with " + where + other);
+  }
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return InvalidArgument(tls.cert_file.empty() ? where + "tls_cert_file: required with " + where + "tls_key_file"
+                                                 : where + "tls_key_file: required with " + where + "tls_cert_file");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -173,10 +206,15 @@ Status ParseServeConfig(std::string_view toml_text, ServeConfig& config) {
   }
   TS_RETURN_IF_ERROR(status);
   if (const toml::table* iso = Section(root, "iso8583", status)) {
-    TS_RETURN_IF_ERROR(UnknownKeys(*iso, "iso8583.", {"bind", "port", "allowed_peers"}));
+    TS_RETURN_IF_ERROR(UnknownKeys(*iso, "iso8583.",
+                                   {"bind", "port", "allowed_peers", "tls_cert_file", "tls_key_file",
+                                    "tls_client_ca_file"}));
     TS_RETURN_IF_ERROR(ReadString(*iso, "iso8583", "bind", next.iso8583_bind));
     TS_RETURN_IF_ERROR(ReadPort(*iso, "iso8583", "port", next.iso8583_port));
     TS_RETURN_IF_ERROR(ReadStrings(*iso, "iso8583", "allowed_peers", next.allowed_peers));
+    TS_RETURN_IF_ERROR(ReadString(*iso, "iso8583", "tls_cert_file", next.iso8583_tls.cert_file));
+    TS_RETURN_IF_ERROR(ReadString(*iso, "iso8583", "tls_key_file", next.iso8583_tls.key_file));
+    TS_RETURN_IF_ERROR(ReadString(*iso, "iso8583", "tls_client_ca_file", next.iso8583_tls.client_ca_file));
   }
   TS_RETURN_IF_ERROR(status);
   if (const toml::table* demo = Section(root, "demo", status)) {
@@ -210,7 +248,13 @@ Status ParseServeConfig(std::string_view toml_text, ServeConfig& config) {
   }
   TS_RETURN_IF_ERROR(status);
   if (const toml::table* acquirer = Section(root, "acquirer", status)) {
-    TS_RETURN_IF_ERROR(UnknownKeys(*acquirer, "acquirer.", {"network_host", "network_port", "network_timeout_ms"}));
+    TS_RETURN_IF_ERROR(UnknownKeys(*acquirer, "acquirer.",
+                                   {"network_host", "network_port", "network_timeout_ms", "network_tls_ca_file",
+                                    "network_tls_server_name", "network_tls_cert_file", "network_tls_key_file"}));
+    TS_RETURN_IF_ERROR(ReadString(*acquirer, "acquirer", "network_tls_ca_file", next.network_tls.ca_file));
+    TS_RETURN_IF_ERROR(ReadString(*acquirer, "acquirer", "network_tls_server_name", next.network_tls.server_name));
+    TS_RETURN_IF_ERROR(ReadString(*acquirer, "acquirer", "network_tls_cert_file", next.network_tls.cert_file));
+    TS_RETURN_IF_ERROR(ReadString(*acquirer, "acquirer", "network_tls_key_file", next.network_tls.key_file));
     TS_RETURN_IF_ERROR(ReadString(*acquirer, "acquirer", "network_host", next.network_host));
     TS_RETURN_IF_ERROR(ReadPort(*acquirer, "acquirer", "network_port", next.network_port));
     TS_RETURN_IF_ERROR(ReadInt(*acquirer, "acquirer", "network_timeout_ms", 10, 120'000, next.network_timeout_ms));
@@ -254,6 +298,16 @@ Status ValidateServeConfig(const ServeConfig& config) {
                                ? "http.tls_cert_file: required with http.tls_key_file"
                                : "http.tls_key_file: required with http.tls_cert_file");
   }
+  if (config.iso8583_tls.enabled()) {
+    if (config.role == Role::kAll || config.role == Role::kAcquirer) {
+      return InvalidArgument("iso8583.tls_cert_file: TLS on the ISO 8583 listener is for roles network and issuer");
+    }
+    TS_RETURN_IF_ERROR(CheckListenerTls(config.iso8583_tls));
+  }
+  for (std::size_t i = 0; i < config.issuer_links.size(); ++i) {
+    TS_RETURN_IF_ERROR(CheckLinkTls(config.issuer_links[i].tls, "network.issuers[" + std::to_string(i) + "]."));
+  }
+  TS_RETURN_IF_ERROR(CheckLinkTls(config.network_tls, "acquirer.network_"));
   if (config.role == Role::kNetwork && config.issuer_links.empty()) {
     return InvalidArgument("network.issuers: a network needs at least one [[network.issuers]] link");
   }

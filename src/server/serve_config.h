@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "link/tls_config.h"
 
 namespace tapstack::server {
 
@@ -25,6 +26,9 @@ struct IssuerLinkConfig {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   std::vector<std::string> banks;
+  // TLS on this link (tls_ca_file, tls_server_name, tls_cert_file, tls_key_file): on when
+  // tls_ca_file is set; tls_server_name defaults to host.
+  link::TlsClientConfig tls = {};
 };
 
 struct ServeConfig {
@@ -48,6 +52,9 @@ struct ServeConfig {
   std::uint16_t iso8583_port = 8583;    // 0: any
   std::string iso8583_bind = "127.0.0.1";
   std::vector<std::string> allowed_peers;  // IP addresses allowed to connect; empty: any
+  // TLS on the listener (tls_cert_file, tls_key_file; tls_client_ca_file for mutual TLS): on when
+  // the certificate and key are set. Roles network and issuer only.
+  link::TlsServerConfig iso8583_tls;
   // [demo]
   std::string seed_file;                // "" = the seed/demo_network.json shipped with tapstack
   int cards_per_bank = -1;              // -1: as many as the seed says
@@ -64,6 +71,9 @@ struct ServeConfig {
   std::string network_host = "127.0.0.1";
   std::uint16_t network_port = 8583;
   int network_timeout_ms = 5'000;              // then the terminal reverses
+  // TLS on the link to the network (network_tls_ca_file, network_tls_server_name,
+  // network_tls_cert_file, network_tls_key_file): on when network_tls_ca_file is set.
+  link::TlsClientConfig network_tls;
 };
 
 // Where `tapstack serve` finds web/ when http.web_dir is not set: the source tree it was built
@@ -78,7 +88,8 @@ Status ParseServeConfig(std::string_view toml_text, ServeConfig& config);
 // Reads the file at `path` and parses it as above. Errors: kNotFound when the file is missing.
 Status LoadServeConfigFile(const std::string& path, ServeConfig& config);
 
-// Checks what the role needs once flags are applied (e.g. a network needs issuer links).
+// Checks what the role needs once flags are applied (e.g. a network needs issuer links, TLS
+// files come in pairs). TLS files are read when the role starts (link/tls_context.h).
 // Errors: kInvalidArgument naming the missing or conflicting setting.
 Status ValidateServeConfig(const ServeConfig& config);
 

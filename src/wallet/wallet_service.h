@@ -63,6 +63,12 @@ inline constexpr std::int64_t kSignInFailureWindowSeconds = 5 * 60;
 // Phones with recent failures held at most; beyond it the oldest-keyed entry is dropped (bounded
 // memory against a spray over many numbers).
 inline constexpr std::size_t kSignInPhonesTrackedMax = 100'000;
+// Each sign-in reserves its slot before the password check (counted as in flight until it ends:
+// released on success, a failure on a wrong password), so that concurrent guesses cannot all be
+// checked before the first failure lands: at most kSignInFailuresMax checks per window. An
+// attempt that finds every slot taken by checks in flight is refused with this retry-after (a
+// check takes tens of milliseconds).
+inline constexpr std::int64_t kSignInInFlightRetrySeconds = 1;
 
 struct WalletOptions {
   Clock* clock = nullptr;          // default: SystemClock::Instance()
@@ -320,12 +326,15 @@ class WalletService {
   std::mutex mu_;              // guards store_ and the rules checked across calls
   std::mutex idempotency_mu_;  // serialises RunIdempotent (taken before mu_, never inside it)
 
-  // Sign-in rate limit (wallet_users.cc): failure times (unix ms) per phone within the window.
-  // Callers hold sign_in_mu_ (never taken with mu_ held, nor mu_ inside it).
+  // Sign-in rate limit (wallet_users.cc): failure times (unix ms) per phone within the window,
+  // and checks in flight per phone (entries exist only while a check runs: bounded by the number
+  // of concurrent requests). Callers hold sign_in_mu_ (never taken with mu_ held, nor mu_ inside it).
   std::int64_t SignInRetryAfterMsLocked(const std::string& phone, std::int64_t now_ms);
   void RecordSignInFailureLocked(const std::string& phone, std::int64_t now_ms);
+  void ReleaseSignInLocked(const std::string& phone);
   std::mutex sign_in_mu_;
   std::map<std::string, std::deque<std::int64_t>> sign_in_failures_;
+  std::map<std::string, int> sign_ins_in_flight_;
 };
 
 }  // namespace tapstack::wallet

@@ -1,5 +1,6 @@
 // WalletService: sign-up, sign-in, sessions.
 #include <cctype>
+#include <functional>
 
 #include "core/hex.h"
 #include "crypto/hash.h"
@@ -48,18 +49,30 @@ Result<User> WalletService::SignUp(std::string_view phone, std::string_view pass
 }
 
 std::int64_t WalletService::SignInRetryAfterMsLocked(const std::string& phone, std::int64_t now_ms) {
-  auto it = sign_in_failures_.find(phone);
-  if (it == sign_in_failures_.end()) return 0;
-  std::deque<std::int64_t>& times = it->second;
-  const std::int64_t window_start = now_ms - kSignInFailureWindowSeconds * 1'000;
-  while (!times.empty() && times.front() <= window_start) times.pop_front();
-  if (times.empty()) {
-    sign_in_failures_.erase(it);
-    return 0;
+  int failures = 0;
+  if (auto it = sign_in_failures_.find(phone); it != sign_in_failures_.end()) {
+    std::deque<std::int64_t>& times = it->second;
+    const std::int64_t window_start = now_ms - kSignInFailureWindowSeconds * 1'000;
+    while (!times.empty() && times.front() <= window_start) times.pop_front();
+    failures = static_cast<int>(times.size());
+    if (times.empty()) {
+      sign_in_failures_.erase(it);
+    } else if (failures >= kSignInFailuresMax) {
+      // Free again when the oldest failure that still counts leaves the window.
+      return times[times.size() - kSignInFailuresMax] + kSignInFailureWindowSeconds * 1'000 - now_ms;
+    }
   }
-  if (static_cast<int>(times.size()) < kSignInFailuresMax) return 0;
-  // Free again when the oldest failure that still counts leaves the window.
-  return times[times.size() - kSignInFailuresMax] + kSignInFailureWindowSeconds * 1'000 - now_ms;
+  // Checks in flight may each become a failure: together with the failures they use the slots.
+  auto in_flight = sign_ins_in_flight_.find(phone);
+  if (in_flight != sign_ins_in_flight_.end() && failures + in_flight->second >= kSignInFailuresMax) {
+    return kSignInInFlightRetrySeconds * 1'000;
+  }
+  return 0;
+}
+
+void WalletService::ReleaseSignInLocked(const std::string& phone) {
+  auto it = sign_ins_in_flight_.find(phone);
+  if (it != sign_ins_in_flight_.end() && --it->second <= 0) sign_ins_in_flight_.erase(it);
 }
 
 void WalletService::RecordSignInFailureLocked(const std::string& phone, std::int64_t now_ms) {
@@ -95,18 +108,27 @@ Result<Session> WalletService::SignIn(std::string_view phone, std::string_view p
   const std::string phone_key(phone);
   {
     // Checked before the password: while limited, the right password is refused too, so guessing
-    // on gains nothing.
+    // on gains nothing. The slot is reserved in the same step (kSignInInFlightRetrySeconds).
     std::lock_guard<std::mutex> lock(sign_in_mu_);
     const std::int64_t retry_ms = SignInRetryAfterMsLocked(phone_key, NowMs());
     if (retry_ms > 0) {
       return FailedPrecondition("phone: too many failed sign-ins; try again in " +
                                 std::to_string((retry_ms + 999) / 1'000) + " s");
     }
+    ++sign_ins_in_flight_[phone_key];
   }
-  auto count_failure = [&] {
+  // Ends the reservation on every path out (an error of the store too); a wrong password turns
+  // it into a failure in the same step, so the slot is never free in between.
+  bool failed = false;
+  struct Reservation {
+    std::function<void()> end;
+    ~Reservation() { end(); }
+  } reservation{[&] {
     std::lock_guard<std::mutex> lock(sign_in_mu_);
-    RecordSignInFailureLocked(phone_key, NowMs());
-  };
+    ReleaseSignInLocked(phone_key);
+    if (failed) RecordSignInFailureLocked(phone_key, NowMs());
+  }};
+  auto count_failure = [&] { failed = true; };
   std::string user_id;
   std::string hash;
   {

@@ -13,51 +13,15 @@
 #include "link/request_key.h"
 #include "link/tcp_client.h"
 #include "link/tcp_server.h"
+#include "link/test_host.h"
 
 namespace tapstack::link {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Answers network management with 00 and 0100 with DE39 "00" echoing the matching fields;
-// a request with DE4 = "000000000666" is held until Release().
-class TestHost : public MessageHandler {
- public:
-  void OnRequest(iso8583::Message request, Reply reply) override {
-    iso8583::Message response(*iso8583::ResponseMti(request.mti()));
-    for (int f : {2, 4, 7, 11, 32, 33, 41, 70}) {
-      if (auto v = request.Get(f)) response.Set(f, *v);
-    }
-    response.Set(39, "00");
-    if (request.Get(4) == std::string_view("000000000666")) {
-      std::lock_guard lock(mu_);
-      held_.push_back([reply, response] { reply(response); });
-      return;
-    }
-    reply(std::move(response));
-  }
-  void Release() {
-    std::vector<std::function<void()>> held;
-    {
-      std::lock_guard lock(mu_);
-      held.swap(held_);
-    }
-    for (auto& f : held) f();
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::function<void()>> held_;
-};
-
-iso8583::Message Auth(int stan, std::string amount = "000000001000") {
-  iso8583::Message m("0100");
-  std::string s = std::to_string(stan);
-  m.Set(4, amount);
-  m.Set(11, std::string(6 - s.size(), '0') + s);
-  m.Set(41, "TERM0001");
-  return m;
-}
+using testing::Auth;
+using testing::TestHost;
 
 class TcpLinkTest : public ::testing::Test {
  protected:
@@ -116,11 +80,11 @@ TEST_F(TcpLinkTest, SignsOnAndMatchesPipelinedResponses) {
   StartClient();
   constexpr int kRequests = 2000;
   std::atomic<int> matched{0};
+  std::atomic<int> seen{0};  // not static: --gtest_repeat runs the test again
   std::promise<void> all;
   for (int i = 1; i <= kRequests; ++i) {
     client_->Send(Auth(i), [&, i](Result<iso8583::Message> r) {
       if (r.ok() && r->Get(11) == Auth(i).Get(11) && r->mti() == "0110") ++matched;
-      static std::atomic<int> seen{0};
       if (++seen == kRequests) all.set_value();
     });
   }

@@ -176,6 +176,83 @@ tls_key_file = "/etc/tapstack/node.key"
   EXPECT_EQ(ValidateServeConfig(key_only).message(), "http.tls_cert_file: required with http.tls_key_file");
 }
 
+TEST(ServeConfigTest, Iso8583TlsKeysAreReadPerListenerAndLink) {
+  ServeConfig config;
+  EXPECT_FALSE(config.iso8583_tls.enabled());
+  EXPECT_FALSE(config.network_tls.enabled());
+  Status s = ParseServeConfig(R"(
+role = "network"
+[iso8583]
+tls_cert_file = "/etc/tapstack/switch.crt"
+tls_key_file = "/etc/tapstack/switch.key"
+tls_client_ca_file = "/etc/tapstack/banks-ca.crt"
+[[network.issuers]]
+port = 9101
+banks = ["48020000"]
+tls_ca_file = "/etc/tapstack/banks-ca.crt"
+tls_server_name = "issuer-a.bank.example"
+tls_cert_file = "/etc/tapstack/network.crt"
+tls_key_file = "/etc/tapstack/network.key"
+[[network.issuers]]
+port = 9102
+banks = ["48020003"]
+[acquirer]
+network_tls_ca_file = "/etc/tapstack/network-ca.crt"
+network_tls_server_name = "switch.network.example"
+)",
+                              config);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(config.iso8583_tls.cert_file, "/etc/tapstack/switch.crt");
+  EXPECT_EQ(config.iso8583_tls.key_file, "/etc/tapstack/switch.key");
+  EXPECT_EQ(config.iso8583_tls.client_ca_file, "/etc/tapstack/banks-ca.crt");
+  ASSERT_EQ(config.issuer_links.size(), 2u);
+  EXPECT_EQ(config.issuer_links[0].tls.ca_file, "/etc/tapstack/banks-ca.crt");
+  EXPECT_EQ(config.issuer_links[0].tls.server_name, "issuer-a.bank.example");
+  EXPECT_EQ(config.issuer_links[0].tls.cert_file, "/etc/tapstack/network.crt");
+  EXPECT_EQ(config.issuer_links[0].tls.key_file, "/etc/tapstack/network.key");
+  EXPECT_FALSE(config.issuer_links[1].tls.enabled());  // TLS is per link
+  EXPECT_EQ(config.network_tls.ca_file, "/etc/tapstack/network-ca.crt");
+  EXPECT_EQ(config.network_tls.server_name, "switch.network.example");
+  EXPECT_TRUE(ValidateServeConfig(config).ok()) << ValidateServeConfig(config).message();
+
+  Status wrong_type = ParseServeConfig("[iso8583]\ntls_client_ca_file = true\n", config);
+  EXPECT_EQ(wrong_type.message(), "config: iso8583.tls_client_ca_file: expected a string");
+  EXPECT_EQ(config.iso8583_tls.client_ca_file, "/etc/tapstack/banks-ca.crt");  // unchanged on error
+  EXPECT_EQ(ParseServeConfig("[acquirer]\nnetwork_tls = true\n", config).message(),
+            "config: unknown key 'acquirer.network_tls'");
+}
+
+TEST(ServeConfigTest, Iso8583TlsKeysMustComeTogether) {
+  ServeConfig network;
+  network.role = Role::kNetwork;
+  network.issuer_links.push_back({.port = 9101, .banks = {"48020000"}});
+  auto message = [](ServeConfig c) { return ValidateServeConfig(c).message(); };
+
+  ServeConfig c = network;
+  c.iso8583_tls.cert_file = "a.crt";
+  EXPECT_EQ(message(c), "iso8583.tls_key_file: required with iso8583.tls_cert_file");
+  c = network;
+  c.iso8583_tls.key_file = "a.key";
+  EXPECT_EQ(message(c), "iso8583.tls_cert_file: required with iso8583.tls_key_file");
+  c = network;
+  c.iso8583_tls.client_ca_file = "ca.crt";
+  EXPECT_EQ(message(c), "iso8583.tls_cert_file: required with iso8583.tls_client_ca_file");
+  c = network;
+  c.issuer_links[0].tls.server_name = "issuer.example";
+  EXPECT_EQ(message(c), "network.issuers[0].tls_ca_file: required with network.issuers[0].tls_server_name");
+  c = network;
+  c.issuer_links[0].tls = {.ca_file = "ca.crt", .cert_file = "n.crt"};
+  EXPECT_EQ(message(c), "network.issuers[0].tls_key_file: required with network.issuers[0].tls_cert_file");
+  c = network;
+  c.network_tls.key_file = "a.key";
+  EXPECT_EQ(message(c), "acquirer.network_tls_ca_file: required with acquirer.network_tls_key_file");
+
+  // Role all keeps its listener in-process and plain; an acquirer has no ISO 8583 listener.
+  ServeConfig all;
+  all.iso8583_tls = {.cert_file = "a.crt", .key_file = "a.key"};
+  EXPECT_EQ(message(all), "iso8583.tls_cert_file: TLS on the ISO 8583 listener is for roles network and issuer");
+}
+
 TEST(ServeConfigTest, MissingFileIsNotFound) {
   ServeConfig config;
   EXPECT_EQ(LoadServeConfigFile("/nonexistent/tapstack.toml", config).code(), ErrorCode::kNotFound);

@@ -1,4 +1,8 @@
 // Users and sessions through the HTTP routes: sign-up, sign-in, expiry, sign-out, 401s.
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "wallet/limits.h"
 #include "wallet_test_support.h"
 
@@ -130,6 +134,40 @@ TEST_P(SessionsTest, UnknownPhonesAreLimitedTheSameWay) {
   EXPECT_EQ(locked.body["error"], "rate_limited");
   EXPECT_EQ(service_->SignInRetryAfterSeconds(kPhoneB), kSignInFailureWindowSeconds);
   EXPECT_EQ(service_->SignInRetryAfterSeconds(kPhoneA), 0);
+}
+
+// The limit holds under concurrency: a guess is counted before its password is checked, so many
+// guesses at once cannot all be checked before the first failure lands.
+TEST_P(SessionsTest, ConcurrentWrongGuessesCheckAtMostTheLimit) {
+  ASSERT_EQ(Call("POST", "/v1/users", {{"phone", kPhoneA}, {"password", kPassword}}).status, 201);
+  constexpr int kGuessers = 32;
+  std::atomic<int> waiting{kGuessers};
+  std::atomic<int> checked{0};  // answered "wrong": the password was checked
+  std::atomic<int> refused{0};  // answered "rate limited" without a check
+  std::atomic<int> other{0};
+  std::vector<std::thread> guessers;
+  for (int i = 0; i < kGuessers; ++i) {
+    guessers.emplace_back([&, i] {
+      // Start together: each thread waits until every thread is ready.
+      --waiting;
+      while (waiting.load() > 0) std::this_thread::yield();
+      auto r = service_->SignIn(kPhoneA, "wrong pass " + std::to_string(i));
+      if (!r.ok() && r.status().code() == ErrorCode::kNotFound) {
+        ++checked;
+      } else if (!r.ok() && r.status().code() == ErrorCode::kFailedPrecondition) {
+        ++refused;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : guessers) t.join();
+  EXPECT_EQ(checked.load(), kSignInFailuresMax);
+  EXPECT_EQ(refused.load(), kGuessers - kSignInFailuresMax);
+  EXPECT_EQ(other.load(), 0);
+  // Every reservation became a counted failure: the phone is locked for the whole window.
+  EXPECT_EQ(service_->SignInRetryAfterSeconds(kPhoneA), kSignInFailureWindowSeconds);
+  EXPECT_EQ(Call("POST", "/v1/sessions", {{"phone", kPhoneA}, {"password", kPassword}}).status, 429);
 }
 
 TS_INSTANTIATE_FOR_BOTH_DATABASES(SessionsTest);
