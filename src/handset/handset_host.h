@@ -163,6 +163,14 @@ class HandsetHost {
                            std::string_view gate_kind, std::uint16_t line, std::uint16_t station);
   // Balance, city and the card's log (newest first).
   Result<nlohmann::json> TransitCard(std::string_view handset_id, std::string_view card_id);
+  // Deletes the card the way the wallet does (transit/card_registry.h): GET CHALLENGE, the
+  // operator's APPLICATION BLOCK MAC, APPLICATION BLOCK, GET BALANCE of the blocked card, then
+  // the operator closes it and pays the refund (balance when the city refunds it, plus the
+  // deposit) back to the bank card that paid last; the card leaves the element. Returns
+  // {"serial", "final_balance_fen", "refund_fen", "refund": {...} when there is one}. A retry
+  // after a failure finds the card blocked and closes it with the same balance.
+  // Errors: kNotFound (handset, card); the operator's answers.
+  Result<nlohmann::json> DeleteTransitCard(std::string_view handset_id, std::string_view card_id);
 
   // Digital currency (handset_dcep.cc): the hardware wallet in the handset's element, bound to an
   // online wallet at an operator through the operator's JSON API (/v1/dcep/…).

@@ -224,6 +224,11 @@ void InstallHandsetRoutes(httplib::Server& server, HandsetHost& host) {
                              h->TransitCard(req.matches[1].str(), req.matches[2].str()));
     ReplyJson(res, 200, card);
   });
+  server.Post(std::string(kCard) + "/delete", [h](const Request& req, Response& res) {
+    JSON_API_ASSIGN_OR_REPLY(const json closed,
+                             h->DeleteTransitCard(req.matches[1].str(), req.matches[2].str()));
+    ReplyJson(res, 200, closed);
+  });
   server.Post(std::string(kCard) + "/top-ups", [h](const Request& req, Response& res) {
     JSON_API_ASSIGN_OR_REPLY(const json body,
                              ParseBody(req, {"amount_fen", "token_id"}, kHandsetBodyBytesMax));

@@ -117,6 +117,41 @@ Result<json> HandsetHost::OpenTransitCard(std::string_view handset_id, std::stri
   return card;
 }
 
+Result<json> HandsetHost::DeleteTransitCard(std::string_view handset_id,
+                                            std::string_view card_id) {
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
+  std::lock_guard field(h->field_mu);
+  Result<std::string> city = CityOfCard(*h, card_id);
+  if (!city.ok()) return NotFound("card_id: no such transit card on this handset");
+  device::SecureElement* se = h->se.get();
+  const std::string id(card_id);
+  transit::PurseCommands card(
+      [se, id](ByteView capdu) { return se->TransmitToTransitCard(id, capdu); });
+  TS_RETURN_IF_ERROR(card.Select());
+  TS_ASSIGN_OR_RETURN(transit::PurseIdentity identity, card.ReadIdentity());
+  const std::string serial = HexEncode(identity.serial);
+  const std::string card_path = CityPath(*city, "/cards/" + serial);
+  // Blocked first, so no gate can spend the balance being refunded; a card blocked by an
+  // earlier attempt refuses another block and still answers GET BALANCE.
+  TS_ASSIGN_OR_RETURN(const auto challenge, card.GetChallenge());
+  TS_ASSIGN_OR_RETURN(json block, CallApi(options_.api, "POST", card_path + "/block-mac",
+                                          {{"challenge", HexEncode(challenge)}}));
+  Result<Bytes> mac_bytes = HexDecode(block.value("mac", ""));
+  if (!mac_bytes.ok() || mac_bytes->size() != crypto::kPurseMacBytes) {
+    return Unavailable("the operator's answer has no 4-byte mac");
+  }
+  crypto::PurseMac mac{};
+  std::copy(mac_bytes->begin(), mac_bytes->end(), mac.begin());
+  (void)card.ApplicationBlock(mac);
+  TS_ASSIGN_OR_RETURN(const std::uint32_t balance, card.GetBalance());
+  TS_ASSIGN_OR_RETURN(json closed, CallApi(options_.api, "POST", card_path + "/close",
+                                           {{"final_balance_fen", balance}}));
+  TS_RETURN_IF_ERROR(h->se->RemoveTransitCard(card_id));
+  closed["serial"] = serial;
+  closed["final_balance_fen"] = balance;
+  return closed;
+}
+
 Result<std::uint32_t> HandsetHost::TopUpTransitCard(std::string_view handset_id,
                                                     std::string_view card_id,
                                                     std::uint32_t amount_fen,

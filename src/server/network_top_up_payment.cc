@@ -18,6 +18,11 @@ constexpr std::size_t kTerminalIdChars = 8;       // DE41 ans8
 constexpr std::size_t kMerchantIdChars = 15;      // DE42 ans15
 constexpr std::size_t kAcquirerIdDigitsMax = 11;  // DE32 n..11
 constexpr std::uint64_t kStanMax = 999'999;
+constexpr std::size_t kTokenDigitsMin = 13;  // ISO/IEC 7812 card numbers, which tokens look like
+constexpr std::size_t kTokenDigitsMax = 19;
+// DE39 answers to a credit that mean "not decided" rather than "refused" (ISO 8583:1987).
+constexpr std::string_view kIssuerUnavailableCode = "91";
+constexpr std::string_view kSystemMalfunctionCode = "96";
 
 bool IsOrderIdChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -227,8 +232,8 @@ Result<std::string> NetworkTopUpPayment::Authorize(std::string_view order_id,
     return FailedPrecondition(order.decline);
   }
   order.payment_ref = result.stan;
-  payments_[result.stan] =
-      Payment{std::string(order_id), amount.minor_units(), PaymentState::kAuthorised};
+  payments_[result.stan] = Payment{std::string(order_id), amount.minor_units(),
+                                   PaymentState::kAuthorised, purchase.pan + ":" + purchase.expiry};
   return result.stan;
 }
 
@@ -292,6 +297,71 @@ Status NetworkTopUpPayment::Settle(std::string_view payment_ref, bool capture) {
                               answer.status().message() + ")");
   }
   return answer.status().WithContext(what + ": " + step);
+}
+
+Result<std::string> NetworkTopUpPayment::CardOnFile(std::string_view payment_ref) {
+  std::lock_guard lock(mu_);
+  const auto it = payments_.find(payment_ref);
+  if (it == payments_.end()) return NotFound("payment " + std::string(payment_ref) + ": unknown");
+  return it->second.card_on_file;
+}
+
+Result<std::string> NetworkTopUpPayment::Refund(std::string_view refund_id,
+                                                std::string_view card_on_file,
+                                                std::uint32_t amount_fen) {
+  const std::size_t colon = card_on_file.find(':');
+  if (colon == std::string_view::npos) {
+    return InvalidArgument("refund " + std::string(refund_id) +
+                           ": card on file: expected \"<token>:<YYMM>\"");
+  }
+  return Credit(refund_id, card_on_file.substr(0, colon), card_on_file.substr(colon + 1),
+                amount_fen);
+}
+
+Result<std::string> NetworkTopUpPayment::Credit(std::string_view credit_id, std::string_view token,
+                                                std::string_view token_expiry,
+                                                std::uint32_t amount_fen) {
+  TS_RETURN_IF_ERROR(CheckOrderId(credit_id).WithContext("credit"));
+  const std::string what = "credit " + std::string(credit_id);
+  if (token.size() < kTokenDigitsMin || token.size() > kTokenDigitsMax || !IsAllDigits(token)) {
+    return InvalidArgument(what + ": token: expected 13-19 digits");
+  }
+  if (token_expiry.size() != 4 || !IsAllDigits(token_expiry)) {
+    return InvalidArgument(what + ": token expiry: expected YYMM");
+  }
+  if (amount_fen == 0) return InvalidArgument(what + ": amount_fen must be more than 0");
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = credits_.find(credit_id); it != credits_.end()) return it->second;
+  }
+  acquirer::Purchase purchase;
+  purchase.pan = std::string(token);
+  purchase.expiry = std::string(token_expiry);
+  purchase.amount = Amount(static_cast<std::int64_t>(amount_fen), Cny());
+  purchase.entry = acquirer::EntryMode::kCardNotPresent;
+  purchase.single_message = true;
+  purchase.processing_code = std::string(acquirer::kProcessingRefund);
+  const acquirer::PurchaseResult result =
+      Await<acquirer::PurchaseResult>([&](std::function<void(acquirer::PurchaseResult)> done) {
+        terminal_->Purchase(purchase, std::move(done));
+      });
+  if (!result.response.ok()) {
+    return Unavailable(what + ": no answer from the network (" + result.response.status().message() +
+                       "); the terminal reversed it; retry with the same credit id");
+  }
+  // "91" and "96" say the outcome is not known, not that the credit was refused: the network
+  // reverses a credit it forwarded without an answer (network/switch.h), so a retry under the
+  // same id (a new 0200) cannot credit twice.
+  if (const std::string code = result.response_code();
+      code == kIssuerUnavailableCode || code == kSystemMalfunctionCode) {
+    return Unavailable(what + ": DE39 " + code + ", outcome unknown; retry with the same credit id");
+  }
+  if (!result.approved()) {
+    return FailedPrecondition(what + " refused: " + DescribeAnswer(*result.response));
+  }
+  std::lock_guard lock(mu_);
+  return credits_.emplace(std::string(credit_id), options_.terminal.terminal_id + ":" + result.stan)
+      .first->second;
 }
 
 }  // namespace tapstack::server

@@ -12,6 +12,16 @@
 //   Reverse(ref)                   0400 reversal of the approved 0100
 //                                  (PosTerminal::ReverseAuthorization): the issuer releases the
 //                                  hold
+//   CardOnFile(ref)                "<token>:<YYMM>": the device token that paid and its expiry
+//                                  (a token, never a PAN), for the operator to keep
+//   Refund(id, card, fen)          Credit(id, token, expiry, fen): a refund to that token
+//   Credit(id, token, expiry, fen) 0200 with DE3 "200000" (acquirer/pos_terminal.h
+//                                  kProcessingRefund), card not present. Approved: the
+//                                  reference "<DE41>:<STAN>"; DE39 "91" (issuer unavailable: the
+//                                  switch reverses a forwarded credit it got no answer for) or
+//                                  "96", or no answer (the terminal reverses it) → kUnavailable
+//                                  (retry with the same id); any other DE39 → kFailedPrecondition
+//                                  naming it
 //
 // Replay: a payment is accepted only for the order whose unpredictable number it carries, so a
 // payment made for one order cannot pay another (refused here, before anything is sent); the same
@@ -21,7 +31,9 @@
 // returns the same reference without a message (the load server retries an order left
 // "authorising"); for an order whose payment data was declined it returns the same decline
 // without a message (the cryptogram is spent). Capture or Reverse twice: OK without a second
-// message. Capture after Reverse, or Reverse after Capture: kFailedPrecondition.
+// message. Capture after Reverse, or Reverse after Capture: kFailedPrecondition. Credit (and
+// Refund) of an id already approved returns the first reference without a message (in memory:
+// after a restart the caller's own durable state says what was done).
 //
 // Limits: at most orders_max orders are remembered; when full, the oldest finished ones (no
 // payment, declined, captured or reversed) are forgotten, and NewUnpredictableNumber answers
@@ -109,6 +121,17 @@ class NetworkTopUpPayment final : public transit::TopUpPayment {
   // Errors: kNotFound; kFailedPrecondition (captured; the network refused the 0400, naming DE39;
   // the terminal no longer holds the authorisation); kUnavailable (as Capture).
   Status Reverse(std::string_view payment_ref) override;
+  // Errors: kNotFound (unknown reference, e.g. after a restart).
+  Result<std::string> CardOnFile(std::string_view payment_ref) override;
+  // Errors: kInvalidArgument (card_on_file not "<token>:<YYMM>"), and Credit's.
+  Result<std::string> Refund(std::string_view refund_id, std::string_view card_on_file,
+                             std::uint32_t amount_fen) override;
+  // A credit of `amount_fen` (CNY) to `token` (see the top of this file). Errors:
+  // kInvalidArgument (credit id not 1-64 of [A-Za-z0-9._:-], token not 13-19 digits, expiry not
+  // YYMM, zero amount); kFailedPrecondition (refused, naming DE39); kUnavailable (retry with the
+  // same id: nothing stays credited).
+  Result<std::string> Credit(std::string_view credit_id, std::string_view token,
+                             std::string_view token_expiry, std::uint32_t amount_fen);
 
   acquirer::PosTerminal& terminal() { return *terminal_; }
   const acquirer::TerminalConfig& terminal_config() const { return options_.terminal; }
@@ -119,6 +142,7 @@ class NetworkTopUpPayment final : public transit::TopUpPayment {
     std::string order_id;
     std::int64_t amount_fen = 0;
     PaymentState state = PaymentState::kAuthorised;
+    std::string card_on_file;  // "<token>:<YYMM>"
   };
   struct Order {
     std::string unpredictable_number;  // 8 hex digits
@@ -142,6 +166,7 @@ class NetworkTopUpPayment final : public transit::TopUpPayment {
   std::map<std::string, Order, std::less<>> orders_;
   std::deque<std::string> order_sequence_;                // order ids, oldest first
   std::map<std::string, Payment, std::less<>> payments_;  // by payment reference (STAN)
+  std::map<std::string, std::string, std::less<>> credits_;  // approved credits' references by id
 };
 
 }  // namespace tapstack::server

@@ -11,9 +11,6 @@ namespace {
 
 constexpr std::size_t kTerminalMerchantIdChars = 15;  // DE42
 constexpr std::size_t kAcquirerIdDigitsMax = 11;      // DE32 n..11
-// DE39 answers to a credit that mean "not decided" rather than "refused" (ISO 8583:1987).
-constexpr std::string_view kIssuerUnavailableCode = "91";
-constexpr std::string_view kSystemMalfunctionCode = "96";
 
 std::string PadTo(std::string text, std::size_t width) {
   text.resize(width, ' ');
@@ -119,42 +116,9 @@ Result<qrpay::CardCharge> NetworkCardRail::Charge(const qrpay::CardOrder& order,
 }
 
 Result<std::string> NetworkCardRail::Credit(const qrpay::CardCredit& credit) {
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = credits_.find(credit.credit_id); it != credits_.end()) return it->second;
-  }
-  TS_RETURN_IF_ERROR(FenOf(credit.amount).status());
+  TS_ASSIGN_OR_RETURN(std::uint32_t fen, FenOf(credit.amount));
   TS_ASSIGN_OR_RETURN(NetworkTopUpPayment * terminal, TerminalFor(credit.merchant));
-  acquirer::Purchase purchase;
-  purchase.pan = credit.token;
-  purchase.expiry = credit.token_expiry;
-  purchase.amount = credit.amount;
-  purchase.entry = acquirer::EntryMode::kCardNotPresent;
-  purchase.single_message = true;
-  purchase.processing_code = std::string(acquirer::kProcessingRefund);
-  std::promise<acquirer::PurchaseResult> done;
-  auto answered = done.get_future();
-  terminal->terminal().Purchase(purchase, [&done](acquirer::PurchaseResult r) { done.set_value(std::move(r)); });
-  const acquirer::PurchaseResult result = answered.get();
-  if (!result.response.ok()) {
-    return Unavailable("credit " + credit.credit_id + ": no answer from the network (" +
-                       result.response.status().message() + "); retry with the same credit id");
-  }
-  // "91" (issuer unavailable) and "96" (system malfunction) say the outcome is not known, not
-  // that the credit was refused: the network reverses a credit it forwarded without an answer,
-  // but its reversal may still be on the way. The caller keeps its hold and retries under the
-  // same credit id (a new 0200; the unanswered one is reversed at the issuer, network/switch.h).
-  if (const std::string code = result.response_code();
-      code == kIssuerUnavailableCode || code == kSystemMalfunctionCode) {
-    return Unavailable("credit " + credit.credit_id + ": DE39 " + code +
-                       ", outcome unknown; retry with the same credit id");
-  }
-  if (!result.approved()) {
-    return FailedPrecondition("credit " + credit.credit_id + " refused: DE39 " + result.response_code());
-  }
-  const std::string reference = terminal->terminal_config().terminal_id + ":" + result.stan;
-  std::lock_guard lock(mu_);
-  return credits_.emplace(credit.credit_id, reference).first->second;
+  return terminal->Credit(credit.credit_id, credit.token, credit.token_expiry, fen);
 }
 
 }  // namespace tapstack::server

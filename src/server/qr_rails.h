@@ -44,9 +44,9 @@ struct NetworkCardRailOptions {
 // padded), DE43 the merchant's name and city, its MCC and country. Charges are in CNY (the
 // terminal's orders are fen); a credit is a 0200 with DE3 "200000" to the token
 // (acquirer/pos_terminal.h kProcessingRefund).
-// Credit answers: approved → the reference; DE39 "91" (issuer unavailable: the switch reverses a
-// forwarded credit it got no answer for) or "96" → kUnavailable (outcome unknown: keep the hold,
-// retry with the same credit id); any other DE39 → kFailedPrecondition naming it.
+// Credit is the merchant terminal's NetworkTopUpPayment::Credit: approved → the reference; "91",
+// "96" or no answer → kUnavailable (keep the hold, retry with the same credit id); another DE39 →
+// kFailedPrecondition naming it.
 // Idempotency: Charge of an order already charged returns the first CardCharge; Credit of a
 // credit id already approved returns the first reference (kept in memory: after a restart the
 // platform's own journal says what was done). Thread-safety: thread-safe; calls block on the network.
@@ -69,7 +69,6 @@ class NetworkCardRail final : public qrpay::CardRail {
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<NetworkTopUpPayment>> terminals_;  // by merchant id
   std::map<std::string, qrpay::CardCharge> charges_;                     // by order id
-  std::map<std::string, std::string> credits_;                           // by credit id
 };
 
 }  // namespace tapstack::server

@@ -191,6 +191,38 @@ Status CheckKeys(const TransitMasterKeys& keys) {
   return Status::Ok();
 }
 
+constexpr std::string_view kRefundColumns =
+    "refund_id, account_id, card_serial, amount_fen, reason, state, card_on_file, credit_ref,"
+    " paying_unix_ms, last_error";
+
+// `paying`: the refunds whose credit this process has on its way; any other refund with
+// paying_unix_ms set was being paid by a process that stopped.
+Result<Refund> RefundFromRow(const store::Row& row, const std::set<std::string, std::less<>>& paying) {
+  Refund refund;
+  TS_ASSIGN_OR_RETURN(refund.refund_id, row.GetText("refund_id"));
+  TS_ASSIGN_OR_RETURN(refund.account_id, row.GetText("account_id"));
+  TS_ASSIGN_OR_RETURN(refund.card_serial, row.GetText("card_serial"));
+  TS_ASSIGN_OR_RETURN(refund.amount_fen, U32(row, "amount_fen"));
+  TS_ASSIGN_OR_RETURN(refund.reason, row.GetText("reason"));
+  TS_ASSIGN_OR_RETURN(const std::string state, row.GetText("state"));
+  TS_ASSIGN_OR_RETURN(const std::optional<std::string> card, row.GetOptionalText("card_on_file"));
+  TS_ASSIGN_OR_RETURN(const std::optional<std::string> credit, row.GetOptionalText("credit_ref"));
+  TS_ASSIGN_OR_RETURN(const std::optional<std::int64_t> paying_since,
+                      row.GetOptionalInt64("paying_unix_ms"));
+  TS_ASSIGN_OR_RETURN(const std::optional<std::string> error, row.GetOptionalText("last_error"));
+  refund.has_card_on_file = card.has_value();
+  refund.credit_ref = credit.value_or("");
+  refund.last_error = error.value_or("");
+  if (state == "paid") {
+    refund.state = RefundState::kPaid;
+  } else if (!paying_since.has_value()) {
+    refund.state = RefundState::kDue;
+  } else {
+    refund.state = paying.contains(refund.refund_id) ? RefundState::kPaying : RefundState::kUnknown;
+  }
+  return refund;
+}
+
 }  // namespace
 
 std::string_view CardStatusName(CardStatus status) {
@@ -205,6 +237,20 @@ std::string_view CardStatusName(CardStatus status) {
       return "closed";
     case CardStatus::kMigrated:
       return "migrated";
+  }
+  return "unknown";
+}
+
+std::string_view RefundStateName(RefundState state) {
+  switch (state) {
+    case RefundState::kDue:
+      return "due";
+    case RefundState::kPaying:
+      return "paying";
+    case RefundState::kPaid:
+      return "paid";
+    case RefundState::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -337,11 +383,15 @@ Status CardRegistry::ChargeIssue(const std::string& serial, std::uint32_t amount
       return ref.status().WithContext("card " + card_id + ": opening fee and deposit");
     }
     payment_ref = *ref;
+    // Kept to refund the deposit later; an implementation that cannot refund leaves it empty.
+    const Result<std::string> card_on_file = options_.payment->CardOnFile(*payment_ref);
     TS_RETURN_IF_ERROR(
         store
-            .Execute("UPDATE transit_cards SET issue_payment_ref = ?, updated_unix_ms = ?"
-                     " WHERE serial = ?",
-                     {*payment_ref, NowMillis(clock_), serial})
+            .Execute("UPDATE transit_cards SET issue_payment_ref = ?, issue_card_on_file = ?,"
+                     " updated_unix_ms = ? WHERE serial = ?",
+                     {*payment_ref,
+                      card_on_file.ok() ? store::Value(*card_on_file) : store::Value(),
+                      NowMillis(clock_), serial})
             .status());
   }
   if (!captured) {
@@ -382,24 +432,113 @@ Result<std::vector<TransitCardInfo>> CardRegistry::CardsOfAccount(
 
 Result<std::vector<Refund>> CardRegistry::RefundsOfAccount(std::string_view account_id) const {
   std::lock_guard lock(mu_);
-  TS_ASSIGN_OR_RETURN(
-      store::Rows rows,
-      options_.store->Query("SELECT refund_id, account_id, card_serial, amount_fen, reason, state"
-                            " FROM transit_refunds WHERE account_id = ?"
-                            " ORDER BY created_unix_ms, refund_id",
-                            {account_id}));
+  TS_ASSIGN_OR_RETURN(store::Rows rows,
+                      options_.store->Query("SELECT " + std::string(kRefundColumns) +
+                                                " FROM transit_refunds WHERE account_id = ?"
+                                                " ORDER BY created_unix_ms, refund_id",
+                                            {account_id}));
   std::vector<Refund> refunds;
   for (const store::Row& row : rows) {
-    Refund refund;
-    TS_ASSIGN_OR_RETURN(refund.refund_id, row.GetText("refund_id"));
-    TS_ASSIGN_OR_RETURN(refund.account_id, row.GetText("account_id"));
-    TS_ASSIGN_OR_RETURN(refund.card_serial, row.GetText("card_serial"));
-    TS_ASSIGN_OR_RETURN(refund.amount_fen, U32(row, "amount_fen"));
-    TS_ASSIGN_OR_RETURN(refund.reason, row.GetText("reason"));
-    TS_ASSIGN_OR_RETURN(refund.state, row.GetText("state"));
+    TS_ASSIGN_OR_RETURN(Refund refund, RefundFromRow(row, refunds_paying_));
     refunds.push_back(std::move(refund));
   }
   return refunds;
+}
+
+Result<Refund> CardRegistry::LoadRefundLocked(std::string_view refund_id) const {
+  Result<store::Row> row = options_.store->QueryRow(
+      "SELECT " + std::string(kRefundColumns) + " FROM transit_refunds WHERE refund_id = ?",
+      {refund_id});
+  if (!row.ok() && row.status().code() == ErrorCode::kNotFound) {
+    return NotFound("no refund " + std::string(refund_id));
+  }
+  if (!row.ok()) return row.status();
+  return RefundFromRow(*row, refunds_paying_);
+}
+
+Result<Refund> CardRegistry::RefundById(std::string_view refund_id) const {
+  std::lock_guard lock(mu_);
+  return LoadRefundLocked(refund_id);
+}
+
+Result<Refund> CardRegistry::PayRefund(std::string_view refund_id) {
+  Refund refund;
+  std::string card_on_file;
+  {
+    std::lock_guard lock(mu_);
+    TS_ASSIGN_OR_RETURN(refund, LoadRefundLocked(refund_id));
+    if (refund.state == RefundState::kPaid || refund.state == RefundState::kUnknown) return refund;
+    if (refund.state == RefundState::kPaying) {
+      return Unavailable("refund " + refund.refund_id + ": its credit is on its way; retry");
+    }
+    if (!refund.has_card_on_file) {
+      return FailedPrecondition("refund " + refund.refund_id +
+                                ": no payment of this card is on file; it is paid by hand");
+    }
+    TS_ASSIGN_OR_RETURN(store::Row row,
+                        options_.store->QueryRow(
+                            "SELECT card_on_file FROM transit_refunds WHERE refund_id = ?",
+                            {refund.refund_id}));
+    TS_ASSIGN_OR_RETURN(card_on_file, row.GetText("card_on_file"));
+    // Durable before the credit is sent: a crash before its answer is recorded leaves "unknown"
+    // (never sent twice), not "due".
+    TS_RETURN_IF_ERROR(options_.store
+                           ->Execute("UPDATE transit_refunds SET paying_unix_ms = ?"
+                                     " WHERE refund_id = ? AND state = 'due'",
+                                     {NowMillis(clock_), refund.refund_id})
+                           .status());
+    refunds_paying_.insert(refund.refund_id);
+  }
+  const Result<std::string> credit =
+      options_.payment->Refund(refund.refund_id, card_on_file, refund.amount_fen);
+  std::lock_guard lock(mu_);
+  refunds_paying_.erase(refund.refund_id);
+  const Status recorded =
+      credit.ok()
+          ? options_.store
+                ->Execute("UPDATE transit_refunds SET state = 'paid', credit_ref = ?,"
+                          " paid_unix_ms = ?, paying_unix_ms = NULL, last_error = NULL"
+                          " WHERE refund_id = ?",
+                          {*credit, NowMillis(clock_), refund.refund_id})
+                .status()
+          : options_.store
+                ->Execute("UPDATE transit_refunds SET paying_unix_ms = NULL, last_error = ?"
+                          " WHERE refund_id = ?",
+                          {credit.status().message(), refund.refund_id})
+                .status();
+  // Not recorded: the refund reads "unknown" from now on, so it is not paid twice.
+  TS_RETURN_IF_ERROR(recorded);
+  return LoadRefundLocked(refund.refund_id);
+}
+
+Result<std::optional<std::string>> CardRegistry::CardOnFileOf(store::Store& store,
+                                                              std::string serial) const {
+  // A migrated card carries its predecessors' money: look back along `replaces` (bounded, as
+  // migrations are: a few a year).
+  constexpr int kChainCardsMax = 64;
+  for (int i = 0; i < kChainCardsMax; ++i) {
+    TS_ASSIGN_OR_RETURN(store::Rows orders,
+                        store.Query("SELECT card_on_file FROM transit_load_orders"
+                                    " WHERE card_serial = ? AND state = 'loaded'"
+                                    " AND card_on_file IS NOT NULL"
+                                    " ORDER BY updated_unix_ms DESC, order_id DESC LIMIT 1",
+                                    {serial}));
+    if (!orders.empty()) {
+      TS_ASSIGN_OR_RETURN(std::string card, orders[0].GetText("card_on_file"));
+      return std::optional<std::string>(std::move(card));
+    }
+    TS_ASSIGN_OR_RETURN(store::Row card,
+                        store.QueryRow("SELECT issue_card_on_file, replaces FROM transit_cards"
+                                       " WHERE serial = ?",
+                                       {serial}));
+    TS_ASSIGN_OR_RETURN(std::optional<std::string> issued,
+                        card.GetOptionalText("issue_card_on_file"));
+    if (issued.has_value()) return issued;
+    TS_ASSIGN_OR_RETURN(std::optional<std::string> replaces, card.GetOptionalText("replaces"));
+    if (!replaces.has_value()) break;
+    serial = *replaces;
+  }
+  return std::optional<std::string>();
 }
 
 Result<crypto::PurseMac> CardRegistry::BlockMac(std::string_view serial, ByteView challenge) const {
@@ -458,11 +597,16 @@ Result<ClosedCard> CardRegistry::CloseCard(std::string_view serial,
       const std::string reason = "card deleted: balance " +
                                  std::to_string(closed.balance_refund_fen) + " fen + deposit " +
                                  std::to_string(closed.deposit_refund_fen) + " fen";
+      TS_ASSIGN_OR_RETURN(std::optional<std::string> card_on_file,
+                          CardOnFileOf(tx, card.info.serial));
       TS_RETURN_IF_ERROR(
           tx.Execute("INSERT INTO transit_refunds (refund_id, account_id, card_serial, amount_fen,"
-                     " reason, state, created_unix_ms) VALUES (?, ?, ?, ?, ?, 'due', ?)",
+                     " reason, state, card_on_file, created_unix_ms)"
+                     " VALUES (?, ?, ?, ?, ?, 'due', ?, ?)",
                      {closed.refund_id, card.info.account_id, card.info.serial, closed.refund_fen,
-                      reason, now_ms})
+                      reason,
+                      card_on_file.has_value() ? store::Value(*card_on_file) : store::Value(),
+                      now_ms})
               .status());
     }
     return BlacklistLocked(tx, card.info.serial, options_.city->purse_algorithm(), "card closed",

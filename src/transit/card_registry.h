@@ -10,8 +10,10 @@
 //
 // Money: the opening fee and the deposit are charged at issue through TopUpPayment (Authorize then
 // Capture) under the payment order id "open-<card_id>". A deletion records a refund due to the
-// account (balance when the city refunds balances, plus the deposit); paying it out is the
-// operator's back office, outside this class.
+// account (balance when the city refunds balances, plus the deposit), to be paid back to the bank
+// card that paid last for this card: the card on file (TopUpPayment::CardOnFile) of its newest
+// loaded top-up, else of its opening charge, looking back through the cards it was migrated from.
+// PayRefund credits it (TopUpPayment::Refund) and records the credit.
 //
 // Risk on a lost phone: ReportLost blacklists the serial, but gates learn it only at their next
 // blacklist download; taps made offline in between spend the lost card's balance, and are the
@@ -29,6 +31,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,13 +104,24 @@ struct TransitCardInfo {
   std::int64_t created_unix_ms = 0;
 };
 
+// "due": not paid yet (never tried, or the last try failed: last_error says why);
+// "paying": a credit is on its way; "paid": credit_ref names the credit;
+// "unknown": a credit was sent by a process that stopped before its answer was recorded. It is
+// never sent again automatically (that could pay twice); the operator checks the network's
+// settlement report for the credit and settles it by hand.
+enum class RefundState { kDue, kPaying, kPaid, kUnknown };
+std::string_view RefundStateName(RefundState state);
+
 struct Refund {
   std::string refund_id;  // "close-<serial>"
   std::string account_id;
   std::string card_serial;
   std::uint32_t amount_fen = 0;
   std::string reason;
-  std::string state;  // "due"
+  RefundState state = RefundState::kDue;
+  bool has_card_on_file = false;  // false: no payment of this card is on file; paid by hand
+  std::string credit_ref;         // "paid": the credit's reference
+  std::string last_error;         // "due" after a failed try: why
 };
 
 struct ClosedCard {
@@ -170,6 +184,17 @@ class CardRegistry {
   // card is migrated, issuing, or was closed with another balance); store errors.
   Result<ClosedCard> CloseCard(std::string_view serial, std::uint32_t final_balance_fen);
 
+  // A refund. Errors: kNotFound; store errors.
+  Result<Refund> RefundById(std::string_view refund_id) const;
+  // Pays a "due" refund back to its card on file (TopUpPayment::Refund under the refund id), and
+  // records the outcome before returning it: "paid" with the credit's reference, or "due" with
+  // last_error when the credit failed (retry later). A "paid" or "unknown" refund is returned as
+  // it is, without a message. The registry's lock is not held while the network answers.
+  // Errors: kNotFound (unknown refund); kFailedPrecondition (no card on file); kUnavailable (a
+  // credit of this refund is already on its way); store errors. A failed credit is not an error:
+  // it is in the returned refund.
+  Result<Refund> PayRefund(std::string_view refund_id);
+
   // The phone is lost: the card becomes lost and is blacklisted. Idempotent.
   // Errors: kNotFound; kFailedPrecondition (closed, migrated or issuing); store errors.
   Status ReportLost(std::string_view serial);
@@ -208,9 +233,14 @@ class CardRegistry {
   Result<IssuedCard> Answer(const std::string& serial, ByteView device_public_key,
                             std::uint32_t fee_fen) const;
 
+  // The card on file of the newest payment of `serial` or of the cards it replaced, or nullopt.
+  Result<std::optional<std::string>> CardOnFileOf(store::Store& store, std::string serial) const;
+  Result<Refund> LoadRefundLocked(std::string_view refund_id) const;
+
   mutable std::mutex mu_;
   CardRegistryOptions options_;
   const Clock& clock_;
+  std::set<std::string, std::less<>> refunds_paying_;  // credits on their way in this process
 };
 
 }  // namespace tapstack::transit

@@ -271,11 +271,15 @@ Result<LoadOrder> LoadServer::CreateOrder(std::string_view order_id, std::string
     // "authorising" and a retry of the same body authorises again.
     return ref.status().WithContext("order " + std::string(order_id));
   }
+  // Kept to pay a refund back to this card when the transit card is deleted (card_registry.h).
+  const Result<std::string> card_on_file = options_.payment->CardOnFile(*ref);
   TS_RETURN_IF_ERROR(
       store
-          .Execute("UPDATE transit_load_orders SET state = ?, payment_ref = ?, updated_unix_ms = ?"
-                   " WHERE order_id = ?",
-                   {StateText(LoadOrderState::kPaid), *ref, clock_.NowUnixMillis(), order_id})
+          .Execute("UPDATE transit_load_orders SET state = ?, payment_ref = ?, card_on_file = ?,"
+                   " updated_unix_ms = ? WHERE order_id = ?",
+                   {StateText(LoadOrderState::kPaid), *ref,
+                    card_on_file.ok() ? store::Value(*card_on_file) : store::Value(),
+                    clock_.NowUnixMillis(), order_id})
           .status());
   return LoadOrderLocked(order_id);
 }

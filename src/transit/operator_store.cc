@@ -11,11 +11,11 @@ namespace tapstack::transit {
 namespace {
 
 // A function-local static so a throwing std::string copy cannot escape static initialisation.
-const std::array<store::Migration, 1>& Migrations() {
+const std::array<store::Migration, 2>& Migrations() {
   // Portable subset of store/store.h. Ids are chosen by the callers (serials, order ids), so no
   // SERIAL columns. Amounts are fen (BIGINT), times Unix milliseconds unless named *_local
   // (YYYYMMDDhhmmss, China Standard Time, as the card writes it).
-  static const std::array<store::Migration, 1> migrations = {
+  static const std::array<store::Migration, 2> migrations = {
       store::Migration{
           .version = 1,
           .description = "transit card registry and load server",
@@ -91,6 +91,25 @@ CREATE TABLE transit_load_attempts (
   created_unix_ms BIGINT NOT NULL,
   PRIMARY KEY (order_id, attempt)
 );
+)sql",
+          .sqlite_sql = "",
+          .postgres_sql = "",
+      },
+      // Refunds are paid back to the bank card that paid: the payment's card on file
+      // (TopUpPayment::CardOnFile, a device token and its expiry, never a PAN) is kept with the
+      // opening charge and each top-up order, and copied to a refund when the card is deleted.
+      // A refund being paid has paying_unix_ms set until its credit is answered.
+      store::Migration{
+          .version = 2,
+          .description = "refunds paid back to the card on file",
+          .sql = R"sql(
+ALTER TABLE transit_cards ADD COLUMN issue_card_on_file TEXT;
+ALTER TABLE transit_load_orders ADD COLUMN card_on_file TEXT;
+ALTER TABLE transit_refunds ADD COLUMN card_on_file TEXT;
+ALTER TABLE transit_refunds ADD COLUMN credit_ref TEXT;
+ALTER TABLE transit_refunds ADD COLUMN paying_unix_ms BIGINT;
+ALTER TABLE transit_refunds ADD COLUMN paid_unix_ms BIGINT;
+ALTER TABLE transit_refunds ADD COLUMN last_error TEXT;
 )sql",
           .sqlite_sql = "",
           .postgres_sql = "",

@@ -5,7 +5,8 @@
 //   transit_meta          named counters: the card serial sequence, the blacklist version
 //   transit_cards         every card the operator issued: serial, wallet card id, account,
 //                         device, status, deposit, fee, opening balance, validity, migration links
-//   transit_refunds       money due back to an account (card deletion): amount, reason, state
+//   transit_refunds       money due back to an account (card deletion): amount, reason, state,
+//                         the bank card it is paid back to and the credit that paid it
 //   transit_blacklist     serials gates must block, with the version that listed them
 //   transit_load_orders   top-up orders: amount, payment reference, state, the load's counter,
 //                         balance and time once confirmed
@@ -13,7 +14,8 @@
 //                         balance before, card time), so a retry gets the same MAC2 and a TAC or
 //                         log record can be matched to the attempt the card used
 // No table holds a bank-card number or the wallet's payment data (only its SHA-256, to recognise a
-// retried order); card keys are never stored: they are re-derived from the master keys.
+// retried order, and the device token that paid, to refund it: a token, never a PAN); card keys
+// are never stored: they are re-derived from the master keys.
 #pragma once
 
 #include <filesystem>

@@ -392,6 +392,19 @@ void BlockMac(TransitOperator& op, const std::string& serial, const Request& req
   ReplyJson(res, 200, {{"mac", HexEncode(mac)}});
 }
 
+// A refund as the wallet and the operator see it: never the card on file itself (a token).
+json RefundJson(const Refund& refund) {
+  json out = {{"refund_id", refund.refund_id},
+              {"card_serial", refund.card_serial},
+              {"amount_fen", refund.amount_fen},
+              {"reason", refund.reason},
+              {"state", RefundStateName(refund.state)},
+              {"card_on_file", refund.has_card_on_file}};
+  if (!refund.credit_ref.empty()) out["credit_ref"] = refund.credit_ref;
+  if (!refund.last_error.empty()) out["last_error"] = refund.last_error;
+  return out;
+}
+
 void CloseCard(TransitOperator& op, const std::string& serial, const Request& req, Response& res) {
   TRANSIT_INPUT(const json body, ParseBody(req, {"final_balance_fen"}));
   TRANSIT_INPUT(const std::optional<std::uint64_t> balance,
@@ -401,7 +414,31 @@ void CloseCard(TransitOperator& op, const std::string& serial, const Request& re
       const ClosedCard closed,
       op.registry().CloseCard(serial, static_cast<std::uint32_t>(*balance)),
       (Blame{.invalid = "final_balance_fen", .not_found = "serial", .conflict = "serial"}));
-  ReplyJson(res, 200, {{"refund_fen", closed.refund_fen}, {"refund_id", closed.refund_id}});
+  json answer = {{"refund_fen", closed.refund_fen}, {"refund_id", closed.refund_id}};
+  if (!closed.refund_id.empty()) {
+    // Paid back at once when it can be; a refund that cannot is still recorded as due (a failed
+    // credit, or no card on file: the operator pays it by hand), so the close itself succeeded.
+    Result<Refund> refund = op.registry().PayRefund(closed.refund_id);
+    if (!refund.ok()) refund = op.registry().RefundById(closed.refund_id);
+    if (refund.ok()) answer["refund"] = RefundJson(*refund);
+  }
+  ReplyJson(res, 200, answer);
+}
+
+void AccountRefunds(TransitOperator& op, const std::string& account_id, Response& res) {
+  TRANSIT_OR_REPLY(const std::vector<Refund> refunds, op.registry().RefundsOfAccount(account_id),
+                   (Blame{.invalid = "account_id"}));
+  json list = json::array();
+  for (const Refund& refund : refunds) list.push_back(RefundJson(refund));
+  ReplyJson(res, 200, {{"refunds", list}});
+}
+
+void PayRefund(TransitOperator& op, const std::string& refund_id, const Request& req,
+               Response& res) {
+  TRANSIT_INPUT([[maybe_unused]] const json body, ParseBody(req, {}, /*empty_ok=*/true));
+  TRANSIT_OR_REPLY(const Refund refund, op.registry().PayRefund(refund_id),
+                   (Blame{.not_found = "refund_id", .conflict = "refund_id"}));
+  ReplyJson(res, 200, {{"refund", RefundJson(refund)}});
 }
 
 void ReportLost(TransitOperator& op, const std::string& serial, const Request& req, Response& res) {
@@ -696,6 +733,18 @@ void InstallTransitRoutes(httplib::Server& server, TransitNetwork& network) {
     if (auto account = PathId(req, res, 2, "account_id", CheckId)) {
       AccountCards(*op, *account, res);
     }
+  });
+  server.Get(city + "/accounts" + kSegment + "/refunds", [n](const Request& req, Response& res) {
+    TransitOperator* op = OperatorOf(*n, req, res);
+    if (op == nullptr) return;
+    if (auto account = PathId(req, res, 2, "account_id", CheckId)) {
+      AccountRefunds(*op, *account, res);
+    }
+  });
+  server.Post(city + "/refunds" + kSegment + "/pay", [n](const Request& req, Response& res) {
+    TransitOperator* op = OperatorOf(*n, req, res);
+    if (op == nullptr) return;
+    if (auto id = PathId(req, res, 2, "refund_id", CheckId)) PayRefund(*op, *id, req, res);
   });
   server.Post(
       card + "/(block-mac|close|lost|migrate|reconcile)", [n](const Request& req, Response& res) {

@@ -7,7 +7,9 @@
 //   GET  /v1/transit/{city}/cards/{serial}                a card
 //   GET  /v1/transit/{city}/accounts/{account_id}/cards   an account's cards
 //   POST /v1/transit/{city}/cards/{serial}/block-mac      APPLICATION BLOCK's MAC for a challenge
-//   POST /v1/transit/{city}/cards/{serial}/close          delete with refund
+//   POST /v1/transit/{city}/cards/{serial}/close          delete; the refund paid back to the card
+//   GET  /v1/transit/{city}/accounts/{account_id}/refunds an account's refunds
+//   POST /v1/transit/{city}/refunds/{refund_id}/pay       pay a due refund again
 //   POST /v1/transit/{city}/cards/{serial}/lost           the phone is lost: blacklist
 //   POST /v1/transit/{city}/cards/{serial}/migrate        the card on a new phone (201)
 //   POST /v1/transit/{city}/cards/{serial}/reconcile      top-ups found in the card's log

@@ -239,6 +239,28 @@ TEST_F(HandsetRoutesTest, OpensTopsUpAndRidesATransitCard) {
   EXPECT_EQ(read.body["trips"].back()["kind"], "load");
   EXPECT_EQ(read.body["trips"].back()["where"], "top-up");
   EXPECT_EQ(read.body["trips"].back()["amount_fen"], 5000);
+
+  // Delete: the card is blocked, closed, and its balance (Beijing refunds it) credited back to the
+  // bank card that paid the top-up, through the network.
+  Answer deleted = Call("POST", base + "/delete", nullptr);
+  ASSERT_EQ(deleted.status, 200) << deleted.body.dump();
+  EXPECT_EQ(deleted.body["final_balance_fen"], 5000 - fare);
+  EXPECT_EQ(deleted.body["refund_fen"], 5000 - fare);
+  EXPECT_EQ(deleted.body["refund"]["state"], "paid") << deleted.body.dump();
+  EXPECT_TRUE(deleted.body["refund"]["card_on_file"]);
+  EXPECT_FALSE(deleted.body["refund"].value("credit_ref", "").empty());
+  EXPECT_EQ(Call("GET", base).status, 404);
+  EXPECT_EQ(Call("POST", base + "/delete", nullptr).status, 404);
+  Answer refunds = Call("GET", "/v1/transit/1000/accounts/" + user_id_ + "/refunds");
+  ASSERT_EQ(refunds.status, 200);
+  ASSERT_EQ(refunds.body["refunds"].size(), 1u);
+  EXPECT_EQ(refunds.body["refunds"][0]["state"], "paid");
+  EXPECT_EQ(refunds.body["refunds"][0]["amount_fen"], 5000 - fare);
+  // Paying it again sends nothing and answers the same.
+  Answer pay_again = Call("POST", "/v1/transit/1000/refunds/" +
+                                      deleted.body.value("refund_id", "") + "/pay", nullptr);
+  ASSERT_EQ(pay_again.status, 200) << pay_again.body.dump();
+  EXPECT_EQ(pay_again.body["refund"]["credit_ref"], deleted.body["refund"]["credit_ref"]);
 }
 
 TEST_F(HandsetRoutesTest, TwoHardwareWalletsPayEachOtherOfflineAndSettleOnSync) {

@@ -164,6 +164,39 @@ TEST_F(TransitTopUpTest, ReverseReleasesTheHold) {
   EXPECT_EQ(Available(), before);
 }
 
+// A deleted card's refund goes back to the token that paid: the operator keeps the card on file
+// (the token, never the PAN), and the refund is a credit (0200, DE3 "200000") the TSP
+// de-tokenises to the funding card, whose issuer credits the account.
+TEST_F(TransitTopUpTest, RefundCreditsTheTokenThatPaid) {
+  const std::int64_t before = Available();
+  RAIL_ASSERT_OK_AND_ASSIGN(const json data, WalletPays("bj-0005", 80'00));
+  RAIL_ASSERT_OK_AND_ASSIGN(const std::string ref, payment_->Authorize("bj-0005", 80'00, data));
+  RAIL_ASSERT_OK(payment_->Capture(ref));
+  EXPECT_EQ(Available(), before - 80'00);
+  RAIL_ASSERT_OK_AND_ASSIGN(const std::string card_on_file, payment_->CardOnFile(ref));
+  EXPECT_EQ(card_on_file.find(pan_), std::string::npos);
+  EXPECT_EQ(card_on_file.rfind(token_.token_number, 0), 0u);
+
+  RAIL_ASSERT_OK_AND_ASSIGN(const std::string credit,
+                            payment_->Refund("close-1000", card_on_file, 35'00));
+  EXPECT_EQ(credit.rfind("TRTOPUP1:", 0), 0u);
+  EXPECT_EQ(Available(), before - 80'00 + 35'00);
+  const std::vector<iso8583::Message> credits = Issuer().seen("0200");
+  ASSERT_EQ(credits.size(), 1u);
+  EXPECT_EQ(credits[0].Get(3), std::optional<std::string_view>("200000"));
+  EXPECT_EQ(credits[0].Get(2), std::optional<std::string_view>(pan_));
+
+  // The same refund again: the same reference, nothing sent.
+  RAIL_ASSERT_OK_AND_ASSIGN(const std::string again,
+                            payment_->Refund("close-1000", card_on_file, 35'00));
+  EXPECT_EQ(again, credit);
+  EXPECT_EQ(Issuer().seen("0200").size(), 1u);
+  EXPECT_EQ(Available(), before - 80'00 + 35'00);
+  EXPECT_EQ(payment_->Refund("close-1001", "not a card", 1'00).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(payment_->CardOnFile("000000").status().code(), ErrorCode::kNotFound);
+}
+
 TEST_F(TransitTopUpTest, ReplayedPaymentDataIsRefused) {
   RAIL_ASSERT_OK_AND_ASSIGN(const json data, WalletPays("bj-0003", 20'00));
   RAIL_ASSERT_OK_AND_ASSIGN(const std::string ref, payment_->Authorize("bj-0003", 20'00, data));

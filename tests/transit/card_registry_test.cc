@@ -36,10 +36,21 @@ class FakePayment final : public TopUpPayment {
     calls.push_back("reverse " + std::string(ref));
     return Status::Ok();
   }
+  Result<std::string> CardOnFile(std::string_view ref) override {
+    return "card-of-" + std::string(ref);
+  }
+  Result<std::string> Refund(std::string_view refund_id, std::string_view card_on_file,
+                             std::uint32_t amount_fen) override {
+    calls.push_back("refund " + std::string(refund_id) + " " + std::string(card_on_file) + " " +
+                    std::to_string(amount_fen));
+    if (!refund_error.ok()) return refund_error;
+    return "credit-" + std::string(refund_id);
+  }
 
   std::vector<std::string> calls;
   Status authorize_error;
   Status capture_error;
+  Status refund_error;
 };
 
 class CardRegistryTest : public testing::TransitTest {
@@ -208,7 +219,11 @@ TEST_F(CardRegistryTest, DeleteBlocksTheCardAndRecordsTheRefund) {
   const std::vector<Refund> refunds = registry_->RefundsOfAccount("acct-1").value();
   ASSERT_EQ(refunds.size(), 1u);
   EXPECT_EQ(refunds[0].amount_fen, 3210u);
-  EXPECT_EQ(refunds[0].state, "due");
+  EXPECT_EQ(refunds[0].state, RefundState::kDue);
+  // Beijing charged nothing at issue and the card was never topped up: no card to pay back to.
+  EXPECT_FALSE(refunds[0].has_card_on_file);
+  EXPECT_EQ(registry_->PayRefund(closed.refund_id).status().code(),
+            ErrorCode::kFailedPrecondition);
   const BlacklistSnapshot blacklist = registry_->Blacklist().value();
   EXPECT_EQ(blacklist.version, version_before + 1);
   EXPECT_NE(std::find(blacklist.entries.begin(), blacklist.entries.end(),
@@ -222,6 +237,73 @@ TEST_F(CardRegistryTest, DeleteBlocksTheCardAndRecordsTheRefund) {
   EXPECT_EQ(registry_->CloseCard(old_card.serial, 0).status().code(),
             ErrorCode::kFailedPrecondition);
   EXPECT_EQ(registry_->CloseCard(card.serial, 100001).status().code(), ErrorCode::kInvalidArgument);
+}
+
+// The refund goes back to the bank card that paid last for the card: here the opening charge of
+// the card it was migrated from. A failed credit leaves it due with the reason; a retry pays it
+// once; paying again sends nothing.
+TEST_F(CardRegistryTest, RefundIsPaidBackToTheCardThatPaid) {
+  Open("5840");  // Shenzhen: an opening fee, balances refunded on delete
+  const IssuedCard first = IssueAndInstall("sz-1", *phone_);
+  const IssuedCard card = registry_->MigrateCard(first.serial, Move("sz-2", *phone2_), 700).value();
+  const ClosedCard closed = registry_->CloseCard(card.serial, 700).value();
+  ASSERT_EQ(closed.refund_fen, 700u);
+  Refund refund = registry_->RefundById(closed.refund_id).value();
+  EXPECT_TRUE(refund.has_card_on_file);
+  EXPECT_EQ(refund.state, RefundState::kDue);
+
+  payment_.calls.clear();
+  payment_.refund_error = Unavailable("DE39 91, outcome unknown");
+  refund = registry_->PayRefund(closed.refund_id).value();
+  EXPECT_EQ(refund.state, RefundState::kDue);
+  EXPECT_NE(refund.last_error.find("DE39 91"), std::string::npos);
+
+  payment_.refund_error = Status::Ok();
+  refund = registry_->PayRefund(closed.refund_id).value();
+  EXPECT_EQ(refund.state, RefundState::kPaid);
+  EXPECT_EQ(refund.credit_ref, "credit-" + closed.refund_id);
+  EXPECT_TRUE(refund.last_error.empty());
+  const std::string credit = "refund " + closed.refund_id + " card-of-pay-open-sz-1 700";
+  EXPECT_EQ(payment_.calls, (std::vector<std::string>{credit, credit}));
+
+  // Paid, also after a restart: nothing is sent again.
+  Open("5840");
+  EXPECT_EQ(registry_->PayRefund(closed.refund_id)->state, RefundState::kPaid);
+  EXPECT_EQ(payment_.calls.size(), 2u);
+  EXPECT_EQ(registry_->RefundsOfAccount("acct-1")->at(0).state, RefundState::kPaid);
+  EXPECT_EQ(registry_->PayRefund("close-nope").status().code(), ErrorCode::kNotFound);
+}
+
+// A top-up paid after the opening charge is the newer payment: the refund goes to its card. A
+// credit that a stopped process sent without recording its answer is "unknown" and is never sent
+// again.
+TEST_F(CardRegistryTest, RefundGoesToTheNewestPaymentAndAnUnansweredOneIsNeverResent) {
+  Open("5840");
+  const IssuedCard card = IssueAndInstall("sz-1", *phone_);
+  auto store = OpenOperatorStore("5840", dir_).value();
+  ASSERT_TRUE(store
+                  ->Execute("INSERT INTO transit_load_orders (order_id, card_serial, amount_fen,"
+                            " request_sha256, state, captured, card_on_file, created_unix_ms,"
+                            " updated_unix_ms) VALUES ('topup-1', ?, 5000, ?, 'loaded', ?,"
+                            " 'card-of-topup', 1, 2)",
+                            {card.serial, ByteView(Bytes(32, 0)), true})
+                  .ok());
+  const ClosedCard closed = registry_->CloseCard(card.serial, 4000).value();
+  payment_.calls.clear();
+  // The answer of an earlier process's credit was never recorded.
+  ASSERT_TRUE(store
+                  ->Execute("UPDATE transit_refunds SET paying_unix_ms = 1 WHERE refund_id = ?",
+                            {closed.refund_id})
+                  .ok());
+  EXPECT_EQ(registry_->PayRefund(closed.refund_id)->state, RefundState::kUnknown);
+  EXPECT_TRUE(payment_.calls.empty());
+  ASSERT_TRUE(store
+                  ->Execute("UPDATE transit_refunds SET paying_unix_ms = NULL WHERE refund_id = ?",
+                            {closed.refund_id})
+                  .ok());
+  EXPECT_EQ(registry_->PayRefund(closed.refund_id)->state, RefundState::kPaid);
+  EXPECT_EQ(payment_.calls, (std::vector<std::string>{"refund " + closed.refund_id +
+                                                      " card-of-topup 4000"}));
 }
 
 TEST_F(CardRegistryTest, WuhanRefundsNoBalanceOnDelete) {

@@ -1,10 +1,11 @@
 // Transit: city transit cards in this phone's secure element. Cities from
 // GET /v1/transit/cities; the handset drives the operator's API and the purse applet:
 // POST /v1/handsets/{id}/transit/cards (open, fee paid in-app with a bank card's token),
-// …/cards/{card}/top-ups, …/cards/{card}/rides (metro in/out, bus), GET …/cards/{card}
+// …/cards/{card}/top-ups, …/cards/{card}/rides (metro in/out, bus), …/cards/{card}/delete
+// (block, close, refund to the paying bank card), GET …/cards/{card}
 // (balance and trips).
 import { api } from './api.js';
-import { h, field, formError, submitting, parseAmount, formatMinor, formatTime } from './ui.js';
+import { h, field, formError, submitting, parseAmount, formatMinor, formatTime, confirmButton } from './ui.js';
 
 const kCityOfCard = (cardId) => `tapstack.transit.city.${cardId}`;
 
@@ -177,13 +178,31 @@ export async function render(root, app, arg) {
       drawTrips(d.trips || []);
     }
 
+    // Delete: the card is blocked in the phone, closed by the operator, and what the city
+    // refunds is credited back to the bank card that paid last.
+    const removeError = formError();
+    const remove = h('div', { class: 'card-actions delete-form' }, removeError,
+      confirmButton('Delete card and refund', 'Tap again: delete and refund', async () => {
+        removeError.textContent = '';
+        try {
+          const r = await api('POST', `${hsPath}/transit/cards/${encodeURIComponent(tc.card_id)}/delete`);
+          const refund = r.refund;
+          app.notice = !refund ? `Card deleted; nothing to refund (balance ${fen(r.final_balance_fen)}).`
+            : refund.state === 'paid' ? `Card deleted: ${fen(refund.amount_fen)} refunded to your bank card.`
+              : `Card deleted: a refund of ${fen(refund.amount_fen)} is ${refund.state}${refund.last_error ? ` (${refund.last_error})` : ''}.`;
+          await render(root, app);
+        } catch (err) {
+          removeError.textContent = err.message || String(err);
+        }
+      }, { class: 'danger small delete-transit-card' }));
+
     return h('article', { class: 'transit-card', 'data-card-id': tc.card_id, 'data-city': code },
       h('div', { class: 'transit-art' },
         h('span', { class: 'transit-city' }, city?.name || code || 'Transit'),
         handset.express_transit_card === tc.card_id ? h('span', { class: 'badge ok' }, 'Express') : null,
         balanceEl),
       ride, topUp,
-      h('h3', {}, 'Trips'), tripsEl);
+      h('h3', {}, 'Trips'), tripsEl, remove);
   }
 
   if (app.notice) { status.replaceChildren(h('p', { class: 'ok-text' }, app.notice)); app.notice = ''; }

@@ -57,4 +57,14 @@ export default async function journey({ page, baseUrl, shot, expect }) {
   expect(trips.includes('6.00 CNY'), `the trip list shows the 6.00 CNY fare: ${trips}`);
   expect(trips.includes('50.00 CNY'), `the trip list shows the top-up: ${trips}`);
   await shot('transit-05-exited-trips');
+
+  // Delete: two taps, then the card is gone and its balance is refunded to the bank card.
+  const remove = page.locator(`.transit-card[data-city="${kCity}"] .delete-transit-card`);
+  await remove.click();
+  await remove.click();
+  const notice = page.locator('#transit-status .ok-text', { hasText: 'refunded' });
+  await notice.waitFor();
+  const text = await notice.innerText();
+  expect(text.includes(`${((5000 - fare) / 100).toFixed(2)} CNY refunded`), `the refund is the balance: ${text}`);
+  expect(await page.locator(`.transit-card[data-city="${kCity}"]`).count() === 0, 'the card left the phone');
 }
