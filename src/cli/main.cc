@@ -13,6 +13,7 @@
 #include "cli/ledger_command.h"
 #include "cli/qr_command.h"
 #include "cli/serve_command.h"
+#include "cli/sim_command.h"
 #include "cli/usage_error.h"
 
 int main(int argc, char** argv) {
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   tapstack::cli::RegisterLedgerCommand(app);
   tapstack::cli::RegisterQrCommand(app);
   tapstack::cli::RegisterBenchCommand(app);
+  tapstack::cli::RegisterSimCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -111,6 +111,10 @@ Id128 StandInHoldId(const std::string& key) { return IdFor("advice|" + key); }
 Id128 VoidId(const std::string& key) { return IdFor("void|" + key); }
 Id128 StandInVoidId(const std::string& key) { return IdFor("void|advice|" + key); }
 Id128 PostId(const std::string& key) { return IdFor("post|" + key); }
+// The refund of a posted sale (0200): of the bank's own posting, and of the network's stand-in
+// posting (0220 advice). Each posting is refunded at most once.
+Id128 RefundId(const std::string& key) { return IdFor("refund|" + key); }
+Id128 StandInRefundId(const std::string& key) { return IdFor("refund|advice|" + key); }
 // The posted transfer from the stand-in loss account that pays for a stand-in hold the card could
 // not cover.
 Id128 StandInLossId(const Id128& hold) { return IdFor("advice-loss|" + hold.ToHex()); }
@@ -490,10 +494,21 @@ void IssuerHost::Worker() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      batch_running_ = true;
     }
     ProcessBatch(batch);
     stats_.batches++;
+    {
+      std::lock_guard lock(queue_mu_);
+      batch_running_ = false;
+    }
+    idle_cv_.notify_all();
   }
+}
+
+void IssuerHost::WaitIdle() {
+  std::unique_lock lock(queue_mu_);
+  idle_cv_.wait(lock, [this] { return queue_.empty() && !batch_running_; });
 }
 
 namespace {
@@ -555,6 +570,21 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
   // in the batch finds its reversal.
   std::map<std::string, std::int64_t> planned_credits;
   std::set<std::string> planned_credit_reversals;
+  // Sales posted (0200 approvals and stand-in posts) by earlier requests of this batch, by transfer
+  // id with their amounts, and the keys acquirers' reversals of sales and authorisations named in
+  // this batch: a reversal later in the batch finds the sale, a sale later finds its reversal.
+  std::map<Id128, std::int64_t> planned_sales;
+  std::set<std::string> planned_reversals;
+  // The amount a sale posting `id` moved, if it exists (planned in this batch, or in the ledger and
+  // not pending). Errors: the ledger look-up.
+  auto posted_sale = [&](const Id128& id) -> Result<std::optional<std::int64_t>> {
+    if (auto it = planned_sales.find(id); it != planned_sales.end()) return std::optional(it->second);
+    TS_ASSIGN_OR_RETURN(auto found, ledger_->LookupTransfer(id));
+    if (!found.has_value() || (found->transfer.flags & ledger::transfer_flags::kPending) != 0) {
+      return std::optional<std::int64_t>();
+    }
+    return std::optional(static_cast<std::int64_t>(found->transfer.amount));
+  };
 
   auto decide = [](Plan& plan, std::string_view code) {
     plan.action = Action::kDecided;
@@ -671,17 +701,74 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
         add(plan, Action::kCreditReversal, t);
         continue;
       }
+      const bool late = m.Get(39) == kLateResponseCode;
+      if (!late) planned_reversals.insert(plan.key);
       if (orig_mti == "0200") {
-        t.id = IdFor("refund|" + plan.key);
-        t.debit_account_id = bank->settlement_account;
-        t.credit_account_id = card.account_id;
-        t.code = kTransferRefund;
+        // An acquirer's reversal refunds what the cardholder was charged: the network's stand-in
+        // posting when there is one, else the bank's own; the network's reversal of a late
+        // approval refunds the bank's own only. The refund is what that posting moved (not DE4,
+        // which may be in another currency than the card's), once. A sale never posted gets a
+        // remembered failure under the refund's id instead (a void of a transfer that does not
+        // exist), so a sale or stand-in advice arriving after its reversal is not posted.
+        Id128 target = HoldId(plan.key);
+        t.id = RefundId(plan.key);
+        Result<std::optional<std::int64_t>> posted = std::optional<std::int64_t>();
+        if (!late) {
+          posted = posted_sale(StandInHoldId(plan.key));
+          if (posted.ok() && posted->has_value()) {
+            target = StandInHoldId(plan.key);
+            t.id = StandInRefundId(plan.key);
+          }
+        }
+        if (posted.ok() && !posted->has_value()) {
+          if (!late) {
+            // No stand-in posting yet: a refund of it is remembered as failed, so its advice,
+            // arriving later, finds the acquirer's reversal even when the bank's own posting was
+            // already refunded for lateness.
+            ledger::Transfer marker = t;
+            marker.id = StandInRefundId(plan.key);
+            marker.pending_id = StandInHoldId(plan.key);
+            marker.flags = ledger::transfer_flags::kVoidPendingTransfer;
+            marker.amount = 0;
+            transfers.push_back(marker);
+          }
+          posted = posted_sale(target);
+        }
+        if (!posted.ok()) {
+          spdlog::warn("issuer: ledger look-up failed: {}", posted.status().ToString());
+          decide(plan, rc::kSystemMalfunction);
+          continue;
+        }
+        if (posted->has_value()) {
+          t.debit_account_id = bank->settlement_account;
+          t.credit_account_id = card.account_id;
+          t.amount = static_cast<std::uint64_t>(**posted);
+          t.code = kTransferRefund;
+          t.user_data_32 = late ? kVoidReasonLateResponse : kVoidReasonReversal;
+        } else {
+          t.pending_id = target;
+          t.flags = ledger::transfer_flags::kVoidPendingTransfer;
+          t.amount = 0;
+        }
         add(plan, Action::kRefund, t);
         continue;
       }
       // The network's reversal of a late approval undoes the bank's own hold only; any other
       // reversal releases the authorisation's live hold, the stand-in one when there is one.
-      const bool late = m.Get(39) == kLateResponseCode;
+      if (late) {
+        // The hold under the request's id is the network's when its stand-in advice overtook the
+        // request (the request then found the hold and was "approved" late): that hold stays.
+        auto own = ledger_->LookupTransfer(HoldId(plan.key));
+        if (!own.ok()) {
+          spdlog::warn("issuer: ledger look-up failed: {}", own.status().ToString());
+          decide(plan, rc::kSystemMalfunction);
+          continue;
+        }
+        if (own->has_value() && (*own)->transfer.code == kTransferStandIn) {
+          decide(plan, rc::kApproved);
+          continue;
+        }
+      }
       t.id = VoidId(plan.key);
       t.pending_id = HoldId(plan.key);
       if (!late) {
@@ -694,6 +781,16 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
         if (stand_in->has_value() && ((*stand_in)->transfer.flags & ledger::transfer_flags::kPending) != 0) {
           t.id = StandInVoidId(plan.key);
           t.pending_id = StandInHoldId(plan.key);
+        } else if (!stand_in->has_value()) {
+          // No stand-in hold yet: a void of it is remembered as failed, so its advice, arriving
+          // later, finds the acquirer's reversal even when the bank's own hold was already voided
+          // for lateness (the void above then only finds its id taken).
+          ledger::Transfer marker = t;
+          marker.id = StandInVoidId(plan.key);
+          marker.pending_id = StandInHoldId(plan.key);
+          marker.flags = ledger::transfer_flags::kVoidPendingTransfer;
+          marker.amount = 0;
+          transfers.push_back(marker);
         }
       }
       t.flags = ledger::transfer_flags::kVoidPendingTransfer;
@@ -831,19 +928,54 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
       t.credit_account_id = bank->settlement_account;
       t.code = kTransferStandIn;
       if (iso8583::OriginalOfRepeat(mti) == "0220") {
-        t.id = IdFor("advice|" + plan.key);  // posted: the stand-in financial (0200) approval
+        // The acquirer reversed this sale before the bank heard of the network's approval (a
+        // remembered failure, or a refund of the bank's own posting for that reason): not posted.
+        auto refund_failure = ledger_->LookupTransferFailure(RefundId(plan.key));
+        auto stand_in_refund_failure = ledger_->LookupTransferFailure(StandInRefundId(plan.key));
+        auto refund = ledger_->LookupTransfer(RefundId(plan.key));
+        auto own = posted_sale(HoldId(plan.key));
+        if (!refund_failure.ok() || !stand_in_refund_failure.ok() || !refund.ok() || !own.ok()) {
+          spdlog::warn("issuer: ledger look-up failed for a stand-in advice");
+          decide(plan, rc::kSystemMalfunction);
+          continue;
+        }
+        if (planned_reversals.contains(plan.key) || refund_failure->has_value() ||
+            stand_in_refund_failure->has_value() ||
+            (refund->has_value() && (*refund)->transfer.user_data_32 == kVoidReasonReversal)) {
+          spdlog::info("issuer: stand-in advice for card {} names a sale already reversed; not posted",
+                       plan.masked_pan);
+          decide(plan, rc::kApproved);
+          continue;
+        }
+        // The bank posted the sale itself (its answer reached the network too late) and the
+        // network's reversal of it has not arrived: it is refunded now, under the id that reversal
+        // uses (so only one of them refunds it), and the network's posting stands.
+        if (own->has_value() && !refund->has_value()) {
+          ledger::Transfer takeover = t;
+          takeover.id = RefundId(plan.key);
+          takeover.debit_account_id = bank->settlement_account;
+          takeover.credit_account_id = card.account_id;
+          takeover.amount = static_cast<std::uint64_t>(**own);
+          takeover.code = kTransferRefund;
+          takeover.user_data_32 = kVoidReasonStandInTakeover;
+          transfers.push_back(takeover);
+        }
+        t.id = StandInHoldId(plan.key);  // posted: the stand-in financial (0200) approval
+        planned_sales[t.id] = plan.amount;
         add(plan, Action::kStandInPost, t);
         continue;
       }
-      // A reversal that found no hold left a remembered failure of its void: the acquirer
-      // reversed this sale before the bank heard of the network's approval.
+      // A reversal that found no hold (or no stand-in hold) left a remembered failure of its void:
+      // the acquirer reversed this sale before the bank heard of the network's approval.
       auto reversed = ledger_->LookupTransferFailure(VoidId(plan.key));
-      if (!reversed.ok()) {
-        spdlog::warn("issuer: ledger look-up failed: {}", reversed.status().ToString());
+      auto reversed_stand_in = ledger_->LookupTransferFailure(StandInVoidId(plan.key));
+      if (!reversed.ok() || !reversed_stand_in.ok()) {
+        spdlog::warn("issuer: ledger look-up failed for a stand-in advice");
         decide(plan, rc::kSystemMalfunction);
         continue;
       }
-      if (reversed->has_value()) {
+      if (reversed->has_value() || reversed_stand_in->has_value() ||
+          planned_reversals.contains(plan.key)) {
         spdlog::info("issuer: stand-in advice for card {} names a sale already reversed; not held", plan.masked_pan);
         decide(plan, rc::kApproved);
         continue;
@@ -858,6 +990,22 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
 
     // 0100 / 0200: the rules, counting what this batch already approved for the same card.
     plan.key = RequestKey(bank_id, acquirer, terminal, *m.Get(11), m.Get(7).value_or(""));
+    {
+      // Its reversal arrived first (it left a remembered failure): the acquirer gave the request
+      // up, so nothing is held or posted.
+      auto reversed = ledger_->LookupTransferFailure(auth ? VoidId(plan.key) : RefundId(plan.key));
+      if (!reversed.ok()) {
+        spdlog::warn("issuer: ledger look-up failed: {}", reversed.status().ToString());
+        decide(plan, rc::kSystemMalfunction);
+        continue;
+      }
+      if (reversed->has_value() || planned_reversals.contains(plan.key)) {
+        spdlog::info("issuer: request for card {} (STAN {}) was reversed before it arrived",
+                     plan.masked_pan, *m.Get(11));
+        decide(plan, rc::kInvalidTransaction);
+        continue;
+      }
+    }
     DayActivity& day = activity_[plan.fingerprint];
     if (day.day != today) day = DayActivity{today, {}};
     DailyActivity seen = day.today;
@@ -916,6 +1064,8 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
       t.flags = ledger::transfer_flags::kPending;
       t.timeout = options_.hold_timeout_s;
       planned_holds.insert(t.id);
+    } else {
+      planned_sales[t.id] = plan.amount;
     }
     add(plan, Action::kHold, t);
   }

@@ -219,6 +219,11 @@ class IssuerHost final : public link::MessageHandler {
   ledger::Ledger& ledger() { return *ledger_; }
   const IssuerStats& stats() const { return stats_; }
 
+  // For the deterministic simulation (src/sim/): returns once no request is queued and the worker
+  // has finished its batch (ledger commit and replies included). Requests that arrive meanwhile
+  // are waited for too. Thread-safe; never call it from a reply callback.
+  void WaitIdle();
+
  private:
   struct Bank;
   struct Pending {
@@ -249,6 +254,8 @@ class IssuerHost final : public link::MessageHandler {
   std::condition_variable queue_cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
+  bool batch_running_ = false;          // the worker is processing a batch (queue_mu_)
+  std::condition_variable idle_cv_;     // WaitIdle: queue empty and no batch running
   std::thread worker_;
   IssuerStats stats_;
 };

@@ -44,6 +44,7 @@ void BatchWriter::Loop() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      batch_running_ = true;
     }
     Status status = store_->RunInTransaction([&batch](store::Store& s) -> Status {
       for (auto& [op, done] : batch) TS_RETURN_IF_ERROR(op(s));
@@ -54,7 +55,17 @@ void BatchWriter::Loop() {
     for (auto& [op, done] : batch) {
       if (done) done(status);
     }
+    {
+      std::lock_guard lock(mu_);
+      batch_running_ = false;
+    }
+    idle_cv_.notify_all();
   }
+}
+
+void BatchWriter::WaitIdle() {
+  std::unique_lock lock(mu_);
+  idle_cv_.wait(lock, [this] { return queue_.empty() && !batch_running_; });
 }
 
 }  // namespace tapstack::network

@@ -35,6 +35,11 @@ class BatchWriter {
   // start-up, reports). Not for the hot path.
   Status RunExclusive(const std::function<Status(store::Store&)>& fn);
 
+  // Returns once nothing is queued and no batch is running (its `done` callbacks included;
+  // operations they submit are waited for too). For the deterministic simulation (src/sim/),
+  // which processes one event at a time. Never call it from the writer thread.
+  void WaitIdle();
+
   std::uint64_t batches_committed() const { return batches_; }
 
  private:
@@ -45,6 +50,8 @@ class BatchWriter {
   std::condition_variable cv_;
   std::deque<std::pair<Operation, Done>> queue_;
   bool stopping_ = false;
+  bool batch_running_ = false;          // guarded by mu_
+  std::condition_variable idle_cv_;     // WaitIdle
   std::uint64_t batches_ = 0;
   std::thread thread_;
 };

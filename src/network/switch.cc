@@ -600,6 +600,12 @@ bool Switch::InTokenRange(std::string_view pan) const {
   return range.ok() && (*range)->kind == RangeKind::kToken;
 }
 
+void Switch::WaitIdle() {
+  // The store writer's callbacks journal (journal writer); the journal writer feeds nothing back.
+  writer_->WaitIdle();
+  journal_writer_->WaitIdle();
+}
+
 void Switch::StopTokenStep() {
   if (!token_pool_ || token_pool_stopped_.exchange(true)) return;
   token_pool_->join();
@@ -954,17 +960,29 @@ void Switch::OnIssuerReady(const std::string& institution_id) {
       return;  // advices wait for AddIssuer
     issuer = it->second;
   }
-  std::vector<std::shared_ptr<Advice>> to_send;
+  // One advice in flight per issuer, oldest first: they reach the issuer in the order they were
+  // stored, so a completion or reversal never overtakes the stand-in advice of its original
+  // (found by the deterministic simulation, src/sim). Each acknowledgement sends the next.
+  std::shared_ptr<Advice> next;
   {
     std::lock_guard lock(issuer->mu);
     for (auto& a : issuer->advices) {
-      if (!a->in_flight && a->attempts < options_.saf_attempts_before_manual) {
-        a->in_flight = true;
-        to_send.push_back(a);
+      if (a->in_flight) return;
+      if (a->attempts < options_.saf_attempts_before_manual) {
+        next = a;
+        break;
       }
     }
+    if (!next) return;
+    next->in_flight = true;
   }
-  for (auto& a : to_send) SendAdvice(issuer, a);
+  SendAdvice(issuer, next);
+}
+
+bool Switch::MustQueueFollowUp(Issuer& issuer) {
+  if (!issuer.config.link->ready()) return true;
+  std::lock_guard lock(issuer.mu);
+  return !issuer.advices.empty();
 }
 
 void Switch::DeliverStoredAdvices() {
@@ -1001,9 +1019,12 @@ void Switch::SendAdvice(std::shared_ptr<Issuer> issuer, std::shared_ptr<Advice> 
       return s.Execute("UPDATE saf_advices SET delivered = TRUE WHERE advice_id = ?", {store::Value::Int64(id)})
           .status();
     });
-    std::lock_guard lock(issuer->mu);
-    issuer->advices.erase(std::remove(issuer->advices.begin(), issuer->advices.end(), advice),
-                          issuer->advices.end());
+    {
+      std::lock_guard lock(issuer->mu);
+      issuer->advices.erase(std::remove(issuer->advices.begin(), issuer->advices.end(), advice),
+                            issuer->advices.end());
+    }
+    if (issuer->config.link->ready()) OnIssuerReady(issuer->config.institution_id);
   });
 }
 
@@ -1124,9 +1145,13 @@ void Switch::Reverse(iso8583::Message request, link::Reply reply) {
           iso8583::Message advice = forward;
           advice.set_mti("0420");
           StoreAdvice(issuer->config.institution_id, std::move(advice),
-                      [acknowledge](const Status& st) { acknowledge(st.ok() ? "00" : "96"); });
+                      [this, issuer, acknowledge](const Status& st) {
+                        // Delivery starts first (on an in-memory link it completes at once).
+                        if (st.ok() && issuer->config.link->ready()) OnIssuerReady(issuer->config.institution_id);
+                        acknowledge(st.ok() ? "00" : "96");
+                      });
         };
-        if (!issuer->config.link->ready()) return store_for_later();
+        if (MustQueueFollowUp(*issuer)) return store_for_later();
         Journal("out", issuer->config.institution_id, forward);
         issuer->config.link->Send(forward, [this, issuer, acknowledge, store_for_later](Result<iso8583::Message> r) {
           if (!r.ok()) return store_for_later();
@@ -1305,11 +1330,13 @@ void Switch::Complete(iso8583::Message request, link::Reply reply) {
         }
         const std::string issuer_id = outcome->issuer_id;
         auto store_for_later = [this, issuer_id, forward, answer]() {
-          StoreAdvice(issuer_id, forward,
-                      [answer](const Status& st) { answer(st.ok() ? "00" : "96", ""); });
+          StoreAdvice(issuer_id, forward, [this, answer](const Status& st) {
+            if (st.ok()) DeliverStoredAdvices();  // first: on an in-memory link it completes at once
+            answer(st.ok() ? "00" : "96", "");
+          });
         };
         std::shared_ptr<Issuer> issuer = IssuerById(issuer_id);
-        if (!issuer || !issuer->config.link->ready()) return store_for_later();
+        if (!issuer || MustQueueFollowUp(*issuer)) return store_for_later();
         Journal("out", issuer_id, forward);
         issuer->config.link->Send(
             forward, [this, issuer_id, answer, store_for_later](Result<iso8583::Message> r) {

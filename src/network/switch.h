@@ -248,6 +248,12 @@ class Switch final : public link::MessageHandler {
   // fees are charged on it as on a sale. Durable before returned.
   Result<SettlementReport> CutOff();
 
+  // For the deterministic simulation (src/sim/), with token_step_threads = 0: returns once the
+  // store and journal writers are idle (every submitted write committed and its callback run).
+  // Work the callbacks start on other roles goes through links and is not waited for. Never call
+  // it from a writer callback.
+  void WaitIdle();
+
   // Advices not yet acknowledged, per issuer (for the console and tests).
   std::map<std::string, std::int64_t> PendingAdvices();
 
@@ -315,6 +321,10 @@ class Switch final : public link::MessageHandler {
   void StoreAdvice(const std::string& issuer_id, iso8583::Message advice,
                    std::function<void(const Status&)> done);
   void SendAdvice(std::shared_ptr<Issuer> issuer, std::shared_ptr<Advice> advice);
+  // True when a follow-up (reversal, completion) to `issuer` must join its store-and-forward
+  // queue rather than go at once: the link is down, or advices stored earlier are still queued
+  // (a follow-up must not overtake the stand-in advice of its original).
+  bool MustQueueFollowUp(Issuer& issuer);
   void Journal(const char* direction, const std::string& peer, const iso8583::Message& m);
   std::shared_ptr<Issuer> IssuerFor(const std::string& pan, std::string* range_error);
   bool InTokenRange(std::string_view pan) const;

@@ -38,8 +38,7 @@ Result<network::Detokenized> TspTokenService::Detokenize(const iso8583::Message&
   if (!IsAuthorisationRequest(request.mti())) {
     TS_ASSIGN_OR_RETURN(
         tsp::DetokenizedPan funding,
-        tsp_.ResolveFollowUp(*token, "follow-up mti=" + std::string(request.mti()),
-                             request.Get(3).value_or("")));
+        tsp_.ResolveFollowUp(*token, "follow-up mti=" + std::string(request.mti())));
     return network::Detokenized{std::string(funding.pan.reveal()), funding.pan_expiry, ""};
   }
 

@@ -246,12 +246,12 @@ Result<AtcState> TokenAuthorization::RecordAtc(std::string_view token_id, std::u
 }
 
 Result<DetokenizedPan> TokenAuthorization::ResolveFollowUp(std::string_view token_number,
-                                                           std::string_view purpose,
-                                                           std::string_view processing_code) {
+                                                           std::string_view purpose) {
+  // A suspended token (a lost phone) stops new payments, not the follow-ups of payments made
+  // before: a reversal, completion or advice that cannot reach the issuer would leave its hold
+  // or posting in place.
   return vault_.Detokenize(
-      token_number, {.actor = actor_,
-                     .purpose = std::string(purpose),
-                     .allow_suspended = iso8583::IsCreditProcessingCode(processing_code)});
+      token_number, {.actor = actor_, .purpose = std::string(purpose), .allow_suspended = true});
 }
 
 CheckedCryptogram TokenAuthorization::CheckCryptogram(const TokenUse& use) const {

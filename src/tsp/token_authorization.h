@@ -184,14 +184,12 @@ class TokenAuthorization {
                              Result<TokenAuthorizationResult>& decision);
 
   // The funding PAN for a follow-up of an authorised use (reversal, completion, advice): these
-  // carry no fresh cryptogram and must not spend an ATC. Audited with `purpose`.
-  // `processing_code` is the follow-up's DE3, which repeats its original's: the follow-up of a
-  // credit (iso8583::IsCreditProcessingCode) reaches a suspended token as the credit did, so the
-  // reversal of a credit to a token suspended since still reaches the issuer (else the card would
-  // keep a credit the acquirer gave up). Empty or any other DE3: the token must be active.
+  // carry no fresh cryptogram and must not spend an ATC. Audited with `purpose`. A suspended
+  // token (a lost phone) stops new payments only: the follow-ups of payments made before reach
+  // its issuer (else a reversal would leave its hold in place, found by the deterministic
+  // simulation, src/sim). An inactive or deleted token is refused.
   // Errors: TokenVault::Detokenize's.
-  Result<DetokenizedPan> ResolveFollowUp(std::string_view token_number, std::string_view purpose,
-                                         std::string_view processing_code = {});
+  Result<DetokenizedPan> ResolveFollowUp(std::string_view token_number, std::string_view purpose);
 
   // The recorded ATC state of a token (highest 0 when none). Errors: the store's.
   Result<AtcState> AtcStateOf(std::string_view token_id);

@@ -308,10 +308,9 @@ Result<TokenAuthorizationResult> TspService::Authorize(const TokenUse& use) {
 }
 
 Result<DetokenizedPan> TspService::ResolveFollowUp(std::string_view token_number,
-                                                   std::string_view purpose,
-                                                   std::string_view processing_code) {
+                                                   std::string_view purpose) {
   std::lock_guard lock(mu_);
-  return authorization_->ResolveFollowUp(token_number, purpose, processing_code);
+  return authorization_->ResolveFollowUp(token_number, purpose);
 }
 
 void TspService::RecordUse(const TokenUseRecord& use) {

@@ -125,11 +125,9 @@ class TspService {
 
   // --- the switch adapter ---
   Result<TokenAuthorizationResult> Authorize(const TokenUse& use);
-  // A reversal or advice names its original's token: the PAN without a cryptogram or an ATC.
-  // `processing_code` is the follow-up's DE3: the follow-up of a credit (DE3 "20") reaches a
-  // suspended token as the credit did (TokenAuthorization::ResolveFollowUp).
-  Result<DetokenizedPan> ResolveFollowUp(std::string_view token_number, std::string_view purpose,
-                                         std::string_view processing_code = {});
+  // A reversal or advice names its original's token: the PAN without a cryptogram or an ATC, also
+  // for a suspended token (TokenAuthorization::ResolveFollowUp).
+  Result<DetokenizedPan> ResolveFollowUp(std::string_view token_number, std::string_view purpose);
   // Queues the use for the token's history (written in batches by a background thread, not
   // durable when this returns); logs (token-free) and drops it, counted, when the queue is full.
   // Never blocks on the store: the switch's answer must not depend on the history.
