@@ -15,14 +15,13 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <random>
 #include <string>
 #include <vector>
 
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "core/random_source.h"
+#include "benchkit/dcep_online_workload.h"
 #include "dcep/dcep_network.h"
 
 using namespace tapstack;
@@ -49,58 +48,27 @@ int main(int argc, char** argv) {
       std::filesystem::temp_directory_path() / ("tapstack-dcep-bench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
 
-  auto config_path = dcep::DefaultDcepConfigPath();
-  if (!config_path.ok()) return Fail("config", config_path.status());
-  auto config = dcep::LoadDcepConfig(*config_path);
-  if (!config.ok()) return Fail("config", config.status());
-  dcep::DcepNetworkOptions options;
-  options.data_dir = dir;
-  options.config = std::move(*config);
-  options.operator_ids = {"icbc", "ccb"};
-  SeededRandom random(1);
-  options.random = &random;
-  auto network = dcep::DcepNetwork::Open(std::move(options));
-  if (!network.ok()) return Fail("open", network.status());
-  dcep::Operator& icbc = **(*network)->operator_of("icbc");
-  dcep::Operator& ccb = **(*network)->operator_of("ccb");
-
-  constexpr std::int64_t kFundFen = 10'000'000;  // 100,000 yuan each
+  // The wallets and the orders are `tapstack bench dcep-online`'s (src/benchkit/dcep_online_workload.h).
   auto setup_start = std::chrono::steady_clock::now();
-  if (auto s = icbc.RequestIssuance(kFundFen * wallets_n, "bench-float"); !s.ok()) {
-    return Fail("issuance", s.status());
-  }
-  std::vector<std::string> wallets;
-  for (int i = 0; i < wallets_n; ++i) {
-    const std::string phone = "1380" + std::to_string(1'000'000 + i);
-    auto w = icbc.OpenWallet({phone, "Bench", "ID" + std::to_string(i), "", true}, "o" + phone);
-    if (!w.ok()) return Fail("open wallet", w.status());
-    if (auto e = icbc.Exchange(w->wallet_id, kFundFen, false, "f" + phone); !e.ok()) {
-      return Fail("exchange", e.status());
-    }
-    wallets.push_back(w->wallet_id);
-  }
+  auto opened = benchkit::DcepWalletNetwork::Open(dir, wallets_n);
+  if (!opened.ok()) return Fail("open", opened.status());
+  benchkit::DcepWalletNetwork& net = **opened;
+  dcep::Operator& icbc = net.payer_operator();
+  dcep::Operator& ccb = net.payee_operator();
+  const std::vector<std::string>& wallets = net.wallets();
   auto payee = ccb.OpenWallet({"13900000000", "Payee", "ID", "", true}, "payee");
   if (!payee.ok()) return Fail("payee", payee.status());
   std::printf("setup: %d tier-1 wallets opened and funded in %.1f s\n", wallets_n,
               Seconds(setup_start));
 
   // 1. Same operator, batched.
-  std::mt19937_64 rng(7);
-  std::vector<dcep::PaymentOrder> orders(static_cast<std::size_t>(batch));
+  benchkit::PaymentOrderFactory factory(wallets, 1);
+  std::vector<dcep::PaymentOrder> orders;
   std::int64_t ok = 0;
   std::int64_t refused = 0;
   double busy = 0;
   for (int b = 0; b < batches; ++b) {
-    for (int i = 0; i < batch; ++i) {
-      dcep::PaymentOrder& o = orders[static_cast<std::size_t>(i)];
-      const std::size_t from = rng() % wallets.size();
-      std::size_t to = rng() % wallets.size();
-      if (to == from) to = (to + 1) % wallets.size();
-      o.payer_wallet = wallets[from];
-      o.payee_wallet = wallets[to];
-      o.amount_fen = 1 + static_cast<std::int64_t>(rng() % 1000);
-      o.idempotency_key = "b" + std::to_string(b) + "-" + std::to_string(i);
-    }
+    factory.Fill(orders, static_cast<std::size_t>(batch));
     const auto start = std::chrono::steady_clock::now();
     auto results = icbc.PayBatch(orders);
     busy += Seconds(start);
@@ -132,13 +100,13 @@ int main(int argc, char** argv) {
               static_cast<long long>(inter_ok), inter_s, static_cast<double>(inter_ok) / inter_s,
               1000.0 * inter_s / static_cast<double>(inter_ok));
 
-  auto audit = (*network)->AuditNetwork();
+  auto audit = net.network().AuditNetwork();
   if (!audit.ok()) return Fail("audit", audit.status());
   std::printf("audit: issued %lld fen = sum of positions; cross-ledger invariant holds\n",
               static_cast<long long>(audit->central_bank.issued_fen));
   std::printf("command: dcep_bench --wallets %d --batches %d --batch %d --interbank %d\n",
               wallets_n, batches, batch, interbank);
-  (void)(*network)->Close();
+  opened->reset();  // closes the network
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -53,6 +53,7 @@ std::string FormatText(const RunResult& r) {
   for (const auto& [name, value] : r.options) out << name << "=" << value << " ";
   out << "threads=" << r.limits.threads << " (bounds: " << r.limits.seconds << " s, " << r.limits.count
       << " ops; stopped by " << m.stop_reason << ")\n";
+  if (r.limits.rate > 0) out << "  paced        " << Human(r.limits.rate) << " ops/s (--rate)\n";
   out << "  throughput   " << Human(m.ops_per_second) << " ops/s (" << m.ops << " ops in "
       << Printf(m.wall_seconds, 2) << " s";
   if (m.errors > 0) out << ", " << m.errors << " FAILED; first: " << m.first_error;
@@ -69,6 +70,11 @@ std::string FormatText(const RunResult& r) {
       << "% of " << m.cores << " cores × wall\n";
   out << "  peak memory  " << Printf(static_cast<double>(m.peak_rss_bytes) / (1 << 20), 1)
       << " MiB (ru_maxrss)\n";
+  const double mib = 1 << 20;
+  out << "  rss          start " << Printf(static_cast<double>(m.rss.start_bytes) / mib, 1) << " MiB, end "
+      << Printf(static_cast<double>(m.rss.end_bytes) / mib, 1) << " MiB, max "
+      << Printf(static_cast<double>(m.rss.max_bytes) / mib, 1) << " MiB; growth "
+      << Printf(m.rss.growth_bytes_per_minute / mib, 2) << " MiB/min over the second half\n";
   for (const auto& [key, value] : r.details) {
     out << "  " << key << std::string(key.size() < 13 ? 13 - key.size() : 1, ' ') << value << "\n";
   }
@@ -89,7 +95,10 @@ nlohmann::json ToJson(const RunResult& r) {
   nlohmann::json j;
   j["scenario"] = r.scenario;
   j["description"] = r.description;
-  j["limits"] = {{"seconds", r.limits.seconds}, {"count", r.limits.count}, {"threads", r.limits.threads}};
+  j["limits"] = {{"seconds", r.limits.seconds},
+                 {"count", r.limits.count},
+                 {"threads", r.limits.threads},
+                 {"rate", r.limits.rate}};
   j["options"] = nlohmann::json::object();
   for (const auto& [name, value] : r.options) j["options"][name] = value;
   j["ops"] = m.ops;
@@ -106,6 +115,10 @@ nlohmann::json ToJson(const RunResult& r) {
   j["cpu"] = {{"user_seconds", m.cpu_user_seconds}, {"system_seconds", m.cpu_system_seconds},
               {"cores", m.cores}, {"percent_of_cores", m.cpu_percent_of_cores}};
   j["peak_rss_bytes"] = m.peak_rss_bytes;
+  j["rss"] = {{"start_bytes", m.rss.start_bytes},
+              {"end_bytes", m.rss.end_bytes},
+              {"max_bytes", m.rss.max_bytes},
+              {"growth_bytes_per_minute", m.rss.growth_bytes_per_minute}};
   j["details"] = nlohmann::json::object();
   for (const auto& [key, value] : r.details) j["details"][key] = value;
   if (r.has_peer) {
@@ -119,7 +132,7 @@ nlohmann::json ToJson(const RunResult& r) {
   for (const Sample& s : m.series) {
     j["series"].push_back({{"start_s", s.start_s}, {"duration_s", s.duration_s}, {"ops", s.ops},
                            {"errors", s.errors}, {"ops_per_second", s.ops_per_second},
-                           {"p50_us", s.p50_us}, {"p99_us", s.p99_us}});
+                           {"p50_us", s.p50_us}, {"p99_us", s.p99_us}, {"rss_bytes", s.rss_bytes}});
   }
   return j;
 }

@@ -29,6 +29,19 @@ struct Sample {
   double ops_per_second = 0; // ops / duration_s
   double p50_us = 0;         // of the operations completed in this interval
   double p99_us = 0;
+  std::int64_t rss_bytes = 0; // resident set size at the end of this interval (/proc/self/statm)
+};
+
+// Memory over the run, from the series' resident set sizes: flat memory in a soak shows as a
+// growth near 0.
+struct RssSummary {
+  std::int64_t start_bytes = 0;   // when the run started (after Setup)
+  std::int64_t end_bytes = 0;     // at the end of the run
+  std::int64_t max_bytes = 0;     // the largest of start, end and every sample
+  // Least-squares slope of rss_bytes over the samples that end in the second half of the run
+  // (the first half holds warm-up: caches, pools, the allocator's arenas), × 60; 0 with fewer
+  // than 2 such samples.
+  double growth_bytes_per_minute = 0;
 };
 
 // What the Runner measured (without scenario identity or peer).
@@ -45,6 +58,7 @@ struct Measurement {
   int cores = 1;                     // std::thread::hardware_concurrency()
   double cpu_percent_of_cores = 0;   // (user + sys) / (wall × cores) × 100
   std::int64_t peak_rss_bytes = 0;   // ru_maxrss at the end of the run (the process's peak)
+  RssSummary rss;
   std::vector<Sample> series;
 };
 

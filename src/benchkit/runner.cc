@@ -1,10 +1,13 @@
 #include "benchkit/runner.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
 #include <memory>
 #include <thread>
@@ -73,13 +76,43 @@ Status CheckLimits(const RunLimits& limits) {
   if (limits.threads < 1 || limits.threads > kThreadsMax) {
     return InvalidArgument("--threads: expected 1.." + std::to_string(kThreadsMax));
   }
+  if (!(limits.rate >= 0 && limits.rate <= kRateMax)) {
+    return InvalidArgument("--rate: expected 0 (as fast as possible) to " +
+                           std::to_string(static_cast<std::int64_t>(kRateMax)) + " ops/s");
+  }
   return Status::Ok();
+}
+
+std::int64_t ResidentBytesNow() {
+  std::ifstream statm("/proc/self/statm");
+  std::int64_t size_pages = 0;
+  std::int64_t resident_pages = 0;
+  if (!(statm >> size_pages >> resident_pages)) return 0;
+  return resident_pages * static_cast<std::int64_t>(sysconf(_SC_PAGESIZE));
+}
+
+double RssGrowthBytesPerMinute(const std::vector<Sample>& series, double wall_seconds) {
+  double n = 0, sum_x = 0, sum_y = 0, sum_xx = 0, sum_xy = 0;
+  for (const Sample& s : series) {
+    const double x = s.start_s + s.duration_s;
+    if (x <= wall_seconds / 2) continue;
+    const double y = static_cast<double>(s.rss_bytes);
+    n += 1;
+    sum_x += x;
+    sum_y += y;
+    sum_xx += x * x;
+    sum_xy += x * y;
+  }
+  const double denominator = n * sum_xx - sum_x * sum_x;
+  if (n < 2 || !(std::fabs(denominator) > 1e-12)) return 0;
+  return 60.0 * (n * sum_xy - sum_x * sum_y) / denominator;
 }
 
 Result<Measurement> Run(const RunLimits& limits, const DriveFunction& drive, Progress* progress) {
   TS_RETURN_IF_ERROR(CheckLimits(limits));
   RunControl control;
   control.count_max = limits.count;
+  control.rate = limits.rate;
   std::vector<std::unique_ptr<OperationSink>> sinks;
   for (int t = 0; t < limits.threads; ++t) sinks.push_back(std::make_unique<OperationSink>(control));
   // The sampler sleeps on `done_cv` so that it sees the last worker finish at once.
@@ -90,7 +123,9 @@ Result<Measurement> Run(const RunLimits& limits, const DriveFunction& drive, Pro
 
   rusage usage_before{};
   getrusage(RUSAGE_SELF, &usage_before);
+  const std::int64_t rss_start = ResidentBytesNow();
   const Clock::time_point start = Clock::now();
+  control.start = start;  // before any worker runs: they read it without a lock
   std::vector<std::thread> workers;
   for (int t = 0; t < limits.threads; ++t) {
     workers.emplace_back([&, t] {
@@ -125,6 +160,7 @@ Result<Measurement> Run(const RunLimits& limits, const DriveFunction& drive, Pro
     s.ops_per_second = s.duration_s > 0 ? static_cast<double>(s.ops) / s.duration_s : 0;
     s.p50_us = NanosToMicros(delta.Percentile(0.50));
     s.p99_us = NanosToMicros(delta.Percentile(0.99));
+    s.rss_bytes = ResidentBytesNow();
     m.series.push_back(s);
     previous = current;
     previous_errors = errors;
@@ -187,6 +223,11 @@ Result<Measurement> Run(const RunLimits& limits, const DriveFunction& drive, Pro
                                                     (m.wall_seconds * m.cores)
                                               : 0;
   m.peak_rss_bytes = static_cast<std::int64_t>(usage_after.ru_maxrss) * 1024;  // Linux: KiB
+  m.rss.start_bytes = rss_start;
+  m.rss.end_bytes = ResidentBytesNow();
+  m.rss.max_bytes = std::max(rss_start, m.rss.end_bytes);
+  for (const Sample& s : m.series) m.rss.max_bytes = std::max(m.rss.max_bytes, s.rss_bytes);
+  m.rss.growth_bytes_per_minute = RssGrowthBytesPerMinute(m.series, m.wall_seconds);
   return m;
 }
 

@@ -2,7 +2,9 @@
 // throughput and latency every second, and measures the CPU and memory the run used.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "benchkit/operation_sink.h"
 #include "benchkit/progress.h"
@@ -19,8 +21,16 @@ inline constexpr double kProgressIntervalSeconds = 0.2;
 using DriveFunction = std::function<void(int thread, OperationSink& sink)>;
 
 // OK when the bounds are usable. Errors (kInvalidArgument, naming the option): seconds ≤ 0,
-// count ≤ 0, threads outside 1..kThreadsMax.
+// count ≤ 0, threads outside 1..kThreadsMax, rate outside 0..kRateMax.
 Status CheckLimits(const RunLimits& limits);
+
+// The process's resident set size now: resident pages of /proc/self/statm × the page size; 0
+// when unreadable (not Linux).
+std::int64_t ResidentBytesNow();
+
+// The least-squares slope of rss_bytes against each sample's end time, over the samples that end
+// after half of `wall_seconds`, in bytes per minute (0 with fewer than 2 such samples).
+double RssGrowthBytesPerMinute(const std::vector<Sample>& series, double wall_seconds);
 
 // Starts limits.threads workers running `drive`, each with its own sink, and returns when all
 // have returned (a worker must return once Claim says false). `progress` may be null.

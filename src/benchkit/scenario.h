@@ -32,9 +32,13 @@ struct RunLimits {
   double seconds = 10;                 // wall-clock bound of the measured run (> 0)
   std::int64_t count = 10'000'000;     // operations bound (> 0)
   int threads = 1;                     // worker threads calling Drive (1..kThreadsMax)
+  // Soak mode: operation k (0, 1, …, over all workers) may start no earlier than k / rate seconds
+  // after the run starts; 0 = as fast as possible. At most kRateMax.
+  double rate = 0;
 };
 
 inline constexpr int kThreadsMax = 256;
+inline constexpr double kRateMax = 10'000'000;  // ops/s; above it pacing is below clock resolution
 
 struct ScenarioConfig {
   RunLimits limits;

@@ -4,11 +4,14 @@
 
 #include "benchkit/arqc_scenario.h"
 #include "benchkit/dcep_offline_verify_scenario.h"
+#include "benchkit/dcep_online_scenario.h"
 #include "benchkit/e2e_contactless_scenario.h"
 #include "benchkit/iso8583_codec_scenario.h"
 #include "benchkit/ledger_scenario.h"
 #include "benchkit/provisioning_scenario.h"
 #include "benchkit/qr_codec_scenario.h"
+#include "benchkit/transit_clearing_scenario.h"
+#include "benchkit/transit_tap_scenario.h"
 
 namespace tapstack::benchkit {
 
@@ -21,6 +24,9 @@ std::vector<std::unique_ptr<Scenario>> AllScenarios() {
   all.push_back(std::make_unique<E2eContactlessScenario>());
   all.push_back(std::make_unique<ProvisioningScenario>());
   all.push_back(std::make_unique<QrCodecScenario>());
+  all.push_back(std::make_unique<TransitTapScenario>());
+  all.push_back(std::make_unique<TransitClearingScenario>());
+  all.push_back(std::make_unique<DcepOnlineScenario>());
   return all;
 }
 

@@ -23,6 +23,7 @@ struct BenchOptions {
   double seconds = 10;
   std::int64_t count = 10'000'000;
   int threads = 1;
+  double rate = 0;
   std::string out = "bench-results";
   bool skip_peer = false;
   std::map<std::string, std::string> scenario_options;  // only those given
@@ -37,7 +38,7 @@ void RunList() {
 void RunScenarioCommand(const std::string& name, const BenchOptions& opts) {
   std::unique_ptr<benchkit::Scenario> scenario = ValueOrUsageError(benchkit::MakeScenario(name), "scenario");
   benchkit::BenchRequest request;
-  request.limits = {opts.seconds, opts.count, opts.threads};
+  request.limits = {opts.seconds, opts.count, opts.threads, opts.rate};
   request.options = opts.scenario_options;
   request.measure_peer = !opts.skip_peer;
   OkOrUsageError(benchkit::CheckLimits(request.limits), "bench");
@@ -74,6 +75,8 @@ void RegisterBenchCommand(CLI::App& app) {
     cmd->add_option("--seconds", opts->seconds, "Time bound of the measured run (default 10)");
     cmd->add_option("--count", opts->count, "Operations bound (default 10000000)");
     cmd->add_option("--threads", opts->threads, "Worker threads (default 1)");
+    cmd->add_option("--rate", opts->rate,
+                    "Soak mode: start operations at this many per second in total (default 0: as fast as possible)");
     cmd->add_option("--out", opts->out, "Directory for <scenario>.json and .svg (default bench-results)");
     cmd->add_flag("--skip-peer", opts->skip_peer, "Do not measure the peer (reported as skipped)");
     for (const benchkit::ScenarioOption& o : s->options()) {
