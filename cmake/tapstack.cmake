@@ -28,8 +28,13 @@ function(tapstack_test_suite name)
   # GoogleTest and nlohmann/json dominate test compile times: parse them once per suite.
   target_precompile_headers(${name}_tests PRIVATE <gtest/gtest.h> <nlohmann/json.hpp> <string> <vector>
                             <map> <memory> <functional>)
-  set(labels unit ${ARG_LABELS})
-  gtest_discover_tests(${name}_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${labels}")
+  # One label per suite (`ctest -L sim`): "unit" unless LABELS names another. gtest_discover_tests
+  # passes PROPERTIES on as a flat list, so a second label would become a property name.
+  set(label unit)
+  if(ARG_LABELS)
+    list(GET ARG_LABELS 0 label)
+  endif()
+  gtest_discover_tests(${name}_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${label})
 endfunction()
 
 # tapstack_fuzz_target(<name> SOURCE <file.cc> DEPS ...): a fuzz target defining
