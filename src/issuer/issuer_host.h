@@ -19,8 +19,12 @@
 //             warning with the masked PAN is logged; "25" rather than "00" so the acquirer's
 //             reconciliation sees that no money moved), "30" for a malformed DE90 or an amount in
 //             another currency than the card's without DE6
-//   0400/0420 (+ repeats)    → void of the original hold (0100) or a refund transfer (0200);
-//                              with DE3 "20": a transfer back of what the credit posted (when
+//   0400/0420 (+ repeats)    → void of the original hold (0100), or a refund (0200) of what
+//                              the sale's posting moved (the network's stand-in posting when
+//                              there is one), once; a reversal that finds nothing to void or
+//                              refund leaves a remembered failure, so the original (or its
+//                              stand-in advice) arriving after it is refused ("12") or not
+//                              booked; with DE3 "20": a transfer back of what the credit posted (when
 //                              the card no longer holds it, the bank's credit recovery account
 //                              pays, so the bank's settlement position still matches the
 //                              network's), or, for a credit not posted, a remembered failure
@@ -30,7 +34,8 @@
 //                              same id as the bank's own approval of that request, so a
 //                              completion finds it and a request the bank had approved itself
 //                              is not held twice (see "Stand-in advices" below)
-//   0220/0221 without DE90   → the stand-in financial advice: a posted transfer
+//   0220/0221 without DE90   → the stand-in financial advice: a posted transfer (a sale the
+//                              bank posted itself is refunded first, as for 0120 below)
 //   0800                     → 0810 "00"
 //   0100/0101 with DE48 PV   → token-provisioning ID&V (identity_verification.h): answered at
 //                              once on the calling thread, not queued; DE39 "85" with DE48 IV
@@ -65,7 +70,10 @@
 // the advice sees the hold voided "for lateness" and places the stand-in hold anew. Reversals
 // from the acquirer and completions act on the stand-in hold when there is one. An advice for a
 // sale the acquirer has already reversed (the bank's hold voided by that reversal, or a reversal
-// that found no hold at all) places nothing.
+// that found no hold at all) places nothing. A stand-in 0220 does the same for a sale: the bank's
+// own posting is refunded under the id the network's late reversal would use (so only one of them
+// refunds it) and the stand-in posting stands. These orderings were found by the deterministic
+// simulation (src/sim, docs/RELIABILITY.md).
 //
 // Daily amount and velocity counters are kept in memory (they restart at zero after a restart);
 // credits do not count.

@@ -51,6 +51,10 @@
 // Durability: a clearing record for an approval, its completion, a reconciliation close and every
 // store-and-forward advice are committed to the switch's store before the acquirer gets the
 // response (group commit, BatchWriter).
+// Order: an issuer's stored advices are delivered one at a time, oldest first (the next when the
+// last is acknowledged), and reversals and completions for an issuer with advices still queued
+// join the queue instead of overtaking them, so the issuer always sees a stand-in advice before
+// the follow-ups of its request.
 // Issuers are reached only through link::RequestSender (TCP or in-memory); the wiring calls
 // OnIssuerReady and OnLateResponse from the links' handlers.
 // Thread-safety: OnRequest and the callbacks may be called from many threads at once.
