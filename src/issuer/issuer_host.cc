@@ -590,6 +590,17 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
     plan.action = Action::kDecided;
     plan.code = code;
   };
+  // A void of `pending` under `id` in `ledger`, with no plan of its own: when `pending` does not
+  // exist it fails and the ledger remembers that failure under `id`, which a later request looks up
+  // (LookupTransferFailure) to see that a reversal came first.
+  auto remember_reversal = [&transfers](std::uint32_t ledger_id, const Id128& id, const Id128& pending) {
+    ledger::Transfer marker;
+    marker.ledger = ledger_id;
+    marker.id = id;
+    marker.pending_id = pending;
+    marker.flags = ledger::transfer_flags::kVoidPendingTransfer;
+    transfers.push_back(marker);
+  };
   auto add = [&transfers](Plan& plan, Action action, const ledger::Transfer& t) {
     plan.action = action;
     plan.transfer = static_cast<int>(transfers.size());
@@ -725,12 +736,7 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
             // No stand-in posting yet: a refund of it is remembered as failed, so its advice,
             // arriving later, finds the acquirer's reversal even when the bank's own posting was
             // already refunded for lateness.
-            ledger::Transfer marker = t;
-            marker.id = StandInRefundId(plan.key);
-            marker.pending_id = StandInHoldId(plan.key);
-            marker.flags = ledger::transfer_flags::kVoidPendingTransfer;
-            marker.amount = 0;
-            transfers.push_back(marker);
+            remember_reversal(currency, StandInRefundId(plan.key), StandInHoldId(plan.key));
           }
           posted = posted_sale(target);
         }
@@ -785,12 +791,7 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
           // No stand-in hold yet: a void of it is remembered as failed, so its advice, arriving
           // later, finds the acquirer's reversal even when the bank's own hold was already voided
           // for lateness (the void above then only finds its id taken).
-          ledger::Transfer marker = t;
-          marker.id = StandInVoidId(plan.key);
-          marker.pending_id = StandInHoldId(plan.key);
-          marker.flags = ledger::transfer_flags::kVoidPendingTransfer;
-          marker.amount = 0;
-          transfers.push_back(marker);
+          remember_reversal(currency, StandInVoidId(plan.key), StandInHoldId(plan.key));
         }
       }
       t.flags = ledger::transfer_flags::kVoidPendingTransfer;
