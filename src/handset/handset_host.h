@@ -221,7 +221,13 @@ class HandsetHost {
   };
   Result<Terminal*> TerminalAt(const demo::DemoMerchant& merchant);
   Result<std::shared_ptr<const transit::CityNetwork>> City(std::string_view city_code);
-  Result<std::string> CityOfCard(Handset& h, std::string_view card_id);
+  // The purse applet of transit card `card_id` in the handset's element, selected, with its
+  // identity (city code, serial). Errors: kNotFound (no such card on the handset).
+  struct SelectedPurse {
+    transit::PurseCommands card;
+    transit::PurseIdentity identity;
+  };
+  Result<SelectedPurse> SelectPurse(Handset& h, std::string_view card_id);
   Result<nlohmann::json> PayInApp(Handset& h, std::string_view token_id, std::string_view city,
                                   const std::string& order_id, std::uint32_t fen);
   Result<Gate*> GateFor(const std::string& city, transit::ValidatorKind kind, std::uint16_t line,

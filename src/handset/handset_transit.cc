@@ -66,14 +66,15 @@ Result<std::shared_ptr<const transit::CityNetwork>> HandsetHost::City(std::strin
   return shared;
 }
 
-Result<std::string> HandsetHost::CityOfCard(Handset& h, std::string_view card_id) {
+Result<HandsetHost::SelectedPurse> HandsetHost::SelectPurse(Handset& h, std::string_view card_id) {
   device::SecureElement* se = h.se.get();
-  const std::string id(card_id);
-  transit::PurseCommands card(
-      [se, id](ByteView capdu) { return se->TransmitToTransitCard(id, capdu); });
-  TS_RETURN_IF_ERROR(card.Select());
-  TS_ASSIGN_OR_RETURN(transit::PurseIdentity identity, card.ReadIdentity());
-  return identity.city_code;
+  transit::PurseCommands card([se, id = std::string(card_id)](ByteView capdu) {
+    return se->TransmitToTransitCard(id, capdu);
+  });
+  Result<transit::PurseIdentity> identity =
+      card.Select().ok() ? card.ReadIdentity() : Result<transit::PurseIdentity>(NotFound(""));
+  if (!identity.ok()) return NotFound("card_id: no such transit card on this handset");
+  return SelectedPurse{std::move(card), std::move(*identity)};
 }
 
 Result<json> HandsetHost::PayInApp(Handset& h, std::string_view token_id, std::string_view city,
@@ -121,16 +122,10 @@ Result<json> HandsetHost::DeleteTransitCard(std::string_view handset_id,
                                             std::string_view card_id) {
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
   std::lock_guard field(h->field_mu);
-  Result<std::string> city = CityOfCard(*h, card_id);
-  if (!city.ok()) return NotFound("card_id: no such transit card on this handset");
-  device::SecureElement* se = h->se.get();
-  const std::string id(card_id);
-  transit::PurseCommands card(
-      [se, id](ByteView capdu) { return se->TransmitToTransitCard(id, capdu); });
-  TS_RETURN_IF_ERROR(card.Select());
-  TS_ASSIGN_OR_RETURN(transit::PurseIdentity identity, card.ReadIdentity());
-  const std::string serial = HexEncode(identity.serial);
-  const std::string card_path = CityPath(*city, "/cards/" + serial);
+  TS_ASSIGN_OR_RETURN(SelectedPurse purse, SelectPurse(*h, card_id));
+  transit::PurseCommands& card = purse.card;
+  const std::string serial = HexEncode(purse.identity.serial);
+  const std::string card_path = CityPath(purse.identity.city_code, "/cards/" + serial);
   // Blocked first, so no gate can spend the balance being refunded; a card blocked by an
   // earlier attempt refuses another block and still answers GET BALANCE.
   TS_ASSIGN_OR_RETURN(const auto challenge, card.GetChallenge());
@@ -160,14 +155,12 @@ Result<std::uint32_t> HandsetHost::TopUpTransitCard(std::string_view handset_id,
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Handset> h, Find(handset_id));
   std::lock_guard field(h->field_mu);
   if (amount_fen == 0) return InvalidArgument("amount_fen: expected more than 0");
-  Result<std::string> city = CityOfCard(*h, card_id);
-  if (!city.ok()) return NotFound("card_id: no such transit card on this handset");
+  TS_ASSIGN_OR_RETURN(SelectedPurse purse, SelectPurse(*h, card_id));
+  transit::PurseCommands& card = purse.card;
+  const transit::PurseIdentity& identity = purse.identity;
+  const std::string& city = identity.city_code;
   device::SecureElement* se = h->se.get();
   const std::string id(card_id);
-  transit::PurseCommands card(
-      [se, id](ByteView capdu) { return se->TransmitToTransitCard(id, capdu); });
-  TS_RETURN_IF_ERROR(card.Select());
-  TS_ASSIGN_OR_RETURN(transit::PurseIdentity identity, card.ReadIdentity());
 
   if (idempotency_key.empty()) return InvalidArgument("Idempotency-Key: header required");
   // One order per (handset, card, key): a retry after a failure finds the order it paid and
@@ -180,7 +173,7 @@ Result<std::uint32_t> HandsetHost::TopUpTransitCard(std::string_view handset_id,
   std::string order_id = "topup-" + HexEncode(ByteView(digest).first(8));
   std::transform(order_id.begin(), order_id.end(), order_id.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  Result<json> known = CallApi(options_.api, "GET", CityPath(*city, "/orders/" + order_id), nullptr);
+  Result<json> known = CallApi(options_.api, "GET", CityPath(city, "/orders/" + order_id), nullptr);
   if (known.ok()) {
     const json order = known->value("order", json::object());
     const std::string state = order.value("state", "");
@@ -196,8 +189,8 @@ Result<std::uint32_t> HandsetHost::TopUpTransitCard(std::string_view handset_id,
   } else if (known.status().code() != ErrorCode::kNotFound) {
     return known.status();
   } else {
-    TS_ASSIGN_OR_RETURN(json payment_data, PayInApp(*h, token_id, *city, order_id, amount_fen));
-    TS_RETURN_IF_ERROR(CallApi(options_.api, "POST", CityPath(*city, "/orders"),
+    TS_ASSIGN_OR_RETURN(json payment_data, PayInApp(*h, token_id, city, order_id, amount_fen));
+    TS_RETURN_IF_ERROR(CallApi(options_.api, "POST", CityPath(city, "/orders"),
                                {{"order_id", order_id},
                                 {"card_serial", HexEncode(identity.serial)},
                                 {"amount_fen", amount_fen},
@@ -205,7 +198,7 @@ Result<std::uint32_t> HandsetHost::TopUpTransitCard(std::string_view handset_id,
                            .status());
   }
   // INITIALIZE FOR LOAD; its answer (without SW1 SW2) goes to the operator's load server.
-  TS_ASSIGN_OR_RETURN(transit::TerminalId load_terminal, transit::DefaultLoadTerminalId(*city));
+  TS_ASSIGN_OR_RETURN(transit::TerminalId load_terminal, transit::DefaultLoadTerminalId(city));
   Bytes init_answer;
   transit::PurseCommands loader([se, id, &init_answer](ByteView capdu) {
     Bytes answer = se->TransmitToTransitCard(id, capdu);
@@ -219,7 +212,7 @@ Result<std::uint32_t> HandsetHost::TopUpTransitCard(std::string_view handset_id,
   TS_RETURN_IF_ERROR(loader.Select());
   TS_RETURN_IF_ERROR(loader.InitializeForLoad(amount_fen, load_terminal).status());
   TS_ASSIGN_OR_RETURN(
-      json mac2, CallApi(options_.api, "POST", CityPath(*city, "/orders/" + order_id + "/load"),
+      json mac2, CallApi(options_.api, "POST", CityPath(city, "/orders/" + order_id + "/load"),
                          {{"init_for_load", HexEncode(init_answer)}}));
   Result<Bytes> date = HexDecode(mac2.value("date", ""));
   Result<Bytes> time = HexDecode(mac2.value("time", ""));
@@ -232,7 +225,7 @@ Result<std::uint32_t> HandsetHost::TopUpTransitCard(std::string_view handset_id,
   std::copy(mac2_bytes->begin(), mac2_bytes->end(), mac.begin());
   TS_ASSIGN_OR_RETURN(crypto::PurseMac tac, loader.CreditForLoad(*date, *time, mac));
   TS_RETURN_IF_ERROR(CallApi(options_.api, "POST",
-                             CityPath(*city, "/orders/" + order_id + "/confirm"),
+                             CityPath(city, "/orders/" + order_id + "/confirm"),
                              {{"tac", HexEncode(tac)}})
                          .status());
   return loader.GetBalance();
@@ -320,17 +313,17 @@ Result<TransitRide> HandsetHost::Ride(std::string_view handset_id, std::string_v
   } else {
     return InvalidArgument("gate: expected metro_entry, metro_exit or bus");
   }
-  Result<std::string> city = CityOfCard(*h, card_id);
-  if (!city.ok()) return NotFound("card_id: no such transit card on this handset");
+  TS_ASSIGN_OR_RETURN(const SelectedPurse purse, SelectPurse(*h, card_id));
+  const std::string& city = purse.identity.city_code;
   // The gate reaches the express card; the rider holds up the card they chose.
   TS_RETURN_IF_ERROR(h->se->SetExpressTransitCard(card_id));
 
   if (kind == transit::ValidatorKind::kBus) station = 0;  // a bus validator has no station
-  TS_RETURN_IF_ERROR(City(*city).status());                // the reference data, outside the lock
+  TS_RETURN_IF_ERROR(City(city).status());                // the reference data, outside the lock
   Gate* gate = nullptr;
   {
     std::lock_guard lock(gates_mu_);
-    TS_ASSIGN_OR_RETURN(gate, GateFor(*city, kind, line, station));
+    TS_ASSIGN_OR_RETURN(gate, GateFor(city, kind, line, station));
   }
   std::lock_guard gate_lock(gate->mu);
   device::SecureElement* se = h->se.get();
