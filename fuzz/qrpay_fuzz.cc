@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "acquirer/consumer_presented.h"
+#include "merchant_qr_fuzz_util.h"
 #include "qr/crc16.h"
 #include "qrpay/merchant_qr.h"
 #include "qrpay/payment_code.h"
@@ -19,23 +20,9 @@ namespace {
 
 using namespace tapstack;
 
-void Check(bool condition) {
-  if (!condition) std::abort();
-}
-
-const crypto::SecretBytes& Key() {
-  static const crypto::SecretBytes key(Bytes(32, 0x5A));
-  return key;
-}
-
-std::string WithFixedCrc(std::string_view text) {
-  std::string out(text);
-  if (out.size() >= 8 && out.compare(out.size() - 8, 4, "6304") == 0) {
-    out.replace(out.size() - 4, 4,
-                qr::FormatCrc16(qr::Crc16CcittFalse(std::string_view(out).substr(0, out.size() - 4))));
-  }
-  return out;
-}
+using fuzz::Check;
+using fuzz::Key;
+using fuzz::WithFixedCrc;
 
 void FuzzMerchantCode(std::string_view text) {
   auto code = qrpay::ReadMerchantQr(text);

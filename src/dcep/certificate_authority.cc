@@ -29,8 +29,8 @@ using dcep_wire::CertificateBody;
 using dcep_wire::CertificateRole;
 
 // Portable subset of store/store.h; times are Unix milliseconds, not_after Unix seconds.
-const std::array<store::Migration, 1>& Migrations() {
-  static const std::array<store::Migration, 1> migrations = {
+const std::array<store::Migration, 2>& Migrations() {
+  static const std::array<store::Migration, 2> migrations = {
       store::Migration{
           .version = 1,
           .description = "dcep certificate authority",
@@ -81,6 +81,30 @@ CREATE TABLE dcep_ca_revocations (
   version BIGINT NOT NULL UNIQUE,
   not_after_unix_s BIGINT NOT NULL,
   revoked_unix_ms BIGINT NOT NULL
+);
+)sql",
+          .sqlite_sql = "",
+          .postgres_sql = "",
+      },
+      // The network's revocation list (dcep/revocation_registry.h): at the root the registry
+      // itself, at an operator its cache of the registry. dcep_ca_unpublished: an operator's own
+      // revocations not yet accepted by the registry.
+      store::Migration{
+          .version = 2,
+          .description = "dcep network revocation list",
+          .sql = R"sql(
+CREATE TABLE dcep_ca_network_revocations (
+  issuer_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  serial BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  not_after_unix_s BIGINT NOT NULL,
+  revoked_unix_ms BIGINT NOT NULL,
+  network_version BIGINT NOT NULL UNIQUE,
+  PRIMARY KEY (issuer_id, device_id)
+);
+CREATE TABLE dcep_ca_unpublished (
+  device_id TEXT PRIMARY KEY
 );
 )sql",
           .sqlite_sql = "",
@@ -234,14 +258,50 @@ Status CheckKek(const crypto::SecretBytes& kek) {
   return Status::Ok();
 }
 
+constexpr std::string_view kSelectNetworkRevocation =
+    "SELECT issuer_id, device_id, serial, reason, not_after_unix_s, revoked_unix_ms, "
+    "network_version FROM dcep_ca_network_revocations ";
+
+Result<NetworkRevocation> NetworkRevocationOf(const store::Row& row) {
+  NetworkRevocation e;
+  TS_ASSIGN_OR_RETURN(e.issuer_id, row.GetText("issuer_id"));
+  TS_ASSIGN_OR_RETURN(e.device_id, row.GetText("device_id"));
+  TS_ASSIGN_OR_RETURN(const std::int64_t serial, row.GetInt64("serial"));
+  TS_ASSIGN_OR_RETURN(e.reason, row.GetText("reason"));
+  TS_ASSIGN_OR_RETURN(e.not_after_unix_s, row.GetInt64("not_after_unix_s"));
+  TS_ASSIGN_OR_RETURN(e.revoked_unix_ms, row.GetInt64("revoked_unix_ms"));
+  TS_ASSIGN_OR_RETURN(const std::int64_t version, row.GetInt64("network_version"));
+  e.serial = static_cast<std::uint64_t>(serial);
+  e.network_version = static_cast<std::uint32_t>(version);
+  return e;
+}
+
+// Records `e` under its network_version unless (issuer, device) is there; inside a transaction.
+Status InsertNetworkRevocation(store::Store& s, const NetworkRevocation& e) {
+  return s
+      .Execute("INSERT INTO dcep_ca_network_revocations (issuer_id, device_id, serial, reason, "
+               "not_after_unix_s, revoked_unix_ms, network_version) VALUES (?, ?, ?, ?, ?, ?, ?) "
+               "ON CONFLICT (issuer_id, device_id) DO NOTHING",
+               {e.issuer_id, e.device_id, static_cast<std::int64_t>(e.serial), e.reason,
+                e.not_after_unix_s, e.revoked_unix_ms, std::int64_t{e.network_version}})
+      .status();
+}
+
+Result<std::int64_t> MaxNetworkVersion(store::Store& s) {
+  TS_ASSIGN_OR_RETURN(const store::Row row,
+                      s.QueryRow("SELECT COALESCE(MAX(network_version), 0) AS version "
+                                 "FROM dcep_ca_network_revocations"));
+  return row.GetInt64("version");
+}
+
 }  // namespace
 
 const OfflineCapsTable& DefaultOfflineCapsTable() {
   static const OfflineCapsTable table = {
-      OfflineCaps{1'000'000, 500'000, 100, 2'000'000},  // tier 1
-      OfflineCaps{500'000, 200'000, 50, 1'000'000},     // tier 2
-      OfflineCaps{200'000, 100'000, 30, 500'000},       // tier 3
-      OfflineCaps{100'000, 50'000, 20, 200'000},        // tier 4
+      OfflineCaps{1'000'000, 500'000, 100, 2'000'000, 14 * kSecondsPerDay},  // tier 1
+      OfflineCaps{500'000, 200'000, 50, 1'000'000, 7 * kSecondsPerDay},      // tier 2
+      OfflineCaps{200'000, 100'000, 30, 500'000, 7 * kSecondsPerDay},        // tier 3
+      OfflineCaps{100'000, 50'000, 20, 200'000, 3 * kSecondsPerDay},         // tier 4
   };
   return table;
 }
@@ -326,6 +386,44 @@ Result<Bytes> RootAuthority::IssueOperatorCertificate(std::string_view operator_
   return IssueAndRecord(*impl_->store, std::move(body), impl_->key, now_ms);
 }
 
+Status RootAuthority::Publish(const NetworkRevocation& entry) {
+  TS_RETURN_IF_ERROR(CheckOperatorId("issuer_id", entry.issuer_id));
+  TS_RETURN_IF_ERROR(CheckDeviceId("device_id", entry.device_id));
+  if (entry.reason.empty()) return InvalidArgument("reason: expected a reason");
+  std::lock_guard lock(impl_->mu);
+  return impl_->store->RunInTransaction([&](store::Store& s) -> Status {
+    TS_ASSIGN_OR_RETURN(const store::Rows existing,
+                        s.Query("SELECT network_version FROM dcep_ca_network_revocations "
+                                "WHERE issuer_id = ? AND device_id = ?",
+                                {entry.issuer_id, entry.device_id}));
+    if (!existing.empty()) return Status::Ok();
+    TS_ASSIGN_OR_RETURN(const std::int64_t version, MaxNetworkVersion(s));
+    NetworkRevocation numbered = entry;
+    numbered.network_version = static_cast<std::uint32_t>(version + 1);
+    return InsertNetworkRevocation(s, numbered);
+  });
+}
+
+Result<std::vector<NetworkRevocation>> RootAuthority::Since(std::uint32_t after_version,
+                                                           std::size_t limit) {
+  if (limit == 0 || limit > kRegistryPageEntriesMax) {
+    return InvalidArgument("limit: expected 1.." + std::to_string(kRegistryPageEntriesMax) +
+                           ", got " + std::to_string(limit));
+  }
+  std::lock_guard lock(impl_->mu);
+  TS_ASSIGN_OR_RETURN(const store::Rows rows,
+                      impl_->store->Query(std::string(kSelectNetworkRevocation) +
+                                              "WHERE network_version > ? ORDER BY network_version "
+                                              "LIMIT " + std::to_string(limit),
+                                          {std::int64_t{after_version}}));
+  std::vector<NetworkRevocation> out;
+  for (const store::Row& row : rows) {
+    TS_ASSIGN_OR_RETURN(NetworkRevocation e, NetworkRevocationOf(row));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 // ---- OperatorAuthority --------------------------------------------------------------------------
 
 struct OperatorAuthority::Impl {
@@ -338,8 +436,46 @@ struct OperatorAuthority::Impl {
   Certificate root;
   crypto::PublicKey root_key;
   std::optional<Certificate> certificate;  // the installed operator certificate
+  RevocationRegistry* registry = nullptr;
 
   std::int64_t NowMs() const { return ClockOf(options.clock).NowUnixMillis(); }
+
+  // Publishes the own revocations the registry has not accepted yet, then copies the registry's
+  // newer entries into the cache. Stops at the first error (what was done stays done).
+  Status SyncRegistryLocked() {
+    if (registry == nullptr) return Status::Ok();
+    TS_ASSIGN_OR_RETURN(
+        const store::Rows unpublished,
+        store->Query("SELECT r.device_id, r.serial, r.reason, r.not_after_unix_s, "
+                     "r.revoked_unix_ms FROM dcep_ca_revocations r "
+                     "JOIN dcep_ca_unpublished u ON u.device_id = r.device_id ORDER BY r.version"));
+    for (const store::Row& row : unpublished) {
+      NetworkRevocation e;
+      e.issuer_id = options.subject_id;
+      TS_ASSIGN_OR_RETURN(e.device_id, row.GetText("device_id"));
+      TS_ASSIGN_OR_RETURN(const std::int64_t serial, row.GetInt64("serial"));
+      e.serial = static_cast<std::uint64_t>(serial);
+      TS_ASSIGN_OR_RETURN(e.reason, row.GetText("reason"));
+      TS_ASSIGN_OR_RETURN(e.not_after_unix_s, row.GetInt64("not_after_unix_s"));
+      TS_ASSIGN_OR_RETURN(e.revoked_unix_ms, row.GetInt64("revoked_unix_ms"));
+      TS_RETURN_IF_ERROR(registry->Publish(e));
+      TS_RETURN_IF_ERROR(
+          store->Execute("DELETE FROM dcep_ca_unpublished WHERE device_id = ?", {e.device_id})
+              .status());
+    }
+    for (;;) {
+      TS_ASSIGN_OR_RETURN(const std::int64_t cached, MaxNetworkVersion(*store));
+      TS_ASSIGN_OR_RETURN(const std::vector<NetworkRevocation> page,
+                          registry->Since(static_cast<std::uint32_t>(cached),
+                                          kRegistryPageEntriesMax));
+      if (page.empty()) return Status::Ok();
+      TS_RETURN_IF_ERROR(store->RunInTransaction([&](store::Store& s) -> Status {
+        for (const NetworkRevocation& e : page) TS_RETURN_IF_ERROR(InsertNetworkRevocation(s, e));
+        return Status::Ok();
+      }));
+      if (page.size() < kRegistryPageEntriesMax) return Status::Ok();
+    }
+  }
 
   Result<const Certificate*> Installed() const {
     if (!certificate.has_value()) {
@@ -414,7 +550,8 @@ Result<std::unique_ptr<OperatorAuthority>> OperatorAuthority::Open(
                                           .public_key_raw = std::move(record.public_key_raw),
                                           .root = std::move(*root),
                                           .root_key = std::move(root_key),
-                                          .certificate = std::move(installed)});
+                                          .certificate = std::move(installed),
+                                          .registry = options.registry});
   return std::unique_ptr<OperatorAuthority>(new OperatorAuthority(std::move(impl)));
 }
 
@@ -497,6 +634,7 @@ Result<Bytes> OperatorAuthority::IssueDeviceCertificate(const DeviceCertificateR
   body.offline_payment_max_fen = caps.payment_max_fen;
   body.offline_payments_before_sync_max = caps.payments_before_sync_max;
   body.offline_value_before_sync_max_fen = caps.value_before_sync_max_fen;
+  body.offline_unsynced_max_age_s = caps.unsynced_max_age_s;
   const std::int64_t not_after = body.not_after_unix_s;
   return IssueAndRecord(
       *impl_->store, std::move(body), impl_->key, now_ms,
@@ -596,22 +734,42 @@ Result<Bytes> OperatorAuthority::IssueSyncAck(std::string_view device_id,
   body.device_id = std::string(device_id);
   body.log_sequence_acknowledged = log_sequence_acknowledged;
   body.operator_time_unix_s = now_ms / 1000;
-  // Only devices whose certificate is still valid need listing: payees refuse expired ones.
+  // The registry may be unreachable: the cache of its entries (and our own list) still go out,
+  // and the device gets the rest at a later sync.
+  (void)impl_->SyncRegistryLocked();
+  // Only devices whose certificate is still valid need listing: payees refuse expired ones. Our
+  // own revocations first (they may not have reached the registry yet), then the network's,
+  // newest first, up to the wire's limit.
+  const std::string limit = " LIMIT " + std::to_string(dcep_wire::kRevokedDevicesMax);
   TS_ASSIGN_OR_RETURN(
-      const store::Rows rows,
+      const store::Rows own,
       impl_->store->Query("SELECT device_id FROM dcep_ca_revocations WHERE not_after_unix_s >= ? "
-                          "ORDER BY version DESC LIMIT " +
-                              std::to_string(dcep_wire::kRevokedDevicesMax),
+                          "ORDER BY version DESC" + limit,
                           {now_ms / 1000}));
-  for (const store::Row& row : rows) {
+  for (const store::Row& row : own) {
     TS_ASSIGN_OR_RETURN(std::string id, row.GetText("device_id"));
-    body.revoked_device_ids.push_back(std::move(id));
+    body.revoked.push_back({impl_->options.subject_id, std::move(id)});
   }
+  TS_ASSIGN_OR_RETURN(
+      const store::Rows network,
+      impl_->store->Query("SELECT issuer_id, device_id FROM dcep_ca_network_revocations "
+                          "WHERE issuer_id <> ? AND not_after_unix_s >= ? "
+                          "ORDER BY network_version DESC" + limit,
+                          {impl_->options.subject_id, now_ms / 1000}));
+  for (const store::Row& row : network) {
+    if (body.revoked.size() >= dcep_wire::kRevokedDevicesMax) break;
+    dcep_wire::RevokedDevice d;
+    TS_ASSIGN_OR_RETURN(d.issuer_id, row.GetText("issuer_id"));
+    TS_ASSIGN_OR_RETURN(d.device_id, row.GetText("device_id"));
+    body.revoked.push_back(std::move(d));
+  }
+  // Both parts only grow, so their sum never goes back: the applet refuses an older version.
   TS_ASSIGN_OR_RETURN(const store::Row version,
                       impl_->store->QueryRow("SELECT COALESCE(MAX(version), 0) AS version "
                                              "FROM dcep_ca_revocations"));
-  TS_ASSIGN_OR_RETURN(const std::int64_t v, version.GetInt64("version"));
-  body.revocation_list_version = static_cast<std::uint32_t>(v);
+  TS_ASSIGN_OR_RETURN(const std::int64_t own_version, version.GetInt64("version"));
+  TS_ASSIGN_OR_RETURN(const std::int64_t network_version, MaxNetworkVersion(*impl_->store));
+  body.revocation_list_version = static_cast<std::uint32_t>(own_version + network_version);
   return dcep_wire::IssueSyncAck(body, impl_->key);
 }
 
@@ -620,7 +778,7 @@ Status OperatorAuthority::Revoke(std::string_view device_id, std::string_view re
   std::lock_guard lock(impl_->mu);
   TS_ASSIGN_OR_RETURN(const dcep_wire::Certificate cert, impl_->DeviceCertificateLocked(device_id));
   const std::int64_t now_ms = impl_->NowMs();
-  return impl_->store->RunInTransaction([&](store::Store& s) -> Status {
+  TS_RETURN_IF_ERROR(impl_->store->RunInTransaction([&](store::Store& s) -> Status {
     TS_ASSIGN_OR_RETURN(const store::Rows existing,
                         s.Query("SELECT version FROM dcep_ca_revocations WHERE device_id = ?",
                                 {std::string(device_id)}));
@@ -629,13 +787,37 @@ Status OperatorAuthority::Revoke(std::string_view device_id, std::string_view re
                         s.QueryRow("SELECT COALESCE(MAX(version), 0) AS version "
                                    "FROM dcep_ca_revocations"));
     TS_ASSIGN_OR_RETURN(const std::int64_t version, row.GetInt64("version"));
-    return s
-        .Execute("INSERT INTO dcep_ca_revocations (device_id, serial, reason, version, "
-                 "not_after_unix_s, revoked_unix_ms) VALUES (?, ?, ?, ?, ?, ?)",
-                 {std::string(device_id), static_cast<std::int64_t>(cert.body.serial),
-                  std::string(reason), version + 1, cert.body.not_after_unix_s, now_ms})
+    TS_RETURN_IF_ERROR(
+        s.Execute("INSERT INTO dcep_ca_revocations (device_id, serial, reason, version, "
+                  "not_after_unix_s, revoked_unix_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                  {std::string(device_id), static_cast<std::int64_t>(cert.body.serial),
+                   std::string(reason), version + 1, cert.body.not_after_unix_s, now_ms})
+            .status());
+    return s.Execute("INSERT INTO dcep_ca_unpublished (device_id) VALUES (?)",
+                     {std::string(device_id)})
         .status();
-  });
+  }));
+  // Durable here; the registry hears of it now or at the next sync acknowledgement.
+  (void)impl_->SyncRegistryLocked();
+  return Status::Ok();
+}
+
+Status OperatorAuthority::SyncWithRegistry() {
+  std::lock_guard lock(impl_->mu);
+  return impl_->SyncRegistryLocked();
+}
+
+Result<std::vector<NetworkRevocation>> OperatorAuthority::NetworkRevocations() const {
+  std::lock_guard lock(impl_->mu);
+  TS_ASSIGN_OR_RETURN(const store::Rows rows,
+                      impl_->store->Query(std::string(kSelectNetworkRevocation) +
+                                          "ORDER BY network_version DESC"));
+  std::vector<NetworkRevocation> out;
+  for (const store::Row& row : rows) {
+    TS_ASSIGN_OR_RETURN(NetworkRevocation e, NetworkRevocationOf(row));
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 Result<bool> OperatorAuthority::IsRevoked(std::string_view device_id) const {

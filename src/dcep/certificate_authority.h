@@ -21,8 +21,12 @@
 // SignLoadOrder keeps the per-device load sequence (the applet accepts last + 1 only) and is
 // idempotent on (device, idempotency key). Revoke adds a device (all its serials) to the
 // revocation list and bumps the list version; revoked devices get no further load orders or
-// certificates. IssueSyncAck signs an acknowledgement carrying the newest kRevokedDevicesMax
-// revoked devices whose certificate has not expired (an expired certificate is refused anyway).
+// certificates. Each revocation is also published to the network's registry (the root,
+// dcep/revocation_registry.h), and IssueSyncAck signs an acknowledgement carrying the MERGED list:
+// this operator's revoked devices, then the other operators' from its cache of the registry, the
+// newest first, at most kRevokedDevicesMax, only devices whose certificate has not expired (an
+// expired certificate is refused anyway). The list version is the own version plus the cached
+// network version: both only grow, so a device never sees it go back.
 //
 // Durable before answered: every call that allocates a serial or sequence, or revokes, commits
 // before it returns. Thread-safety: all methods may be called from any thread (one mutex).
@@ -42,6 +46,7 @@
 #include "core/status.h"
 #include "crypto/secret_bytes.h"
 #include "crypto/signature.h"
+#include "dcep/revocation_registry.h"
 #include "dcep_wire/certificate.h"
 #include "store/store.h"
 
@@ -63,6 +68,7 @@ struct OfflineCaps {
   std::int64_t payment_max_fen = 0;
   std::uint16_t payments_before_sync_max = 0;
   std::int64_t value_before_sync_max_fen = 0;
+  std::uint32_t unsynced_max_age_s = 0;  // expiry of unsynced transfers (dcep_wire certificate 87)
   friend bool operator==(const OfflineCaps&, const OfflineCaps&) = default;
 };
 
@@ -71,10 +77,11 @@ using OfflineCapsTable = std::array<OfflineCaps, 4>;
 
 // tapstack's defaults (docs/dcep-settlement.md), far below the online tier caps because an
 // offline purse is bearer value that is lost with the device:
-//   tier 4: balance 100,000 fen, payment 50,000, 20 payments or 200,000 fen before a sync
-//   tier 3: 200,000 / 100,000 / 30 / 500,000
-//   tier 2: 500,000 / 200,000 / 50 / 1,000,000
-//   tier 1: 1,000,000 / 500,000 / 100 / 2,000,000
+//   tier 4: balance 100,000 fen, payment 50,000, 20 payments or 200,000 fen before a sync,
+//           unsynced transfers expire after 3 days
+//   tier 3: 200,000 / 100,000 / 30 / 500,000 / 7 days
+//   tier 2: 500,000 / 200,000 / 50 / 1,000,000 / 7 days
+//   tier 1: 1,000,000 / 500,000 / 100 / 2,000,000 / 14 days
 const OfflineCapsTable& DefaultOfflineCapsTable();
 
 // The central bank's root authority's subject id.
@@ -92,7 +99,8 @@ struct AuthorityOptions {
 // "dcep_ca_icbc" for "icbc". Errors: kInvalidArgument (1-16 of a-z 0-9, starting with a letter).
 Result<std::string> AuthorityStoreRole(std::string_view subject_id);
 
-class RootAuthority {
+// The root also keeps the network's revocation registry (its own store).
+class RootAuthority final : public RevocationRegistry {
  public:
   // Opens (creating on first use) the key and the self-signed root certificate, valid for
   // kRootCertificateValidityDaysDefault days. A stored key of another scheme than options.scheme
@@ -111,6 +119,12 @@ class RootAuthority {
                                          ByteView public_key_raw,
                                          int validity_days = kOperatorCertificateValidityDaysDefault);
 
+  // RevocationRegistry. Publish: kInvalidArgument also for an issuer id that is not an operator
+  // id (1-16 of a-z 0-9).
+  Status Publish(const NetworkRevocation& entry) override;
+  Result<std::vector<NetworkRevocation>> Since(std::uint32_t after_version,
+                                               std::size_t limit) override;
+
  private:
   struct Impl;
   explicit RootAuthority(std::unique_ptr<Impl> impl);
@@ -121,6 +135,9 @@ struct OperatorAuthorityOptions {
   AuthorityOptions authority;        // subject_id = the operator id
   Bytes root_certificate;            // the self-signed root (7F21); required
   OfflineCapsTable caps = DefaultOfflineCapsTable();
+  // The network's revocation registry (not owned; outlives the authority); nullptr = the sync
+  // acknowledgements carry this operator's own revocations only.
+  RevocationRegistry* registry = nullptr;
 };
 
 struct DeviceCertificateRequest {
@@ -188,13 +205,22 @@ class OperatorAuthority {
   Result<Bytes> IssueSyncAck(std::string_view device_id,
                              std::uint32_t log_sequence_acknowledged);
 
-  // Revokes the device (by id; its newest serial recorded). Idempotent: a revoked device stays as
-  // it is (first reason kept) and the version does not move. Errors: kNotFound (never certified
-  // here), kInvalidArgument (reason empty), store errors.
+  // Revokes the device (by id; its newest serial recorded), then publishes it to the registry (an
+  // unreachable registry is retried at every later sync acknowledgement and SyncWithRegistry).
+  // Idempotent: a revoked device stays as it is (first reason kept) and the version does not
+  // move. Errors: kNotFound (never certified here), kInvalidArgument (reason empty), store errors.
   Status Revoke(std::string_view device_id, std::string_view reason);
   // Errors: kInvalidArgument (device id); store errors.
   Result<bool> IsRevoked(std::string_view device_id) const;
+  // This operator's own revocations.
   Result<RevocationList> CurrentRevocationList() const;
+
+  // Publishes what the registry has not accepted yet and fetches the other operators' newer
+  // entries into the cache. OK without a registry. Errors: the registry's, store errors.
+  Status SyncWithRegistry();
+  // The cached network list (every operator's revocations the registry had at the last sync),
+  // newest first. Errors: store errors.
+  Result<std::vector<NetworkRevocation>> NetworkRevocations() const;
 
  private:
   struct Impl;

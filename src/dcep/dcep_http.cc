@@ -13,6 +13,7 @@
 #include "dcep/central_bank_client.h"
 #include "dcep/contract_book.h"
 #include "dcep/dcep_network.h"
+#include "dcep/qr_payments.h"
 #include "json_api/json_api.h"
 
 namespace tapstack::dcep {
@@ -99,6 +100,7 @@ json EntryJson(const Entry& e) {
   opt("credit_wallet", e.credit_wallet);
   opt("counter_operator", e.counter_operator);
   opt("counter_wallet", e.counter_wallet);
+  opt("counter_device", e.counter_device);
   opt("merchant_id", e.merchant_id);
   opt("device_id", e.device_id);
   opt("contract_id", e.contract_id);
@@ -164,10 +166,63 @@ Result<std::int64_t> PositiveInteger(const json& body, const char* name) {
   return it->get<std::int64_t>();
 }
 
+// Member `name` when present: an integer > 0; absent: 0.
+Result<std::int64_t> OptPositiveInteger(const json& body, const char* name) {
+  if (!body.contains(name)) return 0;
+  return PositiveInteger(body, name);
+}
+
+json MerchantQrJson(const MerchantQr& code) {
+  json out = {{"dynamic", code.dynamic},   {"operator_id", code.operator_id},
+              {"merchant_id", code.merchant_id}, {"merchant_name", code.name},
+              {"city", code.city},         {"mcc", code.mcc}};
+  if (code.dynamic) {
+    out["amount_fen"] = code.amount_fen;
+    out["order_id"] = code.order_id;
+    out["expires_unix_s"] = code.expires_unix_s;
+  }
+  return out;
+}
+
+// json_api's mapping, plus the QR case (as qrpay_http.cc): a code whose MAC does not verify is
+// the payer's input to blame, not the server, so it is a 400 naming the payload. Any other crypto
+// failure is OpenSSL's and stays internal.
+void ReplyQrStatus(Response& res, const Status& s) {
+  if (s.code() == ErrorCode::kCryptoFailure && json_api::FieldOf(s.message()) == "payload") {
+    return ReplyError(res, 400, "crypto_failure", s.message(), "payload");
+  }
+  ReplyStatus(res, s);
+}
+
+// The merchant id of a path: 1-64 of a-z 0-9 - _ (tiers.h).
+Status CheckMerchantPathId(std::string_view id) {
+  const bool ok = !id.empty() && id.size() <= kMerchantIdBytesMax &&
+                  std::all_of(id.begin(), id.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+                  });
+  if (ok) return Status::Ok();
+  return InvalidArgument("merchant: expected 1-" + std::to_string(kMerchantIdBytesMax) +
+                         " of a-z 0-9 - _");
+}
+
 class Routes {
  public:
   Routes(DcepNetwork& network, DcepHttpOptions options)
-      : network_(network), options_(std::move(options)) {}
+      : network_(network), options_(std::move(options)) {
+    if (options_.qr_payments != nullptr) {
+      qr_ = options_.qr_payments;
+    } else if (Result<MerchantQrKeys> keys = MerchantQrKeys::Demo(network_.config()); keys.ok()) {
+      qr_ = std::make_shared<const QrPayments>(&network_.config(), std::move(*keys));
+    } else {
+      qr_status_ = keys.status();
+    }
+  }
+
+  // The QR service, or nullptr after replying 500 (the demo keys could not be derived).
+  const QrPayments* Qr(Response& res) const {
+    if (qr_ == nullptr) ReplyStatus(res, qr_status_);
+    return qr_.get();
+  }
 
   bool Admin(const Request& req, Response& res) const {
     return json_api::CheckBearer(req, res, options_.admin_token);
@@ -213,6 +268,8 @@ class Routes {
 
   DcepNetwork& network_;
   DcepHttpOptions options_;
+  std::shared_ptr<const QrPayments> qr_;
+  Status qr_status_;
 };
 
 #define DCEP_OR_REPLY(lhs, expr) JSON_API_ASSIGN_OR_REPLY(lhs, expr)
@@ -323,6 +380,50 @@ void InstallDcepRoutes(httplib::Server& server, DcepNetwork& network, DcepHttpOp
     DCEP_OR_REPLY(order.amount_fen, AmountFen(body));
     DCEP_OR_REPLY(order.idempotency_key, IdempotencyKey(req));
     ReplyEntry(res, op->Pay(order), 201);
+  });
+
+  // Merchant QR codes (dcep/qr_payments.h): the merchant's operator issues them; a payer's
+  // operator pays a scanned one (the merchant may be at another operator).
+  server.Post(std::string(kOperatorPath) + "/merchants/([^/]+)/qr",
+              [routes](const Request& req, Response& res) {
+                Operator* op = routes->OperatorOf(req, res);
+                if (op == nullptr) return;
+                const std::string merchant = req.matches[2].str();
+                if (Status s = CheckMerchantPathId(merchant); !s.ok()) return ReplyStatus(res, s);
+                const QrPayments* qr = routes->Qr(res);
+                if (qr == nullptr) return;
+                DCEP_OR_REPLY(const json body,
+                              ParseBody(req, {"amount_fen", "order_id", "expires_in_s", "city"}));
+                MerchantQrRequest request;
+                request.merchant_id = merchant;
+                DCEP_OR_REPLY(request.amount_fen, OptPositiveInteger(body, "amount_fen"));
+                DCEP_OR_REPLY(request.order_id, OptString(body, "order_id"));
+                DCEP_OR_REPLY(request.expires_in_s, OptPositiveInteger(body, "expires_in_s"));
+                DCEP_OR_REPLY(request.city, OptString(body, "city"));
+                DCEP_OR_REPLY(const IssuedMerchantQr issued, qr->Issue(op->id(), request));
+                json out = MerchantQrJson(issued.code);
+                out["payload"] = issued.payload;
+                ReplyJson(res, 200, out);
+              });
+
+  server.Post(std::string(kWalletPath) + "/qr-payments", [routes](const Request& req, Response& res) {
+    Operator* op = routes->OperatorOf(req, res);
+    if (op == nullptr) return;
+    const auto wallet_id = routes->WalletOf(req, res);
+    if (!wallet_id) return;
+    const QrPayments* qr = routes->Qr(res);
+    if (qr == nullptr) return;
+    DCEP_OR_REPLY(const json body, ParseBody(req, {"payload", "amount_fen"}));
+    QrPaymentOrder order;
+    order.payer_wallet = *wallet_id;
+    DCEP_OR_REPLY(order.payload, OptString(body, "payload", true));
+    DCEP_OR_REPLY(order.amount_fen, OptPositiveInteger(body, "amount_fen"));
+    DCEP_OR_REPLY(order.idempotency_key, IdempotencyKey(req));
+    const Result<QrPaymentResult> paid = qr->Pay(*op, order);
+    if (!paid.ok()) return ReplyQrStatus(res, paid.status());
+    if (paid->entry.replayed) res.set_header("Idempotent-Replayed", "true");
+    ReplyJson(res, paid->entry.replayed ? 200 : 201,
+              {{"entry", EntryJson(paid->entry)}, {"qr", MerchantQrJson(paid->code)}});
   });
 
   server.Get(std::string(kWalletPath) + "/history", [routes](const Request& req, Response& res) {
@@ -455,6 +556,47 @@ void InstallDcepRoutes(httplib::Server& server, DcepNetwork& network, DcepHttpOp
                                      {"counter_gaps", result.gaps.size()},
                                      {"sync_ack", HexEncode(result.sync_ack)}});
               });
+
+  // Lost or stolen hardware wallets (admin: the operator's service desk). Freezing is naturally
+  // idempotent and recovery answers the same amount every time, so neither takes an
+  // Idempotency-Key (as /recover).
+  server.Post(std::string(kOperatorPath) + "/devices/([^/]+)/(freeze|recover-balance)",
+              [routes](const Request& req, Response& res) {
+                if (!routes->Admin(req, res)) return;
+                Operator* op = routes->OperatorOf(req, res);
+                if (op == nullptr) return;
+                const std::string device = req.matches[2].str();
+                if (Status s = CheckDeviceId("device", device); !s.ok()) return ReplyStatus(res, s);
+                DCEP_OR_REPLY(HardwareWallets* const wallets, routes->network_.hardware_wallets(op->id()));
+                if (req.matches[3].str() == "freeze") {
+                  if (Status s = wallets->Freeze(device); !s.ok()) return ReplyStatus(res, s);
+                  return ReplyJson(res, 200, {{"device_id", device}, {"state", "frozen"}});
+                }
+                DCEP_OR_REPLY(const std::int64_t recovered, wallets->RecoverFrozenBalance(device));
+                ReplyJson(res, 200, {{"device_id", device}, {"recovered_fen", recovered}});
+              });
+
+  server.Get(std::string(kOperatorPath) + "/devices/([^/]+)", [routes](const Request& req, Response& res) {
+    if (!routes->Admin(req, res)) return;
+    Operator* op = routes->OperatorOf(req, res);
+    if (op == nullptr) return;
+    const std::string device = req.matches[2].str();
+    if (Status s = CheckDeviceId("device", device); !s.ok()) return ReplyStatus(res, s);
+    DCEP_OR_REPLY(HardwareWallets* const wallets, routes->network_.hardware_wallets(op->id()));
+    DCEP_OR_REPLY(const DeviceSettlementState state, wallets->settlement().Device(device));
+    DCEP_OR_REPLY(const std::vector<CounterGap> gaps, wallets->settlement().CounterGaps(device));
+    DCEP_OR_REPLY(const std::vector<DoubleSpendEvidence> spends,
+                  wallets->settlement().DoubleSpends(device));
+    json body = {{"device_id", device},
+                 {"state", DeviceStateName(state.state)},
+                 {"reason", state.reason},
+                 {"state_unix_ms", state.state_unix_ms},
+                 {"log_sequence_acknowledged", state.log_sequence_acknowledged},
+                 {"counter_gaps", gaps.size()},
+                 {"double_spends", spends.size()}};
+    if (state.recovered_fen >= 0) body["recovered_fen"] = state.recovered_fen;
+    ReplyJson(res, 200, body);
+  });
 
   server.Post(std::string(kOperatorPath) + "/issuance", [routes](const Request& req, Response& res) {
     if (!routes->Admin(req, res)) return;

@@ -50,6 +50,7 @@ Result<std::unique_ptr<DcepNetwork>> DcepNetwork::Open(DcepNetworkOptions option
   AuthorityOptions root;
   root.subject_id = std::string(kRootAuthorityId);
   root.data_dir = network->options_.data_dir;
+  root.postgres_url = network->options_.postgres_url;
   root.clock = network->options_.clock;
   TS_ASSIGN_OR_RETURN(network->root_, RootAuthority::Open(std::move(root)));
   for (const std::string& id : ids) TS_RETURN_IF_ERROR(network->OpenOffline(id));
@@ -61,6 +62,7 @@ Result<std::unique_ptr<Operator>> DcepNetwork::OpenOperator(const std::string& i
   OperatorOptions options;
   options.operator_id = id;
   options.data_dir = options_.data_dir;
+  options.postgres_url = options_.postgres_url;
   options.config = &options_.config;
   options.central_bank = client != nullptr ? client : client_;
   options.peers = options_.peers != nullptr ? options_.peers : &directory_;
@@ -77,8 +79,10 @@ Status DcepNetwork::OpenOffline(const std::string& id) {
   OperatorAuthorityOptions authority;
   authority.authority.subject_id = id;
   authority.authority.data_dir = options_.data_dir;
+  authority.authority.postgres_url = options_.postgres_url;
   authority.authority.clock = options_.clock;
   authority.root_certificate = root_->certificate().encoded;
+  authority.registry = root_.get();  // the merged revocation list
   TS_ASSIGN_OR_RETURN(parts.authority, OperatorAuthority::Open(std::move(authority)));
   if (!parts.authority->OperatorCertificate().ok()) {
     TS_ASSIGN_OR_RETURN(const Bytes cert, root_->IssueOperatorCertificate(
@@ -89,9 +93,32 @@ Status DcepNetwork::OpenOffline(const std::string& id) {
   OfflineSettlementOptions settlement;
   settlement.operator_id = id;
   settlement.data_dir = options_.data_dir;
+  settlement.postgres_url = options_.postgres_url;
   settlement.authority = parts.authority.get();
   settlement.purses = op;
   settlement.clock = options_.clock;
+  // Across operators in process: which operator certified a payee device, and forwarding a
+  // payee's record to the payer's operator (looked up at call time: an operator being reopened
+  // is unreachable, so the record stays pending and is retried).
+  // Device ids are unique per operator only, and a transfer names its payee by id alone: an id
+  // that two operators certified is ambiguous, so the record waits for the payee's own upload.
+  settlement.operator_of_device = [this](std::string_view device_id) -> std::string {
+    std::string found;
+    for (const auto& [other, offline] : offline_) {
+      if (!offline.authority->DeviceCertificate(device_id).ok()) continue;
+      if (!found.empty()) return {};
+      found = other;
+    }
+    return found;
+  };
+  settlement.forward_to_operator = [this, id](std::string_view payer_operator,
+                                              ByteView record) -> Result<UploadedRecord> {
+    const auto it = offline_.find(payer_operator);
+    if (it == offline_.end()) {
+      return Unavailable("operator \"" + std::string(payer_operator) + "\" is not reachable");
+    }
+    return it->second.settlement->SettleForwarded(id, record);
+  };
   TS_ASSIGN_OR_RETURN(parts.settlement, OfflineSettlement::Open(std::move(settlement)));
   parts.wallets = std::make_unique<HardwareWallets>(*op, *parts.authority, *parts.settlement);
   offline_.emplace(id, std::move(parts));

@@ -10,7 +10,10 @@
 //
 // Offline value: the central bank's root certificate authority, and per operator its
 // certificate authority (certified by the root at first open), its offline settlement (the
-// operator's ledger holds the purses) and the HardwareWallets service over both.
+// operator's ledger holds the purses) and the HardwareWallets service over both. The
+// settlements are linked in process (OfflineSettlementOptions::operator_of_device and
+// forward_to_operator → the payer operator's SettleForwarded), so a transfer between devices of
+// two operators settles whichever side uploads first.
 //
 // Thread-safety: the parts are thread-safe; Open/Close are not concurrent with other calls.
 #pragma once
@@ -36,7 +39,14 @@
 namespace tapstack::dcep {
 
 struct DcepNetworkOptions {
+  // Ledgers (the central bank's and every operator's WAL) are always files here.
   std::filesystem::path data_dir;
+  // When set, every store of the network is a PostgreSQL schema of this database instead of a
+  // SQLite file under data_dir: per operator "dcep_<id>" (wallets, journal, contracts),
+  // "dcep_ca_<id>" (its certificate authority) and "dcep_offline_<id>" (offline settlement),
+  // plus "dcep_ca_pboc" (the root authority). One network per database: the schema names are
+  // fixed, so two networks sharing a database would share their stores.
+  std::string postgres_url;
   DcepConfig config;
   const Clock* clock = nullptr;
   RandomSource* random = nullptr;  // wallet ids; nullptr = crypto::Csprng

@@ -10,19 +10,27 @@ namespace tapstack::dcep {
 using nlohmann::json;
 
 json ToJson(const IncomingCredit& c) {
-  return {{"from_operator", c.from_operator}, {"to_operator", c.to_operator},
-          {"payment_id", c.payment_id},       {"payer_wallet", c.payer_wallet},
-          {"payee_wallet", c.payee_wallet},   {"amount_fen", c.amount_fen},
-          {"merchant_id", c.merchant_id}};
+  json j = {{"from_operator", c.from_operator}, {"to_operator", c.to_operator},
+            {"payment_id", c.payment_id},       {"payer_wallet", c.payer_wallet},
+            {"payee_wallet", c.payee_wallet},   {"amount_fen", c.amount_fen},
+            {"merchant_id", c.merchant_id}};
+  if (!c.payer_device.empty()) j["payer_device"] = c.payer_device;
+  if (!c.payee_device.empty()) j["payee_device"] = c.payee_device;
+  if (!c.merchant_order_id.empty()) j["merchant_order_id"] = c.merchant_order_id;
+  return j;
 }
 
 Result<IncomingCredit> IncomingCreditFromJson(const json& j) {
   static constexpr std::string_view kMembers[] = {"from_operator", "to_operator", "payment_id",
                                                   "payer_wallet",  "payee_wallet", "amount_fen",
                                                   "merchant_id"};
+  static constexpr std::string_view kOptionalMembers[] = {"payer_device", "payee_device",
+                                                          "merchant_order_id"};
   if (!j.is_object()) return InvalidArgument("body: expected a JSON object");
   for (const auto& [key, value] : j.items()) {
-    if (std::find(std::begin(kMembers), std::end(kMembers), key) == std::end(kMembers)) {
+    if (std::find(std::begin(kMembers), std::end(kMembers), key) == std::end(kMembers) &&
+        std::find(std::begin(kOptionalMembers), std::end(kOptionalMembers), key) ==
+            std::end(kOptionalMembers)) {
       return InvalidArgument(key + ": unknown member");
     }
   }
@@ -42,6 +50,14 @@ Result<IncomingCredit> IncomingCreditFromJson(const json& j) {
   c.payer_wallet = j.at("payer_wallet").get<std::string>();
   c.payee_wallet = j.at("payee_wallet").get<std::string>();
   c.merchant_id = j.at("merchant_id").get<std::string>();
+  for (std::string_view m : kOptionalMembers) {
+    if (!j.contains(m)) continue;
+    if (!j.at(m).is_string()) return InvalidArgument(std::string(m) + ": expected a string");
+    std::string& target = m == "payer_device"   ? c.payer_device
+                          : m == "payee_device" ? c.payee_device
+                                                : c.merchant_order_id;
+    target = j.at(m).get<std::string>();
+  }
   return c;
 }
 

@@ -4,11 +4,20 @@
 //
 // JSON form of a credit (for a link between processes; the in-process path passes the struct):
 //   {"from_operator","to_operator","payment_id": 32 hex (the payer's transfer id),
-//    "payer_wallet","payee_wallet","amount_fen","merchant_id" (may be "")}
+//    "payer_wallet","payee_wallet","amount_fen","merchant_id" (may be ""),
+//    "payer_device","payee_device" (optional, absent = "")}
 //   → {"credit_id": 32 hex, "replayed": bool} or {"error","message"}.
+// Two kinds of credit:
+//   - a wallet payment (Operator::Pay): payee_wallet set, payee_device "" ;
+//   - an offline transfer settled across operators (dcep/offline_settlement.h): payee_device is
+//     the payee hardware wallet, whose offline purse the payee's operator credits; payer_device
+//     the payer's device ("" for a double-spend loss cover paid from the payer operator's float);
+//     payer_wallet, payee_wallet and merchant_id are "".
+// ToJson writes payer_device/payee_device only when set, so a wallet credit is byte-for-byte what
+// peers that predate offline credits expect.
 // A credit is idempotent per (from_operator, payment_id). Transient errors (IsTransient) mean
-// "retry"; any other error is the payee operator's definite refusal (unknown wallet, balance
-// cap), after which the payer's operator reverses the settlement and voids its hold.
+// "retry"; any other error is the payee operator's definite refusal (unknown wallet or device,
+// balance cap), after which the payer's operator reverses the settlement and voids its hold.
 //
 // Thread-safety: OperatorDirectory is thread-safe; Add before use from other threads.
 #pragma once
@@ -34,6 +43,11 @@ struct IncomingCredit {
   std::string payee_wallet;
   std::int64_t amount_fen = 0;
   std::string merchant_id;
+  std::string payer_device;  // offline transfers only (see above)
+  std::string payee_device;  // set: credit this device's offline purse instead of a wallet
+  // A merchant order (a dynamic QR code's 62.01) this payment pays: the payee's operator refuses
+  // (kAlreadyExists) an order another payment has paid (Operator's paid-order register).
+  std::string merchant_order_id;
 };
 
 struct CreditResult {

@@ -7,7 +7,10 @@
 // transfer's (payer device, counter), see docs/dcep-settlement.md). The same key with the same
 // request must answer OK again without moving value twice (also after a restart); the same key
 // with a different request is kAlreadyExists (kKeyReusedMessage). Settlement re-drives calls that
-// failed, with the same key, until they succeed, so a failure must leave nothing moved.
+// failed transiently or for a state of now (kUnavailable, kIoError, kInternal,
+// kFailedPrecondition), with the same key, until they succeed, so a failure must leave nothing
+// moved. kNotFound, kInvalidArgument, kAlreadyExists and kOutOfRange are definite: a retry with
+// that key cannot succeed, and settlement refuses the record (kept with the reason).
 //
 // Thread-safety: implementations must allow calls from any thread.
 #pragma once
@@ -29,12 +32,14 @@ class OfflinePurses {
 
   // Moves `amount_fen` from the offline purse of `payer_device_id` (kept by this operator) to the
   // offline purse of `payee_device_id` kept by `payee_operator_id` (this operator or another one:
-  // then the inter-operator path of Operator::Pay, central_bank_position → peer). A payee purse
-  // that does not exist yet is opened for the device's owner wallet.
+  // then the inter-operator path of Operator::Pay, central_bank_position → peer: the amount is
+  // held in the payer purse while in flight, the call answers kUnavailable until the peer has
+  // credited, and the same key re-drives it).
   // Errors: kFailedPrecondition (the payer purse holds less than `amount_fen`: value the device
   // received offline may not be uploaded yet, so settlement retries later), kNotFound (no purse
-  // for the payer; payee device unknown to its operator), kUnavailable (transient: retried),
-  // kAlreadyExists (key reused with a different request), kInvalidArgument.
+  // for the payer; payee device unknown to its operator — across operators after the settlement
+  // was reversed), kUnavailable (transient: retried), kAlreadyExists (key reused with a different
+  // request), kInvalidArgument.
   virtual Status MovePurseValue(std::string_view payer_device_id, std::string_view payee_device_id,
                                 std::string_view payee_operator_id, std::int64_t amount_fen,
                                 std::string_view idempotency_key) = 0;
@@ -53,7 +58,8 @@ class OfflinePurses {
                                   std::string_view payee_operator_id, std::int64_t amount_fen,
                                   std::string_view idempotency_key) = 0;
 
-  // The posted balance of the purse of `device_id`; 0 for a device without a purse.
+  // The balance of the purse of `device_id` that can be moved now (posted, minus moves to other
+  // operators in flight); 0 for a device without a purse.
   // Errors: kInvalidArgument (device id), kIoError.
   virtual Result<std::int64_t> PurseBalance(std::string_view device_id) = 0;
 };

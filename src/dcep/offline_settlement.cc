@@ -9,6 +9,7 @@
 
 #include "core/hex.h"
 #include "crypto/hash.h"
+#include "dcep/central_bank_client.h"
 #include "dcep/operator.h"
 #include "dcep/tiers.h"
 #include "dcep_wire/limits.h"
@@ -25,8 +26,8 @@ namespace {
 
 // Portable subset of store/store.h. Amounts fen, times Unix milliseconds. A record is keyed by
 // (payer device, payer counter); body_digest is SHA-256 of its signed body (E3).
-const std::array<store::Migration, 1>& Migrations() {
-  static const std::array<store::Migration, 1> migrations = {
+const std::array<store::Migration, 2>& Migrations() {
+  static const std::array<store::Migration, 2> migrations = {
       store::Migration{
           .version = 1,
           .description = "dcep offline settlement",
@@ -90,6 +91,35 @@ CREATE TABLE dcep_offline_rejected (
           .sqlite_sql = "",
           .postgres_sql = "",
       },
+      // Received records whose payer another operator certified: kept here as evidence and
+      // forwarded to the payer's operator. Keyed on the body too: a second body under the same
+      // counter is a double spend the payer's operator must see.
+      store::Migration{
+          .version = 2,
+          .description = "dcep offline forwarding across operators",
+          .sql = R"sql(
+CREATE TABLE dcep_offline_forwarded (
+  payer_device_id TEXT NOT NULL,
+  payer_counter BIGINT NOT NULL,
+  body_digest BYTEA NOT NULL,
+  record BYTEA NOT NULL,
+  payee_device_id TEXT NOT NULL,
+  payer_operator TEXT NOT NULL,
+  amount_fen BIGINT NOT NULL CHECK (amount_fen > 0),
+  status TEXT NOT NULL CHECK (status IN ('pending', 'forwarded', 'refused')),
+  payer_outcome TEXT,
+  reason TEXT,
+  uploaded_by TEXT NOT NULL,
+  created_unix_ms BIGINT NOT NULL,
+  forwarded_unix_ms BIGINT,
+  PRIMARY KEY (payer_device_id, payer_counter, body_digest)
+);
+CREATE INDEX dcep_offline_forwarded_pending ON dcep_offline_forwarded (created_unix_ms)
+  WHERE status = 'pending';
+)sql",
+          .sqlite_sql = "",
+          .postgres_sql = "",
+      },
   };
   return migrations;
 }
@@ -120,6 +150,37 @@ std::string StatusText(const Status& s) {
   return std::string(ErrorCodeName(s.code())) + ": " + s.message();
 }
 
+// Errors of an OfflinePurses move that a retry with the same key cannot turn into a success
+// (dcep/offline_purses.h): the record is refused instead of staying pending forever.
+bool IsDefiniteRefusal(const Status& s) {
+  return s.code() == ErrorCode::kNotFound || s.code() == ErrorCode::kInvalidArgument ||
+         s.code() == ErrorCode::kAlreadyExists || s.code() == ErrorCode::kOutOfRange;
+}
+
+std::optional<RecordOutcome> OutcomeFromName(std::string_view name) {
+  for (RecordOutcome o : {RecordOutcome::kSettled, RecordOutcome::kDuplicate,
+                          RecordOutcome::kPending, RecordOutcome::kDoubleSpend,
+                          RecordOutcome::kRefused, RecordOutcome::kRejected,
+                          RecordOutcome::kForwarded}) {
+    if (RecordOutcomeName(o) == name) return o;
+  }
+  return std::nullopt;
+}
+
+// Where a record came from.
+struct Source {
+  std::string uploaded_by;     // the device whose log held it
+  std::string payee_operator;  // known payee operator ("" = the uploader's, or resolve)
+  bool may_forward = false;    // an upload here: a foreign payer's received record is forwarded
+};
+
+// A forwarded record (dcep_offline_forwarded's key).
+struct ForwardKey {
+  std::string payer;
+  std::int64_t counter = 0;
+  Bytes digest;
+};
+
 struct DeviceRow {
   DeviceState state = DeviceState::kActive;
   std::string reason;
@@ -139,6 +200,7 @@ std::string_view RecordOutcomeName(RecordOutcome outcome) {
     case RecordOutcome::kDoubleSpend: return "double_spend";
     case RecordOutcome::kRefused: return "refused";
     case RecordOutcome::kRejected: return "rejected";
+    case RecordOutcome::kForwarded: return "forwarded";
   }
   return "unknown";
 }
@@ -252,12 +314,21 @@ struct OfflineSettlement::Impl {
     return {};
   }
 
-  Status Verify(const dcep_wire::LogRecord& record, std::int64_t now_ms) {
+  Status Verify(const dcep_wire::LogRecord& record, std::int64_t now_ms, bool may_forward) {
     const dcep_wire::CertificateChain& chain = record.payer_chain;
     if (chain.operator_cert.body.subject_id != options.operator_id) {
-      return FailedPrecondition("payer device is certified by operator " +
-                                chain.operator_cert.body.subject_id +
-                                ", settled there (cross-operator forwarding is not supported)");
+      // Only a payee's received record is forwarded to the payer's operator (a sent record is
+      // the uploader's own, certified here).
+      const char* why = !may_forward ? "a forwarded record is not forwarded again"
+                        : !options.forward_to_operator ? "no forwarding to it is configured"
+                        : record.direction != dcep_wire::LogDirection::kReceived
+                            ? "only received records are forwarded"
+                            : nullptr;
+      if (why != nullptr) {
+        return FailedPrecondition("payer device is certified by operator " +
+                                  chain.operator_cert.body.subject_id + ", settled there (" +
+                                  why + ")");
+      }
     }
     if (record.transfer.body.currency_numeric != dcep_wire::kCnyCurrencyNumeric) {
       return InvalidArgument("currency: expected 156 (CNY), got " +
@@ -311,6 +382,16 @@ struct OfflineSettlement::Impl {
         kind == "unload"
             ? options.purses->UnloadPurseValue(payer, amount, key)
             : options.purses->MovePurseValue(payer, payee, *payee_operator, amount, key);
+    if (!moved.ok() && IsDefiniteRefusal(moved)) {
+      const std::string reason = StatusText(moved);
+      TS_RETURN_IF_ERROR(store
+                             ->Execute("UPDATE dcep_offline_records SET status = 'refused', "
+                                       "reason = ? WHERE payer_device_id = ? AND payer_counter = ?",
+                                       {reason, payer, std::int64_t{counter}})
+                             .status());
+      if (reason_out != nullptr) *reason_out = reason;
+      return RecordOutcome::kRefused;
+    }
     if (!moved.ok()) return keep_pending(StatusText(moved));
     TS_RETURN_IF_ERROR(store
                            ->Execute("UPDATE dcep_offline_records SET status = 'settled', "
@@ -345,6 +426,13 @@ struct OfflineSettlement::Impl {
           ->Execute("UPDATE dcep_offline_conflicts SET reason = ? WHERE payer_device_id = ? "
                     "AND payer_counter = ? AND body_digest = ?",
                     {reason, payer, std::int64_t{counter}, digest})
+          .status();
+    };
+    auto refuse = [&](const Status& refusal) -> Status {
+      return store
+          ->Execute("UPDATE dcep_offline_conflicts SET status = 'refused', reason = ? "
+                    "WHERE payer_device_id = ? AND payer_counter = ? AND body_digest = ?",
+                    {StatusText(refusal), payer, std::int64_t{counter}, digest})
           .status();
     };
     if (!payee_operator.has_value() || payee_operator->empty()) {
@@ -387,11 +475,13 @@ struct OfflineSettlement::Impl {
                                .status());
         return note(StatusText(moved));
       }
+      if (!moved.ok() && IsDefiniteRefusal(moved)) return refuse(moved);
       if (!moved.ok()) return note(StatusText(moved));
     }
     if (*loss_part > 0) {
       const Status covered =
           options.purses->CoverOfflineLoss(payee, *payee_operator, *loss_part, key + ":loss");
+      if (!covered.ok() && IsDefiniteRefusal(covered)) return refuse(covered);
       if (!covered.ok()) return note(StatusText(covered));
     }
     return store
@@ -401,8 +491,11 @@ struct OfflineSettlement::Impl {
         .status();
   }
 
-  // One verified-or-not log record of an upload.
-  Result<UploadedRecord> ProcessRecord(std::string_view uploader, const dcep_wire::LogRecord& record) {
+  // One verified-or-not log record of an upload (or forwarded by the payee's operator). A
+  // record to forward is recorded pending and named in `forward` for DriveForward.
+  Result<UploadedRecord> ProcessRecord(const Source& source, const dcep_wire::LogRecord& record,
+                                       std::optional<ForwardKey>* forward) {
+    const std::string_view uploader = source.uploaded_by;
     const dcep_wire::OfflineTransferBody& body = record.transfer.body;
     UploadedRecord out;
     out.log_sequence = record.sequence;
@@ -417,7 +510,7 @@ struct OfflineSettlement::Impl {
     const std::int64_t counter = body.payer_counter;
 
     // 1. Verify before anything is keyed on (payer, counter).
-    if (const Status verified = Verify(record, now_ms); !verified.ok()) {
+    if (const Status verified = Verify(record, now_ms, source.may_forward); !verified.ok()) {
       TS_RETURN_IF_ERROR(
           store
               ->Execute("INSERT INTO dcep_offline_rejected (uploaded_by, log_sequence, "
@@ -430,7 +523,15 @@ struct OfflineSettlement::Impl {
       out.reason = StatusText(verified);
       return out;
     }
-    const bool uploader_is_payee = body.payee_device_id == uploader;
+    const std::string& payer_operator = record.payer_chain.operator_cert.body.subject_id;
+    if (payer_operator != options.operator_id) {
+      return RecordForward(source, record, digest, chain, payer_operator, std::move(out), forward);
+    }
+    // The payee's operator when known: the payee's own upload names us, a forward its sender.
+    std::string known_payee_operator = source.payee_operator;
+    if (known_payee_operator.empty() && body.payee_device_id == uploader) {
+      known_payee_operator = options.operator_id;
+    }
 
     // 2. De-duplicate.
     TS_ASSIGN_OR_RETURN(const store::Rows existing,
@@ -440,13 +541,12 @@ struct OfflineSettlement::Impl {
     if (!existing.empty()) {
       TS_ASSIGN_OR_RETURN(const Bytes standing, existing[0].GetBlob("body_digest"));
       if (standing == digest) {
-        if (uploader_is_payee) {
-          // The payee's own upload names its operator: us.
+        if (!known_payee_operator.empty()) {
           TS_RETURN_IF_ERROR(store
                                  ->Execute("UPDATE dcep_offline_records SET payee_operator = ? "
                                            "WHERE payer_device_id = ? AND payer_counter = ? "
                                            "AND payee_operator IS NULL",
-                                           {options.operator_id, payer, counter})
+                                           {known_payee_operator, payer, counter})
                                  .status());
         }
         out.outcome = RecordOutcome::kDuplicate;
@@ -458,12 +558,12 @@ struct OfflineSettlement::Impl {
                                        "AND body_digest = ?",
                                        {payer, counter, digest}));
       if (!known.empty()) {
-        if (uploader_is_payee) {
+        if (!known_payee_operator.empty()) {
           TS_RETURN_IF_ERROR(store
                                  ->Execute("UPDATE dcep_offline_conflicts SET payee_operator = ? "
                                            "WHERE payer_device_id = ? AND payer_counter = ? "
                                            "AND body_digest = ? AND payee_operator IS NULL",
-                                           {options.operator_id, payer, counter, digest})
+                                           {known_payee_operator, payer, counter, digest})
                                  .status());
         }
         out.outcome = RecordOutcome::kDuplicate;
@@ -473,8 +573,9 @@ struct OfflineSettlement::Impl {
 
     // 3. Revocation as of this upload.
     TS_ASSIGN_OR_RETURN(const std::string refusal, RefusalOfPayer(payer));
-    std::string payee_operator =
-        uploader_is_payee ? options.operator_id : ResolvePayeeOperator(body.payee_device_id);
+    std::string payee_operator = known_payee_operator.empty()
+                                     ? ResolvePayeeOperator(body.payee_device_id)
+                                     : known_payee_operator;
     const store::Value payee_operator_value =
         payee_operator.empty() ? store::Value::Null() : store::Value(payee_operator);
 
@@ -535,6 +636,166 @@ struct OfflineSettlement::Impl {
     }
     TS_ASSIGN_OR_RETURN(out.outcome, DriveRecord(payer, body.payer_counter, &out.reason));
     return out;
+  }
+
+  // ---- forwarding across operators ----
+
+  // Records a verified received record of a foreign payer (pending) unless known; names it in
+  // `forward` when it is (still) to be forwarded.
+  Result<UploadedRecord> RecordForward(const Source& source, const dcep_wire::LogRecord& record,
+                                       const Bytes& digest, const Bytes& chain,
+                                       const std::string& payer_operator, UploadedRecord out,
+                                       std::optional<ForwardKey>* forward) {
+    const dcep_wire::OfflineTransferBody& body = record.transfer.body;
+    ForwardKey key{body.payer_device_id, std::int64_t{body.payer_counter}, digest};
+    TS_ASSIGN_OR_RETURN(const store::Rows known,
+                        store->Query("SELECT status, reason FROM dcep_offline_forwarded "
+                                     "WHERE payer_device_id = ? AND payer_counter = ? "
+                                     "AND body_digest = ?",
+                                     {key.payer, key.counter, key.digest}));
+    if (!known.empty()) {
+      TS_ASSIGN_OR_RETURN(const std::string status, known[0].GetText("status"));
+      TS_ASSIGN_OR_RETURN(const std::optional<std::string> reason,
+                          known[0].GetOptionalText("reason"));
+      if (status == "pending") {
+        out.outcome = RecordOutcome::kPending;
+        out.reason = reason.value_or("");
+        if (forward != nullptr) *forward = std::move(key);
+      } else {
+        out.outcome = status == "forwarded" ? RecordOutcome::kDuplicate : RecordOutcome::kRefused;
+        out.reason = status == "forwarded" ? std::string() : reason.value_or("");
+      }
+      return out;
+    }
+    TS_ASSIGN_OR_RETURN(const Bytes e9, dcep_wire::EncodeLogRecord(record.sequence,
+                                                                   record.direction,
+                                                                   record.transfer.encoded, chain));
+    const std::string reason = "forwarding to operator " + payer_operator + ", the payer's";
+    TS_RETURN_IF_ERROR(
+        store
+            ->Execute("INSERT INTO dcep_offline_forwarded (payer_device_id, payer_counter, "
+                      "body_digest, record, payee_device_id, payer_operator, amount_fen, status, "
+                      "payer_outcome, reason, uploaded_by, created_unix_ms, forwarded_unix_ms) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', NULL, ?, ?, ?, NULL)",
+                      {key.payer, key.counter, key.digest, e9, body.payee_device_id,
+                       payer_operator, body.amount_fen, reason, source.uploaded_by, NowMs()})
+            .status());
+    out.outcome = RecordOutcome::kPending;
+    out.reason = reason;
+    if (forward != nullptr) *forward = std::move(key);
+    return out;
+  }
+
+  // Forwards one pending record (mu NOT held: the hook may wait on the payer's operator) and
+  // records the answer. Returns the record's outcome for the payee.
+  Result<UploadedRecord> DriveForward(const ForwardKey& key) {
+    Bytes e9;
+    std::string payer_operator;
+    UploadedRecord out;
+    {
+      std::lock_guard lock(mu);
+      TS_ASSIGN_OR_RETURN(const store::Row row,
+                          store->QueryRow("SELECT record, payer_operator, status, payer_outcome, "
+                                          "reason, payee_device_id, amount_fen "
+                                          "FROM dcep_offline_forwarded WHERE payer_device_id = ? "
+                                          "AND payer_counter = ? AND body_digest = ?",
+                                          {key.payer, key.counter, key.digest}));
+      TS_ASSIGN_OR_RETURN(e9, row.GetBlob("record"));
+      TS_ASSIGN_OR_RETURN(payer_operator, row.GetText("payer_operator"));
+      TS_ASSIGN_OR_RETURN(const std::string status, row.GetText("status"));
+      TS_ASSIGN_OR_RETURN(const std::optional<std::string> payer_outcome,
+                          row.GetOptionalText("payer_outcome"));
+      TS_ASSIGN_OR_RETURN(const std::optional<std::string> reason, row.GetOptionalText("reason"));
+      out.payer_device_id = key.payer;
+      out.payer_counter = static_cast<std::uint32_t>(key.counter);
+      TS_ASSIGN_OR_RETURN(out.payee_device_id, row.GetText("payee_device_id"));
+      TS_ASSIGN_OR_RETURN(out.amount_fen, row.GetInt64("amount_fen"));
+      if (status != "pending") {
+        // Another thread forwarded it meanwhile: its answer stands.
+        out.outcome = status == "refused" ? RecordOutcome::kRefused
+                                          : OutcomeFromName(payer_outcome.value_or(""))
+                                                .value_or(RecordOutcome::kForwarded);
+        out.reason = reason.value_or("");
+        return out;
+      }
+    }
+    Result<UploadedRecord> answer =
+        options.forward_to_operator
+            ? options.forward_to_operator(payer_operator, e9)
+            : Result<UploadedRecord>(Unavailable("no forwarding to other operators configured"));
+    std::lock_guard lock(mu);
+    std::string status = "forwarded";
+    std::optional<std::string> payer_outcome;
+    if (!answer.ok() && IsTransient(answer.status())) {
+      out.outcome = RecordOutcome::kPending;
+      out.reason = "forwarding to operator " + payer_operator + ": " + StatusText(answer.status()) +
+                   " (retried)";
+      TS_RETURN_IF_ERROR(store
+                             ->Execute("UPDATE dcep_offline_forwarded SET reason = ? WHERE "
+                                       "payer_device_id = ? AND payer_counter = ? AND "
+                                       "body_digest = ? AND status = 'pending'",
+                                       {out.reason, key.payer, key.counter, key.digest})
+                             .status());
+      return out;
+    }
+    if (!answer.ok()) {
+      status = "refused";
+      out.outcome = RecordOutcome::kRefused;
+      out.reason = "operator " + payer_operator + " refused the forwarded record: " +
+                   StatusText(answer.status());
+    } else {
+      payer_outcome = std::string(RecordOutcomeName(answer->outcome));
+      out.outcome = answer->outcome;
+      if (answer->outcome == RecordOutcome::kPending) out.outcome = RecordOutcome::kForwarded;
+      if (answer->outcome == RecordOutcome::kRejected) status = "refused";
+      out.reason = answer->reason.empty()
+                       ? std::string()
+                       : "operator " + payer_operator + ": " + answer->reason;
+    }
+    TS_RETURN_IF_ERROR(
+        store
+            ->Execute("UPDATE dcep_offline_forwarded SET status = ?, payer_outcome = ?, "
+                      "reason = ?, forwarded_unix_ms = ? WHERE payer_device_id = ? AND "
+                      "payer_counter = ? AND body_digest = ? AND status = 'pending'",
+                      {status,
+                       payer_outcome ? store::Value(*payer_outcome) : store::Value::Null(),
+                       out.reason.empty() ? store::Value::Null() : store::Value(out.reason),
+                       NowMs(), key.payer, key.counter, key.digest})
+            .status());
+    return out;
+  }
+
+  Result<std::vector<ForwardKey>> PendingForwardsLocked() {
+    TS_ASSIGN_OR_RETURN(const store::Rows rows,
+                        store->Query("SELECT payer_device_id, payer_counter, body_digest FROM "
+                                     "dcep_offline_forwarded WHERE status = 'pending' ORDER BY "
+                                     "created_unix_ms, payer_device_id, payer_counter LIMIT " +
+                                     std::to_string(kRetryBatchMax)));
+    std::vector<ForwardKey> keys;
+    for (const store::Row& row : rows) {
+      ForwardKey key;
+      TS_ASSIGN_OR_RETURN(key.payer, row.GetText("payer_device_id"));
+      TS_ASSIGN_OR_RETURN(key.counter, row.GetInt64("payer_counter"));
+      TS_ASSIGN_OR_RETURN(key.digest, row.GetBlob("body_digest"));
+      keys.push_back(std::move(key));
+    }
+    return keys;
+  }
+
+  // RetryPendingLocked, then the pending forwards (mu NOT held). Returns what is still pending.
+  Result<std::int64_t> RetryAll() {
+    std::int64_t still_pending = 0;
+    std::vector<ForwardKey> forwards;
+    {
+      std::lock_guard lock(mu);
+      TS_ASSIGN_OR_RETURN(still_pending, RetryPendingLocked());
+      TS_ASSIGN_OR_RETURN(forwards, PendingForwardsLocked());
+    }
+    for (const ForwardKey& key : forwards) {
+      TS_ASSIGN_OR_RETURN(const UploadedRecord forwarded, DriveForward(key));
+      if (forwarded.outcome == RecordOutcome::kPending) ++still_pending;
+    }
+    return still_pending;
   }
 
   static Status InsertConflictIn(store::Store& s, std::string_view uploader,
@@ -606,6 +867,29 @@ struct OfflineSettlement::Impl {
     return still_pending;
   }
 
+  // A record that was pending when processed may have settled (or been refused) in a retry.
+  Status RefreshPendingLocked(std::vector<UploadedRecord>& records) {
+    for (UploadedRecord& r : records) {
+      if (r.outcome != RecordOutcome::kPending) continue;
+      TS_ASSIGN_OR_RETURN(const store::Rows rows,
+                          store->Query("SELECT status, reason FROM dcep_offline_records "
+                                       "WHERE payer_device_id = ? AND payer_counter = ?",
+                                       {r.payer_device_id, std::int64_t{r.payer_counter}}));
+      if (rows.empty()) continue;  // a forwarded record: not settled here
+      TS_ASSIGN_OR_RETURN(const std::string status, rows[0].GetText("status"));
+      TS_ASSIGN_OR_RETURN(const std::optional<std::string> reason,
+                          rows[0].GetOptionalText("reason"));
+      if (status == "settled") {
+        r.outcome = RecordOutcome::kSettled;
+        r.reason.clear();
+      } else if (status == "refused") {
+        r.outcome = RecordOutcome::kRefused;
+        r.reason = reason.value_or("");
+      }
+    }
+    return Status::Ok();
+  }
+
   Result<std::vector<CounterGap>> GapsLocked(std::string_view payer) {
     TS_ASSIGN_OR_RETURN(const store::Rows rows,
                         store->Query("SELECT payer_counter, created_unix_ms "
@@ -663,7 +947,7 @@ Result<std::unique_ptr<OfflineSettlement>> OfflineSettlement::Open(
       new Impl{.mu = {}, .options = std::move(options), .store = std::move(store), .verifier = nullptr});
   impl->verifier =
       std::make_unique<dcep_wire::TransferVerifier>(impl->options.authority->root_public_key());
-  TS_RETURN_IF_ERROR(impl->RetryPendingLocked().status());
+  TS_RETURN_IF_ERROR(impl->RetryAll().status());
   return std::unique_ptr<OfflineSettlement>(new OfflineSettlement(std::move(impl)));
 }
 
@@ -698,40 +982,41 @@ Result<UploadResult> OfflineSettlement::Upload(std::string_view device_id, ByteV
     payers.insert(r.transfer.body.payer_device_id);
   }
 
-  std::lock_guard lock(impl_->mu);
   UploadResult result;
-  for (const dcep_wire::LogRecord& record : records) {
-    TS_ASSIGN_OR_RETURN(UploadedRecord outcome, impl_->ProcessRecord(device_id, record));
-    result.records.push_back(std::move(outcome));
-  }
-  const std::int64_t now_ms = impl_->NowMs();
-  TS_RETURN_IF_ERROR(
-      impl_->store
-          ->Execute("INSERT INTO dcep_offline_devices (device_id, state, reason, state_unix_ms, "
-                    "revocation_pending, log_sequence_acknowledged, recovered_fen) "
-                    "VALUES (?, 'active', NULL, ?, ?, ?, NULL) ON CONFLICT (device_id) DO UPDATE "
-                    "SET log_sequence_acknowledged = CASE WHEN "
-                    "dcep_offline_devices.log_sequence_acknowledged < "
-                    "excluded.log_sequence_acknowledged THEN excluded.log_sequence_acknowledged "
-                    "ELSE dcep_offline_devices.log_sequence_acknowledged END",
-                    {std::string(device_id), now_ms, store::Value::Bool(false),
-                     std::int64_t{max_sequence}})
-          .status());
-  TS_ASSIGN_OR_RETURN(const std::int64_t still_pending, impl_->RetryPendingLocked());
-  (void)still_pending;
-  // A record that was pending when processed may have settled in the retry.
-  for (UploadedRecord& r : result.records) {
-    if (r.outcome != RecordOutcome::kPending) continue;
-    TS_ASSIGN_OR_RETURN(const store::Row row,
-                        impl_->store->QueryRow("SELECT status, reason FROM dcep_offline_records "
-                                               "WHERE payer_device_id = ? AND payer_counter = ?",
-                                               {r.payer_device_id, std::int64_t{r.payer_counter}}));
-    TS_ASSIGN_OR_RETURN(const std::string status, row.GetText("status"));
-    if (status == "settled") {
-      r.outcome = RecordOutcome::kSettled;
-      r.reason.clear();
+  // Records of payers of other operators, forwarded once the lock is released.
+  std::vector<std::pair<std::size_t, ForwardKey>> forwards;
+  {
+    std::lock_guard lock(impl_->mu);
+    const Source source{std::string(device_id), "", /*may_forward=*/true};
+    for (const dcep_wire::LogRecord& record : records) {
+      std::optional<ForwardKey> forward;
+      TS_ASSIGN_OR_RETURN(UploadedRecord outcome, impl_->ProcessRecord(source, record, &forward));
+      if (forward.has_value()) forwards.emplace_back(result.records.size(), std::move(*forward));
+      result.records.push_back(std::move(outcome));
     }
+    const std::int64_t now_ms = impl_->NowMs();
+    TS_RETURN_IF_ERROR(
+        impl_->store
+            ->Execute("INSERT INTO dcep_offline_devices (device_id, state, reason, state_unix_ms, "
+                      "revocation_pending, log_sequence_acknowledged, recovered_fen) "
+                      "VALUES (?, 'active', NULL, ?, ?, ?, NULL) ON CONFLICT (device_id) DO UPDATE "
+                      "SET log_sequence_acknowledged = CASE WHEN "
+                      "dcep_offline_devices.log_sequence_acknowledged < "
+                      "excluded.log_sequence_acknowledged THEN excluded.log_sequence_acknowledged "
+                      "ELSE dcep_offline_devices.log_sequence_acknowledged END",
+                      {std::string(device_id), now_ms, store::Value::Bool(false),
+                       std::int64_t{max_sequence}})
+            .status());
+    TS_ASSIGN_OR_RETURN(const std::int64_t still_pending, impl_->RetryPendingLocked());
+    (void)still_pending;
+    TS_RETURN_IF_ERROR(impl_->RefreshPendingLocked(result.records));
   }
+  for (const auto& [index, key] : forwards) {
+    TS_ASSIGN_OR_RETURN(const UploadedRecord forwarded, impl_->DriveForward(key));
+    result.records[index].outcome = forwarded.outcome;
+    result.records[index].reason = forwarded.reason;
+  }
+  std::lock_guard lock(impl_->mu);
   for (const std::string& payer : payers) {
     TS_ASSIGN_OR_RETURN(std::vector<CounterGap> gaps, impl_->GapsLocked(payer));
     for (CounterGap& g : gaps) result.gaps.push_back(std::move(g));
@@ -744,10 +1029,35 @@ Result<UploadResult> OfflineSettlement::Upload(std::string_view device_id, ByteV
   return result;
 }
 
-Result<std::int64_t> OfflineSettlement::RetryPending() {
+Result<UploadedRecord> OfflineSettlement::SettleForwarded(std::string_view from_operator,
+                                                          ByteView record) {
+  TS_RETURN_IF_ERROR(CheckOperatorId("from_operator", from_operator));
+  if (from_operator == impl_->options.operator_id) {
+    return InvalidArgument("from_operator: " + std::string(from_operator) +
+                           " is this operator; its devices upload, they are not forwarded");
+  }
+  Result<dcep_wire::LogRecord> parsed = dcep_wire::ParseLogRecord(record);
+  if (!parsed.ok()) return parsed.status().WithContext("record");
+  if (parsed->direction != dcep_wire::LogDirection::kReceived) {
+    return InvalidArgument("record: expected a received record (from the payee's log)");
+  }
+  const std::string& payer_operator = parsed->payer_chain.operator_cert.body.subject_id;
+  if (payer_operator != impl_->options.operator_id) {
+    return InvalidArgument("record: the payer device is certified by operator " +
+                           payer_operator + ", not by " + impl_->options.operator_id);
+  }
   std::lock_guard lock(impl_->mu);
-  return impl_->RetryPendingLocked();
+  // The payee uploaded it at its operator: that operator keeps the payee's purse.
+  const Source source{parsed->transfer.body.payee_device_id, std::string(from_operator),
+                      /*may_forward=*/false};
+  TS_ASSIGN_OR_RETURN(UploadedRecord outcome, impl_->ProcessRecord(source, *parsed, nullptr));
+  TS_RETURN_IF_ERROR(impl_->RetryPendingLocked().status());
+  std::vector<UploadedRecord> records{std::move(outcome)};
+  TS_RETURN_IF_ERROR(impl_->RefreshPendingLocked(records));
+  return std::move(records[0]);
 }
+
+Result<std::int64_t> OfflineSettlement::RetryPending() { return impl_->RetryAll(); }
 
 Status OfflineSettlement::FreezeDevice(std::string_view device_id) {
   TS_RETURN_IF_ERROR(CheckDeviceId("device_id", device_id));

@@ -6,9 +6,10 @@
 // ## A record's way (in log order)
 //   1. Verify: payer chain root → operator → device (VerifyOfflineTransferFromRoot; a device
 //      certificate that expired up to certificate_grace_s before the upload is still accepted,
-//      because the payee checked it offline), currency 156, payer certified by THIS operator.
-//      A record that fails is kept as evidence (rejected) and never keyed: a forgery cannot
-//      claim an honest device's counter.
+//      because the payee checked it offline), currency 156, payer certified by THIS operator —
+//      or, for a received record uploaded here whose payer another operator certified, forwarded
+//      (see "Across operators" below). A record that fails is kept as evidence (rejected) and
+//      never keyed: a forgery cannot claim an honest device's counter.
 //   2. De-duplicate on (payer device, payer counter), comparing SHA-256 of the signed body E3:
 //      the same body again (the other side's upload, a retry) is a no-op.
 //   3. Revocation as of upload: a payer revoked for anything but a freeze (a double spend, or a
@@ -22,9 +23,39 @@
 //      UnloadPurseValue). A payee whose operator is unknown (payer uploads first, payee not
 //      certified here, no directory) or a purse that cannot pay yet (received value not uploaded
 //      yet) leaves it pending; pending records are re-driven after every upload (RetryPending).
+//      A definite refusal of the move (kNotFound, kInvalidArgument, kAlreadyExists, kOutOfRange:
+//      e.g. the payee's operator does not know the payee device) refuses the record (kept, with
+//      the reason): the move's key is spent, a retry could never succeed.
 // Durable before answered: each record is committed (pending) before value moves, and marked
 // settled after; every value move has a key derived from the record, so a crash anywhere is
 // repaired by RetryPending (run by Open) without moving value twice.
+//
+// ## Across operators
+// Each operator settles the devices it certified (their purses are in its ledger). A payee device
+// certified by B holding a transfer from a payer certified by A:
+//   - the payer uploads to A first: A resolves the payee's operator (operator_of_device) and
+//     MovePurseValue(payer, payee, "B") moves the value A → B through the central bank
+//     (Operator: purse_move_out at A, purse_move_in at B);
+//   - the payee uploads to B first: B verifies the record from the root, keeps it as evidence in
+//     dcep_offline_forwarded (keyed on (payer, counter, body digest): re-uploading it is a
+//     duplicate, a second body under the same counter is forwarded too so that A sees the double
+//     spend), and forwards the E9 log record to A (forward_to_operator), where SettleForwarded
+//     runs steps 1-5 as if the payer had uploaded, with the payee's operator known (B). A
+//     transient failure of the hook (IsTransient) keeps it pending at B: RetryPending (and Open)
+//     forward it again; A de-duplicates, so forwarding twice settles once. Any other error, or
+//     A's "rejected", refuses it at B (kept with the reason).
+// The payee's answer for a forwarded record is A's outcome (settled, duplicate, double_spend,
+// refused, rejected), or kForwarded when A recorded it as pending (A settles it later), or
+// kPending while it is not yet forwarded.
+// The hook is called without this settlement's lock held (two operators forwarding to each other
+// at once cannot deadlock).
+//
+// JSON form of a forward, for a link between processes (the in-process path, DcepNetwork, calls
+// SettleForwarded directly):
+//   {"from_operator": "ccb", "to_operator": "icbc", "record": hex of the E9 log record}
+//   → {"log_sequence", "payer_device_id", "payer_counter", "payee_device_id", "amount_fen",
+//      "outcome": RecordOutcomeName, "reason"} or {"error", "message"} (error: ErrorCodeName).
+// Transient errors mean "retry with the same record"; others are A's definite refusal.
 //
 // ## Counter gaps
 // Per payer device the counters seen so far (settled, pending or refused) are contiguous from 1
@@ -66,21 +97,6 @@ inline constexpr std::size_t kUploadRecordsMax = 1024;
 // Pending records re-driven per RetryPending call.
 inline constexpr std::size_t kRetryBatchMax = 1000;
 
-struct OfflineSettlementOptions {
-  std::string operator_id;
-  std::filesystem::path data_dir;  // SQLite <data_dir>/dcep_offline_<id>.db
-  std::string postgres_url;        // when set, PostgreSQL schema dcep_offline_<id> instead
-  OperatorAuthority* authority = nullptr;  // not owned; required; its operator id = operator_id
-  OfflinePurses* purses = nullptr;         // not owned; required
-  const Clock* clock = nullptr;            // nullptr = SystemClock
-  std::int64_t frozen_wait_ms = kFrozenWaitMillisDefault;
-  std::int64_t counter_gap_persistent_ms = kCounterGapPersistentMillisDefault;
-  std::int64_t certificate_grace_s = kCertificateGraceSecondsDefault;
-  // The operator keeping the purse of a payee device this operator did not certify; "" when
-  // unknown (the record then waits for the payee's own upload). Optional.
-  std::function<std::string(std::string_view device_id)> operator_of_device;
-};
-
 enum class RecordOutcome {
   kSettled,      // value moved now
   kDuplicate,    // the same record was uploaded before (by either side): nothing moved
@@ -88,6 +104,7 @@ enum class RecordOutcome {
   kDoubleSpend,  // a second body under a known (payer, counter): payer blocked, loss policy
   kRefused,      // verified but not settled (payer revoked, unload to another operator, ...)
   kRejected,     // does not verify (chain, signature, currency, foreign payer): evidence only
+  kForwarded,    // payer of another operator: recorded there as pending, settled by it later
 };
 std::string_view RecordOutcomeName(RecordOutcome outcome);
 
@@ -99,6 +116,28 @@ struct UploadedRecord {
   std::int64_t amount_fen = 0;
   RecordOutcome outcome = RecordOutcome::kRejected;
   std::string reason;  // why pending, refused or rejected
+};
+
+struct OfflineSettlementOptions {
+  std::string operator_id;
+  std::filesystem::path data_dir;  // SQLite <data_dir>/dcep_offline_<id>.db
+  std::string postgres_url;        // when set, PostgreSQL schema dcep_offline_<id> instead
+  OperatorAuthority* authority = nullptr;  // not owned; required; its operator id = operator_id
+  OfflinePurses* purses = nullptr;         // not owned; required
+  const Clock* clock = nullptr;            // nullptr = SystemClock
+  std::int64_t frozen_wait_ms = kFrozenWaitMillisDefault;
+  std::int64_t counter_gap_persistent_ms = kCounterGapPersistentMillisDefault;
+  std::int64_t certificate_grace_s = kCertificateGraceSecondsDefault;
+  // The operator keeping the purse of a payee device this operator did not certify; "" when
+  // unknown or ambiguous (an id two operators certified): the record then waits for the payee's
+  // own upload. Optional.
+  std::function<std::string(std::string_view device_id)> operator_of_device;
+  // Forwards a received record (one E9 log record) whose payer `payer_operator` certified to that
+  // operator's settlement (its SettleForwarded, with this operator as from_operator) and returns
+  // its answer. Called without this settlement's lock; must be thread-safe. Optional: without
+  // it such records are rejected ("settled there") as before.
+  std::function<Result<UploadedRecord>(std::string_view payer_operator, ByteView record)>
+      forward_to_operator;
 };
 
 struct CounterGap {
@@ -155,8 +194,17 @@ class OfflineSettlement {
   // recorded then; store and OfflinePurses transport errors (what was recorded stays; upload again).
   Result<UploadResult> Upload(std::string_view device_id, ByteView log_records);
 
-  // Re-drives pending records, revocations and compensations. Returns how many records are still
-  // pending. Errors: store errors.
+  // The payer's operator's side of forwarding (see "Across operators"): `record` is one E9 log
+  // record from the log of a payee device certified by `from_operator`, whose payer this
+  // operator certified. Runs steps 1-5 as for an upload by the payer (the payee's operator is
+  // `from_operator`) and answers the record's outcome. Idempotent: forwarding it again answers
+  // kDuplicate. Errors: kInvalidArgument (operator id, the record does not parse, is not a
+  // received record, or its payer is not certified by this operator) — nothing is recorded;
+  // store and OfflinePurses transport errors (what was recorded stays; forward again).
+  Result<UploadedRecord> SettleForwarded(std::string_view from_operator, ByteView record);
+
+  // Re-drives pending records, revocations, compensations and forwards to other operators.
+  // Returns how many records (forwards included) are still pending. Errors: store errors.
   Result<std::int64_t> RetryPending();
 
   // Lost or stolen device: revoked, no further loads; its uploaded transfers keep settling during

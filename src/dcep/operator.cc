@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <functional>
 #include <limits>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/hex.h"
 #include "crypto/csprng.h"
@@ -36,6 +38,12 @@ constexpr std::string_view kKindContractRefund = "contract_refund";
 constexpr std::string_view kKindPurseMove = "purse_move";
 constexpr std::string_view kKindPurseUnload = "purse_unload";
 constexpr std::string_view kKindOfflineLossCover = "offline_loss_cover";
+// Offline settlement across operators: the payer's operator holds the payer purse (or, for a loss
+// cover, its float) like an interbank_out; the payee's operator credits the payee device's purse.
+constexpr std::string_view kKindPurseMoveOut = "purse_move_out";
+constexpr std::string_view kKindPurseMoveIn = "purse_move_in";
+constexpr std::string_view kKindOfflineLossCoverOut = "offline_loss_cover_out";
+constexpr std::string_view kKindOfflineLossCoverIn = "offline_loss_cover_in";
 
 constexpr std::string_view kPosted = "posted";
 constexpr std::string_view kRefused = "refused";
@@ -59,15 +67,33 @@ std::uint16_t TransferCode(std::string_view kind) {
   if (kind == kKindPurseMove) return transfer_code::kPurseMove;
   if (kind == kKindPurseUnload) return transfer_code::kPurseDefund;
   if (kind == kKindOfflineLossCover) return transfer_code::kOfflineLossCover;
+  if (kind == kKindPurseMoveOut || kind == kKindOfflineLossCoverOut) {
+    return transfer_code::kInterbankOut;
+  }
+  if (kind == kKindPurseMoveIn || kind == kKindOfflineLossCoverIn) {
+    return transfer_code::kInterbankIn;
+  }
   return transfer_code::kRedeemSent;
 }
 
+// Offline settlement's moves to another operator's purse (outbox entries driven like
+// interbank_out).
+bool IsOfflineOutbox(std::string_view kind) {
+  return kind == kKindPurseMoveOut || kind == kKindOfflineLossCoverOut;
+}
 // Kinds whose ledger transfer is a hold created at acceptance (outbox entries).
-bool IsHeldOutbox(std::string_view kind) { return kind == kKindInterbankOut || kind == kKindRedeem; }
+bool IsHeldOutbox(std::string_view kind) {
+  return kind == kKindInterbankOut || kind == kKindRedeem || IsOfflineOutbox(kind);
+}
+// The payee's side of an offline move across operators (credited through CreditIncoming).
+bool IsOfflineIncoming(std::string_view kind) {
+  return kind == kKindPurseMoveIn || kind == kKindOfflineLossCoverIn;
+}
 bool IsOutbox(std::string_view kind) { return IsHeldOutbox(kind) || kind == kKindIssue; }
 // Offline settlement's moves (OfflinePurses), retried by it with the same key.
 bool IsRedrivenUntilSettled(std::string_view kind) {
-  return kind == kKindPurseMove || kind == kKindOfflineLossCover || kind == kKindPurseUnload;
+  return kind == kKindPurseMove || kind == kKindOfflineLossCover || kind == kKindPurseUnload ||
+         IsOfflineOutbox(kind);
 }
 
 std::string LowerHex(ByteView bytes) {
@@ -159,7 +185,9 @@ struct Row {
   std::string device_id;
   std::string counter_operator;
   std::string counter_wallet;
+  std::string counter_device;  // the other operator's device (offline moves across operators)
   std::string merchant_id;
+  std::string merchant_order_id;  // the merchant's order this payment pays (paid-order register)
   std::int64_t amount_fen = 0;
   std::int64_t day = 0;
   std::string status;
@@ -179,7 +207,8 @@ store::Value OptText(const std::string& s) {
 constexpr std::string_view kRowColumns =
     "entry_id, seq, kind, request_digest, debit_wallet, credit_wallet, device_id, "
     "counter_operator, counter_wallet, merchant_id, amount_fen, day, status, step, error_code, "
-    "reason, debit_account, credit_account, created_unix_ms, contract_id";
+    "reason, debit_account, credit_account, created_unix_ms, contract_id, counter_device, "
+    "merchant_order_id";
 
 Result<Row> RowFrom(const store::Row& r) {
   Row row;
@@ -208,9 +237,40 @@ Result<Row> RowFrom(const store::Row& r) {
   TS_ASSIGN_OR_RETURN(const Bytes credit, r.GetBlob(17));
   TS_ASSIGN_OR_RETURN(row.credit_account, IdFromBytes(credit));
   TS_ASSIGN_OR_RETURN(row.created_unix_ms, r.GetInt64(18));
-  TS_ASSIGN_OR_RETURN(const auto contract, r.GetOptionalText(19));
-  row.contract_id = contract.value_or("");
+  std::string* last[] = {&row.contract_id, &row.counter_device, &row.merchant_order_id};
+  for (std::size_t i = 0; i < 3; ++i) {
+    TS_ASSIGN_OR_RETURN(const auto text, r.GetOptionalText(19 + i));
+    *last[i] = text.value_or("");
+  }
   return row;
+}
+
+// kInvalidArgument unless 1-kMerchantOrderIdBytesMax of A-Z a-z 0-9 - (the MPM bill number).
+Status CheckMerchantOrderId(std::string_view order_id) {
+  const bool ok = !order_id.empty() && order_id.size() <= kMerchantOrderIdBytesMax &&
+                  std::all_of(order_id.begin(), order_id.end(), [](char ch) {
+                    return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-';
+                  });
+  if (!ok) {
+    return InvalidArgument("merchant_order_id: expected 1-" +
+                           std::to_string(kMerchantOrderIdBytesMax) + " of A-Z a-z 0-9 -");
+  }
+  return Status::Ok();
+}
+
+// The order's part of a request digest: "" without one, so digests of journals written before
+// orders existed still match.
+std::string OrderPart(const std::string& order_id) {
+  return order_id.empty() ? std::string() : "order=" + order_id + "|";
+}
+
+// Payments whose order goes in the register: at the merchant's operator every payment of its
+// merchant's order (its own wallets' and the credits from other operators); at a payer's operator
+// its wallets' payments to another operator's merchant, so that a repeat scan is answered there.
+bool RegistersOrder(const Row& row) {
+  return !row.merchant_order_id.empty() &&
+         (row.kind == kKindPayment || row.kind == kKindInterbankOut ||
+          row.kind == kKindInterbankIn);
 }
 
 Entry ToEntry(const Row& row, bool replayed) {
@@ -223,6 +283,7 @@ Entry ToEntry(const Row& row, bool replayed) {
   e.credit_wallet = row.credit_wallet;
   e.counter_operator = row.counter_operator;
   e.counter_wallet = row.counter_wallet;
+  e.counter_device = row.counter_device;
   e.merchant_id = row.merchant_id;
   e.device_id = row.device_id;
   e.contract_id = row.contract_id;
@@ -316,8 +377,10 @@ struct Operator::Impl : ContractHost {
   struct PurseState {
     Id128 account;
     std::string wallet_id;
-    std::int64_t balance = 0;
-    bool hardware = false;  // bound to a certified device (RegisterDevice)
+    std::int64_t balance = 0;  // posted
+    std::int64_t held = 0;     // outgoing moves to other operators in flight
+    bool hardware = false;     // bound to a certified device (RegisterDevice)
+    std::int64_t available() const { return balance - held; }
   };
   // A candidate row with the error that refuses it before it is stored (bad input).
   struct Candidate {
@@ -416,6 +479,27 @@ struct Operator::Impl : ContractHost {
 
   // Checks a new row against limits and balances and applies its effects to the in-memory state
   // (mu held). Fills the ledger account ids. On error nothing changed.
+  // The payer purse of an offline move, holding `amount` beyond the moves in flight.
+  Result<PurseState*> PayerPurse(const std::string& device_id, std::int64_t amount) {
+    const auto it = purses.find(device_id);
+    if (it == purses.end()) {
+      return NotFound("payer_device_id: no offline purse for device " + device_id);
+    }
+    if (it->second.available() < amount) {
+      return FailedPrecondition("purse: " + Fen(it->second.available()) +
+                                " available in the offline purse of " + device_id + ", " +
+                                Fen(amount) + " to settle");
+    }
+    return &it->second;
+  }
+
+  // Loss covers are paid from the float, so covering a double spend never creates value.
+  Status FloatCovers(std::int64_t amount) const {
+    if (float_available >= amount) return Status::Ok();
+    return FailedPrecondition("float: " + Fen(float_available) + " available to cover " +
+                              Fen(amount) + "; request issuance from the central bank");
+  }
+
   Status CheckAndApply(Row& row) {
     const std::int64_t amount = row.amount_fen;
     if (row.kind == kKindPayment || row.kind == kKindInterbankOut) {
@@ -501,9 +585,10 @@ struct Operator::Impl : ContractHost {
         return FailedPrecondition("device_id: the offline purse of " + row.device_id +
                                   " belongs to another wallet");
       }
-      if (it->second.balance < amount) {
-        return FailedPrecondition("purse: " + Fen(it->second.balance) + " in the offline purse, " +
-                                  Fen(amount) + " requested");
+      if (it->second.available() < amount) {
+        return FailedPrecondition("purse: " + Fen(it->second.available()) +
+                                  " available in the offline purse, " + Fen(amount) +
+                                  " requested");
       }
       row.debit_account = it->second.account;
       row.credit_account = w->account;
@@ -517,25 +602,44 @@ struct Operator::Impl : ContractHost {
       PurseState* payee = PurseByAccount(row.credit_account);
       if (payee == nullptr) return NotFound("payee_device_id: no offline purse");
       if (row.kind == kKindPurseMove) {
-        const auto it = purses.find(row.device_id);
-        if (it == purses.end()) {
-          return NotFound("payer_device_id: no offline purse for device " + row.device_id);
-        }
-        if (it->second.balance < amount) {
-          return FailedPrecondition("purse: " + Fen(it->second.balance) + " in the offline purse of " +
-                                    row.device_id + ", " + Fen(amount) + " to settle");
-        }
-        row.debit_account = it->second.account;
-        it->second.balance -= amount;
+        TS_ASSIGN_OR_RETURN(PurseState* const payer, PayerPurse(row.device_id, amount));
+        row.debit_account = payer->account;
+        payer->balance -= amount;
       } else {
-        if (float_available < amount) {
-          return FailedPrecondition("float: " + Fen(float_available) + " available to cover " +
-                                    Fen(amount) + "; request issuance from the central bank");
-        }
+        TS_RETURN_IF_ERROR(FloatCovers(amount));
         row.debit_account = float_account;
         float_available -= amount;
       }
       payee->balance += amount;
+      return Status::Ok();
+    }
+    if (row.kind == kKindPurseMoveOut) {
+      // A hold payer purse → central_bank_position until the payee's operator has credited.
+      TS_ASSIGN_OR_RETURN(PurseState* const payer, PayerPurse(row.device_id, amount));
+      row.debit_account = payer->account;
+      row.credit_account = cbp;
+      payer->held += amount;
+      return Status::Ok();
+    }
+    if (row.kind == kKindOfflineLossCoverOut) {
+      TS_RETURN_IF_ERROR(FloatCovers(amount));
+      row.debit_account = float_account;
+      row.credit_account = cbp;
+      float_available -= amount;
+      return Status::Ok();
+    }
+    if (IsOfflineIncoming(row.kind)) {
+      // device_id: the payee's device, which must have a purse here (RegisterDevice at
+      // certification); an unknown device is the payee operator's definite refusal.
+      const auto it = purses.find(row.device_id);
+      if (it == purses.end()) {
+        return NotFound("payee_device: no offline purse for device " + row.device_id +
+                        " at operator " + id);
+      }
+      row.credit_wallet = it->second.wallet_id;
+      row.debit_account = cbp;
+      row.credit_account = it->second.account;
+      it->second.balance += amount;
       return Status::Ok();
     }
     if (row.kind == kKindIssue) {
@@ -675,8 +779,12 @@ struct Operator::Impl : ContractHost {
       } else {
         float_available += amount;
       }
-    } else if (row.kind == kKindRedeem) {
+    } else if (row.kind == kKindRedeem || row.kind == kKindOfflineLossCoverOut) {
       float_available += amount;
+    } else if (row.kind == kKindPurseMoveOut) {
+      if (auto it = purses.find(row.device_id); it != purses.end()) it->second.held -= amount;
+    } else if (IsOfflineIncoming(row.kind)) {
+      if (auto it = purses.find(row.device_id); it != purses.end()) it->second.balance -= amount;
     } else if (row.kind == kKindContractLock) {
       if (WalletState* payer = wallet(row.debit_wallet)) {
         payer->balance += amount;
@@ -691,6 +799,20 @@ struct Operator::Impl : ContractHost {
     }
   }
 
+  // The entry that paid (posted or in flight) the merchant's order, if any.
+  Result<std::optional<Row>> PaidOrder(const std::string& merchant_id, const std::string& order_id) {
+    TS_ASSIGN_OR_RETURN(const store::Rows rows,
+                        store->Query("SELECT entry_id FROM dcep_merchant_orders "
+                                     "WHERE merchant_id = ? AND order_id = ?",
+                                     {merchant_id, order_id}));
+    if (rows.empty()) return std::optional<Row>();
+    TS_ASSIGN_OR_RETURN(const Bytes entry_bytes, rows[0].GetBlob(0));
+    TS_ASSIGN_OR_RETURN(const Id128 entry_id, IdFromBytes(entry_bytes));
+    TS_ASSIGN_OR_RETURN(std::optional<Row> row, LookupRow(entry_id));
+    if (row && (row->status == kPosted || row->status == kInFlight)) return row;
+    return std::optional<Row>();
+  }
+
   Result<std::optional<Row>> LookupRow(Id128 entry_id) {
     const std::string sql =
         "SELECT " + std::string(kRowColumns) + " FROM dcep_entries WHERE entry_id = ?";
@@ -702,8 +824,9 @@ struct Operator::Impl : ContractHost {
 
   Status InsertRow(const Row& row) {
     static const std::string sql = "INSERT INTO dcep_entries (" + std::string(kRowColumns) +
-                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    const std::array<store::Value, 20> params = {
+                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                                   "?, ?)";
+    const std::array<store::Value, 22> params = {
         IdToBytes(row.id),         row.seq,
         row.kind,                  IdToBytes(row.digest),
         OptText(row.debit_wallet), OptText(row.credit_wallet),
@@ -713,8 +836,19 @@ struct Operator::Impl : ContractHost {
         row.status,                OptText(row.step),
         OptText(row.error_code),   OptText(row.reason),
         IdToBytes(row.debit_account), IdToBytes(row.credit_account),
-        row.created_unix_ms,       OptText(row.contract_id)};
+        row.created_unix_ms,       OptText(row.contract_id),
+        OptText(row.counter_device), OptText(row.merchant_order_id)};
     return store->Execute(sql, params).status();
+  }
+
+  // (merchant, order) → this entry; replaces an entry that was refused or failed.
+  Status RegisterOrder(const Row& row) {
+    return store
+        ->Execute("INSERT INTO dcep_merchant_orders (merchant_id, order_id, entry_id) "
+                  "VALUES (?, ?, ?) ON CONFLICT (merchant_id, order_id) "
+                  "DO UPDATE SET entry_id = excluded.entry_id",
+                  {row.merchant_id, row.merchant_order_id, IdToBytes(row.id)})
+        .status();
   }
 
   Status UpdateRow(const Row& row) {
@@ -765,6 +899,7 @@ struct Operator::Impl : ContractHost {
     if (!broken.ok()) return broken;
     std::vector<std::size_t> fresh;
     std::unordered_map<std::string, std::size_t> in_batch;
+    std::unordered_set<std::string> orders_in_batch;  // "merchant|order" accepted in this batch
     const std::int64_t now = Now();
     const std::int64_t today = ChinaStandardDay(now);
     for (std::size_t i = 0; i < cands.size(); ++i) {
@@ -794,6 +929,22 @@ struct Operator::Impl : ContractHost {
         continue;
       }
       Row& row = c.row;
+      const std::string order = row.merchant_id + "|" + row.merchant_order_id;
+      if (RegistersOrder(row)) {
+        TS_ASSIGN_OR_RETURN(std::optional<Row> paid,
+                            PaidOrder(row.merchant_id, row.merchant_order_id));
+        if (paid && paid->kind == row.kind && row.kind != kKindInterbankIn &&
+            paid->debit_wallet == row.debit_wallet && paid->amount_fen == row.amount_fen) {
+          c.replay = true;  // the same payer scanning the same order again: its first payment
+          out[i] = ToEntry(*paid, true);
+          continue;
+        }
+        if (paid || orders_in_batch.contains(order)) {
+          out[i] = AlreadyExists("merchant_order_id: order " + row.merchant_order_id +
+                                 " of merchant " + row.merchant_id + " is already paid");
+          continue;
+        }
+      }
       row.seq = next_seq++;
       row.day = today;
       row.created_unix_ms = now;
@@ -813,6 +964,7 @@ struct Operator::Impl : ContractHost {
       } else {
         row.status = std::string(IsOutbox(row.kind) ? kInFlight : kPosted);
         if (IsOutbox(row.kind)) row.step = std::string(kStepAccepted);
+        if (RegistersOrder(row)) orders_in_batch.insert(order);
         out[i] = ToEntry(row, false);
       }
       fresh.push_back(i);
@@ -827,6 +979,9 @@ struct Operator::Impl : ContractHost {
           [&](store::Store&) -> Status {
             for (std::size_t i : fresh) {
               TS_RETURN_IF_ERROR(InsertRow(cands[i].row));
+              if (RegistersOrder(cands[i].row) && cands[i].row.status != kRefused) {
+                TS_RETURN_IF_ERROR(RegisterOrder(cands[i].row));
+              }
               if (cands[i].also) TS_RETURN_IF_ERROR(cands[i].also(*store, out[i].status()));
             }
             return Status::Ok();
@@ -914,6 +1069,11 @@ struct Operator::Impl : ContractHost {
         if (auto it = wallets.find(row.debit_wallet); it != wallets.end()) {
           it->second.balance -= row.amount_fen;
         }
+      } else if (row.kind == kKindPurseMoveOut) {
+        if (auto it = purses.find(row.device_id); it != purses.end()) {
+          it->second.balance -= row.amount_fen;
+          it->second.held -= row.amount_fen;
+        }
       } else if (row.kind == kKindIssue) {
         float_available += row.amount_fen;
       }
@@ -962,7 +1122,7 @@ struct Operator::Impl : ContractHost {
       }
       return Finish(row, moved.ok(), moved.status());
     }
-    // interbank_out
+    // interbank_out, purse_move_out, offline_loss_cover_out
     const SettleRequest settle{id, row.counter_operator, row.amount_fen, key};
     if (row.step == kStepAccepted) {
       Result<Movement> settled = central_bank->Settle(settle);
@@ -973,13 +1133,20 @@ struct Operator::Impl : ContractHost {
         }
         return Finish(row, false, settled.status());
       }
-      IncomingCredit credit{id,
-                            row.counter_operator,
-                            key,
-                            row.debit_wallet,
-                            row.counter_wallet,
-                            row.amount_fen,
-                            row.merchant_id};
+      IncomingCredit credit;
+      credit.from_operator = id;
+      credit.to_operator = row.counter_operator;
+      credit.payment_id = key;
+      credit.amount_fen = row.amount_fen;
+      if (IsOfflineOutbox(row.kind)) {
+        credit.payee_device = row.counter_device;
+        if (row.kind == kKindPurseMoveOut) credit.payer_device = row.device_id;
+      } else {
+        credit.payer_wallet = row.debit_wallet;
+        credit.payee_wallet = row.counter_wallet;
+        credit.merchant_id = row.merchant_id;
+        credit.merchant_order_id = row.merchant_order_id;
+      }
       Result<CreditResult> credited =
           peers != nullptr ? peers->CreditIncoming(credit)
                            : Result<CreditResult>(Unavailable("no interbank peers"));
@@ -992,6 +1159,11 @@ struct Operator::Impl : ContractHost {
       row.step = std::string(kStepReversing);
       row.error_code = std::string(ErrorCodeName(credited.status().code()));
       row.reason = credited.status().message();
+      if (IsOfflineOutbox(row.kind)) {
+        // Offline settlement keeps the payee operator's code (kNotFound: unknown device) to tell
+        // a definite refusal from "retry later"; the message says who refused.
+        row.reason = "payee operator " + row.counter_operator + " refused: " + row.reason;
+      }
       TS_RETURN_IF_ERROR(UpdateRow(row));
     }
     Result<Movement> reversed = central_bank->ReverseSettlement(settle);
@@ -1265,6 +1437,7 @@ Status Operator::Impl::Recover() {
     TS_ASSIGN_OR_RETURN(const auto a, ledger->LookupAccount(state.account));
     if (!a) return Internal("purse " + device + ": ledger account missing");
     state.balance = CreditBalance(*a);
+    state.held = static_cast<std::int64_t>(a->debits_pending);
     purses.emplace(device, state);
   }
   TS_ASSIGN_OR_RETURN(const auto f, ledger->LookupAccount(float_account));
@@ -1517,7 +1690,15 @@ Result<std::vector<Result<Entry>>> Operator::PayBatch(std::span<const PaymentOrd
       payee_operator = (*merchant)->operator_id;
       payee_wallet = MerchantWalletId(payee_operator, o.merchant_id);
       row.merchant_id = o.merchant_id;
+      if (!o.merchant_order_id.empty()) {
+        if (Status s = CheckMerchantOrderId(o.merchant_order_id); !s.ok()) { invalid(s); continue; }
+        row.merchant_order_id = o.merchant_order_id;
+      }
     } else {
+      if (!o.merchant_order_id.empty()) {
+        invalid(InvalidArgument("merchant_order_id: only with a merchant_id"));
+        continue;
+      }
       if (Status s = CheckWalletId("payee_wallet", payee_wallet); !s.ok()) { invalid(s); continue; }
       if (Status s = impl_->config->Operator(payee_operator).status(); !s.ok()) {
         invalid(s.WithContext("payee_operator"));
@@ -1545,6 +1726,7 @@ Result<std::vector<Result<Entry>>> Operator::PayBatch(std::span<const PaymentOrd
     Result<Id128> id = impl_->ids->Derive("pay", o.payer_wallet, o.idempotency_key);
     Result<Id128> digest = RequestDigest("pay|" + o.payer_wallet + "|" + payee_operator + "|" +
                                          payee_wallet + "|" + o.merchant_id + "|" +
+                                         OrderPart(o.merchant_order_id) +
                                          std::to_string(o.amount_fen));
     if (!id.ok() || !digest.ok()) { invalid(id.ok() ? digest.status() : id.status()); continue; }
     row.id = *id;
@@ -1577,10 +1759,14 @@ Result<CreditResult> Operator::CreditIncoming(const IncomingCredit& credit) {
     return InvalidArgument("to_operator: this is operator " + id_);
   }
   TS_RETURN_IF_ERROR(CheckOperatorId("from_operator", credit.from_operator));
-  TS_RETURN_IF_ERROR(CheckWalletId("payee_wallet", credit.payee_wallet));
   TS_RETURN_IF_ERROR(CheckAmount(credit.amount_fen));
   if (credit.payment_id.empty() || credit.payment_id.size() > kIdempotencyKeyBytesMax) {
     return InvalidArgument("payment_id: expected 1-128 bytes");
+  }
+  if (!credit.payee_device.empty()) return CreditIncomingToPurse(credit);
+  TS_RETURN_IF_ERROR(CheckWalletId("payee_wallet", credit.payee_wallet));
+  if (!credit.payer_device.empty()) {
+    return InvalidArgument("payer_device: only with a payee_device (an offline transfer)");
   }
   Row row;
   row.kind = std::string(kKindInterbankIn);
@@ -1588,11 +1774,46 @@ Result<CreditResult> Operator::CreditIncoming(const IncomingCredit& credit) {
   row.counter_operator = credit.from_operator;
   row.counter_wallet = credit.payer_wallet;
   row.merchant_id = credit.merchant_id;
+  if (!credit.merchant_order_id.empty()) {
+    if (credit.merchant_id.empty()) {
+      return InvalidArgument("merchant_order_id: only with a merchant_id");
+    }
+    TS_RETURN_IF_ERROR(CheckMerchantOrderId(credit.merchant_order_id));
+    row.merchant_order_id = credit.merchant_order_id;
+  }
   row.amount_fen = credit.amount_fen;
   TS_ASSIGN_OR_RETURN(row.id,
                       impl_->ids->Derive("interbank_in", credit.from_operator, credit.payment_id));
   TS_ASSIGN_OR_RETURN(row.digest, RequestDigest("credit|" + credit.from_operator + "|" +
                                                 credit.payer_wallet + "|" + credit.payee_wallet +
+                                                "|" + OrderPart(credit.merchant_order_id) +
+                                                std::to_string(credit.amount_fen)));
+  TS_ASSIGN_OR_RETURN(const Entry entry, impl_->AcceptOne(std::move(row)));
+  return CreditResult{entry.entry_id, entry.replayed};
+}
+
+Result<CreditResult> Operator::CreditIncomingToPurse(const IncomingCredit& credit) {
+  TS_RETURN_IF_ERROR(CheckDeviceId("payee_device", credit.payee_device));
+  if (!credit.payee_wallet.empty() || !credit.merchant_id.empty() ||
+      !credit.payer_wallet.empty()) {
+    return InvalidArgument(
+        "payee_device: an offline credit names devices only (payer_wallet, payee_wallet and "
+        "merchant_id must be empty)");
+  }
+  if (!credit.payer_device.empty()) {
+    TS_RETURN_IF_ERROR(CheckDeviceId("payer_device", credit.payer_device));
+  }
+  Row row;
+  row.kind = std::string(credit.payer_device.empty() ? kKindOfflineLossCoverIn : kKindPurseMoveIn);
+  row.device_id = credit.payee_device;
+  row.counter_operator = credit.from_operator;
+  row.counter_device = credit.payer_device;
+  row.amount_fen = credit.amount_fen;
+  // Same id space as wallet credits: a payment id is unique at the payer's operator.
+  TS_ASSIGN_OR_RETURN(row.id,
+                      impl_->ids->Derive("interbank_in", credit.from_operator, credit.payment_id));
+  TS_ASSIGN_OR_RETURN(row.digest, RequestDigest("credit_device|" + credit.from_operator + "|" +
+                                                credit.payer_device + "|" + credit.payee_device +
                                                 "|" + std::to_string(credit.amount_fen)));
   TS_ASSIGN_OR_RETURN(const Entry entry, impl_->AcceptOne(std::move(row)));
   return CreditResult{entry.entry_id, entry.replayed};
@@ -1669,33 +1890,40 @@ Status Operator::MovePurseValue(std::string_view payer_device_id, std::string_vi
   TS_RETURN_IF_ERROR(CheckDeviceId("payee_device_id", payee_device_id));
   TS_RETURN_IF_ERROR(CheckAmount(amount_fen));
   TS_RETURN_IF_ERROR(CheckKey(key));
-  if (payee_operator_id != id_) {
-    return FailedPrecondition("payee_operator: offline value for a device of " +
-                              std::string(payee_operator_id) +
-                              " is not settled across operators yet");
-  }
+  const bool across = payee_operator_id != id_;
+  if (across) TS_RETURN_IF_ERROR(CheckPeerOperator(payee_operator_id));
   Row row;
-  row.kind = std::string(kKindPurseMove);
+  row.kind = std::string(across ? kKindPurseMoveOut : kKindPurseMove);
   row.device_id = std::string(payer_device_id);
   row.amount_fen = amount_fen;
   {
     std::lock_guard lock(impl_->mu);
     const auto payer = impl_->purses.find(std::string(payer_device_id));
-    const auto payee = impl_->purses.find(std::string(payee_device_id));
     if (payer == impl_->purses.end()) {
       return NotFound("payer_device_id: no offline purse for device " + std::string(payer_device_id));
     }
-    if (payee == impl_->purses.end()) {
-      return NotFound("payee_device_id: no offline purse for device " + std::string(payee_device_id));
-    }
     row.debit_wallet = payer->second.wallet_id;
-    row.credit_wallet = payee->second.wallet_id;
-    row.credit_account = payee->second.account;
+    if (across) {
+      // The payee device's purse is kept by its operator; the row names the device there.
+      row.counter_operator = std::string(payee_operator_id);
+      row.counter_device = std::string(payee_device_id);
+    } else {
+      const auto payee = impl_->purses.find(std::string(payee_device_id));
+      if (payee == impl_->purses.end()) {
+        return NotFound("payee_device_id: no offline purse for device " +
+                        std::string(payee_device_id));
+      }
+      row.credit_wallet = payee->second.wallet_id;
+      row.credit_account = payee->second.account;
+    }
   }
-  TS_ASSIGN_OR_RETURN(row.id, impl_->ids->Derive(row.kind, payer_device_id, key));
-  TS_ASSIGN_OR_RETURN(row.digest, RequestDigest(row.kind + "|" + std::string(payer_device_id) + "|" +
-                                                std::string(payee_device_id) + "|" +
-                                                std::to_string(amount_fen)));
+  // One id for both paths: a key first used for one payee operator cannot move value to another
+  // (the digests differ: kAlreadyExists).
+  TS_ASSIGN_OR_RETURN(row.id, impl_->ids->Derive(kKindPurseMove, payer_device_id, key));
+  std::string request = row.kind + "|" + std::string(payer_device_id) + "|" +
+                        std::string(payee_device_id) + "|";
+  if (across) request += std::string(payee_operator_id) + "|";
+  TS_ASSIGN_OR_RETURN(row.digest, RequestDigest(request + std::to_string(amount_fen)));
   return impl_->AcceptOne(std::move(row)).status();
 }
 
@@ -1731,14 +1959,15 @@ Status Operator::CoverOfflineLoss(std::string_view payee_device_id,
   TS_RETURN_IF_ERROR(CheckDeviceId("payee_device_id", payee_device_id));
   TS_RETURN_IF_ERROR(CheckAmount(amount_fen));
   TS_RETURN_IF_ERROR(CheckKey(key));
-  if (payee_operator_id != id_) {
-    return FailedPrecondition("payee_operator: a loss for a device of " +
-                              std::string(payee_operator_id) + " is not covered across operators yet");
-  }
+  const bool across = payee_operator_id != id_;
+  if (across) TS_RETURN_IF_ERROR(CheckPeerOperator(payee_operator_id));
   Row row;
-  row.kind = std::string(kKindOfflineLossCover);
+  row.kind = std::string(across ? kKindOfflineLossCoverOut : kKindOfflineLossCover);
   row.amount_fen = amount_fen;
-  {
+  if (across) {
+    row.counter_operator = std::string(payee_operator_id);
+    row.counter_device = std::string(payee_device_id);
+  } else {
     std::lock_guard lock(impl_->mu);
     const auto payee = impl_->purses.find(std::string(payee_device_id));
     if (payee == impl_->purses.end()) {
@@ -1747,17 +1976,27 @@ Status Operator::CoverOfflineLoss(std::string_view payee_device_id,
     row.credit_wallet = payee->second.wallet_id;
     row.credit_account = payee->second.account;
   }
-  TS_ASSIGN_OR_RETURN(row.id, impl_->ids->Derive(row.kind, payee_device_id, key));
-  TS_ASSIGN_OR_RETURN(row.digest, RequestDigest(row.kind + "|" + std::string(payee_device_id) + "|" +
-                                                std::to_string(amount_fen)));
+  TS_ASSIGN_OR_RETURN(row.id, impl_->ids->Derive(kKindOfflineLossCover, payee_device_id, key));
+  std::string request = row.kind + "|" + std::string(payee_device_id) + "|";
+  if (across) request += std::string(payee_operator_id) + "|";
+  TS_ASSIGN_OR_RETURN(row.digest, RequestDigest(request + std::to_string(amount_fen)));
   return impl_->AcceptOne(std::move(row)).status();
+}
+
+Status Operator::CheckPeerOperator(std::string_view payee_operator_id) {
+  TS_RETURN_IF_ERROR(
+      impl_->config->Operator(payee_operator_id).status().WithContext("payee_operator"));
+  if (impl_->peers == nullptr) {
+    return FailedPrecondition("payee_operator: inter-operator payments are not configured");
+  }
+  return Status::Ok();
 }
 
 Result<std::int64_t> Operator::PurseBalance(std::string_view device_id) {
   TS_RETURN_IF_ERROR(CheckDeviceId("device_id", device_id));
   std::lock_guard lock(impl_->mu);
   const auto it = impl_->purses.find(std::string(device_id));
-  return it == impl_->purses.end() ? 0 : it->second.balance;
+  return it == impl_->purses.end() ? 0 : it->second.available();
 }
 
 Result<Entry> Operator::RequestIssuance(std::int64_t amount_fen, std::string_view key) {
@@ -1841,7 +2080,8 @@ Result<OperatorAudit> Operator::Audit() {
   }
   for (const auto& [device, p] : impl_->purses) {
     TS_ASSIGN_OR_RETURN(const auto a, impl_->ledger->LookupAccount(p.account));
-    if (!a || CreditBalance(*a) != p.balance) {
+    if (!a || CreditBalance(*a) != p.balance ||
+        CreditBalance(*a) - static_cast<std::int64_t>(a->debits_pending) != p.available()) {
       return Internal("operator " + id_ + " audit: purse " + device + " differs from the ledger");
     }
     audit.purses_fen += CreditBalance(*a);

@@ -21,7 +21,12 @@
 //   3. InterbankPeers::CreditIncoming at the payee's operator
 //   4. post the hold; the row becomes posted.
 // A definite refusal at 2 voids the hold; at 3 the row becomes "reversing", the central bank
-// reverses the settlement and the hold is voided (row failed). A transient failure leaves the
+// reverses the settlement and the hold is voided (row failed).
+// Offline settlement across operators (MovePurseValue / CoverOfflineLoss with a payee device of
+// another operator) is the same outbox entry: kind purse_move_out (hold on the payer's offline
+// purse) or offline_loss_cover_out (hold on the float), credited at the payee's operator as
+// purse_move_in / offline_loss_cover_in into the payee device's purse (IncomingCredit with
+// payee_device). A transient failure leaves the
 // row in flight and the call answers kUnavailable; RecoverInterbank (run by Open) or a retry with
 // the same key re-drives it — every step is idempotent (derived ids), so a crash between any two
 // steps is recovered without moving money twice.
@@ -34,6 +39,18 @@
 // day; 400000 spent today, 200000 requested"); an empty wallet is kFailedPrecondition
 // ("balance: 100 fen available, 200 requested"). The payee's balance is never revealed to the
 // payer.
+//
+// ## Merchant orders
+// A payment may name the merchant's order it pays (PaymentOrder::merchant_order_id). Each
+// operator keeps a register (merchant, order) → the entry that paid it, written in the same
+// journal transaction as the payment: the merchant's operator registers every payment of its
+// merchants' orders (its wallets' and the credits from other operators), a payer's operator its
+// wallets' payments to other operators' merchants. A further payment of a paid order (posted or
+// in flight) from the same wallet for the same amount answers the first entry (replayed); any
+// other is kAlreadyExists ("merchant_order_id: order ... is already paid"), which at the
+// merchant's operator's CreditIncoming is a definite refusal, so the payer's operator reverses
+// its settlement. A refused or failed payment leaves the order unpaid. The idempotency key stays the caller's: a payer refused for
+// balance may top up and pay the same order again.
 //
 // ## Idempotency
 // Every call that changes state takes an idempotency key (1-128 bytes). The ledger transfer id is
@@ -85,6 +102,7 @@ inline constexpr std::size_t kDeviceIdBytesMax = 64;
 inline constexpr std::size_t kPhoneDigitsMin = 5;
 inline constexpr std::size_t kPhoneDigitsMax = 15;  // ITU-T E.164
 inline constexpr std::size_t kHistoryPageMax = 200;
+inline constexpr std::size_t kMerchantOrderIdBytesMax = 25;  // EMV QRCPS MPM 62.01 (bill number)
 inline constexpr std::size_t kPayBatchMax = ledger::kBatchEventsMax;
 inline constexpr std::int64_t kMillisPerDay = 86'400'000;
 inline constexpr std::int64_t kChinaStandardOffsetMillis = 8 * 3'600'000;  // UTC+8, no DST
@@ -143,6 +161,9 @@ struct PaymentOrder {
   std::string merchant_id;  // when set, the payee is the merchant's wallet (payee_* empty)
   std::int64_t amount_fen = 0;
   std::string idempotency_key;
+  // With merchant_id: the merchant's order this pays (a dynamic QR code's 62.01, 1-25 of
+  // A-Z a-z 0-9 -). The merchant's operator pays each order once (see "Merchant orders").
+  std::string merchant_order_id;
 };
 
 // One journal entry as the API shows it.
@@ -151,13 +172,17 @@ struct Entry {
   std::int64_t seq = 0;
   std::string kind;  // exchange_in exchange_out payment interbank_out interbank_in purse_fund
                      // purse_defund issue redeem contract_lock contract_release contract_refund
+                     // purse_move purse_unload offline_loss_cover purse_move_out purse_move_in
+                     // offline_loss_cover_out offline_loss_cover_in
   std::string status;  // posted refused in_flight failed
   std::string debit_wallet;
   std::string credit_wallet;
   std::string counter_operator;
   std::string counter_wallet;
+  std::string counter_device;  // purse_move_in/out, offline_loss_cover_in/out: the other
+                               // operator's device (payee device out, payer device in)
   std::string merchant_id;
-  std::string device_id;
+  std::string device_id;  // purse kinds: this operator's device (payer out, payee in)
   std::string contract_id;  // contract_* kinds
   std::int64_t amount_fen = 0;
   std::int64_t created_unix_ms = 0;
@@ -233,7 +258,12 @@ class Operator final : public OfflinePurses {
   // inter-operator orders in the batch are accepted together and then driven one by one.
   // Errors of the whole call: kInvalidArgument (batch too large), kIoError; else one Result each.
   Result<std::vector<Result<Entry>>> PayBatch(std::span<const PaymentOrder> orders);
-  // The payee side of an inter-operator payment (called through InterbankPeers).
+  // The payee side of an inter-operator payment (called through InterbankPeers): credits
+  // payee_wallet, or with payee_device set (offline settlement) the offline purse of that device
+  // (it must exist here: created by RegisterDevice at certification). Idempotent per
+  // (from_operator, payment_id). Errors (definite refusals, the payer's operator reverses):
+  // kInvalidArgument (fields), kNotFound (wallet; "payee_device: no offline purse ..."),
+  // kOutOfRange (balance cap), kAlreadyExists (payment id reused with another body).
   Result<CreditResult> CreditIncoming(const IncomingCredit& credit);
 
   // ---- Offline purses (sub-wallets on hardware wallets) ----
@@ -252,10 +282,18 @@ class Operator final : public OfflinePurses {
   Status RegisterDevice(std::string_view wallet_id, std::string_view device_id);
 
   // ---- OfflinePurses (dcep/offline_purses.h): how offline settlement moves value ----
-  // Same operator only: a payee device of another operator is kFailedPrecondition (settlement
-  // keeps the record pending). A purse move is journalled as kind "purse_move" between the two
-  // purse owners' wallets (their histories show it); a loss cover ("offline_loss_cover") is paid
-  // from the operator's own float, so covering a double spend never creates value.
+  // Same operator: a purse move is journalled as kind "purse_move" between the two purse owners'
+  // wallets (their histories show it); a loss cover ("offline_loss_cover") is paid from the
+  // operator's own float, so covering a double spend never creates value.
+  // A payee device of another operator: the inter-operator path of Pay (see Payments above),
+  // "purse_move_out" in the payer purse owner's history and "purse_move_in" in the payee purse
+  // owner's history at the other operator ("offline_loss_cover_out" from the float /
+  // "offline_loss_cover_in"). While the entry is in flight the amount is held (PurseBalance
+  // answers the purse minus holds) and the call answers kUnavailable: settlement retries with the
+  // same key. A definite refusal by the payee's operator reverses the settlement and voids the
+  // hold; the call (and every retry with that key) answers the payee operator's error code with
+  // "payee operator <id> refused: ..." (kNotFound for an unknown payee device). kNotFound for
+  // an operator not in the config; kFailedPrecondition when no InterbankPeers is configured.
   Status MovePurseValue(std::string_view payer_device_id, std::string_view payee_device_id,
                         std::string_view payee_operator_id, std::int64_t amount_fen,
                         std::string_view idempotency_key) override;
@@ -263,6 +301,7 @@ class Operator final : public OfflinePurses {
                           std::string_view idempotency_key) override;
   Status CoverOfflineLoss(std::string_view payee_device_id, std::string_view payee_operator_id,
                           std::int64_t amount_fen, std::string_view idempotency_key) override;
+  // Posted balance minus outgoing holds (what can be moved now).
   Result<std::int64_t> PurseBalance(std::string_view device_id) override;
 
   // ---- With the central bank ----
@@ -289,6 +328,9 @@ class Operator final : public OfflinePurses {
  private:
   struct Impl;
   explicit Operator(std::unique_ptr<Impl> impl);
+  // In the config and reachable through peers (a payee operator other than this one).
+  Status CheckPeerOperator(std::string_view payee_operator_id);
+  Result<CreditResult> CreditIncomingToPurse(const IncomingCredit& credit);
   std::unique_ptr<Impl> impl_;
   std::string id_;
 };

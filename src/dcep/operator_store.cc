@@ -12,10 +12,10 @@ namespace {
 
 constexpr int kSqliteCacheKib = 64 * 1024;
 
-const std::array<store::Migration, 3>& Migrations() {
+const std::array<store::Migration, 4>& Migrations() {
   // Portable subset of store/store.h. Amounts are fen, times Unix milliseconds, days YYYYMMDD in
   // China Standard Time (UTC+8, no daylight saving).
-  static const std::array<store::Migration, 3> migrations = {
+  static const std::array<store::Migration, 4> migrations = {
       store::Migration{
           .version = 1,
           .description = "dcep operator wallets and entry journal",
@@ -123,6 +123,25 @@ CREATE TABLE dcep_contract_events (
           // 1: the purse backs a hardware wallet's offline balance; value leaves it only through
           // a signed unload settled by offline settlement, never a plain defund.
           .sql = "ALTER TABLE dcep_purses ADD COLUMN hardware BIGINT NOT NULL DEFAULT 0;",
+          .sqlite_sql = "",
+          .postgres_sql = "",
+      },
+      store::Migration{
+          .version = 4,
+          .description = "dcep entries: counterparty device, merchant orders and their register",
+          // counter_device: the other operator's device of an offline move across operators.
+          // merchant_order_id: the order a payment pays (a dynamic QR code); the register maps
+          // each (merchant, order) to the entry that paid it, so a second payer is refused.
+          .sql = R"sql(
+ALTER TABLE dcep_entries ADD COLUMN counter_device TEXT;
+ALTER TABLE dcep_entries ADD COLUMN merchant_order_id TEXT;
+CREATE TABLE dcep_merchant_orders (
+  merchant_id TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  entry_id BYTEA NOT NULL,
+  PRIMARY KEY (merchant_id, order_id)
+);
+)sql",
           .sqlite_sql = "",
           .postgres_sql = "",
       },

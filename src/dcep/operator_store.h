@@ -13,7 +13,9 @@
 //                  status (posted | refused | in_flight | failed), step of an in-flight outbox
 //                  entry (accepted | reversing), the refusal (error code + message), the two
 //                  ledger account ids, seq (the order of acceptance; history pages on it),
-//                  contract id (contract_* kinds)
+//                  contract id (contract_* kinds), the other operator's device (offline moves
+//                  across operators), the merchant order a payment pays
+//   dcep_merchant_orders  the paid-order register: (merchant, order id) → the entry that paid it
 //   dcep_contracts  conditional payments (dcep/contract_book.h): canonical terms, escrow ledger
 //                  account, progress (units delivered, released, refunded), state active | closed
 //   dcep_contract_events  one row per contract action, keyed by its id (derived from contract,

@@ -25,6 +25,8 @@ constexpr emv::TlvTag kTagOfflineBalanceMax = 0x82;
 constexpr emv::TlvTag kTagOfflinePaymentMax = 0x83;
 constexpr emv::TlvTag kTagOfflinePaymentsMax = 0x84;
 constexpr emv::TlvTag kTagOfflineValueMax = 0x85;
+// 86 is the public point inside 7F49; the body level skips it to keep the two apart.
+constexpr emv::TlvTag kTagOfflineUnsyncedMaxAge = 0x87;
 
 constexpr std::string_view kWhat = "certificate";
 
@@ -96,6 +98,7 @@ Result<Bytes> EncodeCertificateBody(const CertificateBody& b) {
   w.PutUint(kTagOfflinePaymentsMax, b.offline_payments_before_sync_max, kPaymentsCountBytes);
   w.PutUint(kTagOfflineValueMax, static_cast<std::uint64_t>(b.offline_value_before_sync_max_fen),
             kAmountBytes);
+  w.PutUint(kTagOfflineUnsyncedMaxAge, b.offline_unsynced_max_age_s, kAgeSecondsBytes);
   return w.Finish(kTagCertificateBody);
 }
 
@@ -120,7 +123,8 @@ Result<Certificate> ParseCertificate(ByteView encoded) {
   TS_RETURN_IF_ERROR(f.CheckTags({kTagVersion, kTagSerial, kTagIssuerId, kTagSubjectId, kTagRole,
                                   kTagScheme, kTagPublicKey, kTagNotAfter, kTagTier,
                                   kTagOfflineBalanceMax, kTagOfflinePaymentMax,
-                                  kTagOfflinePaymentsMax, kTagOfflineValueMax}));
+                                  kTagOfflinePaymentsMax, kTagOfflineValueMax,
+                                  kTagOfflineUnsyncedMaxAge}));
   Certificate cert;
   CertificateBody& b = cert.body;
   TS_ASSIGN_OR_RETURN(const std::uint64_t version, f.Uint(kTagVersion, "version", 1));
@@ -166,6 +170,9 @@ Result<Certificate> ParseCertificate(ByteView encoded) {
   b.offline_payments_before_sync_max = static_cast<std::uint16_t>(payments);
   TS_ASSIGN_OR_RETURN(b.offline_value_before_sync_max_fen,
                       f.Amount(kTagOfflineValueMax, "offline value before sync max"));
+  TS_ASSIGN_OR_RETURN(const std::uint64_t max_age,
+                      f.Uint(kTagOfflineUnsyncedMaxAge, "offline unsynced max age", kAgeSecondsBytes));
+  b.offline_unsynced_max_age_s = static_cast<std::uint32_t>(max_age);
   cert.signed_body.assign(parts.body_bytes.begin(), parts.body_bytes.end());
   cert.signature.assign(parts.signature.begin(), parts.signature.end());
   cert.encoded.assign(encoded.begin(), encoded.end());

@@ -6,7 +6,8 @@
 //          | 5F4C role (01 root, 02 operator, 03 device) | 80 scheme (1)
 //          | 7F49 { 86 public key raw (65 or 32) } | 5F24 not_after unix s (8) | 81 tier (1)
 //          | 82 offline balance max fen (8) | 83 offline payment max fen (8)
-//          | 84 offline payments before sync max (2) | 85 offline value before sync max fen (8) }
+//          | 84 offline payments before sync max (2) | 85 offline value before sync max fen (8)
+//          | 87 offline unsynced max age s (4) }
 //        | 5F37 signature (64) over the complete 7F4E encoding }
 //
 // 7F49 is a constructed tag under BER (bit 6 of 7F is set), so the raw key sits in 86 inside it,
@@ -48,6 +49,9 @@ struct CertificateBody {
   std::int64_t offline_payment_max_fen = 0;
   std::uint16_t offline_payments_before_sync_max = 0;
   std::int64_t offline_value_before_sync_max_fen = 0;
+  // Expiry of unsynced transfers: a device whose oldest transfer not yet acknowledged by a sync is
+  // older than this stops paying and asking to be paid offline until it syncs.
+  std::uint32_t offline_unsynced_max_age_s = 0;
 
   friend bool operator==(const CertificateBody&, const CertificateBody&) = default;
 };

@@ -16,6 +16,7 @@ inline constexpr std::size_t kCounterBytes = 4;        // payer counter
 inline constexpr std::size_t kSequenceBytes = 4;       // load sequence, log sequence, list version
 inline constexpr std::size_t kNonceBytes = 16;         // payee nonce
 inline constexpr std::size_t kPaymentsCountBytes = 2;  // offline payments before sync max
+inline constexpr std::size_t kAgeSecondsBytes = 4;     // offline unsynced max age
 
 // Device ids as device::DeviceStore::CheckDeviceId: 1-64 of a-z 0-9 - _.
 inline constexpr std::size_t kDeviceIdBytesMax = 64;
@@ -32,9 +33,11 @@ inline constexpr std::size_t kCertificateChainBytesMax = 2 * kCertificateBytesMa
 inline constexpr std::size_t kPaymentRequestBytesMax = 2 * kCertificateBytesMax + 96;
 inline constexpr std::size_t kOfflineTransferBytesMax = 384;
 inline constexpr std::size_t kLoadOrderBytesMax = 256;
-// Revocation lists pushed by a sync acknowledgement: at most this many device ids.
+// Revocation lists pushed by a sync acknowledgement: at most this many devices, each an
+// (issuer id, device id) pair.
 inline constexpr std::size_t kRevokedDevicesMax = 256;
-inline constexpr std::size_t kSyncAckBytesMax = 160 + kRevokedDevicesMax * (kDeviceIdBytesMax + 2);
+inline constexpr std::size_t kSyncAckBytesMax =
+    160 + kRevokedDevicesMax * (kEntityIdBytesMax + 2 + kDeviceIdBytesMax + 2);
 inline constexpr std::size_t kLogRecordBytesMax =
     16 + kOfflineTransferBytesMax + kCertificateChainBytesMax;
 

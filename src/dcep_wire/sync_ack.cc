@@ -12,6 +12,7 @@ constexpr emv::TlvTag kTagLogSequence = 0xC5;
 constexpr emv::TlvTag kTagTime = 0x9A;
 constexpr emv::TlvTag kTagListVersion = 0xC6;
 constexpr emv::TlvTag kTagRevoked = 0xC7;
+constexpr emv::TlvTag kTagIssuerId = 0x42;  // as in certificates
 constexpr std::string_view kWhat = "sync acknowledgement";
 
 }  // namespace
@@ -19,16 +20,18 @@ constexpr std::string_view kWhat = "sync acknowledgement";
 Result<Bytes> EncodeSyncAckBody(const SyncAckBody& b) {
   TS_RETURN_IF_ERROR(internal::CheckDeviceIdText(b.device_id, "sync acknowledgement device id (C1)"));
   if (b.operator_time_unix_s < 0) return InvalidArgument("sync acknowledgement time (9A): negative");
-  if (b.revoked_device_ids.size() > kRevokedDevicesMax) {
-    return OutOfRange("sync acknowledgement revoked ids (C7): at most " +
+  if (b.revoked.size() > kRevokedDevicesMax) {
+    return OutOfRange("sync acknowledgement revoked devices (C7): at most " +
                       std::to_string(kRevokedDevicesMax));
   }
   internal::TlvWriter revoked;
-  for (const std::string& id : b.revoked_device_ids) {
-    TS_RETURN_IF_ERROR(internal::CheckDeviceIdText(id, "revoked device id (C7/C1)"));
-    revoked.PutText(kTagDeviceId, id);
+  for (const RevokedDevice& d : b.revoked) {
+    TS_RETURN_IF_ERROR(internal::CheckDeviceIdText(d.issuer_id, "revoked device issuer id (C7/42)"));
+    TS_RETURN_IF_ERROR(internal::CheckDeviceIdText(d.device_id, "revoked device id (C7/C1)"));
+    revoked.PutText(kTagIssuerId, d.issuer_id);
+    revoked.PutText(kTagDeviceId, d.device_id);
   }
-  // C7 { C1 ... }: the list of C1 objects is the value of the primitive C7.
+  // C7 { 42 C1 ... }: the list of pairs is the value of the primitive C7.
   TS_ASSIGN_OR_RETURN(const Bytes wrapped, revoked.Finish(kTagRevoked));
   internal::TlvWriter w;
   w.PutText(kTagDeviceId, b.device_id);
@@ -62,24 +65,34 @@ Result<SyncAck> ParseSyncAck(ByteView encoded) {
   TS_ASSIGN_OR_RETURN(const std::uint64_t version,
                       f.Uint(kTagListVersion, "revocation list version", kSequenceBytes));
   b.revocation_list_version = static_cast<std::uint32_t>(version);
-  TS_ASSIGN_OR_RETURN(const ByteView list, f.Value(kTagRevoked, "revoked device ids"));
+  TS_ASSIGN_OR_RETURN(const ByteView list, f.Value(kTagRevoked, "revoked devices"));
   emv::TlvDecodeOptions options;
   options.allow_padding = false;
-  Result<emv::TlvTree> ids = emv::DecodeTlv(list, options);
-  if (!ids.ok()) return ids.status().WithContext("sync acknowledgement: tag C7 (revoked device ids)");
-  for (const emv::TlvNode& node : ids->roots()) {
-    if (node.tag != kTagDeviceId) {
-      return InvalidArgument("sync acknowledgement: tag C7 holds tag " + emv::TlvTagHex(node.tag) +
-                             ", expected only C1");
+  Result<emv::TlvTree> pairs = emv::DecodeTlv(list, options);
+  if (!pairs.ok()) return pairs.status().WithContext("sync acknowledgement: tag C7 (revoked devices)");
+  std::vector<const emv::TlvNode*> nodes;
+  for (const emv::TlvNode& node : pairs->roots()) nodes.push_back(&node);
+  if (nodes.size() % 2 != 0) {
+    return InvalidArgument("sync acknowledgement: tag C7 holds an odd number of objects, expected "
+                           "pairs 42 (issuer id) C1 (device id)");
+  }
+  if (nodes.size() / 2 > kRevokedDevicesMax) {
+    return OutOfRange("sync acknowledgement: tag C7 lists more than " +
+                      std::to_string(kRevokedDevicesMax) + " devices");
+  }
+  for (std::size_t i = 0; i < nodes.size(); i += 2) {
+    if (nodes[i]->tag != kTagIssuerId || nodes[i + 1]->tag != kTagDeviceId) {
+      return InvalidArgument("sync acknowledgement: tag C7 holds tags " + emv::TlvTagHex(nodes[i]->tag) +
+                             " " + emv::TlvTagHex(nodes[i + 1]->tag) +
+                             ", expected pairs 42 (issuer id) C1 (device id)");
     }
-    if (b.revoked_device_ids.size() >= kRevokedDevicesMax) {
-      return OutOfRange("sync acknowledgement: tag C7 lists more than " +
-                        std::to_string(kRevokedDevicesMax) + " device ids");
-    }
-    const std::string id(node.value.begin(), node.value.end());
-    Status checked = internal::CheckDeviceIdText(id, "sync acknowledgement: tag C7/C1 (revoked device id)");
-    if (!checked.ok()) return checked;
-    b.revoked_device_ids.push_back(id);
+    RevokedDevice d{std::string(nodes[i]->value.begin(), nodes[i]->value.end()),
+                    std::string(nodes[i + 1]->value.begin(), nodes[i + 1]->value.end())};
+    TS_RETURN_IF_ERROR(
+        internal::CheckDeviceIdText(d.issuer_id, "sync acknowledgement: tag C7/42 (revoked device issuer id)"));
+    TS_RETURN_IF_ERROR(
+        internal::CheckDeviceIdText(d.device_id, "sync acknowledgement: tag C7/C1 (revoked device id)"));
+    b.revoked.push_back(std::move(d));
   }
   ack.signed_body.assign(parts.body_bytes.begin(), parts.body_bytes.end());
   ack.signature.assign(parts.signature.begin(), parts.signature.end());

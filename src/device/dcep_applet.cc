@@ -207,9 +207,23 @@ bool DcepApplet::Commit(DcepWalletState next, const DcepLogEntry* append,
   return true;
 }
 
+Result<bool> DcepApplet::UnsyncedExpired(std::int64_t request_time_unix_s) {
+  TS_ASSIGN_OR_RETURN(const std::vector<DcepLogEntry> oldest, store_.LoadDcepLog(0, 1));
+  if (oldest.empty()) return false;
+  TS_ASSIGN_OR_RETURN(const dcep_wire::OfflineTransfer transfer,
+                      dcep_wire::ParseOfflineTransfer(oldest.front().transfer));
+  // Time 0: the payee had no time at all (never synced, no host clock): nothing to measure by;
+  // the payments and value caps before a sync still bound such a device.
+  if (transfer.body.time_unix_s == 0) return false;
+  const std::int64_t now = std::max(request_time_unix_s, NowUnixSeconds());
+  return now - transfer.body.time_unix_s >
+         std::int64_t{chain_->device.body.offline_unsynced_max_age_s};
+}
+
 bool DcepApplet::IsRevoked(const dcep_wire::Certificate& cert) const {
-  const auto& ids = state_.revoked_device_ids;
-  return std::find(ids.begin(), ids.end(), cert.body.subject_id) != ids.end();
+  const auto& keys = state_.revoked_devices;
+  return std::find(keys.begin(), keys.end(),
+                   RevokedDeviceKey(cert.body.issuer_id, cert.body.subject_id)) != keys.end();
 }
 
 ResponseApdu DcepApplet::GetData(const CommandApdu& command) const {
@@ -356,6 +370,9 @@ ResponseApdu DcepApplet::CreatePaymentRequest(const CommandApdu& command) {
       host_time > 0 && host_time <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
           ? static_cast<std::int64_t>(host_time)
           : NowUnixSeconds();
+  Result<bool> expired = UnsyncedExpired(request.time_unix_s);
+  if (!expired.ok()) return Sw(kSwMemoryFailure);
+  if (*expired) return Sw(kSwDcepOfflineCapReached);
   request.payee_device = chain_->device;
   request.payee_operator = chain_->operator_cert;
   Result<Bytes> encoded = dcep_wire::EncodePaymentRequest(request);
@@ -389,6 +406,9 @@ ResponseApdu DcepApplet::Pay(const CommandApdu& command) {
       !value_after.has_value() || *value_after > caps.offline_value_before_sync_max_fen) {
     return Sw(kSwDcepOfflineCapReached);
   }
+  Result<bool> expired = UnsyncedExpired(request->time_unix_s);
+  if (!expired.ok()) return Sw(kSwMemoryFailure);
+  if (*expired) return Sw(kSwDcepOfflineCapReached);
   if (amount > state_.balance_fen) return Sw(kSwDcepInsufficientBalance);
   Result<std::size_t> logged = store_.CountDcepLog();
   if (!logged.ok()) return Sw(kSwMemoryFailure);
@@ -516,9 +536,13 @@ ResponseApdu DcepApplet::Sync(const CommandApdu& command) {
   }
   next.last_operator_time_unix_s = std::max(state_.last_operator_time_unix_s, b.operator_time_unix_s);
   next.revocation_list_version = b.revocation_list_version;
-  next.revoked_device_ids = b.revoked_device_ids;
-  if (std::find(b.revoked_device_ids.begin(), b.revoked_device_ids.end(), self) !=
-      b.revoked_device_ids.end()) {
+  next.revoked_devices.clear();
+  for (const dcep_wire::RevokedDevice& d : b.revoked) {
+    next.revoked_devices.push_back(RevokedDeviceKey(d.issuer_id, d.device_id));
+  }
+  const std::string& issuer = chain_->device.body.issuer_id;
+  if (std::find(b.revoked.begin(), b.revoked.end(), dcep_wire::RevokedDevice{issuer, self}) !=
+      b.revoked.end()) {
     next.blocked = true;
   }
   if (!Commit(std::move(next), nullptr, b.log_sequence_acknowledged)) return Sw(kSwMemoryFailure);

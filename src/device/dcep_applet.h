@@ -34,7 +34,16 @@
 // the root or badly signed (6982), a transfer for another request, payee, amount or currency
 // (6A80), a transfer already received or no pending request (6985). The payer refuses when
 // blocked (6283), a payee chain not from the root (6982) or revoked (6283), insufficient balance
-// (9401), a cap or a full log (6A84). Other words: 6A80 bad data, 6985 not personalised or out of
+// (9401), a cap or a full log (6A84).
+//
+// Expiry of unsynced transfers: a device whose oldest unsynced log record is older than its
+// certificate's offline_unsynced_max_age_s refuses CREATE PAYMENT REQUEST and PAY (6A84) until a
+// SYNC acknowledges it. The age is measured against the request's time (the payee's host clock;
+// never earlier than the last operator time): a watch has no clock of its own, so this bounds
+// how long value circulates unsynced among devices whose hosts keep time (or that learn the time
+// from counterparties' requests: a request without a host time carries the payee's last operator
+// time), and the certificate's expiry (checked against operator time) bounds it for all. A record
+// of time 0 (made before either side ever synced) does not expire. Other words: 6A80 bad data, 6985 not personalised or out of
 // order, 6A88 not found, 6A86 wrong P1 P2, 6D00 unknown INS, 6E00 wrong CLA, 6883 broken chain,
 // 6700 too long, 6581 the persistent write failed (state unchanged).
 //
@@ -155,6 +164,10 @@ class DcepApplet final : public Applet {
               std::uint32_t prune_through = 0);
   bool IsRevoked(const dcep_wire::Certificate& cert) const;
   std::int64_t NowUnixSeconds() const { return state_.last_operator_time_unix_s; }
+  // Expiry of unsynced transfers: whether the oldest log record (nothing older survives a sync)
+  // is older than the certificate's max age at `request_time_unix_s` (or the last operator time
+  // when that is later). Errors: the store's.
+  Result<bool> UnsyncedExpired(std::int64_t request_time_unix_s);
 
   DeviceStore& store_;
   RandomSource& random_;

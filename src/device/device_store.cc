@@ -49,7 +49,8 @@ const std::array<store::Migration, 3>& Migrations() {
           .postgres_sql = "",
       },
       // One wallet row (id 1). pending: nonce (16) || amount (8) || currency (2); revoked: the
-      // revoked device ids joined by ',' (ids never hold one). Empty blobs are stored as NULL.
+      // revoked devices' keys ("issuer:device") joined by ',' (keys never hold one). Empty blobs
+      // are stored as NULL.
       store::Migration{
           .version = 3,
           .description = "secure element: digital-currency wallet and its log",
@@ -220,8 +221,13 @@ Status CheckDcepState(const DcepWalletState& s) {
   if (s.pending.has_value() && s.pending->nonce.size() != kDcepNonceBytes) {
     return InvalidArgument("pending request nonce: expected 16 bytes");
   }
-  for (const std::string& id : s.revoked_device_ids) {
-    TS_RETURN_IF_ERROR(DeviceStore::CheckDeviceId(id));
+  for (const std::string& key : s.revoked_devices) {
+    const std::size_t colon = key.find(':');
+    if (colon == std::string::npos) {
+      return InvalidArgument("revoked device: expected \"<issuer id>:<device id>\", got " + key);
+    }
+    TS_RETURN_IF_ERROR(DeviceStore::CheckDeviceId(key.substr(0, colon)));
+    TS_RETURN_IF_ERROR(DeviceStore::CheckDeviceId(key.substr(colon + 1)));
   }
   return Status::Ok();
 }
@@ -278,7 +284,7 @@ Result<StoredDcepWallet> DecodeDcepRow(const store::Row& row) {
   s.load_sequence = static_cast<std::uint32_t>(load_sequence);
   s.last_load_order = last_load.value_or(Bytes{});
   s.revocation_list_version = static_cast<std::uint32_t>(version);
-  s.revoked_device_ids = SplitIds(revoked);
+  s.revoked_devices = SplitIds(revoked);
   if (pending.has_value()) {
     if (pending->size() != kPendingBytes) return Corruption("stored pending request does not decode");
     const ByteView v = *pending;
@@ -311,6 +317,13 @@ Result<DcepLogEntry> DecodeDcepLogRow(const store::Row& row) {
 }
 
 }  // namespace
+
+std::string RevokedDeviceKey(std::string_view issuer_id, std::string_view device_id) {
+  std::string key(issuer_id);
+  key += ':';
+  key += device_id;
+  return key;
+}
 
 Status DeviceStore::CheckDeviceId(std::string_view id) {
   const bool ok = !id.empty() && id.size() <= kDeviceIdBytesMax &&
@@ -656,7 +669,7 @@ Status DeviceStore::UpdateDcepWallet(const DcepWalletState& expected, const Dcep
                     next.value_since_sync_fen, EncodePending(next.pending), next.log_sequence,
                     next.load_sequence, BlobOrNull(next.last_load_order),
                     next.last_operator_time_unix_s, next.revocation_list_version,
-                    JoinIds(next.revoked_device_ids), store::Value::Bool(next.blocked),
+                    JoinIds(next.revoked_devices), store::Value::Bool(next.blocked),
                     expected.counter, expected.log_sequence, expected.load_sequence,
                     expected.balance_fen}));
     if (changed != 1) {

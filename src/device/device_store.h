@@ -124,10 +124,15 @@ struct DcepWalletState {
   Bytes last_load_order;            // its signed body (E6), to answer a retry
   std::int64_t last_operator_time_unix_s = 0;
   std::uint32_t revocation_list_version = 0;
-  std::vector<std::string> revoked_device_ids;
+  // The network's revoked devices as "<issuer id>:<device id>" (RevokedDeviceKey); both ids use
+  // the device-id alphabet, so neither ':' nor ',' occurs inside one.
+  std::vector<std::string> revoked_devices;
   bool blocked = false;
   friend bool operator==(const DcepWalletState&, const DcepWalletState&) = default;
 };
+
+// "<issuer id>:<device id>": how DcepWalletState names a revoked device.
+std::string RevokedDeviceKey(std::string_view issuer_id, std::string_view device_id);
 
 // One log record (dcep_wire/log_record.h) with the columns the store searches on.
 struct DcepLogEntry {

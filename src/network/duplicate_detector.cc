@@ -4,6 +4,39 @@
 
 namespace tapstack::network {
 
+namespace {
+
+// MTI (4) | flags (1: bit 0 = forced secondary bitmap) | per present field: number (1), value
+// length (2, big-endian), value. Values are at most 999 bytes (LLLVAR), so 2 bytes suffice.
+std::string CompactMessage(const iso8583::Message& m) {
+  std::string out(m.mti());
+  out += static_cast<char>(m.force_secondary_bitmap() ? 1 : 0);
+  for (int f = m.NextField(1); f != 0; f = m.NextField(f)) {
+    const std::string_view value = *m.Get(f);
+    out += static_cast<char>(f);
+    out += static_cast<char>((value.size() >> 8) & 0xFF);
+    out += static_cast<char>(value.size() & 0xFF);
+    out += value;
+  }
+  return out;
+}
+
+iso8583::Message ExpandMessage(std::string_view compact) {
+  iso8583::Message m(compact.substr(0, 4));
+  m.set_force_secondary_bitmap((static_cast<unsigned char>(compact[4]) & 1) != 0);
+  std::size_t at = 5;
+  while (at + 3 <= compact.size()) {
+    const int field = static_cast<unsigned char>(compact[at]);
+    const std::size_t length = (static_cast<std::size_t>(static_cast<unsigned char>(compact[at + 1])) << 8) |
+                               static_cast<unsigned char>(compact[at + 2]);
+    m.Set(field, compact.substr(at + 3, length));
+    at += 3 + length;
+  }
+  return m;
+}
+
+}  // namespace
+
 std::string DuplicateDetector::Key(const iso8583::Message& request) {
   auto stan = request.Get(11);
   auto terminal = request.Get(41);
@@ -31,13 +64,13 @@ DuplicateDetector::Verdict DuplicateDetector::Check(const iso8583::Message& requ
   ExpireLocked(now);
   auto it = entries_.find(key);
   if (it == entries_.end()) {
-    entries_.emplace(key, Entry{now, std::nullopt, {}});
-    order_.emplace_back(now, key);
+    const auto inserted = entries_.emplace(key, Entry{now, std::nullopt, {}}).first;
+    order_.emplace_back(now, &inserted->first);
     return Verdict::kNew;
   }
   if (!repeat) return Verdict::kDuplicate;
   if (it->second.response) {
-    *stored = *it->second.response;
+    *stored = ExpandMessage(*it->second.response);
     return Verdict::kRepeatDone;
   }
   it->second.waiters.push_back(std::move(waiter));
@@ -51,7 +84,7 @@ void DuplicateDetector::Complete(const std::string& key, const iso8583::Message&
     std::lock_guard lock(mu_);
     auto it = entries_.find(key);
     if (it == entries_.end()) return;
-    it->second.response = response;
+    it->second.response = CompactMessage(response);
     waiters.swap(it->second.waiters);
   }
   for (auto& w : waiters) w(response);
@@ -60,7 +93,7 @@ void DuplicateDetector::Complete(const std::string& key, const iso8583::Message&
 void DuplicateDetector::ExpireLocked(std::int64_t now_ms) {
   while (!order_.empty() &&
          (order_.front().first + options_.window_ms < now_ms || order_.size() > options_.entries_max)) {
-    auto it = entries_.find(order_.front().second);
+    auto it = entries_.find(*order_.front().second);
     // Keep entries whose request is still in progress (waiters need their response).
     if (it != entries_.end() && (it->second.response || order_.size() > options_.entries_max)) {
       entries_.erase(it);

@@ -46,4 +46,24 @@ MpmFieldSpec MpmFieldSpecFor(MpmScope scope, int id);
 // True for the merchant account information ids 02–51 (at least one is mandatory).
 inline bool IsMerchantAccountId(int id) { return id >= 2 && id <= 51; }
 
+// Data object ids that payload builders name (EMV QRCPS MPM v1.0 §4.5: root ids, and the ids
+// inside templates 26–51, 62 and 80–99 that tapstack's merchant codes use).
+namespace mpm_ids {
+inline constexpr std::string_view kIdFormat = "00";             // payload format indicator
+inline constexpr std::string_view kIdPointOfInitiation = "01";  // 11 static, 12 dynamic
+inline constexpr std::string_view kIdMerchantAccount = "26";    // first of 26–51
+inline constexpr std::string_view kIdMcc = "52";
+inline constexpr std::string_view kIdCurrency = "53";  // ISO 4217 numeric
+inline constexpr std::string_view kIdAmount = "54";
+inline constexpr std::string_view kIdCountry = "58";  // ISO 3166-1 alpha-2
+inline constexpr std::string_view kIdName = "59";
+inline constexpr std::string_view kIdCity = "60";
+inline constexpr std::string_view kIdAdditionalData = "62";
+inline constexpr std::string_view kIdTapstackData = "80";  // first unreserved template
+inline constexpr std::string_view kSubGui = "00";         // inside 26–51 and 80–99
+inline constexpr std::string_view kSubBillNumber = "01";  // inside 62
+inline constexpr std::string_view kStatic = "11";         // values of 01
+inline constexpr std::string_view kDynamic = "12";
+}  // namespace mpm_ids
+
 }  // namespace tapstack::qr

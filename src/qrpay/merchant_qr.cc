@@ -7,30 +7,19 @@
 #include "core/hex.h"
 #include "crypto/mac.h"
 #include "qr/mpm.h"
+#include "qr/mpm_spec.h"
 #include "qr/utf8.h"
 
 namespace tapstack::qrpay {
 namespace {
 
-// Root and template ids of the layout in merchant_qr.h.
-constexpr std::string_view kIdPointOfInitiation = "01";
-constexpr std::string_view kIdMerchantAccount = "26";
-constexpr std::string_view kIdMcc = "52";
-constexpr std::string_view kIdCurrency = "53";
-constexpr std::string_view kIdAmount = "54";
-constexpr std::string_view kIdCountry = "58";
-constexpr std::string_view kIdName = "59";
-constexpr std::string_view kIdCity = "60";
-constexpr std::string_view kIdAdditionalData = "62";
-constexpr std::string_view kIdBillNumber = "01";  // inside 62
-constexpr std::string_view kIdTapstackData = "80";
-constexpr std::string_view kSubGui = "00";
+using namespace qr::mpm_ids;  // NOLINT(google-build-using-namespace): the MPM ids, by name
+
+// The sub-ids of the layout in merchant_qr.h.
 constexpr std::string_view kSubPlatform = "01";  // inside 26
 constexpr std::string_view kSubMerchant = "02";  // inside 26
 constexpr std::string_view kSubExpiry = "01";    // inside 80
 constexpr std::string_view kSubMac = "02";       // inside 80
-constexpr std::string_view kStatic = "11";
-constexpr std::string_view kDynamic = "12";
 constexpr std::string_view kMacDomain = "tapstack-mpm-v1";
 constexpr std::size_t kExpiryDigitsMax = 12;
 
@@ -130,7 +119,7 @@ Result<std::string> Encode(const ScannedMerchantQr& code, const crypto::SecretBy
   if (code.dynamic) {
     objects.push_back(MpmObject::Template(
         std::string(kIdAdditionalData),
-        {MpmObject::Primitive(std::string(kIdBillNumber), code.order_id)}));
+        {MpmObject::Primitive(std::string(kSubBillNumber), code.order_id)}));
   }
   std::vector<MpmObject> tapstack = {
       MpmObject::Primitive(std::string(kSubGui), std::string(kMerchantQrGui))};
@@ -277,7 +266,7 @@ Result<ScannedMerchantQr> ReadMerchantQr(std::string_view payload) {
   if (parsed.minor_units() <= 0) return InvalidArgument("id 54: expected an amount above zero");
   code.amount = parsed;
   const qr::MpmObject* additional = decoded.Find(kIdAdditionalData);
-  code.order_id = additional != nullptr ? value_of(additional->Find(kIdBillNumber)) : std::string();
+  code.order_id = additional != nullptr ? value_of(additional->Find(kSubBillNumber)) : std::string();
   if (Status s = CheckToken("id 62.01 order id", code.order_id, kOrderIdBytesMax, IsOrderChar,
                             "of A-Z a-z 0-9 -");
       !s.ok()) {

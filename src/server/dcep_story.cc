@@ -7,9 +7,11 @@
 
 #include "dcep/contract_book.h"
 #include "dcep/dcep_network.h"
+#include "dcep/qr_payments.h"
 #include "dcep/tiers.h"
 #include "device/dcep_wallet_client.h"
 #include "device/secure_element.h"
+#include "qr/mpm.h"
 
 namespace tapstack::server {
 
@@ -72,6 +74,7 @@ class Story {
     TS_RETURN_IF_ERROR(Issue());
     TS_RETURN_IF_ERROR(OpenWallets());
     TS_RETURN_IF_ERROR(PayOnline());
+    TS_RETURN_IF_ERROR(PayByQr());
     TS_RETURN_IF_ERROR(LoadWatches());
     TS_RETURN_IF_ERROR(PayOffline());
     TS_RETURN_IF_ERROR(Sync());
@@ -143,22 +146,80 @@ class Story {
     TS_ASSIGN_OR_RETURN(const dcep::Entry coffee,
                         icbc_->Pay({.payer_wallet = li_lei_, .payee_operator = "", .payee_wallet = "",
                                     .merchant_id = "m-beijing-coffee", .amount_fen = 3'800,
-                                    .idempotency_key = "story-coffee"}));
+                                    .idempotency_key = "story-coffee", .merchant_order_id = ""}));
     Say("   Li Lei → Beijing coffee shop (same operator) ", Yuan(coffee.amount_fen), ": ", coffee.status);
     TS_ASSIGN_OR_RETURN(const dcep::Entry grocer,
                         icbc_->Pay({.payer_wallet = li_lei_, .payee_operator = "", .payee_wallet = "",
                                     .merchant_id = "m-shenzhen-grocer", .amount_fen = 12'000,
-                                    .idempotency_key = "story-grocer"}));
+                                    .idempotency_key = "story-grocer", .merchant_order_id = ""}));
     Say("   Li Lei → Shenzhen grocer at CCB (settled at the central bank) ", Yuan(grocer.amount_fen),
         ": ", grocer.status);
     TS_ASSIGN_OR_RETURN(const dcep::Entry again,
                         icbc_->Pay({.payer_wallet = li_lei_, .payee_operator = "", .payee_wallet = "",
                                     .merchant_id = "m-shenzhen-grocer", .amount_fen = 12'000,
-                                    .idempotency_key = "story-grocer"}));
+                                    .idempotency_key = "story-grocer", .merchant_order_id = ""}));
     if (!again.replayed || again.entry_id != grocer.entry_id) {
       return Internal("story: a retried payment was not answered with its first outcome");
     }
     Say("   the same payment retried with its idempotency key: the first outcome again, no second charge");
+    return Status::Ok();
+  }
+
+  Status PayByQr() {
+    Say("4. Paying merchants by scanning their QR codes (EMVCo merchant-presented, MACed by the "
+        "merchant's operator)");
+    TS_ASSIGN_OR_RETURN(dcep::MerchantQrKeys keys, dcep::MerchantQrKeys::Demo(network_.config()));
+    const dcep::QrPayments qr(&network_.config(), std::move(keys));
+    const dcep::MerchantQrRequest bill{.merchant_id = "m-beijing-coffee", .amount_fen = 2'600,
+                                       .order_id = "T12-0042", .expires_in_s = 0,
+                                       .city = "Beijing"};
+    TS_ASSIGN_OR_RETURN(const dcep::IssuedMerchantQr issued, qr.Issue("icbc", bill));
+    Say("   the coffee shop's till shows a dynamic code for order ", bill.order_id, ", ",
+        Yuan(bill.amount_fen), ", valid ", dcep::kDynamicQrValiditySecondsDefault, " s: ",
+        issued.payload.substr(0, 48), "...");
+    TS_ASSIGN_OR_RETURN(const dcep::QrPaymentResult paid,
+                        qr.Pay(*icbc_, {.payer_wallet = li_lei_, .payload = issued.payload,
+                                        .amount_fen = 0, .idempotency_key = "story-qr-scan-1"}));
+    Say("   Li Lei scans it and pays ", Yuan(paid.entry.amount_fen), ": ", paid.entry.status);
+    TS_ASSIGN_OR_RETURN(const dcep::QrPaymentResult again,
+                        qr.Pay(*icbc_, {.payer_wallet = li_lei_, .payload = issued.payload,
+                                        .amount_fen = 0, .idempotency_key = "story-qr-scan-2"}));
+    if (!again.entry.replayed || again.entry.entry_id != paid.entry.entry_id) {
+      return Internal("story: an order paid twice by QR was charged twice");
+    }
+    Say("   he scans it again by mistake: the order is already paid, the first outcome comes back");
+    // Another customer scans the same till: the merchant's operator pays each order once.
+    const Result<dcep::QrPaymentResult> second_payer =
+        qr.Pay(*icbc_, {.payer_wallet = han_meimei_, .payload = issued.payload, .amount_fen = 0,
+                        .idempotency_key = "story-qr-other"});
+    if (second_payer.status().code() != ErrorCode::kAlreadyExists) {
+      return Internal("story: a second wallet paid an order already paid: " +
+                      second_payer.status().ToString());
+    }
+    Say("   Han Meimei scans the same code: refused, ", second_payer.status().message());
+    // Someone edits the amount to 0.26 yuan and recomputes the CRC: only the MAC can tell.
+    qr::MpmDecoded decoded = qr::DecodeMpm(issued.payload);
+    for (qr::MpmObject& object : decoded.objects) {
+      if (object.id == "54") object.value = "0.26";
+    }
+    TS_ASSIGN_OR_RETURN(const std::string tampered, qr::EncodeMpm(decoded.objects));
+    const Result<dcep::QrPaymentResult> refused =
+        qr.Pay(*icbc_, {.payer_wallet = li_lei_, .payload = tampered, .amount_fen = 0,
+                        .idempotency_key = "story-qr-tampered"});
+    if (refused.status().code() != ErrorCode::kCryptoFailure) {
+      return Internal("story: a QR code with an edited amount was not refused");
+    }
+    Say("   the same code with its amount edited to ", Yuan(26), " (CRC recomputed): refused (",
+        refused.status().message(), ")");
+    const dcep::MerchantQrRequest sticker{.merchant_id = "m-beijing-coffee", .amount_fen = 0,
+                                          .order_id = "", .expires_in_s = 0, .city = "Beijing"};
+    TS_ASSIGN_OR_RETURN(const dcep::IssuedMerchantQr printed, qr.Issue("icbc", sticker));
+    TS_ASSIGN_OR_RETURN(const dcep::QrPaymentResult other,
+                        qr.Pay(*boc_, {.payer_wallet = wang_fang_, .payload = printed.payload,
+                                       .amount_fen = 1'500,
+                                       .idempotency_key = "story-qr-sticker"}));
+    Say("   Wang Fang (BOC) scans the shop's printed static code and types ", Yuan(1'500), ": ",
+        other.entry.status, " (settled between BOC and ICBC at the central bank)");
     return Status::Ok();
   }
 
@@ -173,7 +234,7 @@ class Story {
   }
 
   Status LoadWatches() {
-    Say("4. Two watches get hardware wallets (SM2 keys generated inside their secure elements)");
+    Say("5. Two watches get hardware wallets (SM2 keys generated inside their secure elements)");
     for (Watch* w : {&lilei_watch_, &hanmeimei_watch_, &zhangwei_watch_}) {
       w->dir = options_.data_dir / "watches";
       TS_RETURN_IF_ERROR(w->Open());
@@ -188,7 +249,7 @@ class Story {
   }
 
   Status PayOffline() {
-    Say("5. The watches pay each other with both offline (APDUs between the two secure elements)");
+    Say("6. The watches pay each other with both offline (APDUs between the two secure elements)");
     TS_ASSIGN_OR_RETURN(const Bytes transfer,
                         device::PayOffline(*lilei_watch_.field, *hanmeimei_watch_.field, 12'500));
     TS_ASSIGN_OR_RETURN(const std::int64_t a, lilei_watch_.Balance());
@@ -221,7 +282,7 @@ class Story {
   }
 
   Status Sync() {
-    Say("6. They come online and sync, in either order");
+    Say("7. They come online and sync, in either order");
     TS_ASSIGN_OR_RETURN(const dcep::UploadResult first, Upload(hanmeimei_watch_));
     Say("   Han Meimei's watch uploads first: ", Outcomes(first));
     TS_ASSIGN_OR_RETURN(const dcep::UploadResult second, Upload(lilei_watch_));
@@ -233,7 +294,7 @@ class Story {
   }
 
   Status CatchClone() {
-    Say("7. A cloned watch spends the same value twice");
+    Say("8. A cloned watch spends the same value twice");
     // The clone: a copy of the watch's secure-element state (what breaking the chip would give).
     lilei_watch_.Close();
     Watch clone{.id = lilei_watch_.id, .dir = options_.data_dir / "clone", .se = nullptr,
@@ -271,7 +332,7 @@ class Story {
   }
 
   Status PrepaidLessons() {
-    Say("8. A prepaid class package: 10 lessons locked in a contract, released lesson by lesson");
+    Say("9. A prepaid class package: 10 lessons locked in a contract, released lesson by lesson");
     const std::string school = dcep::MerchantWalletId("boc", "m-chengdu-school");
     const nlohmann::json terms = {
         {"template", "prepaid_service"}, {"payer_wallet", wang_fang_},
@@ -294,7 +355,7 @@ class Story {
   }
 
   Status Audit() {
-    Say("9. The audit");
+    Say("10. The audit");
     TS_ASSIGN_OR_RETURN(const dcep::NetworkAudit audit, network_.AuditNetwork());
     std::int64_t held = 0;
     for (const auto& [id, a] : audit.operators) held += a.position_fen;

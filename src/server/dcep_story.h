@@ -4,16 +4,19 @@
 //   1. the central bank issues e-CNY to two operators (ICBC, BOC) against their reserves;
 //   2. users open wallets (tiers 2-4) and exchange bank deposits into e-CNY;
 //   3. online payments: a coffee shop at the same operator, a grocer at another (interbank);
-//   4. two watches get hardware wallets (SM2 keys made inside their secure elements, certificates
+//   4. QR codes: a dynamic merchant code (one order, amount and MAC in an EMVCo payload) is paid,
+//      scanned a second time without a second charge, an edited amount is refused, and a static
+//      code of another operator's shop is paid;
+//   5. two watches get hardware wallets (SM2 keys made inside their secure elements, certificates
 //      central bank → ICBC → watch) and one is loaded from its owner's wallet;
-//   5. the watches pay each other with both offline, over APDUs only;
-//   6. they sync: the first upload settles, the second is recognised as the same transfer;
-//   7. a cloned watch spends the same counter twice: the operator catches it at upload, blocks
+//   6. the watches pay each other with both offline, over APDUs only;
+//   7. they sync: the first upload settles, the second is recognised as the same transfer;
+//   8. a cloned watch spends the same counter twice: the operator catches it at upload, blocks
 //      and revokes the watch; the revocation reaches another watch at its sync and that watch
 //      then refuses the clone offline;
-//   8. a parent prepays 10 lessons at a school (a conditional payment): each lesson releases its
+//   9. a parent prepays 10 lessons at a school (a conditional payment): each lesson releases its
 //      share, cancelling refunds the rest;
-//   9. the network audit: issued = held, per ledger and across ledgers.
+//  10. the network audit: issued = held, per ledger and across ledgers.
 //
 // Every step checks its outcome; the first that does not hold ends the story with its error.
 #pragma once

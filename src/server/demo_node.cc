@@ -131,6 +131,7 @@ Result<std::unique_ptr<DemoNode>> DemoNode::Start(const ServeConfig& config) {
   // demo float (idempotent by key: every start asks for the same issuance once).
   dcep::DcepNetworkOptions dcep_options;
   dcep_options.data_dir = std::filesystem::path(config.data_dir) / kDcepDataSubdir;
+  dcep_options.postgres_url = config.store_url;  // "" = SQLite; ledgers stay files either way
   TS_ASSIGN_OR_RETURN(const std::filesystem::path dcep_config, dcep::DefaultDcepConfigPath());
   TS_ASSIGN_OR_RETURN(dcep_options.config, dcep::LoadDcepConfig(dcep_config));
   TS_ASSIGN_OR_RETURN(node->dcep_, dcep::DcepNetwork::Open(std::move(dcep_options)));

@@ -124,6 +124,7 @@ TEST_F(CertificateAuthorityTest, DeviceCertificatesCarryTierCapsAndVerifyFromThe
     EXPECT_EQ(cert.body.offline_payment_max_fen, caps.payment_max_fen);
     EXPECT_EQ(cert.body.offline_payments_before_sync_max, caps.payments_before_sync_max);
     EXPECT_EQ(cert.body.offline_value_before_sync_max_fen, caps.value_before_sync_max_fen);
+    EXPECT_EQ(cert.body.offline_unsynced_max_age_s, caps.unsynced_max_age_s);
     EXPECT_EQ(cert.body.issuer_id, "icbc");
     EXPECT_EQ(cert.body.not_after_unix_s, kNowS + 30 * kSecondsPerDay);
     EXPECT_GT(cert.body.serial, last_serial);
@@ -134,7 +135,8 @@ TEST_F(CertificateAuthorityTest, DeviceCertificatesCarryTierCapsAndVerifyFromThe
               ErrorCode::kOutOfRange);
   }
   // The documented tier 4 defaults.
-  EXPECT_EQ(DefaultOfflineCapsTable()[3], (OfflineCaps{100'000, 50'000, 20, 200'000}));
+  EXPECT_EQ(DefaultOfflineCapsTable()[3],
+            (OfflineCaps{100'000, 50'000, 20, 200'000, 3 * kSecondsPerDay}));
 
   DeviceCertificateRequest bad{"watch-x", crypto::SignatureScheme::kSm2Sm3, Bytes(65, 0x04), 4, 30};
   EXPECT_EQ(operator_ca_->IssueDeviceCertificate(bad).status().code(),
@@ -248,14 +250,102 @@ TEST_F(CertificateAuthorityTest, RevocationListVersionsAndSyncAck) {
   EXPECT_EQ(ack.body.log_sequence_acknowledged, 17U);
   EXPECT_EQ(ack.body.operator_time_unix_s, kNowS + 5);
   EXPECT_EQ(ack.body.revocation_list_version, 2U);
-  EXPECT_EQ(ack.body.revoked_device_ids, (std::vector<std::string>{"watch-3", "watch-2"}));
+  EXPECT_EQ(ack.body.revoked, (std::vector<dcep_wire::RevokedDevice>{{"icbc", "watch-3"},
+                                                                     {"icbc", "watch-2"}}));
 
   // Once the revoked certificates have expired they need no listing; the version stays.
   clock_.AdvanceMillis(31 * kSecondsPerDay * 1000);
   const dcep_wire::SyncAck later = VerifiedAck(MustOk(operator_ca_->IssueSyncAck("watch-1", 17)));
-  EXPECT_TRUE(later.body.revoked_device_ids.empty());
+  EXPECT_TRUE(later.body.revoked.empty());
   EXPECT_EQ(later.body.revocation_list_version, 2U);
   EXPECT_EQ(operator_ca_->IssueSyncAck("nobody", 1).status().code(), ErrorCode::kNotFound);
+}
+
+// A registry that can be switched off, over the root.
+class FlakyRegistry final : public RevocationRegistry {
+ public:
+  explicit FlakyRegistry(RevocationRegistry& inner) : inner_(inner) {}
+  bool down = false;
+  Status Publish(const NetworkRevocation& entry) override {
+    if (down) return Unavailable("registry down");
+    return inner_.Publish(entry);
+  }
+  Result<std::vector<NetworkRevocation>> Since(std::uint32_t after, std::size_t limit) override {
+    if (down) return Unavailable("registry down");
+    return inner_.Since(after, limit);
+  }
+
+ private:
+  RevocationRegistry& inner_;
+};
+
+TEST_F(CertificateAuthorityTest, SyncAcknowledgementsCarryTheNetworkMergedRevocationList) {
+  FlakyRegistry registry(*root_);
+  auto icbc = OpenOperatorCa("icbc", crypto::SignatureScheme::kSm2Sm3, &registry);
+  auto ccb = OpenOperatorCa("ccb", crypto::SignatureScheme::kSm2Sm3, &registry);
+  NewDevice("watch-1", 4, icbc.get());
+  NewDevice("watch-2", 4, icbc.get());
+  NewDevice("watch-1", 4, ccb.get());  // the same device id at another operator
+  NewDevice("watch-9", 4, ccb.get());
+
+  OFFLINE_ASSERT_OK(icbc->Revoke("watch-2", kRevocationReasonDoubleSpend));
+  // ccb's devices learn of icbc's revocation at their next sync, named with its issuer.
+  dcep_wire::SyncAck ack = MustOk(dcep_wire::ParseSyncAck(MustOk(ccb->IssueSyncAck("watch-9", 0))));
+  EXPECT_TRUE(dcep_wire::VerifySyncAck(ack, OperatorKey(*ccb)).ok());
+  EXPECT_EQ(ack.body.revoked, (std::vector<dcep_wire::RevokedDevice>{{"icbc", "watch-2"}}));
+  EXPECT_EQ(ack.body.revocation_list_version, 1U);
+
+  // The registry is down: ccb's own revocation goes out at once, icbc learns it later.
+  registry.down = true;
+  OFFLINE_ASSERT_OK(ccb->Revoke("watch-1", kRevocationReasonFrozen));
+  ack = MustOk(dcep_wire::ParseSyncAck(MustOk(ccb->IssueSyncAck("watch-9", 0))));
+  EXPECT_EQ(ack.body.revoked, (std::vector<dcep_wire::RevokedDevice>{{"ccb", "watch-1"},
+                                                                     {"icbc", "watch-2"}}));
+  EXPECT_EQ(ack.body.revocation_list_version, 2U);
+  ack = MustOk(dcep_wire::ParseSyncAck(MustOk(icbc->IssueSyncAck("watch-1", 0))));
+  EXPECT_EQ(ack.body.revoked, (std::vector<dcep_wire::RevokedDevice>{{"icbc", "watch-2"}}));
+  EXPECT_EQ(icbc->SyncWithRegistry().code(), ErrorCode::kUnavailable);
+
+  // Back up: ccb publishes what it held back at its next sync, then icbc's devices hear of it.
+  registry.down = false;
+  OFFLINE_ASSERT_OK(ccb->SyncWithRegistry());
+  ack = MustOk(dcep_wire::ParseSyncAck(MustOk(icbc->IssueSyncAck("watch-1", 0))));
+  // icbc's watch-1 is not ccb's watch-1: the pair names the issuer.
+  EXPECT_EQ(ack.body.revoked, (std::vector<dcep_wire::RevokedDevice>{{"icbc", "watch-2"},
+                                                                     {"ccb", "watch-1"}}));
+  EXPECT_FALSE(MustOk(icbc->IsRevoked("watch-1")));
+  const std::uint32_t icbc_version = ack.body.revocation_list_version;
+  // The registry has both, once each, numbered in the order it heard of them.
+  const std::vector<NetworkRevocation> all = MustOk(root_->Since(0, kRegistryPageEntriesMax));
+  ASSERT_EQ(all.size(), 2U);
+  EXPECT_EQ(all[0].issuer_id, "icbc");
+  EXPECT_EQ(all[0].network_version, 1U);
+  EXPECT_EQ(all[1].issuer_id, "ccb");
+  EXPECT_EQ(all[1].reason, kRevocationReasonFrozen);
+  EXPECT_EQ(all[1].network_version, 2U);
+  OFFLINE_ASSERT_OK(ccb->Revoke("watch-1", kRevocationReasonDoubleSpend));  // no-op
+  EXPECT_EQ(MustOk(root_->Since(0, kRegistryPageEntriesMax)).size(), 2U);
+  EXPECT_EQ(MustOk(ccb->NetworkRevocations()).size(), 2U);
+  // Versions only grow, also across a reopen.
+  icbc = OpenOperatorCa("icbc", crypto::SignatureScheme::kSm2Sm3, &registry);
+  ack = MustOk(dcep_wire::ParseSyncAck(MustOk(icbc->IssueSyncAck("watch-1", 0))));
+  EXPECT_GE(ack.body.revocation_list_version, icbc_version);
+  EXPECT_EQ(ack.body.revoked.size(), 2U);
+}
+
+TEST_F(CertificateAuthorityTest, RegistryRefusesBadEntriesAndLimits) {
+  NetworkRevocation e{"icbc", "watch-1", 3, "", kNowS, 0, 0};
+  EXPECT_EQ(root_->Publish(e).code(), ErrorCode::kInvalidArgument);  // no reason
+  e.reason = "frozen";
+  e.issuer_id = "Not An Operator";
+  EXPECT_EQ(root_->Publish(e).code(), ErrorCode::kInvalidArgument);
+  e.issuer_id = "icbc";
+  e.device_id = "Bad Id";
+  EXPECT_EQ(root_->Publish(e).code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(MustOk(root_->Since(0, 1)).empty());
+  EXPECT_EQ(root_->Since(0, 0).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(root_->Since(0, kRegistryPageEntriesMax + 1).status().code(),
+            ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -329,7 +329,7 @@ TEST_F(ContractBookTest, LockIsRefusedLikeAPaymentAndTheRefusalIsRemembered) {
   Must(Book().Create(Escrow(payer, payee, 200'000).dump(), "d1"));
   Reopen();
   EXPECT_EQ(Must(Op(kOp).Wallet(payer)).spent_today_fen, 200'000);
-  PaymentOrder order{payer, "", payee, "", 100'000, "pay"};
+  PaymentOrder order{payer, "", payee, "", 100'000, "pay", ""};
   Must(Op(kOp).Pay(order));
   // Insufficient funds (0 fen left after 300,000).
   auto poor = Book().Create(Escrow(payer, payee, 1).dump(), "poor");

@@ -277,5 +277,48 @@ TEST_F(InterbankTest, CrossLedgerInvariantAfterAMixedWorkload) {
   EXPECT_EQ(Must(network_->AuditNetwork()).central_bank.issued_fen, value);
 }
 
+TEST(IncomingCreditJson, OfflineCreditsNameDevicesAndWalletCreditsStayAsBefore) {
+  IncomingCredit wallet;
+  wallet.from_operator = "icbc";
+  wallet.to_operator = "ccb";
+  wallet.payment_id = "p1";
+  wallet.payer_wallet = "w0000000000000001";
+  wallet.payee_wallet = "w0000000000000002";
+  wallet.amount_fen = 100;
+  const nlohmann::json wallet_json = ToJson(wallet);
+  EXPECT_FALSE(wallet_json.contains("payer_device"));  // what older peers expect, byte for byte
+  EXPECT_FALSE(wallet_json.contains("payee_device"));
+  const IncomingCredit wallet_back = Must(IncomingCreditFromJson(wallet_json));
+  EXPECT_EQ(wallet_back.payee_wallet, "w0000000000000002");
+  EXPECT_TRUE(wallet_back.payee_device.empty());
+  EXPECT_FALSE(wallet_json.contains("merchant_order_id"));
+  IncomingCredit order = wallet;
+  order.merchant_id = "ICBC_COFFEE";
+  order.merchant_order_id = "A-1001";
+  EXPECT_EQ(Must(IncomingCreditFromJson(ToJson(order))).merchant_order_id, "A-1001");
+
+  IncomingCredit purse;
+  purse.from_operator = "icbc";
+  purse.to_operator = "ccb";
+  purse.payment_id = "p2";
+  purse.amount_fen = 700;
+  purse.payer_device = "watch-a";
+  purse.payee_device = "watch-b";
+  nlohmann::json purse_json = ToJson(purse);
+  EXPECT_EQ(purse_json.at("payee_device"), "watch-b");
+  const IncomingCredit purse_back = Must(IncomingCreditFromJson(purse_json));
+  EXPECT_EQ(purse_back.payer_device, "watch-a");
+  EXPECT_EQ(purse_back.payee_device, "watch-b");
+  EXPECT_EQ(purse_back.amount_fen, 700);
+
+  purse_json["payee_device"] = 5;
+  const Result<IncomingCredit> bad = IncomingCreditFromJson(purse_json);
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("payee_device"), std::string::npos);
+  purse_json.erase("payee_device");
+  purse_json["payee_devices"] = "watch-b";
+  EXPECT_EQ(IncomingCreditFromJson(purse_json).status().code(), ErrorCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace tapstack::dcep

@@ -69,7 +69,7 @@ TEST_F(OfflineSettlementTest, BothSidesUploadAndTheTransferSettlesOnce) {
   EXPECT_EQ(ack.body.device_id, "bob");
   EXPECT_EQ(ack.body.log_sequence_acknowledged, 1U);
   EXPECT_EQ(ack.body.operator_time_unix_s, clock_.NowUnixMillis() / 1000);
-  EXPECT_TRUE(ack.body.revoked_device_ids.empty());
+  EXPECT_TRUE(ack.body.revoked.empty());
 
   // Then the payer, twice (a retry): nothing moves again.
   const Bytes alice_log = LogOf(alice, LogDirection::kSent, e2, alice.chain);
@@ -136,7 +136,7 @@ TEST_F(OfflineSettlementTest, DoubleSpendBlocksRevokesAndAppliesTheLossPolicy) {
   EXPECT_EQ(state.state, DeviceState::kBlocked);
   EXPECT_TRUE(MustOk(operator_ca_->IsRevoked("alice")));
   const dcep_wire::SyncAck ack = VerifiedAck(caught.sync_ack);
-  EXPECT_EQ(ack.body.revoked_device_ids, std::vector<std::string>{"alice"});
+  EXPECT_EQ(ack.body.revoked, (std::vector<dcep_wire::RevokedDevice>{{"icbc", "alice"}}));
   EXPECT_EQ(ack.body.revocation_list_version, 1U);
   EXPECT_EQ(MustOk(operator_ca_->CurrentRevocationList()).entries[0].reason,
             kRevocationReasonDoubleSpend);
@@ -354,6 +354,115 @@ TEST_F(OfflineSettlementTest, PayeeOfAnotherOperatorWaitsForTheDirectoryOrItsUpl
   EXPECT_EQ(purses_.Balance("alice"), 1'300);
 }
 
+// A ccb payee uploads a transfer from an icbc payer: ccb verifies it from the root, keeps it and
+// forwards it through the hook; a transient failure keeps it pending until RetryPending, and icbc
+// settles it once to the payee's purse at ccb.
+TEST_F(OfflineSettlementTest, ForeignPayersRecordsAreForwardedAndRetriedUntilTaken) {
+  auto ccb_ca = OpenOperatorCa("ccb", crypto::SignatureScheme::kSm2Sm3);
+  TestDevice alice = NewDevice("alice");
+  TestDevice dave = NewDevice("dave", 4, ccb_ca.get());
+  purses_.Fund("alice", 2'000);
+  testing::FakePurses ccb_purses{"ccb"};
+  int calls = 0;
+  int failures = 1;
+  OfflineSettlementOptions options;
+  options.operator_id = "ccb";
+  options.data_dir = dir_;
+  options.postgres_url = postgres_url();
+  options.authority = ccb_ca.get();
+  options.purses = &ccb_purses;
+  options.clock = &clock_;
+  options.forward_to_operator = [&](std::string_view payer_operator,
+                                    ByteView record) -> Result<UploadedRecord> {
+    ++calls;
+    EXPECT_EQ(payer_operator, "icbc");
+    if (failures > 0) {
+      --failures;
+      return Unavailable("icbc unreachable");
+    }
+    return settlement_->SettleForwarded("ccb", record);
+  };
+  auto ccb = MustOk(OfflineSettlement::Open(std::move(options)), "open ccb settlement");
+
+  const Bytes e2 = SignTransfer(alice, "dave", 700);
+  const Bytes log = LogOf(dave, LogDirection::kReceived, e2, alice.chain);
+  UploadResult up = MustOk(ccb->Upload("dave", log));
+  ASSERT_EQ(up.records.size(), 1U);
+  EXPECT_EQ(up.records[0].outcome, RecordOutcome::kPending);
+  EXPECT_NE(up.records[0].reason.find("unavailable"), std::string::npos) << up.records[0].reason;
+  EXPECT_EQ(purses_.moves(), 0);
+
+  EXPECT_EQ(MustOk(ccb->RetryPending()), 0);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(purses_.Balance("dave", "ccb"), 700);  // icbc moved alice → dave at ccb
+  EXPECT_EQ(purses_.Balance("alice"), 1'300);
+  EXPECT_EQ(ccb_purses.moves(), 0);  // ccb moves nothing itself
+
+  // Uploaded again: known, not forwarded again. The payer's own upload at icbc: a duplicate.
+  up = MustOk(ccb->Upload("dave", log));
+  ASSERT_EQ(up.records.size(), 1U);
+  EXPECT_EQ(up.records[0].outcome, RecordOutcome::kDuplicate);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(Upload(alice, LogOf(alice, LogDirection::kSent, e2, alice.chain)).records[0].outcome,
+            RecordOutcome::kDuplicate);
+  EXPECT_EQ(purses_.moves(), 1);
+  EXPECT_EQ(MustOk(ccb->RetryPending()), 0);
+  EXPECT_EQ(calls, 2);
+}
+
+TEST_F(OfflineSettlementTest, ForwardingNeedsAHookAndSettleForwardedChecksItsInput) {
+  auto ccb_ca = OpenOperatorCa("ccb", crypto::SignatureScheme::kSm2Sm3);
+  TestDevice alice = NewDevice("alice");
+  TestDevice bob = NewDevice("bob");
+  TestDevice dave = NewDevice("dave", 4, ccb_ca.get());
+  TestDevice erin = NewDevice("erin", 4, ccb_ca.get());
+  purses_.Fund("alice", 2'000);
+  const Bytes e2 = SignTransfer(alice, "dave", 700);
+  const Bytes received = LogOf(dave, LogDirection::kReceived, e2, alice.chain);
+
+  // Without a hook the payee's operator rejects a foreign payer's record, as before.
+  testing::FakePurses ccb_purses{"ccb"};
+  OfflineSettlementOptions options;
+  options.operator_id = "ccb";
+  options.data_dir = dir_;
+  options.postgres_url = postgres_url();
+  options.authority = ccb_ca.get();
+  options.purses = &ccb_purses;
+  options.clock = &clock_;
+  auto ccb = MustOk(OfflineSettlement::Open(std::move(options)), "open ccb settlement");
+  const UploadResult up = MustOk(ccb->Upload("dave", received));
+  ASSERT_EQ(up.records.size(), 1U);
+  EXPECT_EQ(up.records[0].outcome, RecordOutcome::kRejected);
+  EXPECT_NE(up.records[0].reason.find("settled there"), std::string::npos) << up.records[0].reason;
+
+  // What the payer's operator refuses before recording anything.
+  EXPECT_EQ(settlement_->SettleForwarded("icbc", received).status().code(),
+            ErrorCode::kInvalidArgument);  // its own devices upload
+  EXPECT_EQ(settlement_->SettleForwarded("Not An Id", received).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(settlement_->SettleForwarded("ccb", Bytes{0xE9, 0x05, 0x01}).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(settlement_->SettleForwarded("ccb", LogOf(alice, LogDirection::kSent, e2, alice.chain))
+                .status()
+                .code(),
+            ErrorCode::kInvalidArgument);  // a payee's log holds received records
+  const Result<UploadedRecord> foreign = settlement_->SettleForwarded(
+      "ccb", LogOf(bob, LogDirection::kReceived, SignTransfer(erin, "bob", 5), erin.chain));
+  EXPECT_EQ(foreign.status().code(), ErrorCode::kInvalidArgument);  // erin is ccb's
+  EXPECT_NE(foreign.status().message().find("certified by operator ccb"), std::string::npos);
+  EXPECT_EQ(purses_.moves(), 0);
+  EXPECT_TRUE(MustOk(settlement_->CounterGaps("alice")).empty());
+
+  // The real one settles to dave at ccb, once.
+  UploadedRecord r = MustOk(settlement_->SettleForwarded("ccb", received));
+  EXPECT_EQ(r.outcome, RecordOutcome::kSettled) << r.reason;
+  EXPECT_EQ(r.payee_device_id, "dave");
+  r = MustOk(settlement_->SettleForwarded("ccb", received));
+  EXPECT_EQ(r.outcome, RecordOutcome::kDuplicate);
+  EXPECT_EQ(purses_.Balance("dave", "ccb"), 700);
+  EXPECT_EQ(purses_.moves(), 1);
+}
+
 TEST_F(OfflineSettlementTest, FrozenDeviceSettlesDuringTheWaitThenTheRestIsRecovered) {
   TestDevice alice = NewDevice("alice");
   TestDevice bob = NewDevice("bob");
@@ -378,7 +487,8 @@ TEST_F(OfflineSettlementTest, FrozenDeviceSettlesDuringTheWaitThenTheRestIsRecov
   // The payee uploads during the waiting period: it settles.
   UploadResult up = Upload(bob, LogOf(bob, LogDirection::kReceived, before_loss, alice.chain));
   EXPECT_EQ(up.records[0].outcome, RecordOutcome::kSettled);
-  EXPECT_EQ(VerifiedAck(up.sync_ack).body.revoked_device_ids, std::vector<std::string>{"alice"});
+  EXPECT_EQ(VerifiedAck(up.sync_ack).body.revoked,
+            (std::vector<dcep_wire::RevokedDevice>{{"icbc", "alice"}}));
 
   clock_.AdvanceMillis(4 * kDayMillis);
   EXPECT_EQ(MustOk(settlement_->RecoverFrozenBalance("alice")), 7'500);
@@ -521,7 +631,8 @@ TEST_F(OfflineEndToEndTest, CloneIsCaughtRevokedAndThenRefusedByAnotherWatch) {
   EXPECT_TRUE(MustOk(operator_ca_->IsRevoked("alice")));
 
   // The acknowledgement carries the revocation to carol's watch, which then refuses the clone.
-  EXPECT_EQ(VerifiedAck(up.sync_ack).body.revoked_device_ids, std::vector<std::string>{"alice"});
+  EXPECT_EQ(VerifiedAck(up.sync_ack).body.revoked,
+            (std::vector<dcep_wire::RevokedDevice>{{"icbc", "alice"}}));
   OFFLINE_ASSERT_OK(carol.wallet->Sync(up.sync_ack));
   const Status refused = PayOffline(clone, carol, 500);
   EXPECT_EQ(refused.code(), ErrorCode::kFailedPrecondition) << refused.ToString();

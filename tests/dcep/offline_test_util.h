@@ -1,11 +1,14 @@
 // Shared by the offline-settlement tests: a temp directory, a manual clock, a root and an operator
 // CA, devices with fresh keys that sign offline transfers with dcep_wire (no secure element), and
 // an in-memory OfflinePurses that enforces balances and idempotency keys like the operator.
+// The authorities' stores are SQLite files, or schemas of a database of the test's own when the
+// fixture's dialect() is PostgreSQL (OfflineDbTest; skipped when TAPSTACK_TEST_PG_URL is unset).
 #pragma once
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -17,6 +20,7 @@
 #include "crypto/csprng.h"
 #include "crypto/signature.h"
 #include "dcep/certificate_authority.h"
+#include "dcep_test_util.h"
 #include "dcep/ledger_ids.h"
 #include "dcep/offline_purses.h"
 #include "dcep_wire/limits.h"
@@ -185,14 +189,28 @@ inline Bytes Concat(std::initializer_list<Bytes> parts) {
 // A temp directory, a clock, the central bank's root and the operator "icbc" CA (certified).
 class OfflineTest : public ::testing::Test {
  protected:
+  // SQLite unless the test is parameterised (OfflineDbTest).
+  virtual store::Dialect dialect() const { return store::Dialect::kSqlite; }
+
+  // Derived SetUps return when IsSkipped() after calling this (no PostgreSQL server).
   void SetUp() override {
+    // A parameterised test's name is "Name/sqlite": one directory, not two.
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '_');
     dir_ = std::filesystem::temp_directory_path() /
-           ("tapstack-dcep-offline-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("tapstack-dcep-offline-" + std::to_string(::getpid()) + "-" + name);
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
+    if (dialect() == store::Dialect::kPostgres) {
+      std::string admin_url;
+      TS_REQUIRE_POSTGRES(admin_url);
+      database_ = std::make_unique<PostgresTestDatabase>(admin_url);
+    }
     OpenAuthorities();
   }
+
+  // "" on SQLite; else the URL of this test's own database (for the stores a test opens itself).
+  std::string postgres_url() const { return database_ ? database_->url() : std::string(); }
   void TearDown() override {
     operator_ca_.reset();
     root_.reset();
@@ -206,17 +224,21 @@ class OfflineTest : public ::testing::Test {
     root_options.subject_id = "pboc";
     root_options.scheme = scheme;
     root_options.data_dir = dir_;
+    root_options.postgres_url = postgres_url();
     root_options.clock = &clock_;
     root_ = MustOk(RootAuthority::Open(std::move(root_options)), "open root");
     operator_ca_ = OpenOperatorCa("icbc", scheme);
   }
 
   std::unique_ptr<OperatorAuthority> OpenOperatorCa(const std::string& id,
-                                                    crypto::SignatureScheme scheme) {
+                                                    crypto::SignatureScheme scheme,
+                                                    RevocationRegistry* registry = nullptr) {
     OperatorAuthorityOptions options;
+    options.registry = registry;
     options.authority.subject_id = id;
     options.authority.scheme = scheme;
     options.authority.data_dir = dir_;
+    options.authority.postgres_url = postgres_url();
     options.authority.clock = &clock_;
     options.root_certificate = root_->certificate().encoded;
     auto ca = MustOk(OperatorAuthority::Open(std::move(options)), "open operator ca");
@@ -252,10 +274,19 @@ class OfflineTest : public ::testing::Test {
     return ack;
   }
 
+  // First member: dropped last, after every store of the test (members of derived fixtures too)
+  // has closed.
+  std::unique_ptr<PostgresTestDatabase> database_;
   std::filesystem::path dir_;
   ManualClock clock_{1'767'225'600'000};  // 2026-01-01T00:00:00Z
   std::unique_ptr<RootAuthority> root_;
   std::unique_ptr<OperatorAuthority> operator_ca_;
+};
+
+// OfflineTest on both databases: TEST_P(Suite, …) and TS_INSTANTIATE_FOR_BOTH_DATABASES(Suite).
+class OfflineDbTest : public OfflineTest, public ::testing::WithParamInterface<store::Dialect> {
+ protected:
+  store::Dialect dialect() const override { return GetParam(); }
 };
 
 }  // namespace tapstack::dcep::testing

@@ -273,6 +273,50 @@ TEST_F(OperatorTest, MerchantPaymentSameOperator) {
   EXPECT_EQ(Op("icbc").Pay(order).status().code(), ErrorCode::kNotFound);
 }
 
+TEST_F(OperatorTest, MerchantOrdersArePaidOnceAcrossWalletsBatchesAndRestarts) {
+  const std::string a = FundedWallet("icbc", "13800000001", 5'000);
+  const std::string b = FundedWallet("icbc", "13800000002", 5'000);
+  auto order_of = [](const std::string& payer, const std::string& order, const std::string& key) {
+    PaymentOrder o;
+    o.payer_wallet = payer;
+    o.merchant_id = "m-beijing-coffee";
+    o.merchant_order_id = order;
+    o.amount_fen = 1'000;
+    o.idempotency_key = key;
+    return o;
+  };
+  const Entry first = Must(Op("icbc").Pay(order_of(a, "T-1", "k1")));
+  // The same wallet again under another key: its first payment, nothing charged.
+  const Entry again = Must(Op("icbc").Pay(order_of(a, "T-1", "k2")));
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.entry_id, first.entry_id);
+  // Another wallet: refused, naming the field.
+  const Result<Entry> other = Op("icbc").Pay(order_of(b, "T-1", "k3"));
+  EXPECT_EQ(other.status().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(other.status().message().rfind("merchant_order_id: order T-1", 0), 0u)
+      << other.status().message();
+  // One batch paying one order twice: the first pays, the second is refused.
+  const std::vector<PaymentOrder> batch = {order_of(b, "T-2", "k4"), order_of(a, "T-2", "k5")};
+  const std::vector<Result<Entry>> results = Must(Op("icbc").PayBatch(batch));
+  EXPECT_TRUE(results[0].ok()) << results[0].status().ToString();
+  EXPECT_EQ(results[1].status().code(), ErrorCode::kAlreadyExists);
+  // Bad order ids, and an order without a merchant.
+  EXPECT_EQ(Op("icbc").Pay(order_of(a, "T 3", "k6")).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Op("icbc").Pay(order_of(a, std::string(26, 'T'), "k7")).status().code(),
+            ErrorCode::kInvalidArgument);
+  PaymentOrder to_wallet = order_of(a, "T-4", "k8");
+  to_wallet.merchant_id.clear();
+  to_wallet.payee_wallet = b;
+  EXPECT_EQ(Op("icbc").Pay(to_wallet).status().code(), ErrorCode::kInvalidArgument);
+  // The register is durable.
+  ASSERT_OK(network_->ReopenOperator("icbc"));
+  EXPECT_EQ(Op("icbc").Pay(order_of(b, "T-1", "k9")).status().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(Balance(a), 5'000 - 1'000);
+  EXPECT_EQ(Balance(b), 5'000 - 1'000);
+  EXPECT_EQ(Balance(MerchantWalletId("icbc", "m-beijing-coffee")), 2'000);
+  ExpectNetworkBalanced();
+}
+
 TEST_F(OperatorTest, KillStyleReopenKeepsEverything) {
   const std::string a = FundedWallet("icbc", "13800000001", 50'000);
   const std::string b = FundedWallet("icbc", "13800000002", 0);

@@ -39,7 +39,8 @@ inline Bytes RawKey(const crypto::PrivateKey& key) {
 }
 
 // Device caps used throughout: balance 100,000 fen, payment 20,000, 5 payments / 50,000 fen
-// before a sync.
+// before a sync, unsynced transfers expire after 3 days.
+inline constexpr std::uint32_t kUnsyncedMaxAgeSeconds = 3 * 86'400;
 inline CertificateBody DeviceBody(std::string subject, std::string issuer, Bytes public_key,
                                   crypto::SignatureScheme scheme, std::uint64_t serial) {
   CertificateBody b;
@@ -55,6 +56,7 @@ inline CertificateBody DeviceBody(std::string subject, std::string issuer, Bytes
   b.offline_payment_max_fen = 20'000;
   b.offline_payments_before_sync_max = 5;
   b.offline_value_before_sync_max_fen = 50'000;
+  b.offline_unsynced_max_age_s = kUnsyncedMaxAgeSeconds;
   return b;
 }
 

@@ -39,9 +39,14 @@ CommandApdu Command(std::uint8_t ins, Bytes data = {}, std::uint8_t p2 = 0x00, s
   return CommandApdu{kDcepCla, ins, p1, p2, std::move(data), std::uint16_t{256}};
 }
 
-Bytes RequestData(std::int64_t amount, std::uint16_t currency = 156) {
-  return Concat({*emv::EncodeTlv(0x9F02, UintToBytes(static_cast<std::uint64_t>(amount), 8)),
-                 *emv::EncodeTlv(0x5F2A, UintToBytes(currency, 2))});
+Bytes RequestData(std::int64_t amount, std::uint16_t currency = 156, std::int64_t host_time = 0) {
+  Bytes data = Concat({*emv::EncodeTlv(0x9F02, UintToBytes(static_cast<std::uint64_t>(amount), 8)),
+                       *emv::EncodeTlv(0x5F2A, UintToBytes(currency, 2))});
+  if (host_time > 0) {
+    const Bytes time = *emv::EncodeTlv(0x9A, UintToBytes(static_cast<std::uint64_t>(host_time), 8));
+    data.insert(data.end(), time.begin(), time.end());
+  }
+  return data;
 }
 
 // One watch: a secure element in its own directory, reached through APDU bytes only.
@@ -120,9 +125,12 @@ class DcepAppletTest : public ::testing::TestWithParam<crypto::SignatureScheme> 
     return watch.Wallet(Command(kDcepInsLoad, *wire::IssueLoadOrder(body, pki_.operator_key)));
   }
 
+  // `revoked`: device ids certified by `issuer` (the test operator when empty).
   ResponseApdu Sync(Watch& watch, std::uint32_t acknowledged, std::vector<std::string> revoked = {},
-                    std::uint32_t version = 1) {
-    wire::SyncAckBody body{watch.id(), acknowledged, wire::testing::kNow, version, std::move(revoked)};
+                    std::uint32_t version = 1, std::string issuer = "") {
+    if (issuer.empty()) issuer = pki_.operator_id;
+    wire::SyncAckBody body{watch.id(), acknowledged, wire::testing::kNow, version, {}};
+    for (std::string& id : revoked) body.revoked.push_back({issuer, std::move(id)});
     return watch.Wallet(Command(kDcepInsSync, *wire::IssueSyncAck(body, pki_.operator_key)));
   }
 
@@ -334,6 +342,43 @@ TEST_P(DcepRefusalTest, PayeeRefusesARevokedPayer) {
   const wire::PaymentRequest request = Request(*b_, 500);
   EXPECT_EQ(b_->Field(Command(kDcepInsReceive, Signed(soft, BodyFor(soft, request)))).sw, k6283);
   EXPECT_EQ(b_->Status().balance_fen, 0);
+}
+
+TEST_P(DcepRefusalTest, RevocationNamesTheIssuerToo) {
+  // The merged list names each device with its operator: device ids are unique per operator only,
+  // so "soft-3" revoked at another operator does not stop this operator's "soft-3".
+  const SoftPayer soft = NewSoftPayer("soft-3");
+  ASSERT_EQ(Sync(*b_, 0, {"soft-3", "watch-b"}, 1, "abc").sw, k9000);
+  wire::PaymentRequest request = Request(*b_, 500);
+  EXPECT_EQ(b_->Field(Command(kDcepInsReceive, Signed(soft, BodyFor(soft, request)))).sw, k9000);
+  EXPECT_EQ(b_->Status().balance_fen, 500);
+  ASSERT_EQ(Sync(*b_, 0, {"soft-3"}, 2).sw, k9000);
+  request = Request(*b_, 500);
+  EXPECT_EQ(b_->Field(Command(kDcepInsReceive, Signed(soft, BodyFor(soft, request, 2)))).sw, k6283);
+  EXPECT_EQ(b_->Status().balance_fen, 500);
+  // An older list version is refused (lists only grow).
+  EXPECT_EQ(Sync(*b_, 0, {}, 1).sw, k6A80);
+}
+
+TEST_P(DcepRefusalTest, UnsyncedTransfersExpire) {
+  // Both watches synced at kNow; the payment carries b's operator time.
+  ASSERT_EQ(Sync(*b_, 0).sw, k9000);
+  ASSERT_FALSE(Pay(*a_, *b_, 1'000).empty());
+  const std::int64_t limit = wire::testing::kNow + wire::testing::kUnsyncedMaxAgeSeconds;
+  // b now holds an unsynced record of kNow: at the limit it still asks to be paid, past it not.
+  EXPECT_EQ(b_->Wallet(Command(kDcepInsCreatePaymentRequest, RequestData(10, 156, limit))).sw, k9000);
+  EXPECT_EQ(b_->Wallet(Command(kDcepInsCreatePaymentRequest, RequestData(10, 156, limit + 1))).sw,
+            k6A84);
+  // a (payer) refuses a request dated past the limit of its own unsynced record.
+  ResponseApdu late = a_->Wallet(Command(kDcepInsCreatePaymentRequest, RequestData(10, 156, limit + 1)));
+  ASSERT_EQ(late.sw, k6A84);  // a's own sent record expired too
+  ASSERT_EQ(Sync(*a_, 1).sw, k9000);  // a syncs: its log is acknowledged and pruned
+  late = a_->Wallet(Command(kDcepInsCreatePaymentRequest, RequestData(10, 156, limit + 1)));
+  EXPECT_EQ(late.sw, k9000);
+  EXPECT_EQ(b_->Field(Command(kDcepInsPay, late.data)).sw, k6A84);  // b still unsynced
+  EXPECT_EQ(b_->Status().counter, 0u);
+  ASSERT_EQ(Sync(*b_, 1).sw, k9000);
+  EXPECT_EQ(b_->Field(Command(kDcepInsPay, late.data)).sw, k9000);
 }
 
 TEST_P(DcepRefusalTest, PayeeRefusesAboveItsBalanceCap) {

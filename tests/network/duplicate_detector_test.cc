@@ -36,5 +36,45 @@ TEST(DuplicateDetectorTest, OriginalsRepeatsAndExpiry) {
   EXPECT_EQ(d.Check(Auth("0100"), &stored, nullptr), DuplicateDetector::Verdict::kNew);
 }
 
+TEST(DuplicateDetectorTest, RepeatGetsTheStoredResponseByteForByte) {
+  // Entries keep the response compactly; a repeat must still get every field back exactly,
+  // binary values (DE55 with 00 bytes) and the forced secondary bitmap included.
+  ManualClock clock;
+  DuplicateDetector d(clock, {});
+  iso8583::Message response("0110");
+  response.Set(2, "6228480000000000000");
+  response.Set(38, "A1B2C3");
+  response.Set(39, "00");
+  response.Set(55, std::string("\x91\x0A\x00\x01\x02\x03\x04\x05\x06\x07\x30\x30", 12));
+  response.Set(102, std::string(28, '9'));
+  response.Set(125, std::string(600, 'x'));
+  response.set_force_secondary_bitmap(true);
+  ASSERT_EQ(d.Check(Auth("0100"), nullptr, nullptr), DuplicateDetector::Verdict::kNew);
+  d.Complete(DuplicateDetector::Key(Auth("0100")), response);
+  iso8583::Message stored;
+  ASSERT_EQ(d.Check(Auth("0101"), &stored, nullptr), DuplicateDetector::Verdict::kRepeatDone);
+  EXPECT_EQ(stored, response);
+  EXPECT_TRUE(stored.force_secondary_bitmap());
+}
+
+TEST(DuplicateDetectorTest, KeepsAtMostEntriesMax) {
+  ManualClock clock;
+  DuplicateDetector d(clock, {.window_ms = 60'000, .entries_max = 3});
+  auto with_stan = [](int stan) {
+    iso8583::Message m = Auth("0100");
+    m.Set(11, std::to_string(100000 + stan));
+    return m;
+  };
+  iso8583::Message response("0110");
+  response.Set(39, "00");
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(d.Check(with_stan(i), nullptr, nullptr), DuplicateDetector::Verdict::kNew);
+    d.Complete(DuplicateDetector::Key(with_stan(i)), response);
+  }
+  // The two oldest were dropped: they read as new again; the newest is still a duplicate.
+  EXPECT_EQ(d.Check(with_stan(4), nullptr, nullptr), DuplicateDetector::Verdict::kDuplicate);
+  EXPECT_EQ(d.Check(with_stan(0), nullptr, nullptr), DuplicateDetector::Verdict::kNew);
+}
+
 }  // namespace
 }  // namespace tapstack::network

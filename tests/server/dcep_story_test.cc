@@ -27,9 +27,9 @@ TEST_F(DcepStoryTest, EveryStepEndsAsTheStorySays) {
   auto report = RunDcepStory({.data_dir = dir_, .out = &out});
   ASSERT_TRUE(report.ok()) << report.status().ToString() << "\n" << out.str();
   EXPECT_EQ(report->issued_fen, 120'000'000);
-  // Li Lei: 20,000 yuan exchanged, coffee 38, grocer 120 (once, despite the retry), 500 onto the
-  // watch.
-  EXPECT_EQ(report->payer_wallet_fen, 2'000'000 - 3'800 - 12'000 - 50'000);
+  // Li Lei: 20,000 yuan exchanged, coffee 38, grocer 120 (once, despite the retry), 26 by QR
+  // (once, despite the second scan; the tampered code charged nothing), 500 onto the watch.
+  EXPECT_EQ(report->payer_wallet_fen, 2'000'000 - 3'800 - 12'000 - 2'600 - 50'000);
   // His watch: 500 loaded, 125 and 20 paid offline (the clone's 30 came from its own copy).
   EXPECT_EQ(report->payer_watch_fen, 50'000 - 12'500 - 2'000);
   EXPECT_EQ(report->payee_watch_fen, 12'500 + 2'000);
@@ -41,9 +41,15 @@ TEST_F(DcepStoryTest, EveryStepEndsAsTheStorySays) {
   EXPECT_EQ(report->lessons_released_fen, 90'000);
   EXPECT_EQ(report->lessons_refunded_fen, 210'000);
   EXPECT_TRUE(report->audit_ok);
-  for (const char* step : {"1. ", "5. ", "7. ", "9. "}) {
+  for (const char* step : {"1. ", "4. Paying merchants by scanning their QR codes", "6. ", "8. ",
+                           "10. The audit"}) {
     EXPECT_NE(out.str().find(step), std::string::npos) << step;
   }
+  const std::string narration = out.str();
+  EXPECT_NE(narration.find("he scans it again by mistake"), std::string::npos);
+  EXPECT_NE(narration.find("refused (payload: mac:"), std::string::npos) << narration;
+  EXPECT_NE(narration.find("Wang Fang (BOC) scans the shop's printed static code"),
+            std::string::npos);
 }
 
 TEST_F(DcepStoryTest, RefusesADirectoryThatIsNotEmpty) {
