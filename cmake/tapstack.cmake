@@ -9,25 +9,45 @@ function(tapstack_module name)
   target_link_libraries(tapstack_${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
+# The test programs' shared precompiled header. GoogleTest and nlohmann/json dominate test compile
+# times; every suite reuses this one header (REUSE_FROM) instead of building its own, which at -O0
+# is a 125 MB file: 30 copies filled a CI machine's disk. Created by the first suite so that it
+# sees the same flags as the suites.
+function(tapstack_test_pch)
+  if(TARGET tapstack_test_pch)
+    return()
+  endif()
+  add_library(tapstack_test_pch OBJECT ${PROJECT_SOURCE_DIR}/tests/test_pch.cc)
+  target_link_libraries(tapstack_test_pch PRIVATE nlohmann_json::nlohmann_json GTest::gtest)
+  tapstack_test_flags(tapstack_test_pch)
+  target_precompile_headers(tapstack_test_pch PRIVATE <gtest/gtest.h> <nlohmann/json.hpp> <string>
+                            <vector> <map> <memory> <functional>)
+endfunction()
+
+# The compile flags every test program and the shared header must agree on (a precompiled header is
+# only used by a compile with the same macros and optimisation level).
+function(tapstack_test_flags target)
+  target_compile_definitions(${target} PRIVATE
+    TAPSTACK_VECTORS_DIR="${PROJECT_SOURCE_DIR}/tests/vectors"
+    TAPSTACK_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  if(TAPSTACK_TESTS_UNOPTIMISED)
+    # The test programs' own code unoptimised (the libraries they test keep the build's flags):
+    # test files are over half of the compile time, and their speed does not matter.
+    target_compile_options(${target} PRIVATE -O0)
+  endif()
+endfunction()
+
 # tapstack_test_suite(<name> SOURCES ... DEPS ...): one GoogleTest program per module under
 # tests/<name>/, registered test by test with CTest. Tests find vectors in TAPSTACK_VECTORS_DIR.
 function(tapstack_test_suite name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  tapstack_test_pch()
   add_executable(${name}_tests ${ARG_SOURCES})
   target_link_libraries(${name}_tests PRIVATE ${ARG_DEPS} nlohmann_json::nlohmann_json GTest::gtest
                         GTest::gtest_main GTest::gmock)
-  target_compile_definitions(${name}_tests PRIVATE
-    TAPSTACK_VECTORS_DIR="${PROJECT_SOURCE_DIR}/tests/vectors"
-    TAPSTACK_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  target_include_directories(${name}_tests PRIVATE ${PROJECT_SOURCE_DIR}/tests)
-  if(TAPSTACK_TESTS_UNOPTIMISED)
-    # The test programs' own code unoptimised (the libraries they test keep the build's flags):
-    # test files are over half of the compile time, and their speed does not matter.
-    target_compile_options(${name}_tests PRIVATE -O0)
-  endif()
-  # GoogleTest and nlohmann/json dominate test compile times: parse them once per suite.
-  target_precompile_headers(${name}_tests PRIVATE <gtest/gtest.h> <nlohmann/json.hpp> <string> <vector>
-                            <map> <memory> <functional>)
+  tapstack_test_flags(${name}_tests)
+  target_precompile_headers(${name}_tests REUSE_FROM tapstack_test_pch)
   # One label per suite (`ctest -L sim`): "unit" unless LABELS names another. gtest_discover_tests
   # passes PROPERTIES on as a flat list, so a second label would become a property name.
   set(label unit)
