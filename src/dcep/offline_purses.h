@@ -16,7 +16,10 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -25,6 +28,15 @@ namespace tapstack::dcep {
 // The payee device id under which an operator receives unloads ("op-icbc"); device ids with this
 // prefix are reserved (no customer device may be certified under one).
 inline constexpr std::string_view kUnloadPayeePrefix = "op-";
+
+// One MovePurseValue request, for MovePurseValues.
+struct PurseMove {
+  std::string payer_device_id;
+  std::string payee_device_id;
+  std::string payee_operator_id;
+  std::int64_t amount_fen = 0;
+  std::string idempotency_key;
+};
 
 class OfflinePurses {
  public:
@@ -43,6 +55,21 @@ class OfflinePurses {
   virtual Status MovePurseValue(std::string_view payer_device_id, std::string_view payee_device_id,
                                 std::string_view payee_operator_id, std::int64_t amount_fen,
                                 std::string_view idempotency_key) = 0;
+
+  // MovePurseValue for each of `moves`, in order (a move may spend what an earlier one of the
+  // batch credited); one Status per move, each as the single call would answer it. An
+  // implementation may commit them together (Operator: one journal commit and one ledger batch
+  // for the moves within this operator), which is why offline settlement hands over a whole
+  // upload at once. This default makes the calls one by one.
+  virtual std::vector<Status> MovePurseValues(std::span<const PurseMove> moves) {
+    std::vector<Status> out;
+    out.reserve(moves.size());
+    for (const PurseMove& m : moves) {
+      out.push_back(MovePurseValue(m.payer_device_id, m.payee_device_id, m.payee_operator_id,
+                                   m.amount_fen, m.idempotency_key));
+    }
+    return out;
+  }
 
   // Unload (payee "op-<this operator>") and recovery of a frozen device: moves `amount_fen` from
   // the purse of `device_id` to the online wallet that owns the purse.

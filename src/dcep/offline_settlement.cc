@@ -174,6 +174,21 @@ struct Source {
   bool may_forward = false;    // an upload here: a foreign payer's received record is forwarded
 };
 
+// The records of one upload that settle together (Upload). Their rows are written inside `tx`;
+// Flush commits them before any value moves (durable before moved), moves the value of the
+// deferred ones in one OfflinePurses::MovePurseValues call, and records the outcomes in one more
+// transaction: a few commits per upload instead of a few per record.
+struct Batch {
+  struct Deferred {
+    std::size_t index = 0;  // into the upload's records
+    PurseMove move;
+    std::uint32_t counter = 0;
+  };
+  std::vector<UploadedRecord>* records = nullptr;  // the upload's answers so far
+  std::optional<store::Transaction> tx;
+  std::vector<Deferred> deferred;
+};
+
 // A forwarded record (dcep_offline_forwarded's key).
 struct ForwardKey {
   std::string payer;
@@ -355,20 +370,11 @@ struct OfflineSettlement::Impl {
                         row.GetOptionalText("payee_operator"));
     TS_ASSIGN_OR_RETURN(const std::string kind, row.GetText("kind"));
     TS_ASSIGN_OR_RETURN(const std::int64_t amount, row.GetInt64("amount_fen"));
-    const std::int64_t now_ms = NowMs();
-    auto keep_pending = [&](const std::string& reason) -> Result<RecordOutcome> {
-      TS_RETURN_IF_ERROR(store
-                             ->Execute("UPDATE dcep_offline_records SET reason = ? "
-                                       "WHERE payer_device_id = ? AND payer_counter = ?",
-                                       {reason, payer, std::int64_t{counter}})
-                             .status());
-      if (reason_out != nullptr) *reason_out = reason;
-      return RecordOutcome::kPending;
-    };
     if (!payee_operator.has_value() || payee_operator->empty()) {
       std::string resolved = ResolvePayeeOperator(payee);
       if (resolved.empty()) {
-        return keep_pending("payee operator unknown: waits for the payee's upload");
+        return KeepPending(payer, counter, "payee operator unknown: waits for the payee's upload",
+                           reason_out);
       }
       TS_RETURN_IF_ERROR(store
                              ->Execute("UPDATE dcep_offline_records SET payee_operator = ? "
@@ -382,7 +388,17 @@ struct OfflineSettlement::Impl {
         kind == "unload"
             ? options.purses->UnloadPurseValue(payer, amount, key)
             : options.purses->MovePurseValue(payer, payee, *payee_operator, amount, key);
-    if (!moved.ok() && IsDefiniteRefusal(moved)) {
+    return RecordMoveOutcome(payer, counter, moved, reason_out);
+  }
+
+  // Records what a value move of a pending record answered: settled, refused (a definite
+  // refusal: the move's key is spent) or still pending (anything else: re-driven later).
+  Result<RecordOutcome> RecordMoveOutcome(const std::string& payer, std::uint32_t counter,
+                                          const Status& moved, std::string* reason_out) {
+    if (!moved.ok() && !IsDefiniteRefusal(moved)) {
+      return KeepPending(payer, counter, StatusText(moved), reason_out);
+    }
+    if (!moved.ok()) {
       const std::string reason = StatusText(moved);
       TS_RETURN_IF_ERROR(store
                              ->Execute("UPDATE dcep_offline_records SET status = 'refused', "
@@ -392,15 +408,54 @@ struct OfflineSettlement::Impl {
       if (reason_out != nullptr) *reason_out = reason;
       return RecordOutcome::kRefused;
     }
-    if (!moved.ok()) return keep_pending(StatusText(moved));
     TS_RETURN_IF_ERROR(store
                            ->Execute("UPDATE dcep_offline_records SET status = 'settled', "
                                      "reason = NULL, settled_unix_ms = ? "
                                      "WHERE payer_device_id = ? AND payer_counter = ?",
-                                     {now_ms, payer, std::int64_t{counter}})
+                                     {NowMs(), payer, std::int64_t{counter}})
                            .status());
     if (reason_out != nullptr) reason_out->clear();
     return RecordOutcome::kSettled;
+  }
+
+  Result<RecordOutcome> KeepPending(const std::string& payer, std::uint32_t counter,
+                                    const std::string& reason, std::string* reason_out) {
+    TS_RETURN_IF_ERROR(store
+                           ->Execute("UPDATE dcep_offline_records SET reason = ? "
+                                     "WHERE payer_device_id = ? AND payer_counter = ?",
+                                     {reason, payer, std::int64_t{counter}})
+                           .status());
+    if (reason_out != nullptr) *reason_out = reason;
+    return RecordOutcome::kPending;
+  }
+
+  // Commits the batch's rows, then moves the deferred records' value together and records the
+  // outcomes into `records` (see Batch). Leaves no transaction open.
+  Status Flush(Batch& batch) {
+    if (batch.tx.has_value()) {
+      const Status committed = batch.tx->Commit();
+      batch.tx.reset();
+      TS_RETURN_IF_ERROR(committed);
+    }
+    if (batch.deferred.empty()) return Status::Ok();
+    std::vector<PurseMove> moves;
+    moves.reserve(batch.deferred.size());
+    for (const Batch::Deferred& d : batch.deferred) moves.push_back(d.move);
+    const std::vector<Status> moved = options.purses->MovePurseValues(moves);
+    if (moved.size() != moves.size()) {
+      return Internal("MovePurseValues answered " + std::to_string(moved.size()) + " of " +
+                      std::to_string(moves.size()) + " moves");
+    }
+    TS_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*store));
+    for (std::size_t k = 0; k < moved.size(); ++k) {
+      const Batch::Deferred& d = batch.deferred[k];
+      UploadedRecord& out = (*batch.records)[d.index];
+      TS_ASSIGN_OR_RETURN(out.outcome, RecordMoveOutcome(d.move.payer_device_id, d.counter,
+                                                         moved[k], &out.reason));
+    }
+    TS_RETURN_IF_ERROR(tx.Commit());
+    batch.deferred.clear();
+    return Status::Ok();
   }
 
   // Applies the loss policy to one conflicting body (see the header).
@@ -493,8 +548,11 @@ struct OfflineSettlement::Impl {
 
   // One verified-or-not log record of an upload (or forwarded by the payee's operator). A
   // record to forward is recorded pending and named in `forward` for DriveForward.
+  // With `batch` (an upload), the record's value moves at Flush together with the others' when
+  // it can (a payment to a payee whose operator is known); a record that must be driven alone (a
+  // double spend, an unload) flushes the batch first, so value still moves in log order.
   Result<UploadedRecord> ProcessRecord(const Source& source, const dcep_wire::LogRecord& record,
-                                       std::optional<ForwardKey>* forward) {
+                                       std::optional<ForwardKey>* forward, Batch* batch) {
     const std::string_view uploader = source.uploaded_by;
     const dcep_wire::OfflineTransferBody& body = record.transfer.body;
     UploadedRecord out;
@@ -588,6 +646,7 @@ struct OfflineSettlement::Impl {
         out.reason = refusal;
         return out;
       }
+      if (batch != nullptr) TS_RETURN_IF_ERROR(Flush(*batch));
       const std::string reason =
           "double spend: two bodies for counter " + std::to_string(counter);
       TS_RETURN_IF_ERROR(store->RunInTransaction([&](store::Store& s) -> Status {
@@ -634,6 +693,16 @@ struct OfflineSettlement::Impl {
       out.reason = reason;
       return out;
     }
+    if (batch != nullptr && kind == "payment" && !payee_operator.empty()) {
+      out.outcome = RecordOutcome::kPending;  // until Flush
+      batch->deferred.push_back(
+          {batch->records->size(),
+           PurseMove{payer, body.payee_device_id, payee_operator, body.amount_fen,
+                     RecordKey(payer, body.payer_counter)},
+           body.payer_counter});
+      return out;
+    }
+    if (batch != nullptr) TS_RETURN_IF_ERROR(Flush(*batch));
     TS_ASSIGN_OR_RETURN(out.outcome, DriveRecord(payer, body.payer_counter, &out.reason));
     return out;
   }
@@ -891,27 +960,30 @@ struct OfflineSettlement::Impl {
   }
 
   Result<std::vector<CounterGap>> GapsLocked(std::string_view payer) {
-    TS_ASSIGN_OR_RETURN(const store::Rows rows,
-                        store->Query("SELECT payer_counter, created_unix_ms "
-                                     "FROM dcep_offline_records WHERE payer_device_id = ? "
-                                     "ORDER BY payer_counter",
-                                     {std::string(payer)}));
+    // The database finds the gaps (each counter next to the one below it), so an upload does not
+    // read back every record of the payer.
+    TS_ASSIGN_OR_RETURN(
+        const store::Rows rows,
+        store->Query("SELECT payer_counter, created_unix_ms, previous_counter FROM ("
+                     "SELECT payer_counter, created_unix_ms, LAG(payer_counter, 1, 0) OVER "
+                     "(ORDER BY payer_counter) AS previous_counter FROM dcep_offline_records "
+                     "WHERE payer_device_id = ?) AS counters "
+                     "WHERE payer_counter > previous_counter + 1 ORDER BY payer_counter LIMIT " +
+                         std::to_string(kCounterGapsReportedMax),
+                     {std::string(payer)}));
     std::vector<CounterGap> gaps;
     const std::int64_t now_ms = NowMs();
-    std::int64_t expected = 1;
     for (const store::Row& row : rows) {
       TS_ASSIGN_OR_RETURN(const std::int64_t counter, row.GetInt64("payer_counter"));
+      TS_ASSIGN_OR_RETURN(const std::int64_t previous, row.GetInt64("previous_counter"));
       TS_ASSIGN_OR_RETURN(const std::int64_t created, row.GetInt64("created_unix_ms"));
-      if (counter > expected && gaps.size() < kCounterGapsReportedMax) {
-        CounterGap gap;
-        gap.payer_device_id = std::string(payer);
-        gap.first_missing = static_cast<std::uint32_t>(expected);
-        gap.last_missing = static_cast<std::uint32_t>(counter - 1);
-        gap.since_unix_ms = created;
-        gap.persistent = now_ms - created >= options.counter_gap_persistent_ms;
-        gaps.push_back(std::move(gap));
-      }
-      expected = counter + 1;
+      CounterGap gap;
+      gap.payer_device_id = std::string(payer);
+      gap.first_missing = static_cast<std::uint32_t>(previous + 1);
+      gap.last_missing = static_cast<std::uint32_t>(counter - 1);
+      gap.since_unix_ms = created;
+      gap.persistent = now_ms - created >= options.counter_gap_persistent_ms;
+      gaps.push_back(std::move(gap));
     }
     return gaps;
   }
@@ -988,12 +1060,20 @@ Result<UploadResult> OfflineSettlement::Upload(std::string_view device_id, ByteV
   {
     std::lock_guard lock(impl_->mu);
     const Source source{std::string(device_id), "", /*may_forward=*/true};
+    Batch batch;
+    batch.records = &result.records;
     for (const dcep_wire::LogRecord& record : records) {
+      if (!batch.tx.has_value()) {
+        TS_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*impl_->store));
+        batch.tx.emplace(std::move(tx));
+      }
       std::optional<ForwardKey> forward;
-      TS_ASSIGN_OR_RETURN(UploadedRecord outcome, impl_->ProcessRecord(source, record, &forward));
+      TS_ASSIGN_OR_RETURN(UploadedRecord outcome,
+                          impl_->ProcessRecord(source, record, &forward, &batch));
       if (forward.has_value()) forwards.emplace_back(result.records.size(), std::move(*forward));
       result.records.push_back(std::move(outcome));
     }
+    TS_RETURN_IF_ERROR(impl_->Flush(batch));
     const std::int64_t now_ms = impl_->NowMs();
     TS_RETURN_IF_ERROR(
         impl_->store
@@ -1050,7 +1130,8 @@ Result<UploadedRecord> OfflineSettlement::SettleForwarded(std::string_view from_
   // The payee uploaded it at its operator: that operator keeps the payee's purse.
   const Source source{parsed->transfer.body.payee_device_id, std::string(from_operator),
                       /*may_forward=*/false};
-  TS_ASSIGN_OR_RETURN(UploadedRecord outcome, impl_->ProcessRecord(source, *parsed, nullptr));
+  TS_ASSIGN_OR_RETURN(UploadedRecord outcome,
+                      impl_->ProcessRecord(source, *parsed, nullptr, nullptr));
   TS_RETURN_IF_ERROR(impl_->RetryPendingLocked().status());
   std::vector<UploadedRecord> records{std::move(outcome)};
   TS_RETURN_IF_ERROR(impl_->RefreshPendingLocked(records));

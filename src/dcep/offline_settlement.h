@@ -28,7 +28,11 @@
 //      the reason): the move's key is spent, a retry could never succeed.
 // Durable before answered: each record is committed (pending) before value moves, and marked
 // settled after; every value move has a key derived from the record, so a crash anywhere is
-// repaired by RetryPending (run by Open) without moving value twice.
+// repaired by RetryPending (run by Open) without moving value twice. An upload does this per
+// batch, not per record: its records are written in one transaction, the payments among them
+// move in one OfflinePurses::MovePurseValues call (Operator: one journal commit and one ledger
+// batch), and their outcomes are written in one more transaction. A record that must be driven
+// alone (a double spend, an unload) first flushes the batch so far, so value moves in log order.
 //
 // ## Across operators
 // Each operator settles the devices it certified (their purses are in its ledger). A payee device

@@ -1043,17 +1043,82 @@ struct Operator::Impl : ContractHost {
     return Status::Ok();
   }
 
-  Result<Entry> AcceptOne(Row row) {
-    std::vector<Candidate> cands(1);
-    cands[0].row = std::move(row);
-    std::vector<Result<Entry>> out(1, Internal("not run"));
+  // AcceptLocked under mu, then drives (mu not held) what it left in flight: the inter-operator
+  // steps. One Result per candidate; the call fails only when the journal cannot be written.
+  Result<std::vector<Result<Entry>>> AcceptAll(std::vector<Candidate>& cands) {
+    std::vector<Result<Entry>> out(cands.size(), Internal("not run"));
     std::vector<Row> drive;
     {
       std::lock_guard lock(mu);
       TS_RETURN_IF_ERROR(AcceptLocked(cands, out, drive));
     }
-    if (!drive.empty()) return Drive(drive[0]);
-    return out[0];
+    for (Row& row : drive) {
+      for (std::size_t i = 0; i < cands.size(); ++i) {
+        if (cands[i].row.id == row.id && !cands[i].duplicate_in_batch) {
+          out[i] = Drive(row);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  // The journal row of one purse move (MovePurseValues), or why it is refused.
+  Result<Row> PurseMoveRow(const PurseMove& move) {
+    TS_RETURN_IF_ERROR(CheckDeviceId("payer_device_id", move.payer_device_id));
+    TS_RETURN_IF_ERROR(CheckDeviceId("payee_device_id", move.payee_device_id));
+    TS_RETURN_IF_ERROR(CheckAmount(move.amount_fen));
+    TS_RETURN_IF_ERROR(CheckKey(move.idempotency_key));
+    const bool across = move.payee_operator_id != id;
+    if (across) TS_RETURN_IF_ERROR(CheckPeerOperator(move.payee_operator_id));
+    Row row;
+    row.kind = std::string(across ? kKindPurseMoveOut : kKindPurseMove);
+    row.device_id = move.payer_device_id;
+    row.amount_fen = move.amount_fen;
+    {
+      std::lock_guard lock(mu);
+      const auto payer = purses.find(move.payer_device_id);
+      if (payer == purses.end()) {
+        return NotFound("payer_device_id: no offline purse for device " + move.payer_device_id);
+      }
+      row.debit_wallet = payer->second.wallet_id;
+      if (across) {
+        // The payee device's purse is kept by its operator; the row names the device there.
+        row.counter_operator = move.payee_operator_id;
+        row.counter_device = move.payee_device_id;
+      } else {
+        const auto payee = purses.find(move.payee_device_id);
+        if (payee == purses.end()) {
+          return NotFound("payee_device_id: no offline purse for device " + move.payee_device_id);
+        }
+        row.credit_wallet = payee->second.wallet_id;
+        row.credit_account = payee->second.account;
+      }
+    }
+    // One id for both paths: a key first used for one payee operator cannot move value to another
+    // (the digests differ: kAlreadyExists).
+    TS_ASSIGN_OR_RETURN(row.id,
+                        ids->Derive(kKindPurseMove, move.payer_device_id, move.idempotency_key));
+    std::string request = row.kind + "|" + move.payer_device_id + "|" + move.payee_device_id + "|";
+    if (across) request += move.payee_operator_id + "|";
+    TS_ASSIGN_OR_RETURN(row.digest, RequestDigest(request + std::to_string(move.amount_fen)));
+    return row;
+  }
+
+  // In the config and reachable through peers (a payee operator other than this one).
+  Status CheckPeerOperator(std::string_view payee_operator_id) {
+    TS_RETURN_IF_ERROR(config->Operator(payee_operator_id).status().WithContext("payee_operator"));
+    if (peers == nullptr) {
+      return FailedPrecondition("payee_operator: inter-operator payments are not configured");
+    }
+    return Status::Ok();
+  }
+
+  Result<Entry> AcceptOne(Row row) {
+    std::vector<Candidate> cands(1);
+    cands[0].row = std::move(row);
+    TS_ASSIGN_OR_RETURN(std::vector<Result<Entry>> out, AcceptAll(cands));
+    return std::move(out[0]);
   }
 
   // Finishes an outbox row (mu held): resolves its hold, updates memory and the journal.
@@ -1732,21 +1797,7 @@ Result<std::vector<Result<Entry>>> Operator::PayBatch(std::span<const PaymentOrd
     row.id = *id;
     row.digest = *digest;
   }
-  std::vector<Result<Entry>> out(orders.size(), Internal("not run"));
-  std::vector<Row> drive;
-  {
-    std::lock_guard lock(impl_->mu);
-    TS_RETURN_IF_ERROR(impl_->AcceptLocked(cands, out, drive));
-  }
-  for (Row& row : drive) {
-    for (std::size_t i = 0; i < cands.size(); ++i) {
-      if (cands[i].row.id == row.id && !cands[i].duplicate_in_batch) {
-        out[i] = impl_->Drive(row);
-        break;
-      }
-    }
-  }
-  return out;
+  return impl_->AcceptAll(cands);
 }
 
 Result<Entry> Operator::Pay(const PaymentOrder& order) {
@@ -1886,45 +1937,32 @@ Status Operator::RegisterDevice(std::string_view wallet_id, std::string_view dev
 Status Operator::MovePurseValue(std::string_view payer_device_id, std::string_view payee_device_id,
                                 std::string_view payee_operator_id, std::int64_t amount_fen,
                                 std::string_view key) {
-  TS_RETURN_IF_ERROR(CheckDeviceId("payer_device_id", payer_device_id));
-  TS_RETURN_IF_ERROR(CheckDeviceId("payee_device_id", payee_device_id));
-  TS_RETURN_IF_ERROR(CheckAmount(amount_fen));
-  TS_RETURN_IF_ERROR(CheckKey(key));
-  const bool across = payee_operator_id != id_;
-  if (across) TS_RETURN_IF_ERROR(CheckPeerOperator(payee_operator_id));
-  Row row;
-  row.kind = std::string(across ? kKindPurseMoveOut : kKindPurseMove);
-  row.device_id = std::string(payer_device_id);
-  row.amount_fen = amount_fen;
-  {
-    std::lock_guard lock(impl_->mu);
-    const auto payer = impl_->purses.find(std::string(payer_device_id));
-    if (payer == impl_->purses.end()) {
-      return NotFound("payer_device_id: no offline purse for device " + std::string(payer_device_id));
-    }
-    row.debit_wallet = payer->second.wallet_id;
-    if (across) {
-      // The payee device's purse is kept by its operator; the row names the device there.
-      row.counter_operator = std::string(payee_operator_id);
-      row.counter_device = std::string(payee_device_id);
+  const PurseMove move{std::string(payer_device_id), std::string(payee_device_id),
+                       std::string(payee_operator_id), amount_fen, std::string(key)};
+  return std::move(MovePurseValues(std::span(&move, 1))[0]);
+}
+
+std::vector<Status> Operator::MovePurseValues(std::span<const PurseMove> moves) {
+  if (moves.size() > kPayBatchMax) {
+    return std::vector<Status>(moves.size(), InvalidArgument("moves: at most " +
+                                                             std::to_string(kPayBatchMax) +
+                                                             " per batch"));
+  }
+  std::vector<Impl::Candidate> cands(moves.size());
+  for (std::size_t i = 0; i < moves.size(); ++i) {
+    Result<Row> row = impl_->PurseMoveRow(moves[i]);
+    if (row.ok()) {
+      cands[i].row = std::move(*row);
     } else {
-      const auto payee = impl_->purses.find(std::string(payee_device_id));
-      if (payee == impl_->purses.end()) {
-        return NotFound("payee_device_id: no offline purse for device " +
-                        std::string(payee_device_id));
-      }
-      row.credit_wallet = payee->second.wallet_id;
-      row.credit_account = payee->second.account;
+      cands[i].invalid = row.status();
     }
   }
-  // One id for both paths: a key first used for one payee operator cannot move value to another
-  // (the digests differ: kAlreadyExists).
-  TS_ASSIGN_OR_RETURN(row.id, impl_->ids->Derive(kKindPurseMove, payer_device_id, key));
-  std::string request = row.kind + "|" + std::string(payer_device_id) + "|" +
-                        std::string(payee_device_id) + "|";
-  if (across) request += std::string(payee_operator_id) + "|";
-  TS_ASSIGN_OR_RETURN(row.digest, RequestDigest(request + std::to_string(amount_fen)));
-  return impl_->AcceptOne(std::move(row)).status();
+  Result<std::vector<Result<Entry>>> entries = impl_->AcceptAll(cands);
+  if (!entries.ok()) return std::vector<Status>(moves.size(), entries.status());
+  std::vector<Status> out;
+  out.reserve(moves.size());
+  for (const Result<Entry>& e : *entries) out.push_back(e.status());
+  return out;
 }
 
 Status Operator::UnloadPurseValue(std::string_view device_id, std::int64_t amount_fen,
@@ -1960,7 +1998,7 @@ Status Operator::CoverOfflineLoss(std::string_view payee_device_id,
   TS_RETURN_IF_ERROR(CheckAmount(amount_fen));
   TS_RETURN_IF_ERROR(CheckKey(key));
   const bool across = payee_operator_id != id_;
-  if (across) TS_RETURN_IF_ERROR(CheckPeerOperator(payee_operator_id));
+  if (across) TS_RETURN_IF_ERROR(impl_->CheckPeerOperator(payee_operator_id));
   Row row;
   row.kind = std::string(across ? kKindOfflineLossCoverOut : kKindOfflineLossCover);
   row.amount_fen = amount_fen;
@@ -1981,15 +2019,6 @@ Status Operator::CoverOfflineLoss(std::string_view payee_device_id,
   if (across) request += std::string(payee_operator_id) + "|";
   TS_ASSIGN_OR_RETURN(row.digest, RequestDigest(request + std::to_string(amount_fen)));
   return impl_->AcceptOne(std::move(row)).status();
-}
-
-Status Operator::CheckPeerOperator(std::string_view payee_operator_id) {
-  TS_RETURN_IF_ERROR(
-      impl_->config->Operator(payee_operator_id).status().WithContext("payee_operator"));
-  if (impl_->peers == nullptr) {
-    return FailedPrecondition("payee_operator: inter-operator payments are not configured");
-  }
-  return Status::Ok();
 }
 
 Result<std::int64_t> Operator::PurseBalance(std::string_view device_id) {

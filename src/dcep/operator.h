@@ -297,6 +297,9 @@ class Operator final : public OfflinePurses {
   Status MovePurseValue(std::string_view payer_device_id, std::string_view payee_device_id,
                         std::string_view payee_operator_id, std::int64_t amount_fen,
                         std::string_view idempotency_key) override;
+  // Up to kPayBatchMax moves (more: each answers kInvalidArgument); the moves within this
+  // operator in one journal commit and one ledger batch, the others driven one by one after.
+  std::vector<Status> MovePurseValues(std::span<const PurseMove> moves) override;
   Status UnloadPurseValue(std::string_view device_id, std::int64_t amount_fen,
                           std::string_view idempotency_key) override;
   Status CoverOfflineLoss(std::string_view payee_device_id, std::string_view payee_operator_id,
@@ -328,8 +331,6 @@ class Operator final : public OfflinePurses {
  private:
   struct Impl;
   explicit Operator(std::unique_ptr<Impl> impl);
-  // In the config and reachable through peers (a payee operator other than this one).
-  Status CheckPeerOperator(std::string_view payee_operator_id);
   Result<CreditResult> CreditIncomingToPurse(const IncomingCredit& credit);
   std::unique_ptr<Impl> impl_;
   std::string id_;

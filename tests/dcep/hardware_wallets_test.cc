@@ -207,5 +207,41 @@ TEST_F(HardwareWalletsTest, PurseMovesRefuseWhatTheyCannotSettle) {
   ExpectNetworkBalanced();
 }
 
+TEST_F(HardwareWalletsTest, PurseMovesInOneBatchAreAnsweredEachInOrder) {
+  const std::string alice = FundedWallet("icbc", "+8613800000001", 100'000, true);
+  const std::string bob = FundedWallet("icbc", "+8613800000002", 0);
+  Watch a = NewWatch("watch-a", alice);
+  Watch b = NewWatch("watch-b", bob);
+  Load(a, alice, 1'000, "load-1");
+  Operator& icbc = Op("icbc");
+  const std::vector<PurseMove> moves = {
+      {"watch-a", "watch-b", "icbc", 600, "m1"},
+      {"watch-b", "watch-a", "icbc", 500, "m2"},    // spends what m1 credited
+      {"watch-a", "watch-x", "icbc", 10, "m3"},     // no such purse: refused alone
+      {"watch-a", "watch-b", "icbc", 1'000, "m4"},  // 900 left: short, nothing moves
+      {"watch-a", "watch-b", "icbc", 600, "m1"},    // m1 again in the same batch: its answer
+      {"watch-a", "watch-b", "icbc", 601, "m1"},    // m1's key with another amount
+  };
+  const std::vector<ErrorCode> expected = {ErrorCode::kOk,       ErrorCode::kOk,
+                                           ErrorCode::kNotFound, ErrorCode::kFailedPrecondition,
+                                           ErrorCode::kOk,       ErrorCode::kAlreadyExists};
+  for (int round = 0; round < 2; ++round) {  // the second round replays the first
+    const std::vector<Status> answers = icbc.MovePurseValues(moves);
+    ASSERT_EQ(answers.size(), moves.size());
+    for (std::size_t i = 0; i < moves.size(); ++i) {
+      EXPECT_EQ(answers[i].code(), expected[i]) << "round " << round << ", move " << i << ": "
+                                                << answers[i].ToString();
+    }
+    EXPECT_EQ(Purse("watch-a"), 900);
+    EXPECT_EQ(Purse("watch-b"), 100);
+  }
+  const std::vector<Status> too_many =
+      icbc.MovePurseValues(std::vector<PurseMove>(kPayBatchMax + 1, moves[0]));
+  ASSERT_EQ(too_many.size(), kPayBatchMax + 1);
+  EXPECT_EQ(too_many.back().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Purse("watch-a"), 900);
+  ExpectNetworkBalanced();
+}
+
 }  // namespace
 }  // namespace tapstack::dcep

@@ -303,6 +303,44 @@ TEST_F(OfflineSettlementTest, ReceivedValueNotYetUploadedLeavesAPaymentPendingUn
   EXPECT_EQ(purses_.Balance("bob"), 4'500);
 }
 
+TEST_F(OfflineSettlementTest, AnUploadMovesItsValueInOneBatchInLogOrder) {
+  TestDevice alice = NewDevice("alice");
+  TestDevice bob = NewDevice("bob");
+  TestDevice carol = NewDevice("carol");
+  purses_.Fund("carol", 1'000);
+  purses_.Fund("bob", 400);
+  const Bytes carol_to_bob = SignTransfer(carol, "bob", 500);
+  const Bytes bob_to_alice = SignTransfer(bob, "alice", 800);  // spends what carol paid
+  const Bytes bob_to_alice_2 = SignTransfer(bob, "alice", 50);
+  const Bytes unload = SignTransfer(bob, "op-icbc", 30);  // driven alone, after the batch so far
+  const Bytes bob_to_alice_3 = SignTransfer(bob, "alice", 20);
+  const UploadResult up =
+      Upload(bob, Concat({LogOf(bob, LogDirection::kReceived, carol_to_bob, carol.chain),
+                          LogOf(bob, LogDirection::kSent, bob_to_alice, bob.chain),
+                          LogOf(bob, LogDirection::kSent, bob_to_alice_2, bob.chain),
+                          LogOf(bob, LogDirection::kSent, unload, bob.chain),
+                          LogOf(bob, LogDirection::kSent, bob_to_alice_3, bob.chain)}));
+  ASSERT_EQ(up.records.size(), 5U);
+  for (const UploadedRecord& r : up.records) {
+    EXPECT_EQ(r.outcome, RecordOutcome::kSettled) << r.payer_counter << ": " << r.reason;
+  }
+  EXPECT_EQ(purses_.batch_sizes(), (std::vector<std::size_t>{3, 1}));
+  EXPECT_EQ(purses_.Balance("carol"), 500);
+  EXPECT_EQ(purses_.Balance("alice"), 870);
+  EXPECT_EQ(purses_.Balance("bob"), 0);
+  EXPECT_EQ(purses_.Wallet("bob"), 30);
+  // A short purse in a batch leaves that record pending and the others settled.
+  const Bytes bob_to_alice_4 = SignTransfer(bob, "alice", 5);
+  const Bytes carol_to_alice = SignTransfer(carol, "alice", 5);
+  const UploadResult short_up =
+      Upload(alice, Concat({LogOf(alice, LogDirection::kReceived, bob_to_alice_4, bob.chain),
+                            LogOf(alice, LogDirection::kReceived, carol_to_alice, carol.chain)}));
+  EXPECT_EQ(short_up.records[0].outcome, RecordOutcome::kPending);
+  EXPECT_NE(short_up.records[0].reason.find("failed_precondition"), std::string::npos);
+  EXPECT_EQ(short_up.records[1].outcome, RecordOutcome::kSettled);
+  EXPECT_EQ(purses_.Balance("alice"), 875);
+}
+
 TEST_F(OfflineSettlementTest, TransientLedgerFailuresAreRedrivenWithTheSameKey) {
   TestDevice alice = NewDevice("alice");
   TestDevice bob = NewDevice("bob");

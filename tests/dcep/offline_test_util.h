@@ -99,6 +99,11 @@ class FakePurses final : public OfflinePurses {
     return Balance(device);
   }
 
+  std::vector<Status> MovePurseValues(std::span<const PurseMove> moves) override {
+    batch_sizes_.push_back(moves.size());
+    return OfflinePurses::MovePurseValues(moves);
+  }
+
   // Test side.
   void Fund(const std::string& device, std::int64_t amount) {
     purses_[{operator_id_, device}] += amount;
@@ -113,6 +118,8 @@ class FakePurses final : public OfflinePurses {
   }
   std::int64_t loss_fen() const { return loss_fen_; }
   int moves() const { return moves_; }
+  // The size of each MovePurseValues call, in order.
+  const std::vector<std::size_t>& batch_sizes() const { return batch_sizes_; }
   // The next `n` calls fail with kUnavailable and move nothing.
   void FailNext(int n) { fail_next_ = n; }
 
@@ -138,6 +145,7 @@ class FakePurses final : public OfflinePurses {
   std::int64_t loss_fen_ = 0;
   int moves_ = 0;
   int fail_next_ = 0;
+  std::vector<std::size_t> batch_sizes_;
 };
 
 // A device known only by its key: it signs transfers the way the applet does.
