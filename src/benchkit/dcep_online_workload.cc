@@ -3,7 +3,8 @@
 namespace tapstack::benchkit {
 
 Result<std::unique_ptr<DcepWalletNetwork>> DcepWalletNetwork::Open(const std::filesystem::path& dir,
-                                                                   int wallets) {
+                                                                   int wallets,
+                                                                   bool wallets_at_ccb) {
   if (wallets < 2 || wallets > kDcepWalletsMax) {
     return InvalidArgument("--wallets: expected 2.." + std::to_string(kDcepWalletsMax) + ", got " +
                            std::to_string(wallets));
@@ -19,19 +20,25 @@ Result<std::unique_ptr<DcepWalletNetwork>> DcepWalletNetwork::Open(const std::fi
   TS_ASSIGN_OR_RETURN(w->network_, dcep::DcepNetwork::Open(std::move(options)));
   TS_ASSIGN_OR_RETURN(w->icbc_, w->network_->operator_of("icbc"));
   TS_ASSIGN_OR_RETURN(w->ccb_, w->network_->operator_of("ccb"));
-  TS_RETURN_IF_ERROR(w->icbc_->RequestIssuance(kDcepWalletFundFen * wallets, "bench-float")
-                         .status()
-                         .WithContext("issuance"));
-  for (int i = 0; i < wallets; ++i) {
-    const std::string phone = "1380" + std::to_string(1'000'000 + i);
-    Result<dcep::WalletInfo> opened =
-        w->icbc_->OpenWallet({phone, "Bench", "ID" + std::to_string(i), "", true}, "o" + phone);
-    if (!opened.ok()) return opened.status().WithContext("open wallet " + std::to_string(i));
-    TS_RETURN_IF_ERROR(w->icbc_->Exchange(opened->wallet_id, kDcepWalletFundFen, false, "f" + phone)
+  auto open_wallets = [&](dcep::Operator& op, const std::string& prefix,
+                          std::vector<std::string>& out) -> Status {
+    TS_RETURN_IF_ERROR(op.RequestIssuance(kDcepWalletFundFen * wallets, "bench-float")
                            .status()
-                           .WithContext("fund wallet " + std::to_string(i)));
-    w->wallets_.push_back(opened->wallet_id);
-  }
+                           .WithContext("issuance"));
+    for (int i = 0; i < wallets; ++i) {
+      const std::string phone = prefix + std::to_string(1'000'000 + i);
+      Result<dcep::WalletInfo> opened =
+          op.OpenWallet({phone, "Bench", "ID" + std::to_string(i), "", true}, "o" + phone);
+      if (!opened.ok()) return opened.status().WithContext("open wallet " + std::to_string(i));
+      TS_RETURN_IF_ERROR(op.Exchange(opened->wallet_id, kDcepWalletFundFen, false, "f" + phone)
+                             .status()
+                             .WithContext("fund wallet " + std::to_string(i)));
+      out.push_back(opened->wallet_id);
+    }
+    return Status::Ok();
+  };
+  TS_RETURN_IF_ERROR(open_wallets(*w->icbc_, "1380", w->wallets_));
+  if (wallets_at_ccb) TS_RETURN_IF_ERROR(open_wallets(*w->ccb_, "1390", w->ccb_wallets_));
   return w;
 }
 

@@ -26,10 +26,11 @@ class DcepWalletNetwork {
  public:
   // Opens the network under `dir` (created) with operators icbc and ccb, has the central bank
   // issue float to icbc, then opens `wallets` tier-1 wallets at icbc (in person) and funds each
-  // with kDcepWalletFundFen. Errors: wallets outside 2..kDcepWalletsMax (kInvalidArgument), any
-  // step's, naming it.
+  // with kDcepWalletFundFen; with `wallets_at_ccb`, as many at ccb too (for same-operator
+  // payments at both operators at once). Errors: wallets outside 2..kDcepWalletsMax
+  // (kInvalidArgument), any step's, naming it.
   static Result<std::unique_ptr<DcepWalletNetwork>> Open(const std::filesystem::path& dir,
-                                                         int wallets);
+                                                         int wallets, bool wallets_at_ccb = false);
   ~DcepWalletNetwork();  // closes the network
   DcepWalletNetwork(const DcepWalletNetwork&) = delete;
   DcepWalletNetwork& operator=(const DcepWalletNetwork&) = delete;
@@ -38,6 +39,7 @@ class DcepWalletNetwork {
   dcep::Operator& payer_operator() { return *icbc_; }  // icbc: where the wallets are
   dcep::Operator& payee_operator() { return *ccb_; }   // ccb: for inter-operator payments
   const std::vector<std::string>& wallets() const { return wallets_; }
+  const std::vector<std::string>& ccb_wallets() const { return ccb_wallets_; }  // wallets_at_ccb
 
  private:
   DcepWalletNetwork() : random_(1) {}
@@ -46,6 +48,7 @@ class DcepWalletNetwork {
   dcep::Operator* icbc_ = nullptr;
   dcep::Operator* ccb_ = nullptr;
   std::vector<std::string> wallets_;
+  std::vector<std::string> ccb_wallets_;
 };
 
 // Random same-operator payment orders between distinct wallets, 1..kDcepPaymentFenMax fen, with

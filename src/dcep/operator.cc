@@ -174,6 +174,14 @@ Result<StoredEvidence> StoredEvidenceOf(const TierEvidence& evidence) {
   return stored;
 }
 
+// Rows per query when Recover loads the journal's entry ids (under the store's query_rows_max).
+constexpr std::size_t kJournalIdsPageRows = 50'000;
+
+// Entry ids are derived with the operator's key (IdDeriver), so their bits are already uniform.
+struct EntryIdHash {
+  std::size_t operator()(Id128 id) const { return id.low ^ (id.high * 0x9E3779B97F4A7C15ULL); }
+};
+
 // One journal row (dcep_entries).
 struct Row {
   Id128 id;
@@ -412,6 +420,9 @@ struct Operator::Impl : ContractHost {
   Id128 float_account;
   std::int64_t float_available = 0;
   std::int64_t next_seq = 1;
+  // Every entry id in dcep_entries (loaded by Recover, added at each commit): a new id, the
+  // common case, skips the journal lookup; the table's primary key still refuses a duplicate.
+  std::unordered_set<Id128, EntryIdHash> journal_ids;
   std::unordered_map<std::string, WalletState> wallets;
   std::unordered_map<std::string, PurseState> purses;
   std::set<std::string> driving;
@@ -915,7 +926,10 @@ struct Operator::Impl : ContractHost {
         continue;
       }
       in_batch.emplace(key, i);
-      TS_ASSIGN_OR_RETURN(std::optional<Row> existing, LookupRow(c.row.id));
+      std::optional<Row> existing;
+      if (journal_ids.contains(c.row.id)) {
+        TS_ASSIGN_OR_RETURN(existing, LookupRow(c.row.id));
+      }
       if (existing) {
         c.replay = true;
         if (existing->digest != c.row.digest) {
@@ -991,6 +1005,7 @@ struct Operator::Impl : ContractHost {
         revert_all();
         return stored;
       }
+      for (std::size_t i : fresh) journal_ids.insert(cands[i].row.id);
       std::vector<ledger::Transfer> transfers;
       std::vector<std::size_t> owners;
       for (std::size_t i : fresh) {
@@ -1240,6 +1255,7 @@ struct Operator::Impl : ContractHost {
   }
 
   Status Recover();
+  Status LoadJournalIds();
 
   // ---- ContractHost: what the contract book (conditional payments) needs ----
   std::unique_ptr<ContractBook> contracts;
@@ -1420,6 +1436,24 @@ Result<std::unique_ptr<Operator>> Operator::Open(OperatorOptions options) {
   return op;
 }
 
+Status Operator::Impl::LoadJournalIds() {
+  journal_ids.clear();
+  for (std::int64_t after = 0;;) {
+    TS_ASSIGN_OR_RETURN(const store::Rows page,
+                        store->Query("SELECT entry_id, seq FROM dcep_entries WHERE seq > ? "
+                                     "ORDER BY seq LIMIT " +
+                                         std::to_string(kJournalIdsPageRows),
+                                     {after}));
+    for (const store::Row& r : page) {
+      TS_ASSIGN_OR_RETURN(const Bytes id, r.GetBlob(0));
+      TS_ASSIGN_OR_RETURN(const Id128 entry_id, IdFromBytes(id));
+      journal_ids.insert(entry_id);
+      TS_ASSIGN_OR_RETURN(after, r.GetInt64(1));
+    }
+    if (page.size() < kJournalIdsPageRows) return Status::Ok();
+  }
+}
+
 Status Operator::Impl::Recover() {
   // 1. The last batch of journal rows may lack its ledger transfers: re-submit them (ids are
   //    fixed, so those already there answer "exists").
@@ -1427,6 +1461,7 @@ Status Operator::Impl::Recover() {
                       store->QueryRow("SELECT COALESCE(MAX(seq), 0) AS m FROM dcep_entries"));
   TS_ASSIGN_OR_RETURN(const std::int64_t max_seq, max_row.GetInt64(0));
   next_seq = max_seq + 1;
+  TS_RETURN_IF_ERROR(LoadJournalIds());
   const std::int64_t from = max_seq - static_cast<std::int64_t>(kPayBatchMax);
   TS_ASSIGN_OR_RETURN(const store::Rows tail,
                       store->Query("SELECT " + std::string(kRowColumns) +

@@ -11,6 +11,7 @@ namespace tapstack::dcep {
 namespace {
 
 constexpr int kSqliteCacheKib = 64 * 1024;
+constexpr int kWalAutocheckpointPages = 10'000;
 
 const std::array<store::Migration, 4>& Migrations() {
   // Portable subset of store/store.h. Amounts are fen, times Unix milliseconds, days YYYYMMDD in
@@ -171,6 +172,11 @@ Result<std::unique_ptr<store::Store>> OpenOperatorStore(std::string_view operato
     // (64 MiB) instead of re-reading them every batch.
     TS_RETURN_IF_ERROR(
         store->ExecuteScript("PRAGMA cache_size=" + std::to_string(-kSqliteCacheKib)));
+    // A batch of 8,190 payments writes ~20 MB of pages to the WAL; checkpointing after each
+    // (SQLite's default: past 1,000 pages) copies the hot index pages back every batch. Past
+    // 10,000 pages (40 MB) they are copied once per few batches. Durability is the WAL's fsync.
+    TS_RETURN_IF_ERROR(store->ExecuteScript("PRAGMA wal_autocheckpoint=" +
+                                            std::to_string(kWalAutocheckpointPages)));
   }
   TS_RETURN_IF_ERROR(
       store::ApplyMigrations(*store, OperatorMigrations()).WithContext("dcep operator schema"));
