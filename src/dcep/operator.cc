@@ -1445,8 +1445,8 @@ Status Operator::Impl::LoadJournalIds() {
                                          std::to_string(kJournalIdsPageRows),
                                      {after}));
     for (const store::Row& r : page) {
-      TS_ASSIGN_OR_RETURN(const Bytes id, r.GetBlob(0));
-      TS_ASSIGN_OR_RETURN(const Id128 entry_id, IdFromBytes(id));
+      TS_ASSIGN_OR_RETURN(const Bytes id_bytes, r.GetBlob(0));
+      TS_ASSIGN_OR_RETURN(const Id128 entry_id, IdFromBytes(id_bytes));
       journal_ids.insert(entry_id);
       TS_ASSIGN_OR_RETURN(after, r.GetInt64(1));
     }

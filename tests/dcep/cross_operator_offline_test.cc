@@ -10,13 +10,13 @@
 #include "dcep/hardware_wallets.h"
 #include "dcep_wire/sync_ack.h"
 #include "dcep_test_util.h"
-#include "device/dcep_wallet_client.h"
-#include "device/secure_element.h"
+#include "watch_test_util.h"
 
 namespace tapstack::dcep {
 namespace {
 
 using testing::Must;
+using testing::Watch;
 
 // Forwards credits to the directory; while a link is "down" it loses requests or answers.
 class FlakyPeers final : public InterbankPeers {
@@ -33,15 +33,6 @@ class FlakyPeers final : public InterbankPeers {
     if (answers_lost) return Unavailable("payee operator unreachable (answer lost)");
     return r;
   }
-};
-
-// A watch with a hardware wallet applet (its own secure element directory).
-struct Watch {
-  std::unique_ptr<device::SecureElement> se;
-  std::unique_ptr<device::DcepWalletClient> app;
-  std::unique_ptr<device::DcepWalletClient> field;
-  std::string id;
-  std::string op;  // the operator that certified it
 };
 
 class CrossOperatorOfflineTest : public testing::DcepTest {
@@ -61,26 +52,8 @@ class CrossOperatorOfflineTest : public testing::DcepTest {
   // A watch at `where` (default dir_/watches); certified by `op` for `wallet` unless empty.
   Watch NewWatch(const std::string& op, const std::string& id, const std::string& wallet,
                  const std::filesystem::path& where = {}) {
-    Watch w;
-    w.id = id;
-    w.op = op;
-    device::SecureElementOptions options;
-    options.data_dir = where.empty() ? dir_ / "watches" : where;
-    options.device_id = id;
-    w.se = Must(device::SecureElement::Open(options));
-    device::SecureElement* raw = w.se.get();
-    w.app = std::make_unique<device::DcepWalletClient>(
-        [raw](ByteView a) { return raw->TransmitToDcepWallet(a); });
-    w.field = std::make_unique<device::DcepWalletClient>(
-        [raw](ByteView a) { return raw->Transmit(a); });
-    if (!wallet.empty()) {
-      const Bytes key = Must(raw->InstallDcepWallet(crypto::SignatureScheme::kSm2Sm3,
-                                                    network_->root_authority().public_key()));
-      const Bytes chain =
-          Must(Wallets(op).CertifyDevice(wallet, id, crypto::SignatureScheme::kSm2Sm3, key));
-      EXPECT_TRUE(w.app->PutCertificates(chain).ok());
-    }
-    return w;
+    return testing::OpenWatch(where.empty() ? dir_ / "watches" : where, id, op, Wallets(op), wallet,
+                              network_->root_authority());
   }
 
   // A cloned secure element: `w` closed, copied byte for byte, and both copies opened again
@@ -98,12 +71,7 @@ class CrossOperatorOfflineTest : public testing::DcepTest {
     ASSERT_TRUE(w.app->Load(order).ok());
   }
 
-  UploadResult Upload(Watch& w) {
-    const Bytes log = Must(w.app->ReadLog());
-    UploadResult result = Must(Wallets(w.op).Upload(w.id, log));
-    EXPECT_TRUE(w.app->Sync(result.sync_ack).ok());
-    return result;
-  }
+  UploadResult Upload(Watch& w) { return testing::UploadWatch(Wallets(w.op), w); }
 
   std::int64_t Purse(std::string_view op, const std::string& device) {
     return Must(Op(op).OfflinePurseBalance(device));

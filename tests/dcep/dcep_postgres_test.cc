@@ -14,12 +14,11 @@
 #include "dcep/contract_book.h"
 #include "dcep/operator_store.h"
 #include "dcep_test_util.h"
-#include "device/dcep_wallet_client.h"
-#include "device/secure_element.h"
 #include "offline_test_util.h"
 #include "store/migration.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
+#include "watch_test_util.h"
 
 namespace tapstack::dcep {
 namespace {
@@ -27,6 +26,7 @@ namespace {
 using nlohmann::json;
 using testing::Must;
 using testing::TestDevice;
+using testing::Watch;
 
 constexpr std::int64_t kDayMillis = 24 * testing::kHourMillis;
 constexpr char kSchool[] = "m-chengdu-school";  // seed: a merchant of boc
@@ -41,14 +41,6 @@ std::vector<std::string> NetworkRoles() {
   }
   return roles;
 }
-
-// A watch whose secure element holds a hardware wallet certified by icbc.
-struct Watch {
-  std::unique_ptr<device::SecureElement> se;
-  std::unique_ptr<device::DcepWalletClient> app;    // the wallet app's channel
-  std::unique_ptr<device::DcepWalletClient> field;  // the NFC field (offline payments)
-  std::string id;
-};
 
 class DcepNetworkDbTest : public testing::DcepDbTest {
  protected:
@@ -84,33 +76,11 @@ class DcepNetworkDbTest : public testing::DcepDbTest {
 
   Watch NewWatch(const std::string& id, const std::string& wallet,
                  const std::filesystem::path& where = {}) {
-    Watch w;
-    w.id = id;
-    device::SecureElementOptions options;
-    options.data_dir = where.empty() ? dir_ / "watches" : where;
-    options.device_id = id;
-    w.se = Must(device::SecureElement::Open(options));
-    device::SecureElement* raw = w.se.get();
-    w.app = std::make_unique<device::DcepWalletClient>(
-        [raw](ByteView apdu) { return raw->TransmitToDcepWallet(apdu); });
-    w.field = std::make_unique<device::DcepWalletClient>(
-        [raw](ByteView apdu) { return raw->Transmit(apdu); });
-    if (!wallet.empty()) {
-      const Bytes key = Must(raw->InstallDcepWallet(crypto::SignatureScheme::kSm2Sm3,
-                                                    network_->root_authority().public_key()));
-      const Bytes chain =
-          Must(Wallets().CertifyDevice(wallet, id, crypto::SignatureScheme::kSm2Sm3, key));
-      EXPECT_TRUE(w.app->PutCertificates(chain).ok());
-    }
-    return w;
+    return testing::OpenWatch(where.empty() ? dir_ / "watches" : where, id, "icbc", Wallets(),
+                              wallet, network_->root_authority());
   }
 
-  UploadResult Upload(Watch& w) {
-    const Bytes log = Must(w.app->ReadLog());
-    UploadResult result = Must(Wallets().Upload(w.id, log));
-    EXPECT_TRUE(w.app->Sync(result.sync_ack).ok());
-    return result;
-  }
+  UploadResult Upload(Watch& w) { return testing::UploadWatch(Wallets(), w); }
 
   std::int64_t Purse(const std::string& device) {
     return Must(Op("icbc").OfflinePurseBalance(device));

@@ -4,21 +4,13 @@
 
 #include "dcep_test_util.h"
 #include "dcep_wire/load_order.h"
-#include "device/dcep_wallet_client.h"
-#include "device/secure_element.h"
+#include "watch_test_util.h"
 
 namespace tapstack::dcep {
 namespace {
 
 using testing::Must;
-
-// A watch with a hardware wallet, personalised through the operator's HardwareWallets.
-struct Watch {
-  std::unique_ptr<device::SecureElement> se;
-  std::unique_ptr<device::DcepWalletClient> app;
-  std::unique_ptr<device::DcepWalletClient> field;
-  std::string id;
-};
+using testing::Watch;
 
 class HardwareWalletsTest : public testing::DcepTest {
  protected:
@@ -29,23 +21,8 @@ class HardwareWalletsTest : public testing::DcepTest {
   }
 
   Watch NewWatch(const std::string& id, const std::string& wallet, const std::filesystem::path& where = {}) {
-    Watch w;
-    w.id = id;
-    device::SecureElementOptions options;
-    options.data_dir = where.empty() ? dir_ / "watches" : where;
-    options.device_id = id;
-    w.se = Must(device::SecureElement::Open(options));
-    device::SecureElement* raw = w.se.get();
-    w.app = std::make_unique<device::DcepWalletClient>([raw](ByteView a) { return raw->TransmitToDcepWallet(a); });
-    w.field = std::make_unique<device::DcepWalletClient>([raw](ByteView a) { return raw->Transmit(a); });
-    if (!wallet.empty()) {
-      const Bytes key = Must(raw->InstallDcepWallet(crypto::SignatureScheme::kSm2Sm3,
-                                                    network_->root_authority().public_key()));
-      const Bytes chain =
-          Must(wallets_->CertifyDevice(wallet, id, crypto::SignatureScheme::kSm2Sm3, key));
-      EXPECT_TRUE(w.app->PutCertificates(chain).ok());
-    }
-    return w;
+    return testing::OpenWatch(where.empty() ? dir_ / "watches" : where, id, "icbc", *wallets_, wallet,
+                              network_->root_authority());
   }
 
   void Load(Watch& w, const std::string& wallet, std::int64_t amount, const std::string& key) {
@@ -53,12 +30,7 @@ class HardwareWalletsTest : public testing::DcepTest {
     ASSERT_TRUE(w.app->Load(order).ok());
   }
 
-  UploadResult Upload(Watch& w) {
-    const Bytes log = Must(w.app->ReadLog());
-    UploadResult result = Must(wallets_->Upload(w.id, log));
-    EXPECT_TRUE(w.app->Sync(result.sync_ack).ok());
-    return result;
-  }
+  UploadResult Upload(Watch& w) { return testing::UploadWatch(*wallets_, w); }
 
   std::int64_t Purse(const std::string& device) { return Must(Op("icbc").OfflinePurseBalance(device)); }
 
