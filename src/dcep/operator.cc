@@ -1120,6 +1120,59 @@ struct Operator::Impl : ContractHost {
     return row;
   }
 
+  // The journal row of one payment order (PayBatch, FindPayment), or why it is refused.
+  Result<Row> PaymentRow(const PaymentOrder& o) {
+    TS_RETURN_IF_ERROR(CheckWalletId("payer_wallet", o.payer_wallet));
+    TS_RETURN_IF_ERROR(CheckAmount(o.amount_fen));
+    TS_RETURN_IF_ERROR(CheckKey(o.idempotency_key));
+    Row row;
+    std::string payee_operator = o.payee_operator.empty() ? id : o.payee_operator;
+    std::string payee_wallet = o.payee_wallet;
+    if (!o.merchant_id.empty()) {
+      if (!o.payee_wallet.empty() || !o.payee_operator.empty()) {
+        return InvalidArgument("merchant_id: give either a merchant or a payee wallet");
+      }
+      Result<const MerchantInfo*> merchant = config->Merchant(o.merchant_id);
+      if (!merchant.ok()) return merchant.status().WithContext("merchant_id");
+      payee_operator = (*merchant)->operator_id;
+      payee_wallet = MerchantWalletId(payee_operator, o.merchant_id);
+      row.merchant_id = o.merchant_id;
+      if (!o.merchant_order_id.empty()) {
+        TS_RETURN_IF_ERROR(CheckMerchantOrderId(o.merchant_order_id));
+        row.merchant_order_id = o.merchant_order_id;
+      }
+    } else {
+      if (!o.merchant_order_id.empty()) {
+        return InvalidArgument("merchant_order_id: only with a merchant_id");
+      }
+      TS_RETURN_IF_ERROR(CheckWalletId("payee_wallet", payee_wallet));
+      TS_RETURN_IF_ERROR(config->Operator(payee_operator).status().WithContext("payee_operator"));
+    }
+    if (payee_operator == id && payee_wallet == o.payer_wallet) {
+      return InvalidArgument("payee_wallet: expected a wallet other than the payer's");
+    }
+    if (payee_operator != id && peers == nullptr) {
+      return FailedPrecondition("payee_operator: inter-operator payments are not configured");
+    }
+    row.debit_wallet = o.payer_wallet;
+    if (payee_operator == id) {
+      row.kind = std::string(kKindPayment);
+      row.credit_wallet = payee_wallet;
+    } else {
+      row.kind = std::string(kKindInterbankOut);
+      row.counter_operator = payee_operator;
+      row.counter_wallet = payee_wallet;
+    }
+    row.amount_fen = o.amount_fen;
+    TS_ASSIGN_OR_RETURN(row.id, ids->Derive("pay", o.payer_wallet, o.idempotency_key));
+    TS_ASSIGN_OR_RETURN(row.digest,
+                        RequestDigest("pay|" + o.payer_wallet + "|" + payee_operator + "|" +
+                                      payee_wallet + "|" + o.merchant_id + "|" +
+                                      OrderPart(o.merchant_order_id) +
+                                      std::to_string(o.amount_fen)));
+    return row;
+  }
+
   // In the config and reachable through peers (a payee operator other than this one).
   Status CheckPeerOperator(std::string_view payee_operator_id) {
     TS_RETURN_IF_ERROR(config->Operator(payee_operator_id).status().WithContext("payee_operator"));
@@ -1771,68 +1824,24 @@ Result<std::vector<Result<Entry>>> Operator::PayBatch(std::span<const PaymentOrd
   }
   std::vector<Impl::Candidate> cands(orders.size());
   for (std::size_t i = 0; i < orders.size(); ++i) {
-    const PaymentOrder& o = orders[i];
-    Impl::Candidate& c = cands[i];
-    Row& row = c.row;
-    auto invalid = [&](Status s) { c.invalid = std::move(s); };
-    if (Status s = CheckWalletId("payer_wallet", o.payer_wallet); !s.ok()) { invalid(s); continue; }
-    if (Status s = CheckAmount(o.amount_fen); !s.ok()) { invalid(s); continue; }
-    if (Status s = CheckKey(o.idempotency_key); !s.ok()) { invalid(s); continue; }
-    std::string payee_operator = o.payee_operator.empty() ? id_ : o.payee_operator;
-    std::string payee_wallet = o.payee_wallet;
-    if (!o.merchant_id.empty()) {
-      if (!o.payee_wallet.empty() || !o.payee_operator.empty()) {
-        invalid(InvalidArgument("merchant_id: give either a merchant or a payee wallet"));
-        continue;
-      }
-      Result<const MerchantInfo*> merchant = impl_->config->Merchant(o.merchant_id);
-      if (!merchant.ok()) { invalid(merchant.status().WithContext("merchant_id")); continue; }
-      payee_operator = (*merchant)->operator_id;
-      payee_wallet = MerchantWalletId(payee_operator, o.merchant_id);
-      row.merchant_id = o.merchant_id;
-      if (!o.merchant_order_id.empty()) {
-        if (Status s = CheckMerchantOrderId(o.merchant_order_id); !s.ok()) { invalid(s); continue; }
-        row.merchant_order_id = o.merchant_order_id;
-      }
+    Result<Row> row = impl_->PaymentRow(orders[i]);
+    if (row.ok()) {
+      cands[i].row = std::move(*row);
     } else {
-      if (!o.merchant_order_id.empty()) {
-        invalid(InvalidArgument("merchant_order_id: only with a merchant_id"));
-        continue;
-      }
-      if (Status s = CheckWalletId("payee_wallet", payee_wallet); !s.ok()) { invalid(s); continue; }
-      if (Status s = impl_->config->Operator(payee_operator).status(); !s.ok()) {
-        invalid(s.WithContext("payee_operator"));
-        continue;
-      }
+      cands[i].invalid = row.status();
     }
-    if (payee_operator == id_ && payee_wallet == o.payer_wallet) {
-      invalid(InvalidArgument("payee_wallet: expected a wallet other than the payer's"));
-      continue;
-    }
-    if (payee_operator != id_ && impl_->peers == nullptr) {
-      invalid(FailedPrecondition("payee_operator: inter-operator payments are not configured"));
-      continue;
-    }
-    row.debit_wallet = o.payer_wallet;
-    if (payee_operator == id_) {
-      row.kind = std::string(kKindPayment);
-      row.credit_wallet = payee_wallet;
-    } else {
-      row.kind = std::string(kKindInterbankOut);
-      row.counter_operator = payee_operator;
-      row.counter_wallet = payee_wallet;
-    }
-    row.amount_fen = o.amount_fen;
-    Result<Id128> id = impl_->ids->Derive("pay", o.payer_wallet, o.idempotency_key);
-    Result<Id128> digest = RequestDigest("pay|" + o.payer_wallet + "|" + payee_operator + "|" +
-                                         payee_wallet + "|" + o.merchant_id + "|" +
-                                         OrderPart(o.merchant_order_id) +
-                                         std::to_string(o.amount_fen));
-    if (!id.ok() || !digest.ok()) { invalid(id.ok() ? digest.status() : id.status()); continue; }
-    row.id = *id;
-    row.digest = *digest;
   }
   return impl_->AcceptAll(cands);
+}
+
+Result<std::optional<Entry>> Operator::FindPayment(const PaymentOrder& order) {
+  TS_ASSIGN_OR_RETURN(const Row row, impl_->PaymentRow(order));
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->journal_ids.contains(row.id)) return std::optional<Entry>();
+  TS_ASSIGN_OR_RETURN(const std::optional<Row> existing, impl_->LookupRow(row.id));
+  if (!existing || existing->digest != row.digest) return std::optional<Entry>();
+  if (existing->status == kRefused || existing->status == kFailed) return RowError(*existing);
+  return std::optional<Entry>(ToEntry(*existing, true));
 }
 
 Result<Entry> Operator::Pay(const PaymentOrder& order) {

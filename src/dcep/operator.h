@@ -254,6 +254,11 @@ class Operator final : public OfflinePurses {
   // kFailedPrecondition (balance), kAlreadyExists (key), kUnavailable (interbank in flight: retry
   // the same key or wait for RecoverInterbank), kIoError.
   Result<Entry> Pay(const PaymentOrder& order);
+  // The entry a Pay of `order` already made under its idempotency key, without paying: nullopt
+  // when the key was not used for this order (unused, or used for another request); the stored
+  // refusal when that payment was refused. For a caller that may only replay now (a retry after
+  // its QR code expired). Errors: as Pay's input checks, the refusal, kIoError.
+  Result<std::optional<Entry>> FindPayment(const PaymentOrder& order);
   // Same-operator payments in one journal commit and one ledger batch (≤ kPayBatchMax);
   // inter-operator orders in the batch are accepted together and then driven one by one.
   // Errors of the whole call: kInvalidArgument (batch too large), kIoError; else one Result each.

@@ -132,9 +132,10 @@ Result<MerchantQr> QrPayments::Check(std::string_view payload) const {
   return code;
 }
 
-Result<QrPaymentResult> QrPayments::Pay(Operator& payer_operator,
-                                        const QrPaymentOrder& order) const {
-  TS_ASSIGN_OR_RETURN(MerchantQr code, Check(order.payload));
+namespace {
+
+// The payment a scanned code asks for (see the top of the header).
+Result<PaymentOrder> PaymentFor(const MerchantQr& code, const QrPaymentOrder& order) {
   PaymentOrder payment;
   payment.payer_wallet = order.payer_wallet;
   payment.merchant_id = code.merchant_id;
@@ -152,8 +153,35 @@ Result<QrPaymentResult> QrPayments::Pay(Operator& payer_operator,
     payment.amount_fen = order.amount_fen;
   }
   payment.idempotency_key = order.idempotency_key;
+  return payment;
+}
+
+}  // namespace
+
+std::optional<QrPaymentResult> QrPayments::PaidBeforeExpiry(Operator& payer_operator,
+                                                           const QrPaymentOrder& order) const {
+  Result<MerchantQr> code = ParseMerchantQr(order.payload);
+  if (!code.ok() || !code->dynamic) return std::nullopt;
+  Result<const crypto::SecretBytes*> key = keys_.Key(code->operator_id);
+  // Only a genuine code (its MAC checked, its expiry not) can be replayed.
+  if (!key.ok() || !VerifyMerchantQr(*code, **key, /*now_unix_s=*/0).ok()) return std::nullopt;
+  Result<PaymentOrder> payment = PaymentFor(*code, order);
+  if (!payment.ok()) return std::nullopt;
+  Result<std::optional<Entry>> paid = payer_operator.FindPayment(*payment);
+  if (!paid.ok() || !paid->has_value()) return std::nullopt;
+  return QrPaymentResult{std::move(**paid), std::move(*code)};
+}
+
+Result<QrPaymentResult> QrPayments::Pay(Operator& payer_operator,
+                                        const QrPaymentOrder& order) const {
+  Result<MerchantQr> code = Check(order.payload);
+  if (!code.ok()) {
+    if (std::optional<QrPaymentResult> paid = PaidBeforeExpiry(payer_operator, order)) return *paid;
+    return code.status();
+  }
+  TS_ASSIGN_OR_RETURN(const PaymentOrder payment, PaymentFor(*code, order));
   TS_ASSIGN_OR_RETURN(Entry entry, payer_operator.Pay(payment));
-  return QrPaymentResult{std::move(entry), std::move(code)};
+  return QrPaymentResult{std::move(entry), std::move(*code)};
 }
 
 }  // namespace tapstack::dcep

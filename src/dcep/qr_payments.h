@@ -20,8 +20,9 @@
 //   * static codes: the payer gives amount_fen.
 // Either way the caller's idempotency key is the payment's (a retry with it answers the first
 // outcome, refusals included).
-// A retry after a dynamic code expired is refused as expired even when the first try was paid:
-// the wallet's history shows the payment.
+// A retry after a dynamic code expired (same wallet, same idempotency key, same code) answers the
+// payment made before the expiry (replayed); anything else with an expired code is refused as
+// expired, including a retry whose first try was refused (nothing was paid).
 //
 // Thread-safety: immutable after construction, so every method may run concurrently (Operator is
 // thread-safe).
@@ -30,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -126,6 +128,9 @@ class QrPayments {
 
  private:
   std::int64_t NowUnixSeconds() const;
+  // The payment `order` made before its code expired (see the top); nullopt when there is none.
+  std::optional<QrPaymentResult> PaidBeforeExpiry(Operator& payer_operator,
+                                                  const QrPaymentOrder& order) const;
 
   const DcepConfig* config_;
   MerchantQrKeys keys_;

@@ -164,6 +164,35 @@ TEST_F(QrPaymentsTest, TamperedExpiredAndMismatchedCodesAreRefusedWithoutChargin
   EXPECT_EQ(Balance("icbc", payer), 10'000);
 }
 
+TEST_F(QrPaymentsTest, ARetryAfterTheCodeExpiredAnswersThePaymentMadeBefore) {
+  const std::string payer = FundedWallet("icbc", "13800000001", 10'000);
+  const std::string poor = FundedWallet("icbc", "13800000002", 100);
+  const std::string payload = Code("icbc", "m-beijing-coffee", 2'600, "B7");
+  const QrPaymentResult first = Must(qr_->Pay(Op("icbc"), {payer, payload, 0, "scan-1"}));
+  const std::string poor_payload = Code("icbc", "m-beijing-coffee", 2'600, "B8");
+  EXPECT_EQ(qr_->Pay(Op("icbc"), {poor, poor_payload, 0, "scan-1"}).status().code(),
+            ErrorCode::kFailedPrecondition);  // balance: nothing paid
+
+  clock_.AdvanceMillis(kDynamicQrValiditySecondsDefault * 1'000);
+  // The same wallet, key and code: the first payment, not a second one.
+  const QrPaymentResult retried = Must(qr_->Pay(Op("icbc"), {payer, payload, 0, "scan-1"}));
+  EXPECT_TRUE(retried.entry.replayed);
+  EXPECT_EQ(retried.entry.entry_id, first.entry.entry_id);
+  EXPECT_EQ(retried.code.order_id, "B7");
+  EXPECT_EQ(Balance("icbc", payer), 10'000 - 2'600);
+  // Anything else with the expired code is refused as expired: another key, another wallet, and
+  // the retry of a first try that was refused.
+  for (const QrPaymentOrder& late : {QrPaymentOrder{payer, payload, 0, "scan-2"},
+                                     QrPaymentOrder{poor, payload, 0, "scan-1"},
+                                     QrPaymentOrder{poor, poor_payload, 0, "scan-1"}}) {
+    const auto refused = qr_->Pay(Op("icbc"), late);
+    EXPECT_EQ(refused.status().code(), ErrorCode::kFailedPrecondition);
+    EXPECT_EQ(refused.status().message().rfind("payload: expires_unix_s:", 0), 0u)
+        << refused.status().message();
+  }
+  EXPECT_EQ(Balance("icbc", poor), 100);
+}
+
 TEST_F(QrPaymentsTest, IssueChecksTheMerchantAndTheRequest) {
   MerchantQrRequest request;
   request.merchant_id = "m-shenzhen-grocer";  // a merchant of ccb
