@@ -7,6 +7,8 @@
 // each.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "dcep/hardware_wallets.h"
 #include "dcep_wire/sync_ack.h"
 #include "dcep_test_util.h"
@@ -72,6 +74,30 @@ class CrossOperatorOfflineTest : public testing::DcepTest {
   }
 
   UploadResult Upload(Watch& w) { return testing::UploadWatch(Wallets(w.op), w); }
+
+  // The cross-operator double spend: watch-a (icbc, alice) loaded with 20,000 fen is cloned; the
+  // original pays watch-b (ccb, bob) and the clone pays watch-c (ccb, carol) `amount_fen` each;
+  // watch-b uploads first, then watch-c's upload (`caught`) finds the second body.
+  struct DoubleSpend {
+    Watch honest, clone, b, c;
+    std::string carol;
+    UploadResult caught;
+  };
+  DoubleSpend StageDoubleSpend(std::int64_t amount_fen) {
+    DoubleSpend d;
+    d.carol = FundedWallet("ccb", "+8613900000003", 0);
+    Watch a = NewWatch("icbc", "watch-a", alice_);
+    d.b = NewWatch("ccb", "watch-b", bob_);
+    d.c = NewWatch("ccb", "watch-c", d.carol);
+    Load(a, alice_, 20'000, "load-1");
+    // The clone: a copy of watch-a's secure element with the whole purse still in it.
+    std::tie(d.honest, d.clone) = Clone(std::move(a));
+    EXPECT_TRUE(device::PayOffline(*d.honest.field, *d.b.field, amount_fen).ok());
+    EXPECT_TRUE(device::PayOffline(*d.clone.field, *d.c.field, amount_fen).ok());
+    EXPECT_EQ(Upload(d.b).records[0].outcome, RecordOutcome::kSettled);
+    d.caught = Upload(d.c);
+    return d;
+  }
 
   std::int64_t Purse(std::string_view op, const std::string& device) {
     return Must(Op(op).OfflinePurseBalance(device));
@@ -199,18 +225,9 @@ TEST_F(CrossOperatorOfflineTest, PayeeFirstUploadIsForwardedToThePayersOperatorA
 }
 
 TEST_F(CrossOperatorOfflineTest, DoubleSpendIsCaughtAtThePayersOperatorAndTheOtherVictimPaid) {
-  const std::string carol = FundedWallet("ccb", "+8613900000003", 0);
-  Watch a = NewWatch("icbc", "watch-a", alice_);
-  Watch b = NewWatch("ccb", "watch-b", bob_);
-  Watch c = NewWatch("ccb", "watch-c", carol);
-  Load(a, alice_, 20'000, "load-1");
-  // The clone: a copy of watch-a's secure element with the whole purse still in it.
-  auto [reopened, clone] = Clone(std::move(a));
-  ASSERT_TRUE(device::PayOffline(*reopened.field, *b.field, 20'000).ok());
-  ASSERT_TRUE(device::PayOffline(*clone.field, *c.field, 20'000).ok());
-
-  EXPECT_EQ(Upload(b).records[0].outcome, RecordOutcome::kSettled);
-  const UploadResult caught = Upload(c);
+  const DoubleSpend d = StageDoubleSpend(20'000);
+  const std::string& carol = d.carol;
+  const UploadResult& caught = d.caught;
   ASSERT_EQ(caught.records.size(), 1u);
   EXPECT_EQ(caught.records[0].outcome, RecordOutcome::kDoubleSpend) << caught.records[0].reason;
   EXPECT_TRUE(Must(Wallets("icbc").authority().IsRevoked("watch-a")));
@@ -243,16 +260,13 @@ TEST_F(CrossOperatorOfflineTest, DoubleSpendIsCaughtAtThePayersOperatorAndTheOth
 }
 
 TEST_F(CrossOperatorOfflineTest, RevocationReachesTheOtherOperatorsDevicesAtTheirNextSync) {
-  const std::string carol = FundedWallet("ccb", "+8613900000003", 0);
-  Watch a = NewWatch("icbc", "watch-a", alice_);
-  Watch b = NewWatch("ccb", "watch-b", bob_);
-  Watch c = NewWatch("ccb", "watch-c", carol);
-  Load(a, alice_, 20'000, "load-1");
-  auto [honest, clone] = Clone(std::move(a));
-  ASSERT_TRUE(device::PayOffline(*honest.field, *b.field, 5'000).ok());
-  ASSERT_TRUE(device::PayOffline(*clone.field, *c.field, 5'000).ok());
-  EXPECT_EQ(Upload(b).records[0].outcome, RecordOutcome::kSettled);
-  const UploadResult caught = Upload(c);
+  DoubleSpend d = StageDoubleSpend(5'000);
+  Watch& honest = d.honest;
+  Watch& clone = d.clone;
+  Watch& b = d.b;
+  Watch& c = d.c;
+  const UploadResult& caught = d.caught;
+  ASSERT_EQ(caught.records.size(), 1u);
   ASSERT_EQ(caught.records[0].outcome, RecordOutcome::kDoubleSpend);
   // icbc revoked watch-a and published it to the root's registry; ccb's acknowledgement to
   // watch-c already carries it (the merged list names the issuer), so watch-c refuses the clone
