@@ -38,6 +38,8 @@ inline constexpr std::string_view kExceedsFrequencyLimit = "65";
 // ISO 8583:1987 "no reason to decline": an account verification (token-provisioning ID&V,
 // identity_verification.h) that passed. Not an approval: nothing was authorised.
 inline constexpr std::string_view kNoReasonToDecline = "85";
+// ISO 8583:1987 "issuer or switch inoperative": the bank cannot decide now; the network may stand in.
+inline constexpr std::string_view kIssuerInoperative = "91";
 inline constexpr std::string_view kSystemMalfunction = "96";
 // CVV2 failure: ISO 8583:1987 leaves alphanumeric DE39 values to networks; "N7" is Visa's
 // "Decline for CVV2 failure" (as relayed by processors, e.g. Adyen's refusal reason list).

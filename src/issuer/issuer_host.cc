@@ -1,5 +1,6 @@
 #include "issuer/issuer_host.h"
 
+#include <algorithm>
 #include <ctime>
 #include <optional>
 #include <set>
@@ -173,6 +174,8 @@ Result<std::unique_ptr<IssuerHost>> IssuerHost::Open(IssuerOptions options,
   ledger_options.data_dir = host->options_.data_dir;
   ledger_options.name = host->options_.name + "_ledger";
   ledger_options.clock = host->clock_;
+  ledger_options.log_preallocate_bytes = host->options_.ledger_preallocate_bytes;
+  ledger_options.open_file = host->options_.open_ledger_file;
   TS_ASSIGN_OR_RETURN(host->ledger_, ledger::Ledger::Open(ledger_options));
 
   // Each bank's own accounts, created idempotently.
@@ -434,7 +437,7 @@ void IssuerHost::OnRequest(iso8583::Message request, link::Reply reply) {
     }
   }
   stats_.declined++;
-  reply(iso8583::ResponseTo(request, "91"));  // overloaded: the network may stand in
+  reply(iso8583::ResponseTo(request, rc::kIssuerInoperative));  // overloaded: the network may stand in
 }
 
 iso8583::Message IssuerHost::AnswerIdentityVerification(const iso8583::Message& request) {
@@ -555,6 +558,15 @@ std::string_view CompletionCode(R r) {
 }  // namespace
 
 void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
+  if (ledger_failed_.load() || !ledger_->failure().ok()) {
+    // The ledger refuses every call until the host is reopened (ledger.h, sticky failure). Nothing
+    // is answered meanwhile: a decline could reach the acquirer for a copy of a request whose hold
+    // is on disk, and any answer to a reversal, completion or advice would acknowledge it. The
+    // senders time out, stand in or repeat, as while the host is down.
+    ledger_failed_ = true;
+    stats_.unanswered += batch.size();
+    return;
+  }
   const std::string today = TodayYymmdd(*clock_);
   const std::string today_yymm = today.substr(0, 4);
 
@@ -1172,8 +1184,23 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
     }
   }
 
+  // A failed write or sync leaves the outcome unknown: the transfers may be on disk or not
+  // (ledger.h). Declining would be a lie when they are (a hold nobody reverses), approving one when
+  // they are not, so the requests that reached the ledger get no answer at all: their senders time
+  // out and reverse or stand in, exactly as if the host had crashed before answering. Everything
+  // after is answered 91 until the host is reopened and has recovered what is on disk.
+  const bool outcome_unknown = ledger_status.code() == ErrorCode::kIoError;
+  if (outcome_unknown && !ledger_failed_.exchange(true)) {
+    spdlog::error("issuer: ledger failed, {} requests left unanswered; reopen the host: {}",
+                  std::count_if(plans.begin(), plans.end(), [](const Plan& p) { return p.action != Action::kDecided; }),
+                  ledger_status.ToString());
+  }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     Plan& plan = plans[i];
+    if (outcome_unknown && plan.action != Action::kDecided) {
+      stats_.unanswered++;
+      continue;  // the Reply is dropped uncalled (link/message_handler.h)
+    }
     iso8583::Message& request = batch[i].request;
     std::string code = plan.code;
     std::string approval;
@@ -1243,6 +1270,7 @@ std::string_view AuthorizationStateName(AuthorizationState::State state) {
     case AuthorizationState::kPosted: return "posted";
     case AuthorizationState::kVoided: return "voided";
     case AuthorizationState::kExpired: return "expired";
+    case AuthorizationState::kRefunded: return "refunded";
   }
   return "unknown";
 }
@@ -1284,8 +1312,10 @@ Result<AuthorizationState> IssuerHost::FindAuthorization(std::string_view instit
   const ledger::Transfer& hold = record->transfer;
   out.amount_minor = static_cast<std::int64_t>(hold.amount);
   if ((hold.flags & ledger::transfer_flags::kPending) == 0) {  // an 0200 (or 0220): posted at once
-    out.state = AuthorizationState::kPosted;
-    out.posted_minor = out.amount_minor;
+    // Its reversal is a refund next to the posting (ProcessBatch, "orig_mti == 0200").
+    TS_ASSIGN_OR_RETURN(auto refund, ledger_->LookupTransfer(out.stand_in ? StandInRefundId(key) : RefundId(key)));
+    out.state = refund.has_value() ? AuthorizationState::kRefunded : AuthorizationState::kPosted;
+    out.posted_minor = refund.has_value() ? 0 : out.amount_minor;
     return out;
   }
   switch (record->pending_state) {

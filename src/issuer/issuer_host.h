@@ -101,6 +101,7 @@
 // Which DE3 is a credit: iso8583/processing_code.h (IsCreditProcessingCode).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -156,18 +157,23 @@ struct IssuerOptions {
   // ledger is the file ledger in data_dir either way. A shared_ptr rather than a unique_ptr so
   // IssuerOptions stays copyable for callers that pass it as an lvalue; a unique_ptr converts.
   std::shared_ptr<store::Store> cards_store;
+  // The ledger log's preallocation chunk (ledger::LedgerOptions::log_preallocate_bytes).
+  std::uint64_t ledger_preallocate_bytes = ledger::kLogPreallocateBytesDefault;
+  // How the ledger opens its log file; empty = the POSIX file. The simulator injects disk faults.
+  ledger::LogFileOpener open_ledger_file;
 };
 
 // What became of an authorisation (FindAuthorization).
 struct AuthorizationState {
-  enum State { kNotFound, kPending, kPosted, kVoided, kExpired };
+  // kRefunded: an 0200 posted at once and then refunded by its reversal (0400/0420).
+  enum State { kNotFound, kPending, kPosted, kVoided, kExpired, kRefunded };
   State state = kNotFound;
   std::int64_t amount_minor = 0;  // held (for an 0200: posted at once), in the card's currency
   std::int64_t posted_minor = 0;  // kPosted: what the completion (or the 0200 itself) posted
   bool stand_in = false;          // approved by the network on the bank's behalf (0120 advice)
 };
 
-// "not_found", "pending", "posted", "voided", "expired".
+// "not_found", "pending", "posted", "voided", "expired", "refunded".
 std::string_view AuthorizationStateName(AuthorizationState::State state);
 
 struct NewCard {
@@ -188,6 +194,8 @@ struct IssuerStats {
   std::atomic<std::uint64_t> declined{0};
   std::atomic<std::uint64_t> batches{0};
   std::atomic<std::uint64_t> identity_verifications{0};  // ID&V requests (also in approved/declined)
+  // Left without an answer because the ledger failed (ledger_failed()).
+  std::atomic<std::uint64_t> unanswered{0};
 };
 
 class IssuerHost final : public link::MessageHandler {
@@ -227,6 +235,13 @@ class IssuerHost final : public link::MessageHandler {
   ledger::Ledger& ledger() { return *ledger_; }
   const IssuerStats& stats() const { return stats_; }
 
+  // True once a ledger write or sync failed. The requests of the batch being written then get no
+  // answer (their outcome is unknown), and neither does any later request but sign-on and echo
+  // (0800), until the host is closed and reopened, which recovers exactly what reached the disk:
+  // senders time out and stand in, reverse or repeat, as when the host has crashed. A supervisor
+  // restarts a host that reports this.
+  bool ledger_failed() const { return ledger_failed_.load(); }
+
   // For the deterministic simulation (src/sim/): returns once no request is queued and the worker
   // has finished its batch (ledger commit and replies included). Requests that arrive meanwhile
   // are waited for too. Thread-safe; never call it from a reply callback.
@@ -263,6 +278,7 @@ class IssuerHost final : public link::MessageHandler {
   std::deque<Pending> queue_;
   bool stopping_ = false;
   bool batch_running_ = false;          // the worker is processing a batch (queue_mu_)
+  std::atomic<bool> ledger_failed_{false};
   std::condition_variable idle_cv_;     // WaitIdle: queue empty and no batch running
   std::thread worker_;
   IssuerStats stats_;

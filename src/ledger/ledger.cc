@@ -647,6 +647,11 @@ LedgerStats Ledger::stats() const {
   return impl_->stats;
 }
 
+Status Ledger::failure() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->failed;
+}
+
 const std::filesystem::path& Ledger::path() const { return impl_->path; }
 
 }  // namespace tapstack::ledger

@@ -147,6 +147,9 @@ class Ledger {
   // What Open found in the log.
   const RecoveryReport& recovery() const;
   LedgerStats stats() const;
+  // The sticky failure (see "Durability contract"): OK while every write and sync succeeded, else
+  // the kIoError every call now returns until the ledger is reopened.
+  Status failure() const;
   const std::filesystem::path& path() const;
 
  private:

@@ -10,15 +10,17 @@
 
 namespace tapstack::link {
 
-// Delivers the response to one request. Call exactly once, from any thread.
+// Delivers the response to one request. Call at most once, from any thread. A handler that cannot
+// know what became of a request (its store failed mid-write) drops the Reply uncalled: the sender
+// then times out, exactly as when the handler's process dies before answering.
 using Reply = std::function<void(iso8583::Message response)>;
 
 class MessageHandler {
  public:
   virtual ~MessageHandler() = default;
   // Handles `request`; calls `reply` once when the response is ready (possibly later, from
-  // another thread). Requests that get no response (advice acknowledgements are responses too;
-  // only keep-alives get none) must still call `reply` with a response.
+  // another thread). Every request gets a response (advice acknowledgements are responses too;
+  // only keep-alives get none), except one whose outcome the handler cannot know (see Reply).
   virtual void OnRequest(iso8583::Message request, Reply reply) = 0;
 };
 

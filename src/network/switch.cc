@@ -663,9 +663,12 @@ void Switch::OnIssuerResponse(std::shared_ptr<Issuer> issuer, iso8583::Message r
                               Result<iso8583::Message> response, link::Reply reply,
                               std::string duplicate_key) {
   if (!response.ok()) {
-    if (IsCredit(request)) {
-      return ReverseUnansweredCredit(std::move(issuer), std::move(request), std::move(reply),
-                                     std::move(duplicate_key), response.status().message());
+    // The issuer may have booked what it never answered. A stand-in approval tells it so (its
+    // advice); a refusal must undo it. An ID&V books nothing.
+    if (!iso8583::IsProvisioningIdv(request.Get(iso8583::kTokenDataField).value_or("")) &&
+        !StandInApproves(*issuer, request)) {
+      return ReverseUnanswered(std::move(issuer), std::move(request), std::move(reply), std::move(duplicate_key),
+                               response.status().message());
     }
     return StandIn(std::move(issuer), std::move(request), std::move(reply), std::move(duplicate_key),
                    response.status().message());
@@ -679,16 +682,15 @@ void Switch::OnIssuerResponse(std::shared_ptr<Issuer> issuer, iso8583::Message r
   Finish(request, std::move(out), std::move(reply), duplicate_key, issuer.get());
 }
 
-void Switch::ReverseUnansweredCredit(std::shared_ptr<Issuer> issuer, iso8583::Message request,
-                                     link::Reply reply, std::string duplicate_key,
-                                     const std::string& why) {
-  // The credit left for the issuer and no answer came back (timeout, or the link failed after
-  // sending): the issuer may have posted it. The acquirer is about to hear "91", which it takes as
-  // a refusal, so the issuer must not keep the credit: a reversal advice (0420, DE3 kept, DE90
-  // naming the 0200) is made durable before the answer and then repeated until acknowledged
-  // (store-and-forward, as for stand-in advices). A credit that never reached the issuer is
-  // harmless to reverse: the issuer records the reversal and refuses the credit if it arrives
-  // later (docs/ISO8583.md, "Credits to a card").
+void Switch::ReverseUnanswered(std::shared_ptr<Issuer> issuer, iso8583::Message request, link::Reply reply,
+                               std::string duplicate_key, const std::string& why) {
+  // The request left for the issuer and no answer came back (timeout, or the link failed after
+  // sending): the issuer may have held or posted it (a credit, a hold, a sale). The acquirer is
+  // about to hear "91", which it takes as a refusal, so the issuer must not keep it: a reversal
+  // advice (0420, DE3 kept, DE90 naming the original) is made durable before the answer and then
+  // repeated until acknowledged (store-and-forward, as for stand-in advices). A request that never
+  // reached the issuer is harmless to reverse: the issuer records the reversal and refuses the
+  // original if it arrives later (docs/ISO8583.md, "Timeouts and unknown outcomes").
   iso8583::Message advice("0420");
   for (int f : {2, 3, 4, 6, 7, 10, 11, 12, 13, 32, 33, 41, 42, 48, 49, 51}) {
     if (auto v = request.Get(f)) advice.Set(f, *v);
@@ -700,16 +702,16 @@ void Switch::ReverseUnansweredCredit(std::shared_ptr<Issuer> issuer, iso8583::Me
                                          std::string(request.Get(7).value_or("0000000000")),
                                          std::string(request.Get(32).value_or("")), ""};
   if (auto de90 = original.ToField(); de90.ok()) advice.Set(90, *de90);
-  spdlog::warn("switch: credit to a card of issuer {} unanswered ({}); reversing it",
+  spdlog::warn("switch: {} to issuer {} unanswered ({}); reversing it", request.mti(),
                issuer->config.institution_id, why);
   const std::string issuer_id = issuer->config.institution_id;
   StoreAdvice(issuer_id, std::move(advice),
               [this, issuer, request, reply = std::move(reply), duplicate_key,
                why](const Status& s) mutable {
                 if (!s.ok()) {
-                  // The issuer may keep the credit and nothing durable will undo it: the outcome
-                  // is unknown, not refused ("96": the acquirer must not give the money back).
-                  spdlog::error("switch: reversal of an unanswered credit not durable ({}); "
+                  // The issuer may keep what it booked and nothing durable will undo it: the
+                  // outcome is unknown, not refused ("96").
+                  spdlog::error("switch: reversal of an unanswered request not durable ({}); "
                                 "answering 96",
                                 s.ToString());
                   return Finish(request, ResponseTo(request, "96"), std::move(reply),
@@ -744,10 +746,7 @@ void Switch::StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, l
     response.Set(44, "no stand-in for credits");
     return Finish(request, std::move(response), std::move(reply), duplicate_key, issuer.get());
   }
-  const StandInParameters& stip = issuer->config.stand_in;
-  const std::string_view billing_field = request.Has(6) ? *request.Get(6) : *request.Get(4);
-  const std::int64_t billing_minor = std::stoll(std::string(billing_field));
-  if (!stip.approve_within_limits || billing_minor > stip.per_transaction_limit_minor) {
+  if (!StandInApproves(*issuer, request)) {
     stats_.stand_in_declined++;
     issuer->stand_in_declined.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("switch: stand-in decline for issuer {} ({})", issuer->config.institution_id, why);
@@ -772,6 +771,15 @@ void Switch::StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, l
                 }
                 Finish(request, std::move(response), std::move(reply), duplicate_key, issuer.get());
               });
+}
+
+bool Switch::StandInApproves(const Issuer& issuer, const iso8583::Message& request) {
+  if (IsCredit(request) || iso8583::IsProvisioningIdv(request.Get(iso8583::kTokenDataField).value_or(""))) {
+    return false;
+  }
+  const StandInParameters& stip = issuer.config.stand_in;
+  const std::string_view billing_field = request.Has(6) ? *request.Get(6) : *request.Get(4);
+  return stip.approve_within_limits && std::stoll(std::string(billing_field)) <= stip.per_transaction_limit_minor;
 }
 
 bool Switch::AnsweredAsRepeat(const iso8583::Message& request, const link::Reply& reply) {

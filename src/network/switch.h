@@ -306,12 +306,15 @@ class Switch final : public link::MessageHandler {
                         std::string duplicate_key);
   void StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, link::Reply reply,
                std::string duplicate_key, const std::string& why);
-  // A forwarded credit (DE3 "20") got no answer (timeout, link failure): stores a reversal advice
-  // (0420, DE3 kept, DE90 naming it) for the issuer, then answers the acquirer as StandIn does
-  // ("91"; "96" when the advice could not be stored) and starts delivering the advice.
-  void ReverseUnansweredCredit(std::shared_ptr<Issuer> issuer, iso8583::Message request,
-                               link::Reply reply, std::string duplicate_key,
-                               const std::string& why);
+  // Whether StandIn approves `request` (an 0100/0200 within the issuer's stand-in limits, not a
+  // credit, not an ID&V).
+  static bool StandInApproves(const Issuer& issuer, const iso8583::Message& request);
+  // A forwarded request that moves money got no answer (timeout, link failure) and stand-in will
+  // refuse it: stores a reversal advice (0420, DE3 kept, DE90 naming it) for the issuer, which
+  // may have booked it, then answers the acquirer as StandIn does ("91"; "96" when the advice
+  // could not be stored) and starts delivering the advice.
+  void ReverseUnanswered(std::shared_ptr<Issuer> issuer, iso8583::Message request, link::Reply reply,
+                         std::string duplicate_key, const std::string& why);
   // Answers the acquirer (after the clearing record of an approval is durable) and reports the
   // answer of a token-range request to the token service.
   void Finish(const iso8583::Message& request, iso8583::Message response, link::Reply reply,

@@ -45,6 +45,12 @@ std::vector<Violation> CheckInvariants(const RunFacts& facts) {
       }
     } else {
       expected_by_card[t.card] += IssuerMoved(t);
+      if (t.declined && Held(t.issuer_state)) {
+        out.push_back({"decline-not-held",
+                       t.label + ": the terminal was told it was declined, but the issuer's authorisation is " +
+                           t.issuer_state,
+                       t.step});
+      }
       if (t.approved) {
         if (!Held(t.issuer_state)) {
           out.push_back({"approval-held",

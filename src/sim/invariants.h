@@ -10,6 +10,9 @@
 //                       currency is the terminal's; a completion posted the completed amount)
 //   reversal-undone     every acknowledged reversal left no hold or posting (0100: voided or
 //                       never held)
+//   decline-not-held    no transaction a terminal was told was declined holds or posts money at
+//                       the issuer (an issuer that booked it and went unheard is reversed by the
+//                       switch; one whose disk failed leaves it unanswered rather than declined)
 //   card-money          on every card the issuer moved exactly what the terminals' transactions
 //                       account for (one hold or posting each, none for acknowledged reversals):
 //                       catches a second hold or a double posting
@@ -38,6 +41,7 @@ struct TxnFacts {
   bool same_currency = true;  // the terminal's currency is the card's
   std::int64_t amount_minor = 0;
   bool approved = false;           // the terminal was told "00"
+  bool declined = false;           // the terminal was told another answer (not "94": a copy's)
   bool reversal_acknowledged = false;
   bool reversal_unfinished = false;  // a reversal was needed and never acknowledged
   bool completion_acknowledged = false;  // 0230 "00"

@@ -23,6 +23,7 @@
 #include "network/switch.h"
 #include "server/demo_tsp.h"
 #include "server/demo_wiring.h"
+#include "sim/disk_fault.h"
 #include "sim/sim_link.h"
 #include "sim/sim_world.h"
 #include "store/sqlite_store.h"
@@ -45,6 +46,9 @@ constexpr int kCardsPerBank = 3;
 constexpr int kPhones = 2;
 constexpr std::int64_t kAmountMinMinor = 100;
 constexpr std::int64_t kAmountMaxMinor = 60'000;  // above the stand-in limit (50,000) at times
+// An issuer's ledger log grows in chunks of this many zero bytes; a run writes far less, and the
+// default (64 MiB) would be most of a run's time.
+constexpr std::uint64_t kLedgerPreallocateBytes = 256 * 1024;
 
 std::string Digits(std::uint64_t v, std::size_t width) {
   std::string s = std::to_string(v);
@@ -150,6 +154,8 @@ class Run {
   void CrashSwitch();
   void RestartSwitch();
   void IssuerReady(std::size_t host);
+  // A supervisor: schedules the restart of every host whose ledger failed (after a seeded delay).
+  void SuperviseIssuers();
   void Quiesce();
   void Teardown();
   // Workload.
@@ -178,6 +184,8 @@ class Run {
   demo::DemoNetwork demo_;
   std::vector<std::vector<issuer::IssuerBankConfig>> bank_configs_;
   std::vector<std::unique_ptr<issuer::IssuerHost>> hosts_;
+  std::vector<std::shared_ptr<DiskFault>> disks_;  // under each host's ledger, by host
+  std::vector<bool> restart_due_;                  // SuperviseIssuers scheduled a restart, by host
   std::vector<std::unique_ptr<SimLink>> issuer_links_;
   std::unique_ptr<network::Switch> switch_;
   std::unique_ptr<server::DemoTsp> tsp_;
@@ -188,7 +196,6 @@ class Run {
   std::map<std::string, std::size_t> txn_by_key_;  // terminal id + STAN → txn
   std::int64_t heal_ms_ = 0;
   bool healed_ = false;
-  bool stop_ticks_ = false;
   std::int64_t steps_ = 0;
 };
 
@@ -205,6 +212,10 @@ Status Run::OpenIssuer(std::size_t host) {
   o.data_dir = dir_ / Hosts()[host].node;
   o.name = "issuer";
   o.clock = &world_.clock();
+  o.ledger_preallocate_bytes = kLedgerPreallocateBytes;
+  disks_[host]->Disarm();  // a restarted host gets a healthy disk
+  o.open_ledger_file = disks_[host]->Opener();
+  restart_due_[host] = false;
   TS_ASSIGN_OR_RETURN(hosts_[host], issuer::IssuerHost::Open(o, bank_configs_[host]));
   world_.node(Hosts()[host].node).handler = hosts_[host].get();
   return Status::Ok();
@@ -287,6 +298,20 @@ void Run::RestartSwitch() {
   for (std::size_t h = 0; h < hosts_.size(); ++h) IssuerReady(h);
 }
 
+void Run::SuperviseIssuers() {
+  for (std::size_t h = 0; h < hosts_.size(); ++h) {
+    if (!hosts_[h] || restart_due_[h] || !hosts_[h]->ledger_failed()) continue;
+    restart_due_[h] = true;
+    world_.Count("disk-failures");
+    world_.Trace(std::string(Hosts()[h].node) + " ledger failed");
+    At(world_.now_ms() + world_.Uniform(200, 2'000), std::string("supervisor-restart|") + Hosts()[h].node, [this, h] {
+      if (!hosts_[h] || !hosts_[h]->ledger_failed()) return;  // crashed and restarted meanwhile
+      CrashIssuer(h);
+      RestartIssuer(h);
+    });
+  }
+}
+
 void Run::Quiesce() {
   // Issuers' and the switch's work reaches other roles only through SimLinks (staged events), so
   // one pass over the roles leaves the whole system idle.
@@ -311,6 +336,8 @@ Status Run::SetUp() {
   TS_ASSIGN_OR_RETURN(std::filesystem::path seed_path, demo::DefaultSeedPath());
   TS_ASSIGN_OR_RETURN(demo_, demo::LoadDemoNetwork(seed_path));
   hosts_.resize(Hosts().size());
+  restart_due_.assign(Hosts().size(), false);
+  for (std::size_t h = 0; h < Hosts().size(); ++h) disks_.push_back(std::make_shared<DiskFault>());
   for (const char* sub : {"network", "tsp", "issuer-a", "issuer-b"}) {
     std::error_code ec;
     std::filesystem::create_directories(dir_ / sub, ec);
@@ -519,6 +546,21 @@ void Run::Plan() {
       }
     });
   }
+  const bool disk_fault = options_.force_disk_fault || (options_.disk_faults && world_.Chance(0.3));
+  if (disk_fault) {
+    const std::size_t h = static_cast<std::size_t>(world_.Uniform(0, static_cast<std::int64_t>(hosts_.size()) - 1));
+    const std::int64_t when = world_.Uniform(1, at);
+    const DiskFailure failure = world_.Chance(0.5) ? DiskFailure::kWrite : DiskFailure::kSync;
+    const DiskAftermath aftermath = world_.Chance(0.5) ? DiskAftermath::kLost : DiskAftermath::kKept;
+    const std::string what = std::string(failure == DiskFailure::kWrite ? "write" : "fdatasync") + " fails, writes " +
+                             (aftermath == DiskAftermath::kLost ? "lost" : "kept");
+    fault(std::string(Hosts()[h].node) + " disk: next " + what + " t=" + std::to_string(when));
+    At(when, std::string("disk-fault|") + Hosts()[h].node, [this, h, failure, aftermath, what] {
+      if (healed_) return;
+      disks_[h]->Arm(failure, aftermath);
+      world_.Trace(std::string(Hosts()[h].node) + " disk armed: next " + what);
+    });
+  }
 }
 
 // ---- workload ----
@@ -628,6 +670,7 @@ void Run::OnOriginalAnswer(std::size_t i, Result<iso8583::Message> r) {
     if (t.outcome == Outcome::kPending) {
       t.outcome = approved ? Outcome::kApproved : Outcome::kDeclined;
       t.facts.approved = approved;
+      t.facts.declined = !approved;
       world_.Count(approved ? "approved" : "declined");
       if (approved) PlanFollowUp(i);
     } else if ((t.outcome == Outcome::kApproved || t.outcome == Outcome::kDeclined) &&
@@ -737,7 +780,7 @@ void Run::AdviceTick() {
 bool Run::AllDone() {
   if (!switch_) return false;
   for (const auto& h : hosts_) {
-    if (!h) return false;
+    if (!h || h->ledger_failed()) return false;
   }
   for (const Txn& t : txns_) {
     if (t.outcome == Outcome::kNotSent && t.start_ms > world_.now_ms()) return false;
@@ -757,6 +800,7 @@ void Run::Heal() {
   world_.Trace("heal");
   LinkFaultRates& f = world_.faults();
   f.drop_request = f.drop_response = f.duplicate_request = f.slow = 0;
+  for (const auto& disk : disks_) disk->Disarm();  // a failure already seen is still restarted
   for (std::size_t h = 0; h < hosts_.size(); ++h) RestartIssuer(h);
   RestartSwitch();
   for (std::size_t h = 0; h < issuer_links_.size(); ++h) {
@@ -779,6 +823,7 @@ Status Run::Loop() {
     if (delta > 0) world_.clock().AdvanceMillis(delta);
     event->action();
     Quiesce();
+    SuperviseIssuers();
     world_.events().Commit();
   }
   result_.steps = steps_;
@@ -850,10 +895,6 @@ void Run::Gather() {
       t.facts.issuer_state = std::string(issuer::AuthorizationStateName(state->state));
       t.facts.issuer_amount_minor = state->amount_minor;
       t.facts.issuer_posted_minor = state->posted_minor;
-    }
-    if (!t.facts.approved && (state.ok() && (state->state == issuer::AuthorizationState::kPending ||
-                                             state->state == issuer::AuthorizationState::kPosted))) {
-      if (!t.facts.reversal_acknowledged) world_.Count("held-but-declined");
     }
     facts_.txns.push_back(t.facts);
   }

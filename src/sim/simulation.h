@@ -15,7 +15,9 @@
 // phone's ARQC), repeats (0101/0201) of some, completions (0220/0221) and reversals (0400/0401)
 // of some approvals; an unanswered request is reversed, the reversal repeated until acknowledged.
 // The seed also decides issuer-link outages, an issuer host or the switch crashing (dropped and
-// re-opened from its files after a seeded delay) and a wallet suspending a token ("lost phone").
+// re-opened from its files after a seeded delay), a wallet suspending a token ("lost phone") and
+// an issuer's ledger disk failing a write or an fdatasync, the unsynced writes lost or kept
+// (disk_fault.h); the host then stops answering and a supervisor restarts it after a seeded delay.
 //
 // One event runs at a time; after it the simulator waits until every role is idle (WaitIdle
 // hooks) before the next, and events the roles' threads produced meanwhile are ordered by
@@ -61,10 +63,12 @@ struct SimOptions {
   bool link_outages = true;   // an issuer or terminal link down for a while
   bool crashes = true;        // an issuer host or the switch crashes and restarts
   bool suspensions = true;    // the wallet suspends a token
-  // Forces one crash at a seeded step whatever the seed says (tests of each fault kind).
+  bool disk_faults = true;    // an issuer's ledger disk fails a write or a sync (disk_fault.h)
+  // Forces one fault at a seeded step whatever the seed says (tests of each fault kind).
   bool force_issuer_crash = false;
   bool force_switch_crash = false;
   bool force_suspension = false;
+  bool force_disk_fault = false;
   TestCorruption corruption = TestCorruption::kNone;
 };
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -12,6 +13,7 @@
 #include "core/pan.h"
 #include "demo/demo_keys.h"
 #include "iso8583/original_data_elements.h"
+#include "ledger/ledger_test_util.h"
 #include "store/sqlite_store.h"
 
 namespace tapstack::issuer {
@@ -70,12 +72,13 @@ class IssuerHostTest : public ::testing::Test {
 
   static std::vector<IssuerBankConfig> Banks() { return testing::TwoTestBanks(); }
 
-  void OpenHost(std::shared_ptr<store::Store> cards_store = nullptr) {
+  void OpenHost(std::shared_ptr<store::Store> cards_store = nullptr, ledger::LogFileOpener open_ledger_file = {}) {
     host_.reset();
     IssuerOptions options;
     options.data_dir = dir_;
     options.clock = &clock_;
     options.cards_store = std::move(cards_store);
+    options.open_ledger_file = std::move(open_ledger_file);
     auto host = IssuerHost::Open(options, Banks());
     ASSERT_TRUE(host.ok()) << host.status().ToString();
     host_ = std::move(*host);
@@ -537,6 +540,79 @@ TEST_F(IssuerHostTest, ReopenedHostKeepsHoldsAndCards) {
   EXPECT_TRUE(Find(stand_in).stand_in);
   EXPECT_EQ(Code(Completion(held, 1'111)), rc::kApproved);
   EXPECT_EQ(Find(held).state, AuthorizationState::kPosted);
+  ExpectAuditOk();
+}
+
+TEST_F(IssuerHostTest, ARequestWhoseLedgerWriteFailedIsNeitherApprovedNorDeclined) {
+  // The ledger on a memory disk whose fdatasync is about to fail. The writes stay on it, as a
+  // failed fdatasync may leave them: the hold the bank never answered is really booked, so a
+  // decline would have been a lie (no reversal would ever release it).
+  auto disk = std::make_shared<ledger::testing::MemoryDisk>();
+  OpenHost(nullptr, ledger::testing::MemoryOpener(disk));
+  NewCard card;
+  card.institution_id = kBank;
+  card.pan = MakePan("62220100", 6);  // a card of this ledger (the others are in the file ledger)
+  card.expiry = kExpiry;
+  card.opening_balance_minor = 100'000;
+  ASSERT_TRUE(host_->IssueCard(card).ok());
+  const iso8583::Message answered = Auth(card.pan, 1'000);
+  ASSERT_EQ(Code(answered), rc::kApproved);
+
+  {
+    std::lock_guard lock(disk->mu);
+    disk->fail_sync_at = disk->syncs;
+  }
+  const iso8583::Message unanswered = Auth(card.pan, 2'000);
+  std::atomic<int> replies{0};
+  host_->OnRequest(unanswered, [&replies](iso8583::Message) { ++replies; });
+  host_->WaitIdle();
+  EXPECT_EQ(replies.load(), 0) << "an unknown outcome gets no answer: the switch times out";
+  EXPECT_TRUE(host_->ledger_failed());
+  EXPECT_EQ(host_->stats().unanswered.load(), 1u);
+  // Until it is reopened nothing is answered: not a copy of the unanswered request (a decline
+  // would reach the acquirer while the hold may be on disk), not a new request, not a reversal
+  // (an answer would acknowledge it; the acquirer repeats it).
+  iso8583::Message copy = unanswered;
+  copy.set_mti("0101");
+  for (const iso8583::Message& m : {copy, Auth(card.pan, 3'000), Reversal(answered)}) {
+    host_->OnRequest(m, [&replies](iso8583::Message) { ++replies; });
+  }
+  host_->WaitIdle();
+  EXPECT_EQ(replies.load(), 0);
+  EXPECT_EQ(host_->stats().unanswered.load(), 4u);
+  iso8583::Message echo("0800");
+  echo.Set(70, "301");
+  EXPECT_EQ(Code(echo), rc::kApproved);  // the link stays up: the switch times out per request
+
+  // Reopened (a supervisor's restart), it recovers what reached the disk: both holds.
+  OpenHost(nullptr, ledger::testing::MemoryOpener(disk));
+  EXPECT_FALSE(host_->ledger_failed());
+  EXPECT_EQ(Find(unanswered).state, AuthorizationState::kPending);
+  EXPECT_EQ(Available(card.pan), 100'000 - 1'000 - 2'000);
+  // The switch's reversal of the unanswered request (0420, network/switch.h ReverseUnanswered)
+  // and the acquirer's repeated reversal release them.
+  iso8583::Message switch_reversal = Reversal(unanswered, /*late=*/true);
+  switch_reversal.set_mti("0420");
+  EXPECT_EQ(Code(switch_reversal), rc::kApproved);
+  EXPECT_EQ(Code(Reversal(answered)), rc::kApproved);
+  EXPECT_EQ(Find(unanswered).state, AuthorizationState::kVoided);
+  EXPECT_EQ(Find(answered).state, AuthorizationState::kVoided);
+  EXPECT_EQ(Available(card.pan), 100'000);
+  ExpectAuditOk();
+}
+
+TEST_F(IssuerHostTest, AReversedSaleIsRefunded) {
+  const std::int64_t before = Available(Rich());
+  const iso8583::Message sale = Request("0200", Rich(), 4'321);
+  ASSERT_EQ(Code(sale), rc::kApproved);
+  EXPECT_EQ(Find(sale).state, AuthorizationState::kPosted);
+  EXPECT_EQ(Find(sale).posted_minor, 4'321);
+  ASSERT_EQ(Code(Reversal(sale)), rc::kApproved);
+  const AuthorizationState state = Find(sale);
+  EXPECT_EQ(state.state, AuthorizationState::kRefunded);
+  EXPECT_EQ(state.amount_minor, 4'321);
+  EXPECT_EQ(state.posted_minor, 0);
+  EXPECT_EQ(Available(Rich()), before);
   ExpectAuditOk();
 }
 

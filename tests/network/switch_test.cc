@@ -911,6 +911,50 @@ TEST_F(SwitchTest, UnansweredCreditIsReversedAtTheIssuerBeforeThe91) {
   EXPECT_TRUE(issuers_[kBankCny]->Received("0400").empty());
 }
 
+TEST_F(SwitchTest, UnansweredRequestsBeyondStandInAreReversedAtTheIssuer) {
+  // Bank CNY stands in up to 500.00. An 0100 of 600.00 and an 0200 of 700.00 reach the issuer,
+  // which books them, and their answers are lost for good: the acquirer hears "91", a refusal, so
+  // the issuer must undo them. Each gets a durable reversal advice (0420, DE90 naming it).
+  links_[kBankCny]->late = nullptr;
+  const iso8583::Message auth = Auth(kPanCny, 60'000, Cny(), "000330");
+  const iso8583::Message sale = Sale(kPanCny, 70'000, Cny(), "000331");
+  for (const iso8583::Message* m : {&auth, &sale}) {
+    links_[kBankCny]->time_out_next = 1;
+    const iso8583::Message refused = Send(*m);
+    EXPECT_EQ(*refused.Get(39), "91");
+    EXPECT_FALSE(refused.Has(38));
+  }
+  for (int i = 0; i < 500 && (issuers_[kBankCny]->Received("0420").size() < 2 || sw_->PendingAdvices()[kBankCny] != 0);
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const auto reversals = issuers_[kBankCny]->Received("0420");
+  ASSERT_EQ(reversals.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const iso8583::Message& original_request = i == 0 ? auth : sale;
+    EXPECT_EQ(*reversals[i].Get(3), "000000");
+    EXPECT_EQ(*reversals[i].Get(4), *original_request.Get(4));
+    EXPECT_EQ(*reversals[i].Get(39), "68");
+    auto original = iso8583::OriginalDataElements::Parse(*reversals[i].Get(90));
+    ASSERT_TRUE(original.ok());
+    EXPECT_EQ(original->mti, original_request.mti());
+    EXPECT_EQ(original->stan, *original_request.Get(11));
+  }
+  EXPECT_EQ(sw_->PendingAdvices()[kBankCny], 0);
+  EXPECT_TRUE(Records().empty());  // nothing to clear
+
+  // Within the stand-in limit the unanswered request is approved for the bank (its advice tells
+  // it), and nothing is reversed.
+  links_[kBankCny]->time_out_next = 1;
+  EXPECT_EQ(*Send(Auth(kPanCny, 10'000, Cny(), "000332")).Get(39), "00");
+  sw_->OnIssuerReady(kBankCny);  // delivers the stand-in advice
+  for (int i = 0; i < 500 && sw_->PendingAdvices()[kBankCny] != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(issuers_[kBankCny]->Received("0420").size(), 2u);
+  EXPECT_EQ(issuers_[kBankCny]->Received("0120").size(), 1u);
+}
+
 TEST_F(SwitchTest, CreditsReconcileAsCreditsAndTheirReversalsAsCreditReversals) {
   iso8583::Message sale = Sale(kPanCny, 10'000, Cny(), "000320");
   iso8583::Message undone_sale = Sale(kPanCny, 1'000, Cny(), "000321");

@@ -66,6 +66,20 @@ TEST(InvariantsTest, AcknowledgedReversalThatLeftItsHoldIsNamed) {
   EXPECT_TRUE(Names(CheckInvariants(f), "reversal-undone"));
 }
 
+TEST(InvariantsTest, DeclineThatLeftAHoldIsNamed) {
+  // The terminal heard a decline, the issuer holds the money (card-money agrees with the issuer,
+  // so only this invariant sees it). A refunded sale holds nothing.
+  RunFacts f = Healthy();
+  f.txns[0].approved = false;
+  f.txns[0].declined = true;
+  const auto v = CheckInvariants(f);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].invariant, "decline-not-held");
+  f.txns[0].issuer_state = "refunded";
+  f.cards[0].used_minor = 0;
+  EXPECT_TRUE(CheckInvariants(f).empty());
+}
+
 TEST(InvariantsTest, MoneyMovedTwiceOnACardIsNamed) {
   RunFacts f = Healthy();
   f.cards[0].used_minor = 2'000;  // a second hold or posting no transaction accounts for
