@@ -57,6 +57,13 @@ Result<network::Detokenized> TspTokenService::Detokenize(const iso8583::Message&
   use.currency_numeric = static_cast<std::uint16_t>(std::stoi(std::string(currency)));
   use.token_expiry = expiry;
   if (!sequence.empty()) use.psn = sequence.substr(1);
+  // An 0100 and its repeat 0101 (likewise 0200/0201) share this: the switch's duplicate key
+  // without the MTI.
+  const std::string repeat_key = std::string(request.Get(32).value_or("")) + "|" +
+                                 std::string(request.Get(41).value_or("")) + "|" +
+                                 std::string(request.Get(11).value_or("")) + "|" +
+                                 std::string(request.Get(7).value_or(""));
+  use.repeat_key = repeat_key;
   std::optional<iso8583::TokenData> de48;
   if (const std::optional<std::string_view> field = request.Get(iso8583::kTokenDataField)) {
     Result<iso8583::TokenData> parsed = iso8583::TokenData::Parse(*field);

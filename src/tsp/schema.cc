@@ -8,12 +8,12 @@ namespace {
 
 // A function-local static: built on first use, so a throwing std::string copy cannot escape
 // static initialisation (cert-err58-cpp).
-const std::array<store::Migration, 4>& Migrations() {
+const std::array<store::Migration, 5>& Migrations() {
   // Portable subset of store/store.h. Ids are chosen by the code (random token ids, DEK versions),
   // so no SERIAL. The partial unique index keeps at most one active data key; SQLite (3.8+) and
   // PostgreSQL both support partial indexes. Deleted tokens keep their number (never reused, TF)
   // but lose the PAN ciphertext and fingerprint (PCI DSS 3.2.1: keep no account data not needed).
-  static const std::array<store::Migration, 4> migrations = {
+  static const std::array<store::Migration, 5> migrations = {
       store::Migration{
           .version = 1,
           .description = "tsp data keys and token records",
@@ -159,6 +159,14 @@ CREATE INDEX tsp_notifications_requestor ON tsp_notifications (requestor_id, seq
           // shared by a batch of uses: tsp_service.h). The same table as AtcMigrations() version 1;
           // rows of an older separate "tsp_atc" store are imported by TspService::Open.
           .sql = std::string(kTokenAtcTableSql),
+          .sqlite_sql = "",
+          .postgres_sql = "",
+      },
+      store::Migration{
+          .version = 5,
+          .description = "tsp token atc uses",
+          // A repeat of a token use after a lost answer is not a replay (token_authorization.h).
+          .sql = std::string(kTokenAtcUsesTableSql),
           .sqlite_sql = "",
           .postgres_sql = "",
       },

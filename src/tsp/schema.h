@@ -13,6 +13,7 @@
 //   tsp_token_history  uses of a token as the switch answered them (token_history.h)
 //   tsp_notifications  lifecycle events per token requestor (token_notifications.h)
 //   tsp_token_atc   per used token: highest ATC and the window below it (token_authorization.h)
+//   tsp_token_atc_uses  per ATC in a token's window: the request that spent it
 #pragma once
 
 #include <span>
@@ -34,6 +35,19 @@ CREATE TABLE tsp_token_atc (
   seen_window BIGINT NOT NULL CHECK (seen_window >= 0),
   uses BIGINT NOT NULL CHECK (uses >= 1),
   updated_unix_ms BIGINT NOT NULL
+);
+)sql";
+
+// The request that spent each ATC of a token's window (token_authorization.h, TokenUse::
+// repeat_key): a repeat of that request (0101 after a lost answer) is told from a replayed
+// cryptogram. Rows below the window are deleted as the window moves. Created by the TSP store's
+// migration 5 and by AtcMigrations() version 2.
+inline constexpr std::string_view kTokenAtcUsesTableSql = R"sql(
+CREATE TABLE tsp_token_atc_uses (
+  token_id TEXT NOT NULL,
+  atc BIGINT NOT NULL CHECK (atc >= 1 AND atc <= 65535),
+  repeat_key TEXT NOT NULL,
+  PRIMARY KEY (token_id, atc)
 );
 )sql";
 

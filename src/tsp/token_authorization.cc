@@ -39,14 +39,21 @@ constexpr std::string_view kPanEntryConsumerQrDigits = "03";
 
 using iso8583::PanEntryMode;
 
-const std::array<store::Migration, 1>& Migrations() {
+const std::array<store::Migration, 2>& Migrations() {
   // One row per token that has been used: its highest ATC and the bitmap of the window below it.
   // Keyed by token id (the vault's reference), so no token number is stored a second time.
-  static const std::array<store::Migration, 1> migrations = {
+  static const std::array<store::Migration, 2> migrations = {
       store::Migration{
           .version = 1,
           .description = "tsp token atc window",
           .sql = std::string(kTokenAtcTableSql),
+          .sqlite_sql = "",
+          .postgres_sql = "",
+      },
+      store::Migration{
+          .version = 2,
+          .description = "tsp token atc uses",
+          .sql = std::string(kTokenAtcUsesTableSql),
           .sqlite_sql = "",
           .postgres_sql = "",
       },
@@ -217,12 +224,31 @@ Result<AtcState> TokenAuthorization::AtcStateOf(std::string_view token_id) {
   return AtcState{static_cast<std::uint32_t>(highest), static_cast<std::uint64_t>(window)};
 }
 
-Result<AtcState> TokenAuthorization::RecordAtc(std::string_view token_id, std::uint32_t atc) {
-  AtcState recorded;
+Result<bool> TokenAuthorization::RecordAtc(std::string_view token_id, std::uint32_t atc,
+                                           std::string_view repeat_key) {
+  bool repeat = false;
   // Joins the caller's transaction when one is open (the ATC then commits with its audit entry).
   TS_RETURN_IF_ERROR(RunInTransactionOrJoin(atc_store_, [&](store::Store& s) -> Status {
     TS_ASSIGN_OR_RETURN(const AtcState before, AtcStateOf(token_id));
-    TS_ASSIGN_OR_RETURN(const AtcState after, AdvanceAtcWindow(before, atc));
+    Result<AtcState> advanced = AdvanceAtcWindow(before, atc);
+    if (!advanced.ok()) {
+      // A used ATC is a replay, unless this is a repeat of the very request that spent it
+      // (TokenUse::repeat_key): its answer was lost, and the issuer answers a repeat from what it
+      // booked the first time, so no money moves twice.
+      if (advanced.status().code() != ErrorCode::kFailedPrecondition || repeat_key.empty()) {
+        return advanced.status();
+      }
+      Result<store::Row> spent =
+          s.QueryRow("SELECT repeat_key FROM tsp_token_atc_uses WHERE token_id = ? AND atc = ?",
+                     {token_id, static_cast<std::int64_t>(atc)});
+      if (!spent.ok() && spent.status().code() != ErrorCode::kNotFound) return spent.status();
+      if (!spent.ok()) return advanced.status();
+      TS_ASSIGN_OR_RETURN(const std::string spent_by, spent->GetText("repeat_key"));
+      if (spent_by != repeat_key) return advanced.status();
+      repeat = true;
+      return Status::Ok();
+    }
+    const AtcState after = *advanced;
     TS_RETURN_IF_ERROR(
         s.Execute("INSERT INTO tsp_token_atc (token_id, highest_atc, seen_window, uses, "
                   "updated_unix_ms) VALUES (?, ?, ?, 1, ?) ON CONFLICT (token_id) DO UPDATE SET "
@@ -239,10 +265,19 @@ Result<AtcState> TokenAuthorization::RecordAtc(std::string_view token_id, std::u
       return Internal("tsp_token_atc of token " + std::string(token_id) +
                       " did not store the ATC as computed");
     }
-    recorded = stored;
-    return Status::Ok();
+    if (repeat_key.empty()) return Status::Ok();
+    TS_RETURN_IF_ERROR(
+        s.Execute("INSERT INTO tsp_token_atc_uses (token_id, atc, repeat_key) VALUES (?, ?, ?)",
+                  {std::string(token_id), static_cast<std::int64_t>(atc), std::string(repeat_key)})
+            .status());
+    // ATCs below the window are refused whoever repeats them: their requests are forgotten.
+    if (stored.highest <= kAtcWindow + 1) return Status::Ok();
+    return s
+        .Execute("DELETE FROM tsp_token_atc_uses WHERE token_id = ? AND atc < ?",
+                 {std::string(token_id), static_cast<std::int64_t>(stored.highest - kAtcWindow)})
+        .status();
   }));
-  return recorded;
+  return repeat;
 }
 
 Result<DetokenizedPan> TokenAuthorization::ResolveFollowUp(std::string_view token_number,
@@ -447,7 +482,7 @@ Status TokenAuthorization::Decide(const TokenUse& use, const CheckedCryptogram& 
   }
 
   // 5. The ATC, durable before the approval (in the caller's transaction when one is open).
-  Result<AtcState> recorded = RecordAtc(record.token_id, checked.atc);
+  Result<bool> recorded = RecordAtc(record.token_id, checked.atc, use.repeat_key);
   if (!recorded.ok()) {
     if (recorded.status().code() != ErrorCode::kFailedPrecondition &&
         recorded.status().code() != ErrorCode::kInvalidArgument) {
@@ -463,7 +498,8 @@ Status TokenAuthorization::Decide(const TokenUse& use, const CheckedCryptogram& 
   return Resolve(use,
                  DetokenizeRequest{.actor = actor_,
                                    .purpose = "authorisation atc=" + std::to_string(checked.atc) +
-                                              " arqc=verified channel=" + channel},
+                                              " arqc=verified channel=" + channel +
+                                              (*recorded ? " repeat" : "")},
                  checked.atc, checked.issuer_authentication_data, decision);
 }
 

@@ -39,8 +39,13 @@
 //
 // ATC window: per token the highest ATC seen and a bitmap of the kAtcWindow ATCs below it. An ATC
 // is accepted once if it is above the highest (by at most kAtcAheadMax) or within the window
-// below it and not yet seen; a repeat (replay) or an ATC below the window is refused. The state
-// lives in table tsp_token_atc. Open(vault, options) keeps it in the vault's store
+// below it and not yet seen; a repeat (replay) or an ATC below the window is refused. One
+// exception: a used ATC within the window, in a use with the same non-empty repeat_key as the use
+// that spent it, is the acquirer repeating a request whose answer was lost (e.g. across a restart
+// of the switch, whose duplicate detector lives in memory). It is accepted again without spending
+// anything, audited with "repeat", and the issuer answers it from what it booked the first time.
+// The same cryptogram in another request (another STAN or time) is still a replay. Which request
+// spent which ATC lives in table tsp_token_atc_uses; the state in table tsp_token_atc. Open(vault, options) keeps it in the vault's store
 // (TspMigrations() version 4), so the ATC record and the de-tokenisation audit entry commit in one
 // transaction, which a batch of uses can share (DecideInTransaction; TspService group-commits
 // them). Open(vault, atc_store, options) is the older layout: the table (AtcMigrations()) in a
@@ -113,6 +118,9 @@ struct TokenUse {
   std::string_view token_expiry;  // DE14 YYMM; empty when not sent
   std::string_view device_id;     // DE48 DI; empty when not sent
   std::string_view requestor_id;  // DE48 TR; empty when not sent
+  // The request's identity as the acquirer repeats it (DE32, DE41, DE11, DE7: an 0100 and its
+  // 0101 share it); empty: the use can't be repeated. See "ATC window".
+  std::string_view repeat_key;
 };
 
 struct TokenAuthorizationResult {
@@ -210,7 +218,10 @@ class TokenAuthorization {
   // Steps 1, 2, 5, 6; effects joined to the open transaction, if any. Returns the store's error.
   Status Decide(const TokenUse& use, const CheckedCryptogram& checked,
                 Result<TokenAuthorizationResult>& decision);
-  Result<AtcState> RecordAtc(std::string_view token_id, std::uint32_t atc);
+  // Step 5: records `atc` as seen. Returns true when it was not recorded because the use is a
+  // repeat of the one that spent it (TokenUse::repeat_key). Errors: kFailedPrecondition (replay,
+  // outside the window), kInvalidArgument (ATC 0), the store's.
+  Result<bool> RecordAtc(std::string_view token_id, std::uint32_t atc, std::string_view repeat_key);
   // Step 6: the funding PAN through the vault (audited with `request`), joined to the open
   // transaction, if any; `decision` gets it with `atc` and the tag 91 value. Returns the store's
   // error.

@@ -219,6 +219,58 @@ TEST_P(TokenAuthorizationTest, AReplayedAtcIsRefusedAlsoAfterARestart) {
       ErrorCode::kFailedPrecondition, "atc");
 }
 
+TEST_P(TokenAuthorizationTest, ARepeatOfTheRequestThatSpentTheAtcIsNotAReplay) {
+  // The acquirer repeats a request whose answer was lost (0101, same DE32/41/11/7): the same
+  // cryptogram under the same repeat key passes again, spending nothing, also after a restart.
+  const Bytes icc = Icc({.atc = 9});
+  TokenUse first = Use(icc);
+  first.repeat_key = "48021111|TERM0001|000042|1122093000";
+  ASSERT_TRUE(auth_->Authorize(first).ok());
+  auto repeated = auth_->Authorize(first);
+  ASSERT_TRUE(repeated.ok()) << repeated.status().ToString();
+  EXPECT_EQ(repeated->atc, 9);
+  EXPECT_EQ(repeated->funding.pan.reveal(), kTestPanMastercard);
+  EXPECT_EQ(auth_->AtcStateOf(token_.token_id)->highest, 9u);
+  auto head = vault_->audit_log().Head();
+  ASSERT_TRUE(head.ok());
+  auto last = vault_->audit_log().Read(head->seq, 1);
+  ASSERT_TRUE(last.ok() && last->size() == 1);
+  EXPECT_NE((*last)[0].event.detail.find("atc=9 arqc=verified channel=nfc repeat"), std::string::npos)
+      << (*last)[0].event.detail;
+  auth_.reset();
+  OpenAtcStore();
+  ASSERT_NO_FATAL_FAILURE(OpenAuthorization());
+  EXPECT_TRUE(auth_->Authorize(first).ok());
+
+  // The same cryptogram in another request (another STAN), or with no key, is a replay.
+  atc_before_ = 9;
+  TokenUse other = first;
+  other.repeat_key = "48021111|TERM0001|000043|1122093001";
+  ExpectRefused(auth_->Authorize(other), ErrorCode::kFailedPrecondition, "atc");
+  ExpectRefused(auth_->Authorize(Use(icc)), ErrorCode::kFailedPrecondition, "atc");
+  // Later taps of the phone do not make it a replay while ATC 9 is in the window; once it has
+  // fallen below the window, it is refused like any ATC there.
+  for (std::uint16_t atc = 10; atc <= 9 + kAtcWindow; ++atc) {
+    const Bytes later_icc = Icc({.atc = atc});
+    TokenUse later = Use(later_icc);
+    const std::string key = "48021111|TERM0001|" + std::to_string(100'000 + atc) + "|1122093100";
+    later.repeat_key = key;
+    auto later_result = auth_->Authorize(later);
+    ASSERT_TRUE(later_result.ok()) << later_result.status().ToString();
+  }
+  EXPECT_TRUE(auth_->Authorize(first).ok()) << "ATC 9 is the window's lowest";
+  const Bytes past_icc = Icc({.atc = static_cast<std::uint16_t>(10 + kAtcWindow)});
+  TokenUse past = Use(past_icc);
+  past.repeat_key = "48021111|TERM0001|200000|1122093200";
+  ASSERT_TRUE(auth_->Authorize(past).ok());
+  atc_before_ = 10 + kAtcWindow;
+  ExpectRefused(auth_->Authorize(first), ErrorCode::kFailedPrecondition, "atc");
+  auto rows = atc_store_->QueryRow("SELECT COUNT(*) AS n FROM tsp_token_atc_uses WHERE token_id = ?",
+                                   {token_.token_id});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(*rows->GetInt64("n"), static_cast<std::int64_t>(kAtcWindow) + 1) << "the window's ATCs only";
+}
+
 TEST_P(TokenAuthorizationTest, OnlyActiveTokensAreAuthorised) {
   const Bytes icc = Icc({.atc = 1});
   ASSERT_TRUE(vault_
