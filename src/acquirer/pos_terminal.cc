@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "iso8583/compact_message.h"
 #include "iso8583/original_data_elements.h"
 #include "iso8583/token_data.h"
 
@@ -152,9 +153,12 @@ void PosTerminal::Purchase(const acquirer::Purchase& purchase,
         batch.debits_minor += minor;
         if (request.mti() == "0100") {
           // Completable later; the oldest is dropped beyond the limit.
-          OpenAuthorization open{request,          std::string(response->Get(38).value_or("")),
-                                 currency,         minor,
-                                 next_sequence_++, false};
+          OpenAuthorization open{iso8583::CompactMessage(request),
+                                 std::string(response->Get(38).value_or("")),
+                                 currency,
+                                 minor,
+                                 next_sequence_++,
+                                 false};
           open_authorizations_[stan] = std::move(open);
           open_order_.push_back(stan);
           while (open_order_.size() > config_.open_authorizations_max) {
@@ -241,7 +245,7 @@ void PosTerminal::Complete(const std::string& authorization_stan, const Amount& 
     }
     open.completing = true;
     delta_minor = final_amount.minor_units() - open.authorized_minor;
-    const iso8583::Message& original = open.request;
+    const iso8583::Message original = iso8583::ExpandMessage(open.request);
     for (int f : {2, 3, 14, 18, 19, 22, 25, 32, 37, 41, 42, 43, 49}) {
       if (auto v = original.Get(f)) advice.Set(f, *v);
     }
@@ -325,7 +329,7 @@ void PosTerminal::ReverseAuthorization(const std::string& authorization_stan,
                                      " is in flight"));
     }
     it->second.completing = true;
-    original = it->second.request;
+    original = iso8583::ExpandMessage(it->second.request);
   }
   SendAuthorizationReversal(std::move(original), 0, authorization_stan, std::move(done));
 }

@@ -166,7 +166,7 @@ class PosTerminal {
 
  private:
   struct OpenAuthorization {
-    iso8583::Message request;   // the 0100 as sent
+    std::string request;        // the 0100 as sent, iso8583::CompactMessage (kept by the thousand)
     std::string approval_code;  // DE38 of the 0110
     std::string currency;       // ISO 4217 alpha
     std::int64_t authorized_minor = 0;

@@ -1,41 +1,9 @@
 #include "network/duplicate_detector.h"
 
+#include "iso8583/compact_message.h"
 #include "iso8583/mti.h"
 
 namespace tapstack::network {
-
-namespace {
-
-// MTI (4) | flags (1: bit 0 = forced secondary bitmap) | per present field: number (1), value
-// length (2, big-endian), value. Values are at most 999 bytes (LLLVAR), so 2 bytes suffice.
-std::string CompactMessage(const iso8583::Message& m) {
-  std::string out(m.mti());
-  out += static_cast<char>(m.force_secondary_bitmap() ? 1 : 0);
-  for (int f = m.NextField(1); f != 0; f = m.NextField(f)) {
-    const std::string_view value = *m.Get(f);
-    out += static_cast<char>(f);
-    out += static_cast<char>((value.size() >> 8) & 0xFF);
-    out += static_cast<char>(value.size() & 0xFF);
-    out += value;
-  }
-  return out;
-}
-
-iso8583::Message ExpandMessage(std::string_view compact) {
-  iso8583::Message m(compact.substr(0, 4));
-  m.set_force_secondary_bitmap((static_cast<unsigned char>(compact[4]) & 1) != 0);
-  std::size_t at = 5;
-  while (at + 3 <= compact.size()) {
-    const int field = static_cast<unsigned char>(compact[at]);
-    const std::size_t length = (static_cast<std::size_t>(static_cast<unsigned char>(compact[at + 1])) << 8) |
-                               static_cast<unsigned char>(compact[at + 2]);
-    m.Set(field, compact.substr(at + 3, length));
-    at += 3 + length;
-  }
-  return m;
-}
-
-}  // namespace
 
 std::string DuplicateDetector::Key(const iso8583::Message& request) {
   auto stan = request.Get(11);
@@ -70,7 +38,7 @@ DuplicateDetector::Verdict DuplicateDetector::Check(const iso8583::Message& requ
   }
   if (!repeat) return Verdict::kDuplicate;
   if (it->second.response) {
-    *stored = ExpandMessage(*it->second.response);
+    *stored = iso8583::ExpandMessage(*it->second.response);
     return Verdict::kRepeatDone;
   }
   it->second.waiters.push_back(std::move(waiter));
@@ -84,7 +52,7 @@ void DuplicateDetector::Complete(const std::string& key, const iso8583::Message&
     std::lock_guard lock(mu_);
     auto it = entries_.find(key);
     if (it == entries_.end()) return;
-    it->second.response = CompactMessage(response);
+    it->second.response = iso8583::CompactMessage(response);
     waiters.swap(it->second.waiters);
   }
   for (auto& w : waiters) w(response);

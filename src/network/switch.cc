@@ -648,6 +648,11 @@ void Switch::Route(iso8583::Message request, link::Reply reply, const std::strin
   request.Set(33, options_.network_institution_id);
 
   if (!issuer->config.link->ready()) {
+    // A repeat (0101/0201) says an earlier copy may have reached the issuer, e.g. before this
+    // switch restarted and forgot it: treated as unanswered, not as never sent.
+    if (iso8583::IsRepeat(request.mti())) {
+      return OnNoAnswer(issuer, std::move(request), std::move(reply), key, "issuer not signed on");
+    }
     return StandIn(issuer, std::move(request), std::move(reply), key, "issuer not signed on");
   }
   iso8583::Message forward = request;
@@ -663,15 +668,8 @@ void Switch::OnIssuerResponse(std::shared_ptr<Issuer> issuer, iso8583::Message r
                               Result<iso8583::Message> response, link::Reply reply,
                               std::string duplicate_key) {
   if (!response.ok()) {
-    // The issuer may have booked what it never answered. A stand-in approval tells it so (its
-    // advice); a refusal must undo it. An ID&V books nothing.
-    if (!iso8583::IsProvisioningIdv(request.Get(iso8583::kTokenDataField).value_or("")) &&
-        !StandInApproves(*issuer, request)) {
-      return ReverseUnanswered(std::move(issuer), std::move(request), std::move(reply), std::move(duplicate_key),
-                               response.status().message());
-    }
-    return StandIn(std::move(issuer), std::move(request), std::move(reply), std::move(duplicate_key),
-                   response.status().message());
+    return OnNoAnswer(std::move(issuer), std::move(request), std::move(reply), std::move(duplicate_key),
+                      response.status().message());
   }
   Journal("in", issuer->config.institution_id, *response);
   iso8583::Message out = std::move(*response);
@@ -680,6 +678,17 @@ void Switch::OnIssuerResponse(std::shared_ptr<Issuer> issuer, iso8583::Message r
     if (auto v = request.Get(f)) out.Set(f, *v);
   }
   Finish(request, std::move(out), std::move(reply), duplicate_key, issuer.get());
+}
+
+void Switch::OnNoAnswer(std::shared_ptr<Issuer> issuer, iso8583::Message request, link::Reply reply,
+                        std::string duplicate_key, const std::string& why) {
+  // The issuer may have booked what it never answered. A stand-in approval tells it so (its
+  // advice); a refusal must undo it. An ID&V books nothing.
+  if (!iso8583::IsProvisioningIdv(request.Get(iso8583::kTokenDataField).value_or("")) &&
+      !StandInApproves(*issuer, request)) {
+    return ReverseUnanswered(std::move(issuer), std::move(request), std::move(reply), std::move(duplicate_key), why);
+  }
+  StandIn(std::move(issuer), std::move(request), std::move(reply), std::move(duplicate_key), why);
 }
 
 void Switch::ReverseUnanswered(std::shared_ptr<Issuer> issuer, iso8583::Message request, link::Reply reply,

@@ -306,6 +306,10 @@ class Switch final : public link::MessageHandler {
                         std::string duplicate_key);
   void StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, link::Reply reply,
                std::string duplicate_key, const std::string& why);
+  // A forwarded request got no answer (timeout, link failure), or a repeat found the issuer's link
+  // down: the issuer may have booked it. ReverseUnanswered when stand-in refuses it, else StandIn.
+  void OnNoAnswer(std::shared_ptr<Issuer> issuer, iso8583::Message request, link::Reply reply,
+                  std::string duplicate_key, const std::string& why);
   // Whether StandIn approves `request` (an 0100/0200 within the issuer's stand-in limits, not a
   // credit, not an ID&V).
   static bool StandInApproves(const Issuer& issuer, const iso8583::Message& request);

@@ -224,6 +224,20 @@ Result<AtcState> TokenAuthorization::AtcStateOf(std::string_view token_id) {
   return AtcState{static_cast<std::uint32_t>(highest), static_cast<std::uint64_t>(window)};
 }
 
+Result<bool> TokenAuthorization::SpentBy(std::string_view token_id, std::uint32_t atc,
+                                         std::string_view repeat_key) {
+  if (repeat_key.empty()) return false;
+  Result<store::Row> spent =
+      atc_store_.QueryRow("SELECT repeat_key FROM tsp_token_atc_uses WHERE token_id = ? AND atc = ?",
+                          {token_id, static_cast<std::int64_t>(atc)});
+  if (!spent.ok()) {
+    if (spent.status().code() == ErrorCode::kNotFound) return false;
+    return spent.status();
+  }
+  TS_ASSIGN_OR_RETURN(const std::string spent_by, spent->GetText("repeat_key"));
+  return spent_by == repeat_key;
+}
+
 Result<bool> TokenAuthorization::RecordAtc(std::string_view token_id, std::uint32_t atc,
                                            std::string_view repeat_key) {
   bool repeat = false;
@@ -235,18 +249,11 @@ Result<bool> TokenAuthorization::RecordAtc(std::string_view token_id, std::uint3
       // A used ATC is a replay, unless this is a repeat of the very request that spent it
       // (TokenUse::repeat_key): its answer was lost, and the issuer answers a repeat from what it
       // booked the first time, so no money moves twice.
-      if (advanced.status().code() != ErrorCode::kFailedPrecondition || repeat_key.empty()) {
+      if (advanced.status().code() != ErrorCode::kFailedPrecondition) {
         return advanced.status();
       }
-      Result<store::Row> spent =
-          s.QueryRow("SELECT repeat_key FROM tsp_token_atc_uses WHERE token_id = ? AND atc = ?",
-                     {token_id, static_cast<std::int64_t>(atc)});
-      if (!spent.ok() && spent.status().code() != ErrorCode::kNotFound) return spent.status();
-      if (!spent.ok()) return advanced.status();
-      TS_ASSIGN_OR_RETURN(const std::string spent_by, spent->GetText("repeat_key"));
-      if (spent_by != repeat_key) return advanced.status();
-      repeat = true;
-      return Status::Ok();
+      TS_ASSIGN_OR_RETURN(repeat, SpentBy(token_id, atc, repeat_key));
+      return repeat ? Status::Ok() : advanced.status();
     }
     const AtcState after = *advanced;
     TS_RETURN_IF_ERROR(
@@ -410,8 +417,14 @@ Status TokenAuthorization::Decide(const TokenUse& use, const CheckedCryptogram& 
   const std::string who = "token " + record.token_id;
   // A credit may reach a suspended token (a refund to a card whose phone was lost).
   const bool credit = iso8583::IsCreditProcessingCode(use.processing_code);
+  // So may a repeat of a payment accepted before the suspension (see "ATC window"): it is not a new
+  // payment, and its hold stands at the issuer whatever the TSP answers.
+  bool repeat_while_suspended = false;
+  if (record.state == TokenState::kSuspended && !credit && checked.failure.ok()) {
+    TS_ASSIGN_OR_RETURN(repeat_while_suspended, SpentBy(record.token_id, checked.atc, use.repeat_key));
+  }
   if (record.state != TokenState::kActive &&
-      !(credit && record.state == TokenState::kSuspended)) {
+      !(credit && record.state == TokenState::kSuspended) && !repeat_while_suspended) {
     const std::string_view state = TokenStateName(record.state);
     return Refuse(record, "state_" + std::string(state),
                   FailedPrecondition(who + " is " + std::string(state)), decision);
@@ -499,7 +512,8 @@ Status TokenAuthorization::Decide(const TokenUse& use, const CheckedCryptogram& 
                  DetokenizeRequest{.actor = actor_,
                                    .purpose = "authorisation atc=" + std::to_string(checked.atc) +
                                               " arqc=verified channel=" + channel +
-                                              (*recorded ? " repeat" : "")},
+                                              (*recorded ? " repeat" : ""),
+                                   .allow_suspended = repeat_while_suspended},
                  checked.atc, checked.issuer_authentication_data, decision);
 }
 

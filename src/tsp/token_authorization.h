@@ -44,8 +44,9 @@
 // that spent it, is the acquirer repeating a request whose answer was lost (e.g. across a restart
 // of the switch, whose duplicate detector lives in memory). It is accepted again without spending
 // anything, audited with "repeat", and the issuer answers it from what it booked the first time.
-// The same cryptogram in another request (another STAN or time) is still a replay. Which request
-// spent which ATC lives in table tsp_token_atc_uses; the state in table tsp_token_atc. Open(vault, options) keeps it in the vault's store
+// The same cryptogram in another request (another STAN or time) is still a replay. Such a repeat
+// passes even when the token has been suspended since (step 1): the payment was accepted before.
+// Which request spent which ATC lives in table tsp_token_atc_uses; the state in tsp_token_atc. Open(vault, options) keeps it in the vault's store
 // (TspMigrations() version 4), so the ATC record and the de-tokenisation audit entry commit in one
 // transaction, which a batch of uses can share (DecideInTransaction; TspService group-commits
 // them). Open(vault, atc_store, options) is the older layout: the table (AtcMigrations()) in a
@@ -218,6 +219,9 @@ class TokenAuthorization {
   // Steps 1, 2, 5, 6; effects joined to the open transaction, if any. Returns the store's error.
   Status Decide(const TokenUse& use, const CheckedCryptogram& checked,
                 Result<TokenAuthorizationResult>& decision);
+  // Whether `atc` of the token was spent by a use with this (non-empty) repeat key. Errors: the
+  // store's.
+  Result<bool> SpentBy(std::string_view token_id, std::uint32_t atc, std::string_view repeat_key);
   // Step 5: records `atc` as seen. Returns true when it was not recorded because the use is a
   // repeat of the one that spent it (TokenUse::repeat_key). Errors: kFailedPrecondition (replay,
   // outside the window), kInvalidArgument (ATC 0), the store's.

@@ -953,6 +953,22 @@ TEST_F(SwitchTest, UnansweredRequestsBeyondStandInAreReversedAtTheIssuer) {
   }
   EXPECT_EQ(issuers_[kBankCny]->Received("0420").size(), 2u);
   EXPECT_EQ(issuers_[kBankCny]->Received("0120").size(), 1u);
+
+  // A repeat (0101) this switch has no record of (it restarted) finds the issuer's link down: its
+  // original may have been booked before the restart, so the refusal is reversed too. A first
+  // request refused while the link is down never left, and is not.
+  links_[kBankCny]->set_up(false);
+  iso8583::Message repeat = Auth(kPanCny, 80'000, Cny(), "000333");
+  repeat.set_mti("0101");
+  EXPECT_EQ(*Send(repeat).Get(39), "91");
+  EXPECT_EQ(*Send(Auth(kPanCny, 80'000, Cny(), "000334")).Get(39), "91");
+  EXPECT_EQ(sw_->PendingAdvices()[kBankCny], 1);
+  links_[kBankCny]->set_up(true);
+  sw_->OnIssuerReady(kBankCny);
+  const auto all = issuers_[kBankCny]->Received("0420");
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(*all[2].Get(11), "000333");
+  EXPECT_EQ(iso8583::OriginalDataElements::Parse(*all[2].Get(90))->mti, "0100");
 }
 
 TEST_F(SwitchTest, CreditsReconcileAsCreditsAndTheirReversalsAsCreditReversals) {

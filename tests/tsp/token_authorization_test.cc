@@ -271,6 +271,31 @@ TEST_P(TokenAuthorizationTest, ARepeatOfTheRequestThatSpentTheAtcIsNotAReplay) {
   EXPECT_EQ(*rows->GetInt64("n"), static_cast<std::int64_t>(kAtcWindow) + 1) << "the window's ATCs only";
 }
 
+TEST_P(TokenAuthorizationTest, ARepeatOfAPaymentAcceptedBeforeASuspensionStillPasses) {
+  // The phone tapped, the answer was lost, the wallet suspended the token (a lost phone), then the
+  // terminal repeated the request: the payment was accepted before the suspension, so its repeat
+  // passes; a new tap, or the same cryptogram in another request, does not.
+  const Bytes icc = Icc({.atc = 4});
+  TokenUse tap = Use(icc);
+  tap.repeat_key = "48021111|TERM0001|000050|1122093000";
+  ASSERT_TRUE(auth_->Authorize(tap).ok());
+  ASSERT_TRUE(vault_
+                  ->ChangeState(token_.token_id, LifecycleAction::kSuspend,
+                                {InitiatorKind::kIssuer, "bank-a"}, "lost phone")
+                  .ok());
+  auto repeated = auth_->Authorize(tap);
+  ASSERT_TRUE(repeated.ok()) << repeated.status().ToString();
+  EXPECT_EQ(repeated->funding.pan.reveal(), kTestPanMastercard);
+  atc_before_ = 4;
+  TokenUse other = tap;
+  other.repeat_key = "48021111|TERM0001|000051|1122093001";
+  ExpectRefused(auth_->Authorize(other), ErrorCode::kFailedPrecondition, "state_suspended");
+  const Bytes next_icc = Icc({.atc = 5});
+  TokenUse next = Use(next_icc);
+  next.repeat_key = "48021111|TERM0001|000052|1122093002";
+  ExpectRefused(auth_->Authorize(next), ErrorCode::kFailedPrecondition, "state_suspended");
+}
+
 TEST_P(TokenAuthorizationTest, OnlyActiveTokensAreAuthorised) {
   const Bytes icc = Icc({.atc = 1});
   ASSERT_TRUE(vault_
