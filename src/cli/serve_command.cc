@@ -75,9 +75,21 @@ void RunServe(const ServeOptions& opts) {
   std::printf("  %-12s  %s\n", "stop", "Ctrl-C or SIGTERM (clean shutdown; a restart keeps all data)");
   std::fflush(stdout);
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  spdlog::info("received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  // Waits for a stop signal, looking at the node's health once a second: a node that can no longer
+  // serve (an issuer whose ledger failed) stops and exits non-zero, for its supervisor to restart.
+  constexpr timespec kHealthCheckInterval{1, 0};
+  for (;;) {
+    const int signal_number = sigtimedwait(&stop_signals, nullptr, &kHealthCheckInterval);
+    if (signal_number == SIGINT || signal_number == SIGTERM) {
+      spdlog::info("received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+      break;
+    }
+    if (Status health = (*node)->Health(); !health.ok()) {
+      spdlog::error("{}: stopping (restart the process)", health.ToString());
+      (*node)->Stop();
+      throw std::runtime_error(health.ToString());
+    }
+  }
   (*node)->Stop();
   std::printf("tapstack serve stopped\n");
 }

@@ -1187,8 +1187,8 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
   // A failed write or sync leaves the outcome unknown: the transfers may be on disk or not
   // (ledger.h). Declining would be a lie when they are (a hold nobody reverses), approving one when
   // they are not, so the requests that reached the ledger get no answer at all: their senders time
-  // out and reverse or stand in, exactly as if the host had crashed before answering. Everything
-  // after is answered 91 until the host is reopened and has recovered what is on disk.
+  // out and reverse or stand in, exactly as if the host had crashed before answering. Nothing after
+  // is answered until the host is reopened and has recovered what is on disk (above).
   const bool outcome_unknown = ledger_status.code() == ErrorCode::kIoError;
   if (outcome_unknown && !ledger_failed_.exchange(true)) {
     spdlog::error("issuer: ledger failed, {} requests left unanswered; reopen the host: {}",

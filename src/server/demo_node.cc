@@ -252,6 +252,13 @@ DemoNode::~DemoNode() { Stop(); }
 
 std::string DemoNode::http_url() const { return http_.url(); }
 
+Status DemoNode::Health() const {
+  if (rail_ && rail_->issuers().ledger_failed()) {
+    return IoError("the issuers' ledger failed a write; they answer nothing until restarted");
+  }
+  return Status::Ok();
+}
+
 std::vector<std::pair<std::string, std::string>> DemoNode::Summary() const {
   return {{"role", "all (network, " + std::to_string(demo_.banks.size()) + " issuer banks, in one process)"},
           {"wallet app", http_url() + "/app/   (sign up with any phone number; demo cards: `tapstack demo cards`)"},

@@ -74,6 +74,7 @@ class DemoNode final : public RoleNode {
   // Stops accepting HTTP, waits for in-flight requests and closes the store. Idempotent.
   void Stop() override;
   std::vector<std::pair<std::string, std::string>> Summary() const override;
+  Status Health() const override;
 
   std::string http_url() const;
   std::uint16_t iso8583_port() const { return rail_->switch_port(); }

@@ -57,6 +57,13 @@ void IssuerNode::InstallRoutes() {
   InstallIssuerRoutes(http_, *host_, demo_);
 }
 
+Status IssuerNode::Health() const {
+  if (host_ && host_->ledger_failed()) {
+    return IoError("the issuer's ledger failed a write; the host answers nothing until restarted");
+  }
+  return Status::Ok();
+}
+
 std::vector<std::pair<std::string, std::string>> IssuerNode::Summary() const {
   return {{"role", "issuer '" + config_.issuer_name + "' (" + std::to_string(bank_count_) + " banks, " +
                        std::to_string(host_->card_count()) + " cards)"},

@@ -22,6 +22,7 @@ class IssuerNode final : public RoleNode {
   ~IssuerNode() override { Stop(); }
 
   std::vector<std::pair<std::string, std::string>> Summary() const override;
+  Status Health() const override;
   void Stop() override;
 
  private:

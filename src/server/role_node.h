@@ -21,6 +21,10 @@ class RoleNode {
   virtual std::vector<std::pair<std::string, std::string>> Summary() const = 0;
   // Stops accepting work, closes links and stores. Idempotent.
   virtual void Stop() = 0;
+  // Not OK once the node can no longer serve until it is restarted: an issuer whose ledger failed
+  // a write (issuer::IssuerHost::ledger_failed). `tapstack serve` then stops and exits non-zero,
+  // for its supervisor to restart it. Thread-safe.
+  virtual Status Health() const { return Status::Ok(); }
 };
 
 // Loads the demo seed (config.seed_file or the shipped one) and starts the node for config.role.
