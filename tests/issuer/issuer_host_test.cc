@@ -649,6 +649,7 @@ TEST_F(IssuerHostTest, FindAuthorizationChecksItsArguments) {
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->state, AuthorizationState::kNotFound);
   EXPECT_EQ(AuthorizationStateName(AuthorizationState::kPosted), "posted");
+  EXPECT_EQ(AuthorizationStateName(AuthorizationState::kRefunded), "refunded");
 }
 
 }  // namespace
