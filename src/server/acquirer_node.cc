@@ -1,6 +1,8 @@
 #include "server/acquirer_node.h"
 
+#include <chrono>
 #include <future>
+#include <thread>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -106,14 +108,21 @@ Result<std::unique_ptr<AcquirerNode>> AcquirerNode::Start(const ServeConfig& con
     TS_ASSIGN_OR_RETURN(const Country* country, CountryByAlpha2(m.country));
     terminal.country_numeric = country->numeric;
     terminal.acquirer_id = m.acquirer_id;
-    // The node keeps no STAN counter across restarts: each start begins at a random point, so a
-    // restarted acquirer does not repeat (DE32, DE41, DE11, DE7) of the process before it within
-    // the same second (found by the SIGKILL loop, tests/server/kill_loop_test.cc).
+    // The node keeps no STAN counter across restarts: each start begins at a random point (and
+    // sends nothing before the next whole second, below).
     TS_ASSIGN_OR_RETURN(const std::uint64_t stan_start, csprng.Uniform(kStanStartMax));
     terminal.stan_start = static_cast<std::uint32_t>(stan_start);
     Terminal t{&m, std::make_unique<acquirer::PosTerminal>(terminal, *node->network_link_, SystemClock::Instance())};
     node->terminals_.emplace(m.terminal_id, std::move(t));
   }
+  // A restarted acquirer must not repeat a request key (DE32, DE41, DE11, DE7) of the process
+  // before it, or the switch answers 94. DE7 has one-second resolution, and random STAN starts
+  // alone still overlapped now and then within the second of a restart (about one SIGKILL loop in
+  // a hundred, tests/server/kill_loop_test.cc). So nothing is taken before the next whole second:
+  // every key of this process then has a later DE7 than any of the one before, which is dead (it
+  // held the HTTP port bound below). The link signs on meanwhile.
+  const auto now = std::chrono::system_clock::now();
+  std::this_thread::sleep_until(std::chrono::floor<std::chrono::seconds>(now) + std::chrono::seconds(1));
   node->InstallRoutes();
   TS_RETURN_IF_ERROR(node->http_.Start(config.http_bind, config.http_port));
   return node;
