@@ -9,13 +9,15 @@ namespace tapstack::network {
 BatchWriter::BatchWriter(std::unique_ptr<store::Store> store)
     : store_(std::move(store)), thread_([this] { Loop(); }) {}
 
-BatchWriter::~BatchWriter() {
+BatchWriter::~BatchWriter() { Stop(); }
+
+void BatchWriter::Stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void BatchWriter::Submit(Operation op, Done done) {

@@ -26,7 +26,11 @@ class BatchWriter {
   static constexpr std::size_t kBatchOperationsMax = 4'096;
 
   explicit BatchWriter(std::unique_ptr<store::Store> store);
-  ~BatchWriter();  // drains what was submitted, then stops
+  ~BatchWriter();  // Stop()
+
+  // Drains what was submitted (and what its callbacks submit), then stops the thread. The
+  // writer stays a valid object: a late Submit is queued and never run. Idempotent.
+  void Stop();
 
   // Queues `op`; `done` (may be empty) gets the commit's outcome after the batch is durable.
   void Submit(Operation op, Done done = {});

@@ -291,8 +291,10 @@ Switch::Switch(SwitchOptions options, BinTable bins, FxTable fx, const Clock& cl
 
 Switch::~Switch() {
   StopTokenStep();  // token-step work still running uses the writers and the issuer links
-  writer_.reset();
-  journal_writer_.reset();
+  // Stopped, not reset: the store writer's callbacks (an answer, then advice delivery) submit to
+  // both writers while it drains, so both must still exist until it has stopped.
+  writer_->Stop();
+  journal_writer_->Stop();
 }
 
 Result<std::unique_ptr<Switch>> Switch::Create(SwitchOptions options, BinTable bins, FxTable fx,

@@ -164,8 +164,10 @@ void NetworkNode::Stop() {
   }
   advice_timer_.reset();
   acquirer_server_.reset();
-  issuer_links_.clear();
+  // The switch before its issuer links: while its store writer drains, its callbacks still ask
+  // a link whether it is up (advice delivery).
   switch_.reset();
+  issuer_links_.clear();
 }
 
 }  // namespace tapstack::server

@@ -98,10 +98,12 @@ PaymentRail::~PaymentRail() {
     if (issuer_server_) issuer_server_->Stop();
     io_->Stop();
   }
-  tcp_links_.clear();
   if (switch_) switch_->SetTokenService(nullptr);
   tsp_.reset();
+  // The switch before its issuer links: while its store writer drains, its callbacks still ask
+  // a link whether it is up (advice delivery).
   switch_.reset();
+  tcp_links_.clear();
   issuers_.reset();
 }
 
