@@ -104,6 +104,7 @@ Result<std::unique_ptr<CentralBank>> CentralBank::Open(CentralBankOptions option
   ledger_options.data_dir = options.data_dir;
   ledger_options.name = std::string(kCentralBankLedgerName);
   ledger_options.clock = options.clock;
+  ledger_options.log_preallocate_bytes = options.ledger_preallocate_bytes;
   TS_ASSIGN_OR_RETURN(auto ledger, ledger::Ledger::Open(ledger_options));
   std::unique_ptr<CentralBank> bank(new CentralBank(std::move(ledger), std::move(ids)));
   TS_ASSIGN_OR_RETURN(bank->issuance_, bank->ids_.Derive("account", "issuance"));

@@ -50,6 +50,8 @@ inline constexpr std::string_view kCentralBankLedgerName = "central_bank";
 struct CentralBankOptions {
   std::filesystem::path data_dir;  // <data_dir>/central_bank.wal
   const Clock* clock = nullptr;    // nullptr = SystemClock; must outlive the bank
+  // The ledger log grows in zero-filled chunks of this size (ledger::LedgerOptions).
+  std::uint64_t ledger_preallocate_bytes = ledger::kLogPreallocateBytesDefault;
   // Key of the id derivation; empty = DemoDcepIdKey("central_bank").
   crypto::SecretBytes id_key;
 };

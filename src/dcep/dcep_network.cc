@@ -26,6 +26,7 @@ Result<std::unique_ptr<DcepNetwork>> DcepNetwork::Open(DcepNetworkOptions option
   CentralBankOptions bank_options;
   bank_options.data_dir = network->options_.data_dir;
   bank_options.clock = network->options_.clock;
+  bank_options.ledger_preallocate_bytes = network->options_.ledger_preallocate_bytes;
   TS_ASSIGN_OR_RETURN(network->bank_, CentralBank::Open(std::move(bank_options)));
   network->in_process_ = std::make_unique<InProcessCentralBankClient>(*network->bank_);
   network->client_ = network->options_.central_bank_client != nullptr
@@ -69,6 +70,7 @@ Result<std::unique_ptr<Operator>> DcepNetwork::OpenOperator(const std::string& i
   options.clock = options_.clock;
   options.random = options_.random;
   options.recover_at_open = false;
+  options.ledger_preallocate_bytes = options_.ledger_preallocate_bytes;
   return Operator::Open(std::move(options));
 }
 

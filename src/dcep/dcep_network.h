@@ -56,6 +56,9 @@ struct DcepNetworkOptions {
   CentralBankClient* central_bank_client = nullptr;
   // Test hook: how operators reach each other; nullptr = directory(). Not owned.
   InterbankPeers* peers = nullptr;
+  // Every ledger's log grows in zero-filled chunks of this size (the simulator's small runs use
+  // far less than the default).
+  std::uint64_t ledger_preallocate_bytes = ledger::kLogPreallocateBytesDefault;
 };
 
 struct NetworkAudit {

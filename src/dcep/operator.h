@@ -218,6 +218,8 @@ struct OperatorOptions {
   RandomSource* random = nullptr;              // wallet ids; nullptr = crypto::Csprng
   crypto::SecretBytes id_key;                  // empty = DemoDcepIdKey("operator_<id>")
   bool recover_at_open = true;                 // run RecoverInterbank in Open
+  // The ledger log grows in zero-filled chunks of this size (ledger::LedgerOptions).
+  std::uint64_t ledger_preallocate_bytes = ledger::kLogPreallocateBytesDefault;
 };
 
 class Operator final : public OfflinePurses {

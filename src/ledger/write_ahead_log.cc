@@ -269,7 +269,10 @@ Status RecoverLog(LogFile& file, const RecoveryOptions& options,
 }
 
 GroupEncoder::GroupEncoder(std::size_t capacity_bytes)
-    : buffer_(std::max(capacity_bytes, kGroupBytesMin), 0) {}
+    // Not zero-filled: every byte of a group is written before it is read (padding included),
+    // and a ledger opens two of these (tens of MiB) whatever its load.
+    : capacity_(std::max(capacity_bytes, kGroupBytesMin)),
+      buffer_(std::make_unique_for_overwrite<std::uint8_t[]>(capacity_)) {}
 
 void GroupEncoder::Begin(std::uint64_t offset, std::uint64_t next_sequence,
                          const Checksum& previous) {
@@ -283,7 +286,7 @@ void GroupEncoder::Begin(std::uint64_t offset, std::uint64_t next_sequence,
 bool GroupEncoder::HasRoom(std::size_t event_count) const {
   // The batch, plus at most one padding header, plus rounding up to the block.
   const std::size_t needed = size_ + (event_count + 1) * kRecordBytes + kLogBlockBytes;
-  return needed <= buffer_.size();
+  return needed <= capacity_;
 }
 
 void GroupEncoder::AddBatch(BatchKind kind, std::uint64_t timestamp, std::uint64_t expire_limit,
@@ -297,8 +300,8 @@ void GroupEncoder::AddBatch(BatchKind kind, std::uint64_t timestamp, std::uint64
   header.results_digest = results_digest;
   header.body_checksum = ComputeChecksum(body);
   header_positions_.push_back(size_);
-  std::memcpy(buffer_.data() + size_, &header, sizeof(header));
-  if (!body.empty()) std::memcpy(buffer_.data() + size_ + kRecordBytes, body.data(), body.size());
+  std::memcpy(buffer_.get() + size_, &header, sizeof(header));
+  if (!body.empty()) std::memcpy(buffer_.get() + size_ + kRecordBytes, body.data(), body.size());
   size_ += kRecordBytes + body.size();
 }
 
@@ -307,24 +310,24 @@ std::span<const std::uint8_t> GroupEncoder::Finish() {
   const std::size_t remainder = size_ % kLogBlockBytes;
   if (remainder != 0) {
     const std::size_t padding_records = (kLogBlockBytes - remainder) / kRecordBytes - 1;
-    std::memset(buffer_.data() + size_ + kRecordBytes, 0, padding_records * kRecordBytes);
+    std::memset(buffer_.get() + size_ + kRecordBytes, 0, padding_records * kRecordBytes);
     AddBatch(BatchKind::kPadding, 0, 0,
-             std::span<const std::uint8_t>(buffer_).subspan(size_ + kRecordBytes,
+             std::span<const std::uint8_t>(buffer_.get(), capacity_).subspan(size_ + kRecordBytes,
                                                             padding_records * kRecordBytes),
              static_cast<std::uint32_t>(padding_records), Checksum{});
   }
   for (const std::size_t position : header_positions_) {
     BatchHeader header;
-    std::memcpy(&header, buffer_.data() + position, sizeof(header));
+    std::memcpy(&header, buffer_.get() + position, sizeof(header));
     header.sequence = next_sequence_++;
     header.previous_checksum = previous_;
     header.group_offset = offset_;
     header.group_bytes = size_;
     header.header_checksum = HeaderChecksum(header);
     previous_ = header.header_checksum;
-    std::memcpy(buffer_.data() + position, &header, sizeof(header));
+    std::memcpy(buffer_.get() + position, &header, sizeof(header));
   }
-  return std::span<const std::uint8_t>(buffer_).first(size_);
+  return std::span<const std::uint8_t>(buffer_.get(), size_);
 }
 
 Status LogWriter::Preallocate(std::uint64_t end) {

@@ -43,6 +43,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <functional>
 #include <span>
 #include <vector>
@@ -183,7 +184,8 @@ class GroupEncoder {
   const Checksum& last_checksum() const { return previous_; }
 
  private:
-  std::vector<std::uint8_t> buffer_;
+  std::size_t capacity_;
+  std::unique_ptr<std::uint8_t[]> buffer_;
   std::vector<std::size_t> header_positions_;
   std::size_t size_ = 0;
   std::uint64_t offset_ = 0;

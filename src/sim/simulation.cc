@@ -23,6 +23,7 @@
 #include "network/switch.h"
 #include "server/demo_tsp.h"
 #include "server/demo_wiring.h"
+#include "sim/dcep_part.h"
 #include "sim/disk_fault.h"
 #include "sim/sim_link.h"
 #include "sim/sim_world.h"
@@ -142,8 +143,10 @@ class Run {
   Status Loop();
   void Heal();
   Status Corrupt();
-  void Gather();
+  // Checks the invariants; `more`: what the digital-currency part found (dcep_part.h).
+  void Gather(std::vector<Violation> more);
   SimResult& result() { return result_; }
+  SimWorld& world() { return world_; }
 
  private:
   // Roles.
@@ -836,7 +839,10 @@ Status Run::Loop() {
 }
 
 Status Run::Corrupt() {
-  if (options_.corruption == TestCorruption::kNone) return Status::Ok();
+  // kDcepDoubleCredit is done by the digital-currency part (dcep_part.h).
+  if (options_.corruption == TestCorruption::kNone || options_.corruption == TestCorruption::kDcepDoubleCredit) {
+    return Status::Ok();
+  }
   for (Txn& t : txns_) {
     if (!t.facts.approved || t.facts.reversal_acknowledged || t.follow_up_active) continue;
     const bool hold = t.kind == Kind::kAuthorization && !t.facts.completion_acknowledged && t.facts.completed_minor == 0;
@@ -871,7 +877,7 @@ Status Run::Corrupt() {
   return NotFound("test corruption: no transaction to corrupt in this seed");
 }
 
-void Run::Gather() {
+void Run::Gather(std::vector<Violation> more) {
   // Ledgers.
   for (std::size_t h = 0; h < hosts_.size(); ++h) {
     if (!hosts_[h]) {
@@ -917,6 +923,7 @@ void Run::Gather() {
     }
   }
   result_.violations = CheckInvariants(facts_);
+  for (Violation& v : more) result_.violations.push_back(std::move(v));
   for (const auto& [name, count] : world_.counters()) result_.counts[name] = count;
   result_.trace_hash = world_.TraceHash();
   result_.trace = world_.trace();
@@ -983,11 +990,20 @@ Result<SimResult> RunSimulation(const SimOptions& options) {
       status = run.Loop();
     }
     if (status.ok()) status = run.Corrupt();
+    std::vector<Violation> dcep_violations;
+    if (status.ok() && options.dcep) {
+      DcepPartOptions dcep;
+      dcep.payments = options.dcep_payments;
+      dcep.faults = options.link_faults || options.crashes;
+      dcep.force_clone = options.force_dcep_clone;
+      dcep.corrupt_double_credit = options.corruption == TestCorruption::kDcepDoubleCredit;
+      status = RunDcepPart(run.world(), dir / "dcep", dcep, dcep_violations);
+    }
     if (!status.ok()) {
       std::filesystem::remove_all(dir, ec);
       return status.WithContext("sim seed " + std::to_string(options.seed));
     }
-    run.Gather();
+    run.Gather(std::move(dcep_violations));
     result = std::move(run.result());
   }
   std::filesystem::remove_all(dir, ec);

@@ -50,6 +50,7 @@ enum class TestCorruption {
   kNone,
   kRemoveHold,     // an approved, unreversed 0100's hold is voided behind the terminal's back
   kDoublePosting,  // an approved 0200 is posted a second time (another STAN) behind its back
+  kDcepDoubleCredit,  // a watch's purse at its operator credited with value the watch never saw
 };
 
 struct SimOptions {
@@ -64,11 +65,16 @@ struct SimOptions {
   bool crashes = true;        // an issuer host or the switch crashes and restarts
   bool suspensions = true;    // the wallet suspends a token
   bool disk_faults = true;    // an issuer's ledger disk fails a write or a sync (disk_fault.h)
+  // The digital-currency part after the card network's (dcep_part.h): offline payments between
+  // watches, a cloned watch, lost upload answers, interbank faults, restarts.
+  bool dcep = true;
+  int dcep_payments = 12;
   // Forces one fault at a seeded step whatever the seed says (tests of each fault kind).
   bool force_issuer_crash = false;
   bool force_switch_crash = false;
   bool force_suspension = false;
   bool force_disk_fault = false;
+  bool force_dcep_clone = false;
   TestCorruption corruption = TestCorruption::kNone;
 };
 

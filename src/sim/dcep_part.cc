@@ -1,0 +1,350 @@
+#include "sim/dcep_part.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "core/random_source.h"
+#include "dcep/dcep_network.h"
+#include "dcep/hardware_wallets.h"
+#include "dcep/tiers.h"
+#include "device/dcep_wallet_client.h"
+#include "device/secure_element.h"
+
+namespace tapstack::sim {
+namespace {
+
+constexpr std::int64_t kFloatFen = 10'000'000;  // issued to each operator before anything
+constexpr std::int64_t kWalletFen = 200'000;    // exchanged into each watch owner's wallet
+constexpr std::int64_t kLoadFen = 30'000;       // loaded into each watch's purse
+constexpr std::int64_t kPaymentMinFen = 100;
+constexpr std::int64_t kPaymentMaxFen = 4'000;
+constexpr int kStepsPerPaymentMax = 8;          // the drive loop's bound
+constexpr int kHealRounds = 3;                  // uploads by every watch, then re-drives
+constexpr std::int64_t kCorruptionFen = 100;
+constexpr char kClonedId[] = "watch-a";
+// Each ledger's log grows in chunks of this many zero bytes; a run writes far less, and the
+// default (64 MiB, three ledgers) would be most of a run's time.
+constexpr std::uint64_t kLedgerPreallocateBytes = 256 * 1024;
+
+struct WatchSpec {
+  const char* id;
+  const char* op;
+  const char* phone;
+};
+const std::vector<WatchSpec>& WatchSpecs() {
+  static const std::vector<WatchSpec> specs = {
+      {"watch-a", "icbc", "+8613800000101"}, {"watch-b", "ccb", "+8613900000102"}, {"watch-c", "icbc", "+8613800000103"}};
+  return specs;
+}
+
+struct Watch {
+  std::string id;
+  std::string op;
+  std::string wallet;
+  std::string label;  // the id, "(clone)" added for the clone
+  bool clone = false;
+  std::unique_ptr<SeededRandom> random;  // payee nonces
+  std::unique_ptr<device::SecureElement> se;
+  std::unique_ptr<device::DcepWalletClient> app;    // the wallet app's channel
+  std::unique_ptr<device::DcepWalletClient> field;  // NFC, offline payments
+  bool paid = false;                   // made at least one payment
+  // A payment from watch-a (either copy) was offered to it while a clone exists: its purse at
+  // the operator may differ from the watch (see Check).
+  bool dealt_with_cloned_payer = false;
+};
+
+// The interbank link between the operators: while faulty, the seed loses credit requests or
+// their answers (the payee's operator credited, the payer's never hears it).
+class LossyPeers final : public dcep::InterbankPeers {
+ public:
+  explicit LossyPeers(SimWorld& world) : world_(world) {}
+  dcep::InterbankPeers* target = nullptr;  // null while the network (re)opens
+  bool faulty = false;
+
+  Result<dcep::CreditResult> CreditIncoming(const dcep::IncomingCredit& credit) override {
+    // An operator re-drives its pending credits as it opens, before the network it belongs to
+    // is up: the other operator is not reachable yet; they stay pending.
+    if (target == nullptr) return Unavailable("payee operator unreachable (the network is starting)");
+    if (faulty && world_.Chance(0.3)) {
+      world_.Count("dcep-interbank-requests-lost");
+      world_.Trace("dcep interbank credit " + credit.from_operator + "->" + credit.to_operator + " lost");
+      return Unavailable("payee operator unreachable (request lost)");
+    }
+    Result<dcep::CreditResult> r = target->CreditIncoming(credit);
+    if (faulty && world_.Chance(0.3)) {
+      world_.Count("dcep-interbank-answers-lost");
+      world_.Trace("dcep interbank answer " + credit.to_operator + "->" + credit.from_operator + " lost");
+      return Unavailable("payee operator unreachable (answer lost)");
+    }
+    return r;
+  }
+
+ private:
+  SimWorld& world_;
+};
+
+class Part {
+ public:
+  Part(SimWorld& world, std::filesystem::path dir, const DcepPartOptions& options)
+      : world_(world), dir_(std::move(dir)), options_(options), network_random_(world.random()()), peers_(world) {}
+
+  Status SetUp() {
+    TS_RETURN_IF_ERROR(OpenNetwork());
+    for (const char* op : {"icbc", "ccb"}) {
+      TS_ASSIGN_OR_RETURN(dcep::Operator * o, network_->operator_of(op));
+      TS_RETURN_IF_ERROR(o->RequestIssuance(kFloatFen, "sim-float").status());
+    }
+    for (const WatchSpec& spec : WatchSpecs()) {
+      TS_ASSIGN_OR_RETURN(dcep::Operator * o, network_->operator_of(spec.op));
+      const dcep::TierEvidence evidence{spec.phone, "Sim Holder", "110101199001011234", "6222020200112233", false};
+      TS_ASSIGN_OR_RETURN(const dcep::WalletInfo wallet, o->OpenWallet(evidence, std::string("open-") + spec.id));
+      TS_RETURN_IF_ERROR(o->Exchange(wallet.wallet_id, kWalletFen, false, std::string("fund-") + spec.id).status());
+      TS_ASSIGN_OR_RETURN(std::unique_ptr<Watch> w, OpenWatch(spec.id, spec.op, dir_ / "watches", false));
+      w->wallet = wallet.wallet_id;
+      TS_ASSIGN_OR_RETURN(dcep::HardwareWallets * hw, network_->hardware_wallets(spec.op));
+      TS_ASSIGN_OR_RETURN(const Bytes key, w->se->InstallDcepWallet(crypto::SignatureScheme::kSm2Sm3,
+                                                                    network_->root_authority().public_key()));
+      TS_ASSIGN_OR_RETURN(const Bytes chain,
+                          hw->CertifyDevice(wallet.wallet_id, spec.id, crypto::SignatureScheme::kSm2Sm3, key));
+      TS_RETURN_IF_ERROR(w->app->PutCertificates(chain));
+      TS_ASSIGN_OR_RETURN(const Bytes order, hw->Load(wallet.wallet_id, spec.id, kLoadFen, "load-1"));
+      TS_RETURN_IF_ERROR(w->app->Load(order).status());
+      watches_.push_back(std::move(w));
+    }
+    if (options_.force_clone || (options_.faults && world_.Chance(0.5))) TS_RETURN_IF_ERROR(Clone());
+    return Status::Ok();
+  }
+
+  Status Drive() {
+    int payments = 0;
+    for (int step = 0; payments < options_.payments && step < options_.payments * kStepsPerPaymentMax; ++step) {
+      world_.clock().AdvanceMillis(world_.Uniform(1'000, 120'000));
+      const std::int64_t roll = world_.Uniform(0, 99);
+      if (roll < 50) {
+        Pay();
+        ++payments;
+      } else if (roll < 85) {
+        TS_RETURN_IF_ERROR(Upload(*watches_[Pick(watches_.size())], /*heal=*/false));
+      } else if (!options_.faults) {
+        continue;
+      } else if (roll < 93) {
+        peers_.faulty = !peers_.faulty;
+        world_.Count("dcep-interbank-faults");
+        world_.Trace(std::string("dcep interbank link ") + (peers_.faulty ? "faulty" : "healthy"));
+      } else {
+        world_.Count("dcep-restarts");
+        world_.Trace("dcep network restart");
+        TS_RETURN_IF_ERROR(OpenNetwork());
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Every watch uploads its log (and syncs) a few times over; what is pending is re-driven.
+  Status Heal() {
+    peers_.faulty = false;
+    world_.Trace("dcep heal");
+    for (int round = 0; round < kHealRounds; ++round) {
+      for (auto& w : watches_) TS_RETURN_IF_ERROR(Upload(*w, /*heal=*/true));
+      for (const char* op : {"icbc", "ccb"}) {
+        TS_ASSIGN_OR_RETURN(dcep::HardwareWallets * hw, network_->hardware_wallets(op));
+        TS_ASSIGN_OR_RETURN(const std::int64_t pending, hw->settlement().RetryPending());
+        world_.Trace("dcep " + std::string(op) + " pending " + std::to_string(pending));
+      }
+    }
+    if (options_.corrupt_double_credit) {
+      // watch-c's purse at icbc gains value the watch never loads: a credit it never saw.
+      Watch& c = *watches_[2];
+      TS_ASSIGN_OR_RETURN(dcep::HardwareWallets * hw, network_->hardware_wallets(c.op));
+      TS_RETURN_IF_ERROR(hw->Load(c.wallet, c.id, kCorruptionFen, "sim-corruption").status());
+    }
+    return Status::Ok();
+  }
+
+  void Check(std::vector<Violation>& out) {
+    Result<dcep::NetworkAudit> audit = network_->AuditNetwork();
+    if (!audit.ok()) out.push_back({"dcep-network-balanced", audit.status().ToString(), 0});
+    for (const auto& [key, count] : settled_) {
+      if (count > 1) {
+        out.push_back({"dcep-credited-once", key + " settled " + std::to_string(count) + " times", 0});
+      }
+    }
+    // With a clone, the purses of the payer and of its payees are not the watches' own: the
+    // payer's two copies share one purse record; a payee may have refused a transfer the payer
+    // signed (the clone had used its counter) that the operator still settles, the first
+    // recorded body standing, while the clone's transfer it took is the double spend,
+    // compensated or refused. Those are covered by the per-transfer count and the audit.
+    const bool cloned = HasClone();
+    for (const auto& w : watches_) {
+      if (w->clone || (cloned && w->id == kClonedId) || w->dealt_with_cloned_payer) continue;
+      Result<dcep::Operator*> op = network_->operator_of(w->op);
+      Result<std::int64_t> held = op.ok() ? (*op)->OfflinePurseBalance(w->id) : op.status();
+      Result<device::DcepPurseStatus> device = w->app->PurseStatus();
+      if (!held.ok() || !device.ok()) {
+        out.push_back({"dcep-purse-agrees",
+                       w->id + ": cannot read (" + (held.ok() ? device.status() : held.status()).ToString() + ")", 0});
+        continue;
+      }
+      const std::string detail =
+          w->op + " holds " + std::to_string(*held) + " fen for " + w->id + ", the watch " + std::to_string(device->balance_fen);
+      if (*held > device->balance_fen) {
+        out.push_back({"dcep-credited-once", detail, 0});  // a credit counted twice
+      } else if (*held != device->balance_fen) {
+        out.push_back({"dcep-purse-agrees", detail, 0});  // a transfer lost or debited twice
+      }
+    }
+    if (cloned && watches_[0]->paid && watches_.back()->paid) {
+      Result<dcep::HardwareWallets*> hw = network_->hardware_wallets("icbc");
+      Result<bool> revoked = hw.ok() ? (*hw)->authority().IsRevoked(kClonedId) : hw.status();
+      if (!revoked.ok() || !*revoked) {
+        out.push_back({"dcep-clone-caught",
+                       std::string("the original and the clone of ") + kClonedId + " both paid; revoked: " +
+                           (revoked.ok() ? "no" : revoked.status().ToString()),
+                       0});
+      }
+    }
+  }
+
+ private:
+  std::size_t Pick(std::size_t n) { return static_cast<std::size_t>(world_.Uniform(0, static_cast<std::int64_t>(n) - 1)); }
+  bool HasClone() const { return watches_.back()->clone; }
+
+  Status OpenNetwork() {
+    peers_.target = nullptr;
+    network_.reset();  // a restart: everything is read back from the files
+    TS_ASSIGN_OR_RETURN(const std::filesystem::path config_path, dcep::DefaultDcepConfigPath());
+    dcep::DcepNetworkOptions options;
+    options.data_dir = dir_ / "network";
+    TS_ASSIGN_OR_RETURN(options.config, dcep::LoadDcepConfig(config_path));
+    options.clock = &world_.clock();
+    options.random = &network_random_;
+    options.operator_ids = {"icbc", "ccb"};
+    options.peers = &peers_;
+    options.ledger_preallocate_bytes = kLedgerPreallocateBytes;
+    TS_ASSIGN_OR_RETURN(network_, dcep::DcepNetwork::Open(std::move(options)));
+    peers_.target = &network_->directory();
+    return Status::Ok();
+  }
+
+  Result<std::unique_ptr<Watch>> OpenWatch(const std::string& id, const std::string& op,
+                                           const std::filesystem::path& where, bool clone) {
+    auto w = std::make_unique<Watch>();
+    w->id = id;
+    w->op = op;
+    w->clone = clone;
+    w->label = clone ? id + "(clone)" : id;
+    w->random = std::make_unique<SeededRandom>(world_.random()());
+    device::SecureElementOptions options;
+    options.data_dir = where;
+    options.device_id = id;
+    options.clock = &world_.clock();
+    options.dcep_random = w->random.get();
+    TS_ASSIGN_OR_RETURN(w->se, device::SecureElement::Open(options));
+    device::SecureElement* se = w->se.get();  // the clients hold the secure element
+    w->app = std::make_unique<device::DcepWalletClient>([se](ByteView apdu) { return se->TransmitToDcepWallet(apdu); });
+    w->field = std::make_unique<device::DcepWalletClient>([se](ByteView apdu) { return se->Transmit(apdu); });
+    return w;
+  }
+
+  // watch-a's secure element copied byte for byte (its purse still loaded): both copies pay.
+  Status Clone() {
+    Watch& a = *watches_[0];
+    a.app.reset();
+    a.field.reset();
+    a.se.reset();
+    std::error_code ec;
+    std::filesystem::create_directories(dir_ / "clone", ec);
+    if (!ec) std::filesystem::copy(dir_ / "watches" / a.id, dir_ / "clone" / a.id, std::filesystem::copy_options::recursive, ec);
+    if (ec) return IoError("sim: cannot clone " + a.id + ": " + ec.message());
+    const std::string wallet = a.wallet;
+    TS_ASSIGN_OR_RETURN(watches_[0], OpenWatch(a.id, "icbc", dir_ / "watches", false));
+    watches_[0]->wallet = wallet;
+    TS_ASSIGN_OR_RETURN(std::unique_ptr<Watch> clone, OpenWatch(kClonedId, "icbc", dir_ / "clone", true));
+    clone->wallet = wallet;
+    watches_.push_back(std::move(clone));
+    world_.Count("dcep-clones");
+    world_.Trace(std::string("dcep ") + kClonedId + " cloned");
+    return Status::Ok();
+  }
+
+  void Pay() {
+    Watch& payer = *watches_[Pick(watches_.size())];
+    std::vector<Watch*> payees;
+    for (auto& w : watches_) {
+      if (!w->clone && w->id != payer.id) payees.push_back(w.get());
+    }
+    Watch& payee = *payees[Pick(payees.size())];
+    const std::int64_t amount = world_.Uniform(kPaymentMinFen, kPaymentMaxFen);
+    if (payer.id == kClonedId && HasClone()) payee.dealt_with_cloned_payer = true;
+    const Result<Bytes> paid = device::PayOffline(*payer.field, *payee.field, amount);
+    world_.Trace("dcep pay " + payer.label + "->" + payee.id + " " + std::to_string(amount) + ": " +
+                 (paid.ok() ? "ok" : std::string(ErrorCodeName(paid.status().code()))));
+    if (!paid.ok()) {
+      world_.Count("dcep-payments-refused");
+      return;
+    }
+    world_.Count("dcep-payments");
+    payer.paid = true;
+  }
+
+  // READ LOG, upload, SYNC. Outside healing the seed may lose the answer (the watch keeps its
+  // records and sends them again later) or send the upload twice.
+  Status Upload(Watch& w, bool heal) {
+    TS_ASSIGN_OR_RETURN(const Bytes log, w.app->ReadLog());
+    TS_ASSIGN_OR_RETURN(dcep::HardwareWallets * hw, network_->hardware_wallets(w.op));
+    const int sends = !heal && options_.faults && world_.Chance(0.1) ? 2 : 1;
+    Result<dcep::UploadResult> result = InvalidArgument("not sent");
+    for (int i = 0; i < sends; ++i) {
+      result = hw->Upload(w.id, log);
+      if (!result.ok()) {
+        // A revoked clone's upload, say: refused as a whole, nothing recorded.
+        world_.Trace("dcep upload " + w.label + ": " + std::string(ErrorCodeName(result.status().code())));
+        return Status::Ok();
+      }
+      for (const dcep::UploadedRecord& r : result->records) {
+        const std::string key = r.payer_device_id + "#" + std::to_string(r.payer_counter);
+        world_.Trace("dcep upload " + w.label + " " + key + "->" + r.payee_device_id + " " +
+                     std::to_string(r.amount_fen) + ": " + std::string(dcep::RecordOutcomeName(r.outcome)));
+        world_.Count("dcep-records-" + std::string(dcep::RecordOutcomeName(r.outcome)));
+        if (r.outcome == dcep::RecordOutcome::kSettled) ++settled_[key];
+      }
+    }
+    if (!heal && options_.faults && world_.Chance(0.15)) {
+      world_.Count("dcep-answers-lost");
+      world_.Trace("dcep upload answer to " + w.label + " lost");
+      return Status::Ok();
+    }
+    const Status synced = w.app->Sync(result->sync_ack);
+    if (!synced.ok()) world_.Trace("dcep sync " + w.label + ": " + std::string(ErrorCodeName(synced.code())));
+    return Status::Ok();
+  }
+
+  SimWorld& world_;
+  const std::filesystem::path dir_;
+  const DcepPartOptions options_;
+  SeededRandom network_random_;  // wallet ids
+  LossyPeers peers_;
+  std::unique_ptr<dcep::DcepNetwork> network_;
+  std::vector<std::unique_ptr<Watch>> watches_;  // a, b, c, then the clone if any
+  std::map<std::string, int> settled_;           // "payer#counter" → uploads answered kSettled
+};
+
+}  // namespace
+
+Status RunDcepPart(SimWorld& world, const std::filesystem::path& dir, const DcepPartOptions& options,
+                   std::vector<Violation>& violations) {
+  if (options.payments < 1) return InvalidArgument("dcep payments: expected at least 1");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return IoError("sim: cannot create " + dir.string() + ": " + ec.message());
+  Part part(world, dir, options);
+  TS_RETURN_IF_ERROR(part.SetUp().WithContext("dcep set-up"));
+  TS_RETURN_IF_ERROR(part.Drive().WithContext("dcep"));
+  TS_RETURN_IF_ERROR(part.Heal().WithContext("dcep heal"));
+  part.Check(violations);
+  return Status::Ok();
+}
+
+}  // namespace tapstack::sim
