@@ -20,6 +20,7 @@ struct SimCommandOptions {
   std::uint64_t first = 1;
   int transactions = sim::kTransactionsDefault;
   std::int64_t steps_max = sim::kStepsMaxDefault;
+  int dcep_payments = sim::kDcepPaymentsDefault;  // 0: no digital-currency part
   bool trace = false;
   bool json = false;
 };
@@ -53,6 +54,8 @@ void RunSim(const SimCommandOptions& o) {
   sim::SimOptions options;
   options.transactions = o.transactions;
   options.steps_max = o.steps_max;
+  options.dcep = o.dcep_payments > 0;
+  if (options.dcep) options.dcep_payments = o.dcep_payments;
   options.keep_trace = o.trace;
   if (o.seed_given) {
     options.seed = o.seed;
@@ -101,7 +104,7 @@ void RunSim(const SimCommandOptions& o) {
 
 void RegisterSimCommand(CLI::App& app) {
   auto opts = std::make_shared<SimCommandOptions>();
-  CLI::App* sim = app.add_subcommand("sim", "deterministic fault simulation of the card network");
+  CLI::App* sim = app.add_subcommand("sim", "deterministic fault simulation of the card network and offline digital currency");
   sim->add_option_function<std::uint64_t>(
       "--seed", [opts](std::uint64_t v) { opts->seed = v; opts->seed_given = true; }, "run this seed once");
   sim->add_option("--seeds", opts->seeds, "run this many seeds")->check(CLI::Range(1, 1'000'000));
@@ -110,6 +113,9 @@ void RegisterSimCommand(CLI::App& app) {
       ->check(CLI::Range(1, sim::kTransactionsMax));
   sim->add_option("--steps-max", opts->steps_max, "events processed at most per seed")
       ->check(CLI::Range(static_cast<std::int64_t>(1), static_cast<std::int64_t>(1'000'000'000)));
+  sim->add_option("--dcep-payments", opts->dcep_payments,
+                  "offline digital-currency payments per seed (0: card network only)")
+      ->check(CLI::Range(0, sim::kDcepPaymentsMax));
   sim->add_flag("--trace", opts->trace, "print every event of the run");
   sim->add_flag("--json", opts->json, "one JSON object per seed");
   sim->callback([opts] { RunSim(*opts); });

@@ -971,6 +971,9 @@ Result<SimResult> RunSimulation(const SimOptions& options) {
     return InvalidArgument("transactions: expected 1-" + std::to_string(kTransactionsMax));
   }
   if (options.steps_max < 1) return InvalidArgument("steps_max: expected at least 1");
+  if (options.dcep && (options.dcep_payments < 1 || options.dcep_payments > kDcepPaymentsMax)) {
+    return InvalidArgument("dcep_payments: expected 1-" + std::to_string(kDcepPaymentsMax));
+  }
   static std::atomic<std::uint64_t> run_counter{0};
   const auto started = std::chrono::steady_clock::now();
   const std::filesystem::path dir = DataRoot(options) / ("tapstack-sim-" + std::to_string(::getpid()) + "-" +

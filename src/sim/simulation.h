@@ -25,7 +25,10 @@
 //
 // The run ends by healing: faults stop, links come up, crashed roles restart, stored advices are
 // delivered and every reversal and completion is repeated until acknowledged; then the switch cuts
-// off settlement and invariants.h is checked. Data lives in a fresh directory under
+// off settlement and invariants.h is checked. Then, on the same world and clock, the
+// digital-currency part runs (SimOptions::dcep; dcep_part.h: watches paying each other offline,
+// a cloned watch, lost upload answers, interbank faults, restarts) and its invariants are checked
+// too. Data lives in a fresh directory under
 // SimOptions::data_root (default /dev/shm when it exists, else the temp directory), removed after.
 // Not thread-safe: one run per thread (runs on different threads do not share state).
 #pragma once
@@ -44,6 +47,8 @@ namespace tapstack::sim {
 inline constexpr int kTransactionsDefault = 16;
 inline constexpr int kTransactionsMax = 100'000;
 inline constexpr std::int64_t kStepsMaxDefault = 50'000;
+inline constexpr int kDcepPaymentsDefault = 12;
+inline constexpr int kDcepPaymentsMax = 10'000;
 
 // Test-only damage done after the run heals and before the checks, to show the checker sees it.
 enum class TestCorruption {
@@ -68,7 +73,7 @@ struct SimOptions {
   // The digital-currency part after the card network's (dcep_part.h): offline payments between
   // watches, a cloned watch, lost upload answers, interbank faults, restarts.
   bool dcep = true;
-  int dcep_payments = 12;
+  int dcep_payments = kDcepPaymentsDefault;
   // Forces one fault at a seeded step whatever the seed says (tests of each fault kind).
   bool force_issuer_crash = false;
   bool force_switch_crash = false;
