@@ -155,10 +155,16 @@ class Part {
       }
     }
     if (options_.corrupt_double_credit) {
-      // watch-c's purse at icbc gains value the watch never loads: a credit it never saw.
-      Watch& c = *watches_[2];
-      TS_ASSIGN_OR_RETURN(dcep::HardwareWallets * hw, network_->hardware_wallets(c.op));
-      TS_RETURN_IF_ERROR(hw->Load(c.wallet, c.id, kCorruptionFen, "sim-corruption").status());
+      // A compared watch's purse at its operator gains value the watch never loads: a credit it
+      // never saw.
+      for (const auto& w : watches_) {
+        if (!Compared(*w)) continue;
+        TS_ASSIGN_OR_RETURN(dcep::HardwareWallets * hw, network_->hardware_wallets(w->op));
+        TS_RETURN_IF_ERROR(hw->Load(w->wallet, w->id, kCorruptionFen, "sim-corruption").status());
+        world_.Trace("dcep test-corruption " + w->id);
+        return Status::Ok();
+      }
+      return NotFound("test corruption: every watch dealt with the clone in this seed");
     }
     return Status::Ok();
   }
@@ -176,9 +182,8 @@ class Part {
     // signed (the clone had used its counter) that the operator still settles, the first
     // recorded body standing, while the clone's transfer it took is the double spend,
     // compensated or refused. Those are covered by the per-transfer count and the audit.
-    const bool cloned = HasClone();
     for (const auto& w : watches_) {
-      if (w->clone || (cloned && w->id == kClonedId) || w->dealt_with_cloned_payer) continue;
+      if (!Compared(*w)) continue;
       Result<dcep::Operator*> op = network_->operator_of(w->op);
       Result<std::int64_t> held = op.ok() ? (*op)->OfflinePurseBalance(w->id) : op.status();
       Result<device::DcepPurseStatus> device = w->app->PurseStatus();
@@ -195,7 +200,7 @@ class Part {
         out.push_back({"dcep-purse-agrees", detail, 0});  // a transfer lost or debited twice
       }
     }
-    if (cloned && watches_[0]->paid && watches_.back()->paid) {
+    if (HasClone() && watches_[0]->paid && watches_.back()->paid) {
       Result<dcep::HardwareWallets*> hw = network_->hardware_wallets("icbc");
       Result<bool> revoked = hw.ok() ? (*hw)->authority().IsRevoked(kClonedId) : hw.status();
       if (!revoked.ok() || !*revoked) {
@@ -210,6 +215,10 @@ class Part {
  private:
   std::size_t Pick(std::size_t n) { return static_cast<std::size_t>(world_.Uniform(0, static_cast<std::int64_t>(n) - 1)); }
   bool HasClone() const { return watches_.back()->clone; }
+  // Whether Check compares the operator's purse record with the watch (see there).
+  bool Compared(const Watch& w) const {
+    return !w.clone && !(HasClone() && w.id == kClonedId) && !w.dealt_with_cloned_payer;
+  }
 
   Status OpenNetwork() {
     peers_.target = nullptr;
