@@ -312,8 +312,8 @@ std::span<const std::uint8_t> GroupEncoder::Finish() {
     const std::size_t padding_records = (kLogBlockBytes - remainder) / kRecordBytes - 1;
     std::memset(buffer_.get() + size_ + kRecordBytes, 0, padding_records * kRecordBytes);
     AddBatch(BatchKind::kPadding, 0, 0,
-             std::span<const std::uint8_t>(buffer_.get(), capacity_).subspan(size_ + kRecordBytes,
-                                                            padding_records * kRecordBytes),
+             std::span<const std::uint8_t>(buffer_.get() + size_ + kRecordBytes,
+                                           padding_records * kRecordBytes),
              static_cast<std::uint32_t>(padding_records), Checksum{});
   }
   for (const std::size_t position : header_positions_) {

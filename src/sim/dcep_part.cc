@@ -20,8 +20,8 @@ constexpr std::int64_t kWalletFen = 200'000;    // exchanged into each watch own
 constexpr std::int64_t kLoadFen = 30'000;       // loaded into each watch's purse
 constexpr std::int64_t kPaymentMinFen = 100;
 constexpr std::int64_t kPaymentMaxFen = 4'000;
-constexpr int kStepsPerPaymentMax = 8;          // the drive loop's bound
-constexpr int kHealRounds = 3;                  // uploads by every watch, then re-drives
+constexpr int kStepsPerPaymentMax = 8;  // the drive loop's bound
+constexpr int kHealRounds = 3;          // uploads by every watch, then re-drives
 constexpr std::int64_t kCorruptionFen = 100;
 constexpr char kClonedId[] = "watch-a";
 // Each ledger's log grows in chunks of this many zero bytes; a run writes far less, and the
@@ -34,8 +34,9 @@ struct WatchSpec {
   const char* phone;
 };
 const std::vector<WatchSpec>& WatchSpecs() {
-  static const std::vector<WatchSpec> specs = {
-      {"watch-a", "icbc", "+8613800000101"}, {"watch-b", "ccb", "+8613900000102"}, {"watch-c", "icbc", "+8613800000103"}};
+  static const std::vector<WatchSpec> specs = {{"watch-a", "icbc", "+8613800000101"},
+                                               {"watch-b", "ccb", "+8613900000102"},
+                                               {"watch-c", "icbc", "+8613800000103"}};
   return specs;
 }
 
@@ -49,7 +50,7 @@ struct Watch {
   std::unique_ptr<device::SecureElement> se;
   std::unique_ptr<device::DcepWalletClient> app;    // the wallet app's channel
   std::unique_ptr<device::DcepWalletClient> field;  // NFC, offline payments
-  bool paid = false;                   // made at least one payment
+  bool paid = false;                                // made at least one payment
   // A payment from watch-a (either copy) was offered to it while a clone exists: its purse at
   // the operator may differ from the watch (see Check).
   bool dealt_with_cloned_payer = false;
@@ -66,16 +67,19 @@ class LossyPeers final : public dcep::InterbankPeers {
   Result<dcep::CreditResult> CreditIncoming(const dcep::IncomingCredit& credit) override {
     // An operator re-drives its pending credits as it opens, before the network it belongs to
     // is up: the other operator is not reachable yet; they stay pending.
-    if (target == nullptr) return Unavailable("payee operator unreachable (the network is starting)");
+    if (target == nullptr)
+      return Unavailable("payee operator unreachable (the network is starting)");
     if (faulty && world_.Chance(0.3)) {
       world_.Count("dcep-interbank-requests-lost");
-      world_.Trace("dcep interbank credit " + credit.from_operator + "->" + credit.to_operator + " lost");
+      world_.Trace("dcep interbank credit " + credit.from_operator + "->" + credit.to_operator +
+                   " lost");
       return Unavailable("payee operator unreachable (request lost)");
     }
     Result<dcep::CreditResult> r = target->CreditIncoming(credit);
     if (faulty && world_.Chance(0.3)) {
       world_.Count("dcep-interbank-answers-lost");
-      world_.Trace("dcep interbank answer " + credit.to_operator + "->" + credit.from_operator + " lost");
+      world_.Trace("dcep interbank answer " + credit.to_operator + "->" + credit.from_operator +
+                   " lost");
       return Unavailable("payee operator unreachable (answer lost)");
     }
     return r;
@@ -88,7 +92,11 @@ class LossyPeers final : public dcep::InterbankPeers {
 class Part {
  public:
   Part(SimWorld& world, std::filesystem::path dir, const DcepPartOptions& options)
-      : world_(world), dir_(std::move(dir)), options_(options), network_random_(world.random()()), peers_(world) {}
+      : world_(world),
+        dir_(std::move(dir)),
+        options_(options),
+        network_random_(world.random()()),
+        peers_(world) {}
 
   Status SetUp() {
     TS_RETURN_IF_ERROR(OpenNetwork());
@@ -98,28 +106,38 @@ class Part {
     }
     for (const WatchSpec& spec : WatchSpecs()) {
       TS_ASSIGN_OR_RETURN(dcep::Operator * o, network_->operator_of(spec.op));
-      const dcep::TierEvidence evidence{spec.phone, "Sim Holder", "110101199001011234", "6222020200112233", false};
-      TS_ASSIGN_OR_RETURN(const dcep::WalletInfo wallet, o->OpenWallet(evidence, std::string("open-") + spec.id));
-      TS_RETURN_IF_ERROR(o->Exchange(wallet.wallet_id, kWalletFen, false, std::string("fund-") + spec.id).status());
-      TS_ASSIGN_OR_RETURN(std::unique_ptr<Watch> w, OpenWatch(spec.id, spec.op, dir_ / "watches", false));
+      const dcep::TierEvidence evidence{spec.phone, "Sim Holder", "110101199001011234",
+                                        "6222020200112233", false};
+      TS_ASSIGN_OR_RETURN(const dcep::WalletInfo wallet,
+                          o->OpenWallet(evidence, std::string("open-") + spec.id));
+      TS_RETURN_IF_ERROR(
+          o->Exchange(wallet.wallet_id, kWalletFen, false, std::string("fund-") + spec.id)
+              .status());
+      TS_ASSIGN_OR_RETURN(std::unique_ptr<Watch> w,
+                          OpenWatch(spec.id, spec.op, dir_ / "watches", false));
       w->wallet = wallet.wallet_id;
       TS_ASSIGN_OR_RETURN(dcep::HardwareWallets * hw, network_->hardware_wallets(spec.op));
-      TS_ASSIGN_OR_RETURN(const Bytes key, w->se->InstallDcepWallet(crypto::SignatureScheme::kSm2Sm3,
-                                                                    network_->root_authority().public_key()));
-      TS_ASSIGN_OR_RETURN(const Bytes chain,
-                          hw->CertifyDevice(wallet.wallet_id, spec.id, crypto::SignatureScheme::kSm2Sm3, key));
+      TS_ASSIGN_OR_RETURN(const Bytes key,
+                          w->se->InstallDcepWallet(crypto::SignatureScheme::kSm2Sm3,
+                                                   network_->root_authority().public_key()));
+      TS_ASSIGN_OR_RETURN(
+          const Bytes chain,
+          hw->CertifyDevice(wallet.wallet_id, spec.id, crypto::SignatureScheme::kSm2Sm3, key));
       TS_RETURN_IF_ERROR(w->app->PutCertificates(chain));
-      TS_ASSIGN_OR_RETURN(const Bytes order, hw->Load(wallet.wallet_id, spec.id, kLoadFen, "load-1"));
+      TS_ASSIGN_OR_RETURN(const Bytes order,
+                          hw->Load(wallet.wallet_id, spec.id, kLoadFen, "load-1"));
       TS_RETURN_IF_ERROR(w->app->Load(order).status());
       watches_.push_back(std::move(w));
     }
-    if (options_.force_clone || (options_.faults && world_.Chance(0.5))) TS_RETURN_IF_ERROR(Clone());
+    if (options_.force_clone || (options_.faults && world_.Chance(0.5)))
+      TS_RETURN_IF_ERROR(Clone());
     return Status::Ok();
   }
 
   Status Drive() {
     int payments = 0;
-    for (int step = 0; payments < options_.payments && step < options_.payments * kStepsPerPaymentMax; ++step) {
+    for (int step = 0;
+         payments < options_.payments && step < options_.payments * kStepsPerPaymentMax; ++step) {
       world_.clock().AdvanceMillis(world_.Uniform(1'000, 120'000));
       const std::int64_t roll = world_.Uniform(0, 99);
       if (roll < 50) {
@@ -174,7 +192,8 @@ class Part {
     if (!audit.ok()) out.push_back({"dcep-network-balanced", audit.status().ToString(), 0});
     for (const auto& [key, count] : settled_) {
       if (count > 1) {
-        out.push_back({"dcep-credited-once", key + " settled " + std::to_string(count) + " times", 0});
+        out.push_back(
+            {"dcep-credited-once", key + " settled " + std::to_string(count) + " times", 0});
       }
     }
     // With a clone, the purses of the payer and of its payees are not the watches' own: the
@@ -189,11 +208,13 @@ class Part {
       Result<device::DcepPurseStatus> device = w->app->PurseStatus();
       if (!held.ok() || !device.ok()) {
         out.push_back({"dcep-purse-agrees",
-                       w->id + ": cannot read (" + (held.ok() ? device.status() : held.status()).ToString() + ")", 0});
+                       w->id + ": cannot read (" +
+                           (held.ok() ? device.status() : held.status()).ToString() + ")",
+                       0});
         continue;
       }
-      const std::string detail =
-          w->op + " holds " + std::to_string(*held) + " fen for " + w->id + ", the watch " + std::to_string(device->balance_fen);
+      const std::string detail = w->op + " holds " + std::to_string(*held) + " fen for " + w->id +
+                                 ", the watch " + std::to_string(device->balance_fen);
       if (*held > device->balance_fen) {
         out.push_back({"dcep-credited-once", detail, 0});  // a credit counted twice
       } else if (*held != device->balance_fen) {
@@ -204,16 +225,19 @@ class Part {
       Result<dcep::HardwareWallets*> hw = network_->hardware_wallets("icbc");
       Result<bool> revoked = hw.ok() ? (*hw)->authority().IsRevoked(kClonedId) : hw.status();
       if (!revoked.ok() || !*revoked) {
-        out.push_back({"dcep-clone-caught",
-                       std::string("the original and the clone of ") + kClonedId + " both paid; revoked: " +
-                           (revoked.ok() ? "no" : revoked.status().ToString()),
-                       0});
+        out.push_back(
+            {"dcep-clone-caught",
+             std::string("the original and the clone of ") + kClonedId +
+                 " both paid; revoked: " + (revoked.ok() ? "no" : revoked.status().ToString()),
+             0});
       }
     }
   }
 
  private:
-  std::size_t Pick(std::size_t n) { return static_cast<std::size_t>(world_.Uniform(0, static_cast<std::int64_t>(n) - 1)); }
+  std::size_t Pick(std::size_t n) {
+    return static_cast<std::size_t>(world_.Uniform(0, static_cast<std::int64_t>(n) - 1));
+  }
   bool HasClone() const { return watches_.back()->clone; }
   // Whether Check compares the operator's purse record with the watch (see there).
   bool Compared(const Watch& w) const {
@@ -252,8 +276,10 @@ class Part {
     options.dcep_random = w->random.get();
     TS_ASSIGN_OR_RETURN(w->se, device::SecureElement::Open(options));
     device::SecureElement* se = w->se.get();  // the clients hold the secure element
-    w->app = std::make_unique<device::DcepWalletClient>([se](ByteView apdu) { return se->TransmitToDcepWallet(apdu); });
-    w->field = std::make_unique<device::DcepWalletClient>([se](ByteView apdu) { return se->Transmit(apdu); });
+    w->app = std::make_unique<device::DcepWalletClient>(
+        [se](ByteView apdu) { return se->TransmitToDcepWallet(apdu); });
+    w->field = std::make_unique<device::DcepWalletClient>(
+        [se](ByteView apdu) { return se->Transmit(apdu); });
     return w;
   }
 
@@ -265,12 +291,15 @@ class Part {
     a.se.reset();
     std::error_code ec;
     std::filesystem::create_directories(dir_ / "clone", ec);
-    if (!ec) std::filesystem::copy(dir_ / "watches" / a.id, dir_ / "clone" / a.id, std::filesystem::copy_options::recursive, ec);
+    if (!ec)
+      std::filesystem::copy(dir_ / "watches" / a.id, dir_ / "clone" / a.id,
+                            std::filesystem::copy_options::recursive, ec);
     if (ec) return IoError("sim: cannot clone " + a.id + ": " + ec.message());
     const std::string wallet = a.wallet;
     TS_ASSIGN_OR_RETURN(watches_[0], OpenWatch(a.id, "icbc", dir_ / "watches", false));
     watches_[0]->wallet = wallet;
-    TS_ASSIGN_OR_RETURN(std::unique_ptr<Watch> clone, OpenWatch(kClonedId, "icbc", dir_ / "clone", true));
+    TS_ASSIGN_OR_RETURN(std::unique_ptr<Watch> clone,
+                        OpenWatch(kClonedId, "icbc", dir_ / "clone", true));
     clone->wallet = wallet;
     watches_.push_back(std::move(clone));
     world_.Count("dcep-clones");
@@ -309,13 +338,15 @@ class Part {
       result = hw->Upload(w.id, log);
       if (!result.ok()) {
         // A revoked clone's upload, say: refused as a whole, nothing recorded.
-        world_.Trace("dcep upload " + w.label + ": " + std::string(ErrorCodeName(result.status().code())));
+        world_.Trace("dcep upload " + w.label + ": " +
+                     std::string(ErrorCodeName(result.status().code())));
         return Status::Ok();
       }
       for (const dcep::UploadedRecord& r : result->records) {
         const std::string key = r.payer_device_id + "#" + std::to_string(r.payer_counter);
         world_.Trace("dcep upload " + w.label + " " + key + "->" + r.payee_device_id + " " +
-                     std::to_string(r.amount_fen) + ": " + std::string(dcep::RecordOutcomeName(r.outcome)));
+                     std::to_string(r.amount_fen) + ": " +
+                     std::string(dcep::RecordOutcomeName(r.outcome)));
         world_.Count("dcep-records-" + std::string(dcep::RecordOutcomeName(r.outcome)));
         if (r.outcome == dcep::RecordOutcome::kSettled) ++settled_[key];
       }
@@ -326,7 +357,8 @@ class Part {
       return Status::Ok();
     }
     const Status synced = w.app->Sync(result->sync_ack);
-    if (!synced.ok()) world_.Trace("dcep sync " + w.label + ": " + std::string(ErrorCodeName(synced.code())));
+    if (!synced.ok())
+      world_.Trace("dcep sync " + w.label + ": " + std::string(ErrorCodeName(synced.code())));
     return Status::Ok();
   }
 
@@ -342,8 +374,8 @@ class Part {
 
 }  // namespace
 
-Status RunDcepPart(SimWorld& world, const std::filesystem::path& dir, const DcepPartOptions& options,
-                   std::vector<Violation>& violations) {
+Status RunDcepPart(SimWorld& world, const std::filesystem::path& dir,
+                   const DcepPartOptions& options, std::vector<Violation>& violations) {
   if (options.payments < 1) return InvalidArgument("dcep payments: expected at least 1");
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

@@ -31,15 +31,15 @@
 namespace tapstack::sim {
 
 struct DcepPartOptions {
-  int payments = 12;              // offline payments attempted
-  bool faults = true;             // lost answers, repeated uploads, interbank faults, restarts
-  bool force_clone = false;       // clone watch-a whatever the seed says
+  int payments = 12;                   // offline payments attempted
+  bool faults = true;                  // lost answers, repeated uploads, interbank faults, restarts
+  bool force_clone = false;            // clone watch-a whatever the seed says
   bool corrupt_double_credit = false;  // test-only: a purse credited behind its watch's back
 };
 
 // Runs the part under `dir` (created; the caller removes it) and appends what it found to
 // `violations`. Errors: set-up failed (config, stores, certification): not a verdict on the seed.
-Status RunDcepPart(SimWorld& world, const std::filesystem::path& dir, const DcepPartOptions& options,
-                   std::vector<Violation>& violations);
+Status RunDcepPart(SimWorld& world, const std::filesystem::path& dir,
+                   const DcepPartOptions& options, std::vector<Violation>& violations);
 
 }  // namespace tapstack::sim

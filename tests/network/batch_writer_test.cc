@@ -38,7 +38,8 @@ class BatchWriterTest : public ::testing::Test {
     std::int64_t n = -1;
     EXPECT_TRUE(writer_
                     ->RunExclusive([&n](store::Store& s) -> Status {
-                      TS_ASSIGN_OR_RETURN(store::Row row, s.QueryRow("SELECT COUNT(*) AS n FROM t"));
+                      TS_ASSIGN_OR_RETURN(store::Row row,
+                                          s.QueryRow("SELECT COUNT(*) AS n FROM t"));
                       TS_ASSIGN_OR_RETURN(n, row.GetInt64("n"));
                       return Status::Ok();
                     })

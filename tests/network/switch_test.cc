@@ -918,15 +918,20 @@ TEST_F(SwitchTest, UnansweredRequestsBeyondStandInAreReversedAtTheIssuer) {
   links_[kBankCny]->late = nullptr;
   const iso8583::Message auth = Auth(kPanCny, 60'000, Cny(), "000330");
   const iso8583::Message sale = Sale(kPanCny, 70'000, Cny(), "000331");
+  std::size_t sent = 0;
   for (const iso8583::Message* m : {&auth, &sale}) {
     links_[kBankCny]->time_out_next = 1;
     const iso8583::Message refused = Send(*m);
     EXPECT_EQ(*refused.Get(39), "91");
     EXPECT_FALSE(refused.Has(38));
-  }
-  for (int i = 0; i < 500 && (issuers_[kBankCny]->Received("0420").size() < 2 || sw_->PendingAdvices()[kBankCny] != 0);
-       ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // The switch delivers the reversal advice after its answer, on its writer thread: wait for
+    // it before arming the next lost answer, which that delivery would otherwise take.
+    ++sent;
+    for (int i = 0; i < 500 && (issuers_[kBankCny]->Received("0420").size() < sent ||
+                                sw_->PendingAdvices()[kBankCny] != 0);
+         ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
   const auto reversals = issuers_[kBankCny]->Received("0420");
   ASSERT_EQ(reversals.size(), 2u);
