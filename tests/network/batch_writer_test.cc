@@ -3,13 +3,12 @@
 #include "network/batch_writer.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 #include <future>
 
 #include "store/sqlite_store.h"
+#include "store/store_fixture.h"
 
 namespace tapstack::network {
 namespace {
@@ -17,19 +16,12 @@ namespace {
 class BatchWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tapstack-batch-writer-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    auto store = store::OpenSqlite(dir_, "w");
+    auto store = store::OpenSqlite(dir_.path(), "w");
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     ASSERT_TRUE((*store)->ExecuteScript("CREATE TABLE t (v INTEGER NOT NULL)").ok());
     writer_ = std::make_unique<BatchWriter>(std::move(*store));
   }
-  void TearDown() override {
-    writer_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { writer_.reset(); }  // before the directory goes
 
   static BatchWriter::Operation Insert(std::int64_t v) {
     return [v](store::Store& s) { return s.Execute("INSERT INTO t (v) VALUES (?)", {v}).status(); };
@@ -47,7 +39,7 @@ class BatchWriterTest : public ::testing::Test {
     return n;
   }
 
-  std::filesystem::path dir_;
+  store::testing::TempDir dir_;
   std::unique_ptr<BatchWriter> writer_;
 };
 
