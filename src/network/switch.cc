@@ -719,15 +719,7 @@ void Switch::ReverseUnanswered(std::shared_ptr<Issuer> issuer, iso8583::Message 
   StoreAdvice(issuer_id, std::move(advice),
               [this, issuer, request, reply = std::move(reply), duplicate_key,
                why](const Status& s) mutable {
-                if (!s.ok()) {
-                  // The issuer may keep what it booked and nothing durable will undo it: the
-                  // outcome is unknown, not refused ("96").
-                  spdlog::error("switch: reversal of an unanswered request not durable ({}); "
-                                "answering 96",
-                                s.ToString());
-                  return Finish(request, ResponseTo(request, "96"), std::move(reply),
-                                duplicate_key, nullptr);
-                }
+                if (!s.ok()) return LeaveUnanswered(request, "reversal advice", s);
                 StandIn(issuer, request, std::move(reply), duplicate_key, why);  // "91"
                 if (issuer->config.link->ready()) OnIssuerReady(issuer->config.institution_id);
               });
@@ -776,10 +768,7 @@ void Switch::StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, l
   StoreAdvice(issuer->config.institution_id, std::move(advice),
               [this, issuer, request, response, reply = std::move(reply),
                duplicate_key](const Status& s) mutable {
-                if (!s.ok()) {
-                  // Nothing durable records the approval: do not give it.
-                  return Finish(request, ResponseTo(request, "96"), std::move(reply), duplicate_key, nullptr);
-                }
+                if (!s.ok()) return LeaveUnanswered(request, "stand-in advice", s);
                 Finish(request, std::move(response), std::move(reply), duplicate_key, issuer.get());
               });
 }
@@ -891,15 +880,26 @@ void Switch::Finish(const iso8583::Message& request, iso8583::Message response, 
       },
       [this, response = std::move(response), reply = std::move(reply), duplicate_key,
        request](const Status& s) mutable {
-        if (!s.ok()) {
-          spdlog::error("switch: clearing record not durable ({}); answering 96", s.ToString());
-          response = ResponseTo(request, "96");
-        }
+        if (!s.ok()) return LeaveUnanswered(request, "clearing record", s);
         duplicates_.Complete(duplicate_key, response);
         Journal("out", "acquirer", response);
         ReportTokenUse(request, response);
         reply(std::move(response));
       });
+}
+
+void Switch::LeaveUnanswered(const iso8583::Message& request, const char* what, const Status& s) {
+  // A failed commit is not a clean "not written": after a failed fsync the write may still reach
+  // the disk, and the store refuses everything until it is reopened (sqlite_store.h). Whether the
+  // record exists is known only after a restart, so an answer either way could be a lie: "96"
+  // (as a refusal) would leave the issuer's hold, and a settled clearing record, behind a
+  // transaction the acquirer dropped. With no answer the acquirer times out and reverses (its
+  // 0400 is stored and repeated until acknowledged); the restarted switch reverses the clearing
+  // record when it is on disk, and the issuer's booking either way (docs/ISO8583.md, "When the
+  // switch's store fails"). A repeat of the request waits, unanswered, for the same reason.
+  stats_.unanswered_store_failures++;
+  spdlog::error("switch: {} of {} stan {} not durable ({}); left unanswered for the acquirer's reversal",
+                what, request.mti(), request.Get(11).value_or("?"), s.ToString());
 }
 
 void Switch::ReportTokenUse(const iso8583::Message& request, const iso8583::Message& response) {

@@ -35,7 +35,8 @@
 // 94 duplicate transmission, 91 issuer unavailable (STIP declined, an ID&V request or a credit), 12
 // invalid transaction (also: completion of a reversed or already settled original), 13
 // completion above the authorised amount, 25 completion of an unknown original, 96 a store
-// failure.
+// failure that changed nothing (a completion, a reconciliation). A store failure behind an
+// approval, a stand-in advice or a reversal advice gets no answer at all (LeaveUnanswered).
 //
 // Reconciliation (0500 → 0510): the terminal's totals (DE74-77, DE86-89, DE97) for one currency
 // (DE50) are compared with the switch's clearing records of that acquirer (DE32) and terminal
@@ -133,6 +134,9 @@ struct SwitchStats {
   std::atomic<std::uint64_t> reconciliations{0};
   std::atomic<std::uint64_t> reconciliations_out_of_balance{0};
   std::atomic<std::uint64_t> token_declines{0};
+  // Requests left unanswered because the store failed to commit what the answer depends on
+  // (Switch::LeaveUnanswered): nonzero means the store refuses writes until the switch restarts.
+  std::atomic<std::uint64_t> unanswered_store_failures{0};
 };
 
 // One issuer as the operations console shows it (Switch::IssuerLinks).
@@ -315,7 +319,7 @@ class Switch final : public link::MessageHandler {
   static bool StandInApproves(const Issuer& issuer, const iso8583::Message& request);
   // A forwarded request that moves money got no answer (timeout, link failure) and stand-in will
   // refuse it: stores a reversal advice (0420, DE3 kept, DE90 naming it) for the issuer, which
-  // may have booked it, then answers the acquirer as StandIn does ("91"; "96" when the advice
+  // may have booked it, then answers the acquirer as StandIn does ("91"; none when the advice
   // could not be stored) and starts delivering the advice.
   void ReverseUnanswered(std::shared_ptr<Issuer> issuer, iso8583::Message request, link::Reply reply,
                          std::string duplicate_key, const std::string& why);
@@ -323,6 +327,10 @@ class Switch final : public link::MessageHandler {
   // answer of a token-range request to the token service.
   void Finish(const iso8583::Message& request, iso8583::Message response, link::Reply reply,
               const std::string& duplicate_key, const Issuer* issuer);
+  // The store failed to commit the clearing record or advice that an answer to `request` depends
+  // on (`what`): logs it and drops the acquirer's reply uncalled (link::Reply), since the outcome
+  // is unknown until the store is reopened; the acquirer's timeout reversal settles it.
+  void LeaveUnanswered(const iso8583::Message& request, const char* what, const Status& s);
   // TokenService::OnTokenUseAnswered for `request` (as Finish holds it: after the TSP step when
   // it ran) when it was in a token range and a token service is set.
   void ReportTokenUse(const iso8583::Message& request, const iso8583::Message& response);

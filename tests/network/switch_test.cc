@@ -16,6 +16,7 @@
 #include "iso8583/token_data.h"
 #include "link/in_memory_link.h"
 #include "network/fake_peers.h"
+#include "store/fault_vfs.h"
 #include "store/sqlite_store.h"
 
 namespace tapstack::network {
@@ -100,7 +101,7 @@ class SwitchTest : public ::testing::Test {
         {"CNY", "JPY", "20.5"},  {"USD", "JPY", "149.5"}, {"RUB", "JPY", "1.63"}};
     for (const auto& [from, to, rate] : rates)
       ASSERT_TRUE(fx.SetRate(from, to, rate, "test", "2026-01-01").ok());
-    auto store = store::OpenSqlite(dir_, "network");
+    auto store = store::OpenSqlite(dir_, "network", network_store_options_);
     auto journal = store::OpenSqlite(dir_, "network_journal");
     ASSERT_TRUE(store.ok() && journal.ok());
     SwitchOptions options;
@@ -234,6 +235,7 @@ class SwitchTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  store::StoreOptions network_store_options_;  // the switch's store (not its journal)
   ManualClock clock_;
   std::map<std::string, std::unique_ptr<FakeIssuer>> issuers_;
   std::map<std::string, std::unique_ptr<FaultyLink>> links_;
@@ -352,6 +354,38 @@ TEST_F(SwitchTest, TimeoutStandsInAndALateApprovalIsReversed) {
   links_[kBankCny]->time_out_next = 1;
   EXPECT_EQ(*Send(Auth(kPanCny, 60'000, Cny(), "000031")).Get(39), "91");
   EXPECT_EQ(issuers_[kBankCny]->Received("0400").size(), 1u);
+}
+
+TEST_F(SwitchTest, AnApprovalWhoseClearingRecordFailsToCommitIsLeftToTheAcquirersReversal) {
+  store::RegisterFaultVfs();
+  network_store_options_.sqlite_vfs = store::kFaultVfsName;
+  Open("0.0790");
+  const iso8583::Message request = Auth(kPanCny, 10'000, Cny(), "000040");
+  auto answers = std::make_shared<std::atomic<int>>(0);
+  store::testing::SetSyncFails(true);
+  acquirer_link_->Send(request, [answers](Result<iso8583::Message>) { ++*answers; });
+  sw_->WaitIdle();
+  store::testing::SetSyncFails(false);
+  ASSERT_EQ(issuers_[kBankCny]->Received("0100").size(), 1u);  // the issuer approved and holds
+  EXPECT_EQ(sw_->stats().unanswered_store_failures.load(), 1u);
+  // Neither "00" (nothing durable backs it) nor "96" (the record may be on disk after all).
+  EXPECT_EQ(answers->load(), 0);
+  // The store now refuses every write, so the repeat is left unanswered too.
+  iso8583::Message repeat = request;
+  repeat.set_mti("0101");
+  acquirer_link_->Send(repeat, [answers](Result<iso8583::Message>) { ++*answers; });
+  sw_->WaitIdle();
+  EXPECT_EQ(answers->load(), 0);
+
+  // Restarted, the switch takes the acquirer's timeout reversal: the issuer releases its hold, and
+  // whether or not the record reached the disk, nothing of it settles.
+  Open("0.0790");
+  EXPECT_EQ(*Send(Reversal(request)).Get(39), "00");
+  auto reversals = issuers_[kBankCny]->Received("0400");
+  ASSERT_EQ(reversals.size(), 1u);
+  EXPECT_EQ(*reversals[0].Get(11), "000040");
+  for (const ClearingRecord& r : Records()) EXPECT_TRUE(r.reversed) << r.record_id;
+  EXPECT_EQ(answers->load(), 0) << "the first incarnation never answers";
 }
 
 TEST_F(SwitchTest, ReversalIsForwardedAndExcludedFromSettlement) {

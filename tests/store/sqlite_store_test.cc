@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "fault_vfs.h"
+#include "store/fault_vfs.h"
 #include "store_fixture.h"
 
 namespace tapstack::store {
@@ -113,10 +113,10 @@ TEST(SqliteStoreTest, DiskFullIsIoErrorAndCleanlyRolledBack) {
 }
 
 TEST(SqliteStoreTest, AFailedSyncAtCommitMakesTheStoreRefuseEverythingUntilReopened) {
-  testing::RegisterFaultVfs();
+  RegisterFaultVfs();
   TempDir dir;
   StoreOptions options;
-  options.sqlite_vfs = testing::kFaultVfsName;
+  options.sqlite_vfs = kFaultVfsName;
   auto store = MustOpen(dir.path(), "ledger", options);
   ASSERT_NE(store, nullptr);
   TS_ASSERT_OK(store->ExecuteScript("CREATE TABLE t (id BIGINT PRIMARY KEY)"));

@@ -1,0 +1,49 @@
+// The fault VFS: a SQLite VFS that wraps the default one so that tests and the simulator can make
+// a database's disk fail (issue #10, "a failing disk write"). A store opened with
+// StoreOptions::sqlite_vfs = kFaultVfsName behaves exactly as with the default VFS until a hook
+// or SetSyncFails says otherwise.
+//
+// What a failure leaves on disk is the hook's choice, as a real failed write or fsync leaves it
+// unknown:
+//   kFail         the call fails (SQLITE_IOERR_WRITE / SQLITE_IOERR_FSYNC); a failed write is not
+//                 performed, a failed sync leaves the writes before it on disk;
+//   kFailAndLose  the call fails and every write to that file since its last good sync is undone
+//                 (the old bytes put back, the file cut back to its synced size): the disk dropped
+//                 them.
+// After a failure every later write and sync to the files of that hook fails too, until a new hook
+// is set for the database: a process that saw its disk fail must reopen (restart) before it writes
+// again, and its in-memory view (SQLite's page cache, the WAL index) must never reach the disk
+// over what was undone.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+
+namespace tapstack::store {
+
+inline constexpr const char* kFaultVfsName = "tapstack_fault";
+
+enum class FileOperation : std::uint8_t { kWrite, kSync };
+enum class FaultVerdict : std::uint8_t { kPass, kFail, kFailAndLose };
+
+// Consulted before every write and sync of a file opened through the VFS, from SQLite's calling
+// thread; must not call back into SQLite.
+using FaultHook = std::function<FaultVerdict(FileOperation operation)>;
+
+// Registers the VFS (once per process, later calls do nothing; never as the default).
+void RegisterFaultVfs();
+
+// Files of `database` (the .db file and its -wal, -shm and -journal) opened from now on consult
+// `hook`; an empty hook detaches it. Files already open keep the hook they were opened with.
+void SetFaultHook(const std::filesystem::path& database, FaultHook hook);
+
+namespace testing {
+
+// Process-wide, for tests: while true, every sync of every file opened through the VFS fails
+// with SQLITE_IOERR_FSYNC and the writes before it stay (not sticky).
+void SetSyncFails(bool fail);
+
+}  // namespace testing
+
+}  // namespace tapstack::store
