@@ -892,11 +892,13 @@ void Switch::LeaveUnanswered(const iso8583::Message& request, const char* what, 
   // A failed commit is not a clean "not written": after a failed fsync the write may still reach
   // the disk, and the store refuses everything until it is reopened (sqlite_store.h). Whether the
   // record exists is known only after a restart, so an answer either way could be a lie: "96"
-  // (as a refusal) would leave the issuer's hold, and a settled clearing record, behind a
-  // transaction the acquirer dropped. With no answer the acquirer times out and reverses (its
-  // 0400 is stored and repeated until acknowledged); the restarted switch reverses the clearing
-  // record when it is on disk, and the issuer's booking either way (docs/ISO8583.md, "When the
-  // switch's store fails"). A repeat of the request waits, unanswered, for the same reason.
+  // to an approval (a refusal) would leave the issuer's hold, and a settled clearing record,
+  // behind a transaction the acquirer dropped; "96" to a reversal whose record did reach the disk
+  // would leave the issuer's hold behind a record that settles nothing. With no answer the
+  // acquirer times out: it reverses an original and repeats a reversal, a completion or an advice
+  // until acknowledged, and the restarted switch applies each once more, idempotently
+  // (docs/ISO8583.md, "When the switch's store fails"). A repeat of the request waits, unanswered,
+  // for the same reason.
   stats_.unanswered_store_failures++;
   spdlog::error("switch: {} of {} stan {} not durable ({}); left unanswered for the acquirer's reversal",
                 what, request.mti(), request.Get(11).value_or("?"), s.ToString());
@@ -1156,18 +1158,19 @@ void Switch::Reverse(iso8583::Message request, link::Reply reply) {
                  store::Value::Int64(amount_minor), store::Value::Bool(credit)})
             .status();
       },
-      [this, issuer, forward, acknowledge](const Status& s) mutable {
-        if (!s.ok()) return acknowledge("96");
+      [this, issuer, forward, acknowledge, request](const Status& s) mutable {
+        if (!s.ok()) return LeaveUnanswered(request, "reversed clearing record", s);
         if (!issuer) return acknowledge("00");
         forward.Set(33, options_.network_institution_id);
-        auto store_for_later = [this, issuer, forward, acknowledge]() {
+        auto store_for_later = [this, issuer, forward, acknowledge, request]() {
           iso8583::Message advice = forward;
           advice.set_mti("0420");
           StoreAdvice(issuer->config.institution_id, std::move(advice),
-                      [this, issuer, acknowledge](const Status& st) {
+                      [this, issuer, acknowledge, request](const Status& st) {
+                        if (!st.ok()) return LeaveUnanswered(request, "reversal advice", st);
                         // Delivery starts first (on an in-memory link it completes at once).
-                        if (st.ok() && issuer->config.link->ready()) OnIssuerReady(issuer->config.institution_id);
-                        acknowledge(st.ok() ? "00" : "96");
+                        if (issuer->config.link->ready()) OnIssuerReady(issuer->config.institution_id);
+                        acknowledge("00");
                       });
         };
         if (MustQueueFollowUp(*issuer)) return store_for_later();
@@ -1196,10 +1199,10 @@ void Switch::Advise(iso8583::Message request, link::Reply reply) {
   if (!issuer) return acknowledge("15");
   advice.set_mti(iso8583::OriginalOfRepeat(request.mti()));
   StoreAdvice(issuer->config.institution_id, std::move(advice),
-              [this, issuer, acknowledge](const Status& s) {
-                acknowledge(s.ok() ? "00" : "96");
-                if (s.ok() && issuer->config.link->ready())
-                  OnIssuerReady(issuer->config.institution_id);
+              [this, issuer, acknowledge, request](const Status& s) {
+                if (!s.ok()) return LeaveUnanswered(request, "advice", s);
+                acknowledge("00");
+                if (issuer->config.link->ready()) OnIssuerReady(issuer->config.institution_id);
               });
 }
 
@@ -1332,11 +1335,8 @@ void Switch::Complete(iso8583::Message request, link::Reply reply) {
         outcome->code = "00";
         return Status::Ok();
       },
-      [this, outcome, forward, answer](const Status& s) mutable {
-        if (!s.ok()) {
-          spdlog::error("switch: completion not durable ({}); answering 96", s.ToString());
-          return answer("96", "");
-        }
+      [this, outcome, forward, answer, request](const Status& s) mutable {
+        if (!s.ok()) return LeaveUnanswered(request, "completion", s);
         if (outcome->code != "00") return answer(outcome->code, outcome->detail);
         stats_.completions++;
         // The settled amount is durable; now the issuer must hear of it (or it waits in the SAF).
@@ -1348,10 +1348,11 @@ void Switch::Complete(iso8583::Message request, link::Reply reply) {
           forward.Set(51, Digits(outcome->billing_currency->numeric, 3));
         }
         const std::string issuer_id = outcome->issuer_id;
-        auto store_for_later = [this, issuer_id, forward, answer]() {
-          StoreAdvice(issuer_id, forward, [this, answer](const Status& st) {
-            if (st.ok()) DeliverStoredAdvices();  // first: on an in-memory link it completes at once
-            answer(st.ok() ? "00" : "96", "");
+        auto store_for_later = [this, issuer_id, forward, answer, request]() {
+          StoreAdvice(issuer_id, forward, [this, answer, request](const Status& st) {
+            if (!st.ok()) return LeaveUnanswered(request, "completion advice", st);
+            DeliverStoredAdvices();  // first: on an in-memory link it completes at once
+            answer("00", "");
           });
         };
         std::shared_ptr<Issuer> issuer = IssuerById(issuer_id);

@@ -34,9 +34,10 @@
 // issuer (also: token range and no token service), 14 token not resolved (token_service.h),
 // 94 duplicate transmission, 91 issuer unavailable (STIP declined, an ID&V request or a credit), 12
 // invalid transaction (also: completion of a reversed or already settled original), 13
-// completion above the authorised amount, 25 completion of an unknown original, 96 a store
-// failure that changed nothing (a completion, a reconciliation). A store failure behind an
-// approval, a stand-in advice or a reversal advice gets no answer at all (LeaveUnanswered).
+// completion above the authorised amount, 25 completion of an unknown original, 96 a
+// reconciliation the store failed. A request whose answer waits on a commit that fails (the
+// clearing record of an approval, a reversal or a completion; a stand-in, reversal or
+// completion advice; an acquirer's advice) gets no answer at all (LeaveUnanswered).
 //
 // Reconciliation (0500 → 0510): the terminal's totals (DE74-77, DE86-89, DE97) for one currency
 // (DE50) are compared with the switch's clearing records of that acquirer (DE32) and terminal
@@ -329,7 +330,8 @@ class Switch final : public link::MessageHandler {
               const std::string& duplicate_key, const Issuer* issuer);
   // The store failed to commit the clearing record or advice that an answer to `request` depends
   // on (`what`): logs it and drops the acquirer's reply uncalled (link::Reply), since the outcome
-  // is unknown until the store is reopened; the acquirer's timeout reversal settles it.
+  // is unknown until the store is reopened; the acquirer times out and reverses (an original) or
+  // repeats (a reversal, a completion, an advice) to the restarted switch.
   void LeaveUnanswered(const iso8583::Message& request, const char* what, const Status& s);
   // TokenService::OnTokenUseAnswered for `request` (as Finish holds it: after the TSP step when
   // it ran) when it was in a token range and a token service is set.

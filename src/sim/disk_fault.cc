@@ -81,6 +81,20 @@ ledger::LogFileOpener DiskFault::Opener() {
   };
 }
 
+store::FaultHook DiskFault::SqliteHook() {
+  return [self = shared_from_this()](store::FileOperation operation) {
+    switch (self->Check(operation == store::FileOperation::kWrite ? DiskFailure::kWrite : DiskFailure::kSync)) {
+      case Verdict::kPass:
+        return store::FaultVerdict::kPass;
+      case Verdict::kFail:
+        return store::FaultVerdict::kFail;
+      case Verdict::kFailAndLose:
+        return store::FaultVerdict::kFailAndLose;
+    }
+    return store::FaultVerdict::kPass;
+  };
+}
+
 void DiskFault::Arm(DiskFailure failure, DiskAftermath aftermath) {
   std::lock_guard lock(mu_);
   armed_ = true;

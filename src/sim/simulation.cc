@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -27,6 +28,7 @@
 #include "sim/disk_fault.h"
 #include "sim/sim_link.h"
 #include "sim/sim_world.h"
+#include "store/fault_vfs.h"
 #include "store/sqlite_store.h"
 #include "tsp/otp_challenge.h"
 #include "tsp/tsp_service.h"
@@ -159,6 +161,12 @@ class Run {
   void IssuerReady(std::size_t host);
   // A supervisor: schedules the restart of every host whose ledger failed (after a seeded delay).
   void SuperviseIssuers();
+  // The same for the switch whose store's disk failed.
+  void SuperviseSwitch();
+  // Seeds a failing write or fdatasync under `disk` (`node` names it in the faults and trace)
+  // at a step before `at`.
+  void PlanDiskFault(const std::shared_ptr<DiskFault>& disk, const std::string& node, std::int64_t at,
+                     const std::function<void(const std::string&)>& fault);
   void Quiesce();
   void Teardown();
   // Workload.
@@ -191,6 +199,10 @@ class Run {
   std::vector<bool> restart_due_;                  // SuperviseIssuers scheduled a restart, by host
   std::vector<std::unique_ptr<SimLink>> issuer_links_;
   std::unique_ptr<network::Switch> switch_;
+  std::shared_ptr<DiskFault> switch_disk_ = std::make_shared<DiskFault>();  // under its store
+  // Set by the disk's hook when it failed this incarnation's store; a restart gets a fresh one.
+  std::shared_ptr<std::atomic<bool>> switch_store_failed_ = std::make_shared<std::atomic<bool>>(false);
+  bool switch_restart_due_ = false;  // SuperviseSwitch scheduled a restart
   std::unique_ptr<server::DemoTsp> tsp_;
   std::vector<Card> cards_;
   std::vector<Phone> phones_;
@@ -237,7 +249,22 @@ Status Run::OpenSwitch() {
   network::SwitchOptions so;
   so.network_institution_id = demo_.network_institution_id;
   so.token_step_threads = 0;
-  TS_ASSIGN_OR_RETURN(auto store, store::OpenSqlite(dir_ / "network", "network"));
+  // The store sits on a disk the seed may fail (disk_fault.h); a restarted switch gets a healthy
+  // one. The journal is not on it: losing a journal row answers nobody wrongly.
+  store::RegisterFaultVfs();
+  switch_disk_->Disarm();
+  switch_restart_due_ = false;
+  auto failed = std::make_shared<std::atomic<bool>>(false);
+  switch_store_failed_ = failed;
+  store::SetFaultHook(store::SqlitePath(dir_ / "network", "network"),
+                      [hook = switch_disk_->SqliteHook(), failed](store::FileOperation operation) {
+                        const store::FaultVerdict verdict = hook(operation);
+                        if (verdict != store::FaultVerdict::kPass) failed->store(true);
+                        return verdict;
+                      });
+  store::StoreOptions store_options;
+  store_options.sqlite_vfs = store::kFaultVfsName;
+  TS_ASSIGN_OR_RETURN(auto store, store::OpenSqlite(dir_ / "network", "network", store_options));
   TS_ASSIGN_OR_RETURN(auto journal, store::OpenSqlite(dir_ / "network", "network_journal"));
   TS_ASSIGN_OR_RETURN(switch_, network::Switch::Create(so, std::move(bins), std::move(fx), world_.clock(),
                                                        std::move(store), std::move(journal)));
@@ -315,6 +342,18 @@ void Run::SuperviseIssuers() {
   }
 }
 
+void Run::SuperviseSwitch() {
+  if (!switch_ || switch_restart_due_ || !switch_store_failed_->load()) return;
+  switch_restart_due_ = true;
+  world_.Count("disk-failures");
+  world_.Trace("switch store failed");
+  At(world_.now_ms() + world_.Uniform(200, 2'000), "supervisor-restart|switch", [this] {
+    if (!switch_ || !switch_store_failed_->load()) return;  // crashed and restarted meanwhile
+    CrashSwitch();
+    RestartSwitch();
+  });
+}
+
 void Run::Quiesce() {
   // Issuers' and the switch's work reaches other roles only through SimLinks (staged events), so
   // one pass over the roles leaves the whole system idle.
@@ -329,6 +368,7 @@ void Run::Teardown() {
   if (switch_) switch_->SetTokenService(nullptr);
   tsp_.reset();
   switch_.reset();
+  store::SetFaultHook(store::SqlitePath(dir_ / "network", "network"), {});
   hosts_.clear();
 }
 
@@ -549,21 +589,28 @@ void Run::Plan() {
       }
     });
   }
-  const bool disk_fault = options_.force_disk_fault || (options_.disk_faults && world_.Chance(0.3));
-  if (disk_fault) {
+  if (options_.force_disk_fault || (options_.disk_faults && world_.Chance(0.3))) {
     const std::size_t h = static_cast<std::size_t>(world_.Uniform(0, static_cast<std::int64_t>(hosts_.size()) - 1));
-    const std::int64_t when = world_.Uniform(1, at);
-    const DiskFailure failure = world_.Chance(0.5) ? DiskFailure::kWrite : DiskFailure::kSync;
-    const DiskAftermath aftermath = world_.Chance(0.5) ? DiskAftermath::kLost : DiskAftermath::kKept;
-    const std::string what = std::string(failure == DiskFailure::kWrite ? "write" : "fdatasync") + " fails, writes " +
-                             (aftermath == DiskAftermath::kLost ? "lost" : "kept");
-    fault(std::string(Hosts()[h].node) + " disk: next " + what + " t=" + std::to_string(when));
-    At(when, std::string("disk-fault|") + Hosts()[h].node, [this, h, failure, aftermath, what] {
-      if (healed_) return;
-      disks_[h]->Arm(failure, aftermath);
-      world_.Trace(std::string(Hosts()[h].node) + " disk armed: next " + what);
-    });
+    PlanDiskFault(disks_[h], Hosts()[h].node, at, fault);
   }
+  if (options_.force_switch_disk_fault || (options_.disk_faults && world_.Chance(0.25))) {
+    PlanDiskFault(switch_disk_, "switch", at, fault);
+  }
+}
+
+void Run::PlanDiskFault(const std::shared_ptr<DiskFault>& disk, const std::string& node, std::int64_t at,
+                        const std::function<void(const std::string&)>& fault) {
+  const std::int64_t when = world_.Uniform(1, at);
+  const DiskFailure failure = world_.Chance(0.5) ? DiskFailure::kWrite : DiskFailure::kSync;
+  const DiskAftermath aftermath = world_.Chance(0.5) ? DiskAftermath::kLost : DiskAftermath::kKept;
+  const std::string what = std::string(failure == DiskFailure::kWrite ? "write" : "fdatasync") + " fails, writes " +
+                           (aftermath == DiskAftermath::kLost ? "lost" : "kept");
+  fault(node + " disk: next " + what + " t=" + std::to_string(when));
+  At(when, "disk-fault|" + node, [this, disk, node, failure, aftermath, what] {
+    if (healed_) return;
+    disk->Arm(failure, aftermath);
+    world_.Trace(node + " disk armed: next " + what);
+  });
 }
 
 // ---- workload ----
@@ -781,7 +828,7 @@ void Run::AdviceTick() {
 }
 
 bool Run::AllDone() {
-  if (!switch_) return false;
+  if (!switch_ || switch_store_failed_->load()) return false;
   for (const auto& h : hosts_) {
     if (!h || h->ledger_failed()) return false;
   }
@@ -804,6 +851,7 @@ void Run::Heal() {
   LinkFaultRates& f = world_.faults();
   f.drop_request = f.drop_response = f.duplicate_request = f.slow = 0;
   for (const auto& disk : disks_) disk->Disarm();  // a failure already seen is still restarted
+  switch_disk_->Disarm();
   for (std::size_t h = 0; h < hosts_.size(); ++h) RestartIssuer(h);
   RestartSwitch();
   for (std::size_t h = 0; h < issuer_links_.size(); ++h) {
@@ -827,6 +875,7 @@ Status Run::Loop() {
     event->action();
     Quiesce();
     SuperviseIssuers();
+    SuperviseSwitch();
     world_.events().Commit();
   }
   result_.steps = steps_;

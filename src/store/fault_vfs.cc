@@ -85,15 +85,17 @@ void LoseUnsynced(FaultFile* f) {
   f->real->pMethods->xSync(f->real, SQLITE_SYNC_NORMAL);
 }
 
-// Whether `operation` fails, applying the hook's verdict. Called with st.mu held.
-bool Fails(FaultFile* f, FileOperation operation) {
+// What `operation` meets, the hook's verdict applied (kFailAndLose: the unsynced writes are
+// undone). After a failure every call meets kFailAndLose, sticky until a new hook (a restart):
+// nothing more reaches the disk.
+FaultVerdict Verdict(FaultFile* f, FileOperation operation) {
   FileState& st = *f->state;
-  if (st.hook->failed.load()) return true;  // sticky until a new hook (a restart)
+  if (st.hook->failed.load()) return FaultVerdict::kFailAndLose;
   const FaultVerdict verdict = st.hook->hook(operation);
-  if (verdict == FaultVerdict::kPass) return false;
+  if (verdict == FaultVerdict::kPass) return verdict;
   st.hook->failed.store(true);
   if (verdict == FaultVerdict::kFailAndLose) LoseUnsynced(f);
-  return true;
+  return verdict;
 }
 
 int Close(sqlite3_file* f) {
@@ -109,9 +111,11 @@ int Write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
   FaultFile* ff = Fault(f);
   if (ff->state == nullptr) return ff->real->pMethods->xWrite(ff->real, buf, n, off);
   std::lock_guard lock(ff->state->mu);
-  if (Fails(ff, FileOperation::kWrite)) return SQLITE_IOERR_WRITE;
+  const FaultVerdict verdict = Verdict(ff, FileOperation::kWrite);
+  if (verdict == FaultVerdict::kFailAndLose) return SQLITE_IOERR_WRITE;
   RememberSynced(ff, off, off + n);
-  return ff->real->pMethods->xWrite(ff->real, buf, n, off);
+  const int rc = ff->real->pMethods->xWrite(ff->real, buf, n, off);
+  return verdict == FaultVerdict::kFail ? SQLITE_IOERR_WRITE : rc;
 }
 int Truncate(sqlite3_file* f, sqlite3_int64 size) {
   FaultFile* ff = Fault(f);
@@ -126,7 +130,8 @@ int Sync(sqlite3_file* f, int flags) {
   FaultFile* ff = Fault(f);
   if (ff->state == nullptr) return ff->real->pMethods->xSync(ff->real, flags);
   std::lock_guard lock(ff->state->mu);
-  if (Fails(ff, FileOperation::kSync)) return SQLITE_IOERR_FSYNC;
+  // kFail: the writes stay where they are (the page cache), so they reach the disk.
+  if (Verdict(ff, FileOperation::kSync) != FaultVerdict::kPass) return SQLITE_IOERR_FSYNC;
   const int rc = ff->real->pMethods->xSync(ff->real, flags);
   if (rc == SQLITE_OK) {
     ff->state->unsynced.clear();

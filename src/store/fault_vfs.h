@@ -5,11 +5,11 @@
 //
 // What a failure leaves on disk is the hook's choice, as a real failed write or fsync leaves it
 // unknown:
-//   kFail         the call fails (SQLITE_IOERR_WRITE / SQLITE_IOERR_FSYNC); a failed write is not
-//                 performed, a failed sync leaves the writes before it on disk;
-//   kFailAndLose  the call fails and every write to that file since its last good sync is undone
-//                 (the old bytes put back, the file cut back to its synced size): the disk dropped
-//                 them.
+//   kFail         the call fails (SQLITE_IOERR_WRITE / SQLITE_IOERR_FSYNC), but what it wrote and
+//                 every write before it reach the disk;
+//   kFailAndLose  the call fails, is not performed, and every write to that file since its last
+//                 good sync is undone (the old bytes put back, the file cut back to its synced
+//                 size): the disk dropped them.
 // After a failure every later write and sync to the files of that hook fails too, until a new hook
 // is set for the database: a process that saw its disk fail must reopen (restart) before it writes
 // again, and its in-memory view (SQLite's page cache, the WAL index) must never reach the disk

@@ -94,8 +94,8 @@ TEST_F(FaultVfsTest, AFailedSyncThatKeepsTheWritesKeepsTheCommitThoughItFailed) 
   EXPECT_TRUE(SecondRowSurvives(FileOperation::kSync, FaultVerdict::kFail));
 }
 
-TEST_F(FaultVfsTest, AFailedWriteIsNotWritten) {
-  EXPECT_FALSE(SecondRowSurvives(FileOperation::kWrite, FaultVerdict::kFail));
+TEST_F(FaultVfsTest, AFailedWriteThatIsLostLosesTheCommit) {
+  EXPECT_FALSE(SecondRowSurvives(FileOperation::kWrite, FaultVerdict::kFailAndLose));
 }
 
 TEST_F(FaultVfsTest, AnotherDatabaseInTheSameDirectoryIsNotAffected) {
