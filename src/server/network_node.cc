@@ -58,6 +58,7 @@ void InstallNetworkRoutes(HttpFront& http, network::Switch& network, std::string
                     {"format_errors", s.format_errors.load()},
                     {"late_reversals", s.late_reversals.load()},
                     {"advices_delivered", s.advices_delivered.load()},
+                    {"unanswered_store_failures", s.unanswered_store_failures.load()},
                     {"advices_pending_total", pending},
                     {"advices_pending", advices}});
   });
