@@ -873,8 +873,10 @@ struct Operator::Impl : ContractHost {
   }
 
   // A ledger transfer that must end ok or exists; otherwise the operator is broken (in-memory
-  // and disk may disagree): later calls fail until reopened.
-  Status CreateTransfer(const ledger::Transfer& transfer, std::string_view what) {
+  // and disk may disagree): later calls fail until reopened. Returns whether it was created now;
+  // false when it existed: an earlier incarnation created it and crashed (or its store failed)
+  // before its journal row said so, and Recover read its effect into the balances already.
+  Result<bool> CreateTransfer(const ledger::Transfer& transfer, std::string_view what) {
     Result<std::vector<CreateTransferResult>> results =
         ledger->CreateTransfers(std::span<const ledger::Transfer>(&transfer, 1));
     if (!results.ok()) {
@@ -885,7 +887,7 @@ struct Operator::Impl : ContractHost {
       return Internal(std::string(what) + ": ledger refused " + transfer.id.ToHex() + ": " +
                       std::string(ledger::CreateTransferResultName((*results)[0])));
     }
-    return Status::Ok();
+    return (*results)[0] == CreateTransferResult::kOk;
   }
 
   Result<ledger::Transfer> Resolution(const Row& row, bool post) {
@@ -1003,6 +1005,9 @@ struct Operator::Impl : ContractHost {
           SingleAttempt());
       if (!stored.ok()) {
         revert_all();
+        // A failed commit may still reach the disk (a failed fsync): the journal may hold rows
+        // the in-memory state just dropped. Reopening (Recover) settles which.
+        if (stored.code() == ErrorCode::kIoError) broken = stored;
         return stored;
       }
       for (std::size_t i : fresh) journal_ids.insert(cands[i].row.id);
@@ -1191,13 +1196,17 @@ struct Operator::Impl : ContractHost {
 
   // Finishes an outbox row (mu held): resolves its hold, updates memory and the journal.
   Status FinishLocked(Row& row, bool success, const Status& failure) {
+    // Whether the in-memory balances still lack the resolution's effect: not when the ledger
+    // already had the transfer (the simulator's failing disk found the purse debited twice: the
+    // post reached the ledger, the journal update did not, and the row was driven again).
+    bool apply = true;
     if (IsHeldOutbox(row.kind)) {
       TS_ASSIGN_OR_RETURN(const ledger::Transfer t, Resolution(row, success));
-      TS_RETURN_IF_ERROR(CreateTransfer(t, success ? "post" : "void"));
+      TS_ASSIGN_OR_RETURN(apply, CreateTransfer(t, success ? "post" : "void"));
     } else if (row.kind == kKindIssue && success) {
-      TS_RETURN_IF_ERROR(CreateTransfer(TransferOf(row), "issue received"));
+      TS_ASSIGN_OR_RETURN(apply, CreateTransfer(TransferOf(row), "issue received"));
     }
-    if (success) {
+    if (success && apply) {
       if (row.kind == kKindInterbankOut) {
         if (auto it = wallets.find(row.debit_wallet); it != wallets.end()) {
           it->second.balance -= row.amount_fen;
@@ -1210,15 +1219,23 @@ struct Operator::Impl : ContractHost {
       } else if (row.kind == kKindIssue) {
         float_available += row.amount_fen;
       }
+    }
+    if (success) {
       row.status = std::string(kPosted);
     } else {
-      if (IsHeldOutbox(row.kind)) Revert(row);
+      if (IsHeldOutbox(row.kind) && apply) Revert(row);
       row.status = std::string(kFailed);
       row.error_code = std::string(ErrorCodeName(failure.code()));
       row.reason = failure.message();
     }
     row.step.clear();
-    return UpdateRow(row);
+    // The ledger and the in-memory balances have moved; a journal that did not follow makes the
+    // operator broken until reopened, so the row is not driven (and applied) again meanwhile.
+    if (Status updated = UpdateRow(row); !updated.ok()) {
+      broken = updated;
+      return broken;
+    }
+    return Status::Ok();
   }
 
   Result<Entry> Finish(Row& row, bool success, const Status& failure) {

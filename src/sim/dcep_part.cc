@@ -1,5 +1,6 @@
 #include "sim/dcep_part.h"
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,6 +12,9 @@
 #include "dcep/tiers.h"
 #include "device/dcep_wallet_client.h"
 #include "device/secure_element.h"
+#include "sim/disk_fault.h"
+#include "store/fault_vfs.h"
+#include "store/sqlite_store.h"
 
 namespace tapstack::sim {
 namespace {
@@ -24,6 +28,9 @@ constexpr int kStepsPerPaymentMax = 8;  // the drive loop's bound
 constexpr int kHealRounds = 3;          // uploads by every watch, then re-drives
 constexpr std::int64_t kCorruptionFen = 100;
 constexpr char kClonedId[] = "watch-a";
+// The stores a seed's failing disk may sit under: an operator's wallets and journal, or its
+// offline settlement records (DcepNetworkOptions names the roles).
+constexpr const char* kDiskRoles[] = {"dcep_icbc", "dcep_ccb", "dcep_offline_icbc", "dcep_offline_ccb"};
 // Each ledger's log grows in chunks of this many zero bytes; a run writes far less, and the
 // default (64 MiB, three ledgers) would be most of a run's time.
 constexpr std::uint64_t kLedgerPreallocateBytes = 256 * 1024;
@@ -98,7 +105,13 @@ class Part {
         network_random_(world.random()()),
         peers_(world) {}
 
+  ~Part() { store::SetFaultHook(DiskPath(), {}); }
+
   Status SetUp() {
+    // One of the operators' stores sits on a disk the seed may fail (disk_fault.h). The roles
+    // open their stores with the default VFS, so the fault VFS becomes the process's default.
+    store::RegisterFaultVfs(/*make_default=*/true);
+    disk_role_ = kDiskRoles[Pick(std::size(kDiskRoles))];
     TS_RETURN_IF_ERROR(OpenNetwork());
     for (const char* op : {"icbc", "ccb"}) {
       TS_ASSIGN_OR_RETURN(dcep::Operator * o, network_->operator_of(op));
@@ -139,6 +152,7 @@ class Part {
     for (int step = 0;
          payments < options_.payments && step < options_.payments * kStepsPerPaymentMax; ++step) {
       world_.clock().AdvanceMillis(world_.Uniform(1'000, 120'000));
+      TS_RETURN_IF_ERROR(Supervise());
       const std::int64_t roll = world_.Uniform(0, 99);
       if (roll < 50) {
         Pay();
@@ -147,10 +161,12 @@ class Part {
         TS_RETURN_IF_ERROR(Upload(*watches_[Pick(watches_.size())], /*heal=*/false));
       } else if (!options_.faults) {
         continue;
-      } else if (roll < 93) {
+      } else if (roll < 90) {
         peers_.faulty = !peers_.faulty;
         world_.Count("dcep-interbank-faults");
         world_.Trace(std::string("dcep interbank link ") + (peers_.faulty ? "faulty" : "healthy"));
+      } else if (roll < 95) {
+        ArmDisk();
       } else {
         world_.Count("dcep-restarts");
         world_.Trace("dcep network restart");
@@ -164,6 +180,8 @@ class Part {
   Status Heal() {
     peers_.faulty = false;
     world_.Trace("dcep heal");
+    disk_->Disarm();
+    TS_RETURN_IF_ERROR(Supervise());
     for (int round = 0; round < kHealRounds; ++round) {
       for (auto& w : watches_) TS_RETURN_IF_ERROR(Upload(*w, /*heal=*/true));
       for (const char* op : {"icbc", "ccb"}) {
@@ -244,9 +262,39 @@ class Part {
     return !w.clone && !(HasClone() && w.id == kClonedId) && !w.dealt_with_cloned_payer;
   }
 
+  std::filesystem::path DiskPath() const { return store::SqlitePath(dir_ / "network", disk_role_); }
+
+  // The next write or fdatasync of the disk under disk_role_ fails, its unsynced writes lost or
+  // kept (as the card part's disks).
+  void ArmDisk() {
+    const DiskFailure failure = world_.Chance(0.5) ? DiskFailure::kWrite : DiskFailure::kSync;
+    const DiskAftermath aftermath = world_.Chance(0.5) ? DiskAftermath::kLost : DiskAftermath::kKept;
+    disk_->Arm(failure, aftermath);
+    world_.Count("dcep-disk-faults");
+    world_.Trace("dcep " + disk_role_ + " disk armed: next " +
+                 (failure == DiskFailure::kWrite ? "write" : "fdatasync") + " fails, writes " +
+                 (aftermath == DiskAftermath::kLost ? "lost" : "kept"));
+  }
+
+  // A supervisor: the network whose store's disk failed is restarted (the store refuses writes
+  // until then), with a healthy disk.
+  Status Supervise() {
+    if (!disk_failed_->load()) return Status::Ok();
+    world_.Count("dcep-disk-failures");
+    world_.Trace("dcep " + disk_role_ + " store failed: network restart");
+    return OpenNetwork();
+  }
+
   Status OpenNetwork() {
     peers_.target = nullptr;
     network_.reset();  // a restart: everything is read back from the files
+    disk_->Disarm();
+    disk_failed_ = std::make_shared<std::atomic<bool>>(false);
+    store::SetFaultHook(DiskPath(), [hook = disk_->SqliteHook(), failed = disk_failed_](store::FileOperation op) {
+      const store::FaultVerdict verdict = hook(op);
+      if (verdict != store::FaultVerdict::kPass) failed->store(true);
+      return verdict;
+    });
     TS_ASSIGN_OR_RETURN(const std::filesystem::path config_path, dcep::DefaultDcepConfigPath());
     dcep::DcepNetworkOptions options;
     options.data_dir = dir_ / "network";
@@ -370,6 +418,10 @@ class Part {
   std::unique_ptr<dcep::DcepNetwork> network_;
   std::vector<std::unique_ptr<Watch>> watches_;  // a, b, c, then the clone if any
   std::map<std::string, int> settled_;           // "payer#counter" → uploads answered kSettled
+  std::string disk_role_;                        // the store on the failing disk
+  std::shared_ptr<DiskFault> disk_ = std::make_shared<DiskFault>();
+  // Set by the disk's hook when it failed the open network's store.
+  std::shared_ptr<std::atomic<bool>> disk_failed_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace

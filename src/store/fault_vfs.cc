@@ -243,7 +243,7 @@ int CurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) {
 
 }  // namespace
 
-void RegisterFaultVfs() {
+void RegisterFaultVfs(bool make_default) {
   static std::once_flag once;
   std::call_once(once, [] {
     real_vfs = sqlite3_vfs_find(nullptr);
@@ -267,6 +267,8 @@ void RegisterFaultVfs() {
     fault_vfs.xCurrentTimeInt64 = CurrentTimeInt64;
     sqlite3_vfs_register(&fault_vfs, /*makeDflt=*/0);
   });
+  // Registering again moves it to the head of the list, which is the default (sqlite3_vfs_register).
+  if (make_default) sqlite3_vfs_register(&fault_vfs, /*makeDflt=*/1);
 }
 
 void SetFaultHook(const std::filesystem::path& database, FaultHook hook) {

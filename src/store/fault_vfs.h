@@ -31,8 +31,11 @@ enum class FaultVerdict : std::uint8_t { kPass, kFail, kFailAndLose };
 // thread; must not call back into SQLite.
 using FaultHook = std::function<FaultVerdict(FileOperation operation)>;
 
-// Registers the VFS (once per process, later calls do nothing; never as the default).
-void RegisterFaultVfs();
+// Registers the VFS (once per process). With `make_default`, it also becomes the process's default
+// VFS: every SQLite file opened from then on goes through it, and files without a hook pass
+// straight through to the real VFS. The simulator uses that to fail any role's store without
+// each role's options naming the VFS.
+void RegisterFaultVfs(bool make_default = false);
 
 // Files of `database` (the .db file and its -wal, -shm and -journal) opened from now on consult
 // `hook`; an empty hook detaches it. Files already open keep the hook they were opened with.

@@ -172,8 +172,9 @@ TEST(SimulationTest, SwitchStoreDiskFailsAWriteOrASync) {
 
 TEST(SimulationTest, DcepOfflinePaymentsSurviveAClonedWatchLostAnswersAndRestarts) {
   // The digital-currency part (dcep_part.h) with watch-a cloned in every seed: between them the
-  // seeds lose upload answers, send uploads twice, lose interbank credits and their answers and
-  // restart the network; the clone's second spends are caught; every invariant holds.
+  // seeds lose upload answers, send uploads twice, lose interbank credits and their answers,
+  // fail the disk under an operator's store and restart the network; the clone's second spends
+  // are caught; every invariant holds.
   std::map<std::string, std::int64_t> totals;
   for (std::uint64_t seed = 600; seed < 612; ++seed) {
     SimOptions o;
@@ -189,7 +190,8 @@ TEST(SimulationTest, DcepOfflinePaymentsSurviveAClonedWatchLostAnswersAndRestart
   }
   for (const char* name : {"dcep-payments", "dcep-records-settled", "dcep-records-duplicate",
                            "dcep-records-double_spend", "dcep-answers-lost", "dcep-restarts",
-                           "dcep-interbank-requests-lost", "dcep-interbank-answers-lost"}) {
+                           "dcep-interbank-requests-lost", "dcep-interbank-answers-lost",
+                           "dcep-disk-failures"}) {
     EXPECT_GT(totals[name], 0) << name;
   }
 }
