@@ -4,10 +4,15 @@
 // holds after a mixed workload.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <functional>
+#include <memory>
 #include <random>
 
 #include "dcep/operator.h"
 #include "dcep_test_util.h"
+#include "store/fault_vfs.h"
+#include "store/sqlite_store.h"
 
 namespace tapstack::dcep {
 namespace {
@@ -52,10 +57,12 @@ class FaultyPeers final : public InterbankPeers {
   InterbankPeers* target = nullptr;
   Fault credit = Fault::kNone;
   int credits = 0;
+  std::function<void()> after_credit;  // runs once the payee's operator has answered
   Result<CreditResult> CreditIncoming(const IncomingCredit& c) override {
     ++credits;
     if (credit == Fault::kBefore) return Unavailable("payee operator unreachable");
     Result<CreditResult> r = target->CreditIncoming(c);
+    if (after_credit) after_credit();
     if (credit == Fault::kAfter) return Unavailable("answer lost");
     return r;
   }
@@ -202,6 +209,30 @@ TEST_F(InterbankTest, RecoversWhenThePayeeOperatorIsUnreachable) {
   const Entry e = Must(PayAcross(10'000, "payee-down"));
   EXPECT_EQ(e.status, "posted");
   ExpectCompleted(10'000);
+}
+
+TEST_F(InterbankTest, RecoversWhenTheJournalUpdateFailsAfterTheLedgerPosted) {
+  // The payer's store is reopened on a disk that loses the next write once armed; the payee's
+  // answer arms it, so the write lost is the journal's "posted" after the ledger's post.
+  store::RegisterFaultVfs(/*make_default=*/true);
+  const std::filesystem::path journal = store::SqlitePath(dir_, "dcep_icbc");
+  auto armed = std::make_shared<std::atomic<bool>>(false);
+  store::SetFaultHook(journal, [armed](store::FileOperation operation) {
+    return operation == store::FileOperation::kWrite && armed->exchange(false)
+               ? store::FaultVerdict::kFailAndLose
+               : store::FaultVerdict::kPass;
+  });
+  ASSERT_OK(network_->ReopenOperator("icbc"));
+  peers_.after_credit = [armed] { armed->store(true); };
+  EXPECT_EQ(PayAcross(10'000, "journal-lost").status().code(), ErrorCode::kIoError);
+  peers_.after_credit = nullptr;
+  // Broken until reopened: in memory the payment is done, on disk still in flight.
+  EXPECT_EQ(PayAcross(1'000, "while-broken").status().code(), ErrorCode::kIoError);
+  store::SetFaultHook(journal, {});  // a healthy disk for the reopened store
+  HealAndReopenPayer();
+  // The re-driven row finds the post in the ledger and does not debit the payer again.
+  ExpectCompleted(10'000);
+  EXPECT_EQ(Must(PayAcross(10'000, "journal-lost")).status, "posted");
 }
 
 TEST_F(InterbankTest, RecoversWhenTheCreditAnswerIsLost) {
