@@ -5,8 +5,15 @@
 //     network, and once it is back every stand-in approval reaches its ledger as an advice.
 //   - The whole stack is killed with SIGKILL under load and restarted: every approval the client
 //     received is in an issuer ledger, and every ledger passes its audit.
+//   - Every ISO 8583 link is mutual TLS, set up through the configuration files alone.
 // The processes, the load and the ledger checks are in rail_processes.h (shared with the SIGKILL
 // loop, kill_loop_test.cc).
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -16,6 +23,8 @@
 #include <nlohmann/json.hpp>
 
 #include "demo/demo_network.h"
+#include "iso8583/codec.h"
+#include "iso8583/profile.h"
 #include "server/rail_processes.h"
 
 namespace tapstack::server {
@@ -111,6 +120,69 @@ TEST_F(MultiProcessTest, WholeStackKilledUnderLoadLosesNoApproval) {
   // And the restarted stack still works.
   Load again(stack, 2);
   EXPECT_TRUE(WaitFor([&] { return again.approvals() >= 20; }, 20s));
+}
+
+// What a plaintext peer gets from `port` on loopback after sending an ISO 8583 sign-on (0800, DE70
+// 001) in the clear, framed as the links frame it (2-byte length, then the ASCII profile's
+// message): the bytes read until the listener closed or fell silent for 8 s, or "timeout" when it
+// said nothing and kept the connection. A plain listener answers 0810.
+std::string PlaintextSignOn(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return "connect failed";
+  }
+  iso8583::Message sign_on("0800");
+  sign_on.Set(7, "1123042500");
+  sign_on.Set(11, "000001");
+  sign_on.Set(70, "001");
+  std::string body;
+  if (!iso8583::Pack(sign_on, iso8583::AsciiProfile(), body).ok()) return "pack failed";
+  const std::string frame = std::string{static_cast<char>(body.size() >> 8), static_cast<char>(body.size() & 0xff)} + body;
+  (void)::write(fd, frame.data(), frame.size());
+  std::string got;
+  bool closed = false;
+  char buf[512];
+  pollfd p{fd, POLLIN, 0};
+  while (!closed && ::poll(&p, 1, 8'000) == 1) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    closed = n <= 0;
+    if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return got.empty() && !closed ? "timeout" : got;
+}
+
+TEST_F(MultiProcessTest, MutualTlsOnEveryIso8583LinkByConfiguration) {
+  // The acquirer → network link and the network → issuer links are mutual TLS with certificates
+  // of a CA made for the run, set through the roles' files only (rail_processes.h). The acquirer
+  // is healthy only once its link is signed on; each issuer approves its card itself.
+  Stack stack(rail::RailTls::kMutual);
+  stack.StartAll();
+  for (int i = 0; i < kIssuers; ++i) {
+    json sale = stack.PostAcquirer("/v1/acquirer/purchases", {{"terminal_id", "TERM0001"},
+                                                              {"card", {{"bank", stack.banks(i).front()}, {"index", 1}}},
+                                                              {"amount_minor", 2'500}});
+    ASSERT_EQ(sale.value("approved", false), true) << sale.dump();
+    EXPECT_NE(sale.value("approval_code", "S").substr(0, 1), "S") << "not stood in for: " << sale.dump();
+  }
+  json stats = stack.NetworkStats();
+  EXPECT_EQ(stats.value("approved", 0), kIssuers) << stats.dump();
+  EXPECT_EQ(stats.value("stand_in_approved", -1), 0) << stats.dump();
+  // A plaintext sign-on to the network's ISO 8583 port gets no ISO 8583 answer: the listener
+  // speaks TLS only and closes the peer.
+  const std::string plaintext = PlaintextSignOn(stack.network_iso8583_port());
+  EXPECT_EQ(plaintext.find("0810"), std::string::npos) << plaintext;
+  EXPECT_NE(plaintext, "timeout");
+  // And it still serves TLS peers afterwards.
+  json after = stack.PostAcquirer("/v1/acquirer/purchases", {{"terminal_id", "TERM0001"},
+                                                             {"card", {{"bank", stack.banks(0).front()}, {"index", 2}}},
+                                                             {"amount_minor", 1'000}});
+  EXPECT_EQ(after.value("approved", false), true) << after.dump();
 }
 
 TEST_F(MultiProcessTest, CompletionPostsTheHoldAndTheBatchReconciles) {

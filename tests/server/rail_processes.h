@@ -4,7 +4,9 @@
 // network's store is on PostgreSQL when TAPSTACK_TEST_PG_URL is set (always in CI).
 //   - RailProcesses: writes the configurations, starts, kills (SIGKILL) and restarts each process on
 //     the ports picked once (below the kernel's ephemeral range, support/subprocess.h, so a restart
-//     finds its port free), and reads the roles' HTTP APIs.
+//     finds its port free), and reads the roles' HTTP APIs. With RailTls::kMutual every ISO 8583
+//     link (acquirer → network → issuers) is mutual TLS, configured through the files' keys, with
+//     certificates of a CA generated for the run (link/test_pki.h).
 //   - Load: client threads buying through the acquirer's HTTP API, recording what they saw.
 //   - ExpectEveryApprovalInALedger, ExpectAuditsPass: the invariants both tests check.
 // Header-only. RailProcesses: one test thread starts and kills; its HTTP reads may be called from
@@ -35,6 +37,7 @@
 #include <nlohmann/json.hpp>
 
 #include "demo/demo_network.h"
+#include "link/test_pki.h"
 #include "support/subprocess.h"
 
 namespace tapstack::server::rail {
@@ -118,9 +121,12 @@ inline bool WaitFor(const std::function<bool()>& condition, std::chrono::millise
   return condition();
 }
 
+// How the rail's ISO 8583 links are carried.
+enum class RailTls { kNone, kMutual };
+
 class RailProcesses {
  public:
-  RailProcesses() {
+  explicit RailProcesses(RailTls tls = RailTls::kNone) : tls_(tls) {
     std::string pattern = (std::filesystem::temp_directory_path() / "tapstack-mp-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     dir_ = pattern;
@@ -165,6 +171,7 @@ class RailProcesses {
     return -1;
   }
   std::uint16_t acquirer_port() const { return acq_http_; }
+  std::uint16_t network_iso8583_port() const { return net_iso_; }
 
   // Starts `p` and waits until it answers /health (the acquirer: with its network link up).
   // Throws std::runtime_error with the process's log when it does not within kHealthWaitMs.
@@ -268,27 +275,50 @@ class RailProcesses {
   }
 
  private:
+  // RailTls::kMutual: the [iso8583] keys of a listener that speaks TLS only and wants a client
+  // certificate of the run's CA; "" without TLS.
+  std::string ListenerTls(const std::string& name) const {
+    if (!ca_) return "";
+    const link::testing::CertFiles leaf = ca_->Issue(name, "IP:127.0.0.1");
+    return "tls_cert_file = \"" + leaf.cert_file + "\"\ntls_key_file = \"" + leaf.key_file +
+           "\"\ntls_client_ca_file = \"" + ca_->cert_file() + "\"\n";
+  }
+  // The keys of a client link (`prefix`: "" for [[network.issuers]], "network_" for [acquirer]):
+  // the run's CA, the listener's address as its name, and `name`'s client certificate.
+  std::string LinkTls(const std::string& prefix, const std::string& name) const {
+    if (!ca_) return "";
+    const link::testing::CertFiles leaf = ca_->Issue(name, "IP:127.0.0.1");
+    return prefix + "tls_ca_file = \"" + ca_->cert_file() + "\"\n" + prefix + "tls_server_name = \"127.0.0.1\"\n" +
+           prefix + "tls_cert_file = \"" + leaf.cert_file + "\"\n" + prefix + "tls_key_file = \"" +
+           leaf.key_file + "\"\n";
+  }
+
   void WriteConfigs() {
+    if (tls_ == RailTls::kMutual) ca_ = std::make_unique<link::testing::TestCa>(dir_, "rail");
     for (int i = 0; i < kIssuers; ++i) {
-      std::ofstream(dir_ / ("issuer" + std::to_string(i) + ".toml"))
-          << "role = \"issuer\"\n[store]\ndata_dir = \"" << (dir_ / ("issuer" + std::to_string(i))).string()
-          << "\"\n[http]\nport = " << iss_http_[i] << "\n[iso8583]\nport = " << iss_iso_[i]
-          << "\nallowed_peers = [\"127.0.0.1\"]\n[demo]\ncards_per_bank = " << kCardsPerBank
-          << "\n[issuer]\nname = \"issuer" << i << "\"\nbanks = " << TomlList(banks_[i]) << "\n";
+      const std::string name = "issuer" + std::to_string(i);
+      std::ofstream(dir_ / (name + ".toml"))
+          << "role = \"issuer\"\n[store]\ndata_dir = \"" << (dir_ / name).string() << "\"\n[http]\nport = "
+          << iss_http_[i] << "\n[iso8583]\nport = " << iss_iso_[i] << "\nallowed_peers = [\"127.0.0.1\"]\n"
+          << ListenerTls(name + "-listener") << "[demo]\ncards_per_bank = " << kCardsPerBank
+          << "\n[issuer]\nname = \"" << name << "\"\nbanks = " << TomlList(banks_[i]) << "\n";
     }
     std::ofstream network(dir_ / "network.toml");
     network << "role = \"network\"\n[store]\ndata_dir = \"" << (dir_ / "network").string() << "\"\n";
     if (!pg_url_.empty()) network << "url = \"" << pg_url_ << "\"\n";
     network << "[http]\nport = " << net_http_ << "\n[iso8583]\nport = " << net_iso_
-            << "\nallowed_peers = [\"127.0.0.1\"]\n[network]\nname = \"" << network_name_
+            << "\nallowed_peers = [\"127.0.0.1\"]\n"
+            << ListenerTls("network-listener") << "[network]\nname = \"" << network_name_
             << "\"\nissuer_timeout_ms = " << kIssuerTimeoutMs << "\n";
     for (int i = 0; i < kIssuers; ++i) {
-      network << "[[network.issuers]]\nport = " << iss_iso_[i] << "\nbanks = " << TomlList(banks_[i]) << "\n";
+      network << "[[network.issuers]]\nport = " << iss_iso_[i] << "\nbanks = " << TomlList(banks_[i]) << "\n"
+              << LinkTls("", "network-to-issuer" + std::to_string(i));
     }
     std::ofstream(dir_ / "acquirer.toml") << "role = \"acquirer\"\n[store]\ndata_dir = \""
                                           << (dir_ / "acquirer").string() << "\"\n[http]\nport = " << acq_http_
                                           << "\n[acquirer]\nnetwork_port = " << net_iso_
-                                          << "\nnetwork_timeout_ms = " << kNetworkTimeoutMs << "\n";
+                                          << "\nnetwork_timeout_ms = " << kNetworkTimeoutMs << "\n"
+                                          << LinkTls("network_", "acquirer");
   }
   std::unique_ptr<testing::ChildProcess>& Slot(const RailProcess& p) {
     switch (p.role) {
@@ -307,6 +337,8 @@ class RailProcesses {
     return iss_http_[p.issuer];
   }
 
+  RailTls tls_;
+  std::unique_ptr<link::testing::TestCa> ca_;  // RailTls::kMutual
   std::filesystem::path dir_;
   demo::DemoNetwork demo_;
   std::vector<std::string> banks_[kIssuers];
