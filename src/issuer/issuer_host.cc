@@ -532,6 +532,7 @@ enum class Action : std::uint8_t {
 struct Plan {
   Action action = Action::kDecided;
   std::string code;       // kDecided
+  std::string approval;   // kDecided and approved from a booking already there: its DE38
   int transfer = -1;      // index into the batch's first ledger request
   int follow_up = -1;     // kStandInHold: index of the stand-in hold placed in the second request
   bool takeover = false;  // ... placed together with the void of the bank's own hold (one chain)
@@ -1019,6 +1020,44 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
         continue;
       }
     }
+    {
+      // The network's stand-in advice of this very request reached the bank first: the network
+      // stood in, could not make its answer durable and left it unanswered, and the acquirer's
+      // repeat came after the advice (found by the simulator's failing disk under the switch's
+      // store). The request is booked once: the repeat is answered from that booking (0120: the
+      // stand-in hold under the request's own id; 0220: the stand-in posting).
+      const Id128 stand_in_id = auth ? HoldId(plan.key) : StandInHoldId(plan.key);
+      bool booked = false;
+      bool standing = false;  // not voided, expired or refunded since
+      Status looked_up = Status::Ok();
+      if (auth) {
+        auto hold = ledger_->LookupTransfer(stand_in_id);
+        looked_up = hold.status();
+        if (hold.ok() && hold->has_value() && (*hold)->transfer.code == kTransferStandIn) {
+          booked = true;
+          standing = (*hold)->pending_state == ledger::PendingState::kPending ||
+                     (*hold)->pending_state == ledger::PendingState::kPosted;
+        }
+      } else {
+        auto posting = posted_sale(stand_in_id);
+        auto refund = ledger_->LookupTransfer(StandInRefundId(plan.key));
+        looked_up = !posting.ok() ? posting.status() : refund.status();
+        if (posting.ok() && refund.ok()) {
+          booked = posting->has_value();
+          standing = !refund->has_value();
+        }
+      }
+      if (!looked_up.ok()) {
+        spdlog::warn("issuer: ledger look-up failed: {}", looked_up.ToString());
+        decide(plan, rc::kSystemMalfunction);
+        continue;
+      }
+      if (booked) {
+        decide(plan, standing ? rc::kApproved : rc::kInvalidTransaction);
+        if (standing) plan.approval = ApprovalCode(stand_in_id);
+        continue;
+      }
+    }
     DayActivity& day = activity_[plan.fingerprint];
     if (day.day != today) day = DayActivity{today, {}};
     DailyActivity seen = day.today;
@@ -1203,7 +1242,7 @@ void IssuerHost::ProcessBatch(std::vector<Pending>& batch) {
     }
     iso8583::Message& request = batch[i].request;
     std::string code = plan.code;
-    std::string approval;
+    std::string approval = plan.approval;
     if (plan.action != Action::kDecided) {
       const R r = results[static_cast<std::size_t>(plan.transfer)];
       if (!ledger_status.ok()) {

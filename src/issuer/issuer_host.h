@@ -72,8 +72,11 @@
 // sale the acquirer has already reversed (the bank's hold voided by that reversal, or a reversal
 // that found no hold at all) places nothing. A stand-in 0220 does the same for a sale: the bank's
 // own posting is refunded under the id the network's late reversal would use (so only one of them
-// refunds it) and the stand-in posting stands. These orderings were found by the deterministic
-// simulation (src/sim, docs/RELIABILITY.md).
+// refunds it) and the stand-in posting stands. The other way round, a request (or its repeat)
+// arriving after the network's advice of it is answered from the stand-in booking ("00" with its
+// approval code, nothing booked again; "12" once it was reversed): the network stood in but left
+// the acquirer unanswered when its store failed, and the acquirer repeated. These orderings were
+// found by the deterministic simulation (src/sim, docs/RELIABILITY.md).
 //
 // Daily amount and velocity counters are kept in memory (they restart at zero after a restart);
 // credits do not count.

@@ -526,6 +526,30 @@ TEST_F(IssuerHostTest, StandInFinancialAdviceWithoutDe90StillPosts) {
   ExpectAuditOk();
 }
 
+TEST_F(IssuerHostTest, ARepeatAfterTheNetworksStandInAdviceIsAnsweredFromItsBooking) {
+  // The network stood in, could not make its answer durable and left the acquirer unanswered
+  // (Switch::LeaveUnanswered); its advice reached the bank, then the acquirer's repeat did.
+  for (const char* mti : {"0200", "0100"}) {
+    SCOPED_TRACE(mti);
+    const std::int64_t before = Available(Rich());
+    const iso8583::Message original = Request(mti, Rich(), 1'700);
+    EXPECT_EQ(Code(StandInAdvice(original)), rc::kApproved);
+    iso8583::Message repeat = original;
+    repeat.set_mti(std::string(mti) == "0200" ? "0201" : "0101");
+    const iso8583::Message answer = Send(repeat);
+    EXPECT_EQ(answer.Get(39), std::string_view(rc::kApproved));
+    EXPECT_TRUE(answer.Has(38));
+    EXPECT_EQ(Available(Rich()), before - 1'700) << "booked once";
+    EXPECT_TRUE(Find(original).stand_in);
+    // Once the acquirer reversed it, a late copy is refused rather than booked again.
+    EXPECT_EQ(Code(Reversal(original)), rc::kApproved);
+    EXPECT_EQ(Available(Rich()), before);
+    EXPECT_EQ(Code(repeat), rc::kInvalidTransaction);
+    EXPECT_EQ(Available(Rich()), before);
+  }
+  ExpectAuditOk();
+}
+
 TEST_F(IssuerHostTest, ReopenedHostKeepsHoldsAndCards) {
   const std::int64_t before = Available(Rich());
   const iso8583::Message held = Auth(Rich(), 1'111);
