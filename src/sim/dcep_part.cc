@@ -290,11 +290,7 @@ class Part {
     network_.reset();  // a restart: everything is read back from the files
     disk_->Disarm();
     disk_failed_ = std::make_shared<std::atomic<bool>>(false);
-    store::SetFaultHook(DiskPath(), [hook = disk_->SqliteHook(), failed = disk_failed_](store::FileOperation op) {
-      const store::FaultVerdict verdict = hook(op);
-      if (verdict != store::FaultVerdict::kPass) failed->store(true);
-      return verdict;
-    });
+    store::SetFaultHook(DiskPath(), disk_->SqliteHook(disk_failed_));
     TS_ASSIGN_OR_RETURN(const std::filesystem::path config_path, dcep::DefaultDcepConfigPath());
     dcep::DcepNetworkOptions options;
     options.data_dir = dir_ / "network";

@@ -81,14 +81,16 @@ ledger::LogFileOpener DiskFault::Opener() {
   };
 }
 
-store::FaultHook DiskFault::SqliteHook() {
-  return [self = shared_from_this()](store::FileOperation operation) {
+store::FaultHook DiskFault::SqliteHook(std::shared_ptr<std::atomic<bool>> failed) {
+  return [self = shared_from_this(), failed = std::move(failed)](store::FileOperation operation) {
     switch (self->Check(operation == store::FileOperation::kWrite ? DiskFailure::kWrite : DiskFailure::kSync)) {
       case Verdict::kPass:
         return store::FaultVerdict::kPass;
       case Verdict::kFail:
+        failed->store(true);
         return store::FaultVerdict::kFail;
       case Verdict::kFailAndLose:
+        failed->store(true);
         return store::FaultVerdict::kFailAndLose;
     }
     return store::FaultVerdict::kPass;

@@ -16,6 +16,7 @@
 // simulator's thread arms and reads).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -33,9 +34,10 @@ class DiskFault : public std::enable_shared_from_this<DiskFault> {
   // Opens the real (POSIX) log file behind a file that consults this fault. The opener keeps the
   // DiskFault alive.
   ledger::LogFileOpener Opener();
-  // The same fault for the files of a SQLite database (store::SetFaultHook). The hook keeps the
-  // DiskFault alive.
-  store::FaultHook SqliteHook();
+  // The same fault for the files of a SQLite database (store::SetFaultHook); when it fails a
+  // call it also sets `failed` (the store's owner is then restarted; unlike triggered(), Disarm
+  // does not clear it). The hook keeps the DiskFault alive.
+  store::FaultHook SqliteHook(std::shared_ptr<std::atomic<bool>> failed);
 
   // The next `failure` fails, leaving `aftermath`. Replaces an armed, untriggered fault.
   void Arm(DiskFailure failure, DiskAftermath aftermath);

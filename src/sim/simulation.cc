@@ -254,14 +254,8 @@ Status Run::OpenSwitch() {
   store::RegisterFaultVfs();
   switch_disk_->Disarm();
   switch_restart_due_ = false;
-  auto failed = std::make_shared<std::atomic<bool>>(false);
-  switch_store_failed_ = failed;
-  store::SetFaultHook(store::SqlitePath(dir_ / "network", "network"),
-                      [hook = switch_disk_->SqliteHook(), failed](store::FileOperation operation) {
-                        const store::FaultVerdict verdict = hook(operation);
-                        if (verdict != store::FaultVerdict::kPass) failed->store(true);
-                        return verdict;
-                      });
+  switch_store_failed_ = std::make_shared<std::atomic<bool>>(false);
+  store::SetFaultHook(store::SqlitePath(dir_ / "network", "network"), switch_disk_->SqliteHook(switch_store_failed_));
   store::StoreOptions store_options;
   store_options.sqlite_vfs = store::kFaultVfsName;
   TS_ASSIGN_OR_RETURN(auto store, store::OpenSqlite(dir_ / "network", "network", store_options));

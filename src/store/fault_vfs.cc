@@ -186,8 +186,8 @@ const sqlite3_io_methods kFaultIoMethods = {
     .xUnfetch = nullptr,
 };
 
-// The hook of the database `name` belongs to: its own path, or the path its -wal, -shm or
-// -journal suffix extends.
+// The hook of the database `name` belongs to: its own path, or the path its -wal or -journal
+// suffix extends.
 std::shared_ptr<HookState> HookFor(const char* name) {
   if (name == nullptr) return nullptr;
   std::lock_guard lock(hooks_mu);

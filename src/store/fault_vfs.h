@@ -37,8 +37,9 @@ using FaultHook = std::function<FaultVerdict(FileOperation operation)>;
 // each role's options naming the VFS.
 void RegisterFaultVfs(bool make_default = false);
 
-// Files of `database` (the .db file and its -wal, -shm and -journal) opened from now on consult
-// `hook`; an empty hook detaches it. Files already open keep the hook they were opened with.
+// Files of `database` (the .db file and its -wal and -journal; the WAL index, -shm, is memory the
+// default VFS maps itself) opened from now on consult `hook`; an empty hook detaches it. Files
+// already open keep the hook they were opened with.
 void SetFaultHook(const std::filesystem::path& database, FaultHook hook);
 
 namespace testing {
