@@ -105,6 +105,7 @@ Result<std::unique_ptr<CentralBank>> CentralBank::Open(CentralBankOptions option
   ledger_options.name = std::string(kCentralBankLedgerName);
   ledger_options.clock = options.clock;
   ledger_options.log_preallocate_bytes = options.ledger_preallocate_bytes;
+  ledger_options.open_file = options.open_ledger_file;
   TS_ASSIGN_OR_RETURN(auto ledger, ledger::Ledger::Open(ledger_options));
   std::unique_ptr<CentralBank> bank(new CentralBank(std::move(ledger), std::move(ids)));
   TS_ASSIGN_OR_RETURN(bank->issuance_, bank->ids_.Derive("account", "issuance"));

@@ -52,6 +52,9 @@ struct CentralBankOptions {
   const Clock* clock = nullptr;    // nullptr = SystemClock; must outlive the bank
   // The ledger log grows in zero-filled chunks of this size (ledger::LedgerOptions).
   std::uint64_t ledger_preallocate_bytes = ledger::kLogPreallocateBytesDefault;
+  // How the ledger's log file is opened (ledger::LedgerOptions::open_file); empty = the POSIX
+  // file. The simulator fails its disk here.
+  ledger::LogFileOpener open_ledger_file;
   // Key of the id derivation; empty = DemoDcepIdKey("central_bank").
   crypto::SecretBytes id_key;
 };

@@ -27,6 +27,7 @@ Result<std::unique_ptr<DcepNetwork>> DcepNetwork::Open(DcepNetworkOptions option
   bank_options.data_dir = network->options_.data_dir;
   bank_options.clock = network->options_.clock;
   bank_options.ledger_preallocate_bytes = network->options_.ledger_preallocate_bytes;
+  bank_options.open_ledger_file = network->options_.open_ledger_file;
   TS_ASSIGN_OR_RETURN(network->bank_, CentralBank::Open(std::move(bank_options)));
   network->in_process_ = std::make_unique<InProcessCentralBankClient>(*network->bank_);
   network->client_ = network->options_.central_bank_client != nullptr
@@ -71,6 +72,7 @@ Result<std::unique_ptr<Operator>> DcepNetwork::OpenOperator(const std::string& i
   options.random = options_.random;
   options.recover_at_open = false;
   options.ledger_preallocate_bytes = options_.ledger_preallocate_bytes;
+  options.open_ledger_file = options_.open_ledger_file;
   return Operator::Open(std::move(options));
 }
 

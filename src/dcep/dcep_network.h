@@ -59,6 +59,9 @@ struct DcepNetworkOptions {
   // Every ledger's log grows in zero-filled chunks of this size (the simulator's small runs use
   // far less than the default).
   std::uint64_t ledger_preallocate_bytes = ledger::kLogPreallocateBytesDefault;
+  // How every ledger's log file (the central bank's and each operator's) is opened; empty = the
+  // POSIX file. The simulator fails their disk here.
+  ledger::LogFileOpener open_ledger_file;
 };
 
 struct NetworkAudit {

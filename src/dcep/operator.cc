@@ -1448,6 +1448,7 @@ Result<std::unique_ptr<Operator>> Operator::Open(OperatorOptions options) {
   ledger_options.name = role;
   ledger_options.clock = options.clock;
   ledger_options.log_preallocate_bytes = options.ledger_preallocate_bytes;
+  ledger_options.open_file = options.open_ledger_file;
   TS_ASSIGN_OR_RETURN(impl->ledger, ledger::Ledger::Open(ledger_options));
   TS_ASSIGN_OR_RETURN(impl->store, OpenOperatorStore(options.operator_id, options.data_dir,
                                                      options.postgres_url));

@@ -220,6 +220,8 @@ struct OperatorOptions {
   bool recover_at_open = true;                 // run RecoverInterbank in Open
   // The ledger log grows in zero-filled chunks of this size (ledger::LedgerOptions).
   std::uint64_t ledger_preallocate_bytes = ledger::kLogPreallocateBytesDefault;
+  // How the ledger's log file is opened; empty = the POSIX file (the simulator fails it here).
+  ledger::LogFileOpener open_ledger_file;
 };
 
 class Operator final : public OfflinePurses {

@@ -900,8 +900,16 @@ void Switch::LeaveUnanswered(const iso8583::Message& request, const char* what, 
   // (docs/ISO8583.md, "When the switch's store fails"). A repeat of the request waits, unanswered,
   // for the same reason.
   stats_.unanswered_store_failures++;
-  spdlog::error("switch: {} of {} stan {} not durable ({}); left unanswered for the acquirer's reversal",
+  spdlog::error("switch: {} of {} stan {} not durable ({}); left unanswered (the acquirer reverses or repeats it)",
                 what, request.mti(), request.Get(11).value_or("?"), s.ToString());
+}
+
+Status Switch::Health() const {
+  if (const std::uint64_t n = stats_.unanswered_store_failures.load(); n > 0) {
+    return IoError("the switch's store failed a commit; " + std::to_string(n) +
+                   " request(s) left unanswered; restart to reopen it");
+  }
+  return Status::Ok();
 }
 
 void Switch::ReportTokenUse(const iso8583::Message& request, const iso8583::Message& response) {

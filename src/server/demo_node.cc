@@ -256,7 +256,7 @@ Status DemoNode::Health() const {
   if (rail_ && rail_->issuers().ledger_failed()) {
     return IoError("the issuers' ledger failed a write; they answer nothing until restarted");
   }
-  return Status::Ok();
+  return rail_ ? rail_->network().Health() : Status::Ok();
 }
 
 std::vector<std::pair<std::string, std::string>> DemoNode::Summary() const {

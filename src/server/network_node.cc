@@ -150,6 +150,8 @@ std::vector<std::pair<std::string, std::string>> NetworkNode::Summary() const {
   return lines;
 }
 
+Status NetworkNode::Health() const { return switch_ ? switch_->Health() : Status::Ok(); }
+
 void NetworkNode::Stop() {
   if (stopped_) return;
   stopped_ = true;

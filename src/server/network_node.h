@@ -39,6 +39,8 @@ class NetworkNode final : public RoleNode {
 
   std::vector<std::pair<std::string, std::string>> Summary() const override;
   void Stop() override;
+  // The switch's (network::Switch::Health).
+  Status Health() const override;
 
  private:
   NetworkNode() = default;

@@ -22,8 +22,9 @@ class RoleNode {
   // Stops accepting work, closes links and stores. Idempotent.
   virtual void Stop() = 0;
   // Not OK once the node can no longer serve until it is restarted: an issuer whose ledger failed
-  // a write (issuer::IssuerHost::ledger_failed). `tapstack serve` then stops and exits non-zero,
-  // for its supervisor to restart it. Thread-safe.
+  // a write (issuer::IssuerHost::ledger_failed), a switch whose store failed a commit
+  // (network::Switch::Health). `tapstack serve` then stops and exits non-zero, for its supervisor
+  // to restart it. Thread-safe.
   virtual Status Health() const { return Status::Ok(); }
 };
 

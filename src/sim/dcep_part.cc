@@ -28,9 +28,11 @@ constexpr int kStepsPerPaymentMax = 8;  // the drive loop's bound
 constexpr int kHealRounds = 3;          // uploads by every watch, then re-drives
 constexpr std::int64_t kCorruptionFen = 100;
 constexpr char kClonedId[] = "watch-a";
-// The stores a seed's failing disk may sit under: an operator's wallets and journal, or its
-// offline settlement records (DcepNetworkOptions names the roles).
-constexpr const char* kDiskRoles[] = {"dcep_icbc", "dcep_ccb", "dcep_offline_icbc", "dcep_offline_ccb"};
+// What a seed's failing disk may sit under: an operator's wallets and journal, its offline
+// settlement records (DcepNetworkOptions names the roles), or every ledger log of the network
+// (the central bank's and the operators': whichever writes first after the fault is armed).
+constexpr char kLedgersDisk[] = "ledgers";
+constexpr const char* kDiskRoles[] = {"dcep_icbc", "dcep_ccb", "dcep_offline_icbc", "dcep_offline_ccb", kLedgersDisk};
 // Each ledger's log grows in chunks of this many zero bytes; a run writes far less, and the
 // default (64 MiB, three ledgers) would be most of a run's time.
 constexpr std::uint64_t kLedgerPreallocateBytes = 256 * 1024;
@@ -105,7 +107,9 @@ class Part {
         network_random_(world.random()()),
         peers_(world) {}
 
-  ~Part() { store::SetFaultHook(DiskPath(), {}); }
+  ~Part() {
+    if (disk_role_ != kLedgersDisk) store::SetFaultHook(DiskPath(), {});
+  }
 
   Status SetUp() {
     // One of the operators' stores sits on a disk the seed may fail (disk_fault.h). The roles
@@ -180,8 +184,8 @@ class Part {
   Status Heal() {
     peers_.faulty = false;
     world_.Trace("dcep heal");
-    disk_->Disarm();
     TS_RETURN_IF_ERROR(Supervise());
+    disk_->Disarm();
     for (int round = 0; round < kHealRounds; ++round) {
       for (auto& w : watches_) TS_RETURN_IF_ERROR(Upload(*w, /*heal=*/true));
       for (const char* op : {"icbc", "ccb"}) {
@@ -279,9 +283,9 @@ class Part {
   // A supervisor: the network whose store's disk failed is restarted (the store refuses writes
   // until then), with a healthy disk.
   Status Supervise() {
-    if (!disk_failed_->load()) return Status::Ok();
+    if (!disk_failed_->load() && !disk_->triggered()) return Status::Ok();
     world_.Count("dcep-disk-failures");
-    world_.Trace("dcep " + disk_role_ + " store failed: network restart");
+    world_.Trace("dcep " + disk_role_ + " disk failed: network restart");
     return OpenNetwork();
   }
 
@@ -290,7 +294,7 @@ class Part {
     network_.reset();  // a restart: everything is read back from the files
     disk_->Disarm();
     disk_failed_ = std::make_shared<std::atomic<bool>>(false);
-    store::SetFaultHook(DiskPath(), disk_->SqliteHook(disk_failed_));
+    if (disk_role_ != kLedgersDisk) store::SetFaultHook(DiskPath(), disk_->SqliteHook(disk_failed_));
     TS_ASSIGN_OR_RETURN(const std::filesystem::path config_path, dcep::DefaultDcepConfigPath());
     dcep::DcepNetworkOptions options;
     options.data_dir = dir_ / "network";
@@ -300,6 +304,13 @@ class Part {
     options.operator_ids = {"icbc", "ccb"};
     options.peers = &peers_;
     options.ledger_preallocate_bytes = kLedgerPreallocateBytes;
+    if (disk_role_ == kLedgersDisk) {
+      // A ledger with its own opener leaves the directory to its caller.
+      std::error_code ec;
+      std::filesystem::create_directories(options.data_dir, ec);
+      if (ec) return IoError("sim: cannot create " + options.data_dir.string() + ": " + ec.message());
+      options.open_ledger_file = disk_->Opener();
+    }
     TS_ASSIGN_OR_RETURN(network_, dcep::DcepNetwork::Open(std::move(options)));
     peers_.target = &network_->directory();
     return Status::Ok();

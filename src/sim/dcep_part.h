@@ -19,8 +19,8 @@
 //                           the cloned payer never offered a payment to
 //   dcep-clone-caught       when both the clone and the original paid, the payer is revoked
 // The seed may also fail the disk under one operator store (its wallets and journal, or its
-// offline settlement records): a write or fdatasync fails, the unsynced writes lost or kept, and
-// a supervisor restarts the network at the next step.
+// offline settlement records) or under the network's ledger logs: a write or fdatasync fails, the
+// unsynced writes lost or kept, and a supervisor restarts the network at the next step.
 // Not thread-safe; one run per thread.
 #pragma once
 

@@ -368,6 +368,7 @@ TEST_F(SwitchTest, AnApprovalWhoseClearingRecordFailsToCommitIsLeftToTheAcquirer
   store::testing::SetSyncFails(false);
   ASSERT_EQ(issuers_[kBankCny]->Received("0100").size(), 1u);  // the issuer approved and holds
   EXPECT_EQ(sw_->stats().unanswered_store_failures.load(), 1u);
+  EXPECT_EQ(sw_->Health().code(), ErrorCode::kIoError);  // `tapstack serve` exits to restart
   // Neither "00" (nothing durable backs it) nor "96" (the record may be on disk after all).
   EXPECT_EQ(answers->load(), 0);
   // The store now refuses every write, so the repeat is left unanswered too.
@@ -380,6 +381,7 @@ TEST_F(SwitchTest, AnApprovalWhoseClearingRecordFailsToCommitIsLeftToTheAcquirer
   // Restarted, the switch takes the acquirer's timeout reversal: the issuer releases its hold, and
   // whether or not the record reached the disk, nothing of it settles.
   Open("0.0790");
+  EXPECT_TRUE(sw_->Health().ok()) << sw_->Health().ToString();
   EXPECT_EQ(*Send(Reversal(request)).Get(39), "00");
   auto reversals = issuers_[kBankCny]->Received("0400");
   ASSERT_EQ(reversals.size(), 1u);
