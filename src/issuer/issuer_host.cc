@@ -436,6 +436,13 @@ void IssuerHost::OnRequest(iso8583::Message request, link::Reply reply) {
       return;
     }
   }
+  if (iso8583::IsRepeat(request.mti())) {
+    // An earlier copy of a repeat may be queued, or booked already: a "91" could be a lie (the
+    // copy approved after it, with nobody left to reverse it once the network restarted). No
+    // answer: the sender times out and reverses (link/message_handler.h).
+    stats_.unanswered++;
+    return;
+  }
   stats_.declined++;
   reply(iso8583::ResponseTo(request, rc::kIssuerInoperative));  // overloaded: the network may stand in
 }

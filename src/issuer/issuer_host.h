@@ -154,7 +154,9 @@ struct IssuerOptions {
   std::string name = "issuer";                     // files: <name>.db (cards), ledger <name>-ledger
   const Clock* clock = nullptr;                    // default: the system clock
   std::uint32_t hold_timeout_s = 7 * 24 * 3600;    // an uncleared hold is released after this
-  std::size_t queue_max = 65'536;                  // beyond this, requests get 91 at once
+  // Beyond this many queued requests, a request gets 91 at once; a repeat (0101, 0201, 0121 …)
+  // gets no answer, since an earlier copy of it may be queued or booked.
+  std::size_t queue_max = 65'536;
   // Where the card records live, e.g. store::OpenPostgres(url, "issuer"); the host takes it over
   // (nothing else may use it while the host is open). Empty: SQLite <data_dir>/<name>.db. The
   // ledger is the file ledger in data_dir either way. A shared_ptr rather than a unique_ptr so
@@ -197,7 +199,8 @@ struct IssuerStats {
   std::atomic<std::uint64_t> declined{0};
   std::atomic<std::uint64_t> batches{0};
   std::atomic<std::uint64_t> identity_verifications{0};  // ID&V requests (also in approved/declined)
-  // Left without an answer because the ledger failed (ledger_failed()).
+  // Left without an answer because the ledger failed (ledger_failed()), or a repeat that found
+  // the queue full.
   std::atomic<std::uint64_t> unanswered{0};
 };
 

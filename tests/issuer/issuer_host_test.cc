@@ -72,11 +72,13 @@ class IssuerHostTest : public ::testing::Test {
 
   static std::vector<IssuerBankConfig> Banks() { return testing::TwoTestBanks(); }
 
-  void OpenHost(std::shared_ptr<store::Store> cards_store = nullptr, ledger::LogFileOpener open_ledger_file = {}) {
+  void OpenHost(std::shared_ptr<store::Store> cards_store = nullptr, ledger::LogFileOpener open_ledger_file = {},
+                std::size_t queue_max = IssuerOptions{}.queue_max) {
     host_.reset();
     IssuerOptions options;
     options.data_dir = dir_;
     options.clock = &clock_;
+    options.queue_max = queue_max;
     options.cards_store = std::move(cards_store);
     options.open_ledger_file = std::move(open_ledger_file);
     auto host = IssuerHost::Open(options, Banks());
@@ -548,6 +550,28 @@ TEST_F(IssuerHostTest, ARepeatAfterTheNetworksStandInAdviceIsAnsweredFromItsBook
     EXPECT_EQ(Available(Rich()), before);
   }
   ExpectAuditOk();
+}
+
+TEST_F(IssuerHostTest, AnOverloadedHostRefusesARequestButLeavesARepeatUnanswered) {
+  // With no room in the queue every request is turned away at once, in OnRequest.
+  OpenHost(nullptr, {}, /*queue_max=*/0);
+  const std::int64_t before = Available(Rich());
+  const iso8583::Message auth = Auth(Rich(), 1'000);
+  int answers = 0;
+  std::string code;
+  host_->OnRequest(auth, [&](iso8583::Message r) {
+    ++answers;
+    code = std::string(r.Get(39).value_or(""));
+  });
+  EXPECT_EQ(answers, 1);
+  EXPECT_EQ(code, rc::kIssuerInoperative);  // nothing was booked: a true refusal
+  // A repeat's earlier copy may be queued or booked: "91" could be a lie, so no answer.
+  iso8583::Message repeat = auth;
+  repeat.set_mti("0101");
+  host_->OnRequest(repeat, [&](iso8583::Message) { ++answers; });
+  EXPECT_EQ(answers, 1);
+  EXPECT_EQ(host_->stats().unanswered.load(), 1u);
+  EXPECT_EQ(Available(Rich()), before);
 }
 
 TEST_F(IssuerHostTest, ReopenedHostKeepsHoldsAndCards) {
