@@ -112,8 +112,9 @@ class Part {
   }
 
   Status SetUp() {
-    // One of the operators' stores sits on a disk the seed may fail (disk_fault.h). The roles
-    // open their stores with the default VFS, so the fault VFS becomes the process's default.
+    // One of the operators' stores, or the network's ledgers, sits on a disk the seed may fail
+    // (disk_fault.h). The roles open their stores with the default VFS, so the fault VFS becomes
+    // the process's default.
     store::RegisterFaultVfs(/*make_default=*/true);
     disk_role_ = kDiskRoles[Pick(std::size(kDiskRoles))];
     TS_RETURN_IF_ERROR(OpenNetwork());
@@ -280,8 +281,8 @@ class Part {
                  (aftermath == DiskAftermath::kLost ? "lost" : "kept"));
   }
 
-  // A supervisor: the network whose store's disk failed is restarted (the store refuses writes
-  // until then), with a healthy disk.
+  // A supervisor: the network whose disk failed is restarted (the failed store or ledger refuses
+  // writes until then), with a healthy disk.
   Status Supervise() {
     if (!disk_failed_->load() && !disk_->triggered()) return Status::Ok();
     world_.Count("dcep-disk-failures");
@@ -425,7 +426,7 @@ class Part {
   std::unique_ptr<dcep::DcepNetwork> network_;
   std::vector<std::unique_ptr<Watch>> watches_;  // a, b, c, then the clone if any
   std::map<std::string, int> settled_;           // "payer#counter" → uploads answered kSettled
-  std::string disk_role_;                        // the store on the failing disk
+  std::string disk_role_;                        // what the failing disk is under (kDiskRoles)
   std::shared_ptr<DiskFault> disk_ = std::make_shared<DiskFault>();
   // Set by the disk's hook when it failed the open network's store.
   std::shared_ptr<std::atomic<bool>> disk_failed_ = std::make_shared<std::atomic<bool>>(false);
