@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -115,29 +116,41 @@ TEST(SimulationTest, TokenSuspendedByTheWallet) {
   }
 }
 
+// What seeds [first, end) with one disk fault forced by `force` did: the disk failures the
+// supervisors saw, and the kinds of fault planned ("write fails, writes lost" …). Crashes are off
+// and so are the seeds' own disk faults, so each failure is the forced one; every seed must pass.
+struct DiskFaultRuns {
+  std::int64_t failures = 0;
+  std::set<std::string> kinds;
+};
+DiskFaultRuns RunDiskFaultSeeds(std::uint64_t first, std::uint64_t end, const std::function<void(SimOptions&)>& force) {
+  DiskFaultRuns runs;
+  for (std::uint64_t seed = first; seed < end; ++seed) {
+    SimOptions o;
+    o.seed = seed;
+    o.disk_faults = false;
+    o.crashes = false;
+    o.transactions = 24;
+    force(o);
+    const SimResult r = MustRun(o);
+    EXPECT_TRUE(r.ok()) << Describe(r);
+    if (!r.counts.contains("disk-failures")) continue;
+    runs.failures += r.counts.at("disk-failures");
+    for (const std::string& f : r.faults) {
+      const std::size_t at = f.find(" disk: next ");
+      if (at != std::string::npos) runs.kinds.insert(f.substr(at, f.find(" t=") - at));
+    }
+  }
+  return runs;
+}
+
 TEST(SimulationTest, IssuerDiskFailsAWriteOrASync) {
   // Each seed arms one failing write or fdatasync under an issuer's ledger; when traffic reaches
   // it, the host stops answering and the supervisor restarts it. Both aftermaths (writes lost,
   // writes kept) and both failures are among these seeds.
-  std::int64_t failures = 0;
-  std::set<std::string> kinds;
-  for (std::uint64_t seed = 500; seed < 512; ++seed) {
-    SimOptions o;
-    o.seed = seed;
-    o.force_disk_fault = true;
-    o.crashes = false;
-    o.transactions = 24;
-    const SimResult r = MustRun(o);
-    EXPECT_TRUE(r.ok()) << Describe(r);
-    if (!r.counts.contains("disk-failures")) continue;
-    failures += r.counts.at("disk-failures");
-    for (const std::string& f : r.faults) {
-      const std::size_t at = f.find(" disk: next ");
-      if (at != std::string::npos) kinds.insert(f.substr(at, f.find(" t=") - at));
-    }
-  }
-  EXPECT_GE(failures, 6);
-  EXPECT_EQ(kinds.size(), 4u) << "write/fdatasync × lost/kept";
+  const DiskFaultRuns runs = RunDiskFaultSeeds(500, 512, [](SimOptions& o) { o.force_disk_fault = true; });
+  EXPECT_GE(runs.failures, 6);
+  EXPECT_EQ(runs.kinds.size(), 4u) << "write/fdatasync × lost/kept";
 }
 
 TEST(SimulationTest, SwitchStoreDiskFailsAWriteOrASync) {
@@ -145,29 +158,9 @@ TEST(SimulationTest, SwitchStoreDiskFailsAWriteOrASync) {
   // reaches it, the switch leaves what waited on the store unanswered, the terminals reverse or
   // repeat, and the supervisor restarts the switch. Both aftermaths and both failures are among
   // these seeds, and the invariants hold in each.
-  std::int64_t failures = 0;
-  std::set<std::string> kinds;
-  for (std::uint64_t seed = 600; seed < 616; ++seed) {
-    SimOptions o;
-    o.seed = seed;
-    o.force_switch_disk_fault = true;
-    o.disk_faults = false;  // no issuer disk: the switch's alone
-    o.crashes = false;
-    o.transactions = 24;
-    o.keep_trace = true;
-    const SimResult r = MustRun(o);
-    EXPECT_TRUE(r.ok()) << Describe(r);
-    bool failed = false;
-    for (const std::string& line : r.trace) failed = failed || line.find("switch store failed") != std::string::npos;
-    if (!failed) continue;
-    ++failures;
-    for (const std::string& f : r.faults) {
-      const std::size_t at = f.find("switch disk: next ");
-      if (at != std::string::npos) kinds.insert(f.substr(at, f.find(" t=") - at));
-    }
-  }
-  EXPECT_GE(failures, 8);
-  EXPECT_EQ(kinds.size(), 4u) << "write/fdatasync × lost/kept";
+  const DiskFaultRuns runs = RunDiskFaultSeeds(600, 616, [](SimOptions& o) { o.force_switch_disk_fault = true; });
+  EXPECT_GE(runs.failures, 8);
+  EXPECT_EQ(runs.kinds.size(), 4u) << "write/fdatasync × lost/kept";
 }
 
 TEST(SimulationTest, DcepOfflinePaymentsSurviveAClonedWatchLostAnswersAndRestarts) {
