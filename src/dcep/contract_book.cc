@@ -167,8 +167,8 @@ Status RecomputeProgress(store::Store& store, const std::string& contract_id,
       const store::Rows sums,
       store.Query("SELECT e.action, CAST(SUM(e.units) AS BIGINT) AS units, "
                   "CAST(SUM(j.amount_fen) AS BIGINT) AS fen FROM dcep_contract_events e JOIN "
-                  "dcep_entries j ON j.entry_id = e.entry_id WHERE e.contract_id = ? AND "
-                  "j.status = 'posted' GROUP BY e.action",
+                  "dcep_entries j ON j.contract_id = e.contract_id AND j.entry_id = e.entry_id "
+                  "WHERE e.contract_id = ? AND j.status = 'posted' GROUP BY e.action",
                   {contract_id}));
   std::int64_t locked = 0;
   ContractProgress p;
@@ -620,16 +620,16 @@ Result<std::int64_t> ContractBook::Reconcile() {
     TS_ASSIGN_OR_RETURN(
         const store::Rows stale,
         store.Query("SELECT DISTINCT e.contract_id FROM dcep_contract_events e JOIN dcep_entries "
-                    "j ON j.entry_id = e.entry_id WHERE j.status = 'failed' AND e.status <> "
-                    "'failed'"));
+                    "j ON j.contract_id = e.contract_id AND j.entry_id = e.entry_id WHERE "
+                    "j.contract_id IS NOT NULL AND j.status = 'failed' AND e.status <> 'failed'"));
     for (const store::Row& r : stale) {
       TS_ASSIGN_OR_RETURN(const std::string contract_id, r.GetText(0));
       TS_RETURN_IF_ERROR(store.RunInTransaction([&](store::Store& s) -> Status {
         TS_RETURN_IF_ERROR(
             s.Execute("UPDATE dcep_contract_events SET status = 'failed' WHERE contract_id = ? "
-                      "AND entry_id IN (SELECT entry_id FROM dcep_entries WHERE status = "
-                      "'failed')",
-                      {contract_id})
+                      "AND entry_id IN (SELECT entry_id FROM dcep_entries WHERE contract_id = ? "
+                      "AND status = 'failed')",
+                      {contract_id, contract_id})
                 .status());
         TS_ASSIGN_OR_RETURN(const auto rows,
                             s.Query("SELECT amount_fen FROM dcep_contracts WHERE contract_id = ?",

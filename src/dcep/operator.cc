@@ -206,6 +206,9 @@ struct Row {
   Id128 credit_account;
   std::int64_t created_unix_ms = 0;
   std::string contract_id;
+  // The previous row of debit_wallet and of credit_wallet (0: none): the wallets' history chains.
+  std::int64_t debit_prev_seq = 0;
+  std::int64_t credit_prev_seq = 0;
 };
 
 store::Value OptText(const std::string& s) {
@@ -216,7 +219,7 @@ constexpr std::string_view kRowColumns =
     "entry_id, seq, kind, request_digest, debit_wallet, credit_wallet, device_id, "
     "counter_operator, counter_wallet, merchant_id, amount_fen, day, status, step, error_code, "
     "reason, debit_account, credit_account, created_unix_ms, contract_id, counter_device, "
-    "merchant_order_id";
+    "merchant_order_id, debit_prev_seq, credit_prev_seq";
 
 Result<Row> RowFrom(const store::Row& r) {
   Row row;
@@ -250,6 +253,8 @@ Result<Row> RowFrom(const store::Row& r) {
     TS_ASSIGN_OR_RETURN(const auto text, r.GetOptionalText(19 + i));
     *last[i] = text.value_or("");
   }
+  TS_ASSIGN_OR_RETURN(row.debit_prev_seq, r.GetInt64(22));
+  TS_ASSIGN_OR_RETURN(row.credit_prev_seq, r.GetInt64(23));
   return row;
 }
 
@@ -420,9 +425,12 @@ struct Operator::Impl : ContractHost {
   Id128 float_account;
   std::int64_t float_available = 0;
   std::int64_t next_seq = 1;
-  // Every entry id in dcep_entries (loaded by Recover, added at each commit): a new id, the
-  // common case, skips the journal lookup; the table's primary key still refuses a duplicate.
-  std::unordered_set<Id128, EntryIdHash> journal_ids;
+  // Every entry id in dcep_entries → its seq (loaded by Recover, added at each commit). It is
+  // what keeps entry ids unique (the table is keyed by seq: an index on random ids cost each
+  // batch most of its leaf pages), and a new id, the common case, skips the journal.
+  std::unordered_map<Id128, std::int64_t, EntryIdHash> journal_ids;
+  // Each wallet's newest journal row (seq): the head of its history chain.
+  std::unordered_map<std::string, std::int64_t> wallet_heads;
   std::unordered_map<std::string, WalletState> wallets;
   std::unordered_map<std::string, PurseState> purses;
   std::set<std::string> driving;
@@ -825,19 +833,45 @@ struct Operator::Impl : ContractHost {
   }
 
   Result<std::optional<Row>> LookupRow(Id128 entry_id) {
-    const std::string sql =
-        "SELECT " + std::string(kRowColumns) + " FROM dcep_entries WHERE entry_id = ?";
-    TS_ASSIGN_OR_RETURN(const store::Rows rows, store->Query(sql, {IdToBytes(entry_id)}));
+    const auto it = journal_ids.find(entry_id);
+    if (it == journal_ids.end()) return std::optional<Row>();
+    return RowAt(it->second);
+  }
+
+  // The journal row at `seq`; nullopt when there is none.
+  Result<std::optional<Row>> RowAt(std::int64_t seq) {
+    static const std::string sql =
+        "SELECT " + std::string(kRowColumns) + " FROM dcep_entries WHERE seq = ?";
+    TS_ASSIGN_OR_RETURN(const store::Rows rows, store->Query(sql, {seq}));
     if (rows.empty()) return std::optional<Row>();
     TS_ASSIGN_OR_RETURN(Row row, RowFrom(rows[0]));
     return std::optional<Row>(std::move(row));
   }
 
+  // Links `row` into its wallets' history chains (sets its *_prev_seq, moves the heads) and
+  // records the old heads in `undo` so that a failed commit can put them back (UnlinkWallets).
+  void LinkWallets(Row& row, std::vector<std::pair<std::string, std::int64_t>>& undo) {
+    auto link = [&](const std::string& wallet) -> std::int64_t {
+      if (wallet.empty()) return 0;
+      std::int64_t& head = wallet_heads[wallet];
+      if (head == row.seq) return undo.back().second;  // debit and credit are one wallet
+      undo.emplace_back(wallet, head);
+      return std::exchange(head, row.seq);
+    };
+    row.debit_prev_seq = link(row.debit_wallet);
+    row.credit_prev_seq = link(row.credit_wallet);
+  }
+
+  void UnlinkWallets(std::vector<std::pair<std::string, std::int64_t>>& undo) {
+    for (auto it = undo.rbegin(); it != undo.rend(); ++it) wallet_heads[it->first] = it->second;
+    undo.clear();
+  }
+
   Status InsertRow(const Row& row) {
     static const std::string sql = "INSERT INTO dcep_entries (" + std::string(kRowColumns) +
                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                   "?, ?)";
-    const std::array<store::Value, 22> params = {
+                                   "?, ?, ?, ?)";
+    const std::array<store::Value, 24> params = {
         IdToBytes(row.id),         row.seq,
         row.kind,                  IdToBytes(row.digest),
         OptText(row.debit_wallet), OptText(row.credit_wallet),
@@ -848,7 +882,8 @@ struct Operator::Impl : ContractHost {
         OptText(row.error_code),   OptText(row.reason),
         IdToBytes(row.debit_account), IdToBytes(row.credit_account),
         row.created_unix_ms,       OptText(row.contract_id),
-        OptText(row.counter_device), OptText(row.merchant_order_id)};
+        OptText(row.counter_device), OptText(row.merchant_order_id),
+        row.debit_prev_seq,        row.credit_prev_seq};
     return store->Execute(sql, params).status();
   }
 
@@ -866,9 +901,9 @@ struct Operator::Impl : ContractHost {
     return store
         ->Execute(
             "UPDATE dcep_entries SET status = ?, step = ?, error_code = ?, reason = ? "
-            "WHERE entry_id = ?",
+            "WHERE seq = ?",
             {row.status, OptText(row.step), OptText(row.error_code), OptText(row.reason),
-             IdToBytes(row.id)})
+             row.seq})
         .status();
   }
 
@@ -991,9 +1026,11 @@ struct Operator::Impl : ContractHost {
       }
     };
     if (!fresh.empty()) {
+      std::vector<std::pair<std::string, std::int64_t>> heads_undo;
       const Status stored = store->RunInTransaction(
           [&](store::Store&) -> Status {
             for (std::size_t i : fresh) {
+              LinkWallets(cands[i].row, heads_undo);
               TS_RETURN_IF_ERROR(InsertRow(cands[i].row));
               if (RegistersOrder(cands[i].row) && cands[i].row.status != kRefused) {
                 TS_RETURN_IF_ERROR(RegisterOrder(cands[i].row));
@@ -1005,12 +1042,13 @@ struct Operator::Impl : ContractHost {
           SingleAttempt());
       if (!stored.ok()) {
         revert_all();
+        UnlinkWallets(heads_undo);
         // A failed commit may still reach the disk (a failed fsync): the journal may hold rows
         // the in-memory state just dropped. Reopening (Recover) settles which.
         if (stored.code() == ErrorCode::kIoError) broken = stored;
         return stored;
       }
-      for (std::size_t i : fresh) journal_ids.insert(cands[i].row.id);
+      for (std::size_t i : fresh) journal_ids.emplace(cands[i].row.id, cands[i].row.seq);
       std::vector<ledger::Transfer> transfers;
       std::vector<std::size_t> owners;
       for (std::size_t i : fresh) {
@@ -1510,17 +1548,22 @@ Result<std::unique_ptr<Operator>> Operator::Open(OperatorOptions options) {
 
 Status Operator::Impl::LoadJournalIds() {
   journal_ids.clear();
+  wallet_heads.clear();
   for (std::int64_t after = 0;;) {
     TS_ASSIGN_OR_RETURN(const store::Rows page,
-                        store->Query("SELECT entry_id, seq FROM dcep_entries WHERE seq > ? "
-                                     "ORDER BY seq LIMIT " +
+                        store->Query("SELECT entry_id, seq, debit_wallet, credit_wallet FROM "
+                                     "dcep_entries WHERE seq > ? ORDER BY seq LIMIT " +
                                          std::to_string(kJournalIdsPageRows),
                                      {after}));
     for (const store::Row& r : page) {
       TS_ASSIGN_OR_RETURN(const Bytes id_bytes, r.GetBlob(0));
       TS_ASSIGN_OR_RETURN(const Id128 entry_id, IdFromBytes(id_bytes));
-      journal_ids.insert(entry_id);
       TS_ASSIGN_OR_RETURN(after, r.GetInt64(1));
+      journal_ids.emplace(entry_id, after);
+      for (int side = 2; side <= 3; ++side) {
+        TS_ASSIGN_OR_RETURN(const std::optional<std::string> wallet, r.GetOptionalText(side));
+        if (wallet) wallet_heads[*wallet] = after;
+      }
     }
     if (page.size() < kJournalIdsPageRows) return Status::Ok();
   }
@@ -2122,22 +2165,38 @@ Result<HistoryPage> Operator::History(std::string_view wallet_id, std::int64_t b
     return InvalidArgument("limit: expected 1-" + std::to_string(kHistoryPageMax));
   }
   if (before_seq < 0) return InvalidArgument("before: expected an integer >= 0");
-  const std::int64_t before = before_seq == 0 ? std::numeric_limits<std::int64_t>::max() : before_seq;
+  const std::string wallet(wallet_id);
   std::lock_guard lock(impl_->mu);
-  TS_RETURN_IF_ERROR(impl_->WalletOf("wallet_id", std::string(wallet_id)).status());
-  // Two index range scans (debit side, credit side) merged by seq.
-  const std::string sql = "SELECT " + std::string(kRowColumns) +
-                          " FROM dcep_entries WHERE (debit_wallet = ? OR credit_wallet = ?) AND "
-                          "seq < ? ORDER BY seq DESC LIMIT ?";
-  TS_ASSIGN_OR_RETURN(const store::Rows rows,
-                      impl_->store->Query(sql, {std::string(wallet_id), std::string(wallet_id),
-                                                before, static_cast<std::int64_t>(limit + 1)}));
-  HistoryPage page;
-  for (std::size_t i = 0; i < rows.size() && i < limit; ++i) {
-    TS_ASSIGN_OR_RETURN(const Row row, RowFrom(rows[i]));
-    page.entries.push_back(ToEntry(row, false));
+  TS_RETURN_IF_ERROR(impl_->WalletOf("wallet_id", wallet).status());
+  // The wallet's rows form a chain newest → oldest (each row's *_prev_seq on the wallet's side).
+  // A cursor from an earlier page is a row of this wallet: the walk resumes at its predecessor.
+  // Any other value is walked to from the head.
+  const auto prev_of = [&](const Row& row) {
+    return row.debit_wallet == wallet ? row.debit_prev_seq : row.credit_prev_seq;
+  };
+  const auto head = impl_->wallet_heads.find(wallet);
+  std::int64_t seq = head == impl_->wallet_heads.end() ? 0 : head->second;
+  if (before_seq > 0 && seq >= before_seq) {
+    TS_ASSIGN_OR_RETURN(const std::optional<Row> cursor, impl_->RowAt(before_seq));
+    if (cursor && (cursor->debit_wallet == wallet || cursor->credit_wallet == wallet)) {
+      seq = prev_of(*cursor);
+    }
   }
-  if (rows.size() > limit) page.next_before = page.entries.back().seq;
+  HistoryPage page;
+  while (seq > 0) {
+    TS_ASSIGN_OR_RETURN(const std::optional<Row> row, impl_->RowAt(seq));
+    const std::int64_t prev = row ? prev_of(*row) : 0;
+    if (!row || prev >= seq) {  // a missing row or a link forward: never loop on a bad chain
+      return Internal("wallet " + wallet + ": history chain broken at seq " + std::to_string(seq));
+    }
+    seq = prev;
+    if (before_seq > 0 && row->seq >= before_seq) continue;
+    if (page.entries.size() == limit) {
+      page.next_before = page.entries.back().seq;
+      break;
+    }
+    page.entries.push_back(ToEntry(*row, false));
+  }
   return page;
 }
 

@@ -7,14 +7,16 @@
 //   dcep_purses    "offline purse of device D": device id, owning wallet, ledger account id
 //   dcep_requests  idempotency record of calls that move no money (open wallet, upgrade tier):
 //                  derived request id, request digest, outcome (wallet id)
-//   dcep_entries   one row per money movement or refusal, keyed by its ledger transfer id
-//                  (derived from the idempotency key): kind, request digest, debit/credit wallet,
+//   dcep_entries   one row per money movement or refusal, keyed by seq (the order of
+//                  acceptance), with its ledger transfer id (derived from the idempotency key;
+//                  unique through the operator's id → seq map): kind, request digest, debit/credit wallet,
 //                  device, counterparty operator and wallet, merchant, amount, China-standard day,
 //                  status (posted | refused | in_flight | failed), step of an in-flight outbox
 //                  entry (accepted | reversing), the refusal (error code + message), the two
-//                  ledger account ids, seq (the order of acceptance; history pages on it),
-//                  contract id (contract_* kinds), the other operator's device (offline moves
-//                  across operators), the merchant order a payment pays
+//                  ledger account ids, contract id (contract_* kinds), the other operator's
+//                  device (offline moves across operators), the merchant order a payment pays,
+//                  and the seq of the previous row of the debit and of the credit wallet (0:
+//                  none; a wallet's history walks these back from its newest row)
 //   dcep_merchant_orders  the paid-order register: (merchant, order id) → the entry that paid it
 //   dcep_contracts  conditional payments (dcep/contract_book.h): canonical terms, escrow ledger
 //                  account, progress (units delivered, released, refunded), state active | closed

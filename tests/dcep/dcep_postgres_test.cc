@@ -6,9 +6,11 @@
 // files on both.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "dcep/contract_book.h"
@@ -299,6 +301,48 @@ TEST_P(DcepStoreMigrationsDbTest, OperatorStoreMigratesOnce) {
       testing::MustOk(second->Query("SELECT outcome FROM dcep_requests"), "requests");
   ASSERT_EQ(kept.size(), 1u);
   EXPECT_EQ(testing::MustOk(kept[0].GetText("outcome")), "w1");
+}
+
+// Migration 5 re-keys the journal by seq and links each row to its wallets' previous rows.
+TEST_P(DcepStoreMigrationsDbTest, OperatorJournalGainsItsWalletChainsAtVersion5) {
+  std::unique_ptr<store::Store> store = OpenRole("dcep_icbc");
+  OFFLINE_ASSERT_OK(store::ApplyMigrations(*store, OperatorMigrations().first(4)));
+  // (seq, debit wallet, credit wallet); seq 4 moves value between two purses of w1.
+  const std::vector<std::tuple<std::int64_t, const char*, const char*>> rows = {
+      {1, nullptr, "w1"}, {2, "w1", "w2"}, {3, "w3", "w2"}, {4, "w1", "w1"}, {5, "w2", "w1"}};
+  auto text = [](const char* s) { return s ? store::Value::Text(s) : store::Value::Null(); };
+  for (const auto& [seq, debit, credit] : rows) {
+    OFFLINE_ASSERT_OK(store->Execute(
+        "INSERT INTO dcep_entries (entry_id, seq, kind, request_digest, debit_wallet, "
+        "credit_wallet, amount_fen, day, status, debit_account, credit_account, created_unix_ms) "
+        "VALUES (?, ?, 'payment', ?, ?, ?, 1, 20261123, 'posted', ?, ?, 1)",
+        {store::Value::Blob(Bytes{static_cast<std::uint8_t>(seq)}), store::Value::Int64(seq),
+         store::Value::Blob(Bytes{9}), text(debit), text(credit), store::Value::Blob(Bytes{1}),
+         store::Value::Blob(Bytes{2})}).status());
+  }
+  OFFLINE_ASSERT_OK(store::ApplyMigrations(*store, OperatorMigrations()));
+  const store::Rows linked = testing::MustOk(
+      store->Query("SELECT seq, entry_id, debit_prev_seq, credit_prev_seq FROM dcep_entries "
+                   "ORDER BY seq"),
+      "linked rows");
+  const std::vector<std::array<std::int64_t, 3>> expected = {
+      {1, 0, 0}, {2, 1, 0}, {3, 0, 2}, {4, 2, 2}, {5, 3, 4}};
+  ASSERT_EQ(linked.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(testing::MustOk(linked[i].GetInt64(0)), expected[i][0]);
+    EXPECT_EQ(testing::MustOk(linked[i].GetBlob(1)),
+              Bytes{static_cast<std::uint8_t>(expected[i][0])});
+    EXPECT_EQ(testing::MustOk(linked[i].GetInt64(2)), expected[i][1]) << "seq " << i + 1;
+    EXPECT_EQ(testing::MustOk(linked[i].GetInt64(3)), expected[i][2]) << "seq " << i + 1;
+  }
+  // seq is the key now: a second row at seq 5 is refused.
+  EXPECT_FALSE(store->Execute("INSERT INTO dcep_entries (entry_id, seq, kind, request_digest, "
+                              "amount_fen, day, status, debit_account, credit_account, "
+                              "created_unix_ms) VALUES (?, 5, 'payment', ?, 1, 1, 'posted', ?, "
+                              "?, 1)",
+                              {store::Value::Blob(Bytes{7}), store::Value::Blob(Bytes{9}),
+                               store::Value::Blob(Bytes{1}), store::Value::Blob(Bytes{2})})
+                   .ok());
 }
 
 TEST_P(DcepStoreMigrationsDbTest, AuthorityAndSettlementStoresMigrateOnceAndKeepTheirKeys) {

@@ -218,6 +218,54 @@ TEST_F(OperatorTest, HistoryIsNewestFirstAndPaged) {
   EXPECT_EQ(Op("icbc").History(a, 0, 0).status().code(), ErrorCode::kInvalidArgument);
 }
 
+// History walks each wallet's chain of journal rows (dcep_entries.*_prev_seq): across a reopen
+// (the heads are rebuilt from the table), past a row whose debit and credit are the same wallet,
+// and from a cursor that is not one of the wallet's rows.
+TEST_F(OperatorTest, HistoryFollowsEachWalletsChainAcrossReopenAndFromAnyCursor) {
+  const std::string a = FundedWallet("icbc", "13800000001", 10'000);
+  const std::string b = FundedWallet("icbc", "13800000002", 0);
+  Must(PayLocal(a, b, 1, "h1"));
+  const std::string c = FundedWallet("icbc", "13800000003", 500);  // a row that is not a's
+  Must(PayLocal(a, b, 2, "h2"));
+  Must(Op("icbc").FundOfflinePurse(a, "watch-01", 300, "f1"));
+  Must(Op("icbc").FundOfflinePurse(a, "watch-02", 300, "f2"));
+  // watch-01 → watch-02: both purses are a's, so the row's debit and credit wallet are a.
+  ASSERT_OK(Op("icbc").MovePurseValue("watch-01", "watch-02", "icbc", 100, "m1"));
+  ASSERT_OK(network_->ReopenOperator("icbc"));
+  Must(PayLocal(a, b, 3, "h3"));
+  Must(PayLocal(c, b, 4, "h4"));
+
+  const HistoryPage all = Must(Op("icbc").History(a, 0, 200));
+  std::vector<std::string> kinds;
+  for (const Entry& e : all.entries) kinds.push_back(e.kind);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"payment", "purse_move", "purse_fund", "purse_fund",
+                                             "payment", "payment", "exchange_in"}));
+  for (std::size_t i = 1; i < all.entries.size(); ++i) {
+    EXPECT_LT(all.entries[i].seq, all.entries[i - 1].seq);
+  }
+  EXPECT_EQ(all.next_before, 0);
+  // Page by page, one row each, gives the same rows.
+  std::vector<std::int64_t> paged;
+  for (std::int64_t before = 0;;) {
+    const HistoryPage page = Must(Op("icbc").History(a, before, 1));
+    ASSERT_EQ(page.entries.size(), 1u);
+    paged.push_back(page.entries[0].seq);
+    if (page.next_before == 0) break;
+    before = page.next_before;
+  }
+  ASSERT_EQ(paged.size(), all.entries.size());
+  for (std::size_t i = 0; i < paged.size(); ++i) EXPECT_EQ(paged[i], all.entries[i].seq);
+  // A cursor at c's exchange (not a's row): a's rows older than it.
+  const HistoryPage of_c = Must(Op("icbc").History(c, 0, 10));
+  ASSERT_EQ(of_c.entries.size(), 2u);
+  const HistoryPage older = Must(Op("icbc").History(a, of_c.entries[1].seq, 10));
+  ASSERT_EQ(older.entries.size(), 2u);
+  EXPECT_EQ(older.entries[0].amount_fen, 1);
+  EXPECT_EQ(older.entries[1].kind, "exchange_in");
+  EXPECT_EQ(Must(Op("icbc").History(b, 0, 10)).entries.size(), 4u);
+  ExpectNetworkBalanced();
+}
+
 TEST_F(OperatorTest, OfflinePurseFundAndDefund) {
   const std::string w = FundedWallet("icbc", "13800000001", 10'000);
   const std::string other = FundedWallet("icbc", "13800000002", 10'000);
