@@ -1,6 +1,7 @@
 #include "sim/dcep_part.h"
 
 #include <atomic>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +28,7 @@ constexpr std::int64_t kPaymentMaxFen = 4'000;
 constexpr int kStepsPerPaymentMax = 8;  // the drive loop's bound
 constexpr int kHealRounds = 3;          // uploads by every watch, then re-drives
 constexpr std::int64_t kCorruptionFen = 100;
+constexpr std::size_t kHistoryPageRows = 7;  // small: the check pages through the cursors
 constexpr char kClonedId[] = "watch-a";
 // What a seed's failing disk may sit under: an operator's wallets and journal, its offline
 // settlement records (DcepNetworkOptions names the roles), or every ledger log of the network
@@ -47,6 +49,26 @@ const std::vector<WatchSpec>& WatchSpecs() {
                                                {"watch-b", "ccb", "+8613900000102"},
                                                {"watch-c", "icbc", "+8613800000103"}};
   return specs;
+}
+
+// An online payment between two watch owners' wallets, as its client (the wallet app) knows it.
+struct OnlinePayment {
+  std::string key;  // the idempotency key: every retry sends the same order under it
+  std::string payer_wallet;
+  std::string payer_op;
+  std::string payee_wallet;
+  std::string payee_op;
+  std::int64_t amount = 0;
+  enum class Known { kNothing, kPosted, kRefused } known = Known::kNothing;
+  std::string entry_id;  // when kPosted
+  std::string last_answer;
+};
+
+// Answers after which the client cannot tell whether the payment moved money: it retries later
+// under the same key. kInternal too: a broken operator may answer it until it is reopened.
+bool OutcomeUnknown(const Status& s) {
+  return s.code() == ErrorCode::kUnavailable || s.code() == ErrorCode::kIoError ||
+         s.code() == ErrorCode::kInternal;
 }
 
 struct Watch {
@@ -145,7 +167,13 @@ class Part {
       TS_ASSIGN_OR_RETURN(const Bytes order,
                           hw->Load(wallet.wallet_id, spec.id, kLoadFen, "load-1"));
       TS_RETURN_IF_ERROR(w->app->Load(order).status());
+      owners_.push_back({wallet.wallet_id, spec.op});
       watches_.push_back(std::move(w));
+    }
+    for (const auto& [wallet, op] : owners_) {
+      TS_ASSIGN_OR_RETURN(dcep::Operator * o, network_->operator_of(op));
+      TS_ASSIGN_OR_RETURN(const dcep::WalletInfo info, o->Wallet(wallet));
+      expected_fen_[wallet] = info.balance_fen;
     }
     if (options_.force_clone || (options_.faults && world_.Chance(0.5)))
       TS_RETURN_IF_ERROR(Clone());
@@ -159,9 +187,11 @@ class Part {
       world_.clock().AdvanceMillis(world_.Uniform(1'000, 120'000));
       TS_RETURN_IF_ERROR(Supervise());
       const std::int64_t roll = world_.Uniform(0, 99);
-      if (roll < 50) {
+      if (roll < 35) {
         Pay();
         ++payments;
+      } else if (roll < 55) {
+        PayOnline();
       } else if (roll < 85) {
         TS_RETURN_IF_ERROR(Upload(*watches_[Pick(watches_.size())], /*heal=*/false));
       } else if (!options_.faults) {
@@ -194,6 +224,9 @@ class Part {
         TS_ASSIGN_OR_RETURN(const std::int64_t pending, hw->settlement().RetryPending());
         world_.Trace("dcep " + std::string(op) + " pending " + std::to_string(pending));
       }
+      for (OnlinePayment& p : online_) {
+        if (p.known == OnlinePayment::Known::kNothing) SendOnline(p, /*heal=*/true);
+      }
     }
     if (options_.corrupt_double_credit) {
       // A compared watch's purse at its operator gains value the watch never loads: a credit it
@@ -207,12 +240,26 @@ class Part {
       }
       return NotFound("test corruption: every watch dealt with the clone in this seed");
     }
+    if (options_.corrupt_unrecorded_payment) {
+      // Paid straight through the operator: no client remembers asking (owners 0 and 2 are
+      // both icbc's).
+      dcep::PaymentOrder order;
+      order.payer_wallet = owners_[0].first;
+      order.payee_operator = owners_[2].second;
+      order.payee_wallet = owners_[2].first;
+      order.amount_fen = kCorruptionFen;
+      order.idempotency_key = "sim-corruption";
+      TS_ASSIGN_OR_RETURN(dcep::Operator * op, network_->operator_of(owners_[0].second));
+      TS_RETURN_IF_ERROR(op->Pay(order).status());
+      world_.Trace("dcep test-corruption online payment");
+    }
     return Status::Ok();
   }
 
   void Check(std::vector<Violation>& out) {
     Result<dcep::NetworkAudit> audit = network_->AuditNetwork();
     if (!audit.ok()) out.push_back({"dcep-network-balanced", audit.status().ToString(), 0});
+    CheckOnline(out);
     for (const auto& [key, count] : settled_) {
       if (count > 1) {
         out.push_back(
@@ -383,6 +430,128 @@ class Part {
     payer.paid = true;
   }
 
+  // An online payment between two owners (same operator or across): the seed may send it twice
+  // or lose its answer; the client then retries under the same key, later or while healing.
+  void PayOnline() {
+    const std::size_t payer = Pick(owners_.size());
+    std::size_t payee = Pick(owners_.size() - 1);
+    if (payee >= payer) ++payee;
+    OnlinePayment p;
+    p.key = "online-" + std::to_string(online_.size() + 1);
+    p.payer_wallet = owners_[payer].first;
+    p.payer_op = owners_[payer].second;
+    p.payee_wallet = owners_[payee].first;
+    p.payee_op = owners_[payee].second;
+    // Now and then more than any wallet holds: refused, and a retry must answer the refusal.
+    p.amount = world_.Chance(0.1) ? kWalletFen * 10 : world_.Uniform(kPaymentMinFen, kPaymentMaxFen);
+    online_.push_back(std::move(p));
+    world_.Count("dcep-online-payments");
+    SendOnline(online_.back(), /*heal=*/false);
+  }
+
+  void SendOnline(OnlinePayment& p, bool heal) {
+    Result<dcep::Operator*> op = network_->operator_of(p.payer_op);
+    if (!op.ok()) return;
+    dcep::PaymentOrder order;
+    order.payer_wallet = p.payer_wallet;
+    order.payee_operator = p.payee_op;
+    order.payee_wallet = p.payee_wallet;
+    order.amount_fen = p.amount;
+    order.idempotency_key = p.key;
+    const int sends = !heal && options_.faults && world_.Chance(0.1) ? 2 : 1;
+    Result<dcep::Entry> answer = InvalidArgument("not sent");
+    for (int i = 0; i < sends; ++i) answer = (*op)->Pay(order);
+    p.last_answer = answer.ok() ? answer->status : answer.status().ToString();
+    world_.Trace("dcep online " + p.key + " " + p.payer_op + "->" + p.payee_op + " " +
+                 std::to_string(p.amount) + ": " +
+                 (answer.ok() ? answer->status
+                              : std::string(ErrorCodeName(answer.status().code()))));
+    if (!heal && options_.faults && world_.Chance(0.15)) {
+      world_.Count("dcep-online-answers-lost");
+      return;
+    }
+    if (!answer.ok() && OutcomeUnknown(answer.status())) return;
+    const bool posted = answer.ok() && answer->status == "posted";
+    if (answer.ok() && !posted) return;  // not final yet (in flight): ask again later
+    // A retry answers the first outcome: the same entry, or the same refusal.
+    const bool changed =
+        (p.known == OnlinePayment::Known::kPosted && (!posted || answer->entry_id != p.entry_id)) ||
+        (p.known == OnlinePayment::Known::kRefused && posted);
+    if (changed) online_changed_.push_back(p.key + ": first " + p.entry_id + ", now " + p.last_answer);
+    if (p.known != OnlinePayment::Known::kNothing) return;
+    if (posted) {
+      p.known = OnlinePayment::Known::kPosted;
+      p.entry_id = answer->entry_id;
+      expected_fen_[p.payer_wallet] -= p.amount;
+      expected_fen_[p.payee_wallet] += p.amount;
+    } else {
+      p.known = OnlinePayment::Known::kRefused;
+      world_.Count("dcep-online-refused");
+    }
+  }
+
+  // After healing, every online payment has an answer; each wallet holds what the answers say;
+  // its history (the journal's per-wallet chain, paged) lists each posted payment it paid, or
+  // received within its operator, exactly once, newest first.
+  void CheckOnline(std::vector<Violation>& out) {
+    for (const std::string& change : online_changed_) {
+      out.push_back({"dcep-online-first-outcome", change, 0});
+    }
+    for (const OnlinePayment& p : online_) {
+      if (p.known == OnlinePayment::Known::kNothing) {
+        out.push_back({"dcep-online-answered", p.key + ": still " + p.last_answer, 0});
+      }
+    }
+    for (const auto& [wallet, op_id] : owners_) {
+      Result<dcep::Operator*> op = network_->operator_of(op_id);
+      Result<dcep::WalletInfo> info = op.ok() ? (*op)->Wallet(wallet) : op.status();
+      if (!info.ok()) {
+        out.push_back({"dcep-online-balance", wallet + ": " + info.status().ToString(), 0});
+        continue;
+      }
+      if (info->balance_fen != expected_fen_[wallet]) {
+        out.push_back({"dcep-online-balance",
+                       wallet + " holds " + std::to_string(info->balance_fen) +
+                           " fen, its payments' answers say " +
+                           std::to_string(expected_fen_[wallet]),
+                       0});
+      }
+      std::map<std::string, int> listed;  // entry id → times in the history
+      std::int64_t before = 0;
+      std::int64_t last_seq = std::numeric_limits<std::int64_t>::max();
+      for (;;) {
+        Result<dcep::HistoryPage> page = (*op)->History(wallet, before, kHistoryPageRows);
+        if (!page.ok()) {
+          out.push_back({"dcep-history-agrees", wallet + ": " + page.status().ToString(), 0});
+          break;
+        }
+        for (const dcep::Entry& e : page->entries) {
+          if (e.seq >= last_seq) {
+            out.push_back({"dcep-history-agrees",
+                           wallet + ": seq " + std::to_string(e.seq) + " after " +
+                               std::to_string(last_seq),
+                           0});
+          }
+          last_seq = e.seq;
+          ++listed[e.entry_id];
+        }
+        if (page->next_before == 0) break;
+        before = page->next_before;
+      }
+      for (const OnlinePayment& p : online_) {
+        if (p.known != OnlinePayment::Known::kPosted) continue;
+        const bool mine = p.payer_wallet == wallet ||
+                          (p.payee_wallet == wallet && p.payee_op == p.payer_op);
+        if (mine && listed[p.entry_id] != 1) {
+          out.push_back({"dcep-history-agrees",
+                         wallet + ": " + p.key + " (entry " + p.entry_id + ") listed " +
+                             std::to_string(listed[p.entry_id]) + " times",
+                         0});
+        }
+      }
+    }
+  }
+
   // READ LOG, upload, SYNC. Outside healing the seed may lose the answer (the watch keeps its
   // records and sends them again later) or send the upload twice.
   Status Upload(Watch& w, bool heal) {
@@ -426,6 +595,10 @@ class Part {
   std::unique_ptr<dcep::DcepNetwork> network_;
   std::vector<std::unique_ptr<Watch>> watches_;  // a, b, c, then the clone if any
   std::map<std::string, int> settled_;           // "payer#counter" → uploads answered kSettled
+  std::vector<std::pair<std::string, std::string>> owners_;  // the watches' owners: wallet, operator
+  std::vector<OnlinePayment> online_;
+  std::map<std::string, std::int64_t> expected_fen_;  // wallet → balance its answers say
+  std::vector<std::string> online_changed_;           // retries that answered another outcome
   std::string disk_role_;                        // what the failing disk is under (kDiskRoles)
   std::shared_ptr<DiskFault> disk_ = std::make_shared<DiskFault>();
   // Set by the disk's hook when it failed the open network's store.

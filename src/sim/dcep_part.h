@@ -10,7 +10,12 @@
 // watch keeps its records and uploads them again), an upload sent twice, the interbank link
 // between the operators losing credit requests or their answers, and the whole network closed
 // and reopened from its files. Then it heals (every watch uploads until its log is settled,
-// pending records are re-driven) and checks:
+// pending records are re-driven) and checks what follows.
+// Between those steps the watches' owners pay each other online (dcep::Operator::Pay, within an
+// operator and across), under an idempotency key each: the seed sends a payment twice or loses
+// its answer, and the client asks again under the same key later (also while healing, until
+// every payment has an answer); answers that leave the outcome open (unavailable, I/O error,
+// internal) are asked again too. The checks:
 //   dcep-network-balanced   the central bank's issued total = Σ positions, each position = the
 //                           operator's float + wallets + purses + escrows, nothing in transit
 //   dcep-credited-once      no transfer (payer, counter) settled twice; no operator's record of a
@@ -18,6 +23,12 @@
 //   dcep-purse-agrees       nor less (a transfer lost or debited twice); both for every watch
 //                           the cloned payer never offered a payment to
 //   dcep-clone-caught       when both the clone and the original paid, the payer is revoked
+//   dcep-online-answered    every online payment got a final answer once healed
+//   dcep-online-first-outcome  every later answer under a key was its first one (same entry)
+//   dcep-online-balance     each owner's wallet holds its start balance plus what the posted
+//                           answers moved: nothing applied twice or lost
+//   dcep-history-agrees     each wallet's history, paged, is newest first and lists every posted
+//                           payment it paid (or received within its operator) exactly once
 // The seed may also fail the disk under one operator store (its wallets and journal, or its
 // offline settlement records) or under the network's ledger logs: a write or fdatasync fails, the
 // unsynced writes lost or kept, and a supervisor restarts the network at the next step.
@@ -38,6 +49,7 @@ struct DcepPartOptions {
   bool faults = true;                  // lost answers, repeated uploads, interbank faults, restarts
   bool force_clone = false;            // clone watch-a whatever the seed says
   bool corrupt_double_credit = false;  // test-only: a purse credited behind its watch's back
+  bool corrupt_unrecorded_payment = false;  // test-only: an online payment no client asked for
 };
 
 // Runs the part under `dir` (created; the caller removes it) and appends what it found to

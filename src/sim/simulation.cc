@@ -882,8 +882,10 @@ Status Run::Loop() {
 }
 
 Status Run::Corrupt() {
-  // kDcepDoubleCredit is done by the digital-currency part (dcep_part.h).
-  if (options_.corruption == TestCorruption::kNone || options_.corruption == TestCorruption::kDcepDoubleCredit) {
+  // The kDcep* ones are done by the digital-currency part (dcep_part.h).
+  if (options_.corruption == TestCorruption::kNone ||
+      options_.corruption == TestCorruption::kDcepDoubleCredit ||
+      options_.corruption == TestCorruption::kDcepUnrecordedPayment) {
     return Status::Ok();
   }
   for (Txn& t : txns_) {
@@ -1043,6 +1045,8 @@ Result<SimResult> RunSimulation(const SimOptions& options) {
       dcep.faults = options.link_faults || options.crashes;
       dcep.force_clone = options.force_dcep_clone;
       dcep.corrupt_double_credit = options.corruption == TestCorruption::kDcepDoubleCredit;
+      dcep.corrupt_unrecorded_payment =
+          options.corruption == TestCorruption::kDcepUnrecordedPayment;
       status = RunDcepPart(run.world(), dir / "dcep", dcep, dcep_violations);
     }
     if (!status.ok()) {

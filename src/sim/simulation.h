@@ -57,6 +57,7 @@ enum class TestCorruption {
   kRemoveHold,     // an approved, unreversed 0100's hold is voided behind the terminal's back
   kDoublePosting,  // an approved 0200 is posted a second time (another STAN) behind its back
   kDcepDoubleCredit,  // a watch's purse at its operator credited with value the watch never saw
+  kDcepUnrecordedPayment,  // an online payment between two wallets that no client asked for
 };
 
 struct SimOptions {

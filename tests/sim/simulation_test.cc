@@ -163,11 +163,12 @@ TEST(SimulationTest, SwitchStoreDiskFailsAWriteOrASync) {
   EXPECT_EQ(runs.kinds.size(), 4u) << "write/fdatasync × lost/kept";
 }
 
-TEST(SimulationTest, DcepOfflinePaymentsSurviveAClonedWatchLostAnswersAndRestarts) {
+TEST(SimulationTest, DcepOfflineAndOnlinePaymentsSurviveAClonedWatchLostAnswersAndRestarts) {
   // The digital-currency part (dcep_part.h) with watch-a cloned in every seed: between them the
   // seeds lose upload answers, send uploads twice, lose interbank credits and their answers,
   // fail the disk under an operator's store and restart the network; the clone's second spends
-  // are caught; every invariant holds.
+  // are caught; online payments between the owners, sent twice or their answers lost, are asked
+  // again under their keys; every invariant holds.
   std::map<std::string, std::int64_t> totals;
   for (std::uint64_t seed = 600; seed < 612; ++seed) {
     SimOptions o;
@@ -184,9 +185,18 @@ TEST(SimulationTest, DcepOfflinePaymentsSurviveAClonedWatchLostAnswersAndRestart
   for (const char* name : {"dcep-payments", "dcep-records-settled", "dcep-records-duplicate",
                            "dcep-records-double_spend", "dcep-answers-lost", "dcep-restarts",
                            "dcep-interbank-requests-lost", "dcep-interbank-answers-lost",
-                           "dcep-disk-failures"}) {
+                           "dcep-disk-failures", "dcep-online-payments",
+                           "dcep-online-answers-lost", "dcep-online-refused"}) {
     EXPECT_GT(totals[name], 0) << name;
   }
+}
+
+TEST(SimulationTest, CheckerSeesAnOnlineDcepPaymentNoClientAskedFor) {
+  SimOptions o;
+  o.seed = 3;
+  o.corruption = TestCorruption::kDcepUnrecordedPayment;
+  const SimResult r = MustRun(o);
+  EXPECT_TRUE(Names(r, "dcep-online-balance")) << Describe(r);
 }
 
 TEST(SimulationTest, CheckerSeesADcepPurseCreditedBehindItsWatch) {
