@@ -56,8 +56,7 @@ Result<Receipt> Platform::Impl::DrivePartner(const std::string& op_id, const Rec
     const std::int64_t now = NowMs();
     TS_RETURN_IF_ERROR(SettleHold(tx, op_id, hold, /*post=*/status == "approved"));
     if (status != "approved") {
-      TS_RETURN_IF_ERROR(
-          tx.Execute("DELETE FROM qrpay_spending WHERE op_id = ?", {op_id}).status());
+      TS_RETURN_IF_ERROR(DeleteSpending(tx, op_id));
       return FailedPrecondition(reason);
     }
     TS_RETURN_IF_ERROR(Post(tx, op_id, user, "partner_payment", pending.merchant_name,

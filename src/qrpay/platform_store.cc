@@ -81,6 +81,21 @@ const std::vector<store::Migration>& PlatformMigrations() {
         1003, "card payment order status",
         "ALTER TABLE qrpay_card_orders ADD COLUMN status TEXT NOT NULL DEFAULT 'started';", "",
         ""});
+    // The limit check read every spending row of the account's year (one per payment) on each
+    // payment: a cost that grew all year. Running totals per account and period make it two
+    // primary-key reads; the per-payment rows stay (a failed payment's row is taken back).
+    list.push_back(store::Migration{
+        1004, "spending totals per account and day or year",
+        "CREATE TABLE qrpay_spending_totals (account_id TEXT NOT NULL, period BIGINT NOT NULL,"
+        " amount_minor BIGINT NOT NULL, PRIMARY KEY (account_id, period));"
+        "INSERT INTO qrpay_spending_totals (account_id, period, amount_minor)"
+        " SELECT account_id, local_day, SUM(amount_minor) FROM qrpay_spending"
+        " GROUP BY account_id, local_day;"
+        "INSERT INTO qrpay_spending_totals (account_id, period, amount_minor)"
+        " SELECT account_id, local_day / 10000, SUM(amount_minor) FROM qrpay_spending"
+        " GROUP BY account_id, local_day / 10000;"
+        "DROP INDEX qrpay_spending_by_account;",
+        "", ""});
     return list;
   }();
   return migrations;
@@ -210,27 +225,59 @@ Status InsertPosting(Store& tx, std::string_view op_id, std::string_view label,
       .status();
 }
 
+namespace {
+
+// Adds `minor` (negative: takes it back) to the account's totals of `local_day` and its year.
+Status AddSpendingTotals(Store& tx, const std::string& account_id, std::int64_t local_day,
+                         std::int64_t minor) {
+  for (const std::int64_t period : {local_day, local_day / kDaysPeriodDivisor}) {
+    TS_RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO qrpay_spending_totals (account_id, period, amount_minor)"
+                   " VALUES (?, ?, ?) ON CONFLICT (account_id, period) DO UPDATE SET"
+                   " amount_minor = qrpay_spending_totals.amount_minor + excluded.amount_minor",
+                   {account_id, period, minor})
+            .status());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status InsertSpending(Store& tx, std::string_view op_id, std::string_view account_id,
                       std::int64_t local_day, std::int64_t minor) {
-  return tx
-      .Execute(
-          "INSERT INTO qrpay_spending (op_id, account_id, local_day, amount_minor)"
-          " VALUES (?, ?, ?, ?)",
-          {std::string(op_id), std::string(account_id), local_day, minor})
-      .status();
+  TS_RETURN_IF_ERROR(tx.Execute("INSERT INTO qrpay_spending (op_id, account_id, local_day,"
+                                " amount_minor) VALUES (?, ?, ?, ?)",
+                                {std::string(op_id), std::string(account_id), local_day, minor})
+                         .status());
+  return AddSpendingTotals(tx, std::string(account_id), local_day, minor);
+}
+
+Status DeleteSpending(Store& tx, std::string_view op_id) {
+  TS_ASSIGN_OR_RETURN(const Rows rows,
+                      tx.Query("SELECT account_id, local_day, amount_minor FROM qrpay_spending"
+                               " WHERE op_id = ?",
+                               {std::string(op_id)}));
+  if (rows.empty()) return Status::Ok();
+  TS_ASSIGN_OR_RETURN(const std::string account_id, rows[0].GetText(0));
+  TS_ASSIGN_OR_RETURN(const std::int64_t local_day, rows[0].GetInt64(1));
+  TS_ASSIGN_OR_RETURN(const std::int64_t minor, rows[0].GetInt64(2));
+  TS_RETURN_IF_ERROR(
+      tx.Execute("DELETE FROM qrpay_spending WHERE op_id = ?", {std::string(op_id)}).status());
+  return AddSpendingTotals(tx, account_id, local_day, -minor);
 }
 
 Result<Spent> SpentBy(Store& s, std::string_view account_id, std::int64_t local_day) {
-  const std::int64_t year_start = local_day / 10000 * 10000;
-  TS_ASSIGN_OR_RETURN(
-      Row row, s.QueryRow("SELECT COALESCE(SUM(CASE WHEN local_day = ? THEN amount_minor ELSE 0"
-                          " END), 0) AS today, COALESCE(SUM(amount_minor), 0) AS year"
-                          " FROM qrpay_spending WHERE account_id = ? AND local_day > ?"
-                          " AND local_day < ?",
-                          {local_day, std::string(account_id), year_start, year_start + 10000}));
+  const std::int64_t year = local_day / kDaysPeriodDivisor;
+  TS_ASSIGN_OR_RETURN(const Rows rows,
+                      s.Query("SELECT period, amount_minor FROM qrpay_spending_totals"
+                              " WHERE account_id = ? AND period IN (?, ?)",
+                              {std::string(account_id), local_day, year}));
   Spent spent;
-  TS_ASSIGN_OR_RETURN(spent.today, row.GetInt64("today"));
-  TS_ASSIGN_OR_RETURN(spent.year, row.GetInt64("year"));
+  for (const Row& row : rows) {
+    TS_ASSIGN_OR_RETURN(const std::int64_t period, row.GetInt64(0));
+    TS_ASSIGN_OR_RETURN(const std::int64_t minor, row.GetInt64(1));
+    (period == year ? spent.year : spent.today) = minor;
+  }
   return spent;
 }
 

@@ -76,9 +76,14 @@ Status InsertPosting(store::Store& tx, std::string_view op_id, std::string_view 
                      std::string_view counterparty, std::int64_t signed_minor,
                      std::int64_t balance_after);
 
-// Outgoing payments (home currency) counted against the daily and yearly limits.
+// Outgoing payments (home currency) counted against the daily and yearly limits: a row per
+// operation, and running totals per account for each local day (period YYYYMMDD) and year
+// (period YYYY = day / kDaysPeriodDivisor).
+inline constexpr std::int64_t kDaysPeriodDivisor = 10'000;
 Status InsertSpending(store::Store& tx, std::string_view op_id, std::string_view account_id,
                       std::int64_t local_day, std::int64_t minor);
+// Takes back what InsertSpending counted for `op_id` (a payment that failed); none: Ok.
+Status DeleteSpending(store::Store& tx, std::string_view op_id);
 struct Spent {
   std::int64_t today = 0;
   std::int64_t year = 0;

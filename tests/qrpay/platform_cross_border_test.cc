@@ -211,6 +211,7 @@ TEST_P(CrossBorderTest, ADefiniteClearingErrorReleasesTheHold) {
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->available, info->balance) << "the hold was voided";
   EXPECT_EQ(info->spent_today, Minor(0, "CNY"));
+  EXPECT_EQ(info->spent_this_year, Minor(0, "CNY"));
   clearing_.fail_with = Status::Ok();
   const int sent = clearing_.sent;
   auto replay = cn_->PayQuote(payer_, quote->quote_id, "pay-nf");
