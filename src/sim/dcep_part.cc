@@ -7,7 +7,10 @@
 #include <string>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "core/random_source.h"
+#include "dcep/contract_book.h"
 #include "dcep/dcep_network.h"
 #include "dcep/hardware_wallets.h"
 #include "dcep/tiers.h"
@@ -29,6 +32,12 @@ constexpr int kStepsPerPaymentMax = 8;  // the drive loop's bound
 constexpr int kHealRounds = 3;          // uploads by every watch, then re-drives
 constexpr std::int64_t kCorruptionFen = 100;
 constexpr std::size_t kHistoryPageRows = 7;  // small: the check pages through the cursors
+constexpr std::int64_t kContractMinFen = 500;
+constexpr std::int64_t kContractMaxFen = 5'000;
+// Some contracts expire before they are closed (a run's steps are 1-120 simulated seconds apart).
+constexpr std::int64_t kContractLifeMinMs = 60'000;       // 1 minute
+constexpr std::int64_t kContractLifeMaxMs = 30 * 60'000;  // 30 minutes
+constexpr char kContractOperator[] = "icbc";
 constexpr char kClonedId[] = "watch-a";
 // What a seed's failing disk may sit under: an operator's wallets and journal, its offline
 // settlement records (DcepNetworkOptions names the roles), or every ledger log of the network
@@ -61,6 +70,24 @@ struct OnlinePayment {
   std::int64_t amount = 0;
   enum class Known { kNothing, kPosted, kRefused } known = Known::kNothing;
   std::string entry_id;  // when kPosted
+  std::string last_answer;
+};
+
+// An escrow contract between the two owners at icbc (a contract stays within one operator): the
+// payer locks, then either confirms (all to the payee) or the payee cancels (all back), unless it
+// expires first (the operator refunds it). Each call under its own idempotency key.
+struct SimContract {
+  std::string create_key;
+  std::string close_key;  // set when the closing call is first sent
+  std::string payer_wallet;
+  std::string payee_wallet;
+  std::int64_t amount = 0;
+  std::int64_t expires_ms = 0;
+  bool confirm = false;  // the closing call: confirm by the payer, else cancel by the payee
+  enum class Known { kNothing, kPosted, kRefused };
+  Known created = Known::kNothing;
+  Known closed = Known::kNothing;  // meaningful once close_key is set
+  std::string contract_id;         // when created is kPosted
   std::string last_answer;
 };
 
@@ -190,8 +217,10 @@ class Part {
       if (roll < 35) {
         Pay();
         ++payments;
-      } else if (roll < 55) {
+      } else if (roll < 50) {
         PayOnline();
+      } else if (roll < 58) {
+        ContractStep();
       } else if (roll < 85) {
         TS_RETURN_IF_ERROR(Upload(*watches_[Pick(watches_.size())], /*heal=*/false));
       } else if (!options_.faults) {
@@ -227,6 +256,12 @@ class Part {
       for (OnlinePayment& p : online_) {
         if (p.known == OnlinePayment::Known::kNothing) SendOnline(p, /*heal=*/true);
       }
+      for (SimContract& c : contracts_) {
+        if (c.created == SimContract::Known::kNothing) SendCreate(c, /*heal=*/true);
+        if (!c.close_key.empty() && c.closed == SimContract::Known::kNothing) {
+          SendClose(c, /*heal=*/true);
+        }
+      }
     }
     if (options_.corrupt_double_credit) {
       // A compared watch's purse at its operator gains value the watch never loads: a credit it
@@ -259,6 +294,7 @@ class Part {
   void Check(std::vector<Violation>& out) {
     Result<dcep::NetworkAudit> audit = network_->AuditNetwork();
     if (!audit.ok()) out.push_back({"dcep-network-balanced", audit.status().ToString(), 0});
+    CheckContracts(out);  // before CheckOnline: it adds the contracts' moves to expected_fen_
     CheckOnline(out);
     for (const auto& [key, count] : settled_) {
       if (count > 1) {
@@ -490,6 +526,143 @@ class Part {
     }
   }
 
+  // A contract step: create one, close one whose lock was answered, or ask again what is open;
+  // now and then the operator's expiry timer runs.
+  void ContractStep() {
+    world_.Count("dcep-contract-steps");
+    Result<dcep::Operator*> op = network_->operator_of(kContractOperator);
+    if (op.ok() && world_.Chance(0.2)) {
+      Result<std::int64_t> expired = (*op)->contracts().ExpireContracts();
+      world_.Trace("dcep contracts expired: " +
+                   (expired.ok() ? std::to_string(*expired) : expired.status().ToString()));
+      if (expired.ok()) world_.Count("dcep-contracts-expired", *expired);
+    }
+    for (SimContract& c : contracts_) {  // what is open first, as a client would
+      if (c.created == SimContract::Known::kNothing) return SendCreate(c, false);
+      if (!c.close_key.empty() && c.closed == SimContract::Known::kNothing) {
+        return SendClose(c, false);
+      }
+    }
+    std::vector<SimContract*> open;
+    for (SimContract& c : contracts_) {
+      if (c.created == SimContract::Known::kPosted && c.close_key.empty()) open.push_back(&c);
+    }
+    if (!open.empty() && world_.Chance(0.5)) {
+      SimContract& c = *open[Pick(open.size())];
+      c.close_key = "close-" + c.create_key;
+      c.confirm = world_.Chance(0.5);
+      return SendClose(c, false);
+    }
+    SimContract c;
+    c.create_key = "contract-" + std::to_string(contracts_.size() + 1);
+    const bool a_pays = world_.Chance(0.5);  // owners 0 and 2 are icbc's
+    c.payer_wallet = owners_[a_pays ? 0 : 2].first;
+    c.payee_wallet = owners_[a_pays ? 2 : 0].first;
+    c.amount = world_.Uniform(kContractMinFen, kContractMaxFen);
+    c.expires_ms = world_.clock().NowUnixMillis() +
+                   world_.Uniform(kContractLifeMinMs, kContractLifeMaxMs);
+    contracts_.push_back(std::move(c));
+    world_.Count("dcep-contracts");
+    SendCreate(contracts_.back(), false);
+  }
+
+  // Sends `call` (twice at times), loses its answer at times; the answer, or an error when it
+  // was lost. Outside healing only.
+  template <typename Call>
+  auto SendContractCall(bool heal, const std::string& what, Call call) -> decltype(call()) {
+    const int sends = !heal && options_.faults && world_.Chance(0.1) ? 2 : 1;
+    auto answer = call();
+    for (int i = 1; i < sends; ++i) answer = call();
+    world_.Trace("dcep " + what + ": " +
+                 (answer.ok() ? std::string("ok")
+                              : std::string(ErrorCodeName(answer.status().code()))));
+    if (!heal && options_.faults && world_.Chance(0.15)) {
+      world_.Count("dcep-contract-answers-lost");
+      return Unavailable("answer lost");
+    }
+    return answer;
+  }
+
+  void SendCreate(SimContract& c, bool heal) {
+    Result<dcep::Operator*> op = network_->operator_of(kContractOperator);
+    if (!op.ok()) return;
+    const nlohmann::json terms = {{"template", "escrow"},
+                                  {"payer_wallet", c.payer_wallet},
+                                  {"payee_wallet", c.payee_wallet},
+                                  {"amount_fen", c.amount},
+                                  {"expires_unix_ms", c.expires_ms}};
+    const Result<dcep::ContractOutcome> answer =
+        SendContractCall(heal, "contract create " + c.create_key, [&] {
+          return (*op)->contracts().Create(terms.dump(), c.create_key);
+        });
+    c.last_answer = answer.ok() ? answer->entry.status : answer.status().ToString();
+    if (!answer.ok() && OutcomeUnknown(answer.status())) return;
+    const bool locked = answer.ok() && answer->entry.status == "posted";
+    const SimContract::Known now = locked ? SimContract::Known::kPosted : SimContract::Known::kRefused;
+    if (c.created != SimContract::Known::kNothing &&
+        (c.created != now || (locked && answer->contract.contract_id != c.contract_id))) {
+      online_changed_.push_back(c.create_key + ": first " + c.contract_id + ", now " + c.last_answer);
+    }
+    if (c.created != SimContract::Known::kNothing) return;
+    c.created = now;
+    if (locked) c.contract_id = answer->contract.contract_id;
+    if (!locked) world_.Count("dcep-contracts-refused");
+  }
+
+  void SendClose(SimContract& c, bool heal) {
+    Result<dcep::Operator*> op = network_->operator_of(kContractOperator);
+    if (!op.ok()) return;
+    const Result<dcep::ContractOutcome> answer =
+        SendContractCall(heal, "contract close " + c.close_key, [&] {
+          dcep::ContractBook& book = (*op)->contracts();
+          return c.confirm ? book.Confirm(c.contract_id, c.payer_wallet, c.close_key)
+                           : book.Cancel(c.contract_id, c.payee_wallet, c.close_key);
+        });
+    c.last_answer = answer.ok() ? answer->entry.status : answer.status().ToString();
+    if (!answer.ok() && OutcomeUnknown(answer.status())) return;
+    const bool posted = answer.ok() && answer->entry.status == "posted";
+    const SimContract::Known now = posted ? SimContract::Known::kPosted : SimContract::Known::kRefused;
+    if (c.closed != SimContract::Known::kNothing && c.closed != now) {
+      online_changed_.push_back(c.close_key + ": first outcome changed, now " + c.last_answer);
+    }
+    if (c.closed != SimContract::Known::kNothing) return;
+    c.closed = now;
+    world_.Count(std::string("dcep-contracts-") +
+                 (!posted ? "close-refused" : c.confirm ? "confirmed" : "cancelled"));
+  }
+
+  // Every contract call has a final answer once healed; each contract's progress matches the
+  // answers (a confirmed one released all, a cancelled one refunded all, none more than it
+  // locked); the wallets' expected balances take its moves.
+  void CheckContracts(std::vector<Violation>& out) {
+    Result<dcep::Operator*> op = network_->operator_of(kContractOperator);
+    for (const SimContract& c : contracts_) {
+      if (c.created == SimContract::Known::kNothing ||
+          (!c.close_key.empty() && c.closed == SimContract::Known::kNothing)) {
+        out.push_back({"dcep-online-answered", c.create_key + ": still " + c.last_answer, 0});
+        continue;
+      }
+      if (c.created != SimContract::Known::kPosted) continue;
+      Result<dcep::Contract> got = op.ok() ? (*op)->contracts().Get(c.contract_id) : op.status();
+      if (!got.ok()) {
+        out.push_back({"dcep-contract-agrees", c.contract_id + ": " + got.status().ToString(), 0});
+        continue;
+      }
+      const dcep::ContractProgress& p = got->progress;
+      const std::string detail = c.contract_id + " (" + std::to_string(c.amount) + " fen): released " +
+                                 std::to_string(p.released_fen) + ", refunded " +
+                                 std::to_string(p.refunded_fen) + ", state " + got->state;
+      const bool closed_by_answer = c.closed == SimContract::Known::kPosted;
+      const bool agrees =
+          p.released_fen + p.refunded_fen + got->locked_fen == c.amount &&
+          (got->state == "closed") == (got->locked_fen == 0) &&
+          (!closed_by_answer || (c.confirm ? p.released_fen == c.amount : p.refunded_fen == c.amount));
+      if (!agrees) out.push_back({"dcep-contract-agrees", detail, 0});
+      expected_fen_[c.payer_wallet] -= c.amount - p.refunded_fen;
+      expected_fen_[c.payee_wallet] += p.released_fen;
+    }
+  }
+
   // After healing, every online payment has an answer; each wallet holds what the answers say;
   // its history (the journal's per-wallet chain, paged) lists each posted payment it paid, or
   // received within its operator, exactly once, newest first.
@@ -598,7 +771,8 @@ class Part {
   std::vector<std::pair<std::string, std::string>> owners_;  // the watches' owners: wallet, operator
   std::vector<OnlinePayment> online_;
   std::map<std::string, std::int64_t> expected_fen_;  // wallet → balance its answers say
-  std::vector<std::string> online_changed_;           // retries that answered another outcome
+  std::vector<SimContract> contracts_;
+  std::vector<std::string> online_changed_;  // retries (payments, contracts) that answered another outcome
   std::string disk_role_;                        // what the failing disk is under (kDiskRoles)
   std::shared_ptr<DiskFault> disk_ = std::make_shared<DiskFault>();
   // Set by the disk's hook when it failed the open network's store.

@@ -15,7 +15,9 @@
 // operator and across), under an idempotency key each: the seed sends a payment twice or loses
 // its answer, and the client asks again under the same key later (also while healing, until
 // every payment has an answer); answers that leave the outcome open (unavailable, I/O error,
-// internal) are asked again too. The checks:
+// internal) are asked again too. The two owners at icbc also lock value in escrow contracts
+// (dcep::ContractBook), which the payer confirms, the payee cancels or the operator's expiry
+// timer refunds, their calls retried the same way. The checks:
 //   dcep-network-balanced   the central bank's issued total = Σ positions, each position = the
 //                           operator's float + wallets + purses + escrows, nothing in transit
 //   dcep-credited-once      no transfer (payer, counter) settled twice; no operator's record of a
@@ -23,10 +25,12 @@
 //   dcep-purse-agrees       nor less (a transfer lost or debited twice); both for every watch
 //                           the cloned payer never offered a payment to
 //   dcep-clone-caught       when both the clone and the original paid, the payer is revoked
-//   dcep-online-answered    every online payment got a final answer once healed
+//   dcep-online-answered    every online payment and contract call got a final answer once healed
 //   dcep-online-first-outcome  every later answer under a key was its first one (same entry)
 //   dcep-online-balance     each owner's wallet holds its start balance plus what the posted
-//                           answers moved: nothing applied twice or lost
+//                           answers and the contracts' progress moved: nothing twice or lost
+//   dcep-contract-agrees    released + refunded + locked = the amount, closed iff nothing is
+//                           locked; a confirmed contract released all, a cancelled one refunded all
 //   dcep-history-agrees     each wallet's history, paged, is newest first and lists every posted
 //                           payment it paid (or received within its operator) exactly once
 // The seed may also fail the disk under one operator store (its wallets and journal, or its

@@ -60,7 +60,7 @@ class SimWorld {
   SimNode& node(const std::string& name) { return nodes_[name]; }
 
   // Counts of what happened (faults applied, messages), by name; simulator thread.
-  void Count(const std::string& what) { ++counters_[what]; }
+  void Count(const std::string& what, std::int64_t n = 1) { counters_[what] += n; }
   const std::map<std::string, std::int64_t>& counters() const { return counters_; }
 
   // Appends one line to the trace ("t=<ms> <text>") and the hash input.

@@ -13,10 +13,10 @@
 namespace tapstack::sim {
 namespace {
 
-// 400 seeds: 13 s here (RelWithDebInfo, about 32 ms each, since the ledger preallocates 256 KiB
-// rather than 64 MiB per host). Longer runs: `tapstack sim --seeds N`. The sanitizer build of CI
-// (-O0, ASan+UBSan) runs the first 100 of the same seeds: it looks for memory errors, which do not
-// need the breadth, and 400 seeds there would be its longest test by far.
+// 400 seeds: about a minute here (RelWithDebInfo, about 145 ms each with the digital-currency
+// part). Longer runs: `tapstack sim --seeds N`. A sanitizer build with the integration tests on
+// (CI's leaves them out) runs the first 100 of the same seeds: it looks for memory errors, which
+// do not need the breadth.
 #ifdef TAPSTACK_SANITIZED
 constexpr int kCiSeeds = 100;
 #else
@@ -167,8 +167,8 @@ TEST(SimulationTest, DcepOfflineAndOnlinePaymentsSurviveAClonedWatchLostAnswersA
   // The digital-currency part (dcep_part.h) with watch-a cloned in every seed: between them the
   // seeds lose upload answers, send uploads twice, lose interbank credits and their answers,
   // fail the disk under an operator's store and restart the network; the clone's second spends
-  // are caught; online payments between the owners, sent twice or their answers lost, are asked
-  // again under their keys; every invariant holds.
+  // are caught; online payments and escrow contracts between the owners, sent twice or their
+  // answers lost, are asked again under their keys; every invariant holds.
   std::map<std::string, std::int64_t> totals;
   for (std::uint64_t seed = 600; seed < 612; ++seed) {
     SimOptions o;
@@ -186,7 +186,9 @@ TEST(SimulationTest, DcepOfflineAndOnlinePaymentsSurviveAClonedWatchLostAnswersA
                            "dcep-records-double_spend", "dcep-answers-lost", "dcep-restarts",
                            "dcep-interbank-requests-lost", "dcep-interbank-answers-lost",
                            "dcep-disk-failures", "dcep-online-payments",
-                           "dcep-online-answers-lost", "dcep-online-refused"}) {
+                           "dcep-online-answers-lost", "dcep-online-refused", "dcep-contracts",
+                           "dcep-contracts-confirmed", "dcep-contracts-cancelled",
+                           "dcep-contract-answers-lost"}) {
     EXPECT_GT(totals[name], 0) << name;
   }
 }
