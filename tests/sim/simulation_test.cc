@@ -13,14 +13,14 @@
 namespace tapstack::sim {
 namespace {
 
-// 400 seeds: about a minute here (RelWithDebInfo, about 145 ms each with the digital-currency
+// 300 seeds: about 45 s here (RelWithDebInfo, about 150 ms each with the digital-currency
 // part). Longer runs: `tapstack sim --seeds N`. A sanitizer build with the integration tests on
 // (CI's leaves them out) runs the first 100 of the same seeds: it looks for memory errors, which
 // do not need the breadth.
 #ifdef TAPSTACK_SANITIZED
 constexpr int kCiSeeds = 100;
 #else
-constexpr int kCiSeeds = 400;
+constexpr int kCiSeeds = 300;
 #endif
 
 std::string Describe(const SimResult& r) {
