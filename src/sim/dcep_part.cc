@@ -494,18 +494,12 @@ class Part {
     order.payee_wallet = p.payee_wallet;
     order.amount_fen = p.amount;
     order.idempotency_key = p.key;
-    const int sends = !heal && options_.faults && world_.Chance(0.1) ? 2 : 1;
-    Result<dcep::Entry> answer = InvalidArgument("not sent");
-    for (int i = 0; i < sends; ++i) answer = (*op)->Pay(order);
+    const Result<dcep::Entry> answer =
+        SendCall(heal,
+                 "online " + p.key + " " + p.payer_op + "->" + p.payee_op + " " +
+                     std::to_string(p.amount),
+                 "dcep-online-answers-lost", [&] { return (*op)->Pay(order); });
     p.last_answer = answer.ok() ? answer->status : answer.status().ToString();
-    world_.Trace("dcep online " + p.key + " " + p.payer_op + "->" + p.payee_op + " " +
-                 std::to_string(p.amount) + ": " +
-                 (answer.ok() ? answer->status
-                              : std::string(ErrorCodeName(answer.status().code()))));
-    if (!heal && options_.faults && world_.Chance(0.15)) {
-      world_.Count("dcep-online-answers-lost");
-      return;
-    }
     if (!answer.ok() && OutcomeUnknown(answer.status())) return;
     const bool posted = answer.ok() && answer->status == "posted";
     if (answer.ok() && !posted) return;  // not final yet (in flight): ask again later
@@ -566,10 +560,10 @@ class Part {
     SendCreate(contracts_.back(), false);
   }
 
-  // Sends `call` (twice at times), loses its answer at times; the answer, or an error when it
-  // was lost. Outside healing only.
+  // A client's call: sent twice at times, its answer lost at times (counted under `lost`), both
+  // outside healing only. The answer, or kUnavailable when it was lost.
   template <typename Call>
-  auto SendContractCall(bool heal, const std::string& what, Call call) -> decltype(call()) {
+  auto SendCall(bool heal, const std::string& what, const char* lost, Call call) -> decltype(call()) {
     const int sends = !heal && options_.faults && world_.Chance(0.1) ? 2 : 1;
     auto answer = call();
     for (int i = 1; i < sends; ++i) answer = call();
@@ -577,7 +571,7 @@ class Part {
                  (answer.ok() ? std::string("ok")
                               : std::string(ErrorCodeName(answer.status().code()))));
     if (!heal && options_.faults && world_.Chance(0.15)) {
-      world_.Count("dcep-contract-answers-lost");
+      world_.Count(lost);
       return Unavailable("answer lost");
     }
     return answer;
@@ -592,7 +586,7 @@ class Part {
                                   {"amount_fen", c.amount},
                                   {"expires_unix_ms", c.expires_ms}};
     const Result<dcep::ContractOutcome> answer =
-        SendContractCall(heal, "contract create " + c.create_key, [&] {
+        SendCall(heal, "contract create " + c.create_key, "dcep-contract-answers-lost", [&] {
           return (*op)->contracts().Create(terms.dump(), c.create_key);
         });
     c.last_answer = answer.ok() ? answer->entry.status : answer.status().ToString();
@@ -613,7 +607,7 @@ class Part {
     Result<dcep::Operator*> op = network_->operator_of(kContractOperator);
     if (!op.ok()) return;
     const Result<dcep::ContractOutcome> answer =
-        SendContractCall(heal, "contract close " + c.close_key, [&] {
+        SendCall(heal, "contract close " + c.close_key, "dcep-contract-answers-lost", [&] {
           dcep::ContractBook& book = (*op)->contracts();
           return c.confirm ? book.Confirm(c.contract_id, c.payer_wallet, c.close_key)
                            : book.Cancel(c.contract_id, c.payee_wallet, c.close_key);
