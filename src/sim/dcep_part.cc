@@ -1,9 +1,12 @@
 #include "sim/dcep_part.h"
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <limits>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -38,6 +41,9 @@ constexpr std::int64_t kContractMaxFen = 5'000;
 constexpr std::int64_t kContractLifeMinMs = 60'000;       // 1 minute
 constexpr std::int64_t kContractLifeMaxMs = 30 * 60'000;  // 30 minutes
 constexpr char kContractOperator[] = "icbc";
+// Merchants of the seed config at the two operators the part opens: (merchant, operator).
+constexpr std::array<std::array<const char*, 2>, 2> kMerchants = {
+    {{"m-beijing-coffee", "icbc"}, {"m-shenzhen-grocer", "ccb"}}};
 constexpr char kClonedId[] = "watch-a";
 // What a seed's failing disk may sit under: an operator's wallets and journal, its offline
 // settlement records (DcepNetworkOptions names the roles), or every ledger log of the network
@@ -65,11 +71,14 @@ struct OnlinePayment {
   std::string key;  // the idempotency key: every retry sends the same order under it
   std::string payer_wallet;
   std::string payer_op;
-  std::string payee_wallet;
+  std::string payee_wallet;  // empty when a merchant is paid
   std::string payee_op;
+  std::string merchant_id;  // a merchant's order (a dynamic QR code), paid at most once
+  std::string order_id;
   std::int64_t amount = 0;
   enum class Known { kNothing, kPosted, kRefused } known = Known::kNothing;
   std::string entry_id;  // when kPosted
+  bool first_payment = false;  // kPosted and its entry is not another payment's (an order paid again)
   std::string last_answer;
 };
 
@@ -480,6 +489,32 @@ class Part {
     p.payee_op = owners_[payee].second;
     // Now and then more than any wallet holds: refused, and a retry must answer the refusal.
     p.amount = world_.Chance(0.1) ? kWalletFen * 10 : world_.Uniform(kPaymentMinFen, kPaymentMaxFen);
+    if (world_.Chance(0.25)) {
+      // A merchant's dynamic code. Now and then one scanned before, by the same payer for the
+      // same amount (its first payment answers) or by another owner (refused: already paid).
+      std::vector<const OnlinePayment*> orders;
+      for (const OnlinePayment& q : online_) {
+        if (!q.order_id.empty()) orders.push_back(&q);
+      }
+      if (!orders.empty() && world_.Chance(0.3)) {
+        const OnlinePayment& q = *orders[Pick(orders.size())];
+        p.merchant_id = q.merchant_id;
+        p.payee_op = q.payee_op;
+        p.order_id = q.order_id;
+        if (world_.Chance(0.5)) {
+          p.payer_wallet = q.payer_wallet;
+          p.payer_op = q.payer_op;
+          p.amount = q.amount;
+        }
+      } else {
+        const auto& merchant = kMerchants[Pick(kMerchants.size())];
+        p.merchant_id = merchant[0];
+        p.payee_op = merchant[1];
+        p.order_id = "ord-" + std::to_string(online_.size() + 1);
+      }
+      p.payee_wallet.clear();
+      world_.Count("dcep-online-merchant-orders");
+    }
     online_.push_back(std::move(p));
     world_.Count("dcep-online-payments");
     SendOnline(online_.back(), /*heal=*/false);
@@ -490,8 +525,13 @@ class Part {
     if (!op.ok()) return;
     dcep::PaymentOrder order;
     order.payer_wallet = p.payer_wallet;
-    order.payee_operator = p.payee_op;
-    order.payee_wallet = p.payee_wallet;
+    if (p.merchant_id.empty()) {
+      order.payee_operator = p.payee_op;
+      order.payee_wallet = p.payee_wallet;
+    } else {
+      order.merchant_id = p.merchant_id;
+      order.merchant_order_id = p.order_id;
+    }
     order.amount_fen = p.amount;
     order.idempotency_key = p.key;
     const Result<dcep::Entry> answer =
@@ -512,8 +552,16 @@ class Part {
     if (posted) {
       p.known = OnlinePayment::Known::kPosted;
       p.entry_id = answer->entry_id;
-      expected_fen_[p.payer_wallet] -= p.amount;
-      expected_fen_[p.payee_wallet] += p.amount;
+      // An order scanned again by its payer answers its first payment: no money moves again.
+      p.first_payment = std::none_of(online_.begin(), online_.end(), [&](const OnlinePayment& q) {
+        return &q != &p && q.first_payment && q.entry_id == p.entry_id;
+      });
+      if (p.first_payment) {
+        expected_fen_[p.payer_wallet] -= p.amount;
+        if (!p.payee_wallet.empty()) expected_fen_[p.payee_wallet] += p.amount;
+      } else {
+        world_.Count("dcep-orders-answered-from-first");
+      }
     } else {
       p.known = OnlinePayment::Known::kRefused;
       world_.Count("dcep-online-refused");
@@ -664,9 +712,19 @@ class Part {
     for (const std::string& change : online_changed_) {
       out.push_back({"dcep-online-first-outcome", change, 0});
     }
+    std::map<std::string, std::set<std::string>> paid_orders;  // merchant|order → entry ids
     for (const OnlinePayment& p : online_) {
       if (p.known == OnlinePayment::Known::kNothing) {
         out.push_back({"dcep-online-answered", p.key + ": still " + p.last_answer, 0});
+      }
+      if (p.known == OnlinePayment::Known::kPosted && !p.order_id.empty()) {
+        paid_orders[p.merchant_id + "|" + p.order_id].insert(p.entry_id);
+      }
+    }
+    for (const auto& [order, entries] : paid_orders) {
+      if (entries.size() > 1) {
+        out.push_back({"dcep-order-paid-once",
+                       order + " paid by " + std::to_string(entries.size()) + " entries", 0});
       }
     }
     for (const auto& [wallet, op_id] : owners_) {

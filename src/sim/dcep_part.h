@@ -12,7 +12,8 @@
 // and reopened from its files. Then it heals (every watch uploads until its log is settled,
 // pending records are re-driven) and checks what follows.
 // Between those steps the watches' owners pay each other online (dcep::Operator::Pay, within an
-// operator and across), under an idempotency key each: the seed sends a payment twice or loses
+// operator and across) or pay merchants' orders (dynamic codes, at times scanned again by the
+// same payer or by another), under an idempotency key each: the seed sends a payment twice or loses
 // its answer, and the client asks again under the same key later (also while healing, until
 // every payment has an answer); answers that leave the outcome open (unavailable, I/O error,
 // internal) are asked again too. The two owners at icbc also lock value in escrow contracts
@@ -33,6 +34,7 @@
 //                           locked; a confirmed contract released all, a cancelled one refunded all
 //   dcep-history-agrees     each wallet's history, paged, is newest first and lists every posted
 //                           payment it paid (or received within its operator) exactly once
+//   dcep-order-paid-once    no merchant order was paid by two entries
 // The seed may also fail the disk under one operator store (its wallets and journal, or its
 // offline settlement records) or under the network's ledger logs: a write or fdatasync fails, the
 // unsynced writes lost or kept, and a supervisor restarts the network at the next step.

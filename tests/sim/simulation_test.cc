@@ -188,7 +188,7 @@ TEST(SimulationTest, DcepOfflineAndOnlinePaymentsSurviveAClonedWatchLostAnswersA
                            "dcep-disk-failures", "dcep-online-payments",
                            "dcep-online-answers-lost", "dcep-online-refused", "dcep-contracts",
                            "dcep-contracts-confirmed", "dcep-contracts-cancelled",
-                           "dcep-contract-answers-lost"}) {
+                           "dcep-contract-answers-lost", "dcep-online-merchant-orders"}) {
     EXPECT_GT(totals[name], 0) << name;
   }
 }
