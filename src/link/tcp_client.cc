@@ -133,6 +133,9 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // A request in flight. Callbacks the session stores for itself (sign-on, echo) hold it weakly:
+  // a session that owns a strong reference to itself would never be freed when its io_context
+  // stops before Close runs.
   struct Pending {
     ResponseCallback done;
     SteadyTime deadline;
@@ -171,7 +174,9 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
       return;
     }
     SendOnStrand(NetworkManagement("001"),
-                 [self = shared_from_this()](Result<iso8583::Message> r) {
+                 [weak = weak_from_this()](Result<iso8583::Message> r) {
+                   auto self = weak.lock();
+                   if (!self) return;
                    if (r.ok() && r->Get(39) == std::string_view("00")) {
                      self->SetReady(true);
                    } else {
@@ -349,8 +354,9 @@ class Iso8583Client::Session : public std::enable_shared_from_this<Session> {
       if (self->ready_ && now - self->last_traffic_ > idle) {
         self->last_traffic_ = now;
         self->SendOnStrand(self->NetworkManagement("301"),
-                           [self](Result<iso8583::Message> r) {
-                             if (!r.ok()) self->Shutdown("echo unanswered", true);
+                           [weak = self->weak_from_this()](Result<iso8583::Message> r) {
+                             auto session = weak.lock();
+                             if (session && !r.ok()) session->Shutdown("echo unanswered", true);
                            },
                            true);
       }
