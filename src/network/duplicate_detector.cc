@@ -36,6 +36,10 @@ DuplicateDetector::Verdict DuplicateDetector::Check(const iso8583::Message& requ
     order_.emplace_back(now, &inserted->first);
     return Verdict::kNew;
   }
+  if (it->second.abandoned) {
+    it->second.abandoned = false;
+    return Verdict::kNew;
+  }
   if (!repeat) return Verdict::kDuplicate;
   if (it->second.response) {
     *stored = iso8583::ExpandMessage(*it->second.response);
@@ -58,12 +62,25 @@ void DuplicateDetector::Complete(const std::string& key, const iso8583::Message&
   for (auto& w : waiters) w(response);
 }
 
+void DuplicateDetector::Abandon(const std::string& key) {
+  if (key.empty()) return;
+  std::vector<Waiter> dropped;
+  {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end() || it->second.response) return;
+    it->second.abandoned = true;
+    dropped.swap(it->second.waiters);
+  }
+}
+
 void DuplicateDetector::ExpireLocked(std::int64_t now_ms) {
   while (!order_.empty() &&
          (order_.front().first + options_.window_ms < now_ms || order_.size() > options_.entries_max)) {
     auto it = entries_.find(*order_.front().second);
     // Keep entries whose request is still in progress (waiters need their response).
-    if (it != entries_.end() && (it->second.response || order_.size() > options_.entries_max)) {
+    if (it != entries_.end() &&
+        (it->second.response || it->second.abandoned || order_.size() > options_.entries_max)) {
       entries_.erase(it);
     }
     order_.pop_front();

@@ -51,11 +51,17 @@ class DuplicateDetector {
   // Records the response of a kNew request and releases repeats waiting for it.
   void Complete(const std::string& key, const iso8583::Message& response);
 
+  // Forgets a kNew request left unanswered (the switch could not process it for now): the next
+  // copy with its key, original or repeat, is kNew again; repeats waiting for it are dropped
+  // unanswered (their senders time out and send again).
+  void Abandon(const std::string& key);
+
  private:
   struct Entry {
     std::int64_t seen_unix_ms = 0;
     std::optional<std::string> response;  // CompactMessage
     std::vector<Waiter> waiters;
+    bool abandoned = false;  // Abandon(): processed again when it comes again
   };
   void ExpireLocked(std::int64_t now_ms);
 

@@ -617,6 +617,11 @@ void Switch::Route(iso8583::Message request, link::Reply reply, const std::strin
                    const Currency& currency) {
   std::string token_detail;
   if (std::string code = TokenStep(request, &token_detail); !code.empty()) {
+    // A repeat may follow a copy the issuer approved (its answer lost, and the duplicate window
+    // with it when the switch restarted): declined now, its hold would stay behind the refusal.
+    if (iso8583::IsRepeat(request.mti()) && TokenServiceOutage(code)) {
+      return LeaveUnansweredForTheTsp(request, key, token_detail);
+    }
     stats_.token_declines++;
     iso8583::Message response = ResponseTo(request, code);
     response.Set(44, token_detail);
@@ -904,6 +909,14 @@ void Switch::LeaveUnanswered(const iso8583::Message& request, const char* what, 
                 what, request.mti(), request.Get(11).value_or("?"), s.ToString());
 }
 
+void Switch::LeaveUnansweredForTheTsp(const iso8583::Message& request, const std::string& key,
+                                     const std::string& detail) {
+  stats_.unanswered_token_outages++;
+  duplicates_.Abandon(key);
+  spdlog::warn("switch: {} stan {} left unanswered: {} (the acquirer repeats it)", request.mti(),
+               request.Get(11).value_or("?"), detail);
+}
+
 Status Switch::Health() const {
   if (const std::uint64_t n = stats_.unanswered_store_failures.load(); n > 0) {
     return IoError("the switch's store failed a commit; " + std::to_string(n) +
@@ -1112,8 +1125,9 @@ void Switch::Reverse(iso8583::Message request, link::Reply reply) {
   std::string token_detail;
   std::string route_error;
   std::shared_ptr<Issuer> issuer;
-  if (TokenStep(forward, &token_detail).empty())
-    issuer = IssuerFor(std::string(*forward.Get(2)), &route_error);
+  const std::string token_code = TokenStep(forward, &token_detail);
+  if (TokenServiceOutage(token_code)) return LeaveUnansweredForTheTsp(request, key, token_detail);
+  if (token_code.empty()) issuer = IssuerFor(std::string(*forward.Get(2)), &route_error);
   // The original: from DE90 when present, else the reversal's own STAN and time.
   std::string orig_stan(request.Get(11).value_or(""));
   std::string orig_time(request.Get(7).value_or(""));
@@ -1196,8 +1210,10 @@ void Switch::Advise(iso8583::Message request, link::Reply reply) {
   iso8583::Message advice = request;
   std::string route_error;
   std::shared_ptr<Issuer> issuer;
-  if (request.Has(2) && TokenStep(advice, &route_error).empty()) {
-    issuer = IssuerFor(std::string(*advice.Get(2)), &route_error);
+  if (request.Has(2)) {
+    const std::string token_code = TokenStep(advice, &route_error);
+    if (TokenServiceOutage(token_code)) return LeaveUnansweredForTheTsp(request, "", route_error);
+    if (token_code.empty()) issuer = IssuerFor(std::string(*advice.Get(2)), &route_error);
   }
   auto acknowledge = [this, request, reply](std::string_view code) {
     iso8583::Message response = ResponseTo(request, code);
@@ -1260,8 +1276,10 @@ void Switch::Complete(iso8583::Message request, link::Reply reply) {
   if (final_minor == 0) return answer("13", "DE4 zero: reverse instead");
   iso8583::Message forward = request;
   std::string token_detail;
-  if (std::string code = TokenStep(forward, &token_detail); !code.empty())
+  if (std::string code = TokenStep(forward, &token_detail); !code.empty()) {
+    if (TokenServiceOutage(code)) return LeaveUnansweredForTheTsp(request, key, token_detail);
     return answer(code, token_detail);
+  }
 
   const std::string clearing_key = ClearingKey(request.Get(32).value_or(""), *request.Get(41),
                                                original->stan, original->transmission_time);

@@ -37,7 +37,13 @@
 // completion above the authorised amount, 25 completion of an unknown original, 96 a
 // reconciliation the store failed. A request whose answer waits on a commit that fails (the
 // clearing record of an approval, a reversal or a completion; a stand-in, reversal or
-// completion advice; an acquirer's advice) gets no answer at all (LeaveUnanswered).
+// completion advice; an acquirer's advice) gets no answer at all (LeaveUnanswered). So does a
+// follow-up (reversal, completion, advice) or a repeat (0101, 0201) of a token use whose TSP step
+// failed for now (the service unavailable, 91, or failing, 96): without the funding PAN the issuer
+// cannot be reached, and an acknowledgement, or a decline of a repeat whose first copy the issuer
+// approved, would leave its hold behind the acquirer's back; the acquirer repeats the follow-up,
+// or reverses the original, until the TSP is back (LeaveUnansweredForTheTsp). An original gets
+// the 91 or 96: nothing of it was booked.
 //
 // Reconciliation (0500 → 0510): the terminal's totals (DE74-77, DE86-89, DE97) for one currency
 // (DE50) are compared with the switch's clearing records of that acquirer (DE32) and terminal
@@ -141,6 +147,8 @@ struct SwitchStats {
   // Requests left unanswered because the store failed to commit what the answer depends on
   // (Switch::LeaveUnanswered): nonzero means the store refuses writes until the switch restarts.
   std::atomic<std::uint64_t> unanswered_store_failures{0};
+  // Follow-ups and repeats left unanswered because the TSP could not map their token for now.
+  std::atomic<std::uint64_t> unanswered_token_outages{0};
 };
 
 // One issuer as the operations console shows it (Switch::IssuerLinks).
@@ -312,6 +320,12 @@ class Switch final : public link::MessageHandler {
   // token in DE48 TK. Returns an empty code when the request can be routed, else the DE39 to
   // answer with and `detail` for DE44.
   std::string TokenStep(iso8583::Message& request, std::string* detail);
+  // True when TokenStep's `code` says the token service failed for now (91 unavailable, 96
+  // failing) rather than that the token does not resolve.
+  static bool TokenServiceOutage(const std::string& code) { return code == "91" || code == "96"; }
+  // A follow-up or a repeat whose TSP step failed for now: logged, counted, its duplicate entry
+  // (under `key`, may be empty) abandoned, and no answer (see the header comment).
+  void LeaveUnansweredForTheTsp(const iso8583::Message& request, const std::string& key, const std::string& detail);
   void FormatError(const iso8583::Message& request, const std::string& detail, link::Reply reply);
   void OnIssuerResponse(std::shared_ptr<Issuer> issuer, iso8583::Message request,
                         Result<iso8583::Message> response, link::Reply reply,

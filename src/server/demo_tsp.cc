@@ -16,7 +16,8 @@ std::vector<network::BinRange> DemoTokenBinRanges(const demo::DemoNetwork& demo)
 Result<std::unique_ptr<DemoTsp>> DemoTsp::Open(const demo::DemoNetwork& demo,
                                                const std::filesystem::path& data_dir,
                                                const Clock& clock,
-                                               link::MessageHandler& switch_handler) {
+                                               link::MessageHandler& switch_handler,
+                                               const store::StoreOptions& store_options) {
   if (demo.tsp.token_ranges.empty()) {
     return FailedPrecondition("seed: the \"tsp\" section has no token_bin_ranges");
   }
@@ -37,7 +38,7 @@ Result<std::unique_ptr<DemoTsp>> DemoTsp::Open(const demo::DemoNetwork& demo,
                                              std::move(token_ranges), issuer_ranges, nullptr));
   TS_ASSIGN_OR_RETURN(t->par_, tsp::ParGenerator::Create(demo.tsp.par_bin_prefix,
                                                          demo::DemoTspKey("par")));
-  TS_ASSIGN_OR_RETURN(t->store_, store::OpenSqlite(data_dir, "tsp"));
+  TS_ASSIGN_OR_RETURN(t->store_, store::OpenSqlite(data_dir, "tsp", store_options));
   t->idv_link_ = std::make_unique<link::InMemoryLink>(switch_handler);
 
   tsp::TspServiceOptions o;

@@ -31,12 +31,14 @@ std::vector<network::BinRange> DemoTokenBinRanges(const demo::DemoNetwork& demo)
 
 class DemoTsp {
  public:
+  // `store_options` open <data_dir>/tsp.db (the simulator puts it on a failing disk).
   // Errors: a seed without a "tsp" section or token ranges (kFailedPrecondition); the stores'
   // and tsp::TspService::Open's.
   static Result<std::unique_ptr<DemoTsp>> Open(const demo::DemoNetwork& demo,
                                                const std::filesystem::path& data_dir,
                                                const Clock& clock,
-                                               link::MessageHandler& switch_handler);
+                                               link::MessageHandler& switch_handler,
+                                               const store::StoreOptions& store_options = {});
   ~DemoTsp();
 
   tsp::TspService& service() { return *service_; }

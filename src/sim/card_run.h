@@ -134,6 +134,14 @@ struct Txn {
   bool follow_up_active = false;  // a reversal or completion loop is running
 };
 
+// What the switch reaches while the TSP restarts: a token service that does not answer.
+class DownTokenService final : public network::TokenService {
+ public:
+  Result<network::Detokenized> Detokenize(const iso8583::Message&) override {
+    return Unavailable("the TSP is restarting");
+  }
+};
+
 class CardRun {
  public:
   CardRun(const SimOptions& options, std::filesystem::path dir)
@@ -154,15 +162,23 @@ class CardRun {
   // Roles.
   Status OpenIssuer(std::size_t host);
   Status OpenSwitch();
+  Status OpenTsp();
   void CrashIssuer(std::size_t host);
   void RestartIssuer(std::size_t host);
   void CrashSwitch();
   void RestartSwitch();
+  void CrashTsp();
+  void RestartTsp();
   void IssuerReady(std::size_t host);
   // A supervisor: schedules the restart of every host whose ledger failed (after a seeded delay).
   void SuperviseIssuers();
-  // The same for the switch whose store's disk failed.
+  // The same for the switch, and for the TSP, whose store's disk failed.
   void SuperviseSwitch();
+  void SuperviseTsp();
+  // Once `failed()`: schedules `crash` then `restart` of `node` after a seeded delay (`due` keeps
+  // it to one; the role's Open clears it), unless the role was restarted meanwhile.
+  void SuperviseStore(const std::string& node, const std::function<bool()>& failed, bool& due,
+                      const std::function<void()>& crash, const std::function<void()>& restart);
   // Seeds a failing write or fdatasync under `disk` (`node` names it in the faults and trace)
   // at a step before `at`.
   void PlanDiskFault(const std::shared_ptr<DiskFault>& disk, const std::string& node, std::int64_t at,
@@ -204,6 +220,10 @@ class CardRun {
   std::shared_ptr<std::atomic<bool>> switch_store_failed_ = std::make_shared<std::atomic<bool>>(false);
   bool switch_restart_due_ = false;  // SuperviseSwitch scheduled a restart
   std::unique_ptr<server::DemoTsp> tsp_;
+  std::shared_ptr<DiskFault> tsp_disk_ = std::make_shared<DiskFault>();  // under tsp.db
+  std::shared_ptr<std::atomic<bool>> tsp_store_failed_ = std::make_shared<std::atomic<bool>>(false);
+  bool tsp_restart_due_ = false;  // SuperviseTsp scheduled a restart
+  DownTokenService tsp_down_;     // the switch's token service while the TSP is down
   std::vector<Card> cards_;
   std::vector<Phone> phones_;
   std::vector<Terminal> terminals_;

@@ -13,6 +13,7 @@ void CardRun::AdviceTick() {
 
 bool CardRun::AllDone() {
   if (!switch_ || switch_store_failed_->load()) return false;
+  if (!tsp_ || tsp_store_failed_->load()) return false;
   for (const auto& h : hosts_) {
     if (!h || h->ledger_failed()) return false;
   }
@@ -36,8 +37,10 @@ void CardRun::Heal() {
   f.drop_request = f.drop_response = f.duplicate_request = f.slow = 0;
   for (const auto& disk : disks_) disk->Disarm();  // a failure already seen is still restarted
   switch_disk_->Disarm();
+  tsp_disk_->Disarm();
   for (std::size_t h = 0; h < hosts_.size(); ++h) RestartIssuer(h);
   RestartSwitch();
+  RestartTsp();
   for (std::size_t h = 0; h < issuer_links_.size(); ++h) {
     issuer_links_[h]->set_up(true);
     IssuerReady(h);
@@ -60,6 +63,7 @@ Status CardRun::Loop() {
     Quiesce();
     SuperviseIssuers();
     SuperviseSwitch();
+    SuperviseTsp();
     world_.events().Commit();
   }
   result_.steps = steps_;

@@ -85,6 +85,10 @@ void CardRun::Plan() {
     const std::int64_t when = world_.Uniform(1, at);
     fault("phone " + std::to_string(p) + " token suspended t=" + std::to_string(when));
     At(when, "suspend|" + std::to_string(p), [this, p] {
+      if (!tsp_) {  // restarting after its disk failed: the wallet's call fails
+        world_.Trace("wallet>tsp suspend phone=" + std::to_string(p) + " failed (tsp down)");
+        return;
+      }
       auto view = tsp_->service().Suspend(demo_.tsp.requestors.at(0).id, phones_[static_cast<std::size_t>(p)].token_id,
                                           "lost phone");
       world_.Trace("wallet>tsp suspend phone=" + std::to_string(p) + (view.ok() ? " ok" : " failed"));
@@ -100,6 +104,9 @@ void CardRun::Plan() {
   }
   if (options_.force_switch_disk_fault || (options_.disk_faults && world_.Chance(0.25))) {
     PlanDiskFault(switch_disk_, "switch", at, fault);
+  }
+  if (options_.force_tsp_disk_fault || (options_.disk_faults && world_.Chance(0.2))) {
+    PlanDiskFault(tsp_disk_, "tsp", at, fault);
   }
 }
 

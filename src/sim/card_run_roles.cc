@@ -52,8 +52,23 @@ Status CardRun::OpenSwitch() {
       TS_RETURN_IF_ERROR(server::AddDemoIssuer(*switch_, demo_.banks[static_cast<std::size_t>(b)], *issuer_links_[h]));
     }
   }
-  if (tsp_) switch_->SetTokenService(&tsp_->token_service());
+  switch_->SetTokenService(tsp_ ? static_cast<network::TokenService*>(&tsp_->token_service()) : &tsp_down_);
   world_.node("switch").handler = switch_.get();
+  return Status::Ok();
+}
+
+Status CardRun::OpenTsp() {
+  // Its store (vault, ATC windows, audit chain, history) sits on a disk the seed may fail, as the
+  // switch's does; a restarted TSP gets a healthy one and recovers what reached the disk.
+  store::RegisterFaultVfs();
+  tsp_disk_->Disarm();
+  tsp_restart_due_ = false;
+  tsp_store_failed_ = std::make_shared<std::atomic<bool>>(false);
+  store::SetFaultHook(store::SqlitePath(dir_ / "tsp", "tsp"), tsp_disk_->SqliteHook(tsp_store_failed_));
+  store::StoreOptions store_options;
+  store_options.sqlite_vfs = store::kFaultVfsName;
+  TS_ASSIGN_OR_RETURN(tsp_, server::DemoTsp::Open(demo_, dir_ / "tsp", world_.clock(), proxy_, store_options));
+  if (switch_) switch_->SetTokenService(&tsp_->token_service());
   return Status::Ok();
 }
 
@@ -107,6 +122,24 @@ void CardRun::RestartSwitch() {
   for (std::size_t h = 0; h < hosts_.size(); ++h) IssuerReady(h);
 }
 
+void CardRun::CrashTsp() {
+  if (!tsp_) return;
+  if (switch_) switch_->SetTokenService(&tsp_down_);
+  tsp_.reset();
+  world_.Count("crashes");
+  world_.Trace("tsp crash");
+}
+
+void CardRun::RestartTsp() {
+  if (tsp_) return;
+  const Status s = OpenTsp();
+  world_.Trace(std::string("tsp restart") + (s.ok() ? "" : " failed"));
+  if (!s.ok()) {
+    facts_.finished = false;
+    facts_.unfinished_reason = "the TSP did not restart: " + s.ToString();
+  }
+}
+
 void CardRun::SuperviseIssuers() {
   for (std::size_t h = 0; h < hosts_.size(); ++h) {
     if (!hosts_[h] || restart_due_[h] || !hosts_[h]->ledger_failed()) continue;
@@ -122,14 +155,27 @@ void CardRun::SuperviseIssuers() {
 }
 
 void CardRun::SuperviseSwitch() {
-  if (!switch_ || switch_restart_due_ || !switch_store_failed_->load()) return;
-  switch_restart_due_ = true;
+  SuperviseStore(
+      "switch", [this] { return switch_ && switch_store_failed_->load(); }, switch_restart_due_,
+      [this] { CrashSwitch(); }, [this] { RestartSwitch(); });
+}
+
+void CardRun::SuperviseTsp() {
+  SuperviseStore(
+      "tsp", [this] { return tsp_ && tsp_store_failed_->load(); }, tsp_restart_due_, [this] { CrashTsp(); },
+      [this] { RestartTsp(); });
+}
+
+void CardRun::SuperviseStore(const std::string& node, const std::function<bool()>& failed, bool& due,
+                             const std::function<void()>& crash, const std::function<void()>& restart) {
+  if (due || !failed()) return;
+  due = true;
   world_.Count("disk-failures");
-  world_.Trace("switch store failed");
-  At(world_.now_ms() + world_.Uniform(200, 2'000), "supervisor-restart|switch", [this] {
-    if (!switch_ || !switch_store_failed_->load()) return;  // crashed and restarted meanwhile
-    CrashSwitch();
-    RestartSwitch();
+  world_.Trace(node + " store failed");
+  At(world_.now_ms() + world_.Uniform(200, 2'000), "supervisor-restart|" + node, [failed, crash, restart] {
+    if (!failed()) return;  // crashed and restarted meanwhile
+    crash();
+    restart();
   });
 }
 
@@ -140,6 +186,9 @@ void CardRun::Quiesce() {
     if (host) host->WaitIdle();
   }
   if (switch_) switch_->WaitIdle();
+  // The token history is written by the TSP's own thread: done within the step, so that which
+  // write meets a failing disk is the seed's choice, not the scheduler's.
+  if (tsp_) tsp_->service().FlushHistory();
 }
 
 void CardRun::Teardown() {
@@ -148,6 +197,7 @@ void CardRun::Teardown() {
   tsp_.reset();
   switch_.reset();
   store::SetFaultHook(store::SqlitePath(dir_ / "network", "network"), {});
+  store::SetFaultHook(store::SqlitePath(dir_ / "tsp", "tsp"), {});
   hosts_.clear();
 }
 
@@ -199,8 +249,7 @@ Status CardRun::SetUp() {
     }
   }
   TS_RETURN_IF_ERROR(OpenSwitch());
-  TS_ASSIGN_OR_RETURN(tsp_, server::DemoTsp::Open(demo_, dir_ / "tsp", world_.clock(), proxy_));
-  switch_->SetTokenService(&tsp_->token_service());
+  TS_RETURN_IF_ERROR(OpenTsp());
 
   // Phones: card 0 (debit) of the first bank of each host, bound as the wallet does it.
   const std::string requestor = demo_.tsp.requestors.at(0).id;

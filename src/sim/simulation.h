@@ -83,6 +83,7 @@ struct SimOptions {
   bool force_suspension = false;
   bool force_disk_fault = false;         // under an issuer's ledger
   bool force_switch_disk_fault = false;  // under the switch's store
+  bool force_tsp_disk_fault = false;     // under the TSP's store (vault, ATC windows, audit)
   bool force_dcep_clone = false;
   TestCorruption corruption = TestCorruption::kNone;
 };

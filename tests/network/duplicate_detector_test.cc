@@ -36,6 +36,26 @@ TEST(DuplicateDetectorTest, OriginalsRepeatsAndExpiry) {
   EXPECT_EQ(d.Check(Auth("0100"), &stored, nullptr), DuplicateDetector::Verdict::kNew);
 }
 
+TEST(DuplicateDetectorTest, AnAbandonedRequestIsNewAgainAndItsWaitingRepeatsGetNoAnswer) {
+  ManualClock clock;
+  DuplicateDetector d(clock, {.window_ms = 60'000, .entries_max = 100});
+  iso8583::Message stored;
+  const std::string key = DuplicateDetector::Key(Auth("0400"));
+  EXPECT_EQ(d.Check(Auth("0400"), &stored, nullptr), DuplicateDetector::Verdict::kNew);
+  int called = 0;
+  EXPECT_EQ(d.Check(Auth("0401"), &stored, [&](const iso8583::Message&) { ++called; }),
+            DuplicateDetector::Verdict::kRepeatWaiting);
+  d.Abandon(key);
+  EXPECT_EQ(d.Check(Auth("0401"), &stored, nullptr), DuplicateDetector::Verdict::kNew);
+  iso8583::Message response("0410");
+  response.Set(39, "00");
+  d.Complete(key, response);
+  EXPECT_EQ(called, 0) << "the dropped waiter is never called";
+  EXPECT_EQ(d.Check(Auth("0401"), &stored, nullptr), DuplicateDetector::Verdict::kRepeatDone);
+  d.Abandon(key);  // an answered request stays answered
+  EXPECT_EQ(d.Check(Auth("0401"), &stored, nullptr), DuplicateDetector::Verdict::kRepeatDone);
+}
+
 TEST(DuplicateDetectorTest, RepeatGetsTheStoredResponseByteForByte) {
   // Entries keep the response compactly; a repeat must still get every field back exactly,
   // binary values (DE55 with 00 bytes) and the forced secondary bitmap included.

@@ -622,6 +622,54 @@ TEST_F(SwitchTest, TokenServiceStepMapsTheTokenBothWays) {
   EXPECT_EQ(*Send(forged).Get(2), kPanUsd);
 }
 
+TEST_F(SwitchTest, AFollowUpWhoseTokenCannotBeMappedBackForNowIsLeftForTheAcquirerToRepeat) {
+  // The TSP down (or its store failing) when a reversal, a completion or a repeat of a token
+  // payment comes: without the funding PAN the issuer cannot hear of it, so no acknowledgement
+  // (which would leave its hold behind the acquirer's back) and no partial state; the acquirer
+  // repeats it.
+  class SwitchableTsp final : public TokenService {
+   public:
+    Result<Detokenized> Detokenize(const iso8583::Message& request) override {
+      if (down) return Unavailable("tsp restarting");
+      return inner.Detokenize(request);
+    }
+    FakeTokenService inner;
+    std::atomic<bool> down{false};
+  } tsp;
+  sw_->SetTokenService(&tsp);
+  const iso8583::Message auth = Auth(kToken, 10'000, Cny(), "000130");
+  ASSERT_EQ(*Send(auth).Get(39), "00");
+
+  tsp.down = true;
+  auto answers = std::make_shared<std::atomic<int>>(0);
+  auto count = [answers](Result<iso8583::Message>) { ++*answers; };
+  const iso8583::Message reversal = Reversal(auth);
+  acquirer_link_->Send(reversal, count);
+  iso8583::Message repeat = reversal;
+  repeat.set_mti("0401");
+  acquirer_link_->Send(repeat, count);  // processed again, not parked behind the first copy
+  acquirer_link_->Send(Completion(auth, 6'000, "000131"), count);
+  // A repeat the switch has no answer for (its first copy's answer lost, the window with it after
+  // a restart) may follow an approval: no decline either. An original books nothing: 91.
+  iso8583::Message unknown_repeat = Auth(kToken, 2'000, Cny(), "000132");
+  unknown_repeat.set_mti("0101");
+  acquirer_link_->Send(unknown_repeat, count);
+  sw_->WaitIdle();
+  EXPECT_EQ(answers->load(), 0);
+  EXPECT_EQ(sw_->stats().unanswered_token_outages.load(), 4u);
+  EXPECT_EQ(*Send(Auth(kToken, 2'000, Cny(), "000133")).Get(39), "91");
+  EXPECT_EQ(issuers_[kBankCny]->Received().size(), 1u) << "only the authorisation";
+  EXPECT_TRUE(sw_->Health().ok()) << "the switch's own store is fine";
+  for (const ClearingRecord& r : Records()) EXPECT_FALSE(r.reversed) << "nothing recorded yet";
+
+  tsp.down = false;
+  EXPECT_EQ(*Send(repeat).Get(39), "00");
+  auto reversals = issuers_[kBankCny]->Received("0401");  // forwarded as the acquirer sent it
+  ASSERT_EQ(reversals.size(), 1u);
+  EXPECT_EQ(*reversals[0].Get(2), kPanCny);
+  for (const ClearingRecord& r : Records()) EXPECT_TRUE(r.reversed) << r.record_id;
+}
+
 // The TSP's token-provisioning ID&V (docs/ISO8583.md): an account-verification 0100 with DE48 PV.
 iso8583::Message IdvRequest(const std::string& pan, const std::string& stan) {
   iso8583::Message m("0100");
