@@ -132,6 +132,7 @@ struct Txn {
   Outcome outcome = Outcome::kNotSent;
   int outstanding = 0;
   bool follow_up_active = false;  // a reversal or completion loop is running
+  std::uint16_t atc = 0;          // token taps: the phone's ATC (9F36)
 };
 
 // What the switch reaches while the TSP restarts: a token service that does not answer.

@@ -141,6 +141,10 @@ void CardRun::Gather(std::vector<Violation> more) {
       t.facts.issuer_amount_minor = state->amount_minor;
       t.facts.issuer_posted_minor = state->posted_minor;
     }
+    if (t.facts.token && t.facts.approved && tsp_) {
+      auto seen = tsp_->service().AtcSeen(phones_[static_cast<std::size_t>(t.facts.phone)].token_id, t.atc);
+      t.facts.atc_recorded = seen.ok() && *seen;
+    }
     facts_.txns.push_back(t.facts);
   }
   for (const Card& c : cards_) {

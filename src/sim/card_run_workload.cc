@@ -69,6 +69,7 @@ void CardRun::Start(std::size_t i) {
       world_.Count("taps-refused-offline");
       return;
     }
+    t.atc = tap->atc;
     t.request = BuildRequest(t, tap->token_number, tap->expiry_yymm,
                              std::string(tap->icc_data.begin(), tap->icc_data.end()), tap->psn);
   } else {

@@ -70,6 +70,9 @@ std::vector<Violation> CheckInvariants(const RunFacts& facts) {
         }
       }
     }
+    if (t.token && t.approved && !t.atc_recorded) {
+      out.push_back({"token-atc-durable", t.label + ": approved, but the TSP's store has not its ATC", t.step});
+    }
     if (t.token && t.approved && t.phone >= 0) {
       auto s = facts.suspended_at_ms.find(t.phone);
       if (s != facts.suspended_at_ms.end() && t.first_at_switch_ms >= s->second) {

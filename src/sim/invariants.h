@@ -19,6 +19,8 @@
 //   settlement-zero     the switch's settlement positions sum to zero per currency
 //   token-suspension    no token tap that first reached the switch after the token's suspension
 //                       was acknowledged was approved
+//   token-atc-durable   every token tap the terminal saw approved has its ATC spent in the TSP's
+//                       store at the end (the TSP answers only once its ATC record is durable)
 //   answers-agree       an original and its repeats were not answered one approved, one declined
 //   run-finished        every reversal and completion was acknowledged before the run ended
 #pragma once
@@ -50,6 +52,7 @@ struct TxnFacts {
   bool answers_disagree = false;
   std::int64_t first_at_switch_ms = -1;  // when a copy of the request first reached the switch
   int phone = -1;                        // token taps: which phone
+  bool atc_recorded = true;              // token taps: the TSP's store counts the tap's ATC spent
   // At the issuer, at the end (issuer::AuthorizationState names).
   std::string issuer_state = "not_found";
   std::int64_t issuer_amount_minor = 0;  // card currency

@@ -313,6 +313,15 @@ Result<DetokenizedPan> TspService::ResolveFollowUp(std::string_view token_number
   return authorization_->ResolveFollowUp(token_number, purpose);
 }
 
+Result<bool> TspService::AtcSeen(std::string_view token_id, std::uint32_t atc) {
+  std::lock_guard lock(mu_);
+  TS_ASSIGN_OR_RETURN(const AtcState state, authorization_->AtcStateOf(token_id));
+  if (atc == 0 || atc > state.highest) return false;
+  if (atc == state.highest) return true;
+  const std::uint32_t below = state.highest - 1 - atc;  // bit index (token_authorization.h)
+  return below >= kAtcWindow || ((state.window >> below) & 1U) != 0;
+}
+
 void TspService::RecordUse(const TokenUseRecord& use) {
   (void)history_writer_->Enqueue(use);  // warns (token-free) itself when it drops the use
 }

@@ -128,6 +128,10 @@ class TspService {
   // A reversal or advice names its original's token: the PAN without a cryptogram or an ATC, also
   // for a suspended token (TokenAuthorization::ResolveFollowUp).
   Result<DetokenizedPan> ResolveFollowUp(std::string_view token_number, std::string_view purpose);
+  // Whether the token's recorded ATC state counts `atc` as spent: it is the highest, or within the
+  // window below it and marked seen. An ATC below the window is no longer tracked and counts as
+  // spent (the window refuses it). For audits and the simulator. Errors: the store's.
+  Result<bool> AtcSeen(std::string_view token_id, std::uint32_t atc);
   // Queues the use for the token's history (written in batches by a background thread, not
   // durable when this returns); logs (token-free) and drops it, counted, when the queue is full.
   // Never blocks on the store: the switch's answer must not depend on the history.

@@ -95,6 +95,16 @@ TEST(InvariantsTest, SettlementNotZeroIsNamed) {
   EXPECT_TRUE(Names(CheckInvariants(f), "settlement-zero"));
 }
 
+TEST(InvariantsTest, TokenTapApprovedWithoutItsAtcIsNamed) {
+  RunFacts f = Healthy();
+  f.txns[0].token = true;
+  f.txns[0].phone = 0;
+  f.txns[0].atc_recorded = false;
+  EXPECT_TRUE(Names(CheckInvariants(f), "token-atc-durable"));
+  f.txns[0].approved = false;  // a declined tap need not have spent its ATC
+  EXPECT_FALSE(Names(CheckInvariants(f), "token-atc-durable"));
+}
+
 TEST(InvariantsTest, TokenApprovedAfterSuspensionIsNamed) {
   RunFacts f = Healthy();
   f.txns[0].token = true;
