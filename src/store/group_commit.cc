@@ -9,7 +9,7 @@ Status GroupCommitter::Run(const Body& body) {
   queue_.push_back(&me);
   while (!me.done) {
     if (leader_active_) {
-      done_cv_.wait(lock);
+      me.cv.wait(lock);  // woken when its batch is done, or to lead the next one
       continue;
     }
     // Lead: take what has queued (this caller included, since it is not done yet).
@@ -25,11 +25,16 @@ Status GroupCommitter::Run(const Body& body) {
       RunBatch(batch);
     }
     lock.lock();
-    for (Waiter* w : batch) w->done = true;
+    // Notified under queue_mu_: a waiter cannot return (and destroy its cv) before it retakes it.
+    for (Waiter* w : batch) {
+      w->done = true;
+      if (w != &me) w->cv.notify_one();
+    }
     stats_.bodies += static_cast<std::int64_t>(batch.size());
     leader_active_ = false;
-    // Wakes the batch's callers and lets one of the queued ones lead the next batch.
-    done_cv_.notify_all();
+    // The oldest queued caller leads the next batch (unless a newcomer takes the lead first, which
+    // then wakes it in turn).
+    if (!queue_.empty()) queue_.front()->cv.notify_one();
   }
   return me.result;
 }
