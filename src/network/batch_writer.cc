@@ -52,7 +52,10 @@ void BatchWriter::Loop() {
       for (auto& [op, done] : batch) TS_RETURN_IF_ERROR(op(s));
       return Status::Ok();
     });
-    if (!status.ok()) spdlog::error("network store: batch of {} failed: {}", batch.size(), status.ToString());
+    if (!status.ok()) {
+      ++batches_failed_;
+      spdlog::error("network store: batch of {} failed: {}", batch.size(), status.ToString());
+    }
     ++batches_;
     for (auto& [op, done] : batch) {
       if (done) done(status);

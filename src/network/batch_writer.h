@@ -5,6 +5,7 @@
 // Thread-safety: Submit from any thread; callbacks run on the writer thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -45,6 +46,10 @@ class BatchWriter {
   void WaitIdle();
 
   std::uint64_t batches_committed() const { return batches_; }
+  // Batches whose transaction failed (their operations' effects are not stored). After a failed
+  // commit a store refuses every write until reopened (store/sqlite_store.h), so nonzero means
+  // the owner must be restarted.
+  std::uint64_t batches_failed() const { return batches_failed_.load(); }
 
  private:
   void Loop();
@@ -57,6 +62,7 @@ class BatchWriter {
   bool batch_running_ = false;          // guarded by mu_
   std::condition_variable idle_cv_;     // WaitIdle
   std::uint64_t batches_ = 0;
+  std::atomic<std::uint64_t> batches_failed_{0};
   std::thread thread_;
 };
 

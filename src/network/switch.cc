@@ -922,6 +922,13 @@ Status Switch::Health() const {
     return IoError("the switch's store failed a commit; " + std::to_string(n) +
                    " request(s) left unanswered; restart to reopen it");
   }
+  // The message journal (for disputes) is written after the answers, so a failed commit answers
+  // nobody wrongly; but its store then refuses every write, and every later message would go
+  // unjournaled until a restart.
+  if (const std::uint64_t n = journal_writer_->batches_failed(); n > 0) {
+    return IoError("the switch's message journal failed a commit (" + std::to_string(n) +
+                   " batch(es) of messages not journaled); restart to reopen it");
+  }
   return Status::Ok();
 }
 

@@ -287,9 +287,10 @@ class Switch final : public link::MessageHandler {
                                                const Currency& currency);
 
   const SwitchStats& stats() const { return stats_; }
-  // kIoError once the store failed a commit that an answer waited on (LeaveUnanswered): the store
-  // may refuse every write until reopened, so the process should restart (`tapstack serve` exits
-  // for its supervisor, as for an issuer whose ledger failed). Thread-safe.
+  // kIoError once the store failed a commit that an answer waited on (LeaveUnanswered), or the
+  // message journal failed a commit: the store may refuse every write until reopened, so the
+  // process should restart (`tapstack serve` exits for its supervisor, as for an issuer whose
+  // ledger failed). Thread-safe.
   Status Health() const;
 
   // Latency of every answered acquirer authorisation or financial request, from receipt by

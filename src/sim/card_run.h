@@ -175,6 +175,8 @@ class CardRun {
   void SuperviseIssuers();
   // The same for the switch, and for the TSP, whose store's disk failed.
   void SuperviseSwitch();
+  // The switch is up and its store or journal failed (it must be restarted).
+  bool SwitchFailed() const { return switch_ && (switch_store_failed_->load() || !switch_->Health().ok()); }
   void SuperviseTsp();
   // Once `failed()`: schedules `crash` then `restart` of `node` after a seeded delay (`due` keeps
   // it to one; the role's Open clears it), unless the role was restarted meanwhile.
@@ -220,6 +222,9 @@ class CardRun {
   // Set by the disk's hook when it failed this incarnation's store; a restart gets a fresh one.
   std::shared_ptr<std::atomic<bool>> switch_store_failed_ = std::make_shared<std::atomic<bool>>(false);
   bool switch_restart_due_ = false;  // SuperviseSwitch scheduled a restart
+  // Under the switch's message journal: a failure shows in Switch::Health, which the supervisor
+  // watches.
+  std::shared_ptr<DiskFault> journal_disk_ = std::make_shared<DiskFault>();
   std::unique_ptr<server::DemoTsp> tsp_;
   std::shared_ptr<DiskFault> tsp_disk_ = std::make_shared<DiskFault>();  // under tsp.db
   std::shared_ptr<std::atomic<bool>> tsp_store_failed_ = std::make_shared<std::atomic<bool>>(false);

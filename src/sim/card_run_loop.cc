@@ -12,7 +12,7 @@ void CardRun::AdviceTick() {
 }
 
 bool CardRun::AllDone() {
-  if (!switch_ || switch_store_failed_->load()) return false;
+  if (!switch_ || SwitchFailed()) return false;
   if (!tsp_ || tsp_store_failed_->load()) return false;
   for (const auto& h : hosts_) {
     if (!h || h->ledger_failed()) return false;
@@ -37,6 +37,7 @@ void CardRun::Heal() {
   f.drop_request = f.drop_response = f.duplicate_request = f.slow = 0;
   for (const auto& disk : disks_) disk->Disarm();  // a failure already seen is still restarted
   switch_disk_->Disarm();
+  journal_disk_->Disarm();
   tsp_disk_->Disarm();
   for (std::size_t h = 0; h < hosts_.size(); ++h) RestartIssuer(h);
   RestartSwitch();

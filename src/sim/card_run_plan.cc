@@ -108,6 +108,9 @@ void CardRun::Plan() {
   if (options_.force_tsp_disk_fault || (options_.disk_faults && world_.Chance(0.2))) {
     PlanDiskFault(tsp_disk_, "tsp", at, fault);
   }
+  if (options_.force_journal_disk_fault || (options_.disk_faults && world_.Chance(0.15))) {
+    PlanDiskFault(journal_disk_, "switch-journal", at, fault);
+  }
 }
 
 void CardRun::PlanDiskFault(const std::shared_ptr<DiskFault>& disk, const std::string& node, std::int64_t at,

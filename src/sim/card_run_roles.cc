@@ -34,17 +34,21 @@ Status CardRun::OpenSwitch() {
   network::SwitchOptions so;
   so.network_institution_id = demo_.network_institution_id;
   so.token_step_threads = 0;
-  // The store sits on a disk the seed may fail (disk_fault.h); a restarted switch gets a healthy
-  // one. The journal is not on it: losing a journal row answers nobody wrongly.
+  // The store and the message journal sit on disks the seed may fail (disk_fault.h); a restarted
+  // switch gets healthy ones.
   store::RegisterFaultVfs();
   switch_disk_->Disarm();
+  journal_disk_->Disarm();
   switch_restart_due_ = false;
   switch_store_failed_ = std::make_shared<std::atomic<bool>>(false);
   store::SetFaultHook(store::SqlitePath(dir_ / "network", "network"), switch_disk_->SqliteHook(switch_store_failed_));
+  // The journal's failure is seen through Switch::Health, as an operator's supervisor sees it.
+  store::SetFaultHook(store::SqlitePath(dir_ / "network", "network_journal"),
+                      journal_disk_->SqliteHook(std::make_shared<std::atomic<bool>>(false)));
   store::StoreOptions store_options;
   store_options.sqlite_vfs = store::kFaultVfsName;
   TS_ASSIGN_OR_RETURN(auto store, store::OpenSqlite(dir_ / "network", "network", store_options));
-  TS_ASSIGN_OR_RETURN(auto journal, store::OpenSqlite(dir_ / "network", "network_journal"));
+  TS_ASSIGN_OR_RETURN(auto journal, store::OpenSqlite(dir_ / "network", "network_journal", store_options));
   TS_ASSIGN_OR_RETURN(switch_, network::Switch::Create(so, std::move(bins), std::move(fx), world_.clock(),
                                                        std::move(store), std::move(journal)));
   for (std::size_t h = 0; h < Hosts().size(); ++h) {
@@ -156,7 +160,7 @@ void CardRun::SuperviseIssuers() {
 
 void CardRun::SuperviseSwitch() {
   SuperviseStore(
-      "switch", [this] { return switch_ && switch_store_failed_->load(); }, switch_restart_due_,
+      "switch", [this] { return SwitchFailed(); }, switch_restart_due_,
       [this] { CrashSwitch(); }, [this] { RestartSwitch(); });
 }
 
@@ -197,6 +201,7 @@ void CardRun::Teardown() {
   tsp_.reset();
   switch_.reset();
   store::SetFaultHook(store::SqlitePath(dir_ / "network", "network"), {});
+  store::SetFaultHook(store::SqlitePath(dir_ / "network", "network_journal"), {});
   store::SetFaultHook(store::SqlitePath(dir_ / "tsp", "tsp"), {});
   hosts_.clear();
 }

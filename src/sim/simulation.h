@@ -16,8 +16,8 @@
 // of some approvals; an unanswered request is reversed, the reversal repeated until acknowledged.
 // The seed also decides issuer-link outages, an issuer host or the switch crashing (dropped and
 // re-opened from its files after a seeded delay), a wallet suspending a token ("lost phone") and
-// an issuer's ledger disk, the switch's store's disk or the TSP's store's disk failing a write or
-// an fdatasync, the unsynced writes lost or kept (disk_fault.h); the host then stops answering,
+// an issuer's ledger disk, the switch's store's or journal's disk or the TSP's store's disk failing
+// a write or an fdatasync, the unsynced writes lost or kept (disk_fault.h); the host then stops answering,
 // the switch leaves what waited on its store unanswered, the TSP refuses token uses, and a
 // supervisor restarts the role after a seeded delay.
 //
@@ -72,8 +72,8 @@ struct SimOptions {
   bool link_outages = true;   // an issuer or terminal link down for a while
   bool crashes = true;        // an issuer host or the switch crashes and restarts
   bool suspensions = true;    // the wallet suspends a token
-  bool disk_faults = true;    // an issuer's ledger disk, the switch's or the TSP's store's disk
-                              // fails a write or a sync (disk_fault.h)
+  bool disk_faults = true;    // an issuer's ledger disk, the switch's store or journal, or the
+                              // TSP's store fails a write or a sync (disk_fault.h)
   // The digital-currency part after the card network's (dcep_part.h): offline payments between
   // watches, a cloned watch, lost upload answers, interbank faults, restarts.
   bool dcep = true;
@@ -85,6 +85,7 @@ struct SimOptions {
   bool force_disk_fault = false;         // under an issuer's ledger
   bool force_switch_disk_fault = false;  // under the switch's store
   bool force_tsp_disk_fault = false;     // under the TSP's store (vault, ATC windows, audit)
+  bool force_journal_disk_fault = false;  // under the switch's message journal
   bool force_dcep_clone = false;
   TestCorruption corruption = TestCorruption::kNone;
 };

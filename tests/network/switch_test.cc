@@ -102,7 +102,7 @@ class SwitchTest : public ::testing::Test {
     for (const auto& [from, to, rate] : rates)
       ASSERT_TRUE(fx.SetRate(from, to, rate, "test", "2026-01-01").ok());
     auto store = store::OpenSqlite(dir_, "network", network_store_options_);
-    auto journal = store::OpenSqlite(dir_, "network_journal");
+    auto journal = store::OpenSqlite(dir_, "network_journal", journal_store_options_);
     ASSERT_TRUE(store.ok() && journal.ok());
     SwitchOptions options;
     options.network_institution_id = kNetworkId;
@@ -236,6 +236,7 @@ class SwitchTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   store::StoreOptions network_store_options_;  // the switch's store (not its journal)
+  store::StoreOptions journal_store_options_;  // its message journal
   ManualClock clock_;
   std::map<std::string, std::unique_ptr<FakeIssuer>> issuers_;
   std::map<std::string, std::unique_ptr<FaultyLink>> links_;
@@ -388,6 +389,28 @@ TEST_F(SwitchTest, AnApprovalWhoseClearingRecordFailsToCommitIsLeftToTheAcquirer
   EXPECT_EQ(*reversals[0].Get(11), "000040");
   for (const ClearingRecord& r : Records()) EXPECT_TRUE(r.reversed) << r.record_id;
   EXPECT_EQ(answers->load(), 0) << "the first incarnation never answers";
+}
+
+TEST_F(SwitchTest, AJournalThatFailsACommitTurnsHealthToAnIoErrorButAnswersStand) {
+  // The journal is written after the answer: its failed commit changes no answer, but its store
+  // now refuses every write, so Health asks for a restart (`tapstack serve` exits).
+  store::RegisterFaultVfs();
+  journal_store_options_.sqlite_vfs = store::kFaultVfsName;
+  Open("0.0790");
+  store::testing::SetSyncFails(true);
+  EXPECT_EQ(*Send(Auth(kPanCny, 10'000, Cny(), "000045")).Get(39), "00");
+  sw_->WaitIdle();
+  store::testing::SetSyncFails(false);
+  const Status health = sw_->Health();
+  EXPECT_EQ(health.code(), ErrorCode::kIoError);
+  EXPECT_NE(health.message().find("journal"), std::string::npos) << health.ToString();
+  EXPECT_EQ(sw_->stats().unanswered_store_failures.load(), 0u);
+  EXPECT_EQ(Records().size(), 1u) << "the clearing record is on the switch's own store";
+  Open("0.0790");  // restarted: journaling again
+  EXPECT_TRUE(sw_->Health().ok()) << sw_->Health().ToString();
+  EXPECT_EQ(*Send(Auth(kPanCny, 10'000, Cny(), "000046")).Get(39), "00");
+  sw_->WaitIdle();
+  EXPECT_TRUE(sw_->Health().ok()) << sw_->Health().ToString();
 }
 
 TEST_F(SwitchTest, ReversalIsForwardedAndExcludedFromSettlement) {

@@ -174,6 +174,15 @@ TEST(SimulationTest, TspStoreDiskFailsAWriteOrASync) {
   EXPECT_EQ(runs.kinds.size(), 4u) << "write/fdatasync × lost/kept";
 }
 
+TEST(SimulationTest, SwitchJournalDiskFailsAWriteOrASync) {
+  // Each seed arms one failing write or fdatasync under the switch's message journal. Nothing
+  // waits on it, so nobody is answered wrongly; the switch's Health turns to an I/O error, and
+  // the supervisor (watching it, as `tapstack serve` does) restarts the switch.
+  const DiskFaultRuns runs = RunDiskFaultSeeds(800, 816, [](SimOptions& o) { o.force_journal_disk_fault = true; });
+  EXPECT_GE(runs.failures, 8);
+  EXPECT_EQ(runs.kinds.size(), 4u) << "write/fdatasync × lost/kept";
+}
+
 TEST(SimulationTest, DcepOfflineAndOnlinePaymentsSurviveAClonedWatchLostAnswersAndRestarts) {
   // The digital-currency part (dcep_part.h) with watch-a cloned in every seed: between them the
   // seeds lose upload answers, send uploads twice, lose interbank credits and their answers,
