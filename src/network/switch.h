@@ -326,7 +326,8 @@ class Switch final : public link::MessageHandler {
   static bool TokenServiceOutage(const std::string& code) { return code == "91" || code == "96"; }
   // A follow-up or a repeat whose TSP step failed for now: logged, counted, its duplicate entry
   // (under `key`, may be empty) abandoned, and no answer (see the header comment).
-  void LeaveUnansweredForTheTsp(const iso8583::Message& request, const std::string& key, const std::string& detail);
+  void LeaveUnansweredForTheTsp(const iso8583::Message& request, const std::string& key,
+                                const std::string& detail);
   void FormatError(const iso8583::Message& request, const std::string& detail, link::Reply reply);
   void OnIssuerResponse(std::shared_ptr<Issuer> issuer, iso8583::Message request,
                         Result<iso8583::Message> response, link::Reply reply,
