@@ -170,6 +170,8 @@ class CardRun {
   void RestartSwitch();
   void CrashTsp();
   void RestartTsp();
+  // Traces `node`'s restart; one that failed to open leaves the run unfinished. True when opened.
+  bool Restarted(const std::string& node, const Status& opened);
   void IssuerReady(std::size_t host);
   // A supervisor: schedules the restart of every host whose ledger failed (after a seeded delay).
   void SuperviseIssuers();

@@ -50,6 +50,9 @@ void CardRun::Heal() {
 }
 
 Status CardRun::Loop() {
+  // The set-up's writes (the phones' ID&V messages in the switch's journal, say) finish before
+  // the first event, which may arm a disk under them.
+  Quiesce();
   world_.events().Commit();
   while (auto event = world_.events().Pop()) {
     if (steps_ >= options_.steps_max) {

@@ -93,14 +93,16 @@ void CardRun::CrashIssuer(std::size_t host) {
 
 void CardRun::RestartIssuer(std::size_t host) {
   if (hosts_[host]) return;
-  const Status s = OpenIssuer(host);
-  world_.Trace(std::string(Hosts()[host].node) + " restart" + (s.ok() ? "" : " failed"));
-  if (!s.ok()) {
+  if (Restarted(Hosts()[host].node, OpenIssuer(host))) IssuerReady(host);
+}
+
+bool CardRun::Restarted(const std::string& node, const Status& opened) {
+  world_.Trace(node + " restart" + (opened.ok() ? "" : " failed"));
+  if (!opened.ok()) {
     facts_.finished = false;
-    facts_.unfinished_reason = std::string(Hosts()[host].node) + " did not restart: " + s.ToString();
-    return;
+    facts_.unfinished_reason = node + " did not restart: " + opened.ToString();
   }
-  IssuerReady(host);
+  return opened.ok();
 }
 
 void CardRun::CrashSwitch() {
@@ -115,14 +117,7 @@ void CardRun::CrashSwitch() {
 }
 
 void CardRun::RestartSwitch() {
-  if (switch_) return;
-  const Status s = OpenSwitch();
-  world_.Trace(std::string("switch restart") + (s.ok() ? "" : " failed"));
-  if (!s.ok()) {
-    facts_.finished = false;
-    facts_.unfinished_reason = "the switch did not restart: " + s.ToString();
-    return;
-  }
+  if (switch_ || !Restarted("switch", OpenSwitch())) return;
   for (std::size_t h = 0; h < hosts_.size(); ++h) IssuerReady(h);
 }
 
@@ -135,13 +130,7 @@ void CardRun::CrashTsp() {
 }
 
 void CardRun::RestartTsp() {
-  if (tsp_) return;
-  const Status s = OpenTsp();
-  world_.Trace(std::string("tsp restart") + (s.ok() ? "" : " failed"));
-  if (!s.ok()) {
-    facts_.finished = false;
-    facts_.unfinished_reason = "the TSP did not restart: " + s.ToString();
-  }
+  if (!tsp_) Restarted("tsp", OpenTsp());
 }
 
 void CardRun::SuperviseIssuers() {
