@@ -74,6 +74,14 @@ void DuplicateDetector::Abandon(const std::string& key) {
   }
 }
 
+void DuplicateDetector::Restore(const std::string& key, const iso8583::Message& response,
+                                std::int64_t answered_unix_ms) {
+  if (key.empty() || answered_unix_ms + options_.window_ms < clock_.NowUnixMillis()) return;
+  std::lock_guard lock(mu_);
+  const auto [it, inserted] = entries_.emplace(key, Entry{answered_unix_ms, iso8583::CompactMessage(response), {}});
+  if (inserted) order_.emplace_back(answered_unix_ms, &it->first);
+}
+
 void DuplicateDetector::ExpireLocked(std::int64_t now_ms) {
   while (!order_.empty() &&
          (order_.front().first + options_.window_ms < now_ms || order_.size() > options_.entries_max)) {

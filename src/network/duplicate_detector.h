@@ -56,6 +56,12 @@ class DuplicateDetector {
   // unanswered (their senders time out and send again).
   void Abandon(const std::string& key);
 
+  // Puts back an answer given before a restart (`key` as Key() makes it, answered at
+  // `answered_unix_ms`): a copy of its request is then kDuplicate and a repeat gets `response`.
+  // For start-up, before the first Check, in answer-time order; an answer older than the window
+  // is ignored.
+  void Restore(const std::string& key, const iso8583::Message& response, std::int64_t answered_unix_ms);
+
  private:
   struct Entry {
     std::int64_t seen_unix_ms = 0;

@@ -134,7 +134,24 @@ ALTER TABLE clearing_records ADD COLUMN credit BOOLEAN NOT NULL DEFAULT FALSE;
 )",
      .sqlite_sql = "",
      .postgres_sql = ""},
+    // The answers the switch gave in an issuer's stead (stand-in), by duplicate key
+    // (DuplicateDetector::Key) and packed response: the issuer never saw their requests, so only
+    // these rows stop a restarted switch from forwarding a late copy of one (Switch::Create).
+    {.version = 4,
+     .description = "stand-in answers",
+     .sql = R"(
+CREATE TABLE stand_in_answers (
+  duplicate_key TEXT PRIMARY KEY,
+  response BYTEA NOT NULL,
+  answered_unix_ms BIGINT NOT NULL);
+)",
+     .sqlite_sql = "",
+     .postgres_sql = ""},
 };
+
+const std::string kInsertStandInAnswerSql =
+    "INSERT INTO stand_in_answers (duplicate_key, response, answered_unix_ms) VALUES (?, ?, ?) "
+    "ON CONFLICT (duplicate_key) DO NOTHING";
 
 const store::Migration kJournalMigrations[] = {
     {.version = 1,
@@ -323,10 +340,28 @@ Result<std::unique_ptr<Switch>> Switch::Create(SwitchOptions options, BinTable b
   TS_ASSIGN_OR_RETURN(store::Rows pending,
                       store->Query("SELECT advice_id, institution_id, message, attempts FROM saf_advices "
                                    "WHERE delivered = FALSE ORDER BY advice_id"));
+  // Stand-in answers still inside the duplicate window go back into it; older ones are dropped.
+  const std::int64_t window_start_ms = clock.NowUnixMillis() - options.duplicates.window_ms;
+  TS_RETURN_IF_ERROR(store
+                         ->Execute("DELETE FROM stand_in_answers WHERE answered_unix_ms < ?",
+                                   {store::Value::Int64(window_start_ms)})
+                         .status());
+  TS_ASSIGN_OR_RETURN(store::Rows stand_in_answers,
+                      store->Query("SELECT duplicate_key, response, answered_unix_ms FROM stand_in_answers "
+                                   "ORDER BY answered_unix_ms"));
   if (options.token_step_threads < 0 || options.token_step_threads > kTokenStepThreadsMax) {
     return InvalidArgument("token_step_threads: expected 0-" + std::to_string(kTokenStepThreadsMax));
   }
   std::unique_ptr<Switch> sw(new Switch(std::move(options), std::move(bins), std::move(fx), clock));
+  for (const store::Row& row : stand_in_answers) {
+    TS_ASSIGN_OR_RETURN(std::string key, row.GetText("duplicate_key"));
+    TS_ASSIGN_OR_RETURN(Bytes wire, row.GetBlob("response"));
+    TS_ASSIGN_OR_RETURN(std::int64_t answered, row.GetInt64("answered_unix_ms"));
+    iso8583::Message response;
+    TS_RETURN_IF_ERROR(iso8583::Unpack(wire, iso8583::AsciiProfile(), response)
+                           .WithContext("stored stand-in answer " + key));
+    sw->duplicates_.Restore(key, response, answered);
+  }
   sw->next_id_ = next_id;
   sw->cycle_ = cycle;
   sw->writer_ = std::make_unique<BatchWriter>(std::move(store));
@@ -741,7 +776,7 @@ void Switch::StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, l
     spdlog::info("switch: no stand-in for an ID&V request to issuer {} ({})", issuer->config.institution_id, why);
     iso8583::Message response = ResponseTo(request, "91");
     response.Set(44, "no stand-in for ID&V");
-    return Finish(request, std::move(response), std::move(reply), duplicate_key, issuer.get());
+    return FinishStandInDecline(std::move(issuer), request, std::move(response), std::move(reply), duplicate_key);
   }
   // A credit to a card (DE3 "20") is the issuer's to accept: approved in its stead, the acquirer
   // would pay out money the issuer never booked to any account. 91, and no advice.
@@ -752,13 +787,14 @@ void Switch::StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, l
                  issuer->config.institution_id, why);
     iso8583::Message response = ResponseTo(request, "91");
     response.Set(44, "no stand-in for credits");
-    return Finish(request, std::move(response), std::move(reply), duplicate_key, issuer.get());
+    return FinishStandInDecline(std::move(issuer), request, std::move(response), std::move(reply), duplicate_key);
   }
   if (!StandInApproves(*issuer, request)) {
     stats_.stand_in_declined++;
     issuer->stand_in_declined.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("switch: stand-in decline for issuer {} ({})", issuer->config.institution_id, why);
-    return Finish(request, ResponseTo(request, "91"), std::move(reply), duplicate_key, issuer.get());
+    return FinishStandInDecline(std::move(issuer), request, ResponseTo(request, "91"), std::move(reply),
+                                duplicate_key);
   }
   stats_.stand_in_approved++;
   issuer->stand_in_approved.fetch_add(1, std::memory_order_relaxed);
@@ -776,6 +812,31 @@ void Switch::StandIn(std::shared_ptr<Issuer> issuer, iso8583::Message request, l
                 if (!s.ok()) return LeaveUnanswered(request, "stand-in advice", s);
                 Finish(request, std::move(response), std::move(reply), duplicate_key, issuer.get());
               });
+}
+
+void Switch::FinishStandInDecline(std::shared_ptr<Issuer> issuer, const iso8583::Message& request,
+                                  iso8583::Message response, link::Reply reply,
+                                  const std::string& duplicate_key) {
+  // The issuer never saw this request, so nothing but this switch knows it was refused. Were the
+  // refusal forgotten in a restart, a late copy of the request (a link can deliver one twice)
+  // would be forwarded and could be approved and held while the terminal was told "91". So the
+  // answer is durable before it is given, and Create puts it back in the duplicate window.
+  if (duplicate_key.empty()) return Finish(request, std::move(response), std::move(reply), duplicate_key, issuer.get());
+  const std::string wire = Packed(response);
+  const std::int64_t now = clock_.NowUnixMillis();
+  writer_->Submit(
+      [duplicate_key, wire, now](store::Store& s) -> Status {
+        return s
+            .Execute(kInsertStandInAnswerSql,
+                     {store::Value::Text(duplicate_key), store::Value::Blob(Bytes(wire.begin(), wire.end())),
+                      store::Value::Int64(now)})
+            .status();
+      },
+      [this, issuer = std::move(issuer), request, response = std::move(response), reply = std::move(reply),
+       duplicate_key](const Status& s) mutable {
+        if (!s.ok()) return LeaveUnanswered(request, "stand-in decline", s);
+        Finish(request, std::move(response), std::move(reply), duplicate_key, issuer.get());
+      });
 }
 
 bool Switch::StandInApproves(const Issuer& issuer, const iso8583::Message& request) {
@@ -866,8 +927,18 @@ void Switch::Finish(const iso8583::Message& request, iso8583::Message response, 
   const std::string approval(response.Get(38).value_or(""));
   const bool stand_in = !approval.empty() && approval[0] == 'S';
   const bool credit = IsCredit(request);
+  // A stand-in approval is remembered with its clearing record, as FinishStandInDecline
+  // remembers a refusal: a late copy after a restart must not reach the issuer as new.
+  const std::string stand_in_wire = stand_in ? Packed(response) : std::string();
   writer_->Submit(
       [=](store::Store& s) -> Status {
+        if (stand_in && !duplicate_key.empty()) {
+          TS_RETURN_IF_ERROR(s.Execute(kInsertStandInAnswerSql,
+                                       {store::Value::Text(duplicate_key),
+                                        store::Value::Blob(Bytes(stand_in_wire.begin(), stand_in_wire.end())),
+                                        store::Value::Int64(now)})
+                                 .status());
+        }
         return s
             .Execute(
                 kInsertApprovedSql,

@@ -338,6 +338,10 @@ class Switch final : public link::MessageHandler {
   // down: the issuer may have booked it. ReverseUnanswered when stand-in refuses it, else StandIn.
   void OnNoAnswer(std::shared_ptr<Issuer> issuer, iso8583::Message request, link::Reply reply,
                   std::string duplicate_key, const std::string& why);
+  // StandIn's refusal: the answer is stored (stand_in_answers) before Finish gives it, so that a
+  // restarted switch still treats a copy of the request as answered; none when it cannot be stored.
+  void FinishStandInDecline(std::shared_ptr<Issuer> issuer, const iso8583::Message& request,
+                            iso8583::Message response, link::Reply reply, const std::string& duplicate_key);
   // Whether StandIn approves `request` (an 0100/0200 within the issuer's stand-in limits, not a
   // credit, not an ID&V).
   static bool StandInApproves(const Issuer& issuer, const iso8583::Message& request);

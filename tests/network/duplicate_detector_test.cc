@@ -36,6 +36,27 @@ TEST(DuplicateDetectorTest, OriginalsRepeatsAndExpiry) {
   EXPECT_EQ(d.Check(Auth("0100"), &stored, nullptr), DuplicateDetector::Verdict::kNew);
 }
 
+TEST(DuplicateDetectorTest, ARestoredAnswerMakesACopyADuplicateAndIsGivenToARepeat) {
+  ManualClock clock;
+  clock.AdvanceMillis(1'000'000);
+  DuplicateDetector d(clock, {.window_ms = 60'000, .entries_max = 100});
+  iso8583::Message response("0110");
+  response.Set(39, "91");
+  const std::string key = DuplicateDetector::Key(Auth("0100"));
+  d.Restore(key, response, clock.NowUnixMillis() - 50'000);
+  iso8583::Message old = Auth("0100");
+  old.Set(11, "000002");
+  d.Restore(DuplicateDetector::Key(old), response, clock.NowUnixMillis() - 70'000);  // outside
+  iso8583::Message stored;
+  EXPECT_EQ(d.Check(Auth("0100"), &stored, nullptr), DuplicateDetector::Verdict::kDuplicate);
+  EXPECT_EQ(d.Check(Auth("0101"), &stored, nullptr), DuplicateDetector::Verdict::kRepeatDone);
+  EXPECT_EQ(stored.Get(39), std::string_view("91"));
+  EXPECT_EQ(d.Check(old, &stored, nullptr), DuplicateDetector::Verdict::kNew);
+  // It expires with the window counted from when it was answered, not from the restore.
+  clock.AdvanceMillis(11'000);
+  EXPECT_EQ(d.Check(Auth("0100"), &stored, nullptr), DuplicateDetector::Verdict::kNew);
+}
+
 TEST(DuplicateDetectorTest, AnAbandonedRequestIsNewAgainAndItsWaitingRepeatsGetNoAnswer) {
   ManualClock clock;
   DuplicateDetector d(clock, {.window_ms = 60'000, .entries_max = 100});

@@ -333,6 +333,37 @@ TEST_F(SwitchTest, StandInWithinLimitsAdviceStoredAndRepeatedUntilAcknowledged) 
   EXPECT_EQ(issuers_[kBankCny]->Received().size(), 1u);
 }
 
+TEST_F(SwitchTest, StandInAnswersOutliveARestartSoALateCopyIsNotForwarded) {
+  // The issuer never saw these requests: after a restart only the switch's store knows they were
+  // answered. A link can deliver a request twice, the copy late (tapstack sim seed 820).
+  links_[kBankCny]->set_up(false);
+  const iso8583::Message refused = Auth(kPanCny, 60'000, Cny(), "000025");    // above 500.00
+  const iso8583::Message approved = Auth(kPanCny, 30'000, Cny(), "000026");   // within it
+  ASSERT_EQ(*Send(refused).Get(39), "91");
+  const iso8583::Message approval = Send(approved);
+  ASSERT_EQ(*approval.Get(39), "00");
+
+  Open("0.0790");
+  links_[kBankCny]->set_up(true);
+  EXPECT_EQ(*Send(refused).Get(39), "94");
+  EXPECT_EQ(*Send(approved).Get(39), "94");
+  iso8583::Message repeat = refused;
+  repeat.set_mti("0101");
+  EXPECT_EQ(*Send(repeat).Get(39), "91");
+  repeat = approved;
+  repeat.set_mti("0101");
+  const iso8583::Message repeated = Send(repeat);
+  EXPECT_EQ(*repeated.Get(39), "00");
+  EXPECT_EQ(*repeated.Get(38), *approval.Get(38));
+  EXPECT_TRUE(issuers_[kBankCny]->Received("0100").empty()) << "no copy reached the issuer";
+
+  // Past the duplicate window (a day) they are forgotten at the next start, as any answer is.
+  clock_.AdvanceMillis(25LL * 3600 * 1000);
+  Open("0.0790");
+  EXPECT_EQ(*Send(refused).Get(39), "00");
+  EXPECT_EQ(issuers_[kBankCny]->Received("0100").size(), 1u);
+}
+
 TEST_F(SwitchTest, TimeoutStandsInAndALateApprovalIsReversed) {
   links_[kBankCny]->time_out_next = 1;
   iso8583::Message request = Auth(kPanCny, 10'000, Cny(), "000030");
