@@ -74,6 +74,19 @@ Status ResolveCard(const json& body, const demo::DemoNetwork& demo, acquirer::Pu
   return Status::Ok();
 }
 
+// Starts a terminal call with a callback (`start`) and waits for its outcome: kUnavailable when
+// none comes within `wait_ms`. The promise is shared: the callback may run after the wait gave up.
+template <typename T, typename Start>
+Result<T> AwaitTerminal(int wait_ms, Start start) {
+  auto outcome = std::make_shared<std::promise<Result<T>>>();
+  auto future = outcome->get_future();
+  start([outcome](Result<T> r) { outcome->set_value(std::move(r)); });
+  if (future.wait_for(std::chrono::milliseconds(wait_ms)) != std::future_status::ready) {
+    return Unavailable("no outcome from the terminal");
+  }
+  return future.get();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<AcquirerNode>> AcquirerNode::Start(const ServeConfig& config, const demo::DemoNetwork& demo) {
@@ -225,17 +238,31 @@ void AcquirerNode::InstallRoutes() {
     }
     auto c = CurrencyOr(body, *terminal->merchant->currency);
     if (!c.ok()) return ReplyError(res, c.status());
-    auto outcome = std::make_shared<std::promise<Result<iso8583::Message>>>();
-    auto future = outcome->get_future();
-    terminal->pos->Complete(*stan, Amount(body["amount_minor"].get<std::int64_t>(), **c),
-                            [outcome](Result<iso8583::Message> r) { outcome->set_value(std::move(r)); });
-    if (future.wait_for(std::chrono::milliseconds(OutcomeWaitMs())) != std::future_status::ready) {
-      return ReplyError(res, Unavailable("no outcome from the terminal"));
-    }
-    auto response = future.get();
+    const Amount final_amount(body["amount_minor"].get<std::int64_t>(), **c);
+    auto response = AwaitTerminal<iso8583::Message>(
+        OutcomeWaitMs(), [&](auto done) { terminal->pos->Complete(*stan, final_amount, std::move(done)); });
     if (!response.ok()) return ReplyError(res, response.status());
     ReplyJson(res, {{"response_code", std::string(response->Get(39).value_or(""))},
                     {"completed", response->Get(39) == std::string_view("00")}});
+  });
+  // Reverses an approved, not yet completed authorisation in full (0400 with DE90 → 0410): a void
+  // at the point of sale. 404 when the terminal has no such open approval (unknown, completed,
+  // reversed, in a closed batch, or approved before this process started); 409 while a
+  // completion or reversal of it is in flight; 503 when no attempt was acknowledged (it stays
+  // open: the call may be repeated).
+  http_.routes().Post("/v1/acquirer/reversals", [this](const httplib::Request& req, httplib::Response& res) {
+    json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (!body.is_object()) return ReplyError(res, InvalidArgument("body: expected a JSON object"));
+    Status error;
+    const Terminal* terminal = FindTerminal(body, error);
+    if (terminal == nullptr) return ReplyError(res, error);
+    auto stan = StringField(body, "stan", true);
+    if (!stan.ok()) return ReplyError(res, stan.status());
+    auto response = AwaitTerminal<iso8583::Message>(
+        OutcomeWaitMs(), [&](auto done) { terminal->pos->ReverseAuthorization(*stan, std::move(done)); });
+    if (!response.ok()) return ReplyError(res, response.status());
+    ReplyJson(res, {{"response_code", std::string(response->Get(39).value_or(""))},
+                    {"reversed", response->Get(39) == std::string_view("00")}});
   });
   // Closes a terminal's batch in one currency (0500 → 0510) and says whether the network agrees.
   http_.routes().Post("/v1/acquirer/batches/close", [this](const httplib::Request& req, httplib::Response& res) {
@@ -246,15 +273,8 @@ void AcquirerNode::InstallRoutes() {
     if (terminal == nullptr) return ReplyError(res, error);
     auto c = CurrencyOr(body, *terminal->merchant->currency);
     if (!c.ok()) return ReplyError(res, c.status());
-    auto outcome = std::make_shared<std::promise<Result<acquirer::ReconciliationResult>>>();
-    auto future = outcome->get_future();
-    terminal->pos->CloseBatch(**c, [outcome](Result<acquirer::ReconciliationResult> r) {
-      outcome->set_value(std::move(r));
-    });
-    if (future.wait_for(std::chrono::milliseconds(OutcomeWaitMs())) != std::future_status::ready) {
-      return ReplyError(res, Unavailable("no outcome from the terminal"));
-    }
-    auto result = future.get();
+    auto result = AwaitTerminal<acquirer::ReconciliationResult>(
+        OutcomeWaitMs(), [&](auto done) { terminal->pos->CloseBatch(**c, std::move(done)); });
     if (!result.ok()) return ReplyError(res, result.status());
     ReplyJson(res, {{"in_balance", result->in_balance},
                     {"terminal", result->terminal.ToString()},
@@ -278,7 +298,7 @@ const AcquirerNode::Terminal* AcquirerNode::FindTerminal(const nlohmann::json& b
 
 std::vector<std::pair<std::string, std::string>> AcquirerNode::Summary() const {
   return {{"role", "acquirer (" + std::to_string(terminals_.size()) + " terminals)"},
-          {"HTTP API", http_.url() + "   (POST /v1/acquirer/purchases; GET /health, /v1/acquirer/terminals)"},
+          {"HTTP API", http_.url() + "   (POST /v1/acquirer/purchases, /reversals; GET /health, /v1/acquirer/terminals)"},
           {"network", config_.network_host + ":" + std::to_string(config_.network_port) + "   (ISO 8583 link" +
                                 (config_.network_tls.enabled() ? ", TLS)" : ")")}};
 }

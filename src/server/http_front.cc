@@ -92,6 +92,8 @@ void ReplyError(httplib::Response& res, const Status& status) {
     case ErrorCode::kInvalidArgument:
     case ErrorCode::kOutOfRange: http = 400; break;
     case ErrorCode::kNotFound: http = 404; break;
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kFailedPrecondition: http = 409; break;
     case ErrorCode::kUnavailable: http = 503; break;
     default: break;
   }

@@ -185,7 +185,7 @@ TEST_F(MultiProcessTest, MutualTlsOnEveryIso8583LinkByConfiguration) {
   EXPECT_EQ(after.value("approved", false), true) << after.dump();
 }
 
-TEST_F(MultiProcessTest, CompletionPostsTheHoldAndTheBatchReconciles) {
+TEST_F(MultiProcessTest, CompletionPostsTheHoldAReversalReleasesOneAndTheBatchReconciles) {
   Stack stack;
   stack.StartAll();
   const std::string bank = stack.banks(0).front();
@@ -223,7 +223,22 @@ TEST_F(MultiProcessTest, CompletionPostsTheHoldAndTheBatchReconciles) {
       << stack.Authorization(first).dump();
   EXPECT_EQ(stack.Authorization(first).value("posted_minor", 0), 7'000);
 
-  // The terminal's batch (70.00 + 2 × 100.00) agrees with the network's records.
+  // Void the second sale (0400): the issuer releases its hold; a second void finds nothing open.
+  json reversed = stack.PostAcquirer("/v1/acquirer/reversals", {{"terminal_id", "TERM0001"}, {"stan", sales[1]["stan"]}});
+  EXPECT_EQ(reversed.value("reversed", false), true) << reversed.dump();
+  EXPECT_EQ(reversed.value("response_code", ""), "00") << reversed.dump();
+  Outcome second = first;
+  second.stan = sales[1]["stan"];
+  second.transmission_time = sales[1]["transmission_time"];
+  EXPECT_EQ(stack.Authorization(second).value("state", ""), "voided") << stack.Authorization(second).dump();
+  json again = stack.PostAcquirer("/v1/acquirer/reversals", {{"terminal_id", "TERM0001"}, {"stan", sales[1]["stan"]}});
+  EXPECT_EQ(again.value("http_status", 0), 404) << again.dump();
+  json unknown = stack.PostAcquirer("/v1/acquirer/reversals", {{"terminal_id", "TERM0001"}});
+  EXPECT_EQ(unknown.value("http_status", 0), 400) << unknown.dump();
+  EXPECT_NE(unknown.value("message", "").find("stan"), std::string::npos) << unknown.dump();
+
+  // The terminal's batch (70.00 + 100.00 + 100.00, less the 100.00 reversed) agrees with the
+  // network's records.
   json close = stack.PostAcquirer("/v1/acquirer/batches/close", {{"terminal_id", "TERM0001"}});
   EXPECT_EQ(close.value("in_balance", false), true) << close.dump();
   ExpectAuditsPass(stack);

@@ -101,6 +101,14 @@ struct Outcome {
   std::int64_t amount_minor = 0;             // asked, in the merchant's currency
   std::int64_t cardholder_amount_minor = 0;  // DE6 when the card's currency differs; else 0
   std::chrono::steady_clock::time_point answered_at;
+  // Whether the client then voided an approval (POST /v1/acquirer/reversals), and what came of it.
+  enum class Reversal {
+    kNone,          // not asked, or the terminal no longer knew it (404: the acquirer restarted)
+    kAcknowledged,  // 0410 "00": the hold must be released and nothing settled
+    kRefused,       // 0410 with another code: the approval stands
+    kUnknown        // no answer, or no attempt acknowledged (503): either way
+  };
+  Reversal reversal = Reversal::kNone;
 
   // What the issuer holds: the billing amount when there is one.
   std::int64_t held_minor() const { return cardholder_amount_minor != 0 ? cardholder_amount_minor : amount_minor; }
@@ -355,7 +363,9 @@ class RailProcesses {
 class Load {
  public:
   // `seed` varies the cards and amounts (each thread: its own generator from seed and index).
-  Load(RailProcesses& rail, int threads, unsigned seed = 0) : rail_(rail) {
+  // With `reverse_one_in` N > 0, about one approval in N is voided at once through the acquirer.
+  Load(RailProcesses& rail, int threads, unsigned seed = 0, int reverse_one_in = 0)
+      : rail_(rail), reverse_one_in_(reverse_one_in) {
     for (int t = 0; t < threads; ++t) {
       threads_.emplace_back([this, t, seed] { Run(t, seed); });
     }
@@ -418,6 +428,9 @@ class Load {
         o.stan = body.value("stan", "");
         o.transmission_time = body.value("transmission_time", "");
         o.cardholder_amount_minor = body.value("cardholder_amount_minor", std::int64_t{0});
+        if (o.approved && reverse_one_in_ > 0 && rng() % static_cast<unsigned>(reverse_one_in_) == 0) {
+          o.reversal = Reverse(client, o);
+        }
       } else if (body.is_object()) {
         o.acquirer_id = body.value("acquirer_id", "");
         o.terminal_id = body.value("terminal_id", "");
@@ -439,7 +452,19 @@ class Load {
     }
   }
 
+  static Outcome::Reversal Reverse(httplib::Client& client, const Outcome& o) {
+    json request = {{"terminal_id", o.terminal_id}, {"stan", o.stan}};
+    auto res = client.Post("/v1/acquirer/reversals", request.dump(), "application/json");
+    if (!res) return Outcome::Reversal::kUnknown;
+    if (res->status == 404) return Outcome::Reversal::kNone;
+    if (res->status != 200) return Outcome::Reversal::kUnknown;
+    json body = json::parse(res->body, nullptr, false);
+    if (!body.is_object()) return Outcome::Reversal::kUnknown;
+    return body.value("reversed", false) ? Outcome::Reversal::kAcknowledged : Outcome::Reversal::kRefused;
+  }
+
   RailProcesses& rail_;
+  const int reverse_one_in_;
   std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
   std::mutex mu_;
@@ -457,6 +482,8 @@ struct LedgerCheck {
   int posted = 0;         // posted (a stand-in approval the card could not cover)
   int stand_in = 0;       // of which the network approved on the bank's behalf
   int stand_in_held = 0;  // stand-in approvals held as advices (the bank had not approved them)
+  int reversed = 0;          // voided by an acknowledged reversal, and released
+  int reversals_unknown = 0; // voided with no acknowledgement: held or released
 };
 
 // Every approval the client saw is in its issuer's ledger exactly once: a hold (or a posting) of
@@ -474,9 +501,25 @@ inline LedgerCheck ExpectEveryApprovalInALedger(RailProcesses& rail, const std::
                        << it->second << " and " << o.approval_code;
     json state = rail.Authorization(o);
     const std::string s = state.value("state", "");
-    EXPECT_TRUE(s == "pending" || s == "posted")
-        << "approval " << o.approval_code << " of bank " << o.bank << " STAN " << o.stan << " DE7 "
-        << o.transmission_time << " is " << state.dump();
+    const bool held = s == "pending" || s == "posted";
+    const bool released = s == "voided" || s == "refunded";  // refunded: a posted one reversed
+    switch (o.reversal) {
+      case Outcome::Reversal::kAcknowledged:
+        ++check.reversed;
+        EXPECT_TRUE(released) << "approval " << o.approval_code << " of bank " << o.bank << " STAN " << o.stan
+                              << " DE7 " << o.transmission_time << " was reversed (0410 00) but is " << state.dump();
+        break;
+      case Outcome::Reversal::kUnknown:
+        ++check.reversals_unknown;
+        EXPECT_TRUE(held || released) << "approval " << o.approval_code << " of bank " << o.bank << " STAN "
+                                      << o.stan << " is " << state.dump();
+        break;
+      case Outcome::Reversal::kNone:
+      case Outcome::Reversal::kRefused:
+        EXPECT_TRUE(held) << "approval " << o.approval_code << " of bank " << o.bank << " STAN " << o.stan
+                          << " DE7 " << o.transmission_time << " is " << state.dump();
+        break;
+    }
     EXPECT_EQ(state.value("amount_minor", std::int64_t{-1}), o.held_minor())
         << "approval " << o.approval_code << " of bank " << o.bank << " STAN " << o.stan << ": " << state.dump();
     check.pending += s == "pending" ? 1 : 0;
