@@ -21,6 +21,7 @@ struct SimCommandOptions {
   int transactions = sim::kTransactionsDefault;
   std::int64_t steps_max = sim::kStepsMaxDefault;
   int dcep_payments = sim::kDcepPaymentsDefault;  // 0: no digital-currency part
+  int transit_taps = sim::kTransitTapsDefault;    // 0: no transit part
   bool trace = false;
   bool json = false;
 };
@@ -56,6 +57,8 @@ void RunSim(const SimCommandOptions& o) {
   options.steps_max = o.steps_max;
   options.dcep = o.dcep_payments > 0;
   if (options.dcep) options.dcep_payments = o.dcep_payments;
+  options.transit = o.transit_taps > 0;
+  if (options.transit) options.transit_taps = o.transit_taps;
   options.keep_trace = o.trace;
   if (o.seed_given) {
     options.seed = o.seed;
@@ -104,7 +107,7 @@ void RunSim(const SimCommandOptions& o) {
 
 void RegisterSimCommand(CLI::App& app) {
   auto opts = std::make_shared<SimCommandOptions>();
-  CLI::App* sim = app.add_subcommand("sim", "deterministic fault simulation of the card network and offline digital currency");
+  CLI::App* sim = app.add_subcommand("sim", "deterministic fault simulation of the card network, digital currency and transit");
   sim->add_option_function<std::uint64_t>(
       "--seed", [opts](std::uint64_t v) { opts->seed = v; opts->seed_given = true; }, "run this seed once");
   sim->add_option("--seeds", opts->seeds, "run this many seeds")->check(CLI::Range(1, 1'000'000));
@@ -116,6 +119,8 @@ void RegisterSimCommand(CLI::App& app) {
   sim->add_option("--dcep-payments", opts->dcep_payments,
                   "offline digital-currency payments per seed (0: card network only)")
       ->check(CLI::Range(0, sim::kDcepPaymentsMax));
+  sim->add_option("--transit-taps", opts->transit_taps, "transit gate taps per seed (0: no transit part)")
+      ->check(CLI::Range(0, sim::kTransitTapsMax));
   sim->add_flag("--trace", opts->trace, "print every event of the run");
   sim->add_flag("--json", opts->json, "one JSON object per seed");
   sim->callback([opts] { RunSim(*opts); });

@@ -80,10 +80,12 @@ Status CardRun::Loop() {
 }
 
 Status CardRun::Corrupt() {
-  // The kDcep* ones are done by the digital-currency part (dcep_part.h).
+  // The kDcep* ones are done by the digital-currency part (dcep_part.h), kTransit* by the transit
+  // part (transit_part.h).
   if (options_.corruption == TestCorruption::kNone ||
       options_.corruption == TestCorruption::kDcepDoubleCredit ||
-      options_.corruption == TestCorruption::kDcepUnrecordedPayment) {
+      options_.corruption == TestCorruption::kDcepUnrecordedPayment ||
+      options_.corruption == TestCorruption::kTransitLostBatch) {
     return Status::Ok();
   }
   for (Txn& t : txns_) {

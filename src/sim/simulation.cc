@@ -12,6 +12,7 @@
 
 #include "sim/card_run.h"
 #include "sim/dcep_part.h"
+#include "sim/transit_part.h"
 
 namespace tapstack::sim {
 
@@ -61,6 +62,9 @@ Result<SimResult> RunSimulation(const SimOptions& options) {
   if (options.dcep && (options.dcep_payments < 1 || options.dcep_payments > kDcepPaymentsMax)) {
     return InvalidArgument("dcep_payments: expected 1-" + std::to_string(kDcepPaymentsMax));
   }
+  if (options.transit && (options.transit_taps < 1 || options.transit_taps > kTransitTapsMax)) {
+    return InvalidArgument("transit_taps: expected 1-" + std::to_string(kTransitTapsMax));
+  }
   static std::atomic<std::uint64_t> run_counter{0};
   const auto started = std::chrono::steady_clock::now();
   const std::filesystem::path dir = DataRoot(options) / ("tapstack-sim-" + std::to_string(::getpid()) + "-" +
@@ -80,7 +84,7 @@ Result<SimResult> RunSimulation(const SimOptions& options) {
       status = run.Loop();
     }
     if (status.ok()) status = run.Corrupt();
-    std::vector<Violation> dcep_violations;
+    std::vector<Violation> dcep_violations;  // and the transit part's
     if (status.ok() && options.dcep) {
       DcepPartOptions dcep;
       dcep.payments = options.dcep_payments;
@@ -90,6 +94,13 @@ Result<SimResult> RunSimulation(const SimOptions& options) {
       dcep.corrupt_unrecorded_payment =
           options.corruption == TestCorruption::kDcepUnrecordedPayment;
       status = RunDcepPart(run.world(), dir / "dcep", dcep, dcep_violations);
+    }
+    if (status.ok() && options.transit) {
+      TransitPartOptions transit;
+      transit.taps = options.transit_taps;
+      transit.faults = options.link_faults || options.crashes;
+      transit.corrupt_lost_batch = options.corruption == TestCorruption::kTransitLostBatch;
+      status = RunTransitPart(run.world(), dir / "transit", transit, dcep_violations);
     }
     if (!status.ok()) {
       std::filesystem::remove_all(dir, ec);

@@ -30,7 +30,8 @@
 // off settlement and invariants.h is checked. Then, on the same world and clock, the
 // digital-currency part runs (SimOptions::dcep; dcep_part.h: watches paying each other offline,
 // a cloned watch, lost upload answers, interbank faults, restarts) and its invariants are checked
-// too. Data lives in a fresh directory under
+// too; then the transit part (SimOptions::transit; transit_part.h: purse cards riding at offline
+// gates, torn taps, lost load and upload answers, restarts of the gates and the back office). Data lives in a fresh directory under
 // SimOptions::data_root (default /dev/shm when it exists, else the temp directory), removed after.
 // Not thread-safe: one run per thread (runs on different threads do not share state).
 #pragma once
@@ -51,6 +52,8 @@ inline constexpr int kTransactionsMax = 100'000;
 inline constexpr std::int64_t kStepsMaxDefault = 50'000;
 inline constexpr int kDcepPaymentsDefault = 12;
 inline constexpr int kDcepPaymentsMax = 10'000;
+inline constexpr int kTransitTapsDefault = 24;
+inline constexpr int kTransitTapsMax = 10'000;
 
 // Test-only damage done after the run heals and before the checks, to show the checker sees it.
 enum class TestCorruption {
@@ -59,6 +62,7 @@ enum class TestCorruption {
   kDoublePosting,  // an approved 0200 is posted a second time (another STAN) behind its back
   kDcepDoubleCredit,  // a watch's purse at its operator credited with value the watch never saw
   kDcepUnrecordedPayment,  // an online payment between two wallets that no client asked for
+  kTransitLostBatch,       // a transit gate drops a batch of records as if clearing had stored it
 };
 
 struct SimOptions {
@@ -78,6 +82,10 @@ struct SimOptions {
   // watches, a cloned watch, lost upload answers, interbank faults, restarts.
   bool dcep = true;
   int dcep_payments = kDcepPaymentsDefault;
+  // The transit part after that (transit_part.h): rides and top-ups of purse cards on phones at
+  // one city's offline gates, torn taps, lost answers, repeated uploads, restarts.
+  bool transit = true;
+  int transit_taps = kTransitTapsDefault;
   // Forces one fault at a seeded step whatever the seed says (tests of each fault kind).
   bool force_issuer_crash = false;
   bool force_switch_crash = false;
